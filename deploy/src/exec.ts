@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+}
+
+export class ExecError extends Error {
+  override name = 'ExecError';
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly stdout: string,
+    readonly stderr: string,
+    readonly notFound = false,
+  ) {
+    super(notFound ? `${command}: not found` : `${command} exited with ${exitCode}`);
+  }
+}
+
+/** Runs a program to completion and collects its output; rejects with ExecError on a non-zero exit. */
+export function exec(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      reject(new ExecError(command, null, stdout, stderr || error.message, error.code === 'ENOENT'));
+    });
+    child.on('close', (code) => {
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new ExecError(`${command} ${args.join(' ')}`, code, stdout, stderr));
+    });
+  });
+}
+
+/** The last lines of a text, for one-line errors that point at evidence. */
+export function tail(text: string, lines = 20): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}

@@ -1,0 +1,124 @@
+/** Every failure that crosses the ledger boundary is one of these, with a stable code callers can switch on. */
+export type LedgerErrorCode =
+  | 'NODE_UNREACHABLE'
+  | 'NODE_REQUEST_FAILED'
+  | 'NOT_FOUND'
+  | 'NODE_NOT_SYNCED'
+  | 'INSUFFICIENT_FUNDS'
+  | 'INVALID_ADDRESS'
+  | 'INVALID_INPUT'
+  | 'TIMEOUT'
+  | 'SDK_ERROR';
+
+export class LedgerError extends Error {
+  override name = 'LedgerError';
+  constructor(
+    readonly code: LedgerErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class NodeUnreachableError extends LedgerError {
+  override name = 'NodeUnreachableError';
+  constructor(
+    readonly url: string,
+    options?: { cause?: unknown },
+  ) {
+    super('NODE_UNREACHABLE', `node at ${url} is unreachable`, options);
+  }
+}
+
+export class NodeRequestError extends LedgerError {
+  override name = 'NodeRequestError';
+  constructor(
+    readonly status: number,
+    readonly path: string,
+    detail: string,
+  ) {
+    super(
+      status === 404 ? 'NOT_FOUND' : status === 503 ? 'NODE_NOT_SYNCED' : 'NODE_REQUEST_FAILED',
+      `${path}: HTTP ${status}${detail ? ` ${detail}` : ''}`,
+    );
+  }
+}
+
+export class InvalidInputError extends LedgerError {
+  override name = 'InvalidInputError';
+  constructor(
+    readonly field: string,
+    allowed: string,
+  ) {
+    super(field === 'address' ? 'INVALID_ADDRESS' : 'INVALID_INPUT', `${field}: ${allowed}`);
+  }
+}
+
+export class LedgerTimeoutError extends LedgerError {
+  override name = 'LedgerTimeoutError';
+  constructor(what: string, ms: number) {
+    super('TIMEOUT', `${what} did not happen within ${ms} ms`);
+  }
+}
+
+/** An SDK failure; `kind` is the SDK's own error type (client, block, wallet, …). */
+export class SdkError extends LedgerError {
+  override name = 'SdkError';
+  constructor(
+    code: LedgerErrorCode,
+    readonly operation: string,
+    readonly kind: string,
+    message: string,
+  ) {
+    super(code, `${operation}: ${message}`);
+  }
+}
+
+interface SdkRejection {
+  type?: string;
+  payload?: { type?: string; error?: unknown };
+}
+
+/**
+ * The WASM SDK rejects with a JSON string such as
+ * `{"type":"error","payload":{"type":"client","error":"node error: …"}}` rather than an Error.
+ * Turn any such rejection into a typed SdkError.
+ */
+export function sdkErrorFrom(operation: string, rejection: unknown): SdkError {
+  if (rejection instanceof SdkError) return rejection;
+  let kind = 'unknown';
+  let message: string;
+  if (typeof rejection === 'string') {
+    message = rejection;
+    try {
+      const parsed = JSON.parse(rejection) as SdkRejection;
+      kind = parsed.payload?.type ?? kind;
+      const inner = parsed.payload?.error;
+      message = typeof inner === 'string' ? inner : JSON.stringify(inner ?? parsed);
+    } catch {
+      // not JSON: keep the raw text
+    }
+  } else if (rejection instanceof Error) {
+    message = rejection.message;
+  } else {
+    message = String(rejection);
+  }
+  return new SdkError(classifySdkMessage(message), operation, kind, firstLine(message));
+}
+
+function classifySdkMessage(message: string): LedgerErrorCode {
+  const m = message.toLowerCase();
+  if (m.includes('fetch failed') || m.includes('error sending request') || m.includes('econnrefused'))
+    return 'NODE_UNREACHABLE';
+  if (m.includes('insufficient') || m.includes('not enough')) return 'INSUFFICIENT_FUNDS';
+  if (m.includes('404') || m.includes('not found')) return 'NOT_FOUND';
+  if (m.includes('bech32') || m.includes('invalid address')) return 'INVALID_ADDRESS';
+  if (m.includes('not synced') || m.includes('unhealthy')) return 'NODE_NOT_SYNCED';
+  return 'SDK_ERROR';
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0] ?? text;
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './genesis.js';
+export * from './node-api.js';
+export * from './sdk.js';

@@ -1,0 +1,195 @@
+/**
+ * The one module that touches @iota/sdk-wasm. Everything else in the project goes through these
+ * functions, so SDK quirks (CommonJS-only entry, JSON-string rejections) stay here.
+ */
+import { createRequire } from 'node:module';
+import type * as IotaSdk from '@iota/sdk-wasm/node/lib/index.js';
+import { InvalidInputError, sdkErrorFrom } from './errors.js';
+import type { RentStructure } from './node-api.js';
+
+// The ESM import of '@iota/sdk-wasm/node' fails (directory import); the CommonJS entry works.
+const require = createRequire(import.meta.url);
+const sdk = require('@iota/sdk-wasm/node') as typeof IotaSdk;
+
+/** SLIP-44 coin type used for key derivation (Shimmer's, as Stardust networks use). */
+export const DEFAULT_COIN_TYPE = 4219;
+
+async function call<T>(operation: string, run: () => Promise<T> | T): Promise<T> {
+  try {
+    return await run();
+  } catch (rejection) {
+    throw sdkErrorFrom(operation, rejection);
+  }
+}
+
+export function generateMnemonic(): string {
+  return sdk.Utils.generateMnemonic();
+}
+
+export function assertValidMnemonic(mnemonic: string): void {
+  try {
+    sdk.Utils.verifyMnemonic(mnemonic);
+  } catch {
+    throw new InvalidInputError('mnemonic', 'must be a valid 24-word BIP-39 English mnemonic');
+  }
+}
+
+export interface AddressRange {
+  coinType?: number;
+  accountIndex?: number;
+  start?: number;
+  count: number;
+  bech32Hrp: string;
+  /** Internal (change) addresses instead of public ones. */
+  internal?: boolean;
+}
+
+/** A key holder: derives addresses and signs. Holds the mnemonic in memory only. */
+export class MnemonicSigner {
+  /** @internal the SDK's secret manager descriptor; never serialised by this module. */
+  readonly #secret: { mnemonic: string };
+  readonly #manager: IotaSdk.SecretManager;
+
+  constructor(mnemonic: string) {
+    assertValidMnemonic(mnemonic);
+    this.#secret = { mnemonic };
+    this.#manager = new sdk.SecretManager(this.#secret);
+  }
+
+  addresses(range: AddressRange): Promise<string[]> {
+    const start = range.start ?? 0;
+    return call('generateEd25519Addresses', () =>
+      this.#manager.generateEd25519Addresses({
+        coinType: range.coinType ?? DEFAULT_COIN_TYPE,
+        accountIndex: range.accountIndex ?? 0,
+        range: { start, end: start + range.count },
+        bech32Hrp: range.bech32Hrp,
+        options: { internal: range.internal ?? false },
+      }),
+    );
+  }
+
+  /** @internal for LedgerClient only. */
+  secretManagerDescriptor(): { mnemonic: string } {
+    return this.#secret;
+  }
+
+  toJSON(): string {
+    return '[MnemonicSigner]';
+  }
+}
+
+/** True for a well-formed bech32 Ed25519 address, with the given HRP when one is named. */
+export function isBech32Address(address: string, bech32Hrp?: string): boolean {
+  try {
+    if (!sdk.Utils.isAddressValid(address)) return false;
+    if (sdk.Utils.parseBech32Address(address).type !== sdk.AddressType.Ed25519) return false;
+    return bech32Hrp === undefined || address.startsWith(`${bech32Hrp}1`);
+  } catch {
+    return false;
+  }
+}
+
+export function bech32ToHex(address: string): string {
+  try {
+    return sdk.Utils.bech32ToHex(address);
+  } catch {
+    throw new InvalidInputError('address', 'must be a bech32 Ed25519 address');
+  }
+}
+
+export function hexToBech32(hex: string, bech32Hrp: string): string {
+  return sdk.Utils.hexToBech32(hex, bech32Hrp);
+}
+
+/** Minimum storage deposit of a basic output owned by `address` and holding nothing else. */
+export function basicOutputDeposit(address: string, rent: RentStructure): bigint {
+  const output = new sdk.BasicOutput(BigInt(1), [
+    new sdk.AddressUnlockCondition(new sdk.Ed25519Address(bech32ToHex(address))),
+  ]);
+  return sdk.Utils.computeStorageDeposit(output, rent);
+}
+
+/** Minimum storage deposit of a micro-payment output: address + storage-deposit-return + expiration. */
+export function microOutputDeposit(payee: string, payer: string, rent: RentStructure): bigint {
+  const output = new sdk.BasicOutput(BigInt(1), [
+    new sdk.AddressUnlockCondition(new sdk.Ed25519Address(bech32ToHex(payee))),
+    new sdk.StorageDepositReturnUnlockCondition(new sdk.Ed25519Address(bech32ToHex(payer)), '1'),
+    new sdk.ExpirationUnlockCondition(new sdk.Ed25519Address(bech32ToHex(payer)), 1),
+  ]);
+  return sdk.Utils.computeStorageDeposit(output, rent);
+}
+
+export function utf8ToHex(text: string): string {
+  return `0x${Buffer.from(text, 'utf8').toString('hex')}`;
+}
+
+export function hexToUtf8(hex: string): string {
+  return Buffer.from(hex.replace(/^0x/, ''), 'hex').toString('utf8');
+}
+
+export interface TransferRequest {
+  /** Whose keys sign; inputs must belong to its addresses. */
+  signer: MnemonicSigner;
+  coinType?: number;
+  accountIndex?: number;
+  /** Explicit inputs (output ids); the SDK then needs no indexer. */
+  inputs: string[];
+  to: string;
+  amount: bigint;
+  /** Where the change goes; defaults to the first input's address. */
+  remainderAddress?: string;
+  /** Tagged-data payload carried in the same block. */
+  tag?: string;
+  data?: string;
+}
+
+export interface PostedTransfer {
+  blockId: string;
+  transactionId: string;
+}
+
+/** Builds, signs and posts blocks through one node. Reads go through NodeApi. */
+export class LedgerClient {
+  readonly #client: IotaSdk.Client;
+
+  constructor(readonly nodeUrl: string) {
+    // minPowScore is 0 on our network, so no local PoW; the node picks tips for us. HORNET reports a
+    // node without gossip peers as unhealthy even when synced, which a one-node tangle always is.
+    this.#client = new sdk.Client({ nodes: [nodeUrl], localPow: false, ignoreNodeHealth: true });
+  }
+
+  async transfer(request: TransferRequest): Promise<PostedTransfer> {
+    if (request.amount <= 0n)
+      throw new InvalidInputError('amount', 'must be a positive whole number of base units');
+    const [blockId, block] = await call('buildAndPostBlock', () =>
+      this.#client.buildAndPostBlock(request.signer.secretManagerDescriptor(), {
+        coinType: request.coinType ?? DEFAULT_COIN_TYPE,
+        accountIndex: request.accountIndex ?? 0,
+        inputs: request.inputs.map((id) => sdk.UTXOInput.fromOutputId(id)),
+        output: { address: request.to, amount: request.amount },
+        ...(request.remainderAddress ? { customRemainderAddress: request.remainderAddress } : {}),
+        ...(request.tag !== undefined ? { tag: utf8ToHex(request.tag) } : {}),
+        ...(request.data !== undefined ? { data: utf8ToHex(request.data) } : {}),
+      }),
+    );
+    const payload = block.payload;
+    if (!(payload instanceof sdk.TransactionPayload)) {
+      throw sdkErrorFrom('buildAndPostBlock', 'the posted block carries no transaction');
+    }
+    return { blockId, transactionId: sdk.Utils.transactionId(payload) };
+  }
+
+  /** Posts a block that carries only tagged data (no value). */
+  async postTaggedData(tag: string, data: Uint8Array | string): Promise<string> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+    const [blockId] = await call('postBlockPayload', () =>
+      this.#client.postBlockPayload(new sdk.TaggedDataPayload(utf8ToHex(tag), `0x${bytes.toString('hex')}`)),
+    );
+    return blockId;
+  }
+
+  destroy(): Promise<void> {
+    return call('destroy', () => this.#client.destroy());
+  }
+}
