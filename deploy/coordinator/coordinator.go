@@ -103,7 +103,7 @@ func (c *coordinator) waitForNode(ctx context.Context) error {
 			c.log.Printf("waiting for HORNET INX at %s: %s", c.cfg.inxAddress, oneLine(err))
 			logged = true
 		}
-		if err := sleepUntil(ctx, time.Now().Add(time.Second)); err != nil {
+		if err := sleepUntil(ctx, time.Now().Add(500*time.Millisecond)); err != nil {
 			return err
 		}
 	}

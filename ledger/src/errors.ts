@@ -112,6 +112,8 @@ function classifySdkMessage(message: string): LedgerErrorCode {
   if (m.includes('fetch failed') || m.includes('error sending request') || m.includes('econnrefused'))
     return 'NODE_UNREACHABLE';
   if (m.includes('insufficient') || m.includes('not enough')) return 'INSUFFICIENT_FUNDS';
+  // An input address outside the signer's searched range: the signer does not own that input.
+  if (m.includes('not found in range')) return 'INVALID_INPUT';
   if (m.includes('404') || m.includes('not found')) return 'NOT_FOUND';
   if (m.includes('bech32') || m.includes('invalid address')) return 'INVALID_ADDRESS';
   if (m.includes('not synced') || m.includes('unhealthy')) return 'NODE_NOT_SYNCED';

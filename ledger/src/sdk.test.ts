@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import {
+  basicOutputDeposit,
+  bech32ToHex,
+  generateMnemonic,
+  hexToBech32,
+  hexToUtf8,
+  isBech32Address,
+  MnemonicSigner,
+  microOutputDeposit,
+  utf8ToHex,
+} from './sdk.js';
+
+const rent = { vByteCost: 10, vByteFactorData: 1, vByteFactorKey: 10 };
+// Development-only mnemonic of hornet-config/profiles/development.json.
+const devMnemonic =
+  'exhaust foot tenant enemy bulb naive piece snack diamond sibling accuse limit laundry struggle dentist sell split silent shallow loud tube net sand tenant';
+
+describe('MnemonicSigner', () => {
+  it('derives the same addresses for the same mnemonic, account and range', async () => {
+    const a = await new MnemonicSigner(devMnemonic).addresses({
+      accountIndex: 1,
+      count: 2,
+      bech32Hrp: 'watt',
+    });
+    const b = await new MnemonicSigner(devMnemonic).addresses({
+      accountIndex: 1,
+      start: 1,
+      count: 1,
+      bech32Hrp: 'watt',
+    });
+    expect(a).toHaveLength(2);
+    expect(a[1]).toBe(b[0]);
+    for (const address of a) expect(isBech32Address(address, 'watt')).toBe(true);
+  });
+
+  it('derives different addresses per account', async () => {
+    const signer = new MnemonicSigner(generateMnemonic());
+    const [a] = await signer.addresses({ accountIndex: 0, count: 1, bech32Hrp: 'watt' });
+    const [b] = await signer.addresses({ accountIndex: 1, count: 1, bech32Hrp: 'watt' });
+    expect(a).not.toBe(b);
+  });
+
+  it('rejects an invalid mnemonic with a message naming the field', () => {
+    expect(() => new MnemonicSigner('not a mnemonic')).toThrow(/^mnemonic: must be a valid 24-word/);
+  });
+
+  it('never serialises its secret', () => {
+    const signer = new MnemonicSigner(devMnemonic);
+    expect(JSON.stringify({ signer })).not.toContain('exhaust');
+    expect(Object.keys(signer)).toHaveLength(0);
+  });
+});
+
+describe('addresses', () => {
+  it('checks the HRP', async () => {
+    const [address] = await new MnemonicSigner(devMnemonic).addresses({ count: 1, bech32Hrp: 'watt' });
+    expect(isBech32Address(address!, 'watt')).toBe(true);
+    expect(isBech32Address(address!, 'tst')).toBe(false);
+    expect(isBech32Address('watt1qqqq', 'watt')).toBe(false);
+    expect(isBech32Address('')).toBe(false);
+  });
+
+  it('round-trips bech32 and hex', async () => {
+    const [address] = await new MnemonicSigner(devMnemonic).addresses({ count: 1, bech32Hrp: 'watt' });
+    expect(hexToBech32(bech32ToHex(address!), 'watt')).toBe(address);
+    expect(() => bech32ToHex('nonsense')).toThrow(/^address: /);
+  });
+});
+
+describe('storage deposits under our rent structure', () => {
+  it('a basic output needs 4260 base units, a micro-payment output 5060', async () => {
+    const [payee, payer] = await new MnemonicSigner(devMnemonic).addresses({ count: 2, bech32Hrp: 'watt' });
+    expect(basicOutputDeposit(payee!, rent)).toBe(4260n);
+    expect(microOutputDeposit(payee!, payer!, rent)).toBe(5060n);
+  });
+});
+
+describe('hex text', () => {
+  it('round-trips UTF-8', () => {
+    expect(utf8ToHex('tanglewatt')).toBe('0x74616e676c6577617474');
+    expect(hexToUtf8(utf8ToHex('Wh ⚡'))).toBe('Wh ⚡');
+  });
+});
