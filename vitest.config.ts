@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{ledger,deploy,meter-agent,wallet-service}/src/**/*.test.ts'],
+          include: ['{ledger,journal,deploy,meter-agent,wallet-service}/src/**/*.test.ts'],
           environment: 'node',
         },
       },

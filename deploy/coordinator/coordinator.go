@@ -79,7 +79,9 @@ func (c *coordinator) run(ctx context.Context) error {
 			if errors.As(err, &fatal) {
 				return err
 			}
-			// transient (node restarting, parents not yet solid...): try again next tick.
+			// transient (node restarting, parents not yet solid...): try again next
+			// tick, without tips in case the node restarted and is not synced.
+			c.skipTips = true
 			if msg := oneLine(err); msg != c.lastErr || time.Since(c.lastErrTime) > time.Minute {
 				c.log.Printf("milestone %d not issued, retrying every %s: %s", c.state.index+1, c.cfg.interval, msg)
 				c.lastErr, c.lastErrTime = msg, time.Now()

@@ -55,6 +55,10 @@ program
   .option('--mqtt-port <port>', 'inx-mqtt websocket port', port)
   .option('--fresh', 'delete the data dir first and create a new network')
   .option('--timeout <seconds>', 'how long to wait for confirmed milestones', (v) => Number(v) * 1000)
+  .option(
+    '--foreground',
+    'stay attached: stop the network on SIGINT/SIGTERM, exit 1 if a process dies (systemd)',
+  )
   .action(
     async (opts: {
       dataDir: string;
@@ -67,6 +71,7 @@ program
       mqttPort?: number;
       fresh?: boolean;
       timeout?: number;
+      foreground?: boolean;
     }) => {
       const profile = await loadProfile(opts.profile);
       const anyPort = opts.restPort ?? opts.gossipPort ?? opts.inxPort ?? opts.mqttPort;
@@ -93,8 +98,28 @@ program
       });
       for (const node of state.nodes) process.stdout.write(`${node.alias}  ${node.restUrl}\n`);
       if (state.mqttUrl) process.stdout.write(`mqtt      ${state.mqttUrl}\n`);
+      if (opts.foreground) await superviseUntilSignal(resolve(opts.dataDir));
     },
   );
+
+/** Keeps the CLI attached to a running network, as a service manager expects of its main process. */
+async function superviseUntilSignal(dataDir: string): Promise<never> {
+  const stop = async (code: number) => {
+    await tangleDown(dataDir).catch(() => undefined);
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 5_000));
+    const status = await tangleStatus(dataDir);
+    const dead = status.processes.filter((p) => !p.running);
+    if (dead.length) {
+      log.error({ dead: dead.map((p) => p.name) }, 'a network process exited; stopping the rest');
+      await stop(1);
+    }
+  }
+}
 
 program
   .command('down')
