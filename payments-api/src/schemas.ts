@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/** Base units as a decimal string: JSON has no bigint, and a float would lose units. */
+export const baseUnits = z
+  .string()
+  .regex(/^(0|[1-9][0-9]*)$/, 'a whole number of base units as a decimal string, e.g. "1500"')
+  .refine((s) => s.length <= 20 && BigInt(s) <= 18_446_744_073_709_551_615n, 'at most 2^64 - 1 base units');
+
+export const positiveBaseUnits = baseUnits.refine((s) => BigInt(s) > 0n, 'more than 0 base units');
+
+/** The caller's name for one payment; the same key always means the same payment. */
+export const idempotencyKey = z
+  .string()
+  .min(1, '1 to 128 characters')
+  .max(128, '1 to 128 characters')
+  .regex(/^[A-Za-z0-9._:/@-]+$/, 'letters, digits and . _ : / @ -');
+
+/** What a payment says about the energy it pays for. All optional: a payment may be for anything. */
+export const paymentMetadata = z.strictObject({
+  periodId: z.string().max(128).optional(),
+  meterId: z.string().max(64).optional(),
+  /** Energy of the period in milliwatt-seconds (integer, as a string). */
+  energyMWs: baseUnits.optional(),
+  /** Price in base units per watt-hour, as a decimal string (may have a fraction, e.g. "0.25"). */
+  priceUnitsPerWh: z
+    .string()
+    .regex(/^(0|[1-9][0-9]*)(\.[0-9]{1,18})?$/, 'a non-negative decimal, e.g. "12" or "0.25"')
+    .optional(),
+  periodStart: z.iso.datetime().optional(),
+  periodEnd: z.iso.datetime().optional(),
+  /** sha256 (hex) of the period's readings, or the Merkle root of its channel messages. */
+  readingsHash: z
+    .string()
+    .regex(/^(0x)?[0-9a-f]{64}$/, '32 bytes as lowercase hex')
+    .optional(),
+  note: z.string().max(256).optional(),
+});
+
+export const paymentRequest = z.strictObject({
+  idempotencyKey,
+  /** The payee's bech32 address on this network. */
+  to: z.string().min(1).max(100),
+  amount: positiveBaseUnits,
+  metadata: paymentMetadata.optional(),
+});
+
+export type PaymentRequest = z.infer<typeof paymentRequest>;
+export type PaymentMetadata = z.infer<typeof paymentMetadata>;
+
+export const paymentStates = ['queued', 'submitted', 'included', 'conflicting', 'failed'] as const;
+export type PaymentState = (typeof paymentStates)[number];
+
+export const payment = z.object({
+  idempotencyKey,
+  to: z.string(),
+  amount: baseUnits,
+  metadata: paymentMetadata.optional(),
+  state: z.enum(paymentStates),
+  /** Sent as an output with a storage-deposit return (the amount is below a basic output's deposit). */
+  micro: z.boolean(),
+  /** Base units locked with the payee until claimed, returned to the payer (micro-payments only). */
+  depositUnits: baseUnits.optional(),
+  blockId: z.string().optional(),
+  transactionId: z.string().optional(),
+  outputId: z.string().optional(),
+  milestoneIndex: z.number().int().optional(),
+  milestoneTimestamp: z.number().int().optional(),
+  /** How many transactions were built for it (more than 1 after a conflict). */
+  attempts: z.number().int(),
+  error: z.string().optional(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+
+export type Payment = z.infer<typeof payment>;
+
+export const apiError = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    field: z.string().optional(),
+  }),
+});
+
+export type ApiErrorBody = z.infer<typeof apiError>;
+
+export const balance = z.object({
+  address: z.string(),
+  /** Everything the wallet's outputs hold. */
+  totalUnits: baseUnits,
+  /** What it can spend now: total minus deposits it owes back and outputs held for pending payments. */
+  availableUnits: baseUnits,
+  /** Micro-payment deposits received and not yet claimed. */
+  claimableUnits: baseUnits,
+  outputs: z.number().int(),
+  ledgerIndex: z.number().int(),
+});
+
+export type Balance = z.infer<typeof balance>;
