@@ -1,4 +1,5 @@
 export * from './errors.js';
 export * from './genesis.js';
 export * from './node-api.js';
+export * from './outputs.js';
 export * from './sdk.js';

@@ -128,6 +128,56 @@ export function hexToUtf8(hex: string): string {
   return Buffer.from(hex.replace(/^0x/, ''), 'hex').toString('utf8');
 }
 
+/** An output this project creates: a plain payment, or a micro-payment that returns its deposit to the payer. */
+export type OutputSpec =
+  | { kind: 'basic'; address: string; amount: bigint }
+  | {
+      kind: 'micro';
+      address: string;
+      /** Deposit + the paid amount. */
+      amount: bigint;
+      returnAddress: string;
+      /** Goes back to `returnAddress` when the payee claims. */
+      returnAmount: bigint;
+      /** Unix seconds after which the whole output belongs to `returnAddress`. */
+      expiresAt: number;
+    };
+
+function toSdkOutput(spec: OutputSpec): IotaSdk.BasicOutput {
+  const owner = new sdk.AddressUnlockCondition(new sdk.Ed25519Address(bech32ToHex(spec.address)));
+  if (spec.kind === 'basic') return new sdk.BasicOutput(spec.amount, [owner]);
+  const payer = new sdk.Ed25519Address(bech32ToHex(spec.returnAddress));
+  return new sdk.BasicOutput(spec.amount, [
+    owner,
+    new sdk.StorageDepositReturnUnlockCondition(payer, spec.returnAmount),
+    new sdk.ExpirationUnlockCondition(payer, spec.expiresAt),
+  ]);
+}
+
+/** Minimum storage deposit of an output as specified. */
+export function outputDeposit(spec: OutputSpec, rent: RentStructure): bigint {
+  return sdk.Utils.computeStorageDeposit(toSdkOutput(spec), rent);
+}
+
+export interface SignedTransaction {
+  transactionId: string;
+  /** The signed transaction payload as JSON: stored before posting, so the very same transaction can be re-posted. */
+  payloadJson: string;
+  /** Amount of each essence output, in order (our outputs first, then the SDK's remainder, if any). */
+  outputAmounts: bigint[];
+}
+
+export interface BuildTransactionRequest {
+  signer: MnemonicSigner;
+  coinType?: number;
+  accountIndex?: number;
+  inputs: string[];
+  outputs: OutputSpec[];
+  remainderAddress: string;
+  tag?: string;
+  data?: string;
+}
+
 export interface TransferRequest {
   /** Whose keys sign; inputs must belong to its addresses. */
   signer: MnemonicSigner;
@@ -178,6 +228,55 @@ export class LedgerClient {
       throw sdkErrorFrom('buildAndPostBlock', 'the posted block carries no transaction');
     }
     return { blockId, transactionId: sdk.Utils.transactionId(payload) };
+  }
+
+  /** Builds and signs a transaction with exactly the given inputs and outputs; posts nothing. */
+  async signTransaction(request: BuildTransactionRequest): Promise<SignedTransaction> {
+    const secret = request.signer.secretManagerDescriptor();
+    const prepared = await call('prepareTransaction', () =>
+      this.#client.prepareTransaction(secret, {
+        coinType: request.coinType ?? DEFAULT_COIN_TYPE,
+        accountIndex: request.accountIndex ?? 0,
+        inputs: request.inputs.map((id) => sdk.UTXOInput.fromOutputId(id)),
+        outputs: request.outputs.map(toSdkOutput),
+        customRemainderAddress: request.remainderAddress,
+        ...(request.tag !== undefined ? { tag: utf8ToHex(request.tag) } : {}),
+        ...(request.data !== undefined ? { data: utf8ToHex(request.data) } : {}),
+      }),
+    );
+    const payload = await call('signTransaction', () => this.#client.signTransaction(secret, prepared));
+    const essence = payload.essence as IotaSdk.RegularTransactionEssence;
+    const outputAmounts = essence.outputs.map((o) => BigInt(o.getAmount()));
+    // The SDK keeps our outputs in order and appends the remainder; check rather than trust.
+    request.outputs.forEach((spec, i) => {
+      if (outputAmounts[i] !== spec.amount) {
+        throw sdkErrorFrom(
+          'signTransaction',
+          `output ${i} holds ${outputAmounts[i]} instead of ${spec.amount}`,
+        );
+      }
+    });
+    return {
+      transactionId: sdk.Utils.transactionId(payload),
+      payloadJson: JSON.stringify(payload),
+      outputAmounts,
+    };
+  }
+
+  /**
+   * Posts a signed transaction in a new block. Posting the same transaction again is safe: the ledger
+   * includes a transaction once, and any further block carrying it is marked conflicting.
+   */
+  async postTransaction(payloadJson: string): Promise<string> {
+    const payload = sdk.parsePayload(JSON.parse(payloadJson));
+    const [blockId] = await call('postBlockPayload', () => this.#client.postBlockPayload(payload));
+    return blockId;
+  }
+
+  /** Posts an empty block that approves `blockId` and fresh tips, so a lazy block gets referenced. */
+  async promote(blockId: string): Promise<string> {
+    const [promoted] = await call('promote', () => this.#client.promoteUnchecked(blockId));
+    return promoted;
   }
 
   /** Posts a block that carries only tagged data (no value). */

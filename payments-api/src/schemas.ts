@@ -1,12 +1,19 @@
 import { z } from 'zod';
 
 /** Base units as a decimal string: JSON has no bigint, and a float would lose units. */
+const WHOLE = /^(0|[1-9][0-9]*)$/;
+const MAX_U64 = 18_446_744_073_709_551_615n;
+
+// Refinements run even when the pattern failed, so each guards its own BigInt().
 export const baseUnits = z
   .string()
-  .regex(/^(0|[1-9][0-9]*)$/, 'a whole number of base units as a decimal string, e.g. "1500"')
-  .refine((s) => s.length <= 20 && BigInt(s) <= 18_446_744_073_709_551_615n, 'at most 2^64 - 1 base units');
+  .regex(WHOLE, 'a whole number of base units as a decimal string, e.g. "1500"')
+  .refine((s) => !WHOLE.test(s) || (s.length <= 20 && BigInt(s) <= MAX_U64), 'at most 2^64 - 1 base units');
 
-export const positiveBaseUnits = baseUnits.refine((s) => BigInt(s) > 0n, 'more than 0 base units');
+export const positiveBaseUnits = baseUnits.refine(
+  (s) => !WHOLE.test(s) || BigInt(s) > 0n,
+  'more than 0 base units',
+);
 
 /** The caller's name for one payment; the same key always means the same payment. */
 export const idempotencyKey = z

@@ -1,0 +1,195 @@
+import { NodeApi } from '@tanglewatt/ledger';
+import type { Balance, Payment } from '@tanglewatt/payments-api';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { outputsCreatedFor } from '../support/ledger-scan.js';
+import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
+
+const tangle = inject('tangle');
+const node = new NodeApi(tangle.nodes[0]!.restUrl);
+
+/** What the wallet owns, less deposits it owes back: steady while its own transactions are in flight. */
+const balanceOf = async (w: TestWallet) => BigInt((await api<Balance>(w, 'GET', '/balance')).body.totalUnits);
+const claimableOf = async (w: TestWallet) =>
+  BigInt((await api<Balance>(w, 'GET', '/balance')).body.claimableUnits);
+
+async function waitAllIncluded(w: TestWallet, keys: string[], timeout = 60_000): Promise<Payment[]> {
+  await expect
+    .poll(async () => keys.filter((k) => w.service.store.get(k)?.state === 'included').length, {
+      timeout,
+      interval: 250,
+    })
+    .toBe(keys.length);
+  return keys.map((k) => w.service.store.get(k)!);
+}
+
+describe('wallet-service on the real tangle', () => {
+  let payer: TestWallet;
+  let payee: TestWallet;
+  let startMilestone: number;
+
+  beforeAll(async () => {
+    startMilestone = (await node.info()).status.confirmedMilestone.index;
+    payer = await startTestWallet(tangle, { slot: 1 });
+    payee = await startTestWallet(tangle, { slot: 2 });
+  });
+
+  afterAll(async () => {
+    await payer?.service.stop();
+    await payee?.service.stop();
+  });
+
+  it('pays 50 distinct keys, each posted twice, with exactly 50 transfers and exact balances', async () => {
+    const payerBefore = await balanceOf(payer);
+    const payeeBefore = await balanceOf(payee);
+    const requests = Array.from({ length: 50 }, (_, i) => ({
+      idempotencyKey: `burst/${i}`,
+      to: payee.service.address,
+      amount: String(10_000 + i),
+      metadata: { periodId: `p-${i}`, energyMWs: String(3_600_000 * (i + 1)), priceUnitsPerWh: '10' },
+    }));
+    // Every request twice, interleaved and concurrent, as a retrying client would.
+    const answers = await Promise.all(
+      [...requests, ...requests].map((r) => api<Payment>(payer, 'POST', '/payments', r)),
+    );
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(50);
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(50);
+    expect(answers.every((a) => a.status === 200 || a.status === 202)).toBe(true);
+
+    const payments = await waitAllIncluded(
+      payer,
+      requests.map((r) => r.idempotencyKey),
+    );
+    const sum = requests.reduce((s, r) => s + BigInt(r.amount), 0n);
+    for (const p of payments) {
+      expect(p.micro).toBe(false);
+      expect(p.milestoneIndex).toBeGreaterThan(startMilestone);
+      expect(p.blockId).toMatch(/^0x[0-9a-f]{64}$/);
+    }
+
+    // The ledger itself: outputs created for the payee since the test began.
+    const end = Math.max(...payments.map((p) => p.milestoneIndex!));
+    // Leave out what the payee's own transactions (a consolidation of the many small outputs) made.
+    const created = (await outputsCreatedFor(node, payee.service.address, startMilestone, end)).filter(
+      (o) => !payee.service.store.transaction(o.transactionId),
+    );
+    expect(created).toHaveLength(50);
+    expect(created.map((o) => o.amount).sort((a, b) => Number(a - b))).toEqual(
+      requests.map((r) => BigInt(r.amount)),
+    );
+    expect(new Set(created.map((o) => o.outputId))).toEqual(new Set(payments.map((p) => p.outputId)));
+
+    await expect.poll(() => balanceOf(payer), { timeout: 15_000 }).toBe(payerBefore - sum);
+    await expect.poll(() => balanceOf(payee), { timeout: 15_000 }).toBe(payeeBefore + sum);
+
+    // Batching: far fewer transactions than payments.
+    expect(new Set(payments.map((p) => p.transactionId)).size).toBeLessThan(50);
+  });
+
+  it('sends 1 base unit as a micro-payment whose deposit comes back when the payee claims it', async () => {
+    const payerBefore = await balanceOf(payer);
+    const payeeBefore = await balanceOf(payee);
+    const { status, body } = await api<Payment>(payer, 'POST', '/payments', {
+      idempotencyKey: 'micro/1',
+      to: payee.service.address,
+      amount: '1',
+    });
+    expect(status).toBe(202);
+    expect(body.micro).toBe(true);
+    expect(body.depositUnits).toBe('5060');
+    const [paid] = await waitAllIncluded(payer, ['micro/1']);
+    const output = await node.output(paid!.outputId!);
+    expect(output.output.amount).toBe('5061');
+    // The payee's scheduled claim spends it, keeps 1 unit and returns the 5060 deposit to the payer.
+    await expect
+      .poll(async () => (await node.outputMetadata(paid!.outputId!)).isSpent, { timeout: 30_000 })
+      .toBe(true);
+    await expect.poll(() => claimableOf(payee), { timeout: 15_000 }).toBe(0n);
+    await expect.poll(() => balanceOf(payee), { timeout: 15_000 }).toBe(payeeBefore + 1n);
+    // The payer paid 5061 and got 5060 back: 1 unit net, to the unit.
+    await expect.poll(() => balanceOf(payer), { timeout: 15_000 }).toBe(payerBefore - 1n);
+  });
+
+  describe('refuses bad requests with a clear 4xx and sends nothing', () => {
+    const valid = () => ({
+      idempotencyKey: `bad/${Math.random()}`,
+      to: payee.service.address,
+      amount: '5000',
+    });
+    const cases: [string, (v: ReturnType<typeof valid>) => unknown, number, RegExp][] = [
+      ['a negative amount', (v) => ({ ...v, amount: '-5' }), 400, /^amount: a whole number of base units/],
+      ['a fractional amount', (v) => ({ ...v, amount: '1.5' }), 400, /^amount: a whole number of base units/],
+      [
+        'a huge amount',
+        (v) => ({ ...v, amount: '99999999999999999999999' }),
+        400,
+        /^amount: at most 2\^64 - 1 base units/,
+      ],
+      ['a zero amount', (v) => ({ ...v, amount: '0' }), 400, /^amount: more than 0 base units/],
+      ['a numeric amount', (v) => ({ ...v, amount: 5000 }), 400, /^amount: /],
+      [
+        'a bad address',
+        (v) => ({ ...v, to: 'watt1notanaddress' }),
+        400,
+        /^to: a bech32 Ed25519 address of this network/,
+      ],
+      [
+        'a wrong HRP',
+        (v) => ({ ...v, to: 'rms1qzs3qemhgfk60nz782c2kqpww89duew9lgd3nyxnv4vj99p484jywsa6cqc' }),
+        400,
+        /^to: .*"watt1"/,
+      ],
+      ['an unknown field', (v) => ({ ...v, extra: 1 }), 400, /^unknown field\(s\): extra/],
+      ['a missing key', ({ idempotencyKey: _k, ...v }) => v, 400, /^idempotencyKey: /],
+    ];
+    it.each(cases)('%s', async (_name, mutate, status, message) => {
+      const before = payer.service.store.list().total;
+      const res = await api<{ error: { message: string; code: string } }>(
+        payer,
+        'POST',
+        '/payments',
+        mutate(valid()),
+      );
+      expect(res.status).toBe(status);
+      expect(res.body.error.message).toMatch(message);
+      expect(res.body.error.message).not.toContain('\n');
+      expect(payer.service.store.list().total).toBe(before);
+    });
+
+    it('malformed JSON', async () => {
+      const res = await api<{ error: { message: string } }>(payer, 'POST', '/payments', '{"idempotencyKey":');
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toBe('body: not valid JSON');
+    });
+
+    it('a missing token and a wrong token', async () => {
+      const before = payer.service.store.list().total;
+      expect((await api(payer, 'POST', '/payments', valid(), null)).status).toBe(401);
+      expect((await api(payer, 'POST', '/payments', valid(), 'wrong-token')).status).toBe(401);
+      expect(payer.service.store.list().total).toBe(before);
+    });
+
+    it('the same key for a different payment', async () => {
+      const first = { ...valid(), idempotencyKey: 'reuse/1' };
+      expect((await api(payer, 'POST', '/payments', first)).status).toBe(202);
+      const res = await api<{ error: { code: string; field: string } }>(payer, 'POST', '/payments', {
+        ...first,
+        amount: '6000',
+      });
+      expect(res.status).toBe(409);
+      expect(res.body.error).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', field: 'idempotencyKey' });
+    });
+  });
+
+  it('serves its OpenAPI document and node reads for the dashboard', async () => {
+    const doc = await api<{ openapi: string; paths: Record<string, unknown> }>(payer, 'GET', '/openapi.json');
+    expect(doc.body.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.body.paths)).toContain('/payments');
+    const milestones = await api<{ items: { index: number }[] }>(payer, 'GET', '/node/milestones?count=3');
+    expect(milestones.body.items).toHaveLength(3);
+    const tips = await api<{ tips: string[] }>(payer, 'GET', '/node/tips');
+    expect(tips.body.tips.length).toBeGreaterThan(0);
+    const bad = await api<{ error: { field: string } }>(payer, 'GET', '/node/blocks/nothex');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('id');
+  });
+});

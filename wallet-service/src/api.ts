@@ -1,0 +1,293 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  basicOutputDeposit,
+  isBech32Address,
+  LedgerError,
+  microOutputDeposit,
+  type NodeApi,
+  outputSummaryToJson,
+  type RentStructure,
+  summarizeOutput,
+} from '@tanglewatt/ledger';
+import { type Payment, paymentRequest, paymentStates } from '@tanglewatt/payments-api';
+import cors from 'cors';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { WalletConfig } from './config.js';
+import type { LiveFeed } from './feed.js';
+import { openApiDocument } from './openapi.js';
+import { IdempotencyConflictError, type PaymentsStore } from './payments-store.js';
+import type { Settlement } from './settlement.js';
+import type { WalletLedger } from './wallet-ledger.js';
+
+export interface ApiDeps {
+  store: PaymentsStore;
+  ledger: WalletLedger;
+  settlement: Settlement;
+  node: NodeApi;
+  feed: LiveFeed;
+  address: string;
+  bech32Hrp: string;
+  rent: RentStructure;
+  config: WalletConfig['api'];
+  token: string;
+  log: Logger;
+}
+
+/** An error the API answers with: a status, a stable code, one line, and the field at fault if any. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+function fromZod(error: z.ZodError): ApiError {
+  const issue = error.issues[0]!;
+  const field = issue.path.join('.');
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') message = `unknown field(s): ${issue.keys.join(', ')}`;
+  return new ApiError(400, 'INVALID_REQUEST', field ? `${field}: ${message}` : message, field || undefined);
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, '0x and 64 lowercase hex digits');
+const outputIdParam = z.string().regex(/^0x[0-9a-f]{68}$/, '0x and 68 lowercase hex digits');
+const listQuery = z.strictObject({
+  state: z.enum(paymentStates).optional(),
+  periodId: z.string().max(128).optional(),
+  peer: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export function createApi(deps: ApiDeps): express.Express {
+  const { store, ledger, settlement, node, feed, config, log } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(
+    cors({
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'content-type'],
+    }),
+  );
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: config.rateLimitPerMinute,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      handler: (_req, res) => {
+        res
+          .status(429)
+          .json({ error: { code: 'RATE_LIMITED', message: 'too many requests: slow down and retry' } });
+      },
+    }),
+  );
+  app.use(express.json({ limit: config.maxBodyBytes }));
+
+  const expected = sha256(deps.token);
+  const authorised = (req: Request) => {
+    const header = req.get('authorization') ?? '';
+    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+    // Compare digests: equal length always, so the comparison time says nothing about the token.
+    return presented.length > 0 && timingSafeEqual(sha256(presented), expected);
+  };
+  const requireToken = (req: Request, res: Response, next: NextFunction) => {
+    if (authorised(req)) return next();
+    res.set('www-authenticate', 'Bearer');
+    res.status(401).json({
+      error: { code: 'UNAUTHORIZED', message: 'missing or wrong bearer token in the Authorization header' },
+    });
+  };
+  const readAccess = config.publicReads
+    ? (_req: Request, _res: Response, next: NextFunction) => next()
+    : requireToken;
+
+  app.get('/health', (_req, res) => {
+    const status = feed.current;
+    res.json({ ok: true, nodeSynced: status?.synced ?? null, ledgerIndex: ledger.ledgerIndex });
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
+
+  app.post('/payments', requireToken, async (req, res) => {
+    const parsed = paymentRequest.safeParse(req.body);
+    if (!parsed.success) throw fromZod(parsed.error);
+    const request = parsed.data;
+    if (!isBech32Address(request.to, deps.bech32Hrp)) {
+      throw new ApiError(
+        400,
+        'INVALID_REQUEST',
+        `to: a bech32 Ed25519 address of this network (starting "${deps.bech32Hrp}1")`,
+        'to',
+      );
+    }
+    if (request.to === deps.address)
+      throw new ApiError(400, 'INVALID_REQUEST', 'to: must not be this wallet itself', 'to');
+    const micro = BigInt(request.amount) < basicOutputDeposit(request.to, deps.rent);
+    try {
+      const { payment, created } = await store.request(request, {
+        micro,
+        ...(micro ? { depositUnits: microOutputDeposit(request.to, deps.address, deps.rent) } : {}),
+      });
+      if (created) settlement.notify();
+      res.status(created ? 202 : 200).json(payment);
+    } catch (error) {
+      if (error instanceof IdempotencyConflictError)
+        throw new ApiError(409, error.code, error.message, 'idempotencyKey');
+      throw error;
+    }
+  });
+
+  app.get('/payments', readAccess, (req, res) => {
+    const parsed = listQuery.safeParse(req.query);
+    if (!parsed.success) throw fromZod(parsed.error);
+    res.json(store.list(parsed.data));
+  });
+
+  app.get('/payments/:key', readAccess, (req, res) => {
+    const payment = store.get(String(req.params.key));
+    if (!payment) throw new ApiError(404, 'NOT_FOUND', `no payment with idempotencyKey "${req.params.key}"`);
+    res.json(payment);
+  });
+
+  app.post('/claims', requireToken, (_req, res) => {
+    settlement.requestClaim();
+    res.status(202).json({ requested: true });
+  });
+
+  app.get('/balance', readAccess, (_req, res) => {
+    const b = ledger.balance(Math.floor(Date.now() / 1000), settlement.lockedInputs());
+    res.json({
+      address: deps.address,
+      totalUnits: b.totalUnits.toString(),
+      availableUnits: b.availableUnits.toString(),
+      claimableUnits: b.claimableUnits.toString(),
+      outputs: b.outputs,
+      ledgerIndex: b.ledgerIndex,
+    });
+  });
+
+  app.get('/addresses', readAccess, (_req, res) => {
+    res.json({ addresses: [deps.address] });
+  });
+
+  app.get('/outputs', readAccess, (_req, res) => {
+    res.json({ ledgerIndex: ledger.ledgerIndex, items: ledger.all().map(outputSummaryToJson) });
+  });
+
+  // Network reads for the dashboard: the node's core API, validated and relayed.
+  const relay = (path: string, read: (id: string) => Promise<unknown>, param: z.ZodType<string>) => {
+    app.get(path, readAccess, async (req, res) => {
+      const id = param.safeParse(req.params.id);
+      if (!id.success) throw new ApiError(400, 'INVALID_REQUEST', `id: ${id.error.issues[0]!.message}`, 'id');
+      res.json(await read(id.data));
+    });
+  };
+  app.get('/node/info', readAccess, async (_req, res) => {
+    res.json(await node.info());
+  });
+  app.get('/node/tips', readAccess, async (_req, res) => {
+    res.json({ tips: await node.tips() });
+  });
+  app.get('/node/milestones', readAccess, async (req, res) => {
+    const count = z.coerce.number().int().min(1).max(50).default(10).safeParse(req.query.count);
+    if (!count.success)
+      throw new ApiError(400, 'INVALID_REQUEST', 'count: a whole number from 1 to 50', 'count');
+    const latest = (await node.info()).status.confirmedMilestone.index;
+    const indexes = Array.from({ length: Math.min(count.data, latest) }, (_, i) => latest - i);
+    const items = await Promise.all(indexes.map((i) => node.milestoneByIndex(i).catch(() => undefined)));
+    res.json({ items: items.filter(Boolean) });
+  });
+  app.get('/node/milestones/:id', readAccess, async (req, res) => {
+    const id = String(req.params.id);
+    if (/^[0-9]{1,10}$/.test(id)) return void res.json(await node.milestoneByIndex(Number(id)));
+    if (!hex32.safeParse(id).success)
+      throw new ApiError(
+        400,
+        'INVALID_REQUEST',
+        'id: a milestone index or a milestone id (0x and 64 hex digits)',
+        'id',
+      );
+    res.json(await node.milestoneById(id));
+  });
+  relay('/node/blocks/:id', (id) => node.block(id), hex32);
+  relay('/node/blocks/:id/metadata', (id) => node.blockMetadata(id), hex32);
+  relay('/node/transactions/:id', (id) => node.includedBlock(id), hex32);
+  relay('/node/transactions/:id/metadata', (id) => node.includedBlockMetadata(id), hex32);
+  relay(
+    '/node/outputs/:id',
+    async (id) => {
+      const output = await node.output(id);
+      return { ...output, summary: outputSummaryToJson(summarizeOutput(id, output)) };
+    },
+    outputIdParam,
+  );
+
+  app.get('/events', readAccess, (req, res) => {
+    res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.flushHeaders();
+    res.write('retry: 2000\n\n');
+    const send = (event: string) => (data: unknown) => {
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    const handlers = {
+      node: send('node'),
+      milestone: send('milestone'),
+      tips: send('tips'),
+      payment: send('payment') as (p: Payment) => void,
+    };
+    if (feed.current) handlers.node(feed.current);
+    feed.on('node', handlers.node);
+    feed.on('milestone', handlers.milestone);
+    feed.on('tips', handlers.tips);
+    store.on('payment', handlers.payment);
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      feed.off('node', handlers.node);
+      feed.off('milestone', handlers.milestone);
+      feed.off('tips', handlers.tips);
+      store.off('payment', handlers.payment);
+    });
+  });
+
+  app.use((_req, _res) => {
+    throw new ApiError(404, 'NOT_FOUND', 'no such route: see /openapi.json');
+  });
+
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    let apiError: ApiError;
+    if (error instanceof ApiError) apiError = error;
+    else if (error instanceof LedgerError) {
+      const status = error.code === 'NOT_FOUND' ? 404 : error.code === 'NODE_UNREACHABLE' ? 503 : 502;
+      apiError = new ApiError(status, error.code, error.message);
+    } else if ((error as { type?: string }).type === 'entity.too.large') {
+      apiError = new ApiError(413, 'BODY_TOO_LARGE', `body: at most ${config.maxBodyBytes} bytes`);
+    } else if ((error as { type?: string }).type === 'entity.parse.failed') {
+      apiError = new ApiError(400, 'INVALID_REQUEST', 'body: not valid JSON');
+    } else {
+      log.error({ err: error }, 'request failed');
+      apiError = new ApiError(500, 'INTERNAL', 'internal error: see the service log');
+    }
+    res.status(apiError.status).json({
+      error: {
+        code: apiError.code,
+        message: apiError.message,
+        ...(apiError.field ? { field: apiError.field } : {}),
+      },
+    });
+  });
+  return app;
+}

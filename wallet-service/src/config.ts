@@ -1,0 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { DEFAULT_COIN_TYPE } from '@tanglewatt/ledger';
+import { z } from 'zod';
+
+/** 0 lets the system pick a free port (tests). */
+const port = z.number().int().min(0).max(65535);
+const outputId = z.string().regex(/^0x[0-9a-f]{68}$/, 'an output id: 0x and 68 hex digits');
+
+export const walletConfigSchema = z.strictObject({
+  /** HORNET REST API this wallet talks to. */
+  nodeUrl: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as http://127.0.0.1:14265' }),
+  /** Where the payment journal and ledger view live. */
+  dataDir: z.string().min(1),
+  listen: z
+    .strictObject({ host: z.string().default('127.0.0.1'), port: port.default(8480) })
+    .default({ host: '127.0.0.1', port: 8480 }),
+  keystore: z.strictObject({
+    file: z.string().min(1),
+    passwordEnv: z.string().default('WALLET_PASSWORD'),
+    passwordFile: z.string().optional(),
+  }),
+  account: z
+    .strictObject({
+      coinType: z.number().int().nonnegative().default(DEFAULT_COIN_TYPE),
+      accountIndex: z.number().int().nonnegative().default(0),
+      addressIndex: z.number().int().nonnegative().default(0),
+    })
+    .default({ coinType: DEFAULT_COIN_TYPE, accountIndex: 0, addressIndex: 0 }),
+  api: z
+    .strictObject({
+      tokenEnv: z.string().default('WALLET_API_TOKEN'),
+      tokenFile: z.string().optional(),
+      /** Reads without a token; mutating routes always need it. */
+      publicReads: z.boolean().default(true),
+      corsOrigins: z.array(z.string()).default([]),
+      rateLimitPerMinute: z.number().int().positive().default(1200),
+      maxBodyBytes: z.number().int().positive().max(1_048_576).default(16_384),
+    })
+    .default({
+      tokenEnv: 'WALLET_API_TOKEN',
+      publicReads: true,
+      corsOrigins: [],
+      rateLimitPerMinute: 1200,
+      maxBodyBytes: 16_384,
+    }),
+  settlement: z
+    .strictObject({
+      /** Payments per transaction; one more output is left for the remainder (128 in all). */
+      maxOutputsPerTransaction: z.number().int().min(1).max(127).default(127),
+      /** How long a new payment waits for others to share its transaction. */
+      lingerMs: z.number().int().nonnegative().max(60_000).default(250),
+      /** Transactions under way at once (each on its own inputs). */
+      maxInFlight: z.number().int().min(1).max(32).default(4),
+      /** How long a micro-payment's payee has to claim it before the payer may take it back. */
+      microExpirationSeconds: z.number().int().min(60).default(86_400),
+      /** Re-post a transaction no milestone has referenced after this long. */
+      reattachAfterSeconds: z.number().int().min(1).default(15),
+      /** Merge small outputs when the wallet holds more than this many. */
+      consolidateAbove: z.number().int().min(2).max(127).default(40),
+    })
+    .default({
+      maxOutputsPerTransaction: 127,
+      lingerMs: 250,
+      maxInFlight: 4,
+      microExpirationSeconds: 86_400,
+      reattachAfterSeconds: 15,
+      consolidateAbove: 40,
+    }),
+  claims: z
+    .strictObject({
+      /** node-cron expression (6 fields allow seconds) for claiming received micro-payments. */
+      schedule: z.string().default('*/30 * * * * *'),
+    })
+    .default({ schedule: '*/30 * * * * *' }),
+  ledger: z
+    .strictObject({
+      /** Outputs the wallet owns from before it started watching, e.g. its genesis output. */
+      initialOutputs: z.array(outputId).default([]),
+      /** First milestone to scan on a new wallet; default: the node's confirmed milestone. */
+      scanFromMilestone: z.number().int().positive().optional(),
+      pollIntervalMs: z.number().int().min(100).default(500),
+    })
+    .default({ initialOutputs: [], pollIntervalMs: 500 }),
+});
+
+export type WalletConfig = z.infer<typeof walletConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly code = 'BAD_CONFIG';
+}
+
+/** Validates a config object; the error names the first bad key and what it allows. */
+export function parseWalletConfig(raw: unknown, baseDir = process.cwd(), source = 'config'): WalletConfig {
+  const parsed = walletConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const config = parsed.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  config.dataDir = abs(config.dataDir);
+  config.keystore.file = abs(config.keystore.file);
+  if (config.keystore.passwordFile) config.keystore.passwordFile = abs(config.keystore.passwordFile);
+  if (config.api.tokenFile) config.api.tokenFile = abs(config.api.tokenFile);
+  return config;
+}
+
+export async function loadWalletConfig(file: string): Promise<WalletConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not valid JSON';
+    throw new ConfigError(`${file}: ${reason}`);
+  }
+  return parseWalletConfig(raw, dirname(resolve(file)), file);
+}

@@ -1,0 +1,150 @@
+import { apiError, balance, payment, paymentRequest } from '@tanglewatt/payments-api';
+import { z } from 'zod';
+
+/**
+ * The OpenAPI 3.1 description of the API, generated from the same zod schemas that validate requests
+ * (OpenAPI 3.1 schemas are JSON Schema 2020-12, which zod emits).
+ */
+export function openApiDocument(): Record<string, unknown> {
+  const schema = (s: z.ZodType) =>
+    z.toJSONSchema(s, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+  const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
+  const errors = {
+    '400': {
+      description: 'Invalid request: the message names the field and what is allowed',
+      content: json('Error'),
+    },
+    '401': { description: 'Missing or wrong bearer token', content: json('Error') },
+    '429': { description: 'Rate limited', content: json('Error') },
+  };
+  const id = (description: string) => [
+    { name: 'id', in: 'path', required: true, description, schema: { type: 'string' } },
+  ];
+  const nodeRead = (summary: string, description: string) => ({
+    get: {
+      summary,
+      parameters: id(description),
+      responses: {
+        '200': { description: 'As HORNET core API v2 answers' },
+        '404': { description: 'Not found', content: json('Error') },
+      },
+    },
+  });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'TangleWatt wallet-service',
+      version: '0.1.0',
+      description:
+        'Key custody and exactly-once settlement of energy payments on a private IOTA Stardust tangle. Mutating routes need `Authorization: Bearer <token>`; reads too unless the service is configured with public reads.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        PaymentRequest: schema(paymentRequest),
+        Payment: schema(payment),
+        Balance: schema(balance),
+        Error: schema(apiError),
+      },
+    },
+    paths: {
+      '/payments': {
+        post: {
+          summary: 'Pay: durable before acknowledged; the same idempotencyKey is the same payment',
+          security: [{ bearer: [] }],
+          requestBody: { required: true, content: json('PaymentRequest') },
+          responses: {
+            '202': { description: 'New payment queued', content: json('Payment') },
+            '200': { description: 'The payment this key already names', content: json('Payment') },
+            '409': { description: 'The key names a different payment', content: json('Error') },
+            ...errors,
+          },
+        },
+        get: {
+          summary: 'Payments, newest first',
+          parameters: [
+            {
+              name: 'state',
+              in: 'query',
+              schema: { type: 'string', enum: ['queued', 'submitted', 'included', 'conflicting', 'failed'] },
+            },
+            { name: 'periodId', in: 'query', schema: { type: 'string' } },
+            { name: 'peer', in: 'query', description: 'payee address', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+            { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+          ],
+          responses: { '200': { description: '{ total, items: Payment[] }' } },
+        },
+      },
+      '/payments/{key}': {
+        get: {
+          summary: 'One payment by idempotency key',
+          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The payment', content: json('Payment') },
+            '404': { description: 'Unknown key', content: json('Error') },
+          },
+        },
+      },
+      '/claims': {
+        post: {
+          summary: 'Claim received micro-payments now (also runs on a schedule)',
+          security: [{ bearer: [] }],
+          responses: { '202': { description: 'Requested' } },
+        },
+      },
+      '/balance': {
+        get: {
+          summary: "The wallet's balance",
+          responses: { '200': { description: 'Balance', content: json('Balance') } },
+        },
+      },
+      '/addresses': {
+        get: {
+          summary: "The wallet's addresses",
+          responses: { '200': { description: '{ addresses: string[] }' } },
+        },
+      },
+      '/outputs': {
+        get: {
+          summary: 'Outputs the wallet owns or is owed',
+          responses: { '200': { description: '{ ledgerIndex, items }' } },
+        },
+      },
+      '/events': {
+        get: {
+          summary: 'Live feed (server-sent events): node, milestone, tips, payment',
+          responses: { '200': { description: 'text/event-stream' } },
+        },
+      },
+      '/health': {
+        get: {
+          summary: 'Liveness and node sync',
+          responses: { '200': { description: '{ ok, nodeSynced, ledgerIndex }' } },
+        },
+      },
+      '/node/info': {
+        get: {
+          summary: "The node's info",
+          responses: { '200': { description: 'HORNET /api/core/v2/info' } },
+        },
+      },
+      '/node/tips': {
+        get: { summary: 'Current tips', responses: { '200': { description: '{ tips: string[] }' } } },
+      },
+      '/node/milestones': {
+        get: {
+          summary: 'Latest confirmed milestones',
+          parameters: [{ name: 'count', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50 } }],
+          responses: { '200': { description: '{ items }' } },
+        },
+      },
+      '/node/milestones/{id}': nodeRead('A milestone', 'milestone index or milestone id'),
+      '/node/blocks/{id}': nodeRead('A block', 'block id'),
+      '/node/blocks/{id}/metadata': nodeRead("A block's metadata", 'block id'),
+      '/node/transactions/{id}': nodeRead('The block that included a transaction', 'transaction id'),
+      '/node/transactions/{id}/metadata': nodeRead("That block's metadata", 'transaction id'),
+      '/node/outputs/{id}': nodeRead('An output with its metadata and a readable summary', 'output id'),
+    },
+  };
+}

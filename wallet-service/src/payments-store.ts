@@ -1,0 +1,345 @@
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { Journal } from '@tanglewatt/journal';
+import { outputIdOf } from '@tanglewatt/ledger';
+import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/payments-api';
+
+/**
+ * The payment outbox and the transactions made for it, kept as an append-only journal of events.
+ * A request is durable before it is acknowledged; a signed transaction is durable before it is posted,
+ * so after a crash the very same transaction (same id) is re-posted rather than a second one built.
+ */
+
+export type TransactionKind = 'payments' | 'claim' | 'consolidation';
+
+type Event =
+  | {
+      t: 'requested';
+      at: string;
+      key: string;
+      to: string;
+      amount: string;
+      metadata?: PaymentMetadata;
+      micro: boolean;
+      depositUnits?: string;
+    }
+  | {
+      t: 'signed';
+      at: string;
+      txId: string;
+      kind: TransactionKind;
+      keys: string[];
+      /** Essence output index of each key's payment, same order as `keys`. */
+      outputIndexes: number[];
+      inputs: string[];
+      payloadJson: string;
+    }
+  | { t: 'posted'; at: string; txId: string; blockId: string }
+  | {
+      t: 'included';
+      at: string;
+      txId: string;
+      blockId: string;
+      milestoneIndex: number;
+      milestoneTimestamp: number;
+    }
+  | { t: 'conflicting'; at: string; txId: string; reason: string }
+  | { t: 'note'; at: string; key: string; message: string };
+
+export type TransactionState = 'signed' | 'posted' | 'included' | 'conflicting';
+
+export interface StoredTransaction {
+  txId: string;
+  kind: TransactionKind;
+  keys: string[];
+  outputIndexes: number[];
+  inputs: string[];
+  payloadJson: string;
+  state: TransactionState;
+  blockIds: string[];
+  signedAt: string;
+  lastPostedAt?: string;
+  milestoneIndex?: number;
+}
+
+interface Internal extends Payment {
+  /** The transaction currently carrying this payment, if any. */
+  txId?: string;
+  sequence: number;
+}
+
+export class IdempotencyConflictError extends Error {
+  override name = 'IdempotencyConflictError';
+  readonly code = 'IDEMPOTENCY_CONFLICT';
+  constructor(key: string) {
+    super(
+      `idempotencyKey: "${key}" was already used for a different payment (other payee, amount or metadata)`,
+    );
+  }
+}
+
+function samePayment(a: Internal, request: PaymentRequest): boolean {
+  return (
+    a.to === request.to &&
+    a.amount === request.amount &&
+    JSON.stringify(a.metadata ?? {}) === JSON.stringify(request.metadata ?? {})
+  );
+}
+
+export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transaction: [StoredTransaction] }> {
+  private readonly payments = new Map<string, Internal>();
+  private readonly transactions = new Map<string, StoredTransaction>();
+  private sequence = 0;
+
+  private constructor(private readonly journal: Journal<Event>) {
+    super();
+  }
+
+  static async open(dataDir: string): Promise<PaymentsStore> {
+    const { journal, records } = await Journal.open<Event>(join(dataDir, 'payments.journal'));
+    const store = new PaymentsStore(journal);
+    for (const event of records) store.apply(event, false);
+    return store;
+  }
+
+  close(): Promise<void> {
+    return this.journal.close();
+  }
+
+  /**
+   * Records a payment request. The same key with the same content returns the existing payment
+   * (`created: false`); the same key with other content is refused.
+   */
+  async request(
+    request: PaymentRequest,
+    options: { micro: boolean; depositUnits?: bigint },
+  ): Promise<{ payment: Payment; created: boolean }> {
+    const existing = this.payments.get(request.idempotencyKey);
+    if (existing) {
+      if (!samePayment(existing, request)) throw new IdempotencyConflictError(request.idempotencyKey);
+      return { payment: this.view(existing), created: false };
+    }
+    const event: Event = {
+      t: 'requested',
+      at: new Date().toISOString(),
+      key: request.idempotencyKey,
+      to: request.to,
+      amount: request.amount,
+      ...(request.metadata ? { metadata: request.metadata } : {}),
+      micro: options.micro,
+      ...(options.depositUnits !== undefined ? { depositUnits: options.depositUnits.toString() } : {}),
+    };
+    // Two requests with one key racing: the second sees the first in the map after this await.
+    await this.journal.append(event);
+    const raced = this.payments.get(request.idempotencyKey);
+    if (raced) {
+      if (!samePayment(raced, request)) throw new IdempotencyConflictError(request.idempotencyKey);
+      return { payment: this.view(raced), created: false };
+    }
+    this.apply(event, true);
+    return { payment: this.view(this.payments.get(request.idempotencyKey)!), created: true };
+  }
+
+  async recordSigned(tx: Omit<StoredTransaction, 'state' | 'blockIds' | 'signedAt'>): Promise<void> {
+    await this.commit({ t: 'signed', at: new Date().toISOString(), ...tx });
+  }
+
+  async recordPosted(txId: string, blockId: string): Promise<void> {
+    await this.commit({ t: 'posted', at: new Date().toISOString(), txId, blockId });
+  }
+
+  async recordIncluded(
+    txId: string,
+    blockId: string,
+    milestoneIndex: number,
+    milestoneTimestamp: number,
+  ): Promise<void> {
+    await this.commit({
+      t: 'included',
+      at: new Date().toISOString(),
+      txId,
+      blockId,
+      milestoneIndex,
+      milestoneTimestamp,
+    });
+  }
+
+  async recordConflicting(txId: string, reason: string): Promise<void> {
+    await this.commit({ t: 'conflicting', at: new Date().toISOString(), txId, reason });
+  }
+
+  /** A note on why a payment waits (e.g. not enough funds); shown to callers, cleared by progress. */
+  async note(key: string, message: string): Promise<void> {
+    if (this.payments.get(key)?.error === message) return;
+    await this.commit({ t: 'note', at: new Date().toISOString(), key, message });
+  }
+
+  private async commit(event: Event): Promise<void> {
+    await this.journal.append(event);
+    this.apply(event, true);
+  }
+
+  private apply(event: Event, emit: boolean): void {
+    const touched: Internal[] = [];
+    let tx: StoredTransaction | undefined;
+    switch (event.t) {
+      case 'requested': {
+        const payment: Internal = {
+          idempotencyKey: event.key,
+          to: event.to,
+          amount: event.amount,
+          ...(event.metadata ? { metadata: event.metadata } : {}),
+          state: 'queued',
+          micro: event.micro,
+          ...(event.depositUnits ? { depositUnits: event.depositUnits } : {}),
+          attempts: 0,
+          createdAt: event.at,
+          updatedAt: event.at,
+          sequence: this.sequence++,
+        };
+        this.payments.set(event.key, payment);
+        touched.push(payment);
+        break;
+      }
+      case 'signed': {
+        tx = {
+          txId: event.txId,
+          kind: event.kind,
+          keys: event.keys,
+          outputIndexes: event.outputIndexes,
+          inputs: event.inputs,
+          payloadJson: event.payloadJson,
+          state: 'signed',
+          blockIds: [],
+          signedAt: event.at,
+        };
+        this.transactions.set(event.txId, tx);
+        event.keys.forEach((key, i) => {
+          const p = this.payments.get(key);
+          if (!p) return;
+          p.txId = event.txId;
+          p.transactionId = event.txId;
+          p.outputId = outputIdOf(event.txId, event.outputIndexes[i]!);
+          p.attempts += 1;
+          p.state = 'queued';
+          delete p.blockId;
+          delete p.error;
+          p.updatedAt = event.at;
+          touched.push(p);
+        });
+        break;
+      }
+      case 'posted': {
+        tx = this.transactions.get(event.txId);
+        if (!tx) return;
+        tx.blockIds.push(event.blockId);
+        tx.lastPostedAt = event.at;
+        if (tx.state === 'signed') tx.state = 'posted';
+        for (const p of this.paymentsOf(tx)) {
+          if (p.state === 'included') continue;
+          p.state = 'submitted';
+          p.blockId ??= event.blockId;
+          p.updatedAt = event.at;
+          touched.push(p);
+        }
+        break;
+      }
+      case 'included': {
+        tx = this.transactions.get(event.txId);
+        if (!tx) return;
+        tx.state = 'included';
+        tx.milestoneIndex = event.milestoneIndex;
+        // A payload no longer needed once included: drop it to keep memory small.
+        tx.payloadJson = '';
+        for (const p of this.paymentsOf(tx)) {
+          p.state = 'included';
+          p.blockId = event.blockId;
+          p.milestoneIndex = event.milestoneIndex;
+          p.milestoneTimestamp = event.milestoneTimestamp;
+          delete p.error;
+          p.updatedAt = event.at;
+          touched.push(p);
+        }
+        break;
+      }
+      case 'conflicting': {
+        tx = this.transactions.get(event.txId);
+        if (!tx) return;
+        tx.state = 'conflicting';
+        tx.payloadJson = '';
+        for (const p of this.paymentsOf(tx)) {
+          p.state = 'conflicting';
+          p.error = event.reason;
+          delete p.txId;
+          p.updatedAt = event.at;
+          touched.push(p);
+        }
+        break;
+      }
+      case 'note': {
+        const p = this.payments.get(event.key);
+        if (!p) return;
+        p.error = event.message;
+        p.updatedAt = event.at;
+        touched.push(p);
+        break;
+      }
+    }
+    if (!emit) return;
+    if (tx) this.emit('transaction', tx);
+    for (const p of touched) this.emit('payment', this.view(p));
+  }
+
+  /** Payments of a transaction that it still carries (a conflict moves them on). */
+  private paymentsOf(tx: StoredTransaction): Internal[] {
+    return tx.keys.map((k) => this.payments.get(k)).filter((p): p is Internal => p?.txId === tx.txId);
+  }
+
+  private view(p: Internal): Payment {
+    const { txId: _txId, sequence: _sequence, ...payment } = p;
+    return payment;
+  }
+
+  get(key: string): Payment | undefined {
+    const p = this.payments.get(key);
+    return p ? this.view(p) : undefined;
+  }
+
+  /** Payments waiting for a transaction, oldest first. */
+  awaitingTransaction(): Payment[] {
+    return [...this.payments.values()]
+      .filter((p) => p.txId === undefined && (p.state === 'queued' || p.state === 'conflicting'))
+      .sort((a, b) => a.sequence - b.sequence)
+      .map((p) => this.view(p));
+  }
+
+  /** Transactions signed or posted and not yet final. */
+  openTransactions(): StoredTransaction[] {
+    return [...this.transactions.values()].filter((t) => t.state === 'signed' || t.state === 'posted');
+  }
+
+  transaction(txId: string): StoredTransaction | undefined {
+    return this.transactions.get(txId);
+  }
+
+  list(
+    filter: { state?: PaymentState; periodId?: string; peer?: string; limit?: number; offset?: number } = {},
+  ): {
+    total: number;
+    items: Payment[];
+  } {
+    const all = [...this.payments.values()]
+      .filter(
+        (p) =>
+          (!filter.state || p.state === filter.state) &&
+          (!filter.periodId || p.metadata?.periodId === filter.periodId) &&
+          (!filter.peer || p.to === filter.peer),
+      )
+      .sort((a, b) => b.sequence - a.sequence);
+    const offset = filter.offset ?? 0;
+    return {
+      total: all.length,
+      items: all.slice(offset, offset + (filter.limit ?? 100)).map((p) => this.view(p)),
+    };
+  }
+}
