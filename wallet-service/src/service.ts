@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -12,7 +12,7 @@ import {
 import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { createApi } from './api.js';
-import type { WalletConfig } from './config.js';
+import { ConfigError, type WalletConfig } from './config.js';
 import { LiveFeed } from './feed.js';
 import { readKeystore } from './keystore.js';
 import { PaymentsStore } from './payments-store.js';
@@ -113,9 +113,18 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     token,
     log,
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.listen.port, config.listen.host, () => resolve(s));
-    s.once('error', reject);
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ConfigError(
+              `listen: ${config.listen.host}:${config.listen.port} is in use: stop what holds it or set listen.port`,
+            )
+          : error,
+      );
+    });
+    server.listen(config.listen.port, config.listen.host, resolve);
   });
   const bound = server.address() as AddressInfo;
   const url = `http://${bound.address}:${bound.port}`;
