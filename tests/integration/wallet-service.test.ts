@@ -188,6 +188,19 @@ describe('wallet-service on the real tangle', () => {
     expect(milestones.body.items).toHaveLength(3);
     const tips = await api<{ tips: string[] }>(payer, 'GET', '/node/tips');
     expect(tips.body.tips.length).toBeGreaterThan(0);
+    // Address lookups: another wallet's outputs as seen in followed milestones.
+    const payeeView = await api<{ items: { outputId: string; amount: string }[] }>(
+      payer,
+      'GET',
+      `/node/addresses/${payee.service.address}`,
+    );
+    const payeeOwn = await api<{ items: { outputId: string }[] }>(payee, 'GET', '/outputs');
+    const seen = new Set(payeeView.body.items.map((o) => o.outputId));
+    expect(payeeView.body.items.length).toBeGreaterThan(0);
+    expect(payeeOwn.body.items.some((o) => seen.has(o.outputId))).toBe(true);
+    const badAddress = await api<{ error: { field: string } }>(payer, 'GET', '/node/addresses/rms1qqqq');
+    expect(badAddress.status).toBe(400);
+    expect(badAddress.body.error.field).toBe('address');
     const bad = await api<{ error: { field: string } }>(payer, 'GET', '/node/blocks/nothex');
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe('id');

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   basicOutputDeposit,
+  bech32ToHex,
   isBech32Address,
   LedgerError,
   microOutputDeposit,
@@ -15,6 +16,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { AddressIndex } from './address-index.js';
 import type { WalletConfig } from './config.js';
 import type { LiveFeed } from './feed.js';
 import { openApiDocument } from './openapi.js';
@@ -25,6 +27,7 @@ import type { WalletLedger } from './wallet-ledger.js';
 export interface ApiDeps {
   store: PaymentsStore;
   ledger: WalletLedger;
+  addresses: AddressIndex;
   settlement: Settlement;
   node: NodeApi;
   feed: LiveFeed;
@@ -69,7 +72,7 @@ const listQuery = z.strictObject({
 });
 
 export function createApi(deps: ApiDeps): express.Express {
-  const { store, ledger, settlement, node, feed, config, log } = deps;
+  const { store, ledger, settlement, node, feed, config, log, addresses } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -226,6 +229,27 @@ export function createApi(deps: ApiDeps): express.Express {
   relay('/node/blocks/:id/metadata', (id) => node.blockMetadata(id), hex32);
   relay('/node/transactions/:id', (id) => node.includedBlock(id), hex32);
   relay('/node/transactions/:id/metadata', (id) => node.includedBlockMetadata(id), hex32);
+  app.get('/node/addresses/:address', readAccess, (req, res) => {
+    const address = String(req.params.address);
+    if (!isBech32Address(address, deps.bech32Hrp)) {
+      throw new ApiError(
+        400,
+        'INVALID_REQUEST',
+        `address: a bech32 Ed25519 address starting "${deps.bech32Hrp}1"`,
+        'address',
+      );
+    }
+    const hex = bech32ToHex(address).toLowerCase();
+    const own = hex === ledger.addressHex;
+    const items = own ? ledger.all().filter((o) => o.ownerHex === hex) : addresses.unspentOf(hex);
+    res.json({
+      address,
+      ledgerIndex: ledger.ledgerIndex,
+      // Outputs older than this milestone are known only for the wallet's own address.
+      seenSinceMilestone: own ? null : (addresses.firstMilestone ?? null),
+      items: items.map(outputSummaryToJson),
+    });
+  });
   relay(
     '/node/outputs/:id',
     async (id) => {

@@ -144,6 +144,10 @@ export function openApiDocument(): Record<string, unknown> {
       '/node/blocks/{id}/metadata': nodeRead("A block's metadata", 'block id'),
       '/node/transactions/{id}': nodeRead('The block that included a transaction', 'transaction id'),
       '/node/transactions/{id}/metadata': nodeRead("That block's metadata", 'transaction id'),
+      '/node/addresses/{id}': nodeRead(
+        "An address's unspent outputs (the wallet's own: all; others: those seen since the service started)",
+        'bech32 address',
+      ),
       '/node/outputs/{id}': nodeRead('An output with its metadata and a readable summary', 'output id'),
     },
   };

@@ -11,6 +11,7 @@ import {
 } from '@tanglewatt/ledger';
 import cron from 'node-cron';
 import type { Logger } from 'pino';
+import { AddressIndex } from './address-index.js';
 import { createApi } from './api.js';
 import { ConfigError, type WalletConfig } from './config.js';
 import { LiveFeed } from './feed.js';
@@ -94,6 +95,8 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     log,
   });
   const feed = new LiveFeed(node, log);
+  const addresses = new AddressIndex();
+  ledger.on('milestone', (changes) => addresses.apply(changes));
   ledger.on('changed', () => settlement.notify());
   ledger.follow(config.ledger.pollIntervalMs);
   settlement.start();
@@ -103,6 +106,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
   const app = createApi({
     store,
     ledger,
+    addresses,
     settlement,
     node,
     feed,

@@ -1,0 +1,42 @@
+import type { MilestoneChanges, OutputSummary } from '@tanglewatt/ledger';
+
+/**
+ * Unspent outputs of every address, as seen in the milestones this service has followed since it
+ * started: the explorer's address lookup, standing in for an indexer the network does not have.
+ * In memory and bounded; a restart starts it afresh.
+ */
+export class AddressIndex {
+  private readonly byOwner = new Map<string, Map<string, OutputSummary>>();
+  private readonly ownerOf = new Map<string, string>();
+  private since: number | undefined;
+
+  constructor(private readonly maxOutputs = 200_000) {}
+
+  /** First milestone this index has seen. */
+  get firstMilestone(): number | undefined {
+    return this.since;
+  }
+
+  apply(changes: MilestoneChanges): void {
+    this.since ??= changes.index;
+    for (const id of changes.consumed) {
+      const owner = this.ownerOf.get(id);
+      if (!owner) continue;
+      this.ownerOf.delete(id);
+      const outputs = this.byOwner.get(owner);
+      outputs?.delete(id);
+      if (outputs?.size === 0) this.byOwner.delete(owner);
+    }
+    for (const output of changes.created) {
+      if (!output.ownerHex || this.ownerOf.size >= this.maxOutputs) continue;
+      this.ownerOf.set(output.outputId, output.ownerHex);
+      let outputs = this.byOwner.get(output.ownerHex);
+      if (!outputs) this.byOwner.set(output.ownerHex, (outputs = new Map()));
+      outputs.set(output.outputId, output);
+    }
+  }
+
+  unspentOf(addressHex: string): OutputSummary[] {
+    return [...(this.byOwner.get(addressHex.toLowerCase())?.values() ?? [])];
+  }
+}
