@@ -18,7 +18,8 @@ import { startWalletService } from '../src/service.js';
 
 const N = Number(process.argv[2] ?? 200);
 const DIRECT = Number(process.argv[3] ?? 15);
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 const log = createLogger('bench');
 const dataDir = await mkdtemp(join(tmpdir(), 'tanglewatt-bench-'));
@@ -32,7 +33,10 @@ const tangle = await tangleUp({
 });
 const node = new NodeApi(tangle.nodes[0]!.restUrl);
 try {
-  const payees = await new MnemonicSigner(generateMnemonic()).addresses({ count: 20, bech32Hrp: tangle.bech32Hrp });
+  const payees = await new MnemonicSigner(generateMnemonic()).addresses({
+    count: 20,
+    bech32Hrp: tangle.bech32Hrp,
+  });
 
   // A: through the wallet-service.
   const prepared = await prepareWallet(tangle, { slot: 10, settlement: { lingerMs: 250 } });
@@ -57,7 +61,11 @@ try {
       const res = await fetch(`${service.url}/payments`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${prepared.token}` },
-        body: JSON.stringify({ idempotencyKey: key, to: payees[i % payees.length], amount: String(10_000 + i) }),
+        body: JSON.stringify({
+          idempotencyKey: key,
+          to: payees[i % payees.length],
+          amount: String(10_000 + i),
+        }),
       });
       if (res.status !== 202) throw new Error(`POST ${key}: ${res.status} ${await res.text()}`);
     }),
@@ -70,7 +78,9 @@ try {
   // B: straight with the SDK, one payment per transaction.
   const profile = await loadProfile('development');
   if (!('mnemonic' in profile.genesis)) throw new Error('development profile expected');
-  const allocation = [...tangle.genesis.allocations].sort((a, b) => (a.accountIndex ?? 0) - (b.accountIndex ?? 0))[11]!;
+  const allocation = [...tangle.genesis.allocations].sort(
+    (a, b) => (a.accountIndex ?? 0) - (b.accountIndex ?? 0),
+  )[11]!;
   const signer = new MnemonicSigner(profile.genesis.mnemonic);
   const client = new LedgerClient(tangle.nodes[0]!.restUrl);
   let input = allocation.outputId;
@@ -94,7 +104,15 @@ try {
   latencies.sort((a, b) => a - b);
   const rows = [
     ['path', 'payments', 'transactions', 'seconds', 'payments/s', 'p50 POST→included', 'p99 POST→included'],
-    ['wallet-service (batched)', N, transactions, secondsA.toFixed(1), (N / secondsA).toFixed(1), `${Math.round(quantile(latencies, 0.5))} ms`, `${Math.round(quantile(latencies, 0.99))} ms`],
+    [
+      'wallet-service (batched)',
+      N,
+      transactions,
+      secondsA.toFixed(1),
+      (N / secondsA).toFixed(1),
+      `${Math.round(quantile(latencies, 0.5))} ms`,
+      `${Math.round(quantile(latencies, 0.99))} ms`,
+    ],
     ['SDK direct, one per tx', DIRECT, DIRECT, secondsB.toFixed(1), (DIRECT / secondsB).toFixed(2), '-', '-'],
   ];
   process.stdout.write(`\nsettlement on ${(await node.info()).version}, 1 s milestones\n`);

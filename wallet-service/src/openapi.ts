@@ -152,3 +152,6 @@ export function openApiDocument(): Record<string, unknown> {
     },
   };
 }
+
+/** The committed copy of the document, kept in step by `npm run openapi` and checked by a test. */
+export const OPENAPI_FILE = new URL('../openapi.json', import.meta.url).pathname;

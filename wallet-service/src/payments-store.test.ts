@@ -1,0 +1,114 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PaymentRequest } from '@tanglewatt/payments-api';
+import { describe, expect, it } from 'vitest';
+import { IdempotencyConflictError, PaymentsStore } from './payments-store.js';
+
+const dir = () => mkdtemp(join(tmpdir(), 'payments-'));
+const txId = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+const request = (key: string, amount = '5000'): PaymentRequest => ({
+  idempotencyKey: key,
+  to: 'watt1qq9x4cs9vtwpd7m5etek37jw42tzvyy8nhmkyhpev0mfax937lpjuyjmu6a',
+  amount,
+  metadata: { periodId: key },
+});
+
+describe('PaymentsStore', () => {
+  it('answers the same key with the same payment and refuses other content under it', async () => {
+    const store = await PaymentsStore.open(await dir());
+    const first = await store.request(request('a'), { micro: false });
+    const again = await store.request(request('a'), { micro: false });
+    expect(first.created).toBe(true);
+    expect(again.created).toBe(false);
+    expect(again.payment).toEqual(first.payment);
+    await expect(store.request(request('a', '6000'), { micro: false })).rejects.toBeInstanceOf(
+      IdempotencyConflictError,
+    );
+    expect(store.list().total).toBe(1);
+  });
+
+  it('two concurrent requests with one key make one payment', async () => {
+    const store = await PaymentsStore.open(await dir());
+    const results = await Promise.all([
+      store.request(request('k'), { micro: false }),
+      store.request(request('k'), { micro: false }),
+    ]);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(store.list().total).toBe(1);
+  });
+
+  it('replays its journal: payments, transactions and states survive a reopen', async () => {
+    const d = await dir();
+    const store = await PaymentsStore.open(d);
+    await store.request(request('a'), { micro: false });
+    await store.request(request('b'), { micro: true, depositUnits: 5060n });
+    await store.recordSigned({
+      txId: txId(1),
+      kind: 'payments',
+      keys: ['a', 'b'],
+      outputIndexes: [0, 1],
+      inputs: ['0xin'],
+      payloadJson: '{}',
+    });
+    await store.recordPosted(txId(1), txId(100));
+    await store.close();
+
+    const reopened = await PaymentsStore.open(d);
+    expect(reopened.get('a')).toMatchObject({
+      state: 'submitted',
+      transactionId: txId(1),
+      blockId: txId(100),
+      attempts: 1,
+    });
+    expect(reopened.get('b')).toMatchObject({
+      micro: true,
+      depositUnits: '5060',
+      outputId: `${txId(1)}0100`,
+    });
+    expect(reopened.openTransactions().map((t) => t.txId)).toEqual([txId(1)]);
+    expect(reopened.awaitingTransaction()).toEqual([]);
+  });
+
+  it('after a conflict the payments wait for a new transaction, which then carries them', async () => {
+    const store = await PaymentsStore.open(await dir());
+    await store.request(request('a'), { micro: false });
+    await store.recordSigned({
+      txId: txId(1),
+      kind: 'payments',
+      keys: ['a'],
+      outputIndexes: [0],
+      inputs: ['0xin'],
+      payloadJson: '{}',
+    });
+    await store.recordPosted(txId(1), txId(101));
+    await store.recordConflicting(txId(1), 'input spent elsewhere');
+    expect(store.get('a')).toMatchObject({ state: 'conflicting', error: 'input spent elsewhere' });
+    expect(store.awaitingTransaction().map((p) => p.idempotencyKey)).toEqual(['a']);
+    await store.recordSigned({
+      txId: txId(2),
+      kind: 'payments',
+      keys: ['a'],
+      outputIndexes: [0],
+      inputs: ['0xin2'],
+      payloadJson: '{}',
+    });
+    await store.recordPosted(txId(2), txId(102));
+    await store.recordIncluded(txId(2), txId(102), 42, 1_800_000_000);
+    expect(store.get('a')).toMatchObject({
+      state: 'included',
+      transactionId: txId(2),
+      milestoneIndex: 42,
+      attempts: 2,
+    });
+    expect(store.openTransactions()).toEqual([]);
+  });
+
+  it('filters and pages the list, newest first', async () => {
+    const store = await PaymentsStore.open(await dir());
+    for (const k of ['a', 'b', 'c']) await store.request(request(k), { micro: false });
+    expect(store.list({ limit: 2 }).items.map((p) => p.idempotencyKey)).toEqual(['c', 'b']);
+    expect(store.list({ periodId: 'b' }).items.map((p) => p.idempotencyKey)).toEqual(['b']);
+    expect(store.list({ state: 'included' }).total).toBe(0);
+  });
+});
