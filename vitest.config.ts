@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{ledger,journal,payments-api,deploy,meter-agent,wallet-service}/src/**/*.test.ts'],
+          include: ['{ledger,journal,payments-api,channels,deploy,meter-agent,wallet-service}/src/**/*.test.ts'],
           environment: 'node',
         },
       },
