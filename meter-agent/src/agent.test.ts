@@ -1,0 +1,304 @@
+import { mkdtemp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Payment, type PaymentRequest, WalletServiceError } from '@tanglewatt/payments-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AgentHandle, startAgent } from './agent.js';
+import { ManualClock } from './clock.js';
+import type { AgentConfigInput } from './config.js';
+import { FakeIna219Bus } from './hardware/fake-ina219-bus.js';
+import { FakeRelay } from './hardware/relay.js';
+import { silentLogger } from './log.js';
+import type { PaymentClient } from './payments/outbox.js';
+import { readAllSamples } from './store/sample-store.js';
+import { paymentState, readState } from './store/state.js';
+
+const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
+const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
+
+/** Plays the wallet-service: remembers one amount per key, can be down, refuse, or hang. */
+class FakeWallet implements PaymentClient {
+  mode: 'up' | 'down' | 'reject' | 'hang' = 'up';
+  readonly calls: PaymentRequest[] = [];
+  readonly paid = new Map<string, string>();
+
+  async pay(request: PaymentRequest): Promise<Payment> {
+    this.calls.push(request);
+    if (this.mode === 'down')
+      throw new WalletServiceError('UNREACHABLE', 'wallet-service is unreachable', undefined, true);
+    if (this.mode === 'reject')
+      throw new WalletServiceError('INVALID_REQUEST', 'to: not an address of this network', 400, false, 'to');
+    if (this.mode === 'hang') return new Promise(() => undefined);
+    const before = this.paid.get(request.idempotencyKey);
+    if (before && before !== request.amount) throw new Error(`two amounts for ${request.idempotencyKey}`);
+    this.paid.set(request.idempotencyKey, request.amount);
+    const now = new Date().toISOString();
+    return {
+      ...request,
+      state: 'queued',
+      micro: false,
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+}
+
+async function dataDir(): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), 'meter-agent-')), 'data');
+}
+
+/** 5 V × 200 mA = 1 W; at 3600 units per Wh a 60 s period costs exactly 60 units. */
+function config(dir: string, extra: Partial<AgentConfigInput> = {}): AgentConfigInput {
+  return {
+    meterId: 'house-12',
+    role: 'consumer',
+    parties: { consumer: CONSUMER, producer: PRODUCER },
+    sensors: [
+      { name: 'load', kind: 'simulated', profile: { type: 'constant', busVoltageMV: 5000, currentMA: 200 } },
+    ],
+    period: { seconds: 60 },
+    price: { unitsPerWh: '3600' },
+    walletService: { url: 'http://127.0.0.1:8480', token: 'test-token-not-real' },
+    dataDir: dir,
+    payments: { backoffBaseMs: 1000, backoffCapMs: 8000 },
+    ...extra,
+  };
+}
+
+const agents: AgentHandle[] = [];
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.stop();
+});
+
+async function start(clock: ManualClock, wallet: FakeWallet, cfg: AgentConfigInput, relay?: FakeRelay) {
+  const agent = await startAgent({
+    config: cfg,
+    clock,
+    wallet,
+    log: silentLogger(),
+    ...(relay ? { relay } : {}),
+  });
+  agents.push(agent);
+  clock.advance(0); // the first tick is due at once
+  await agent.idle();
+  return agent;
+}
+
+/** Moves the manual clock on in sample steps, letting every sample become durable and counted. */
+async function run(clock: ManualClock, agent: AgentHandle, ms: number, stepMs = 1000): Promise<void> {
+  for (let t = 0; t < ms; t += stepMs) {
+    clock.advance(stepMs);
+    await agent.idle();
+    await new Promise((r) => setImmediate(r)); // let the payment loop take its turn
+  }
+}
+
+describe('meter agent (in-process, manual clock)', () => {
+  it('closes contiguous periods, pays each once by period id, and records both parties', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const wallet = new FakeWallet();
+    const dir = await dataDir();
+    const agent = await start(clock, wallet, config(dir));
+    await run(clock, agent, 185_000);
+    await agent.paymentsDrained();
+    await agent.stop();
+    const state = await readState(dir);
+    expect(state.periods.map((p) => p.seq)).toEqual([1, 2, 3]);
+    for (const [i, p] of state.periods.entries()) {
+      expect(p.id).toBe(`house-12/2024-06-01T12:0${i}:00.000Z`);
+      expect(p.endMs - p.startMs).toBe(60_000);
+      if (i > 0) expect(p.startMs).toBe(state.periods[i - 1]!.endMs);
+      expect(p.amount).toBe('60');
+      expect(p.energyMWs).toBe('60000');
+      expect(p.consumer).toBe(CONSUMER);
+      expect(p.producer).toBe(PRODUCER);
+      expect(p.quality).toMatchObject({ samples: 60, gapCount: 0, coveredMs: 60_000, readErrors: 0 });
+      expect(paymentState(p, state.outcomes)).toBe('accepted');
+    }
+    expect([...wallet.paid.entries()]).toEqual(state.periods.map((p) => [p.id, '60']));
+    expect(wallet.calls[0]?.metadata).toMatchObject({
+      periodId: 'house-12/2024-06-01T12:00:00.000Z',
+      meterId: 'house-12',
+      energyMWs: '60000',
+      priceUnitsPerWh: '3600',
+    });
+    const samples = await readAllSamples(join(dir, 'samples'));
+    expect(samples.length).toBeGreaterThanOrEqual(185);
+  });
+
+  it('keeps sampling and queues payments while the wallet-service is down, then drains them', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const wallet = new FakeWallet();
+    wallet.mode = 'down';
+    const agent = await start(clock, wallet, config(await dataDir()));
+    await run(clock, agent, 150_000);
+    const snapshot = agent.snapshot();
+    expect(snapshot.outbox.queued.map((q) => q.key)).toEqual([
+      'house-12/2024-06-01T12:00:00.000Z',
+      'house-12/2024-06-01T12:01:00.000Z',
+    ]);
+    expect(snapshot.outbox.consecutiveFailures).toBeGreaterThan(3);
+    expect(snapshot.period.seq).toBe(3);
+    expect(wallet.paid.size).toBe(0);
+    wallet.mode = 'up';
+    await run(clock, agent, 20_000);
+    await agent.paymentsDrained();
+    expect([...wallet.paid.keys()]).toEqual(snapshot.outbox.queued.map((q) => q.key));
+  });
+
+  it('never lets a hanging wallet-service hold up sampling', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const wallet = new FakeWallet();
+    wallet.mode = 'hang';
+    const walletService = { url: 'http://127.0.0.1:8480', token: 'test-token-not-real', timeoutMs: 300 };
+    const agent = await start(clock, wallet, config(await dataDir(), { walletService }));
+    await run(clock, agent, 200_000);
+    const snapshot = agent.snapshot();
+    expect(snapshot.period.seq).toBe(4);
+    expect(snapshot.ticks.missed).toBe(0);
+    expect(snapshot.outbox.queued).toHaveLength(3);
+    expect(wallet.calls).toHaveLength(1); // the first request still hangs; stop() gives up on it
+  });
+
+  it('marks a period rejected on a final 4xx and does not retry it', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const wallet = new FakeWallet();
+    wallet.mode = 'reject';
+    const dir = await dataDir();
+    const agent = await start(clock, wallet, config(dir));
+    await run(clock, agent, 65_000);
+    await agent.paymentsDrained();
+    await run(clock, agent, 30_000);
+    expect(wallet.calls).toHaveLength(1);
+    expect(agent.snapshot().lastPeriod?.payment).toBe('rejected');
+    expect(agent.snapshot().errors.at(-1)?.message).toMatch(/rejected: to: not an address/);
+    await agent.stop();
+    const state = await readState(dir);
+    expect(state.outcomes.get(state.periods[0]!.id)).toMatchObject({ result: 'rejected', status: 400 });
+  });
+
+  it('after a restart closes the period that ended while it was down and re-sends unanswered payments', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const wallet = new FakeWallet();
+    wallet.mode = 'down';
+    const dir = await dataDir();
+    const first = await start(clock, wallet, config(dir));
+    await run(clock, first, 90_000); // period 1 closed and queued; period 2 half done
+    await first.stop();
+    agents.splice(0);
+    clock.advance(100_000); // down across the end of period 2 and all of period 3
+    wallet.mode = 'up';
+    const second = await start(clock, wallet, config(dir));
+    await run(clock, second, 30_000);
+    await second.paymentsDrained();
+    await second.stop();
+    const state = await readState(dir);
+    expect(state.periods.map((p) => p.seq)).toEqual([1, 2, 3]);
+    const [, p2, p3] = state.periods;
+    expect(p2!.quality.samples).toBe(31); // 60 s … 90 s
+    expect(p2!.quality.gapCount).toBe(1);
+    expect(p2!.quality.gaps).toEqual([{ fromMs: p2!.startMs + 30_000, toMs: p2!.endMs }]);
+    expect(p2!.amount).toBe('30'); // 30 s of 1 W: what was measured, nothing invented for the gap
+    expect(p3!.quality.samples).toBe(0);
+    expect(p3!.payment.state).toBe('nothing-due');
+    expect([...wallet.paid.keys()]).toEqual([state.periods[0]!.id, p2!.id]);
+    expect(new Set(wallet.calls.map((c) => `${c.idempotencyKey}=${c.amount}`)).size).toBe(2);
+  });
+
+  it('switches the relay off as soon as a prepaid purchase is delivered', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const relay = new FakeRelay();
+    const dir = await dataDir();
+    const agent = await start(
+      clock,
+      new FakeWallet(),
+      config(dir, { role: 'producer', prepaid: { enabled: true, relay: { kind: 'simulated' } } }),
+      relay,
+    );
+    await run(clock, agent, 3000);
+    expect(relay.isOn).toBe(false);
+    await agent.purchase(5_000n, 'p-1'); // 5 J at 1 W: five seconds
+    expect(relay.isOn).toBe(true);
+    await run(clock, agent, 4000);
+    expect(relay.isOn).toBe(true);
+    await run(clock, agent, 1000);
+    expect(relay.isOn).toBe(false);
+    expect(relay.switches).toEqual([true, false]);
+    await agent.stop();
+    const state = await readState(dir);
+    expect(state.purchases.get('p-1')?.done).toMatchObject({ deliveredMWs: '5000', reason: 'delivered' });
+  });
+
+  it('meters an INA219 on an I²C bus (the fake one), with a read error bridged', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const bus = new FakeIna219Bus();
+    const chip = bus.addChip(0x40, 0.1);
+    chip.measure({ currentA: 0.5, busVoltageV: 12 });
+    const dir = await dataDir();
+    const agent = await startAgent({
+      config: config(dir, {
+        role: 'producer',
+        sensors: [{ name: 'load', kind: 'ina219', address: '0x40', shuntOhms: 0.1, maxCurrentA: 3.2 }],
+      }),
+      clock,
+      openI2cBus: async () => bus,
+      log: silentLogger(),
+    });
+    agents.push(agent);
+    clock.advance(0);
+    await agent.idle();
+    await run(clock, agent, 20_000);
+    chip.failNextTransfers(1);
+    await run(clock, agent, 45_000);
+    await agent.stop();
+    const [period] = (await readState(dir)).periods;
+    // 12 V × 0.5 A = 6 W for 60 s = 360 J, within the INA219's LSB rounding.
+    expect(Number(period!.energyMWs) / 360_000).toBeCloseTo(1, 2);
+    expect(period!.quality).toMatchObject({ readErrors: 1, gapCount: 0, coveredMs: 60_000 });
+    expect(period!.payment).toEqual({ state: 'not-paying' });
+  });
+
+  it('serves its state read-only over HTTP for the dashboard: /status, /periods, /events', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const wallet = new FakeWallet();
+    const http = { host: '127.0.0.1', port: 0, corsOrigins: ['http://dashboard.local'] };
+    const agent = await start(clock, wallet, config(await dataDir(), { http }));
+    const url = agent.httpUrl!;
+    const status = await fetch(`${url}/status`, { headers: { origin: 'http://dashboard.local' } });
+    expect(status.headers.get('access-control-allow-origin')).toBe('http://dashboard.local');
+    expect(await status.json()).toMatchObject({ meterId: 'house-12', role: 'consumer', running: true });
+    const stranger = await fetch(`${url}/status`, { headers: { origin: 'http://elsewhere' } });
+    expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await fetch(`${url}/status`, { method: 'POST' })).status).toBe(405);
+
+    const events = await fetch(`${url}/events`);
+    const reader = events.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = decoder.decode((await reader.read()).value);
+    await run(clock, agent, 61_000);
+    await agent.paymentsDrained();
+    while (!text.includes('event: period')) text += decoder.decode((await reader.read()).value);
+    await reader.cancel();
+    expect(text).toContain('event: status');
+    const sample = JSON.parse(/event: sample\ndata: (.*)\n/.exec(text)![1]!);
+    expect(sample).toMatchObject({ powerUW: 1_000_000, readings: [{ sensor: 'load', powerUW: 1_000_000 }] });
+
+    const periods = (await (await fetch(`${url}/periods?limit=5`)).json()) as {
+      items: { id: string; paymentState: string }[];
+    };
+    expect(periods.items).toEqual([
+      expect.objectContaining({ id: 'house-12/2024-06-01T12:00:00.000Z', paymentState: 'accepted' }),
+    ]);
+    expect((await fetch(`${url}/periods?limit=0`)).status).toBe(400);
+  });
+
+  it('refuses a bad config with the key path and writes nothing', async () => {
+    const dir = await dataDir();
+    const bad = config(dir, { sampleIntervalMs: 10 });
+    await expect(startAgent({ config: bad, log: silentLogger() })).rejects.toThrow(
+      /sampleIntervalMs: Too small: expected number to be >=50/,
+    );
+    await expect(stat(dir)).rejects.toThrow(/ENOENT/);
+  });
+});

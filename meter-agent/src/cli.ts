@@ -1,0 +1,313 @@
+import { JournalCorruptError } from '@tanglewatt/journal';
+import { Command, InvalidArgumentError } from 'commander';
+import { type AgentHandle, startAgent } from './agent.js';
+import { type AgentConfig, loadConfig } from './config.js';
+import { errorMessage, MeterAgentError } from './errors.js';
+import {
+  computeCalibration,
+  correctedCalibration,
+  PGA_GAINS,
+  pgaFor,
+  pgaRangeUV,
+} from './hardware/ina219.js';
+import { createLogger } from './log.js';
+import { HALF_NJ_PER_MWS } from './money/pricing.js';
+import { submitPurchase, whToMWs } from './prepaid.js';
+import { type AgentSnapshot, readStatus } from './status.js';
+import { type PeriodRecord, paymentState, readState } from './store/state.js';
+
+function positive(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${what}: a number above 0`);
+    return n;
+  };
+}
+
+function nonZero(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n === 0) throw new InvalidArgumentError('a current in A, not 0');
+  return n;
+}
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+// `meter-agent periods | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+const wh = (energyMWs: string) => (Number(energyMWs) / 3_600_000).toFixed(4);
+const watts = (uW: number | null) => (uW === null ? '-' : `${(uW / 1e6).toFixed(3)} W`);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const program = new Command('meter-agent')
+  .description(
+    'TangleWatt meter agent: samples INA219 sensors, meters payment periods, pays through the wallet-service',
+  )
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('run the agent until SIGINT/SIGTERM (what the systemd unit starts)')
+  .requiredOption('-c, --config <file>', 'agent config (JSON)')
+  .action(async (opts: { config: string }) => {
+    const config = await loadConfig(opts.config);
+    const log = createLogger('meter-agent');
+    const agent: AgentHandle = await startAgent({ config, log });
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      agent.stop().then(
+        () => process.exit(0),
+        (error) => {
+          log.error({ error: errorMessage(error) }, 'stop failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+
+function printStatus(config: AgentConfig, s: AgentSnapshot | undefined, running: boolean): void {
+  if (!s) {
+    out(`meter-agent ${config.meterId}: never ran with data dir ${config.dataDir}`);
+    return;
+  }
+  out(
+    `meter-agent ${s.meterId} (${s.role}; consumer ${s.consumer}, producer ${s.producer}): ${running ? `running, pid ${s.pid}` : 'not running'}`,
+  );
+  out(`  status of   ${iso(s.nowMs)}`);
+  for (const sensor of s.sensors)
+    out(
+      `  sensor      ${sensor.name}: ${sensor.description}${sensor.name === s.meteredSensor ? ' (metered)' : ''}`,
+    );
+  out(`  power       ${watts(s.powerUW)}${s.lastSample ? ` at ${iso(s.lastSample.tMs)}` : ''}`);
+  const q = s.period.quality;
+  out(
+    `  period      #${s.period.seq} ${iso(s.period.startMs)} → ${iso(s.period.endMs)}: ${wh(s.period.energyMWs)} Wh, ${s.period.amountSoFar} units so far; ${q.samples} samples, ${q.missedTicks} missed, ${q.readErrors} read errors, ${q.overflows} overflows, ${q.gapCount} gaps`,
+  );
+  if (s.lastPeriod)
+    out(
+      `  last        #${s.lastPeriod.seq} ${s.lastPeriod.id}: ${wh(s.lastPeriod.energyMWs)} Wh, ${s.lastPeriod.amount} units, ${s.lastPeriod.payment}`,
+    );
+  const ob = s.outbox;
+  out(
+    `  payments    ${ob.queued.length} queued${ob.nextAttemptAtMs ? `, backing off until ${iso(ob.nextAttemptAtMs)} after ${ob.consecutiveFailures} failures` : ''}`,
+  );
+  for (const item of ob.queued)
+    out(
+      `    ${item.key}  ${item.amount} units  ${item.attempts} attempts${item.lastError ? `  (${item.lastError})` : ''}`,
+    );
+  if (s.relay) out(`  relay       ${s.relay.description}: ${s.relay.on ? 'on' : 'off'}`);
+  if (s.purchase)
+    out(
+      `  purchase    ${s.purchase.id}: ${wh(s.purchase.deliveredMWs)} of ${wh(s.purchase.energyMWs)} Wh delivered`,
+    );
+  out(
+    `  sampling    ${s.ticks.count} ticks, ${s.ticks.missed} missed, last ${s.ticks.lastLateMs.toFixed(1)} ms late, worst ${s.ticks.maxLateMs.toFixed(1)} ms`,
+  );
+  for (const e of s.errors) out(`  error       ${iso(e.atMs)} ${e.message}`);
+}
+
+program
+  .command('status')
+  .description(
+    'current period, queued payments and last errors (reads the data dir; the agent may be running)',
+  )
+  .requiredOption('-c, --config <file>', 'agent config (JSON)')
+  .option('--json', 'print JSON')
+  .action(async (opts: { config: string; json?: boolean }) => {
+    const config = await loadConfig(opts.config);
+    const snapshot = await readStatus(config.dataDir);
+    const state = await readState(config.dataDir);
+    const running = snapshot?.running === true && alive(snapshot.pid);
+    const rejected = state.periods.filter((p) => paymentState(p, state.outcomes) === 'rejected');
+    if (opts.json) {
+      out(
+        JSON.stringify(
+          {
+            running,
+            snapshot: snapshot ?? null,
+            rejected: rejected.map((p) => ({ id: p.id, outcome: state.outcomes.get(p.id) })),
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      printStatus(config, snapshot, running);
+      for (const p of rejected) out(`  rejected    ${p.id}: ${state.outcomes.get(p.id)?.reason ?? '?'}`);
+    }
+    if (!running) process.exitCode = 3;
+  });
+
+function periodLine(p: PeriodRecord, state: Awaited<ReturnType<typeof readState>>): string {
+  const q = p.quality;
+  return [
+    String(p.seq).padStart(5),
+    iso(p.startMs).padEnd(21),
+    iso(p.endMs).padEnd(21),
+    wh(p.energyMWs).padStart(12),
+    p.amount.padStart(10),
+    paymentState(p, state.outcomes).padEnd(12),
+    String(q.samples).padStart(7),
+    String(q.gapCount).padStart(5),
+    String(q.readErrors + q.overflows).padStart(6),
+  ].join(' ');
+}
+
+program
+  .command('periods')
+  .description('closed periods with energy, amount and payment state')
+  .requiredOption('-c, --config <file>', 'agent config (JSON)')
+  .option('-n, --limit <n>', 'the latest n periods', (v) => Math.max(1, Number.parseInt(v, 10) || 20), 20)
+  .option('--json', 'print the period records as JSON')
+  .action(async (opts: { config: string; limit: number; json?: boolean }) => {
+    const config = await loadConfig(opts.config);
+    const state = await readState(config.dataDir);
+    const periods = state.periods.slice(-opts.limit);
+    if (opts.json) {
+      out(
+        JSON.stringify(
+          periods.map((p) => ({
+            ...p,
+            paymentState: paymentState(p, state.outcomes),
+            outcome: state.outcomes.get(p.id) ?? null,
+          })),
+          null,
+          2,
+        ),
+      );
+      return;
+    }
+    out(
+      '  seq start                 end                      energy Wh     amount payment      samples  gaps errors',
+    );
+    for (const p of periods) out(periodLine(p, state));
+    const total = state.periods.reduce((sum, p) => sum + BigInt(p.amount), 0n);
+    out(`${state.periods.length} periods, ${total} units in all`);
+  });
+
+program
+  .command('calibrate')
+  .description(
+    'INA219 calibration for a shunt and maximum current; with --reported/--reference, a corrected one',
+  )
+  .requiredOption(
+    '--shunt-ohms <ohms>',
+    'shunt resistance in Ω (0.1 on most breakout boards)',
+    positive('--shunt-ohms'),
+  )
+  .requiredOption('--max-current <amps>', 'largest current you expect, in A', positive('--max-current'))
+  .option(
+    '--current-lsb <amps>',
+    'a rounder Current_LSB between Imax/2^15 and Imax/2^12',
+    positive('--current-lsb'),
+  )
+  .option('--reported <amps>', 'what the INA219 reported while a reference meter was in series', nonZero)
+  .option('--reference <amps>', 'what the reference meter showed at the same time', nonZero)
+  .option(
+    '--calibration <value>',
+    'the calibration register in use when --reported was read (default: computed)',
+    positive('--calibration'),
+  )
+  .action(
+    (opts: {
+      shuntOhms: number;
+      maxCurrent: number;
+      currentLsb?: number;
+      reported?: number;
+      reference?: number;
+      calibration?: number;
+    }) => {
+      const cal = computeCalibration(opts.shuntOhms, opts.maxCurrent, opts.currentLsb);
+      const shuntUV = opts.maxCurrent * opts.shuntOhms * 1e6;
+      const pga = pgaFor(shuntUV);
+      out(`Current_LSB  ${(cal.currentLsbA * 1e6).toFixed(3)} µA`);
+      out(`Cal          ${cal.calibration} (0x${cal.calibration.toString(16)})`);
+      out(`Power_LSB    ${(cal.powerLsbW * 1e3).toFixed(4)} mW`);
+      out(`full scale   ${cal.maxCurrentA.toFixed(4)} A in the current register`);
+      out(
+        pga
+          ? `PGA          /${pga} (±${pgaRangeUV(pga) / 1000} mV; ${(shuntUV / 1000).toFixed(1)} mV across the shunt at ${opts.maxCurrent} A)`
+          : `PGA          none fits: ${(shuntUV / 1000).toFixed(1)} mV exceeds ±${pgaRangeUV(PGA_GAINS[3]) / 1000} mV: use a smaller shunt`,
+      );
+      if (opts.reported !== undefined || opts.reference !== undefined) {
+        if (opts.reported === undefined || opts.reference === undefined)
+          throw new MeterAgentError('CALIBRATION_OUT_OF_RANGE', '--reported and --reference go together');
+        const base = opts.calibration ?? cal.calibration;
+        const corrected = correctedCalibration(base, opts.reported, opts.reference);
+        out(
+          `corrected    ${corrected} (0x${corrected.toString(16)}) = trunc(${base} × ${opts.reference} / ${opts.reported})`,
+        );
+        out(`put "calibration": ${corrected} in the sensor's config`);
+      }
+    },
+  );
+
+program
+  .command('buy')
+  .description('prepaid mode: ask the running agent to deliver an amount of energy (closes the relay)')
+  .requiredOption('-c, --config <file>', 'agent config (JSON)')
+  .requiredOption('--wh <wh>', 'energy to deliver in Wh (decimal)')
+  .option('--id <id>', 'purchase id (default: random)')
+  .action(async (opts: { config: string; wh: string; id?: string }) => {
+    const config = await loadConfig(opts.config);
+    if (!config.prepaid.enabled)
+      throw new MeterAgentError(
+        'PURCHASE_REFUSED',
+        'prepaid.enabled is false in the config: the agent has no relay to switch',
+      );
+    let energyMWs: bigint;
+    try {
+      energyMWs = whToMWs(opts.wh);
+    } catch {
+      throw new InvalidArgumentError('--wh: a decimal number of Wh, e.g. 2.5');
+    }
+    if (energyMWs <= 0n) throw new MeterAgentError('PURCHASE_REFUSED', '--wh: more than 0');
+    const id = await submitPurchase(config.dataDir, energyMWs, opts.id);
+    out(
+      `purchase ${id}: ${opts.wh} Wh (${energyMWs} mW·s, ${energyMWs * HALF_NJ_PER_MWS} half-nJ) handed to the agent`,
+    );
+  });
+
+program
+  .command('check-config')
+  .description('validate a config file and print what it sets up')
+  .requiredOption('-c, --config <file>', 'agent config (JSON)')
+  .action(async (opts: { config: string }) => {
+    const config = await loadConfig(opts.config);
+    out(`${opts.config}: valid`);
+    out(`  meter ${config.meterId}, ${config.role}, data in ${config.dataDir}`);
+    for (const s of config.sensors)
+      out(
+        `  sensor ${s.name}: ${s.kind === 'ina219' ? `INA219 0x${s.address.toString(16)} on /dev/i2c-${s.bus}` : `simulated ${s.profile.type}`}`,
+      );
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Errors that name their own fix get one line; anything else keeps its stack for the bug report.
+  if (
+    error instanceof MeterAgentError ||
+    error instanceof InvalidArgumentError ||
+    error instanceof JournalCorruptError
+  ) {
+    process.stderr.write(`meter-agent: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}

@@ -1,0 +1,363 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import cron from 'node-cron';
+import { z } from 'zod';
+import { ConfigError, errorMessage, MeterAgentError } from './errors.js';
+import {
+  ADC_SETTINGS,
+  computeCalibration,
+  type PgaGain,
+  pgaFor,
+  pgaHolds,
+  pgaRangeUV,
+} from './hardware/ina219.js';
+import { isDecimal } from './money/rational.js';
+
+const sensorName = z
+  .string()
+  .regex(
+    /^[A-Za-z][A-Za-z0-9_-]{0,31}$/,
+    'a name of up to 32 letters, digits, _ or -, starting with a letter',
+  );
+
+const i2cAddress = z
+  .union([z.number().int(), z.string().regex(/^0x[0-9a-fA-F]{1,2}$/)], {
+    error: 'an INA219 address from 0x40 to 0x4F, as a number (64) or a string ("0x40")',
+  })
+  .transform((v) => (typeof v === 'number' ? v : Number.parseInt(v, 16)))
+  .refine((v) => v >= 0x40 && v <= 0x4f, 'an INA219 address from 0x40 to 0x4F (64 to 79)');
+
+const pga = z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)], {
+  error: 'a PGA gain of 1, 2, 4 or 8 (±40, 80, 160 or 320 mV across the shunt)',
+});
+
+const adc = z.enum(ADC_SETTINGS, {
+  error: `one of ${ADC_SETTINGS.map((s) => `"${s}"`).join(', ')}`,
+});
+
+const ina219Sensor = z.strictObject({
+  name: sensorName,
+  kind: z.literal('ina219'),
+  /** /dev/i2c-<bus>; 1 on every Raspberry Pi since the model B rev 2. */
+  bus: z.number().int().min(0).max(31).default(1),
+  address: i2cAddress.default(0x40),
+  shuntOhms: z.number().positive().max(100),
+  maxCurrentA: z.number().positive().max(1000),
+  busRangeV: z.union([z.literal(16), z.literal(32)], { error: '16 or 32 (volts)' }).default(32),
+  /** Defaults to the smallest gain that holds maxCurrentA × shuntOhms. */
+  pga: pga.optional(),
+  busAdc: adc.default('avg128'),
+  shuntAdc: adc.default('avg128'),
+  /** A calibration register value from `meter-agent calibrate --reported … --reference …`. */
+  calibration: z.number().int().min(1).max(0xfffe).optional(),
+});
+
+const millivolts = z.number().min(0).max(60_000);
+
+const profile = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('constant'), busVoltageMV: millivolts, currentMA: z.number() }),
+    z.strictObject({
+      type: z.literal('solar'),
+      busVoltageMV: millivolts,
+      peakCurrentMA: z.number().min(0),
+      dayLengthS: z.number().positive().default(86_400),
+      sunriseHour: z.number().min(0).max(24).default(6),
+      sunsetHour: z.number().min(0).max(24).default(18),
+      utcOffsetHours: z.number().min(-14).max(14).default(0),
+    }),
+    z.strictObject({
+      type: z.literal('random-walk'),
+      seed: z.number().int().default(1),
+      busVoltageMV: millivolts,
+      startMA: z.number(),
+      minMA: z.number(),
+      maxMA: z.number(),
+      stepMA: z.number().min(0),
+    }),
+    z.strictObject({ type: z.literal('replay'), file: z.string().min(1), loop: z.boolean().default(true) }),
+  ],
+  { error: 'a profile with type "constant", "solar", "random-walk" or "replay"' },
+);
+
+const simulatedSensor = z.strictObject({ name: sensorName, kind: z.literal('simulated'), profile });
+
+const sensor = z.discriminatedUnion('kind', [ina219Sensor, simulatedSensor], {
+  error: 'a sensor with kind "ina219" or "simulated"',
+});
+
+const decimal = z
+  .string()
+  .refine(isDecimal, 'a non-negative decimal string with up to 18 fraction digits, e.g. "12" or "0.25"');
+
+const BECH32 = /^[a-z]{1,83}1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{6,}$/;
+
+const relay = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('gpio'),
+      pin: z.number().int().min(0).max(1023),
+      activeLow: z.boolean().default(false),
+    }),
+    z.strictObject({ kind: z.literal('simulated') }),
+  ],
+  { error: 'a relay with kind "gpio" (and pin) or "simulated"' },
+);
+
+/** A load wandering between 0.1 and 2 A at 12 V; never chosen instead of a configured INA219. */
+export const DEFAULT_SENSORS: z.input<typeof sensor>[] = [
+  {
+    name: 'load',
+    kind: 'simulated',
+    profile: {
+      type: 'random-walk',
+      seed: 1,
+      busVoltageMV: 12_000,
+      startMA: 500,
+      minMA: 100,
+      maxMA: 2000,
+      stepMA: 50,
+    },
+  },
+];
+
+export const configSchema = z
+  .strictObject({
+    /** Names the meter in period ids and payment keys. */
+    meterId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1 to 64 letters, digits, ".", "_" or "-"'),
+    role: z.enum(['consumer', 'producer'], {
+      error: '"consumer" (pays its producer) or "producer" (records)',
+    }),
+    parties: z.strictObject({
+      consumer: z.string().min(1).max(100),
+      producer: z.string().min(1).max(100),
+    }),
+    /** Without sensors the agent meters a simulated load: what a machine without I²C gets by default. */
+    sensors: z.array(sensor).min(1, 'at least one sensor').max(16).prefault(DEFAULT_SENSORS),
+    /** The sensor whose power is billed; the first sensor if not given. */
+    meteredSensor: sensorName.optional(),
+    sampleIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+    /** Longer gaps between valid samples are recorded and not integrated across; default 3 × interval. */
+    gapThresholdMs: z.number().int().positive().optional(),
+    period: z
+      .union(
+        [
+          z.strictObject({
+            seconds: z
+              .number()
+              .int()
+              .min(1)
+              .max(31 * 86_400),
+          }),
+          z.strictObject({
+            cron: z.string().refine((c) => cron.validate(c), 'a node-cron expression, e.g. "0 * * * *"'),
+          }),
+        ],
+        { error: '{"seconds": 3600} or {"cron": "0 * * * *"}' },
+      )
+      .default({ seconds: 3600 }),
+    price: z.union([z.strictObject({ unitsPerWh: decimal }), z.strictObject({ unitsPerMWs: decimal })], {
+      error: '{"unitsPerWh": "<decimal>"} or {"unitsPerMWs": "<decimal>"} (base units, as a string)',
+    }),
+    pricing: z
+      .enum(['carry', 'truncate'], { error: '"carry" (fractions carry over) or "truncate" (dropped)' })
+      .default('carry'),
+    walletService: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+        /** Prefer METER_AGENT_TOKEN or tokenFile: a token here lives in a file people share. */
+        token: z.string().min(1).optional(),
+        /** A file holding the token; must not be readable by group or others (chmod 600). */
+        tokenFile: z.string().min(1).optional(),
+        timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      })
+      .optional(),
+    payments: z
+      .strictObject({
+        backoffBaseMs: z.number().int().min(10).max(600_000).default(1000),
+        backoffCapMs: z.number().int().min(100).max(3_600_000).default(300_000),
+      })
+      .prefault({}),
+    dataDir: z.string().min(1).default('/var/lib/tanglewatt/meter-agent'),
+    /** Days of sample files kept; period records are kept regardless. */
+    retentionDays: z.number().int().min(1).max(3650).default(14),
+    prepaid: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        relay: relay.optional(),
+      })
+      .prefault({}),
+    /** The read-only HTTP API for the dashboard (GET /status, /periods, /events); off unless set. */
+    http: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(8490),
+        /** Browser origins allowed to read it, e.g. the dashboard's "http://127.0.0.1:5173". */
+        corsOrigins: z.array(z.string().min(1)).default([]),
+      })
+      .optional(),
+    /** For simulations and tests only: time runs `speed` times faster, anchored at epochMs. */
+    clock: z
+      .strictObject({
+        speed: z.number().min(1).max(1000).default(1),
+        epochMs: z.number().int().positive().optional(),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message, input: c });
+    const names = new Set<string>();
+    const addresses = new Set<string>();
+    for (const [i, s] of c.sensors.entries()) {
+      if (names.has(s.name))
+        issue(['sensors', i, 'name'], `"${s.name}" is used twice: each sensor needs its own name`);
+      names.add(s.name);
+      if (s.kind !== 'ina219') continue;
+      const where = `${s.bus}/${s.address}`;
+      if (addresses.has(where))
+        issue(['sensors', i, 'address'], `two sensors at 0x${s.address.toString(16)} on bus ${s.bus}`);
+      addresses.add(where);
+      try {
+        computeCalibration(s.shuntOhms, s.maxCurrentA);
+      } catch (error) {
+        issue(['sensors', i, 'maxCurrentA'], errorMessage(error));
+      }
+      const shuntUV = s.maxCurrentA * s.shuntOhms * 1e6;
+      if (s.pga !== undefined && !pgaHolds(s.pga, shuntUV))
+        issue(
+          ['sensors', i, 'pga'],
+          `maxCurrentA × shuntOhms is ${(shuntUV / 1000).toFixed(1)} mV, beyond the ±${pgaRangeUV(s.pga) / 1000} mV of PGA /${s.pga}: use pga ${pgaFor(shuntUV) ?? 8} or leave it out`,
+        );
+      if (pgaFor(shuntUV) === undefined)
+        issue(
+          ['sensors', i, 'maxCurrentA'],
+          `maxCurrentA × shuntOhms is ${(shuntUV / 1000).toFixed(1)} mV, beyond the INA219's ±320 mV: use a smaller shunt`,
+        );
+      if (c.clock.speed > 1)
+        issue(['clock', 'speed'], '1 with an ina219 sensor: a real meter runs in real time');
+    }
+    if (c.meteredSensor !== undefined && !names.has(c.meteredSensor))
+      issue(['meteredSensor'], `one of the sensor names (${[...names].join(', ')})`);
+    if (c.gapThresholdMs !== undefined && c.gapThresholdMs < c.sampleIntervalMs)
+      issue(['gapThresholdMs'], `at least sampleIntervalMs (${c.sampleIntervalMs})`);
+    if ('seconds' in c.period && c.period.seconds * 1000 < 2 * c.sampleIntervalMs)
+      issue(['period', 'seconds'], `at least two sample intervals (${(2 * c.sampleIntervalMs) / 1000} s)`);
+    if (c.parties.consumer === c.parties.producer)
+      issue(['parties', 'producer'], 'a party other than the consumer');
+    if (c.role === 'consumer') {
+      if (!c.walletService)
+        issue(['walletService'], 'required for role "consumer": {"url": "http://127.0.0.1:8480"}');
+      if (!BECH32.test(c.parties.producer))
+        issue(['parties', 'producer'], 'the bech32 address the consumer pays, e.g. "watt1q…"');
+    }
+    if (c.walletService?.token && c.walletService.tokenFile)
+      issue(['walletService', 'tokenFile'], 'either token or tokenFile, not both');
+    if (c.prepaid.enabled && !c.prepaid.relay)
+      issue(
+        ['prepaid', 'relay'],
+        'required when prepaid is enabled: {"kind": "gpio", "pin": 17} or {"kind": "simulated"}',
+      );
+    if (c.clock.speed > 1 && c.clock.epochMs === undefined)
+      issue(
+        ['clock', 'epochMs'],
+        'required when speed > 1, so restarts agree on the time (ms since the epoch)',
+      );
+  });
+
+export type AgentConfigInput = z.input<typeof configSchema>;
+export type AgentConfig = z.output<typeof configSchema>;
+export type SensorConfig = AgentConfig['sensors'][number];
+export type Ina219SensorConfig = Extract<SensorConfig, { kind: 'ina219' }>;
+
+/** The gain used for a sensor: as configured, or the smallest that holds its maximum current. */
+export function effectivePga(s: Ina219SensorConfig): PgaGain {
+  return s.pga ?? pgaFor(s.maxCurrentA * s.shuntOhms * 1e6) ?? 8;
+}
+
+export function meteredSensorName(config: AgentConfig): string {
+  return config.meteredSensor ?? config.sensors[0]!.name;
+}
+
+export function gapThresholdMs(config: AgentConfig): number {
+  return config.gapThresholdMs ?? 3 * config.sampleIntervalMs;
+}
+
+function firstIssue(file: string, error: z.ZodError): ConfigError {
+  const issue = error.issues[0];
+  if (!issue) return new ConfigError(file, '(root)', 'invalid');
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '?';
+    return new ConfigError(file, [...path, key].join('.'), 'not a known key (check its spelling)');
+  }
+  return new ConfigError(file, path.length ? path.join('.') : '(root)', issue.message);
+}
+
+/** Validates a config object; relative paths in it are taken relative to `baseDir`. */
+export function parseConfig(raw: unknown, source = 'config', baseDir = process.cwd()): AgentConfig {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw firstIssue(source, parsed.error);
+  const config = parsed.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    ...config,
+    dataDir: abs(config.dataDir),
+    sensors: config.sensors.map((s) =>
+      s.kind === 'simulated' && s.profile.type === 'replay'
+        ? { ...s, profile: { ...s.profile, file: abs(s.profile.file) } }
+        : s,
+    ),
+    ...(config.walletService?.tokenFile
+      ? { walletService: { ...config.walletService, tokenFile: abs(config.walletService.tokenFile) } }
+      : {}),
+  };
+}
+
+/** Reads and validates a config file. Writes nothing, so a bad config leaves no trace. */
+export async function loadConfig(file: string): Promise<AgentConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigError(file, '(file)', 'cannot be read: give an existing JSON config file');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(file, '(file)', `not valid JSON (${errorMessage(error)})`);
+  }
+  return parseConfig(raw, file, dirname(resolve(file)));
+}
+
+/**
+ * The wallet-service token: METER_AGENT_TOKEN, else walletService.tokenFile (which must be chmod 600),
+ * else walletService.token. Undefined when none is set.
+ */
+export async function resolveToken(
+  config: AgentConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  if (env.METER_AGENT_TOKEN) return env.METER_AGENT_TOKEN;
+  const file = config.walletService?.tokenFile;
+  if (file) {
+    let mode: number;
+    try {
+      mode = (await stat(file)).mode;
+    } catch {
+      throw new MeterAgentError('TOKEN_UNREADABLE', `walletService.tokenFile: ${file} cannot be read`);
+    }
+    if (mode & 0o077)
+      throw new MeterAgentError(
+        'TOKEN_UNREADABLE',
+        `walletService.tokenFile: ${file} is readable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 ${file}`,
+      );
+    const token = (await readFile(file, 'utf8')).trim();
+    if (!token) throw new MeterAgentError('TOKEN_UNREADABLE', `walletService.tokenFile: ${file} is empty`);
+    return token;
+  }
+  return config.walletService?.token;
+}

@@ -1,0 +1,259 @@
+// CRASH TEST. Spawns the real agent CLI (bin/meter-agent.mjs, through tsx) at 10× time, kills it with
+// SIGKILL at random points, restarts it on the same data dir, and checks that every closed period was
+// paid exactly once, that no journaled sample was lost, and that the periods are contiguous. ~30 s.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { paymentRequest } from '@tanglewatt/payments-api';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type AgentConfigInput, gapThresholdMs, meteredSensorName, parseConfig } from './config.js';
+import { Meter } from './metering/meter.js';
+import { periodCalendar } from './metering/periods.js';
+import type { SampleRecord } from './metering/records.js';
+import { carryAfter, periodRecordFrom } from './period-record.js';
+import { seededRandom } from './sensors/prng.js';
+import { readAllSamples } from './store/sample-store.js';
+import { type PeriodRecord, paymentState, readState } from './store/state.js';
+
+const BIN = fileURLToPath(new URL('../bin/meter-agent.mjs', import.meta.url));
+const TOKEN = 'crash-test-token';
+const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
+const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
+const KILLS = 5;
+
+/** Our own wallet-service's POST /payments contract: 202 for a new key, 200 for a repeat, the odd 503. */
+class FakeWalletService {
+  readonly amounts = new Map<string, string>();
+  readonly requests: { key: string; amount: string; status: number }[] = [];
+  readonly conflicts: string[] = [];
+  readonly #random = seededRandom(99);
+  readonly #failedOnce = new Set<string>();
+  server: Server | undefined;
+  /** When set, the next new key is recorded as paid but never answered: the agent dies waiting. */
+  holdNext: (() => void) | undefined;
+
+  async listen(): Promise<string> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        const send = (status: number, json: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+        };
+        if (req.method !== 'POST' || req.url !== '/payments')
+          return send(404, { error: { code: 'NOT_FOUND', message: 'no' } });
+        if (req.headers.authorization !== `Bearer ${TOKEN}`)
+          return send(401, { error: { code: 'UNAUTHORIZED', message: 'wrong token' } });
+        const parsed = paymentRequest.safeParse(JSON.parse(body));
+        if (!parsed.success)
+          return send(400, { error: { code: 'INVALID_REQUEST', message: parsed.error.message } });
+        const { idempotencyKey: key, amount } = parsed.data;
+        const known = this.amounts.get(key);
+        let status: number;
+        if (known !== undefined) {
+          status = known === amount ? 200 : 409;
+          if (status === 409) this.conflicts.push(`${key}: ${known} then ${amount}`);
+        } else if (!this.#failedOnce.has(key) && this.#random() < 0.25) {
+          this.#failedOnce.add(key); // a wallet-service hiccup: the agent must retry with the same key
+          status = 503;
+        } else {
+          this.amounts.set(key, amount);
+          status = 202;
+        }
+        this.requests.push({ key, amount, status });
+        if (status === 202 && this.holdNext) {
+          this.holdNext();
+          this.holdNext = undefined;
+          return; // paid here, but the agent never hears of it
+        }
+        if (status >= 400) return send(status, { error: { code: `HTTP_${status}`, message: 'try again' } });
+        const now = new Date().toISOString();
+        send(status, {
+          ...parsed.data,
+          state: 'queued',
+          micro: false,
+          attempts: 0,
+          createdAt: now,
+          updatedAt: now,
+        });
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+}
+
+const wallet = new FakeWalletService();
+afterAll(() => wallet.server?.close());
+
+function spawnAgent(configFile: string, logFile: string): ChildProcess {
+  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile], {
+    env: { ...process.env, METER_AGENT_TOKEN: TOKEN, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Replays the whole sample journal from scratch, as one uninterrupted agent would have metered it. */
+function recompute(samples: SampleRecord[], input: AgentConfigInput): PeriodRecord[] {
+  const config = parseConfig(input);
+  const calendar = periodCalendar(config.period);
+  const meter = new Meter(
+    { meteredSensor: meteredSensorName(config), gapThresholdMs: gapThresholdMs(config), calendar },
+    {
+      seq: 1,
+      startMs: calendar.containing(samples[0]!.tMs).startMs,
+      resume: { bridge: null, uncoveredSinceMs: null, lastTMs: null },
+    },
+  );
+  const records: PeriodRecord[] = [];
+  for (const s of samples)
+    for (const totals of meter.add(s).closed)
+      records.push(periodRecordFrom(totals, carryAfter(records.at(-1)), config, 0));
+  return records;
+}
+
+describe('crash test: kill -9 the real agent at random points', () => {
+  it('pays every closed period exactly once, loses no journaled sample, keeps periods contiguous', {
+    timeout: 90_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meter-agent-crash-'));
+    const url = await wallet.listen();
+    const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
+    const random = seededRandom(seed);
+    const config: AgentConfigInput = {
+      meterId: 'crash-meter',
+      role: 'consumer',
+      parties: { consumer: CONSUMER, producer: PRODUCER },
+      sensors: [
+        {
+          name: 'load',
+          kind: 'simulated',
+          profile: {
+            type: 'random-walk',
+            seed: 7,
+            busVoltageMV: 12_000,
+            startMA: 800,
+            minMA: 100,
+            maxMA: 2000,
+            stepMA: 150,
+          },
+        },
+      ],
+      sampleIntervalMs: 1000,
+      period: { seconds: 20 }, // 2 s of real time at speed 10
+      price: { unitsPerWh: '3600' },
+      walletService: { url, timeoutMs: 3000 },
+      payments: { backoffBaseMs: 200, backoffCapMs: 3000 },
+      dataDir: join(dir, 'data'),
+      clock: { speed: 10, epochMs: Date.now() },
+    };
+    const configFile = join(dir, 'agent.json');
+    const logFile = join(dir, 'agent.log');
+    await writeFile(configFile, JSON.stringify(config, null, 2));
+    const samplesDir = join(dir, 'data', 'samples');
+    const snapshots: SampleRecord[][] = [];
+    const context = () => `seed ${seed}, data in ${dir}`;
+
+    for (let run = 0; run < KILLS; run++) {
+      const child = spawnAgent(configFile, logFile);
+      if (run === 2) {
+        // One kill lands exactly between the wallet-service paying and the agent journaling the answer.
+        await Promise.race([new Promise<void>((resolve) => (wallet.holdNext = resolve)), sleep(10_000)]);
+        wallet.holdNext = undefined;
+      } else {
+        await sleep(1500 + random() * 2500);
+      }
+      child.kill('SIGKILL');
+      expect((await exited(child)).signal, context()).toBe('SIGKILL');
+      snapshots.push(await readAllSamples(samplesDir));
+    }
+
+    // The last run: let it settle what is owed, then stop it the way systemd does.
+    const last = spawnAgent(configFile, logFile);
+    const lastStarted = Date.now();
+    for (;;) {
+      await sleep(200);
+      const state = await readState(config.dataDir!);
+      const settled = state.periods.every((p) => paymentState(p, state.outcomes) !== 'queued');
+      if (
+        (Date.now() - lastStarted > 3000 && state.periods.length >= 6 && settled) ||
+        Date.now() - lastStarted > 30_000
+      )
+        break;
+    }
+    last.kill('SIGTERM');
+    expect((await exited(last)).code, `${context()}\n${(await readFile(logFile, 'utf8')).slice(-2000)}`).toBe(
+      0,
+    );
+
+    const final = await readAllSamples(samplesDir);
+    const state = await readState(config.dataDir!);
+    const periods = state.periods;
+
+    // No sample journaled before a kill is missing (or changed) afterwards: each snapshot is a prefix.
+    for (const [i, snapshot] of snapshots.entries()) {
+      expect(snapshot.length, `snapshot ${i}, ${context()}`).toBeGreaterThan(0);
+      expect(final.slice(0, snapshot.length), `snapshot ${i}, ${context()}`).toEqual(snapshot);
+    }
+    expect(new Set(snapshots.map((s) => s.length)).size, 'every run journaled samples').toBe(KILLS);
+
+    // Contiguous periods: 1, 2, 3 … each starting where the last ended, named by meter and start.
+    expect(periods.length, context()).toBeGreaterThanOrEqual(6);
+    for (const [i, p] of periods.entries()) {
+      expect(p.seq).toBe(i + 1);
+      expect(p.id).toBe(`crash-meter/${new Date(p.startMs).toISOString()}`);
+      if (i > 0) expect(p.startMs).toBe(periods[i - 1]!.endMs);
+    }
+
+    // Exactly once: one amount per key ever, and the keys paid are exactly the periods that owe.
+    expect(wallet.conflicts, context()).toEqual([]);
+    const owing = periods.filter((p) => p.payment.state === 'due');
+    expect(
+      owing.every((p) => paymentState(p, state.outcomes) === 'accepted'),
+      context(),
+    ).toBe(true);
+    expect([...wallet.amounts.keys()].sort()).toEqual(owing.map((p) => p.id).sort());
+    for (const p of owing) expect(wallet.amounts.get(p.id)).toBe(p.amount);
+    // The payment whose answer was lost was asked for again with the same key, and answered 200.
+    expect(
+      wallet.requests.some((r) => r.status === 200),
+      context(),
+    ).toBe(true);
+    expect(periods.filter((p) => p.payment.state === 'nothing-due').every((p) => p.amount === '0')).toBe(
+      true,
+    );
+
+    // Restarts changed nothing: metering the final journal in one go gives the same periods and amounts.
+    const replayed = recompute(final, config).slice(0, periods.length);
+    expect(replayed.map((p) => [p.id, p.deliveredHalfNJ, p.amount, p.readingsHash, p.carry.money])).toEqual(
+      periods.map((p) => [p.id, p.deliveredHalfNJ, p.amount, p.readingsHash, p.carry.money]),
+    );
+    const log = await readFile(logFile, 'utf8');
+    expect(log.match(/meter-agent started/g)?.length).toBe(KILLS + 1);
+    expect(log).not.toContain(TOKEN);
+    console.info(
+      `crash test (seed ${seed}): ${KILLS} kills, ${final.length} samples, ${periods.length} periods, ` +
+        `${owing.length} paid, ${wallet.requests.length} requests (${wallet.requests.filter((r) => r.status === 200).length} repeats, ` +
+        `${wallet.requests.filter((r) => r.status === 503).length} 503s)`,
+    );
+  });
+});

@@ -1,0 +1,150 @@
+import type { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AgentEventMap } from './agent.js';
+import { errorMessage } from './errors.js';
+import type { Logger } from './log.js';
+import { meteredValue, type SampleRecord } from './metering/records.js';
+import type { AgentSnapshot } from './status.js';
+import type { PaymentOutcome, PaymentState, PeriodRecord } from './store/state.js';
+
+/** A period as the read API serves it: the record plus what became of its payment. */
+export type PeriodView = PeriodRecord & { paymentState: PaymentState; outcome?: PaymentOutcome };
+
+/** What the read API needs from a running agent. */
+export interface ReadApiSource {
+  snapshot(): AgentSnapshot;
+  periods(limit: number): PeriodView[];
+  readonly meteredSensor: string;
+  readonly events: EventEmitter<AgentEventMap>;
+}
+
+export interface ReadApiOptions {
+  host: string;
+  port: number;
+  /** Origins allowed to read from a browser (the dashboard); none by default. */
+  corsOrigins: string[];
+  log: Logger;
+}
+
+export interface ReadApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * The agent's read-only HTTP API for the dashboard: `GET /status` (the live snapshot), `GET /periods?limit=n`
+ * (newest first) and `GET /events` (server-sent events: `sample`, `period`, `payment`, `status`). It changes
+ * nothing and carries no secret, so it has no token (EventSource cannot send one); it binds 127.0.0.1
+ * unless told otherwise.
+ */
+export async function startReadApi(source: ReadApiSource, options: ReadApiOptions): Promise<ReadApi> {
+  const streams = new Set<ServerResponse>();
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(body));
+  };
+  const allowOrigin = (req: IncomingMessage, res: ServerResponse) => {
+    const origin = req.headers.origin;
+    if (!origin) return;
+    if (options.corsOrigins.includes(origin) || options.corsOrigins.includes('*')) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('vary', 'Origin');
+    }
+  };
+
+  const events = (req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    res.write('retry: 2000\n\n');
+    const send = (event: string) => (data: unknown) =>
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const onSample = (s: SampleRecord) => {
+      const v = meteredValue(s, source.meteredSensor);
+      send('sample')({
+        tMs: s.tMs,
+        powerUW: v.kind === 'valid' ? v.point.powerUW : null,
+        readings: s.readings,
+      });
+    };
+    const onPeriod = send('period');
+    const onPayment = send('payment');
+    const onStatus = send('status');
+    source.events.on('sample', onSample);
+    source.events.on('period', onPeriod);
+    source.events.on('payment', onPayment);
+    source.events.on('status', onStatus);
+    onStatus(source.snapshot());
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    streams.add(res);
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      streams.delete(res);
+      source.events.off('sample', onSample);
+      source.events.off('period', onPeriod);
+      source.events.off('payment', onPayment);
+      source.events.off('status', onStatus);
+    });
+  };
+
+  const server = createServer((req, res) => {
+    try {
+      allowOrigin(req, res);
+      const url = new URL(req.url ?? '/', 'http://agent');
+      if (req.method === 'OPTIONS') {
+        res.setHeader('access-control-allow-methods', 'GET');
+        res.writeHead(204).end();
+        return;
+      }
+      if (req.method !== 'GET')
+        return json(res, 405, {
+          error: { code: 'METHOD_NOT_ALLOWED', message: 'this API is read-only: GET only' },
+        });
+      switch (url.pathname) {
+        case '/health':
+          return json(res, 200, { ok: true, running: source.snapshot().running });
+        case '/status':
+          return json(res, 200, source.snapshot());
+        case '/periods': {
+          const limit = Number(url.searchParams.get('limit') ?? '50');
+          if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+            return json(res, 400, {
+              error: { code: 'INVALID_REQUEST', message: 'limit: 1 to 1000', field: 'limit' },
+            });
+          return json(res, 200, { items: source.periods(limit) });
+        }
+        case '/events':
+          return events(req, res);
+        default:
+          return json(res, 404, {
+            error: { code: 'NOT_FOUND', message: 'GET /status, /periods or /events' },
+          });
+      }
+    } catch (error) {
+      options.log.error({ error: errorMessage(error) }, 'read API request failed');
+      if (!res.headersSent) json(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  options.log.info({ url }, 'read API listening');
+  return {
+    url,
+    close: async () => {
+      for (const res of streams) res.end();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,58 @@
+// The meter agent's public surface: start it in-process, read its live state, reuse its pieces.
+export {
+  type AgentEventMap,
+  type AgentHandle,
+  clockFor,
+  type StartAgentOptions,
+  startAgent,
+} from './agent.js';
+export { acceleratedClock, type Clock, ManualClock, systemClock, type Timer } from './clock.js';
+export {
+  type AgentConfig,
+  type AgentConfigInput,
+  configSchema,
+  loadConfig,
+  parseConfig,
+  resolveToken,
+} from './config.js';
+export { ConfigError, MeterAgentError, type MeterAgentErrorCode } from './errors.js';
+export { FakeIna219Bus, FakeIna219Chip } from './hardware/fake-ina219-bus.js';
+export { type I2cBus, openI2cBus } from './hardware/i2c.js';
+export { computeCalibration, correctedCalibration, Ina219, type Ina219Options } from './hardware/ina219.js';
+export { FakeRelay, GpioRelay, type Relay } from './hardware/relay.js';
+export { type PeriodView, type ReadApi, startReadApi } from './http-api.js';
+export { createLogger, silentLogger } from './log.js';
+export { type EnergyParts, type PowerPoint, segmentHalfNJ, splitSegment } from './metering/energy.js';
+export { Meter, type MeterStart, type PeriodTotals } from './metering/meter.js';
+export { type PeriodCalendar, type PeriodSpec, periodCalendar, periodId } from './metering/periods.js';
+export type { PeriodQuality, SampleRecord, SensorSample } from './metering/records.js';
+export {
+  HALF_NJ_PER_MWS,
+  HALF_NJ_PER_WH,
+  type Price,
+  type PricingPolicy,
+  pricePeriod,
+} from './money/pricing.js';
+export { type PaymentClient, PaymentOutbox } from './payments/outbox.js';
+export { paymentRequestFor } from './period-record.js';
+export { submitPurchase } from './prepaid.js';
+export { createSensors, createSimulatedSensor } from './sensors/create.js';
+export {
+  constantProfile,
+  parseTraceCsv,
+  randomWalkProfile,
+  replayProfile,
+  SimulatedSensor,
+  solarProfile,
+} from './sensors/simulated.js';
+export type { PowerReading, PowerSensor } from './sensors/types.js';
+export { type AgentSnapshot, readStatus } from './status.js';
+export { readAllSamples } from './store/sample-store.js';
+export {
+  type AgentState,
+  type PaymentOutcome,
+  type PaymentState,
+  type PeriodRecord,
+  paymentState,
+  readState,
+} from './store/state.js';

@@ -1,0 +1,85 @@
+import { type PaymentRequest, paymentRequest } from '@tanglewatt/payments-api';
+import type { AgentConfig } from './config.js';
+import type { PeriodTotals } from './metering/meter.js';
+import { periodId } from './metering/periods.js';
+import { HALF_NJ_PER_MWS, pricePeriod, priceUnitsPerWh, splitMWs } from './money/pricing.js';
+import { formatRational, parseRational, type Rational, ZERO } from './money/rational.js';
+import type { PaymentIntent, PeriodRecord } from './store/state.js';
+
+export interface Carry {
+  money: Rational;
+  energyHalfNJ: bigint;
+}
+
+/** What the previous period carried over (nothing before the first). */
+export function carryAfter(previous: PeriodRecord | undefined): Carry {
+  if (!previous) return { money: ZERO, energyHalfNJ: 0n };
+  return { money: parseRational(previous.carry.money), energyHalfNJ: BigInt(previous.carry.energyHalfNJ) };
+}
+
+/** Turns a closed period's totals into its record: energy, price, amount, carry and payment intent. */
+export function periodRecordFrom(
+  totals: PeriodTotals,
+  carryIn: Carry,
+  config: AgentConfig,
+  closedAtMs: number,
+): PeriodRecord {
+  const id = periodId(config.meterId, totals.startMs);
+  const delivered = totals.energy.deliveredHalfNJ;
+  const { energyMWs, remainderHalfNJ } = splitMWs(carryIn.energyHalfNJ + delivered);
+  const priced = pricePeriod(delivered, config.price, config.pricing, carryIn.money);
+  const payment: PaymentIntent =
+    config.role === 'producer'
+      ? { state: 'not-paying' }
+      : priced.amount > 0n
+        ? { state: 'due', key: id, to: config.parties.producer, amount: priced.amount.toString() }
+        : { state: 'nothing-due' };
+  return {
+    id,
+    seq: totals.seq,
+    meterId: config.meterId,
+    role: config.role,
+    consumer: config.parties.consumer,
+    producer: config.parties.producer,
+    startMs: totals.startMs,
+    endMs: totals.endMs,
+    closedAtMs,
+    energyMWs: energyMWs.toString(),
+    deliveredHalfNJ: delivered.toString(),
+    returnedHalfNJ: totals.energy.returnedHalfNJ.toString(),
+    price: config.price,
+    pricing: config.pricing,
+    amountExact: formatRational(priced.exact),
+    amount: priced.amount.toString(),
+    carry: { money: formatRational(priced.carryOut), energyHalfNJ: remainderHalfNJ.toString() },
+    quality: totals.quality,
+    readingsHash: totals.readingsHash,
+    resume: totals.resume,
+    payment,
+  };
+}
+
+/** The wallet-service request for a period that owes something; validated against the shared contract. */
+export function paymentRequestFor(period: PeriodRecord): PaymentRequest {
+  if (period.payment.state !== 'due') throw new Error(`period ${period.id} owes nothing`);
+  const perWh = priceUnitsPerWh(period.price);
+  return paymentRequest.parse({
+    idempotencyKey: period.payment.key,
+    to: period.payment.to,
+    amount: period.payment.amount,
+    metadata: {
+      periodId: period.id,
+      meterId: period.meterId,
+      energyMWs: period.energyMWs,
+      ...(perWh ? { priceUnitsPerWh: perWh } : {}),
+      periodStart: new Date(period.startMs).toISOString(),
+      periodEnd: new Date(period.endMs).toISOString(),
+      readingsHash: period.readingsHash,
+    },
+  });
+}
+
+/** Delivered energy in Wh, for people (not for money). */
+export function energyWh(energyHalfNJ: bigint): number {
+  return Number(energyHalfNJ / HALF_NJ_PER_MWS) / 3_600_000;
+}

@@ -1,0 +1,216 @@
+import { join } from 'node:path';
+import { Journal } from '@tanglewatt/journal';
+import type { MeterResume, PeriodQuality } from '../metering/records.js';
+import type { Price, PricingPolicy } from '../money/pricing.js';
+import { readJournalFile } from './journal-reader.js';
+
+export type Role = 'consumer' | 'producer';
+
+/** What a closed period asks of the payment outbox. */
+export type PaymentIntent =
+  /** In the outbox: to be sent to the wallet-service with `key` until it answers. */
+  | { state: 'due'; key: string; to: string; amount: string }
+  /** Less than one base unit owed (the fraction carries under `carry`). */
+  | { state: 'nothing-due' }
+  /** A producer records what it delivered; the consumer's agent pays. */
+  | { state: 'not-paying' };
+
+/** A closed payment period, as journaled. Big numbers are decimal strings (JSON has no bigint). */
+export interface PeriodRecord {
+  /** `<meterId>/<startISO>`: the period's name and its payment's idempotency key. */
+  id: string;
+  /** 1, 2, 3, … with no holes: each period starts where the previous one ended. */
+  seq: number;
+  meterId: string;
+  role: Role;
+  consumer: string;
+  producer: string;
+  startMs: number;
+  endMs: number;
+  closedAtMs: number;
+  /** Delivered energy in whole mW·s; the part below 1 mW·s carries into the next period. */
+  energyMWs: string;
+  deliveredHalfNJ: string;
+  returnedHalfNJ: string;
+  price: Price;
+  pricing: PricingPolicy;
+  /** What the energy is worth, exactly, as "num/den" base units. */
+  amountExact: string;
+  /** Whole base units owed for this period. */
+  amount: string;
+  /** Carried into the next period: money fraction ("num/den" base units) and energy below 1 mW·s. */
+  carry: { money: string; energyHalfNJ: string };
+  quality: PeriodQuality;
+  readingsHash: string;
+  resume: MeterResume;
+  payment: PaymentIntent;
+}
+
+/** The wallet-service's final word on a period's payment. */
+export interface PaymentOutcome {
+  key: string;
+  atMs: number;
+  result: 'accepted' | 'rejected';
+  /** The payment's state at the wallet-service when it answered (queued, submitted, included…). */
+  serviceState?: string;
+  status?: number;
+  code?: string;
+  reason?: string;
+}
+
+export interface PurchaseRecord {
+  id: string;
+  energyMWs: string;
+  startMs: number;
+}
+
+export interface PurchaseDone {
+  id: string;
+  deliveredHalfNJ: string;
+  deliveredMWs: string;
+  endMs: number;
+  reason: 'delivered' | 'cancelled';
+}
+
+export type StateRecord =
+  | { kind: 'period'; period: PeriodRecord; outcome?: PaymentOutcome }
+  | { kind: 'payment'; outcome: PaymentOutcome }
+  | { kind: 'purchase'; purchase: PurchaseRecord; done?: PurchaseDone }
+  | { kind: 'purchase-done'; done: PurchaseDone };
+
+export type PaymentState = 'queued' | 'accepted' | 'rejected' | 'nothing-due' | 'not-paying';
+
+export interface AgentState {
+  periods: PeriodRecord[];
+  outcomes: Map<string, PaymentOutcome>;
+  purchases: Map<string, { purchase: PurchaseRecord; done?: PurchaseDone }>;
+}
+
+export function emptyState(): AgentState {
+  return { periods: [], outcomes: new Map(), purchases: new Map() };
+}
+
+export function applyRecord(state: AgentState, record: StateRecord): void {
+  switch (record.kind) {
+    case 'period':
+      state.periods.push(record.period);
+      if (record.outcome) state.outcomes.set(record.outcome.key, record.outcome);
+      break;
+    case 'payment':
+      state.outcomes.set(record.outcome.key, record.outcome);
+      break;
+    case 'purchase':
+      state.purchases.set(record.purchase.id, {
+        purchase: record.purchase,
+        ...(record.done ? { done: record.done } : {}),
+      });
+      break;
+    case 'purchase-done': {
+      const entry = state.purchases.get(record.done.id);
+      if (entry) entry.done = record.done;
+      break;
+    }
+  }
+}
+
+export function foldState(records: readonly StateRecord[]): AgentState {
+  const state = emptyState();
+  for (const r of records) applyRecord(state, r);
+  state.periods.sort((a, b) => a.seq - b.seq);
+  return state;
+}
+
+export function paymentState(period: PeriodRecord, outcomes: Map<string, PaymentOutcome>): PaymentState {
+  if (period.payment.state === 'due') return outcomes.get(period.payment.key)?.result ?? 'queued';
+  return period.payment.state;
+}
+
+/** Periods whose payment the wallet-service has not answered yet: the outbox after a restart. */
+export function unsettled(state: AgentState): PeriodRecord[] {
+  return state.periods.filter((p) => paymentState(p, state.outcomes) === 'queued');
+}
+
+export const STATE_FILE = 'state.journal';
+
+/** Reads the state journal without taking it over (for `status` and `periods` while the agent runs). */
+export async function readState(dataDir: string): Promise<AgentState> {
+  return foldState((await readJournalFile<StateRecord>(join(dataDir, STATE_FILE))).records);
+}
+
+/** Settled periods kept by compaction; the newest are kept, with everything still unsettled. */
+const KEEP_SETTLED_PERIODS = 10_000;
+
+/**
+ * The agent's durable state: closed periods (each carrying its payment intent: the outbox), payment
+ * outcomes and prepaid purchases. Writes are serialised, so a compaction never races an append.
+ */
+export class StateStore {
+  #queue: Promise<unknown> = Promise.resolve();
+  #records: number;
+
+  private constructor(
+    private readonly journal: Journal<StateRecord>,
+    readonly state: AgentState,
+    records: number,
+  ) {
+    this.#records = records;
+  }
+
+  static async open(dataDir: string): Promise<StateStore> {
+    const { journal, records } = await Journal.open<StateRecord>(join(dataDir, STATE_FILE));
+    return new StateStore(journal, foldState(records), records.length);
+  }
+
+  /** Journals the record (durably) and then applies it to `state`. */
+  append(record: StateRecord): Promise<void> {
+    return this.#serial(async () => {
+      await this.journal.append(record);
+      applyRecord(this.state, record);
+      this.#records++;
+    });
+  }
+
+  /**
+   * Rewrites the journal as one record per period and purchase once at least 100 records, and half as
+   * many as there are periods, are redundant (payment outcomes merge into their periods), or once there
+   * are 1000 more settled periods than are kept. Each rewrite costs O(n) every n/2 periods at most.
+   */
+  compactIfWorthIt(): Promise<boolean> {
+    return this.#serial(async () => {
+      const live = this.state.periods.length + this.state.purchases.size;
+      const redundant = this.#records - live;
+      const trim = this.state.periods.length > KEEP_SETTLED_PERIODS + 1000;
+      if (redundant < Math.max(100, live / 2) && !trim) return false;
+      const keepFrom = Math.max(0, this.state.periods.length - KEEP_SETTLED_PERIODS);
+      const periods = this.state.periods.filter(
+        (p, i) => i >= keepFrom || paymentState(p, this.state.outcomes) === 'queued',
+      );
+      const records: StateRecord[] = periods.map((period) => {
+        const outcome =
+          period.payment.state === 'due' ? this.state.outcomes.get(period.payment.key) : undefined;
+        return outcome ? { kind: 'period', period, outcome } : { kind: 'period', period };
+      });
+      for (const { purchase, done } of this.state.purchases.values())
+        records.push(done ? { kind: 'purchase', purchase, done } : { kind: 'purchase', purchase });
+      await this.journal.rewrite(records);
+      this.#records = records.length;
+      const kept = foldState(records);
+      this.state.periods.splice(0, this.state.periods.length, ...kept.periods);
+      return true;
+    });
+  }
+
+  get recordCount(): number {
+    return this.#records;
+  }
+
+  close(): Promise<void> {
+    return this.#serial(() => this.journal.close());
+  }
+
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(op, op);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+}
