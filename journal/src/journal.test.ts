@@ -76,6 +76,29 @@ describe('Journal', () => {
     expect((await Journal.open<string>(f)).records).toEqual(['abc', 'd']);
   });
 
+  it('keeps appends made while a rewrite runs, after the new content', async () => {
+    const f = await file();
+    const { journal } = await Journal.open<string>(f);
+    await journal.appendMany(['a', 'b']);
+    const rewrite = journal.rewrite(['ab']);
+    const appended = journal.append('c');
+    await Promise.all([rewrite, appended]);
+    await journal.close();
+    expect((await Journal.open<string>(f)).records).toEqual(['ab', 'c']);
+  });
+
+  it('reads without writing: a torn tail is skipped and left in place', async () => {
+    const f = await file();
+    const { journal } = await Journal.open<string>(f);
+    await journal.append('a');
+    await journal.close();
+    await appendFile(f, '0123456789ab\t"in fli');
+    const before = await readFile(f, 'utf8');
+    expect(await Journal.read<string>(f)).toEqual({ records: ['a'], tornBytes: 20 });
+    expect(await readFile(f, 'utf8')).toBe(before);
+    expect(await Journal.read<string>(`${f}.missing`)).toEqual({ records: [], tornBytes: 0 });
+  });
+
   it('rejects appends after close', async () => {
     const { journal } = await Journal.open<string>(await file());
     await journal.close();

@@ -63,6 +63,7 @@ async function syncDir(dir: string): Promise<void> {
 export class Journal<T> {
   private pending: Pending[] = [];
   private flushing: Promise<void> | undefined;
+  private rewriting: Promise<void> | undefined;
   private closed = false;
 
   private constructor(
@@ -71,19 +72,15 @@ export class Journal<T> {
     private readonly sync: boolean,
   ) {}
 
-  static async open<T>(file: string, options: JournalOptions = {}): Promise<OpenedJournal<T>> {
-    await mkdir(dirname(file), { recursive: true });
-    let text = '';
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+  /** Parses a journal's text: the good records, and how many bytes of it they cover. */
+  private static parse<T>(
+    file: string,
+    text: string,
+  ): { records: T[]; goodBytes: number; totalBytes: number } {
     const records: T[] = [];
     let goodBytes = 0;
-    const lines = text.split('\n');
     // The piece after the last newline is empty for a clean file, or an interrupted write.
-    const complete = lines.slice(0, -1);
+    const complete = text.split('\n').slice(0, -1);
     for (const [i, line] of complete.entries()) {
       const tab = line.indexOf('\t');
       const json = tab > 0 ? line.slice(tab + 1) : '';
@@ -94,7 +91,30 @@ export class Journal<T> {
       records.push(JSON.parse(json) as T);
       goodBytes += Buffer.byteLength(line, 'utf8') + 1;
     }
-    const totalBytes = Buffer.byteLength(text, 'utf8');
+    return { records, goodBytes, totalBytes: Buffer.byteLength(text, 'utf8') };
+  }
+
+  private static async readText(file: string): Promise<string> {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return '';
+    }
+  }
+
+  /**
+   * Reads a journal without opening it for writing: a torn last line is skipped, not cut off, so a
+   * reader (a status command, a test) never destroys a write in flight by the process that owns it.
+   */
+  static async read<T>(file: string): Promise<{ records: T[]; tornBytes: number }> {
+    const { records, goodBytes, totalBytes } = Journal.parse<T>(file, await Journal.readText(file));
+    return { records, tornBytes: totalBytes - goodBytes };
+  }
+
+  static async open<T>(file: string, options: JournalOptions = {}): Promise<OpenedJournal<T>> {
+    await mkdir(dirname(file), { recursive: true });
+    const { records, goodBytes, totalBytes } = Journal.parse<T>(file, await Journal.readText(file));
     const handle = await open(file, 'a+');
     if (goodBytes < totalBytes) {
       await handle.truncate(goodBytes);
@@ -120,12 +140,13 @@ export class Journal<T> {
     const text = records.map(encode).join('');
     return new Promise((resolve, reject) => {
       this.pending.push({ text, resolve, reject });
-      this.flushing ??= this.flush();
+      // During a rewrite, appends wait and are written after it.
+      if (!this.rewriting) this.flushing ??= this.flush();
     });
   }
 
   private async flush(): Promise<void> {
-    while (this.pending.length) {
+    while (this.pending.length && !this.rewriting) {
       const batch = this.pending.splice(0);
       try {
         await this.handle.write(batch.map((p) => p.text).join(''));
@@ -138,8 +159,22 @@ export class Journal<T> {
     this.flushing = undefined;
   }
 
-  /** Replaces the whole journal with `records` atomically (compaction). */
+  /**
+   * Replaces the whole journal with `records` atomically (compaction). Appends made while it runs are
+   * written after the new content.
+   */
   async rewrite(records: readonly T[]): Promise<void> {
+    while (this.rewriting) await this.rewriting;
+    this.rewriting = this.replace(records);
+    try {
+      await this.rewriting;
+    } finally {
+      this.rewriting = undefined;
+      if (this.pending.length) this.flushing ??= this.flush();
+    }
+  }
+
+  private async replace(records: readonly T[]): Promise<void> {
     await this.flushing;
     const temp = join(dirname(this.file), `.${basename(this.file)}.rewrite`);
     const out = await open(temp, 'w');
@@ -158,6 +193,7 @@ export class Journal<T> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    while (this.rewriting) await this.rewriting;
     await this.flushing;
     await this.handle.close();
   }
