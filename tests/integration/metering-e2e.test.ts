@@ -1,0 +1,123 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AgentHandle, startAgent } from '@tanglewatt/meter-agent';
+import type { Balance } from '@tanglewatt/payments-api';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
+
+const tangle = inject('tangle');
+const totalOf = async (w: TestWallet) => BigInt((await api<Balance>(w, 'GET', '/balance')).body.totalUnits);
+
+describe('metering end to end: agents, wallet-services and the real tangle', () => {
+  let producer: TestWallet;
+  let consumer: TestWallet;
+  let consumerAgent: AgentHandle;
+  let producerAgent: AgentHandle;
+  let producerBefore: bigint;
+  const dirs: string[] = [];
+
+  beforeAll(async () => {
+    producer = await startTestWallet(tangle, { slot: 4 });
+    consumer = await startTestWallet(tangle, { slot: 5 });
+    // The producer's balance before any agent runs: its genesis output, as its wallet sees it.
+    producerBefore = await totalOf(producer);
+    const log = pino({ level: 'warn' });
+    const parties = { consumer: consumer.service.address, producer: producer.service.address };
+    const agentDir = async () => {
+      const d = await mkdtemp(join(tmpdir(), 'tanglewatt-agent-'));
+      dirs.push(d);
+      return d;
+    };
+    consumerAgent = await startAgent({
+      config: {
+        meterId: 'consumer-1',
+        role: 'consumer',
+        parties,
+        sensors: [
+          {
+            name: 'load',
+            kind: 'simulated',
+            profile: { type: 'constant', busVoltageMV: 48_000, currentMA: 10_000 },
+          },
+        ],
+        sampleIntervalMs: 1000,
+        period: { seconds: 10 },
+        // 480 W for 10 s is 1.33 Wh: 5333.3 units a period at this price, above a basic output's deposit.
+        price: { unitsPerWh: '4000' },
+        pricing: 'carry',
+        walletService: { url: consumer.service.url, token: consumer.token },
+        dataDir: await agentDir(),
+      },
+      log,
+    });
+    producerAgent = await startAgent({
+      config: {
+        meterId: 'producer-1',
+        role: 'producer',
+        parties,
+        sensors: [
+          {
+            name: 'panel',
+            kind: 'simulated',
+            profile: { type: 'constant', busVoltageMV: 48_000, currentMA: 10_000 },
+          },
+        ],
+        sampleIntervalMs: 1000,
+        period: { seconds: 10 },
+        price: { unitsPerWh: '4000' },
+        dataDir: await agentDir(),
+      },
+      log,
+    });
+  });
+
+  afterAll(async () => {
+    await consumerAgent?.stop();
+    await producerAgent?.stop();
+    await producer?.service.stop();
+    await consumer?.service.stop();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it("grows the producer's balance by exactly the sum of the consumer's period amounts", async () => {
+    // Three closed periods whose payments the consumer's wallet-service has included on the ledger.
+    const paidPeriods = () =>
+      consumerAgent
+        .periods(50)
+        .filter(
+          (p) => p.payment.state !== 'nothing-due' && consumer.service.store.get(p.id)?.state === 'included',
+        );
+    await expect
+      .poll(() => paidPeriods().length, { timeout: 75_000, interval: 500 })
+      .toBeGreaterThanOrEqual(3);
+
+    // Stop metering so no new period lands between the two reads below.
+    await consumerAgent.stop();
+    await consumerAgent.paymentsDrained().catch(() => undefined);
+    const periods = consumerAgent.periods(50).filter((p) => p.payment.state !== 'nothing-due');
+    await expect
+      .poll(() => periods.filter((p) => consumer.service.store.get(p.id)?.state === 'included').length, {
+        timeout: 30_000,
+      })
+      .toBe(periods.length);
+    const sum = periods.reduce((s, p) => s + BigInt(p.amount), 0n);
+    expect(sum).toBeGreaterThan(0n);
+    for (const p of periods) {
+      const payment = consumer.service.store.get(p.id)!;
+      expect(payment.amount).toBe(p.amount);
+      expect(payment.to).toBe(producer.service.address);
+      expect(payment.metadata?.readingsHash).toBe(p.readingsHash);
+    }
+    await expect.poll(() => totalOf(producer), { timeout: 20_000 }).toBe(producerBefore + sum);
+
+    // The producer's own agent metered the same energy, and names both parties.
+    const produced = producerAgent.periods(50);
+    expect(produced.length).toBeGreaterThanOrEqual(3);
+    expect(produced[0]).toMatchObject({
+      consumer: consumer.service.address,
+      producer: producer.service.address,
+    });
+  }, 150_000);
+});
