@@ -6,10 +6,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{ledger,journal,payments-api,channels,deploy,meter-agent,wallet-service}/src/**/*.test.ts'],
+          include: [
+            '{ledger,journal,payments-api,channels,market,deploy,meter-agent,wallet-service}/src/**/*.test.ts',
+          ],
           environment: 'node',
         },
       },
+      // Component tests in happy-dom with the React plugin.
+      'dashboard/vitest.config.ts',
       {
         test: {
           name: 'integration',
@@ -19,6 +23,16 @@ export default defineConfig({
           // Files share one tangle; each uses its own funded genesis accounts, so they may run in parallel.
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          // The dashboard in Chromium against the whole system, which each file starts itself.
+          name: 'e2e',
+          include: ['tests/e2e/**/*.e2e.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -5,4 +5,5 @@ export * from './install.js';
 export * from './log.js';
 export * from './processes.js';
 export * from './profile.js';
+export * from './system.js';
 export * from './tangle.js';

@@ -30,8 +30,8 @@ export class AddressIndex {
     for (const output of changes.created) {
       if (!output.ownerHex || this.ownerOf.size >= this.maxOutputs) continue;
       this.ownerOf.set(output.outputId, output.ownerHex);
-      let outputs = this.byOwner.get(output.ownerHex);
-      if (!outputs) this.byOwner.set(output.ownerHex, (outputs = new Map()));
+      const outputs = this.byOwner.get(output.ownerHex) ?? new Map<string, OutputSummary>();
+      this.byOwner.set(output.ownerHex, outputs);
       outputs.set(output.outputId, output);
     }
   }

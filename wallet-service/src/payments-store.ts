@@ -318,6 +318,13 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
     return [...this.transactions.values()].filter((t) => t.state === 'signed' || t.state === 'posted');
   }
 
+  /** Transactions included by a milestone after `milestoneIndex`. */
+  includedAfter(milestoneIndex: number): StoredTransaction[] {
+    return [...this.transactions.values()].filter(
+      (t) => t.state === 'included' && (t.milestoneIndex ?? 0) > milestoneIndex,
+    );
+  }
+
   transaction(txId: string): StoredTransaction | undefined {
     return this.transactions.get(txId);
   }

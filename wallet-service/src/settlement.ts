@@ -49,9 +49,15 @@ export class Settlement {
     this.basicDeposit = basicOutputDeposit(deps.address, deps.rent);
   }
 
-  /** Inputs of transactions that are not final yet: never selected again. */
+  /**
+   * Inputs never to select: those of transactions not final yet, and those of transactions included by a
+   * milestone the wallet's ledger view has not read yet (it still lists them as unspent).
+   */
   lockedInputs(): Set<string> {
-    return new Set(this.deps.store.openTransactions().flatMap((t) => t.inputs));
+    const { store, ledger } = this.deps;
+    return new Set(
+      [...store.openTransactions(), ...store.includedAfter(ledger.ledgerIndex)].flatMap((t) => t.inputs),
+    );
   }
 
   start(): void {

@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fakeFetch } from '../test/fakes';
+import { ApiError, getJson } from './http';
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('getJson', () => {
+  it('returns the JSON body', async () => {
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch(() => ({ body: { ok: 1 } })),
+    );
+    expect(await getJson('http://svc/', '/x')).toEqual({ ok: 1 });
+  });
+
+  it('turns the service error body into an ApiError with code and field', async () => {
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch(() => ({
+        status: 404,
+        body: { error: { code: 'NOT_FOUND', message: 'no such block', field: 'id' } },
+      })),
+    );
+    const error = (await getJson('http://svc', '/node/blocks/0x1').catch((e) => e)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({
+      kind: 'http',
+      status: 404,
+      code: 'NOT_FOUND',
+      message: 'no such block',
+      field: 'id',
+    });
+    expect(error.notFound).toBe(true);
+  });
+
+  it('tells an unreachable service from an unreachable node', async () => {
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch(() => undefined),
+    );
+    const down = (await getJson('http://svc:8481', '/x').catch((e) => e)) as ApiError;
+    expect(down.kind).toBe('network');
+    expect(down.unreachable).toBe(true);
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch(() => ({ status: 503, body: { error: { code: 'NODE_UNREACHABLE', message: 'x' } } })),
+    );
+    const node = (await getJson('http://svc', '/node/info').catch((e) => e)) as ApiError;
+    expect(node.status).toBe(503);
+    expect(node.unreachable).toBe(true);
+  });
+
+  it('times out', async () => {
+    vi.stubGlobal('fetch', (_url: string, init: RequestInit) => {
+      return new Promise((_resolve, reject) => {
+        init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+      });
+    });
+    const error = (await getJson('http://svc', '/slow', { timeoutMs: 10 }).catch((e) => e)) as ApiError;
+    expect(error.kind).toBe('timeout');
+  });
+
+  it('reports a non-JSON answer', async () => {
+    vi.stubGlobal('fetch', async () => new Response('<html>', { status: 200 }));
+    const error = (await getJson('http://svc', '/x').catch((e) => e)) as ApiError;
+    expect(error.kind).toBe('parse');
+  });
+});

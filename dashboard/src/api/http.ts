@@ -1,0 +1,93 @@
+/** One error type for every backend: what went wrong, with the service's code and message when it sent one. */
+export type ApiErrorKind = 'network' | 'timeout' | 'http' | 'parse' | 'aborted';
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly kind: ApiErrorKind,
+    message: string,
+    readonly url: string,
+    readonly status?: number,
+    /** The service's stable error code (e.g. NOT_FOUND, NODE_UNREACHABLE), when it answered with one. */
+    readonly code?: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+
+  /** The service is up but its node is not (or the service itself cannot be reached). */
+  get unreachable(): boolean {
+    return this.kind === 'network' || this.kind === 'timeout' || this.code === 'NODE_UNREACHABLE';
+  }
+}
+
+export function isApiError(error: unknown): error is ApiError {
+  return error instanceof ApiError;
+}
+
+/** A sentence for people, whatever was thrown. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path.startsWith('/') ? path : `/${path}`}`;
+}
+
+/** GET a JSON document; every failure becomes an ApiError. */
+export async function getJson<T>(base: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const url = joinUrl(base, path);
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const onAbort = () => controller.abort();
+  options.signal?.addEventListener('abort', onAbort);
+  let res: Response;
+  try {
+    if (options.signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    res = await fetch(url, { headers: { accept: 'application/json' }, signal: controller.signal });
+  } catch (cause) {
+    if (timedOut) throw new ApiError('timeout', `${url} did not answer in time`, url);
+    if (options.signal?.aborted) throw new ApiError('aborted', 'request cancelled', url);
+    throw new ApiError('network', `cannot reach ${new URL(url).host}: ${(cause as Error).message}`, url);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  const text = await res.text().catch(() => '');
+  if (!res.ok) {
+    let code: string | undefined;
+    let message = `${res.status} ${res.statusText}`.trim();
+    let field: string | undefined;
+    try {
+      const body = JSON.parse(text) as { error?: { code?: string; message?: string; field?: string } };
+      code = body.error?.code;
+      message = body.error?.message ?? message;
+      field = body.error?.field;
+    } catch {
+      // Not our error body (a proxy, a crash page): keep the status line.
+    }
+    throw new ApiError('http', message, url, res.status, code, field);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError('parse', `${url} did not answer with JSON`, url, res.status);
+  }
+}

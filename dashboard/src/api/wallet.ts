@@ -1,0 +1,288 @@
+import { getJson, type RequestOptions } from './http';
+
+/**
+ * The wallet-service's read API (wallet-service/src/api.ts; payments-api/src/schemas.ts). Types are
+ * declared here rather than imported: those modules pull in zod and node code a browser bundle should not.
+ */
+
+export interface MilestoneRef {
+  index: number;
+  timestamp: number;
+  milestoneId: string;
+}
+
+export interface NodeInfo {
+  name: string;
+  version: string;
+  status: {
+    isHealthy: boolean;
+    latestMilestone: MilestoneRef;
+    confirmedMilestone: MilestoneRef;
+    pruningIndex?: number;
+  };
+  protocol: { networkName: string; bech32Hrp: string; tokenSupply?: string; minPowScore?: number };
+  baseToken: { name: string; tickerSymbol: string; unit?: string; decimals: number };
+  metrics: { blocksPerSecond: number; referencedBlocksPerSecond: number; referencedRate: number };
+}
+
+/** The live feed's `node` event (wallet-service/src/feed.ts). */
+export interface NodeStatus {
+  healthy: boolean;
+  synced: boolean;
+  networkName: string;
+  latestMilestone: MilestoneRef;
+  confirmedMilestone: MilestoneRef;
+  blocksPerSecond: number;
+  referencedBlocksPerSecond: number;
+  referencedRate: number;
+}
+
+export type MilestoneEvent = MilestoneRef & { confirmed: boolean };
+export interface TipsEvent {
+  tips: string[];
+  at: number;
+}
+
+export function statusFromInfo(info: NodeInfo): NodeStatus {
+  return {
+    healthy: info.status.isHealthy,
+    synced: info.status.confirmedMilestone.index >= info.status.latestMilestone.index,
+    networkName: info.protocol.networkName,
+    latestMilestone: info.status.latestMilestone,
+    confirmedMilestone: info.status.confirmedMilestone,
+    blocksPerSecond: info.metrics.blocksPerSecond,
+    referencedBlocksPerSecond: info.metrics.referencedBlocksPerSecond,
+    referencedRate: info.metrics.referencedRate,
+  };
+}
+
+export type PaymentState = 'queued' | 'submitted' | 'included' | 'conflicting' | 'failed';
+export const paymentStates: readonly PaymentState[] = [
+  'queued',
+  'submitted',
+  'included',
+  'conflicting',
+  'failed',
+];
+
+export interface PaymentMetadata {
+  periodId?: string;
+  meterId?: string;
+  energyMWs?: string;
+  priceUnitsPerWh?: string;
+  periodStart?: string;
+  periodEnd?: string;
+  readingsHash?: string;
+  note?: string;
+}
+
+export interface Payment {
+  idempotencyKey: string;
+  to: string;
+  amount: string;
+  metadata?: PaymentMetadata;
+  state: PaymentState;
+  micro: boolean;
+  depositUnits?: string;
+  blockId?: string;
+  transactionId?: string;
+  outputId?: string;
+  milestoneIndex?: number;
+  milestoneTimestamp?: number;
+  attempts: number;
+  error?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Balance {
+  address: string;
+  totalUnits: string;
+  availableUnits: string;
+  claimableUnits: string;
+  outputs: number;
+  ledgerIndex: number;
+}
+
+export interface MilestonePayload {
+  type: 7;
+  index: number;
+  timestamp: number;
+  protocolVersion: number;
+  previousMilestoneId: string;
+  parents: string[];
+  inclusionMerkleRoot: string;
+  appliedMerkleRoot: string;
+  metadata?: string;
+  options?: { type: number; [field: string]: unknown }[];
+  signatures?: { type: number; publicKey: string; signature: string }[];
+}
+
+export interface AddressJson {
+  type: number;
+  pubKeyHash?: string;
+  aliasId?: string;
+  nftId?: string;
+}
+
+export interface UnlockConditionJson {
+  type: number;
+  address?: AddressJson;
+  returnAddress?: AddressJson;
+  amount?: string;
+  unixTime?: number;
+}
+
+export interface FeatureJson {
+  type: number;
+  address?: AddressJson;
+  data?: string;
+  tag?: string;
+}
+
+export interface OutputJson {
+  type: number;
+  amount: string;
+  nativeTokens?: { id: string; amount: string }[];
+  unlockConditions?: UnlockConditionJson[];
+  features?: FeatureJson[];
+  immutableFeatures?: FeatureJson[];
+  aliasId?: string;
+  nftId?: string;
+  stateIndex?: number;
+  foundryCounter?: number;
+  serialNumber?: number;
+  [field: string]: unknown;
+}
+
+export interface TaggedDataPayload {
+  type: 5;
+  tag?: string;
+  data?: string;
+}
+
+export interface TransactionPayload {
+  type: 6;
+  essence: {
+    type: number;
+    networkId: string;
+    inputs: { type: number; transactionId: string; transactionOutputIndex: number }[];
+    inputsCommitment: string;
+    outputs: OutputJson[];
+    payload?: TaggedDataPayload;
+  };
+  unlocks: {
+    type: number;
+    reference?: number;
+    signature?: { type: number; publicKey: string; signature: string };
+  }[];
+}
+
+export type BlockPayload =
+  | TaggedDataPayload
+  | TransactionPayload
+  | MilestonePayload
+  | { type: number; [field: string]: unknown };
+
+export interface BlockJson {
+  protocolVersion: number;
+  parents: string[];
+  payload?: BlockPayload;
+  nonce: string;
+}
+
+export type LedgerInclusionState = 'noTransaction' | 'included' | 'conflicting';
+
+export interface BlockMetadata {
+  blockId: string;
+  parents: string[];
+  isSolid: boolean;
+  referencedByMilestoneIndex?: number;
+  milestoneIndex?: number;
+  ledgerInclusionState?: LedgerInclusionState;
+  conflictReason?: number;
+  whiteFlagIndex?: number;
+  shouldPromote?: boolean;
+  shouldReattach?: boolean;
+}
+
+export interface OutputMetadata {
+  blockId: string;
+  transactionId: string;
+  outputIndex: number;
+  isSpent: boolean;
+  milestoneIndexSpent?: number;
+  milestoneTimestampSpent?: number;
+  transactionIdSpent?: string;
+  milestoneIndexBooked: number;
+  milestoneTimestampBooked: number;
+  ledgerIndex: number;
+}
+
+/** ledger/src/outputs.ts OutputSummaryJson. */
+export interface OutputSummary {
+  outputId: string;
+  type: number;
+  amount: string;
+  ownerHex?: string;
+  depositReturn?: { addressHex: string; amount: string };
+  expiration?: { addressHex: string; unixTime: number };
+  timelockUntil?: number;
+  hasNativeTokens: boolean;
+  isSpent: boolean;
+  milestoneIndexBooked: number;
+  transactionId: string;
+  outputIndex: number;
+}
+
+export interface OutputResponse {
+  metadata: OutputMetadata;
+  output: OutputJson;
+  summary?: OutputSummary;
+}
+
+export interface AddressOutputs {
+  address: string;
+  ledgerIndex: number;
+  /** For addresses other than the wallet's own: outputs are known only from this milestone on. */
+  seenSinceMilestone?: number | null;
+  items: OutputSummary[];
+}
+
+export const PayloadType = { TaggedData: 5, Transaction: 6, Milestone: 7 } as const;
+
+const q = encodeURIComponent;
+
+export function createWalletClient(url: string) {
+  const get = <T>(path: string, options?: RequestOptions) => getJson<T>(url, path, options);
+  return {
+    url,
+    eventsUrl: `${url.replace(/\/+$/, '')}/events`,
+    balance: (o?: RequestOptions) => get<Balance>('/balance', o),
+    addresses: (o?: RequestOptions) => get<{ addresses: string[] }>('/addresses', o),
+    payments: (filter: { state?: PaymentState; limit?: number } = {}, o?: RequestOptions) => {
+      const params = new URLSearchParams();
+      if (filter.state) params.set('state', filter.state);
+      params.set('limit', String(filter.limit ?? 100));
+      return get<{ total: number; items: Payment[] }>(`/payments?${params}`, o);
+    },
+    payment: (key: string, o?: RequestOptions) => get<Payment>(`/payments/${q(key)}`, o),
+    outputs: (o?: RequestOptions) => get<{ ledgerIndex: number; items: OutputSummary[] }>('/outputs', o),
+    nodeInfo: (o?: RequestOptions) => get<NodeInfo>('/node/info', o),
+    tips: (o?: RequestOptions) => get<{ tips: string[] }>('/node/tips', o),
+    milestones: (count: number, o?: RequestOptions) =>
+      get<{ items: MilestonePayload[] }>(`/node/milestones?count=${count}`, o),
+    milestone: (indexOrId: string | number, o?: RequestOptions) =>
+      get<MilestonePayload>(`/node/milestones/${q(String(indexOrId))}`, o),
+    block: (id: string, o?: RequestOptions) => get<BlockJson>(`/node/blocks/${q(id)}`, o),
+    blockMetadata: (id: string, o?: RequestOptions) =>
+      get<BlockMetadata>(`/node/blocks/${q(id)}/metadata`, o),
+    transactionBlock: (id: string, o?: RequestOptions) => get<BlockJson>(`/node/transactions/${q(id)}`, o),
+    transactionMetadata: (id: string, o?: RequestOptions) =>
+      get<BlockMetadata>(`/node/transactions/${q(id)}/metadata`, o),
+    output: (id: string, o?: RequestOptions) => get<OutputResponse>(`/node/outputs/${q(id)}`, o),
+    address: (bech32: string, o?: RequestOptions) => get<AddressOutputs>(`/node/addresses/${q(bech32)}`, o),
+  };
+}
+
+export type WalletClient = ReturnType<typeof createWalletClient>;

@@ -1,0 +1,21 @@
+import { shortAddress, shortId } from '../format/ids';
+import { explorerHref } from '../router';
+
+/** An id shortened for the eye, whole in the title and the link. */
+export function IdLink({ id, label, full }: { id: string; label?: string; full?: boolean }) {
+  const text = full ? id : /^0x/.test(id) ? shortId(id) : shortAddress(id);
+  return (
+    <a className="id" href={explorerHref(id)} title={id}>
+      {label ? `${label} ` : ''}
+      <code>{text}</code>
+    </a>
+  );
+}
+
+export function MilestoneLink({ index }: { index: number }) {
+  return (
+    <a href={explorerHref(index)} title={`Milestone ${index} in the explorer`}>
+      #{index}
+    </a>
+  );
+}

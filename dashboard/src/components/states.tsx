@@ -1,0 +1,38 @@
+import type { ReactNode } from 'react';
+import { ApiError, describeError } from '../api/http';
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="state state-loading" role="status">
+      <span className="spinner" aria-hidden="true" /> Loading {what}…
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="state state-empty">{children}</p>;
+}
+
+/** An error with what to do about it; `retry` offers a button. */
+export function ErrorMessage({ error, what, retry }: { error: unknown; what: string; retry?: () => void }) {
+  let hint = '';
+  if (error instanceof ApiError) {
+    if (error.kind === 'network')
+      hint = 'Is the service running, and does it allow this page’s origin (CORS)?';
+    else if (error.kind === 'timeout') hint = 'The service is slow to answer or unreachable.';
+    else if (error.code === 'NODE_UNREACHABLE') hint = 'The wallet-service is up but cannot reach its node.';
+  }
+  return (
+    <div className="state state-error" role="alert">
+      <p>
+        <strong>Could not load {what}.</strong> {describeError(error)}
+      </p>
+      {hint && <p className="hint">{hint}</p>}
+      {retry && (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}

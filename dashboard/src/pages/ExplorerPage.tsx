@@ -1,0 +1,143 @@
+import { type FormEvent, useEffect, useId, useState } from 'react';
+import { SyncNotice } from '../components/SyncNotice';
+import { Empty, ErrorMessage, Loading } from '../components/states';
+import { useServices } from '../context';
+import { useProtocol } from '../hooks/useProtocol';
+import { useNow, useResource } from '../hooks/useResource';
+import { explorerHref } from '../router';
+import { classifyQuery, describeQuery } from './explorer/classify';
+import type { ViewContext } from './explorer/parts';
+import { resolveQuery } from './explorer/resolve';
+import { AddressView, BlockView, MilestoneView, OutputView } from './explorer/views';
+import { PageHeading } from './PageHeading';
+
+export function ExplorerPage({ query }: { query: string }) {
+  const { wallets } = useServices();
+  const [text, setText] = useState(query);
+  const inputId = useId();
+  const hintId = useId();
+  useEffect(() => setText(query), [query]);
+  const typed = classifyQuery(text);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const q = text.trim();
+    if (q) window.location.hash = explorerHref(q);
+  };
+
+  return (
+    <>
+      <PageHeading title="Explorer" />
+      {wallets[0] && <SyncNotice client={wallets[0].client} name={wallets[0].endpoint.name} />}
+      <search>
+        <form className="search" onSubmit={submit}>
+          <label htmlFor={inputId}>Search the tangle</label>
+          <div className="search-row">
+            <input
+              id={inputId}
+              type="search"
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              placeholder="block, transaction, milestone or output id · address · milestone index"
+              aria-describedby={hintId}
+              autoComplete="off"
+              spellCheck={false}
+            />
+            <button type="submit">Search</button>
+          </div>
+          <p
+            id={hintId}
+            className={`hint ${typed.kind === 'invalid' ? 'hint-error' : ''}`}
+            aria-live="polite"
+          >
+            {typed.kind === 'empty'
+              ? 'Ids are 0x and 64 hex digits (block, transaction, milestone) or 68 (output); addresses are bech32.'
+              : `${typed.kind === 'invalid' ? 'Not searchable: ' : 'Looks like '}${describeQuery(typed)}.`}
+          </p>
+        </form>
+      </search>
+      {wallets[0] ? (
+        query ? (
+          <Result key={query} query={query} />
+        ) : (
+          <Empty>Enter an id, an address or a milestone index; or follow any link on the other pages.</Empty>
+        )
+      ) : (
+        <Empty>No wallet-service is configured: the explorer reads the tangle through one.</Empty>
+      )}
+    </>
+  );
+}
+
+function Result({ query }: { query: string }) {
+  const { wallets } = useServices();
+  const client = wallets[0]!.client;
+  const protocol = useProtocol(client);
+  const now = useNow(5000);
+  const q = classifyQuery(query);
+  const found = useResource((signal) => resolveQuery(client, q, signal), `${client.url}|${query}`);
+  const ctx: ViewContext = { hrp: protocol?.hrp, token: protocol?.token, now };
+
+  if (q.kind === 'invalid')
+    return (
+      <p className="state state-error" role="alert">
+        “{query}” is {q.reason}.
+      </p>
+    );
+  if (q.kind === 'channel')
+    return (
+      <p className="state state-empty" role="status">
+        Channels are not available yet. <span className="muted">(Looked for channel {q.id}.)</span>
+      </p>
+    );
+  if (found.loading) return <Loading what={describeQuery(q)} />;
+  const r = found.data;
+  if (!r) return <ErrorMessage error={found.error} what={describeQuery(q)} retry={found.reload} />;
+  switch (r.kind) {
+    case 'block':
+      return (
+        <BlockView
+          title="Block"
+          blockId={r.blockId}
+          transactionId={r.transactionId}
+          block={r.block}
+          metadata={r.metadata}
+          ctx={ctx}
+        />
+      );
+    case 'transaction':
+      return (
+        <BlockView
+          title="Transaction"
+          blockId={r.metadata?.blockId}
+          transactionId={r.transactionId}
+          block={r.block}
+          metadata={r.metadata}
+          ctx={ctx}
+        />
+      );
+    case 'milestone':
+      return <MilestoneView milestone={r.milestone} milestoneId={r.milestoneId} ctx={ctx} />;
+    case 'output':
+      return <OutputView outputId={r.outputId} output={r.output} ctx={ctx} />;
+    case 'address':
+      return <AddressView address={r.address} outputs={r.outputs} ctx={ctx} />;
+    case 'notFound':
+      return (
+        <div className="state state-empty" role="status">
+          <p>
+            <strong>Not found.</strong> {r.message}
+          </p>
+          <button type="button" onClick={found.reload}>
+            Look again
+          </button>
+        </div>
+      );
+    case 'unavailable':
+      return (
+        <p className="state state-empty" role="status">
+          {r.message}
+        </p>
+      );
+  }
+}
