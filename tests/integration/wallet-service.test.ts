@@ -201,6 +201,15 @@ describe('wallet-service on the real tangle', () => {
     const badAddress = await api<{ error: { field: string } }>(payer, 'GET', '/node/addresses/rms1qqqq');
     expect(badAddress.status).toBe(400);
     expect(badAddress.body.error.field).toBe('address');
+    // The blocks it posted, findable again although Stardust has no lookup by tag.
+    const posted = await api<{ tag: string; items: { blockId: string; transactionId: string }[] }>(
+      payer,
+      'GET',
+      '/blocks',
+    );
+    expect(posted.body.tag).toBe('tanglewatt/pay/v1');
+    const included = payer.service.store.get('burst/0')!;
+    expect(posted.body.items.map((b) => b.blockId)).toContain(included.blockId);
     const bad = await api<{ error: { field: string } }>(payer, 'GET', '/node/blocks/nothex');
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe('id');

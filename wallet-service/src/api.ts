@@ -21,7 +21,7 @@ import type { WalletConfig } from './config.js';
 import type { LiveFeed } from './feed.js';
 import { openApiDocument } from './openapi.js';
 import { IdempotencyConflictError, type PaymentsStore } from './payments-store.js';
-import type { Settlement } from './settlement.js';
+import { PAYMENT_TAG, type Settlement } from './settlement.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
 export interface ApiDeps {
@@ -184,6 +184,13 @@ export function createApi(deps: ApiDeps): express.Express {
 
   app.get('/addresses', readAccess, (_req, res) => {
     res.json({ addresses: [deps.address] });
+  });
+
+  app.get('/blocks', readAccess, (req, res) => {
+    const limit = z.coerce.number().int().min(1).max(1000).default(100).safeParse(req.query.limit);
+    if (!limit.success)
+      throw new ApiError(400, 'INVALID_REQUEST', 'limit: a whole number from 1 to 1000', 'limit');
+    res.json({ tag: PAYMENT_TAG, items: store.postedBlocks(limit.data) });
   });
 
   app.get('/outputs', readAccess, (_req, res) => {

@@ -105,6 +105,15 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: '{ addresses: string[] }' } },
         },
       },
+      '/blocks': {
+        get: {
+          summary: 'Blocks this service posted (its tagged payment blocks), newest first',
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          ],
+          responses: { '200': { description: '{ tag, items: { blockId, transactionId, kind, state }[] }' } },
+        },
+      },
       '/outputs': {
         get: {
           summary: 'Outputs the wallet owns or is owed',

@@ -313,6 +313,28 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
       .map((p) => this.view(p));
   }
 
+  /**
+   * Every block this service posted, newest first: Stardust cannot look blocks up by tag, so this is
+   * how our own tagged blocks are found again.
+   */
+  postedBlocks(
+    limit = 100,
+  ): { blockId: string; transactionId: string; kind: TransactionKind; state: TransactionState }[] {
+    const all = [...this.transactions.values()].flatMap((t) =>
+      t.blockIds.map((blockId) => ({
+        blockId,
+        transactionId: t.txId,
+        kind: t.kind,
+        state: t.state,
+        at: t.lastPostedAt ?? t.signedAt,
+      })),
+    );
+    return all
+      .sort((a, b) => (a.at < b.at ? 1 : -1))
+      .slice(0, limit)
+      .map(({ at: _at, ...block }) => block);
+  }
+
   /** Transactions signed or posted and not yet final. */
   openTransactions(): StoredTransaction[] {
     return [...this.transactions.values()].filter((t) => t.state === 'signed' || t.state === 'posted');
