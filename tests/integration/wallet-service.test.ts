@@ -180,6 +180,50 @@ describe('wallet-service on the real tangle', () => {
     });
   });
 
+  it('streams milestones and payment changes as server-sent events, milestones pushed by inx-mqtt', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${payer.service.url}/events`, { signal: controller.signal });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events: { event: string; data: Record<string, unknown> }[] = [];
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of res.body!) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.+)$/m.exec(block)?.[1];
+          const data = /^data: (.+)$/m.exec(block)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data) });
+        }
+      }
+    })().catch(() => undefined);
+    await api(payer, 'POST', '/payments', {
+      idempotencyKey: 'feed/1',
+      to: payee.service.address,
+      amount: '7000',
+    });
+    await expect
+      .poll(
+        () =>
+          events.some(
+            (e) => e.event === 'payment' && e.data.idempotencyKey === 'feed/1' && e.data.state === 'included',
+          ),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe(true);
+    const milestones = events.filter((e) => e.event === 'milestone' && e.data.confirmed === true);
+    expect(milestones.length).toBeGreaterThanOrEqual(2);
+    expect(milestones.some((e) => e.data.via === 'mqtt')).toBe(true);
+    const indexes = milestones.map((e) => e.data.index as number);
+    expect(indexes).toEqual([...indexes].sort((a, b) => a - b));
+    controller.abort();
+    await reading;
+  });
+
   it('serves its OpenAPI document and node reads for the dashboard', async () => {
     const doc = await api<{ openapi: string; paths: Record<string, unknown> }>(payer, 'GET', '/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');

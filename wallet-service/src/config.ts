@@ -67,6 +67,12 @@ export const walletConfigSchema = z.strictObject({
       reattachAfterSeconds: 15,
       consolidateAbove: 40,
     }),
+  feed: z
+    .strictObject({
+      /** Take milestones from inx-mqtt through the node's /api/mqtt/v1 where it runs (polling otherwise). */
+      mqtt: z.boolean().default(true),
+    })
+    .default({ mqtt: true }),
   claims: z
     .strictObject({
       /** node-cron expression (6 fields allow seconds) for claiming received micro-payments. */

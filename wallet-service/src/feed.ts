@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { MilestoneRef, NodeApi, NodeInfo } from '@tanglewatt/ledger';
 import type { Payment } from '@tanglewatt/payments-api';
+import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 
 /** What the live feed carries; each becomes one server-sent event of that name. */
 export interface FeedEvents {
   node: [NodeStatus];
-  milestone: [MilestoneRef & { confirmed: boolean }];
+  /** `via` says whether inx-mqtt pushed it or a poll of the node found it. */
+  milestone: [MilestoneRef & { confirmed: boolean; via: 'mqtt' | 'poll' }];
   tips: [{ tips: string[]; at: number }];
   payment: [Payment];
 }
@@ -36,14 +38,20 @@ function statusOf(info: NodeInfo): NodeStatus {
 }
 
 /**
- * Polls the node while anyone listens and turns changes into events. Polling works against any node;
- * milestones arrive at most every second, so a 250 ms poll shows each within a quarter second.
+ * Node events for the live feed. Milestones come from inx-mqtt (through HORNET's /api/mqtt/v1) the moment
+ * the node has them, where it runs; a poll of the node's info covers the rest (status, metrics) and stands
+ * in for MQTT when it is not there: milestones arrive at most every second, so a 250 ms poll shows each
+ * within a quarter second.
  */
 export class LiveFeed extends EventEmitter<FeedEvents> {
   private timer: NodeJS.Timeout | undefined;
   private last: NodeStatus | undefined;
   private lastTipsAt = 0;
   private polling = false;
+  private mqtt: MqttClient | undefined;
+  private mqttConnected = false;
+  /** Highest index announced per kind, so MQTT and polling never announce one milestone twice. */
+  private announced = { latest: 0, confirmed: 0 };
 
   constructor(
     private readonly api: NodeApi,
@@ -51,6 +59,43 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
     private readonly pollMs = 250,
   ) {
     super();
+  }
+
+  /** Subscribes to the node's milestone topics over MQTT; falls back to polling while it is down. */
+  connectMqtt(): void {
+    const url = `${this.api.url.replace(/^http/, 'ws')}/api/mqtt/v1`;
+    this.mqtt = mqtt.connect(url, { reconnectPeriod: 5_000, connectTimeout: 5_000 });
+    this.mqtt.on('connect', () => {
+      this.mqttConnected = true;
+      this.mqtt?.subscribe(['milestone-info/latest', 'milestone-info/confirmed']);
+      this.log.info({ url }, 'live milestones from inx-mqtt');
+    });
+    this.mqtt.on('close', () => {
+      this.mqttConnected = false;
+    });
+    this.mqtt.on('error', () => {
+      // 404 from a node without inx-mqtt, or a refused connection: polling covers it.
+      this.mqttConnected = false;
+    });
+    this.mqtt.on('message', (topic, payload) => {
+      try {
+        const ref = JSON.parse(payload.toString()) as MilestoneRef;
+        this.announce(ref, topic.endsWith('confirmed'), 'mqtt');
+      } catch {
+        // not a milestone-info message
+      }
+    });
+  }
+
+  get viaMqtt(): boolean {
+    return this.mqttConnected;
+  }
+
+  private announce(ref: MilestoneRef, confirmed: boolean, via: 'mqtt' | 'poll'): void {
+    const kind = confirmed ? 'confirmed' : 'latest';
+    if (ref.index <= this.announced[kind]) return;
+    this.announced[kind] = ref.index;
+    this.emit('milestone', { ...ref, confirmed, via });
   }
 
   get current(): NodeStatus | undefined {
@@ -64,6 +109,7 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.mqtt?.end(true);
   }
 
   private async poll(): Promise<void> {
@@ -77,10 +123,9 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
       const status = statusOf(await this.api.info());
       const previous = this.last;
       this.last = status;
-      if (!previous || previous.latestMilestone.index !== status.latestMilestone.index)
-        this.emit('milestone', { ...status.latestMilestone, confirmed: false });
+      this.announce(status.latestMilestone, false, 'poll');
+      this.announce(status.confirmedMilestone, true, 'poll');
       if (!previous || previous.confirmedMilestone.index !== status.confirmedMilestone.index) {
-        this.emit('milestone', { ...status.confirmedMilestone, confirmed: true });
         this.emit('node', status);
       } else if (previous.synced !== status.synced || previous.healthy !== status.healthy) {
         this.emit('node', status);

@@ -95,6 +95,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     log,
   });
   const feed = new LiveFeed(node, log);
+  if (config.feed.mqtt) feed.connectMqtt();
   const addresses = new AddressIndex();
   ledger.on('milestone', (changes) => addresses.apply(changes));
   ledger.on('changed', () => settlement.notify());
