@@ -1,4 +1,4 @@
-import { NodeApi } from '@tanglewatt/ledger';
+import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import type { Balance, Payment } from '@tanglewatt/payments-api';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { outputsCreatedFor } from '../support/ledger-scan.js';
@@ -108,6 +108,42 @@ describe('wallet-service on the real tangle', () => {
     // The payer paid 5061 and got 5060 back: 1 unit net, to the unit.
     await expect.poll(() => balanceOf(payer), { timeout: 15_000 }).toBe(payerBefore - 1n);
   });
+
+  it('takes back micro-payments nobody claimed once they expire', async () => {
+    const reclaimer = await startTestWallet(tangle, {
+      slot: 6,
+      settlement: { microExpirationSeconds: 10, consolidateAbove: 2 },
+    });
+    try {
+      const before = await balanceOf(reclaimer);
+      const nobody = await new MnemonicSigner(generateMnemonic()).addresses({
+        count: 2,
+        bech32Hrp: tangle.bech32Hrp,
+      });
+      for (const [i, to] of nobody.entries()) {
+        const res = await api<Payment>(reclaimer, 'POST', '/payments', {
+          idempotencyKey: `unclaimed/${i}`,
+          to,
+          amount: '1',
+        });
+        expect(res.body.micro).toBe(true);
+      }
+      const sent = await waitAllIncluded(reclaimer, ['unclaimed/0', 'unclaimed/1']);
+      // Before expiry the payer is out amount and deposit.
+      await expect.poll(() => balanceOf(reclaimer), { timeout: 10_000 }).toBe(before - 2n * 5061n);
+      // After it, both outputs are the payer's again, and consolidation spends them with its own.
+      for (const p of sent) {
+        await expect
+          .poll(async () => (await node.outputMetadata(p.outputId!)).isSpent, { timeout: 40_000 })
+          .toBe(true);
+        const spentBy = (await node.outputMetadata(p.outputId!)).transactionIdSpent!;
+        expect(reclaimer.service.store.transaction(spentBy)?.kind).toBe('consolidation');
+      }
+      await expect.poll(() => balanceOf(reclaimer), { timeout: 10_000 }).toBe(before);
+    } finally {
+      await reclaimer.service.stop();
+    }
+  }, 90_000);
 
   describe('refuses bad requests with a clear 4xx and sends nothing', () => {
     const valid = () => ({

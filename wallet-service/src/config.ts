@@ -53,7 +53,7 @@ export const walletConfigSchema = z.strictObject({
       /** Transactions under way at once (each on its own inputs). */
       maxInFlight: z.number().int().min(1).max(32).default(4),
       /** How long a micro-payment's payee has to claim it before the payer may take it back. */
-      microExpirationSeconds: z.number().int().min(60).default(86_400),
+      microExpirationSeconds: z.number().int().min(10).default(86_400),
       /** Re-post a transaction no milestone has referenced after this long. */
       reattachAfterSeconds: z.number().int().min(1).default(15),
       /** Merge small outputs when the wallet holds more than this many. */

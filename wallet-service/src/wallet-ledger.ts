@@ -36,6 +36,8 @@ export interface WalletBalance {
 }
 
 const COMPACT_AFTER_EVENTS = 5_000;
+/** Seconds after a micro-payment's expiry before its payer spends it again. */
+const RECLAIM_MARGIN_SECONDS = 5;
 
 export class WalletLedger extends EventEmitter<{ milestone: [MilestoneChanges]; changed: [] }> {
   private readonly outputs = new Map<string, OutputSummary>();
@@ -194,8 +196,31 @@ export class WalletLedger extends EventEmitter<{ milestone: [MilestoneChanges]; 
   }
 
   /** Plain coin outputs we own outright. */
-  spendable(): OutputSummary[] {
-    return this.all().filter((o) => o.ownerHex === this.addressHex && isPlainCoinOutput(o));
+  /**
+   * Outputs we can spend outright: plain coin outputs we own, and micro-payments we sent whose payee did
+   * not claim them before they expired (from then on the whole output is ours again). The margin keeps
+   * clear of the expiry instant; should the payee's claim still win, our transaction is found
+   * conflicting and its payments re-issued.
+   */
+  spendable(
+    nowSeconds = Math.floor(Date.now() / 1000),
+    marginSeconds = RECLAIM_MARGIN_SECONDS,
+  ): OutputSummary[] {
+    return this.all().filter(
+      (o) =>
+        (o.ownerHex === this.addressHex && isPlainCoinOutput(o)) ||
+        this.reclaimable(o, nowSeconds, marginSeconds),
+    );
+  }
+
+  private reclaimable(o: OutputSummary, nowSeconds: number, marginSeconds: number): boolean {
+    return (
+      o.ownerHex !== this.addressHex &&
+      o.expiration?.addressHex === this.addressHex &&
+      o.expiration.unixTime + marginSeconds <= nowSeconds &&
+      !o.timelockUntil &&
+      !o.hasNativeTokens
+    );
   }
 
   /** Received micro-payments we can still claim (owner is us, not expired with a safety margin). */
@@ -215,6 +240,13 @@ export class WalletLedger extends EventEmitter<{ milestone: [MilestoneChanges]; 
     let available = 0n;
     let claimable = 0n;
     for (const o of this.all()) {
+      if (this.reclaimable(o, nowSeconds, 0)) {
+        // An unclaimed micro-payment past its expiry: all of it is ours again.
+        total += o.amount;
+        if (!locked.has(o.outputId) && this.reclaimable(o, nowSeconds, RECLAIM_MARGIN_SECONDS))
+          available += o.amount;
+        continue;
+      }
       if (o.ownerHex !== this.addressHex) continue;
       const expired = o.expiration !== undefined && o.expiration.unixTime <= nowSeconds;
       if (expired) continue; // belongs to the return address now
