@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { paymentRequest } from '@tanglewatt/payments-api';
+import { describe, expect, it } from 'vitest';
 import { deliveryStatement, meteredInWindowMWs, settlementRequest } from './delivery.js';
 import { at, author, book, W1 } from './testing.js';
 import type { Trade } from './trades.js';
