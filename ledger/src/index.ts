@@ -1,3 +1,4 @@
+export * from './cone.js';
 export * from './errors.js';
 export * from './genesis.js';
 export * from './node-api.js';

@@ -69,6 +69,25 @@ export class MnemonicSigner {
     );
   }
 
+  /**
+   * Signs arbitrary bytes with the Ed25519 key of one address, e.g. to speak for that address on the
+   * market. Returns the public key (whose BLAKE2b-256 hash is the address) and the signature, as 0x hex.
+   */
+  async signEd25519(
+    bytes: Uint8Array,
+    chain: { coinType?: number; accountIndex?: number; addressIndex?: number },
+  ): Promise<{ publicKey: string; signature: string }> {
+    const signed = await call('signEd25519', () =>
+      this.#manager.signEd25519(`0x${Buffer.from(bytes).toString('hex')}`, {
+        coinType: chain.coinType ?? DEFAULT_COIN_TYPE,
+        account: chain.accountIndex ?? 0,
+        change: 0,
+        addressIndex: chain.addressIndex ?? 0,
+      }),
+    );
+    return { publicKey: signed.publicKey, signature: signed.signature };
+  }
+
   /** @internal for LedgerClient only. */
   secretManagerDescriptor(): { mnemonic: string } {
     return this.#secret;
@@ -197,6 +216,15 @@ export interface TransferRequest {
 export interface PostedTransfer {
   blockId: string;
   transactionId: string;
+}
+
+/**
+ * For @tanglewatt/channels' meter DIDs only: @iota/identity-wasm's IotaIdentityClient works on the SDK's own
+ * objects (Client, Address, AliasOutput, UTXOInput), so it needs this very module instance and a Client of
+ * it. Everything else goes through LedgerClient and NodeApi.
+ */
+export function sdkForIdentity(nodeUrl: string): { sdk: typeof IotaSdk; client: IotaSdk.Client } {
+  return { sdk, client: new sdk.Client({ nodes: [nodeUrl], localPow: false, ignoreNodeHealth: true }) };
 }
 
 /** Builds, signs and posts blocks through one node. Reads go through NodeApi. */

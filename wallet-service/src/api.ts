@@ -10,6 +10,7 @@ import {
   type RentStructure,
   summarizeOutput,
 } from '@tanglewatt/ledger';
+import { messageIdOf, type UnsignedMessage } from '@tanglewatt/market';
 import { type Payment, paymentRequest, paymentStates } from '@tanglewatt/payments-api';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -19,6 +20,7 @@ import { z } from 'zod';
 import type { AddressIndex } from './address-index.js';
 import type { WalletConfig } from './config.js';
 import type { LiveFeed } from './feed.js';
+import type { MarketView } from './market.js';
 import { openApiDocument } from './openapi.js';
 import { IdempotencyConflictError, type PaymentsStore } from './payments-store.js';
 import { PAYMENT_TAG, type Settlement } from './settlement.js';
@@ -28,6 +30,7 @@ export interface ApiDeps {
   store: PaymentsStore;
   ledger: WalletLedger;
   addresses: AddressIndex;
+  market?: MarketView;
   settlement: Settlement;
   node: NodeApi;
   feed: LiveFeed;
@@ -185,6 +188,29 @@ export function createApi(deps: ApiDeps): express.Express {
   app.get('/addresses', readAccess, (_req, res) => {
     res.json({ addresses: [deps.address] });
   });
+
+  // The community market: the book as this household rebuilt it, and its own signed messages.
+  app.get('/market', readAccess, (_req, res) => {
+    if (!deps.market)
+      throw new ApiError(404, 'NOT_FOUND', 'the market is disabled in this service (market.enabled)');
+    res.json(deps.market.book());
+  });
+  for (const kind of ['sell', 'buy', 'cancel', 'amend', 'ack'] as const) {
+    app.post(`/market/${kind}`, requireToken, async (req, res) => {
+      if (!deps.market)
+        throw new ApiError(404, 'NOT_FOUND', 'the market is disabled in this service (market.enabled)');
+      try {
+        const { message, blockId } = await deps.market.publish({ kind, body: req.body } as Pick<
+          UnsignedMessage,
+          'kind' | 'body'
+        >);
+        res.status(202).json({ messageId: messageIdOf(message), blockId, message });
+      } catch (error) {
+        if (error instanceof z.ZodError) throw fromZod(error);
+        throw error;
+      }
+    });
+  }
 
   app.get('/blocks', readAccess, (req, res) => {
     const limit = z.coerce.number().int().min(1).max(1000).default(100).safeParse(req.query.limit);

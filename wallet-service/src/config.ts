@@ -73,6 +73,18 @@ export const walletConfigSchema = z.strictObject({
       mqtt: z.boolean().default(true),
     })
     .default({ mqtt: true }),
+  market: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** The community market this household trades on; every household of it uses the same id and rule. */
+      id: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'letters, digits and . _ : -')
+        .default('community'),
+      rule: z.enum(['cda', 'pool']).default('cda'),
+      defaultCapacityWh: z.number().int().positive().default(100_000),
+    })
+    .default({ enabled: true, id: 'community', rule: 'cda', defaultCapacityWh: 100_000 }),
   claims: z
     .strictObject({
       /** node-cron expression (6 fields allow seconds) for claiming received micro-payments. */

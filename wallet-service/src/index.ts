@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './keystore.js';
+export * from './market.js';
 export * from './payments-store.js';
 export * from './secrets.js';
 export * from './service.js';

@@ -16,6 +16,7 @@ import { createApi } from './api.js';
 import { ConfigError, type WalletConfig } from './config.js';
 import { LiveFeed } from './feed.js';
 import { readKeystore } from './keystore.js';
+import { MarketView } from './market.js';
 import { PaymentsStore } from './payments-store.js';
 import { readSecret } from './secrets.js';
 import { Settlement } from './settlement.js';
@@ -28,6 +29,7 @@ export interface WalletService {
   store: PaymentsStore;
   ledger: WalletLedger;
   settlement: Settlement;
+  market?: MarketView;
   stop(): Promise<void>;
 }
 
@@ -98,6 +100,19 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
   if (config.feed.mqtt) feed.connectMqtt();
   const addresses = new AddressIndex();
   ledger.on('milestone', (changes) => addresses.apply(changes));
+  const market = config.market.enabled
+    ? await MarketView.open({
+        dataDir: config.dataDir,
+        api: node,
+        client,
+        signer,
+        chain: { ...config.account },
+        address,
+        config: config.market,
+        log,
+      })
+    : undefined;
+  if (market) ledger.on('milestone', (changes) => void market.onMilestone(changes.index, changes.timestamp));
   ledger.on('changed', () => settlement.notify());
   ledger.follow(config.ledger.pollIntervalMs);
   settlement.start();
@@ -108,6 +123,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     store,
     ledger,
     addresses,
+    ...(market ? { market } : {}),
     settlement,
     node,
     feed,
@@ -141,6 +157,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     store,
     ledger,
     settlement,
+    ...(market ? { market } : {}),
     async stop() {
       await claims.stop();
       feed.stop();
@@ -148,6 +165,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
       await new Promise((r) => server.close(r));
       await settlement.stop();
       await ledger.stop();
+      await market?.close();
       await store.close();
       await client.destroy();
     },

@@ -1,0 +1,96 @@
+import { LedgerClient, NodeApi } from '@tanglewatt/ledger';
+import { type Book, messageIdOf, type SignedMessage } from '@tanglewatt/market';
+import { MARKET_TAG } from '@tanglewatt/wallet-service';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
+
+const tangle = inject('tangle');
+const node = new NodeApi(tangle.nodes[0]!.restUrl);
+
+type MarketBook = Book & { ledgerIndex: number };
+
+describe('community market on the real tangle', () => {
+  let producer: TestWallet;
+  let consumer: TestWallet;
+  const client = new LedgerClient(tangle.nodes[0]!.restUrl);
+
+  beforeAll(async () => {
+    producer = await startTestWallet(tangle, { slot: 7 });
+    consumer = await startTestWallet(tangle, { slot: 8 });
+  });
+
+  afterAll(async () => {
+    await producer?.service.stop();
+    await consumer?.service.stop();
+    await client.destroy();
+  });
+
+  it('two independent wallet-services rebuild the same book and trades; a doctored offer is rejected', async () => {
+    const now = Date.now();
+    const window = { startMs: now, endMs: now + 3_600_000 };
+    const sell = await api<{ messageId: string; blockId: string; message: SignedMessage }>(
+      producer,
+      'POST',
+      '/market/sell',
+      {
+        energyWh: 10_000,
+        priceUnitsPerWh: '10000',
+        window,
+        minLotWh: 1,
+      },
+    );
+    expect(sell.status).toBe(202);
+    const buy = await api<{ messageId: string; blockId: string }>(consumer, 'POST', '/market/buy', {
+      energyWh: 4_000,
+      maxPriceUnitsPerWh: '12000',
+      window,
+    });
+    expect(buy.status).toBe(202);
+    // The same offer with more energy but the original signature.
+    const doctored = {
+      ...sell.body.message,
+      body: { ...(sell.body.message.body as object), energyWh: 90_000 },
+    };
+    const doctoredBlock = await client.postTaggedData(MARKET_TAG, JSON.stringify(doctored));
+
+    const referenced = await Promise.all(
+      [sell.body.blockId, buy.body.blockId, doctoredBlock].map((id) => node.waitForReferenced(id)),
+    );
+    const target = Math.max(...referenced.map((m) => m.referencedByMilestoneIndex!));
+    const bookOf = async (w: TestWallet) => (await api<MarketBook>(w, 'GET', '/market')).body;
+    await expect
+      .poll(async () => (await bookOf(producer)).ledgerIndex >= target, { timeout: 20_000 })
+      .toBe(true);
+    await expect
+      .poll(async () => (await bookOf(consumer)).ledgerIndex >= target, { timeout: 20_000 })
+      .toBe(true);
+    const [a, b] = await Promise.all([bookOf(producer), bookOf(consumer)]);
+
+    const comparable = (book: MarketBook) => ({
+      orders: book.orders,
+      trades: book.trades,
+      rejections: book.rejections,
+    });
+    expect(comparable(a)).toEqual(comparable(b));
+
+    expect(a.trades).toHaveLength(1);
+    expect(a.trades[0]).toMatchObject({ energyWh: 4_000 });
+    expect(JSON.stringify(a.trades[0])).toContain(sell.body.messageId);
+    expect(JSON.stringify(a.trades[0])).toContain(buy.body.messageId);
+    const rejected = a.rejections.find(
+      (r) => JSON.stringify(r).includes('90000') || r.reason === 'BAD_SIGNATURE',
+    );
+    expect(rejected?.reason).toBe('BAD_SIGNATURE');
+  }, 60_000);
+
+  it('refuses a malformed offer with a 400 naming the field, and needs the token', async () => {
+    const bad = await api<{ error: { message: string; field: string } }>(producer, 'POST', '/market/sell', {
+      energyWh: -1,
+      priceUnitsPerWh: '10',
+      window: { startMs: 1, endMs: 2 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('body.energyWh');
+    expect((await api(producer, 'POST', '/market/sell', {}, null)).status).toBe(401);
+  });
+});
