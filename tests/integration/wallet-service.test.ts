@@ -251,8 +251,9 @@ describe('wallet-service on the real tangle', () => {
         },
       )
       .toBe(true);
-    const milestones = events.filter((e) => e.event === 'milestone' && e.data.confirmed === true);
-    expect(milestones.length).toBeGreaterThanOrEqual(2);
+    const confirmed = () => events.filter((e) => e.event === 'milestone' && e.data.confirmed === true);
+    await expect.poll(() => confirmed().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    const milestones = confirmed();
     expect(milestones.some((e) => e.data.via === 'mqtt')).toBe(true);
     const indexes = milestones.map((e) => e.data.index as number);
     expect(indexes).toEqual([...indexes].sort((a, b) => a - b));

@@ -1,0 +1,284 @@
+#!/usr/bin/env node
+/**
+ * tanglewatt-channels: check a channel and the payments tied to it, from the Tangle alone.
+ *   verify-period  a payment's readingsHash against the Merkle root of the period's verified messages
+ *   read           read and verify a channel from its blocks (an index, or walking back from the newest)
+ *   resolve-did    a meter DID's document and key history
+ *   keygen         a meter signing key (Ed25519) or a reader key (X25519)
+ * Exit status: 0 verified, 1 verification failed, 2 usage or network error.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { NodeApi } from '@tanglewatt/ledger';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import {
+  assertChannelOfDid,
+  channelIdHex,
+  EpochKeyring,
+  ed25519PublicKey,
+  followChain,
+  fromHex,
+  type IndexedBlock,
+  NodeBlockSource,
+  newEd25519SecretKey,
+  newX25519SecretKey,
+  type ReadResult,
+  readChannel,
+  resolveMeterDid,
+  type SignerKeys,
+  staticSigners,
+  toHex,
+  verifyPeriod,
+  x25519PublicKey,
+} from './node.js';
+
+interface KeyOptions {
+  node: string;
+  channel: string;
+  key?: string;
+  epochKey?: [number, Uint8Array][];
+  did?: string;
+  didOrigin?: string;
+  publicKey?: Uint8Array[];
+  json?: boolean;
+}
+
+const hex32 = (what: string) => (value: string) => {
+  try {
+    return fromHex(value, 32, what);
+  } catch {
+    throw new InvalidArgumentError(`${what}: 32 bytes as hex`);
+  }
+};
+
+function collectPublicKey(value: string, previous: Uint8Array[] = []): Uint8Array[] {
+  return [...previous, hex32('public key')(value)];
+}
+
+function collectEpochKey(value: string, previous: [number, Uint8Array][] = []): [number, Uint8Array][] {
+  const [epoch, key] = value.split(':');
+  if (!epoch || !key || !/^[0-9]+$/.test(epoch)) throw new InvalidArgumentError('epoch key: <epoch>:<hex>');
+  return [...previous, [Number(epoch), hex32('epoch key')(key)]];
+}
+
+/** A file (JSON array of ids or {seq, blockId}, or one id per line) or a comma-separated list. */
+function parseBlocks(value: string): IndexedBlock[] {
+  const text = existsSync(value) ? readFileSync(value, 'utf8') : value;
+  const trimmed = text.trim();
+  const items: unknown[] = trimmed.startsWith('[')
+    ? (JSON.parse(trimmed) as unknown[])
+    : trimmed.split(/[\s,]+/);
+  return items
+    .filter((i) => i !== '')
+    .map((i) => {
+      const block = typeof i === 'string' ? { blockId: i } : (i as IndexedBlock);
+      if (!/^0x[0-9a-f]{64}$/.test(block.blockId))
+        throw new InvalidArgumentError(`not a block id: ${block.blockId}`);
+      return block;
+    });
+}
+
+async function signersFor(options: KeyOptions): Promise<{ signers: SignerKeys; source: string }> {
+  if (options.did) {
+    if (!options.didOrigin)
+      throw new InvalidArgumentError('--did needs --did-origin (the alias origin output id)');
+    const resolved = await resolveMeterDid({
+      nodeUrl: options.node,
+      ref: { did: options.did, originOutputId: options.didOrigin },
+    });
+    assertChannelOfDid(options.channel, resolved);
+    return {
+      signers: resolved.signers,
+      source: `${options.did} (${resolved.versions.length} document versions)`,
+    };
+  }
+  if (options.publicKey?.length)
+    return {
+      signers: staticSigners(options.publicKey),
+      source: `${options.publicKey.length} key(s) given out of band`,
+    };
+  throw new InvalidArgumentError('who signs? give --did with --did-origin, or --public-key');
+}
+
+function readKeys(options: KeyOptions) {
+  return {
+    ...(options.key ? { readerSecretKey: hex32('reader key')(options.key) } : {}),
+    ...(options.epochKey ? { epochKeys: new EpochKeyring(options.epochKey) } : {}),
+  };
+}
+
+function printRead(result: ReadResult): void {
+  for (const m of result.messages) {
+    const what =
+      m.kind === 'epoch'
+        ? `epoch ${m.epoch} for ${m.readers?.length} reader(s)`
+        : `${m.samples.length} samples`;
+    const summaries = m.summaries.map((s) => ` period ${s.periodId} ${s.energyMWs} mWs`).join('');
+    process.stdout.write(
+      `ok   seq ${m.seq}  ${new Date(m.fromMs).toISOString()}..${new Date(m.toMs).toISOString()}  ${what}${summaries}  ${m.hash.slice(0, 16)}\n`,
+    );
+  }
+  for (const f of result.failures)
+    process.stdout.write(
+      `FAIL ${f.reason} at ${f.seq !== undefined ? `seq ${f.seq}` : `position ${f.position}`}: ${f.detail}\n`,
+    );
+  if (!result.anchored) process.stdout.write('note: the first message was not linked to a predecessor\n');
+}
+
+const jsonReplacer = (_key: string, value: unknown) =>
+  typeof value === 'bigint' ? value.toString() : value instanceof EpochKeyring ? undefined : value;
+
+function withKeyOptions(command: Command): Command {
+  return command
+    .requiredOption('--node <url>', 'HORNET REST API, e.g. http://127.0.0.1:14265')
+    .requiredOption('--channel <id>', 'channel id (64 hex digits)')
+    .option('--key <hex>', "restricted channels: this reader's X25519 secret key")
+    .option(
+      '--epoch-key <epoch:hex>',
+      'restricted channels: an epoch key held already (repeatable)',
+      collectEpochKey,
+    )
+    .option('--did <did>', "the meter's DID: keys come from its document history on the Tangle")
+    .option('--did-origin <outputId>', 'the output that created the DID alias (found without an indexer)')
+    .option(
+      '--public-key <hex>',
+      "the meter's Ed25519 public key, given out of band (repeatable)",
+      collectPublicKey,
+    )
+    .option('--json', 'print the full result as JSON');
+}
+
+const program = new Command('tanglewatt-channels')
+  .description('Verify TangleWatt meter channels and the payments tied to them, from the Tangle alone')
+  .exitOverride()
+  .showHelpAfterError();
+
+withKeyOptions(
+  program
+    .command('verify-period')
+    .description(
+      "check that a payment's readingsHash is the Merkle root of the period's verified channel messages",
+    )
+    .requiredOption('--transaction <txId>', 'the payment transaction')
+    .requiredOption(
+      '--payment-key <key>',
+      "the payment's idempotency key in the transaction's tanglewatt/pay/v1 data",
+    )
+    .requiredOption('--blocks <file|list>', "the period's blocks in sequence order", parseBlocks),
+).action(
+  async (options: KeyOptions & { transaction: string; paymentKey: string; blocks: IndexedBlock[] }) => {
+    const { signers, source } = await signersFor(options);
+    const verdict = await verifyPeriod({
+      api: new NodeApi(options.node),
+      transactionId: options.transaction,
+      paymentKey: options.paymentKey,
+      channelId: options.channel,
+      blockIds: options.blocks.map((b) => b.blockId),
+      signers,
+      ...readKeys(options),
+    });
+    if (options.json) {
+      const { channel, ...rest } = verdict;
+      process.stdout.write(
+        `${JSON.stringify({ ...rest, failures: channel?.failures ?? [] }, jsonReplacer, 2)}\n`,
+      );
+    } else {
+      process.stdout.write(`${verdict.ok ? 'PASS' : `FAIL ${verdict.code}`}: ${verdict.detail}\n`);
+      process.stdout.write(`signers: ${source}\n`);
+      if (verdict.readingsHash) process.stdout.write(`readingsHash  ${verdict.readingsHash}\n`);
+      if (verdict.computedRoot) process.stdout.write(`computed root ${verdict.computedRoot}\n`);
+    }
+    process.exitCode = verdict.ok ? 0 : 1;
+  },
+);
+
+withKeyOptions(
+  program
+    .command('read')
+    .description('read and verify a channel: from its blocks (seq order), or walking back from the newest')
+    .option(
+      '--blocks <file|list>',
+      'blocks: ids in seq order, or JSON [{seq, blockId}] (the writer index)',
+      parseBlocks,
+    )
+    .option('--newest <blockId>', 'walk the chain back from this block instead')
+    .option('--all', 'report every failure, not only the first'),
+).action(async (options: KeyOptions & { blocks?: IndexedBlock[]; newest?: string; all?: boolean }) => {
+  const api = new NodeApi(options.node);
+  const { signers } = await signersFor(options);
+  const keys = readKeys(options);
+  let source: NodeBlockSource | { list: () => Promise<Awaited<ReturnType<typeof followChain>>['entries']> };
+  let startAnywhere = false;
+  let fromSeq = 0;
+  if (options.newest) {
+    const walked = await followChain(api, options.newest, keys);
+    if (walked.stopped)
+      process.stderr.write(`walk stopped at ${walked.stopped.blockId}: ${walked.stopped.detail}\n`);
+    source = { list: async () => walked.entries };
+    startAnywhere = true;
+  } else if (options.blocks) {
+    source = new NodeBlockSource(api, options.blocks);
+    startAnywhere = options.blocks.every((b) => b.seq === undefined);
+    fromSeq = options.blocks[0]?.seq ?? 0; // an index may start mid-channel (one period, say)
+  } else throw new InvalidArgumentError('give --blocks or --newest');
+  const result = await readChannel(
+    { get: async () => undefined, list: () => source.list() },
+    {
+      channelId: options.channel,
+      signers,
+      startAnywhere,
+      fromSeq,
+      allFailures: options.all ?? false,
+      ...keys,
+    },
+  );
+  if (options.json) process.stdout.write(`${JSON.stringify(result, jsonReplacer, 2)}\n`);
+  else printRead(result);
+  process.exitCode = result.ok ? 0 : 1;
+});
+
+program
+  .command('resolve-did')
+  .description("a meter DID's current document and the key history readers verify with")
+  .requiredOption('--node <url>', 'HORNET REST API')
+  .requiredOption('--did <did>', 'the DID')
+  .requiredOption('--did-origin <outputId>', 'the output that created its alias')
+  .action(async (options: { node: string; did: string; didOrigin: string }) => {
+    const resolved = await resolveMeterDid({
+      nodeUrl: options.node,
+      ref: { did: options.did, originOutputId: options.didOrigin },
+    });
+    const { signers: _signers, versions, ...rest } = resolved;
+    const history = versions.map(({ publicKeys: _k, ...v }) => v);
+    process.stdout.write(`${JSON.stringify({ ...rest, versions: history }, null, 2)}\n`);
+  });
+
+program
+  .command('keygen')
+  .description(
+    'a new key pair, as hex: --meter for Ed25519 signing (with its channel id), else X25519 for a reader',
+  )
+  .option('--meter', 'an Ed25519 meter signing key')
+  .action((options: { meter?: boolean }) => {
+    if (options.meter) {
+      const secretKey = newEd25519SecretKey();
+      const publicKey = ed25519PublicKey(secretKey);
+      process.stdout.write(
+        `${JSON.stringify({ type: 'ed25519', secretKey: toHex(secretKey), publicKey: toHex(publicKey), channelId: channelIdHex(publicKey) }, null, 2)}\n`,
+      );
+    } else {
+      const secretKey = newX25519SecretKey();
+      process.stdout.write(
+        `${JSON.stringify({ type: 'x25519', secretKey: toHex(secretKey), publicKey: toHex(x25519PublicKey(secretKey)) }, null, 2)}\n`,
+      );
+    }
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  // Commander has printed its own usage errors (and help, which exits 0).
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+    return;
+  }
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 2;
+});

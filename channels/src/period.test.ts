@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import { toHex, utf8ToBytes } from './bytes.js';
+import { ed25519PublicKey, x25519PublicKey } from './crypto.js';
+import { PAYMENT_TAG, type PaymentApi, type PaymentDescription, verifyPeriod } from './period.js';
+import { staticSigners } from './signers.js';
+import { deterministicRandom, fakePoster, simulatedSamples, summaryOf } from './testing.js';
+import { ChannelWriter, MemoryWriterStore } from './writer.js';
+
+const T0 = Date.parse('2026-11-24T05:00:00Z');
+const HOUR = 3_600_000;
+const keys = deterministicRandom('period.test keys');
+const meterKey = keys(32);
+const readerKey = keys(32);
+const signers = staticSigners([ed25519PublicKey(meterKey)]);
+
+/** A node that knows the channel's blocks and some payment transactions. */
+function fakeNode(
+  poster: ReturnType<typeof fakePoster>,
+  transactions: Map<string, { tag: string; data: unknown }>,
+): PaymentApi {
+  const hex = (bytes: Uint8Array) => `0x${toHex(bytes)}`;
+  const notFound = () => Object.assign(new Error('not found'), { code: 'NOT_FOUND' });
+  return {
+    async block(id) {
+      const b = poster.blocks.get(id);
+      if (!b) throw notFound();
+      return { payload: { type: 5, tag: hex(utf8ToBytes(b.tag)), data: hex(b.bytes) } };
+    },
+    async blockMetadata() {
+      return { referencedByMilestoneIndex: 42 };
+    },
+    async includedBlock(txId) {
+      const tx = transactions.get(txId);
+      if (!tx) throw notFound();
+      const data = typeof tx.data === 'string' ? tx.data : JSON.stringify(tx.data);
+      return {
+        payload: {
+          type: 6,
+          essence: { payload: { type: 5, tag: hex(utf8ToBytes(tx.tag)), data: hex(utf8ToBytes(data)) } },
+        },
+      };
+    },
+  };
+}
+
+async function twoPeriods(mode: 'public' | 'restricted') {
+  const poster = fakePoster();
+  const writer = await ChannelWriter.open({
+    store: new MemoryWriterStore(),
+    signingKey: meterKey,
+    mode,
+    readers: [x25519PublicKey(readerKey)],
+    post: poster.post,
+  });
+  const samples = simulatedSamples(240, T0, 30_000); // two hours at one reading per 30 s
+  const periods = [];
+  for (const p of [0, 1]) {
+    const mine = samples.filter((s) => s.timestampMs >= T0 + p * HOUR && s.timestampMs < T0 + (p + 1) * HOUR);
+    for (let i = 0; i < mine.length; i += 20) {
+      writer.addSamples(mine.slice(i, i + 20));
+      if (i + 20 < mine.length) await writer.flush();
+    }
+    const summary = summaryOf(`meter-1/${p}`, mine, T0 + p * HOUR, T0 + (p + 1) * HOUR);
+    periods.push({ closed: await writer.closePeriod(summary), summary });
+  }
+  return { writer, poster, periods };
+}
+
+function payment(
+  periodIndex: number,
+  root: string,
+  extra: Partial<PaymentDescription> = {},
+): PaymentDescription {
+  return {
+    k: `meter-1/${periodIndex}`,
+    o: 0,
+    a: '1000',
+    periodId: `meter-1/${periodIndex}`,
+    periodStart: new Date(T0 + periodIndex * HOUR).toISOString(),
+    periodEnd: new Date(T0 + (periodIndex + 1) * HOUR).toISOString(),
+    readingsHash: root,
+    ...extra,
+  };
+}
+
+describe('verifyPeriod', () => {
+  it('passes for an honest payment and fails for a doctored one, saying why', async () => {
+    const { writer, poster, periods } = await twoPeriods('public');
+    const [, second] = periods;
+    const blocks = writer.blockIndex(second!.closed.fromSeq, second!.closed.toSeq).map((b) => b.blockId);
+    const energy = second!.summary.energyMWs.toString();
+    const txs = new Map([
+      [
+        '0xhonest',
+        {
+          tag: PAYMENT_TAG,
+          data: {
+            v: 1,
+            payments: [payment(0, 'ff'.repeat(32)), payment(1, second!.closed.root, { energyMWs: energy })],
+          },
+        },
+      ],
+      ['0xdoctored', { tag: PAYMENT_TAG, data: { v: 1, payments: [payment(1, `0x${'ab'.repeat(32)}`)] } }],
+      ['0xnohash', { tag: PAYMENT_TAG, data: { v: 1, payments: [{ k: 'meter-1/1', o: 0, a: '1' }] } }],
+      [
+        '0xwrongenergy',
+        { tag: PAYMENT_TAG, data: { v: 1, payments: [payment(1, second!.closed.root, { energyMWs: '1' })] } },
+      ],
+      ['0xother', { tag: 'tanglewatt/test', data: {} }],
+      ['0xnotjson', { tag: PAYMENT_TAG, data: 'not json' }],
+      [
+        '0xbaddate',
+        {
+          tag: PAYMENT_TAG,
+          data: { v: 1, payments: [payment(1, second!.closed.root, { periodStart: 'yesterday' })] },
+        },
+      ],
+    ]);
+    const api = fakeNode(poster, txs);
+    const check = (transactionId: string, blockIds = blocks, paymentKey = 'meter-1/1') =>
+      verifyPeriod({ api, transactionId, paymentKey, channelId: writer.channelId, blockIds, signers });
+
+    const honest = await check('0xhonest');
+    expect(honest).toMatchObject({
+      ok: true,
+      code: 'PASS',
+      readingsHash: second!.closed.root,
+      computedRoot: second!.closed.root,
+    });
+    expect(honest.seqRange).toEqual([second!.closed.fromSeq, second!.closed.toSeq]);
+
+    expect(await check('0xdoctored')).toMatchObject({
+      ok: false,
+      code: 'ROOT_MISMATCH',
+      computedRoot: second!.closed.root,
+    });
+    expect(await check('0xnohash')).toMatchObject({ code: 'NO_READINGS_HASH' });
+    expect(await check('0xwrongenergy')).toMatchObject({ code: 'SUMMARY_MISMATCH' });
+    expect(await check('0xother')).toMatchObject({ code: 'PAYMENT_NOT_FOUND' });
+    expect(await check('0xnotjson')).toMatchObject({ code: 'PAYMENT_NOT_FOUND' });
+    const badDate = await check('0xbaddate');
+    expect(badDate).toMatchObject({ code: 'PAYMENT_NOT_FOUND' });
+    expect(badDate.detail).toMatch(/described wrongly/);
+    expect(await check('0xmissing')).toMatchObject({ code: 'PAYMENT_NOT_FOUND' });
+    expect(await check('0xhonest', blocks, 'meter-1/9')).toMatchObject({ code: 'PAYMENT_NOT_FOUND' });
+    expect(await check('0xhonest', [])).toMatchObject({ code: 'NO_MESSAGES' });
+
+    // The period's blocks doctored: one left out, one added from the period before, one foreign block.
+    const gap = await check(
+      '0xhonest',
+      blocks.filter((_, i) => i !== 1),
+    );
+    expect(gap).toMatchObject({ code: 'CHANNEL_INVALID' });
+    expect(gap.detail).toMatch(/^GAP at seq/);
+    expect(await check('0xhonest', blocks.slice(0, -1))).toMatchObject({ code: 'SUMMARY_MISMATCH' });
+    const earlier = writer
+      .blockIndex(periods[0]!.closed.toSeq, periods[0]!.closed.toSeq)
+      .map((b) => b.blockId);
+    expect(await check('0xhonest', [...earlier, ...blocks])).toMatchObject({ code: 'OUTSIDE_PERIOD' });
+    const missing = await check('0xhonest', [...blocks, `0x${'00'.repeat(32)}`]);
+    expect(missing).toMatchObject({ code: 'CHANNEL_INVALID' });
+  });
+
+  it('needs the reader key for a restricted channel, and passes with it', async () => {
+    const { writer, poster, periods } = await twoPeriods('restricted');
+    const period = periods[1]!.closed;
+    const txs = new Map([
+      ['0xpay', { tag: PAYMENT_TAG, data: { v: 1, payments: [payment(1, period.root)] } }],
+    ]);
+    const api = fakeNode(poster, txs);
+    const blockIds = writer.blockIndex(period.fromSeq, period.toSeq).map((b) => b.blockId);
+    const base = {
+      api,
+      transactionId: '0xpay',
+      paymentKey: 'meter-1/1',
+      channelId: writer.channelId,
+      blockIds,
+      signers,
+    };
+    const without = await verifyPeriod(base);
+    expect(without).toMatchObject({ ok: false, code: 'CHANNEL_INVALID' });
+    expect(without.detail).toMatch(/^WRONG_KEY/);
+    expect(await verifyPeriod({ ...base, readerSecretKey: readerKey })).toMatchObject({
+      ok: true,
+      code: 'PASS',
+    });
+    expect(await verifyPeriod({ ...base, readerSecretKey: keys(32) })).toMatchObject({
+      code: 'CHANNEL_INVALID',
+    });
+  });
+});

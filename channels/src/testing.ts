@@ -1,0 +1,80 @@
+/**
+ * Helpers for tests, test vectors and the benchmark: a deterministic byte source and simulated readings.
+ * Not exported from index.ts. The deterministic source is HMAC-SHA-256 in counter mode: fine for
+ * reproducible vectors, never for real keys or nonces.
+ */
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { ByteWriter, concatBytes, utf8ToBytes } from './bytes.js';
+import type { RandomSource } from './crypto.js';
+import type { PeriodSummary, Sample } from './payload.js';
+
+export function deterministicRandom(seed: string): RandomSource {
+  const key = sha256(utf8ToBytes(seed));
+  let counter = 0;
+  return (length) => {
+    const blocks: Uint8Array[] = [];
+    for (let got = 0; got < length; got += 32) {
+      blocks.push(hmac(sha256, key, new ByteWriter().u32(counter++).finish()));
+    }
+    return concatBytes(...blocks).slice(0, length);
+  };
+}
+
+/**
+ * A household load at 1 Hz: 230 V mains scaled to a 12 V bus, a slow daily swing, some noise from a
+ * deterministic source, and an hour of export (negative current and power) in the middle.
+ */
+export function simulatedSamples(count: number, startMs: number, stepMs = 1000, seed = 'samples'): Sample[] {
+  const noise = deterministicRandom(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const [a = 0, b = 0] = noise(2);
+    const busVoltageMV = 12_000 + Math.round(150 * Math.sin(i / 300)) + (a % 21) - 10;
+    const exporting = i % 7200 >= 3000 && i % 7200 < 3600;
+    const currentMA = (exporting ? -1 : 1) * (800 + Math.round(400 * Math.sin(i / 45)) + (b % 31));
+    return {
+      timestampMs: startMs + i * stepMs,
+      busVoltageMV,
+      currentMA,
+      powerMW: Math.round((busVoltageMV * currentMA) / 1000),
+    };
+  });
+}
+
+/** A summary over samples, as a meter-agent would close a period. */
+export function summaryOf(
+  periodId: string,
+  samples: Sample[],
+  startMs: number,
+  endMs: number,
+): PeriodSummary {
+  let energy = 0n;
+  for (let i = 1; i < samples.length; i++) {
+    const dt = samples[i]!.timestampMs - samples[i - 1]!.timestampMs;
+    energy += (BigInt(samples[i - 1]!.powerMW) * BigInt(dt)) / 1000n;
+  }
+  return { periodId, startMs, endMs, energyMWs: energy, sampleCount: samples.length };
+}
+
+/** A fake `post`: block id = 0x + SHA-256 of the bytes; remembers what was posted. */
+export function fakePoster(): {
+  post: (tag: string, bytes: Uint8Array) => Promise<string>;
+  blocks: Map<string, { tag: string; bytes: Uint8Array }>;
+  order: string[];
+} {
+  const blocks = new Map<string, { tag: string; bytes: Uint8Array }>();
+  const order: string[] = [];
+  let n = 0;
+  return {
+    blocks,
+    order,
+    post: async (tag, bytes) => {
+      const id = `0x${Array.from(sha256(concatBytes(bytes, new ByteWriter().u32(n++).finish())), (x) =>
+        x.toString(16).padStart(2, '0'),
+      ).join('')}`;
+      blocks.set(id, { tag, bytes: bytes.slice() });
+      order.push(id);
+      return id;
+    },
+  };
+}
