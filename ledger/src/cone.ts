@@ -1,3 +1,4 @@
+import { LedgerError } from './errors.js';
 import type { BlockJson, NodeApi } from './node-api.js';
 
 /** Payload types of TIP-24 as they appear in the REST API's JSON. */
@@ -15,7 +16,15 @@ export interface ConeBlock {
  * parents that stops at blocks an earlier milestone referenced. Stardust has no lookup of blocks by tag,
  * so following every cone is how a service sees every tagged-data block, in the order all nodes agree on.
  */
-export async function milestoneCone(api: NodeApi, index: number, concurrency = 8): Promise<ConeBlock[]> {
+export interface MilestoneCone {
+  index: number;
+  /** The milestone's time, Unix seconds. */
+  timestamp: number;
+  /** In white-flag order. */
+  blocks: ConeBlock[];
+}
+
+export async function milestoneCone(api: NodeApi, index: number, concurrency = 8): Promise<MilestoneCone> {
   const milestone = await api.milestoneByIndex(index);
   const seen = new Set<string>();
   const found: ConeBlock[] = [];
@@ -25,9 +34,18 @@ export async function milestoneCone(api: NodeApi, index: number, concurrency = 8
     const batch = frontier.filter((id) => !seen.has(id));
     for (const id of batch) seen.add(id);
     for (let i = 0; i < batch.length; i += concurrency) {
-      const metas = await Promise.all(batch.slice(i, i + concurrency).map((id) => api.blockMetadata(id)));
+      const metas = await Promise.all(
+        batch.slice(i, i + concurrency).map((id) =>
+          // A solid entry point (the genesis' empty block id, or a block below the pruning index) is
+          // not in the node's database, and is outside every cone we read.
+          api.blockMetadata(id).catch((error: unknown) => {
+            if (error instanceof LedgerError && error.code === 'NOT_FOUND') return undefined;
+            throw error;
+          }),
+        ),
+      );
       for (const meta of metas) {
-        if (meta.referencedByMilestoneIndex !== index) continue;
+        if (meta?.referencedByMilestoneIndex !== index) continue;
         found.push({
           blockId: meta.blockId,
           whiteFlagIndex: meta.whiteFlagIndex ?? 0,
@@ -45,7 +63,11 @@ export async function milestoneCone(api: NodeApi, index: number, concurrency = 8
       b.block = blocks[j]!;
     });
   }
-  return found.sort((a, b) => a.whiteFlagIndex - b.whiteFlagIndex);
+  return {
+    index,
+    timestamp: milestone.timestamp,
+    blocks: found.sort((a, b) => a.whiteFlagIndex - b.whiteFlagIndex),
+  };
 }
 
 export interface TaggedData {

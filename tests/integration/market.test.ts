@@ -73,6 +73,17 @@ describe('community market on the real tangle', () => {
     });
     expect(comparable(a)).toEqual(comparable(b));
 
+    // A household that joins later reads the market's history from the milestones and gets the same book.
+    const latecomer = await startTestWallet(tangle, { slot: 9 });
+    try {
+      await expect
+        .poll(async () => (await bookOf(latecomer)).ledgerIndex >= target, { timeout: 30_000 })
+        .toBe(true);
+      expect(comparable(await bookOf(latecomer))).toEqual(comparable(a));
+    } finally {
+      await latecomer.service.stop();
+    }
+
     expect(a.trades).toHaveLength(1);
     expect(a.trades[0]).toMatchObject({ energyWh: 4_000 });
     expect(JSON.stringify(a.trades[0])).toContain(sell.body.messageId);

@@ -83,8 +83,10 @@ export const walletConfigSchema = z.strictObject({
         .default('community'),
       rule: z.enum(['cda', 'pool']).default('cda'),
       defaultCapacityWh: z.number().int().positive().default(100_000),
+      /** First milestone a new household reads the market from (the node's pruning bounds it). */
+      fromMilestone: z.number().int().positive().default(1),
     })
-    .default({ enabled: true, id: 'community', rule: 'cda', defaultCapacityWh: 100_000 }),
+    .default({ enabled: true, id: 'community', rule: 'cda', defaultCapacityWh: 100_000, fromMilestone: 1 }),
   claims: z
     .strictObject({
       /** node-cron expression (6 fields allow seconds) for claiming received micro-payments. */

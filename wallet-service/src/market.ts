@@ -5,6 +5,8 @@ import {
   bech32ToHex,
   hexToUtf8,
   type LedgerClient,
+  LedgerError,
+  type MilestoneCone,
   type MnemonicSigner,
   milestoneCone,
   type NodeApi,
@@ -43,6 +45,8 @@ export interface MarketConfig {
   rule: MatchingRule;
   /** Wh a producer may offer in one window, until meter histories are published on the tangle. */
   defaultCapacityWh: number;
+  /** First milestone a new household reads the market from. */
+  fromMilestone: number;
 }
 
 /** An address speaks for itself: its key's BLAKE2b-256 hash is the address. */
@@ -96,37 +100,66 @@ export class MarketView {
     for (const e of events) this.apply(e);
   }
 
-  /** Reads the market messages of a confirmed milestone; milestones are taken strictly in order. */
-  onMilestone(index: number, timestampSeconds: number): Promise<void> {
-    this.queue = this.queue.then(async () => {
-      if (index <= this.checkpoint) return;
-      const events: Event[] = [];
-      for (const { blockId, block } of await milestoneCone(this.deps.api, index)) {
-        const tagged = taggedDataOf(blockId, block);
-        if (!tagged || tagged.tag !== utf8ToHex(MARKET_TAG)) continue;
-        let message: unknown;
-        try {
-          message = JSON.parse(hexToUtf8(tagged.data));
-        } catch {
-          message = { malformed: tagged.data.slice(0, 200) };
+  /**
+   * Reads the market messages of every confirmed milestone up to `confirmedIndex` not read yet, strictly in
+   * order; a failure stops the run and the next call resumes where it stopped, so no milestone is skipped.
+   * A new household starts from `fromMilestone` (default 1): the whole market history the node keeps.
+   */
+  catchUp(confirmedIndex: number): Promise<void> {
+    this.queue = this.queue
+      .then(async () => {
+        for (
+          let index = Math.max(this.checkpoint + 1, this.deps.config.fromMilestone);
+          index <= confirmedIndex;
+          index++
+        ) {
+          let cone: MilestoneCone;
+          try {
+            cone = await milestoneCone(this.deps.api, index);
+          } catch (error) {
+            // Pruned by the node: what it no longer has cannot be read by anyone.
+            if (error instanceof LedgerError && error.code === 'NOT_FOUND') {
+              const info = await this.deps.api.info();
+              if (index <= info.status.pruningIndex) {
+                await this.commit([
+                  {
+                    t: 'checkpoint',
+                    milestoneIndex: info.status.pruningIndex,
+                    timestampMs: this.lastMilestoneMs,
+                  },
+                ]);
+                index = info.status.pruningIndex;
+                continue;
+              }
+            }
+            throw error;
+          }
+          const events: Event[] = [];
+          for (const { blockId, block } of cone.blocks) {
+            const tagged = taggedDataOf(blockId, block);
+            if (!tagged || tagged.tag !== utf8ToHex(MARKET_TAG)) continue;
+            let message: unknown;
+            try {
+              message = JSON.parse(hexToUtf8(tagged.data));
+            } catch {
+              message = { malformed: tagged.data.slice(0, 200) };
+            }
+            events.push({
+              t: 'seen',
+              milestoneIndex: index,
+              observedAtMs: cone.timestamp * 1000,
+              blockId,
+              message,
+            });
+          }
+          events.push({ t: 'checkpoint', milestoneIndex: index, timestampMs: cone.timestamp * 1000 });
+          await this.commit(events);
         }
-        events.push({
-          t: 'seen',
-          milestoneIndex: index,
-          observedAtMs: timestampSeconds * 1000,
-          blockId,
-          message,
-        });
-      }
-      events.push({ t: 'checkpoint', milestoneIndex: index, timestampMs: timestampSeconds * 1000 });
-      await this.commit(events);
-    });
-    return this.queue.catch((error: unknown) => {
-      this.deps.log.warn(
-        { err: (error as Error).message, milestone: index },
-        'reading market messages failed',
-      );
-    });
+      })
+      .catch((error: unknown) => {
+        this.deps.log.warn({ err: (error as Error).message }, 'reading market messages failed; will resume');
+      });
+    return this.queue;
   }
 
   /** The book every household computes from the same messages: as of the last milestone read. */

@@ -112,7 +112,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
         log,
       })
     : undefined;
-  if (market) ledger.on('milestone', (changes) => void market.onMilestone(changes.index, changes.timestamp));
+  if (market) ledger.on('milestone', (changes) => void market.catchUp(changes.index));
   ledger.on('changed', () => settlement.notify());
   ledger.follow(config.ledger.pollIntervalMs);
   settlement.start();
