@@ -2,6 +2,13 @@ import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WalletServiceClient } from '@tanglewatt/payments-api';
+import {
+  type AgentChannel,
+  channelSampleOf,
+  channelSummaryOf,
+  type OpenChannel,
+  openNodeChannel,
+} from './channel.js';
 import { acceleratedClock, type Clock, systemClock, type Timer } from './clock.js';
 import {
   type AgentConfig,
@@ -31,6 +38,8 @@ import { type AgentSnapshot, writeStatus } from './status.js';
 import { acquireLock } from './store/lock.js';
 import { SampleStore } from './store/sample-store.js';
 import {
+  awaitingChannelRoot,
+  type ChannelRootRecord,
   type PaymentOutcome,
   type PeriodRecord,
   type PurchaseRecord,
@@ -67,6 +76,8 @@ export interface StartAgentOptions {
   relay?: Relay;
   /** Replace the wallet-service client (tests). */
   wallet?: PaymentClient;
+  /** Replace how the channel is opened when `channel` is configured (tests pass a FakeChannel's `open`). */
+  openChannel?: OpenChannel;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -81,6 +92,8 @@ export interface AgentHandle {
   readonly httpUrl: string | undefined;
   /** Starts a prepaid delivery of `energyMWs` (prepaid mode only). */
   purchase(energyMWs: bigint, id?: string): Promise<PurchaseRecord>;
+  /** The channel's posted blocks of a closed period ([{seq, blockId}], for verify-period); [] without. */
+  channelBlocks(periodId: string): { seq: number; blockId: string }[];
   /** Resolves once every sample taken so far is durable and counted (tests). */
   idle(): Promise<void>;
   /** Resolves once the payment outbox is empty. */
@@ -184,6 +197,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     state,
     samples,
     releaseLock,
+    openChannel: options.openChannel ?? openNodeChannel,
   }).start();
 }
 
@@ -200,6 +214,7 @@ interface AgentParts {
   state: StateStore;
   samples: SampleStore;
   releaseLock: () => Promise<void>;
+  openChannel: OpenChannel;
 }
 
 class Agent implements AgentHandle {
@@ -227,6 +242,11 @@ class Agent implements AgentHandle {
   #statusDirty = false;
   #stopping: Promise<void> | undefined;
   #api: ReadApi | undefined;
+  #channel: AgentChannel | undefined;
+  /** Roots being journaled (a stop waits for them); periods whose root is on its way to the journal. */
+  #rootWrites: Promise<void> = Promise.resolve();
+  readonly #rootsInFlight = new Set<string>();
+  #warnedNoChannel = false;
 
   constructor(parts: AgentParts) {
     this.#p = parts;
@@ -240,8 +260,20 @@ class Agent implements AgentHandle {
   async start(): Promise<this> {
     const { config, log, state, samples, clock } = this.#p;
     try {
+      if (config.channel)
+        this.#channel = await this.#p.openChannel(config.channel, {
+          dataDir: config.dataDir,
+          clock,
+          log,
+          hooks: {
+            onRoot: (root) => this.#onChannelRoot(root),
+            onProblem: (message) => this.#problem(message),
+            onChange: () => this.#writeStatusSoon(),
+          },
+        });
       await this.#recover();
     } catch (error) {
+      await this.#channel?.stop().catch(() => undefined);
       await samples.close().catch(() => undefined);
       await state.close().catch(() => undefined);
       await this.#p.closeSensors().catch(() => undefined);
@@ -271,6 +303,7 @@ class Agent implements AgentHandle {
         this.#api = await startReadApi(this, { ...config.http, log });
       } catch (error) {
         await this.#outbox?.stop();
+        await this.#channel?.stop().catch(() => undefined);
         await samples.close().catch(() => undefined);
         await state.close().catch(() => undefined);
         await this.#p.closeSensors().catch(() => undefined);
@@ -297,6 +330,7 @@ class Agent implements AgentHandle {
         dataDir: config.dataDir,
         openPeriod: periodId(config.meterId, this.#meter.open.startMs),
         queuedPayments: this.#outbox?.size ?? 0,
+        ...(this.#channel ? { channel: this.#channel.channelId } : {}),
       },
       'meter-agent started',
     );
@@ -318,12 +352,32 @@ class Agent implements AgentHandle {
       start,
     );
     const activePurchase = [...state.state.purchases.values()].find((p) => !p.done)?.purchase;
-    const fromMs = Math.min(start.startMs, activePurchase?.startMs ?? Number.POSITIVE_INFINITY);
+    // Closed periods whose channel root is not journaled: the channel has it (a crash came between), or it
+    // never sealed their last message and gets their readings again from the sample journal.
+    const reclose: PeriodRecord[] = [];
+    for (const period of state.state.periods.filter(awaitingChannelRoot)) {
+      const root = this.#channel?.rootOf(period.id);
+      if (root) await this.#journalRoot(root);
+      else if (this.#channel) reclose.push(period);
+    }
+    const fromMs = Math.min(
+      start.startMs,
+      activePurchase?.startMs ?? Number.POSITIVE_INFINITY,
+      reclose[0]?.startMs ?? Number.POSITIVE_INFINITY,
+    );
     const journaled = await samples.readFrom(fromMs, clock.nowMs());
+    for (const period of reclose) {
+      for (const sample of journaled)
+        if (sample.tMs >= period.startMs && sample.tMs < period.endMs) this.#publish(sample);
+      this.#channel!.closePeriod(channelSummaryOf(period));
+    }
+    if (reclose.length)
+      log.info({ periods: reclose.map((p) => p.id) }, 'closing periods on the channel again');
     let replayed = 0;
     for (const sample of journaled) {
       if (sample.tMs < start.startMs) continue;
       for (const closed of this.#meter.add(sample).closed) await this.#closePeriod(closed);
+      this.#publish(sample);
       replayed++;
     }
     this.#lastSample = journaled.at(-1) ?? null;
@@ -436,14 +490,23 @@ class Agent implements AgentHandle {
     await this.#prepaid?.onSample(sample.tMs, step.integrated.deliveredHalfNJ);
     if (purchase !== this.#prepaid?.active) this.#writeStatusSoon();
     for (const closed of step.closed) await this.#closePeriod(closed);
+    this.#publish(sample);
     this.events.emit('sample', sample);
   }
 
   async #closePeriod(totals: PeriodTotals): Promise<void> {
     const { state, config, clock, log, samples } = this.#p;
-    const record = periodRecordFrom(totals, carryAfter(this.#lastPeriod), config, clock.nowMs());
+    const record = periodRecordFrom(
+      totals,
+      carryAfter(this.#lastPeriod),
+      config,
+      clock.nowMs(),
+      this.#channel?.channelId,
+    );
     await state.append({ kind: 'period', period: record });
     this.#lastPeriod = record;
+    // Journaled first: the channel's root for it can only land on a period that exists.
+    this.#channel?.closePeriod(channelSummaryOf(record));
     log.info(
       {
         period: record.id,
@@ -462,7 +525,10 @@ class Agent implements AgentHandle {
     const retentionStartMs = clock.nowMs() - config.retentionDays * 86_400_000;
     const unfinished = [...state.state.purchases.values()].find((p) => !p.done);
     const purchaseStartMs = unfinished?.purchase.startMs ?? Number.POSITIVE_INFINITY;
-    const keepFromMs = Math.min(retentionStartMs, record.endMs, purchaseStartMs);
+    // A period still waiting for its channel root may need its samples again after a restart.
+    const awaitingStartMs =
+      state.state.periods.find(awaitingChannelRoot)?.startMs ?? Number.POSITIVE_INFINITY;
+    const keepFromMs = Math.min(retentionStartMs, record.endMs, purchaseStartMs, awaitingStartMs);
     const deleted = await samples.prune(keepFromMs).catch((error) => {
       this.#problem(`pruning old sample files failed: ${errorMessage(error)}`);
       return [];
@@ -472,8 +538,58 @@ class Agent implements AgentHandle {
     this.#writeStatusSoon();
   }
 
+  /** Feeds a counted sample's metered reading to the channel (in the channel's units). */
+  #publish(sample: SampleRecord): void {
+    if (!this.#channel) return;
+    const reading = channelSampleOf(sample, this.#p.metered);
+    if (reading) this.#channel.addSample(reading);
+  }
+
+  /** The channel sealed a period's last message: journal its root, then the payment can name it. */
+  #onChannelRoot(root: ChannelRootRecord): void {
+    if (this.#rootsInFlight.has(root.periodId)) return;
+    this.#rootsInFlight.add(root.periodId);
+    const write = this.#journalRoot(root)
+      .then((period) => {
+        if (
+          period?.payment.state === 'due' &&
+          paymentState(period, this.#p.state.state.outcomes) === 'queued'
+        )
+          this.#enqueue(period);
+        this.#writeStatusSoon();
+      })
+      .catch((error) =>
+        // Not lost: the channel's journal keeps the root, and the next start journals it.
+        this.#problem(`channel root of ${root.periodId} not journaled: ${errorMessage(error)}`),
+      )
+      .finally(() => this.#rootsInFlight.delete(root.periodId));
+    this.#rootWrites = this.#rootWrites.then(() => write);
+  }
+
+  /** Journals a channel root onto its period (once); returns the period. */
+  async #journalRoot(root: ChannelRootRecord): Promise<PeriodRecord | undefined> {
+    const { state, log } = this.#p;
+    const period = state.state.periods.findLast((p) => p.id === root.periodId);
+    if (!period || !awaitingChannelRoot(period)) return undefined;
+    await state.append({ kind: 'channel-root', root });
+    log.info(
+      { period: root.periodId, root: root.root, fromSeq: root.fromSeq, toSeq: root.toSeq },
+      'period readings sealed on the channel',
+    );
+    return period;
+  }
+
   #enqueue(period: PeriodRecord): void {
     if (!this.#outbox) return;
+    if (awaitingChannelRoot(period)) {
+      // Paid once the channel has sealed the period's last message and its root is journaled.
+      if (this.#channel) return;
+      if (!this.#warnedNoChannel)
+        this.#problem(
+          `period ${period.id} was published on a channel that is no longer configured: paying it with the agent's own readings hash`,
+        );
+      this.#warnedNoChannel = true;
+    }
     let request: ReturnType<typeof paymentRequestFor>;
     try {
       request = paymentRequestFor(period);
@@ -578,6 +694,7 @@ class Agent implements AgentHandle {
       ticks: { ...this.#ticks },
       errors: [...this.#errors],
       relay: this.#p.relay ? { description: this.#p.relay.description, on: this.#p.relay.isOn } : null,
+      channel: this.#channel ? this.#channel.view() : null,
       purchase: active
         ? {
             id: active.purchase.id,
@@ -617,6 +734,13 @@ class Agent implements AgentHandle {
     return this.#prepaid.start(energyMWs, id);
   }
 
+  channelBlocks(periodId: string): { seq: number; blockId: string }[] {
+    const period = this.#p.state.state.periods.findLast((p) => p.id === periodId);
+    const ch = period?.channel;
+    if (!this.#channel || ch?.fromSeq === undefined || ch.toSeq === undefined) return [];
+    return this.#channel.blockIndex(ch.fromSeq, ch.toSeq);
+  }
+
   async idle(): Promise<void> {
     for (;;) {
       const reading = this.#reading;
@@ -643,6 +767,9 @@ class Agent implements AgentHandle {
     for (const t of this.#timers) t.cancel();
     await this.#api?.close();
     await this.idle();
+    // Seals and posts what it can (bounded), then its journal closes; roots it found are journaled here.
+    await this.#channel?.stop().catch((error) => this.#problem(`channel stop: ${errorMessage(error)}`));
+    await this.#rootWrites;
     // The request in flight ends within the client's timeout; a stuck fake or socket must not hold up a stop.
     const giveUpMs = Math.min(this.config.walletService?.timeoutMs ?? 5000, 5000);
     let giveUp: NodeJS.Timeout | undefined;

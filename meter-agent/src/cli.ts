@@ -110,6 +110,16 @@ function printStatus(config: AgentConfig, s: AgentSnapshot | undefined, running:
     out(
       `    ${item.key}  ${item.amount} units  ${item.attempts} attempts${item.lastError ? `  (${item.lastError})` : ''}`,
     );
+  if (s.channel) {
+    const c = s.channel;
+    out(
+      `  channel     ${c.channelId} (${c.mode}): last seq ${c.lastSeq ?? '-'}, last posted ${c.lastPostedSeq ?? '-'} in block ${c.lastBlockId ?? '-'}`,
+    );
+    out(
+      `              ${c.unposted} sealed not posted, ${c.pendingSamples} readings not sealed, ${c.awaitingRoots.length} periods awaiting their root${c.lastError ? `; failing: ${c.lastError}` : ''}`,
+    );
+    out(`              signing key ${c.signingPublicKey}`);
+  }
   if (s.relay) out(`  relay       ${s.relay.description}: ${s.relay.on ? 'on' : 'off'}`);
   if (s.purchase)
     out(

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { ConfigError, errorMessage, MeterAgentError } from './errors.js';
@@ -106,6 +106,28 @@ const relay = z.discriminatedUnion(
   { error: 'a relay with kind "gpio" (and pin) or "simulated"' },
 );
 
+const x25519Hex = z
+  .string()
+  .regex(/^(0x)?[0-9a-fA-F]{64}$/, 'an X25519 public key as 64 hex digits')
+  .transform((k) => k.toLowerCase().replace(/^0x/, ''));
+
+/** Publishing the readings on the meter's channel (tagged-data blocks; off unless set). */
+const channel = z.strictObject({
+  /** The node the messages are posted to (HORNET's REST API). */
+  nodeUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL of a node' }),
+  mode: z
+    .enum(['public', 'restricted'], {
+      error: '"restricted" (readable by the readers named) or "public" (readable by anyone)',
+    })
+    .default('restricted'),
+  /** Restricted mode: X25519 public keys (hex) of who may read; at most 255. */
+  readers: z.array(x25519Hex).max(255, 'at most 255 readers').default([]),
+  /** Seconds between messages (the readings of a period end with its last message in any case). */
+  batchSeconds: z.number().int().min(1).max(3600).default(60),
+  /** The meter's Ed25519 signing key (hex, mode 0600); made on first start. Default <dataDir>/channel/signing.key. */
+  keyFile: z.string().min(1).optional(),
+});
+
 /** A load wandering between 0.1 and 2 A at 12 V; never chosen instead of a configured INA219. */
 export const DEFAULT_SENSORS: z.input<typeof sensor>[] = [
   {
@@ -198,6 +220,7 @@ export const configSchema = z
         corsOrigins: z.array(z.string().min(1)).default([]),
       })
       .optional(),
+    channel: channel.optional(),
     /** For simulations and tests only: time runs `speed` times faster, anchored at epochMs. */
     clock: z
       .strictObject({
@@ -260,6 +283,18 @@ export const configSchema = z
         ['prepaid', 'relay'],
         'required when prepaid is enabled: {"kind": "gpio", "pin": 17} or {"kind": "simulated"}',
       );
+    if (c.channel?.mode === 'restricted' && c.channel.readers.length === 0)
+      issue(
+        ['channel', 'readers'],
+        'at least one X25519 public key (64 hex digits) for a restricted channel, or mode "public"',
+      );
+    if (c.channel?.mode === 'public' && c.channel.readers.length > 0)
+      issue(
+        ['channel', 'readers'],
+        'a public channel has no readers: leave readers out or use mode "restricted"',
+      );
+    if (c.channel && new Set(c.channel.readers).size !== c.channel.readers.length)
+      issue(['channel', 'readers'], 'each reader key once');
     if (c.clock.speed > 1 && c.clock.epochMs === undefined)
       issue(
         ['clock', 'epochMs'],
@@ -270,6 +305,9 @@ export const configSchema = z
 export type AgentConfigInput = z.input<typeof configSchema>;
 export type AgentConfig = z.output<typeof configSchema>;
 export type SensorConfig = AgentConfig['sensors'][number];
+export type ChannelConfig = NonNullable<AgentConfig['channel']>;
+/** A channel config with its key file resolved (parseConfig does this). */
+export type ResolvedChannelConfig = ChannelConfig & { keyFile: string };
 export type Ina219SensorConfig = Extract<SensorConfig, { kind: 'ina219' }>;
 
 /** The gain used for a sensor: as configured, or the smallest that holds its maximum current. */
@@ -312,6 +350,16 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
     ),
     ...(config.walletService?.tokenFile
       ? { walletService: { ...config.walletService, tokenFile: abs(config.walletService.tokenFile) } }
+      : {}),
+    ...(config.channel
+      ? {
+          channel: {
+            ...config.channel,
+            keyFile: config.channel.keyFile
+              ? abs(config.channel.keyFile)
+              : join(abs(config.dataDir), 'channel', 'signing.key'),
+          },
+        }
       : {}),
   };
 }

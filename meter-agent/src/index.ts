@@ -6,10 +6,24 @@ export {
   type StartAgentOptions,
   startAgent,
 } from './agent.js';
+export {
+  type AgentChannel,
+  type ChannelSample,
+  type ChannelSummary,
+  type ChannelView,
+  channelSampleOf,
+  channelSummaryOf,
+  loadOrCreateSigningKey,
+  microToMilli,
+  type OpenChannel,
+  openNodeChannel,
+} from './channel.js';
+export { FakeChannel } from './channel-fake.js';
 export { acceleratedClock, type Clock, ManualClock, systemClock, type Timer } from './clock.js';
 export {
   type AgentConfig,
   type AgentConfigInput,
+  type ChannelConfig,
   configSchema,
   loadConfig,
   parseConfig,
@@ -50,6 +64,7 @@ export { type AgentSnapshot, readStatus } from './status.js';
 export { readAllSamples } from './store/sample-store.js';
 export {
   type AgentState,
+  type ChannelRootRecord,
   type PaymentOutcome,
   type PaymentState,
   type PeriodRecord,

@@ -4,7 +4,7 @@ import type { PeriodTotals } from './metering/meter.js';
 import { periodId } from './metering/periods.js';
 import { HALF_NJ_PER_MWS, pricePeriod, priceUnitsPerWh, splitMWs } from './money/pricing.js';
 import { formatRational, parseRational, type Rational, ZERO } from './money/rational.js';
-import type { PaymentIntent, PeriodRecord } from './store/state.js';
+import { type PaymentIntent, type PeriodRecord, paymentReadingsHash } from './store/state.js';
 
 export interface Carry {
   money: Rational;
@@ -23,6 +23,7 @@ export function periodRecordFrom(
   carryIn: Carry,
   config: AgentConfig,
   closedAtMs: number,
+  channelId?: string,
 ): PeriodRecord {
   const id = periodId(config.meterId, totals.startMs);
   const delivered = totals.energy.deliveredHalfNJ;
@@ -54,6 +55,7 @@ export function periodRecordFrom(
     carry: { money: formatRational(priced.carryOut), energyHalfNJ: remainderHalfNJ.toString() },
     quality: totals.quality,
     readingsHash: totals.readingsHash,
+    ...(channelId ? { channel: { channelId } } : {}),
     resume: totals.resume,
     payment,
   };
@@ -74,7 +76,7 @@ export function paymentRequestFor(period: PeriodRecord): PaymentRequest {
       ...(perWh ? { priceUnitsPerWh: perWh } : {}),
       periodStart: new Date(period.startMs).toISOString(),
       periodEnd: new Date(period.endMs).toISOString(),
-      readingsHash: period.readingsHash,
+      readingsHash: paymentReadingsHash(period),
     },
   });
 }

@@ -1,5 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ChannelView } from './channel.js';
 import type { PeriodQuality, SensorSample } from './metering/records.js';
 import type { OutboxView } from './payments/outbox.js';
 import type { PaymentState, Role } from './store/state.js';
@@ -34,6 +35,8 @@ export interface AgentSnapshot {
   ticks: { count: number; missed: number; lastLateMs: number; maxLateMs: number };
   errors: { atMs: number; message: string }[];
   relay: { description: string; on: boolean } | null;
+  /** The meter's channel, when `channel` is configured (absent in snapshots of older agents). */
+  channel?: ChannelView | null;
   purchase: { id: string; energyMWs: string; deliveredMWs: string; startMs: number } | null;
 }
 

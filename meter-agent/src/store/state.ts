@@ -41,9 +41,40 @@ export interface PeriodRecord {
   /** Carried into the next period: money fraction ("num/den" base units) and energy below 1 mW·s. */
   carry: { money: string; energyHalfNJ: string };
   quality: PeriodQuality;
+  /** SHA-256 over the period's counted samples as the agent journaled them (see Meter). */
   readingsHash: string;
+  /**
+   * Set when the readings are published on the meter's channel. The payment is requested only once `root`
+   * is journaled (a `channel-root` record), and then names it as readingsHash.
+   */
+  channel?: PeriodChannel;
   resume: MeterResume;
   payment: PaymentIntent;
+}
+
+/** The period's messages on the meter's channel: Merkle root of their hashes, and their seq range. */
+export interface PeriodChannel {
+  channelId: string;
+  root?: string;
+  fromSeq?: number;
+  toSeq?: number;
+}
+
+export interface ChannelRootRecord {
+  periodId: string;
+  root: string;
+  fromSeq: number;
+  toSeq: number;
+}
+
+/** The readings hash a period's payment names: the channel's root when there is a channel. */
+export function paymentReadingsHash(period: PeriodRecord): string {
+  return period.channel?.root ?? period.readingsHash;
+}
+
+/** A period whose channel root is not known yet (its payment waits for it). */
+export function awaitingChannelRoot(period: PeriodRecord): boolean {
+  return period.channel !== undefined && period.channel.root === undefined;
 }
 
 /** The wallet-service's final word on a period's payment. */
@@ -75,6 +106,7 @@ export interface PurchaseDone {
 export type StateRecord =
   | { kind: 'period'; period: PeriodRecord; outcome?: PaymentOutcome }
   | { kind: 'payment'; outcome: PaymentOutcome }
+  | { kind: 'channel-root'; root: ChannelRootRecord }
   | { kind: 'purchase'; purchase: PurchaseRecord; done?: PurchaseDone }
   | { kind: 'purchase-done'; done: PurchaseDone };
 
@@ -99,6 +131,12 @@ export function applyRecord(state: AgentState, record: StateRecord): void {
     case 'payment':
       state.outcomes.set(record.outcome.key, record.outcome);
       break;
+    case 'channel-root': {
+      const { periodId, root, fromSeq, toSeq } = record.root;
+      const period = state.periods.findLast((p) => p.id === periodId);
+      if (period?.channel) period.channel = { ...period.channel, root, fromSeq, toSeq };
+      break;
+    }
     case 'purchase':
       state.purchases.set(record.purchase.id, {
         purchase: record.purchase,
