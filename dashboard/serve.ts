@@ -12,6 +12,12 @@ export const distDir = join(dashboardDir, 'dist');
 export interface DashboardEndpoint {
   name: string;
   url: string;
+  /**
+   * The service's API token, for the household's own wallet when the dashboard runs on the household's own
+   * machine (npm start): the page then posts market messages with it. config.json carries it to the page,
+   * so never set it on a dashboard others can reach.
+   */
+  token?: string;
 }
 
 /** What the page fetches as ./config.json. The first wallet is also the explorer's source. */
@@ -54,7 +60,7 @@ const contentTypes: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-/** The page may talk to its own origin and to the configured services, nothing else. */
+/** The page may talk to its own origin and to the configured services (reads and the market's POSTs), nothing else. */
 function contentSecurityPolicy(config: DashboardConfig): string {
   const origins = new Set<string>();
   for (const e of [...config.wallets, ...config.meters]) {

@@ -15,7 +15,10 @@ export function ServicesProvider({ config, children }: { config: DashboardConfig
   const services = useMemo<AppServices>(
     () => ({
       config,
-      wallets: config.wallets.map((endpoint) => ({ endpoint, client: createWalletClient(endpoint.url) })),
+      wallets: config.wallets.map((endpoint) => ({
+        endpoint,
+        client: createWalletClient(endpoint.url, endpoint.token),
+      })),
       meters: config.meters.map((endpoint) => ({ endpoint, client: createMeterClient(endpoint.url) })),
     }),
     [config],

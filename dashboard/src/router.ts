@@ -1,10 +1,10 @@
 import { useSyncExternalStore } from 'react';
 
-export type Page = 'network' | 'meters' | 'payments' | 'explorer';
+export type Page = 'network' | 'meters' | 'payments' | 'market' | 'explorer';
 
 export interface Route {
   page: Page;
-  /** The explorer's query, from `#/explorer/<query>`. */
+  /** The explorer's query, from `#/explorer/<query>`; the market's household, from `#/market/<name>`. */
   query: string;
 }
 
@@ -12,6 +12,7 @@ export const pages: { page: Page; title: string }[] = [
   { page: 'network', title: 'Network' },
   { page: 'meters', title: 'Meters' },
   { page: 'payments', title: 'Payments' },
+  { page: 'market', title: 'Market' },
   { page: 'explorer', title: 'Explorer' },
 ];
 
@@ -22,7 +23,7 @@ export function parseHash(hash: string): Route {
   const rest = slash < 0 ? '' : path.slice(slash + 1);
   const page = pages.find((p) => p.page === head)?.page ?? 'network';
   let query = '';
-  if (page === 'explorer') {
+  if (page === 'explorer' || page === 'market') {
     try {
       query = decodeURIComponent(rest);
     } catch {
@@ -34,6 +35,11 @@ export function parseHash(hash: string): Route {
 
 export function explorerHref(query: string | number): string {
   return `#/explorer/${encodeURIComponent(String(query))}`;
+}
+
+/** The market as one household sees it (by its wallet's name in config.json); none: the default one. */
+export function marketHref(household?: string): string {
+  return household ? `#/market/${encodeURIComponent(household)}` : '#/market';
 }
 
 const subscribe = (notify: () => void) => {

@@ -39,7 +39,10 @@ describe('serveDashboard', () => {
   let dir: string;
   let served: ServedDashboard;
   const config = {
-    wallets: [{ name: 'Producer', url: 'http://127.0.0.1:8481' }],
+    wallets: [
+      { name: 'Producer', url: 'http://127.0.0.1:8481', token: 'producer-token' },
+      { name: 'Consumer', url: 'http://127.0.0.1:8482' },
+    ],
     meters: [{ name: 'Meter', url: 'http://127.0.0.1:8491' }],
   };
 
@@ -63,7 +66,7 @@ describe('serveDashboard', () => {
     expect(index).toMatchObject({ status: 200, type: 'text/html; charset=utf-8' });
     expect(index.headers['cache-control']).toBe('no-cache');
     expect(index.headers['content-security-policy']).toContain(
-      "connect-src 'self' http://127.0.0.1:8481 http://127.0.0.1:8491",
+      "connect-src 'self' http://127.0.0.1:8481 http://127.0.0.1:8482 http://127.0.0.1:8491",
     );
     const js = await get(served.url, '/assets/index-abc.js');
     expect(js).toMatchObject({ status: 200, type: 'text/javascript; charset=utf-8', body: 'console.log(1)' });
@@ -73,10 +76,12 @@ describe('serveDashboard', () => {
     expect(head).toMatchObject({ status: 200, body: '' });
   });
 
-  it('answers /config.json from the given object', async () => {
+  it('answers /config.json from the given object, tokens included and never cached', async () => {
     const res = await get(served.url, '/config.json');
     expect(res.type).toBe('application/json; charset=utf-8');
     expect(JSON.parse(res.body)).toEqual(config);
+    expect(JSON.parse(res.body).wallets[0].token).toBe('producer-token');
+    expect(res.headers['cache-control']).toBe('no-store');
   });
 
   it('falls back to index.html for app paths, 404 for missing assets', async () => {

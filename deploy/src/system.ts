@@ -224,7 +224,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const dashboard = await serveDashboard({
       port: dashboardPort,
       config: {
-        wallets: wallets.map((w) => ({ name: w.name, url: w.url })),
+        // The households' own tokens: this dashboard is theirs, on their machine, so it may post market offers.
+        wallets: wallets.map((w) => ({ name: w.name, url: w.url, token: w.token })),
         meters: agents.map((a, i) => ({ name: `${HOUSEHOLDS[i]!.name} meter`, url: a.httpUrl! })),
       },
     });

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type RunningSystem, startSystem } from '@tanglewatt/deploy';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { LedgerClient } from '@tanglewatt/ledger';
+import { MARKET_TAG } from '@tanglewatt/wallet-service';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -184,6 +186,115 @@ describe('dashboard end to end', () => {
       .first()
       .waitFor({ timeout: 30_000 });
     expect(page.url()).toContain(`#/explorer/${payment.transactionId}`);
+  }, 180_000);
+
+  it('trades on the market: a sell and a matching buy through the forms, seen by both households', async () => {
+    const producer = system!.wallets.find((w) => /producer/i.test(w.name)) ?? system!.wallets[0]!;
+    const consumer = system!.wallets.find((w) => w !== producer)!;
+    const household = page.getByLabel('Household');
+    // Posts through a form; the message id (the order's id) from its status line once the post is answered.
+    const post = async (form: Locator, button: string, what: RegExp) => {
+      await form.getByRole('button', { name: button }).click();
+      const status = form.locator('.post-status');
+      await status.waitFor({ timeout: 30_000 });
+      const first = (await status.textContent()) ?? '';
+      expect(first).toMatch(
+        new RegExp(`${what.source} (posted, waiting for a milestone|confirmed|is in the book)`),
+      );
+      const block = await status.getByRole('link').getAttribute('href');
+      expect(block).toMatch(/^#\/explorer\/0x[0-9a-f]{64}$/);
+      await form.getByText(new RegExp(`${what.source} is in the book`)).waitFor({ timeout: 60_000 });
+      return (await status.getAttribute('data-message'))!;
+    };
+
+    // The producer offers 1.5 kWh at 250 base units per Wh, for the next hour.
+    await page.goto(url(`#/market/${encodeURIComponent(producer.name)}`));
+    const sell = page.getByRole('form', { name: 'Sell energy' });
+    await sell.waitFor({ timeout: 30_000 });
+    await sell.getByLabel('Energy unit').selectOption('kWh');
+    await sell.getByLabel('Energy', { exact: true }).fill('1.5');
+    await sell.getByLabel('Price (base units per Wh)').fill('250');
+    await sell.getByText(/^= 0\.25 \w+\/kWh$/).waitFor();
+    const sellId = await post(sell, 'Post sell offer', /Sell offer/);
+    const offer = page.locator(`table[data-side="sell"] tr[data-order="${sellId}"]`);
+    await offer.waitFor({ timeout: 30_000 });
+    expect(await offer.textContent()).toContain('you');
+    expect(await offer.textContent()).toContain('1,500 Wh / 1,500 Wh');
+
+    // The consumer, on its own view, asks for 1,500 Wh at up to 300 units/Wh: it meets the offer.
+    await household.selectOption(consumer.name);
+    const buy = page.getByRole('form', { name: 'Buy energy' });
+    await buy.waitFor({ timeout: 30_000 });
+    expect(page.url()).toContain(`#/market/${encodeURIComponent(consumer.name)}`);
+    // The producer's offer is in the consumer's book too, as someone else's.
+    await page.locator(`table[data-side="sell"] tr[data-order="${sellId}"]`).waitFor({ timeout: 30_000 });
+    await buy.getByLabel('Energy', { exact: true }).fill('1500');
+    await buy.getByLabel('Highest price (base units per Wh)').fill('300');
+    const buyId = await post(buy, 'Post buy order', /Buy order/);
+
+    // The trade, at the resting offer's price, on the consumer's view...
+    const tradeRow = page.locator(`tr[data-sell-order="${sellId}"][data-buy-order="${buyId}"]`);
+    const checkTrade = async () => {
+      await tradeRow.waitFor({ timeout: 30_000 });
+      expect(await tradeRow.getByTestId('trade-energy').textContent()).toBe('1,500 Wh');
+      expect(await tradeRow.getByTestId('trade-price').textContent()).toMatch(
+        /^250 units\/Wh \(0\.25 \w+\/kWh\)$/,
+      );
+      // 1,500 Wh × 250 units/Wh = 375,000 units.
+      expect(await tradeRow.textContent()).toContain('(375,000 units)');
+    };
+    await checkTrade();
+    expect(await tradeRow.textContent()).toMatch(/you/);
+
+    // ...and on the producer's: its wallet rebuilt the same trade from the tangle. The producer acknowledges it.
+    await household.selectOption(producer.name);
+    await page.getByRole('form', { name: 'Sell energy' }).waitFor({ timeout: 30_000 });
+    await checkTrade();
+    await tradeRow.getByRole('button', { name: /^Acknowledge/ }).click();
+    await tradeRow.getByText('seller acknowledged').waitFor({ timeout: 60_000 });
+    expect(
+      await page.locator(`table.own-orders tr[data-order="${sellId}"]`).getAttribute('data-status'),
+    ).toBe('filled');
+
+    // Two offers that do not meet (a sell at 400, a buy at 200), and a doctored copy of the sell (more
+    // energy, the same signature): every book leaves the copy out, and the page says why.
+    const postApi = async (wallet: typeof producer, kind: 'sell' | 'buy', body: object) => {
+      const res = await fetch(`${wallet.url}/market/${kind}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${wallet.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(202);
+      return (await res.json()) as { messageId: string; message: { body: Record<string, unknown> } };
+    };
+    const window = { startMs: Date.now(), endMs: Date.now() + 2 * 3_600_000 };
+    const open = await postApi(producer, 'sell', {
+      energyWh: 2000,
+      priceUnitsPerWh: '400',
+      window,
+      minLotWh: 500,
+    });
+    const bid = await postApi(consumer, 'buy', { energyWh: 1000, maxPriceUnitsPerWh: '200', window });
+    const doctored = { ...open.message, body: { ...open.message.body, energyWh: 90_000 } };
+    const ledger = new LedgerClient(system!.tangle.nodes[0]!.restUrl);
+    try {
+      await ledger.postTaggedData(MARKET_TAG, JSON.stringify(doctored));
+    } finally {
+      await ledger.destroy();
+    }
+    await page
+      .locator(`table[data-side="sell"] tr[data-order="${open.messageId}"]`)
+      .waitFor({ timeout: 30_000 });
+    await page
+      .locator(`table[data-side="buy"] tr[data-order="${bid.messageId}"]`)
+      .waitFor({ timeout: 30_000 });
+    const rejection = page.locator('table.rejections tr[data-reason="BAD_SIGNATURE"]');
+    await rejection.waitFor({ timeout: 30_000 });
+    expect(await rejection.textContent()).toContain(
+      'the signature does not match the message and its author key',
+    );
+    await page.evaluate('window.scrollTo(0, 0)'); // the sticky header belongs at the top of a full-page shot
+    await screenshot(page, 'market');
   }, 180_000);
 
   it('threw no errors in the page', () => {

@@ -65,6 +65,8 @@ export class MarketView {
   private lastMilestoneMs = 0;
   private nextSeq = 1;
   private queue: Promise<void> = Promise.resolve();
+  /** Signatures already verified: a rebuild checks each message's signature once, not on every request. */
+  private readonly signatureCache = new Set<string>();
 
   private constructor(
     private readonly journal: Journal<Event>,
@@ -178,6 +180,7 @@ export class MarketView {
         nowMs: this.lastMilestoneMs,
         capacityWh: () => this.deps.config.defaultCapacityWh,
         isAuthorized: addressOwnsKey,
+        signatureCache: this.signatureCache,
         observedAtMs: (m: VerifiedMessage) => observed.get(m.message.signature),
       },
     );

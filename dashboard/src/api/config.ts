@@ -4,6 +4,11 @@ import { ApiError, getJson } from './http';
 export interface Endpoint {
   name: string;
   url: string;
+  /**
+   * The service's API token, for the household's own wallet on the household's own machine only (`npm start`
+   * sets it): with it the page may post market messages. Without it the page only reads.
+   */
+  token?: string;
 }
 
 export interface DashboardConfig {
@@ -18,6 +23,8 @@ function endpoints(raw: unknown, key: string): Endpoint[] {
     const e = item as Partial<Endpoint> | null;
     if (!e || typeof e.name !== 'string' || typeof e.url !== 'string')
       throw new Error(`config.json: ${key}[${i}] needs a "name" and a "url"`);
+    if (e.token !== undefined && typeof e.token !== 'string')
+      throw new Error(`config.json: ${key}[${i}].token must be a string`);
     let url: URL;
     try {
       url = new URL(e.url, globalThis.location?.href);
@@ -26,7 +33,9 @@ function endpoints(raw: unknown, key: string): Endpoint[] {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new Error(`config.json: ${key}[${i}].url must be http(s): ${e.url}`);
-    return { name: e.name, url: url.href.replace(/\/+$/, '') };
+    const endpoint: Endpoint = { name: e.name, url: url.href.replace(/\/+$/, '') };
+    if (e.token) endpoint.token = e.token;
+    return endpoint;
   });
 }
 

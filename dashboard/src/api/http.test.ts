@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fakeFetch } from '../test/fakes';
-import { ApiError, getJson } from './http';
+import { ApiError, getJson, postJson } from './http';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -64,5 +64,36 @@ describe('getJson', () => {
     vi.stubGlobal('fetch', async () => new Response('<html>', { status: 200 }));
     const error = (await getJson('http://svc', '/x').catch((e) => e)) as ApiError;
     expect(error.kind).toBe('parse');
+  });
+
+  it('posts JSON with the bearer token, and keeps the field a 400 names', async () => {
+    const seen: { method?: string; body?: unknown; auth?: string | null; type?: string | null }[] = [];
+    vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
+      const headers = new Headers(init.headers);
+      seen.push({
+        method: init.method,
+        body: JSON.parse(String(init.body)),
+        auth: headers.get('authorization'),
+        type: headers.get('content-type'),
+      });
+      return new Response(
+        JSON.stringify({
+          error: { code: 'INVALID_REQUEST', message: 'body.energyWh: too big', field: 'body.energyWh' },
+        }),
+        { status: 400 },
+      );
+    });
+    const error = (await postJson('http://svc', '/market/sell', { energyWh: 5 }, { token: 't0k' }).catch(
+      (e) => e,
+    )) as ApiError;
+    expect(seen).toEqual([
+      { method: 'POST', body: { energyWh: 5 }, auth: 'Bearer t0k', type: 'application/json' },
+    ]);
+    expect(error).toMatchObject({
+      kind: 'http',
+      status: 400,
+      code: 'INVALID_REQUEST',
+      field: 'body.energyWh',
+    });
   });
 });

@@ -48,7 +48,32 @@ export function joinUrl(base: string, path: string): string {
 }
 
 /** GET a JSON document; every failure becomes an ApiError. */
-export async function getJson<T>(base: string, path: string, options: RequestOptions = {}): Promise<T> {
+export function getJson<T>(base: string, path: string, options: RequestOptions = {}): Promise<T> {
+  return requestJson<T>('GET', base, path, undefined, options);
+}
+
+export interface PostOptions extends RequestOptions {
+  /** Sent as `Authorization: Bearer <token>`: the services' mutating routes need it. */
+  token?: string;
+}
+
+/** POST a JSON body and read the JSON answer; every failure becomes an ApiError (400s keep their field). */
+export function postJson<T>(
+  base: string,
+  path: string,
+  body: unknown,
+  options: PostOptions = {},
+): Promise<T> {
+  return requestJson<T>('POST', base, path, body, options);
+}
+
+async function requestJson<T>(
+  method: 'GET' | 'POST',
+  base: string,
+  path: string,
+  body: unknown,
+  options: PostOptions,
+): Promise<T> {
   const url = joinUrl(base, path);
   const controller = new AbortController();
   let timedOut = false;
@@ -58,10 +83,18 @@ export async function getJson<T>(base: string, path: string, options: RequestOpt
   }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const onAbort = () => controller.abort();
   options.signal?.addEventListener('abort', onAbort);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method === 'POST') headers['content-type'] = 'application/json';
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
   let res: Response;
   try {
     if (options.signal?.aborted) throw new DOMException('aborted', 'AbortError');
-    res = await fetch(url, { headers: { accept: 'application/json' }, signal: controller.signal });
+    res = await fetch(url, {
+      method,
+      headers,
+      signal: controller.signal,
+      ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
+    });
   } catch (cause) {
     if (timedOut) throw new ApiError('timeout', `${url} did not answer in time`, url);
     if (options.signal?.aborted) throw new ApiError('aborted', 'request cancelled', url);
@@ -76,10 +109,10 @@ export async function getJson<T>(base: string, path: string, options: RequestOpt
     let message = `${res.status} ${res.statusText}`.trim();
     let field: string | undefined;
     try {
-      const body = JSON.parse(text) as { error?: { code?: string; message?: string; field?: string } };
-      code = body.error?.code;
-      message = body.error?.message ?? message;
-      field = body.error?.field;
+      const answer = JSON.parse(text) as { error?: { code?: string; message?: string; field?: string } };
+      code = answer.error?.code;
+      message = answer.error?.message ?? message;
+      field = answer.error?.field;
     } catch {
       // Not our error body (a proxy, a crash page): keep the status line.
     }

@@ -1,4 +1,5 @@
-import { getJson, type RequestOptions } from './http';
+import { ApiError, getJson, postJson, type RequestOptions } from './http';
+import type { AmendRequest, BuyRequest, MarketBook, MarketKind, Posted, SellRequest } from './market';
 
 /**
  * The wallet-service's read API (wallet-service/src/api.ts; payments-api/src/schemas.ts). Types are
@@ -253,11 +254,23 @@ export const PayloadType = { TaggedData: 5, Transaction: 6, Milestone: 7 } as co
 
 const q = encodeURIComponent;
 
-export function createWalletClient(url: string) {
+/** Posting goes to the tangle before the answer: give it longer than a read. */
+const POST_TIMEOUT_MS = 30_000;
+
+export function createWalletClient(url: string, token?: string) {
   const get = <T>(path: string, options?: RequestOptions) => getJson<T>(url, path, options);
+  const post = (kind: MarketKind, body: unknown, o?: RequestOptions): Promise<Posted> => {
+    if (!token)
+      return Promise.reject(
+        new ApiError('http', 'this dashboard has no token for this wallet', `${url}/market/${kind}`, 401),
+      );
+    return postJson<Posted>(url, `/market/${kind}`, body, { timeoutMs: POST_TIMEOUT_MS, ...o, token });
+  };
   return {
     url,
     eventsUrl: `${url.replace(/\/+$/, '')}/events`,
+    /** Whether this page holds the wallet's token, so it may post market messages for the household. */
+    canPost: Boolean(token),
     balance: (o?: RequestOptions) => get<Balance>('/balance', o),
     addresses: (o?: RequestOptions) => get<{ addresses: string[] }>('/addresses', o),
     payments: (filter: { state?: PaymentState; limit?: number } = {}, o?: RequestOptions) => {
@@ -282,6 +295,12 @@ export function createWalletClient(url: string) {
       get<BlockMetadata>(`/node/transactions/${q(id)}/metadata`, o),
     output: (id: string, o?: RequestOptions) => get<OutputResponse>(`/node/outputs/${q(id)}`, o),
     address: (bech32: string, o?: RequestOptions) => get<AddressOutputs>(`/node/addresses/${q(bech32)}`, o),
+    market: (o?: RequestOptions) => get<MarketBook>('/market', o),
+    sell: (body: SellRequest, o?: RequestOptions) => post('sell', body, o),
+    buy: (body: BuyRequest, o?: RequestOptions) => post('buy', body, o),
+    cancel: (orderId: string, o?: RequestOptions) => post('cancel', { orderId }, o),
+    amend: (body: AmendRequest, o?: RequestOptions) => post('amend', body, o),
+    ack: (tradeId: string, o?: RequestOptions) => post('ack', { tradeId }, o),
   };
 }
 

@@ -16,6 +16,10 @@ const symbols: Record<string, string> = {
   referenced: '●',
   unspent: '●',
   spent: '–',
+  open: '○',
+  filled: '●',
+  cancelled: '–',
+  expired: '–',
 };
 
 export function StateBadge({ state }: { state: PaymentState | string }) {
