@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fromHex, newX25519SecretKey, toHex, x25519PublicKey } from '@tanglewatt/channels';
 import { buildDashboard, distDir, serveDashboard } from '@tanglewatt/dashboard/serve';
 import { type AgentHandle, startAgent } from '@tanglewatt/meter-agent';
 import {
@@ -64,9 +65,9 @@ const HOUSEHOLDS: Household[] = [
 ];
 
 /** A secret made once and kept in a 0600 file, so restarts use the same one. */
-async function persistentSecret(file: string): Promise<string> {
+async function persistentSecret(file: string, make = () => randomBytes(24).toString('hex')): Promise<string> {
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
-  const value = randomBytes(24).toString('hex');
+  const value = make();
   await writeFile(file, value, { mode: 0o600 });
   return value;
 }
@@ -166,6 +167,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     }
     const [producer, consumer] = wallets as unknown as [WalletService, WalletService];
     const parties = { consumer: consumer.address, producer: producer.address };
+    // The producer reads the consumer meter's restricted channel: its X25519 reader key, made once.
+    const readerKeyFile = join(households, 'producer', 'channel-reader.key');
+    const readerSecret = fromHex(await persistentSecret(readerKeyFile, () => toHex(newX25519SecretKey())));
+    const readerPublicKey = toHex(x25519PublicKey(readerSecret));
     for (const [i, household] of HOUSEHOLDS.entries()) {
       const dir = join(households, household.role, 'agent');
       agents.push(
@@ -210,6 +215,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
               ? { walletService: { url: consumer.url, token: wallets[1]!.token } }
               : {}),
             http: { host: '127.0.0.1', port: meterPorts[i]!, corsOrigins: dashboardOrigins },
+            // The consumer publishes its readings on its channel; its payments carry the period's root.
+            ...(household.role === 'consumer'
+              ? {
+                  channel: {
+                    nodeUrl: tangle.nodes[0]!.restUrl,
+                    mode: 'restricted' as const,
+                    readers: [readerPublicKey],
+                  },
+                }
+              : {}),
             dataDir: dir,
           },
           log: log.child({ meter: household.role }),
