@@ -17,6 +17,26 @@ export interface ReadApiSource {
   periods(limit: number): PeriodView[];
   readonly meteredSensor: string;
   readonly events: EventEmitter<AgentEventMap>;
+  /** A closed period's channel messages ([{seq, blockId}]); absent or [] without a channel. */
+  channelBlocks?(periodId: string): { seq: number; blockId: string }[];
+}
+
+/**
+ * The channel's newest messages as seq → block id, oldest first: whole closed periods, newest first, while
+ * they fit in `limit` (a restricted period starts with its epoch announcement, so it reads on its own); the
+ * newest period alone is cut to its last `limit` messages when it is longer.
+ */
+export function channelBlockIndex(source: ReadApiSource, limit: number): { seq: number; blockId: string }[] {
+  if (!source.channelBlocks) return [];
+  const out: { seq: number; blockId: string }[] = [];
+  for (const period of source.periods(1000)) {
+    const blocks = source.channelBlocks(period.id);
+    if (blocks.length === 0) continue;
+    if (out.length === 0 && blocks.length > limit) return blocks.slice(-limit);
+    if (out.length + blocks.length > limit) break;
+    out.unshift(...blocks);
+  }
+  return out.sort((a, b) => a.seq - b.seq);
 }
 
 export interface ReadApiOptions {
@@ -36,9 +56,10 @@ const HEARTBEAT_MS = 15_000;
 
 /**
  * The agent's read-only HTTP API for the dashboard: `GET /status` (the live snapshot), `GET /periods?limit=n`
- * (newest first) and `GET /events` (server-sent events: `sample`, `period`, `payment`, `status`). It changes
- * nothing and carries no secret, so it has no token (EventSource cannot send one); it binds 127.0.0.1
- * unless told otherwise.
+ * (newest first), `GET /channel/blocks?limit=n` (the channel's newest messages: seq → block id) and
+ * `GET /events` (server-sent events: `sample`, `period`, `payment`, `status`). It changes nothing and
+ * carries no secret, so it has no token (EventSource cannot send one); it binds 127.0.0.1 unless told
+ * otherwise.
  */
 export async function startReadApi(source: ReadApiSource, options: ReadApiOptions): Promise<ReadApi> {
   const streams = new Set<ServerResponse>();
@@ -118,11 +139,24 @@ export async function startReadApi(source: ReadApiSource, options: ReadApiOption
             });
           return json(res, 200, { items: source.periods(limit) });
         }
+        case '/channel/blocks': {
+          const limit = Number(url.searchParams.get('limit') ?? '20');
+          if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+            return json(res, 400, {
+              error: { code: 'INVALID_REQUEST', message: 'limit: 1 to 1000', field: 'limit' },
+            });
+          const channel = source.snapshot().channel;
+          if (!channel)
+            return json(res, 404, {
+              error: { code: 'NOT_FOUND', message: 'this meter publishes no channel' },
+            });
+          return json(res, 200, { channelId: channel.channelId, items: channelBlockIndex(source, limit) });
+        }
         case '/events':
           return events(req, res);
         default:
           return json(res, 404, {
-            error: { code: 'NOT_FOUND', message: 'GET /status, /periods or /events' },
+            error: { code: 'NOT_FOUND', message: 'GET /status, /periods, /channel/blocks or /events' },
           });
       }
     } catch (error) {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -296,6 +296,48 @@ describe('dashboard end to end', () => {
     await page.evaluate('window.scrollTo(0, 0)'); // the sticky header belongs at the top of a full-page shot
     await screenshot(page, 'market');
   }, 180_000);
+
+  it('finds the consumer meter’s channel in the explorer and decodes it with the producer’s reader key', async () => {
+    const meter = system!.meters.find((m) => /consumer/i.test(m.name))!;
+    const channelOf = async () =>
+      ((await (await fetch(`${meter.url}/status`)).json()) as { channel?: { channelId: string } | null })
+        .channel;
+    const channel = (await channelOf())!;
+    expect(channel.channelId).toMatch(/^[0-9a-f]{64}$/);
+    // Messages of closed periods are listed by the agent (10 s periods: some closed by now).
+    await expect
+      .poll(
+        async () =>
+          ((await (await fetch(`${meter.url}/channel/blocks?limit=5`)).json()) as { items: unknown[] }).items
+            .length,
+        { timeout: 60_000 },
+      )
+      .toBeGreaterThan(0);
+    // A bare 64-hex id: not a block, transaction or milestone, so the explorer asks the meters.
+    await page.goto(url(`#/explorer/${channel.channelId}`));
+    await page.getByRole('heading', { name: 'Channel', exact: true }).waitFor({ timeout: 30_000 });
+    expect((await page.locator('main').textContent()) ?? '').toContain('restricted');
+    const readerKey = (
+      await readFile(join(dataDir, 'households', 'producer', 'channel-reader.key'), 'utf8')
+    ).trim();
+    const input = page.getByLabel('Reader key');
+    await input.waitFor({ timeout: 30_000 });
+    await input.fill('11'.repeat(32));
+    await page.getByRole('button', { name: 'Decode' }).click();
+    await page
+      .getByRole('list', { name: 'Failures' })
+      .getByText('WRONG_KEY')
+      .first()
+      .waitFor({ timeout: 10_000 });
+    await input.fill(readerKey);
+    await page.getByRole('button', { name: 'Decode' }).click();
+    await page.getByText(/^\d+ verified \(\d+ data/).waitFor({ timeout: 10_000 });
+    expect(await page.getByRole('list', { name: 'Failures' }).count()).toBe(0);
+    const table = page.locator('section[aria-label^="Message"] table').first();
+    await table.waitFor({ timeout: 10_000 });
+    expect(await table.locator('tbody tr').count()).toBeGreaterThan(0);
+    await screenshot(page, 'explorer-channel');
+  }, 120_000);
 
   it('threw no errors in the page', () => {
     expect(pageErrors).toEqual([]);

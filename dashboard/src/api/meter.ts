@@ -107,6 +107,26 @@ export interface AgentSnapshot {
   errors?: { atMs: number; message: string }[];
   relay: { description: string; on: boolean } | null;
   purchase: { id: string; energyMWs: string; deliveredMWs: string; startMs: number } | null;
+  /** The meter's channel (meter-agent/src/channel.ts ChannelView); absent or null without one. */
+  channel?: AgentChannelView | null;
+}
+
+export interface AgentChannelView {
+  channelId: string;
+  mode: 'public' | 'restricted';
+  signingPublicKey: string;
+  lastSeq: number | null;
+  lastPostedSeq: number | null;
+  lastBlockId: string | null;
+  unposted?: number;
+  pendingSamples?: number;
+  lastError?: string | null;
+}
+
+/** GET /channel/blocks: the channel's newest messages, oldest first. */
+export interface ChannelBlocks {
+  channelId: string;
+  items: { seq: number; blockId: string }[];
 }
 
 export interface SampleEvent {
@@ -130,6 +150,8 @@ export function createMeterClient(url: string) {
     status: (o?: RequestOptions) => get<AgentSnapshot>('/status', o),
     periods: (limit: number, o?: RequestOptions) =>
       get<{ items: PeriodRecord[] }>(`/periods?limit=${limit}`, o),
+    channelBlocks: (limit: number, o?: RequestOptions) =>
+      get<ChannelBlocks>(`/channel/blocks?limit=${limit}`, o),
   };
 }
 

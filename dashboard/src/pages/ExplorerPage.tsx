@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useId, useState } from 'react';
+import { type FormEvent, lazy, Suspense, useEffect, useId, useState } from 'react';
 import { SyncNotice } from '../components/SyncNotice';
 import { Empty, ErrorMessage, Loading } from '../components/states';
 import { useServices } from '../context';
@@ -10,6 +10,9 @@ import type { ViewContext } from './explorer/parts';
 import { resolveQuery } from './explorer/resolve';
 import { AddressView, BlockView, MilestoneView, OutputView } from './explorer/views';
 import { PageHeading } from './PageHeading';
+
+/** The channel view brings the channel codecs and crypto: loaded only when a channel is shown. */
+const ChannelView = lazy(() => import('./explorer/ChannelView'));
 
 export function ExplorerPage({ query }: { query: string }) {
   const { wallets } = useServices();
@@ -38,7 +41,7 @@ export function ExplorerPage({ query }: { query: string }) {
               type="search"
               value={text}
               onChange={(e) => setText(e.target.value)}
-              placeholder="block, transaction, milestone or output id · address · milestone index"
+              placeholder="block, transaction, milestone or output id · address · milestone index · channel id"
               aria-describedby={hintId}
               autoComplete="off"
               spellCheck={false}
@@ -51,7 +54,7 @@ export function ExplorerPage({ query }: { query: string }) {
             aria-live="polite"
           >
             {typed.kind === 'empty'
-              ? 'Ids are 0x and 64 hex digits (block, transaction, milestone) or 68 (output); addresses are bech32.'
+              ? 'Ids are 0x and 64 hex digits (block, transaction, milestone) or 68 (output); addresses are bech32; channel ids are 64 hex digits, or channel: and 64 hex digits.'
               : `${typed.kind === 'invalid' ? 'Not searchable: ' : 'Looks like '}${describeQuery(typed)}.`}
           </p>
         </form>
@@ -70,24 +73,26 @@ export function ExplorerPage({ query }: { query: string }) {
 }
 
 function Result({ query }: { query: string }) {
-  const { wallets } = useServices();
+  const { wallets, meters } = useServices();
   const client = wallets[0]!.client;
   const protocol = useProtocol(client);
   const now = useNow(5000);
   const q = classifyQuery(query);
-  const found = useResource((signal) => resolveQuery(client, q, signal), `${client.url}|${query}`);
+  const channelMeters = meters.map((m) => ({
+    name: m.endpoint.name,
+    url: m.endpoint.url,
+    status: m.client.status,
+  }));
+  const found = useResource(
+    (signal) => resolveQuery(client, q, signal, channelMeters),
+    `${client.url}|${query}`,
+  );
   const ctx: ViewContext = { hrp: protocol?.hrp, token: protocol?.token, now };
 
   if (q.kind === 'invalid')
     return (
       <p className="state state-error" role="alert">
         “{query}” is {q.reason}.
-      </p>
-    );
-  if (q.kind === 'channel')
-    return (
-      <p className="state state-empty" role="status">
-        Channels are not available yet. <span className="muted">(Looked for channel {q.id}.)</span>
       </p>
     );
   if (found.loading) return <Loading what={describeQuery(q)} />;
@@ -122,6 +127,22 @@ function Result({ query }: { query: string }) {
       return <OutputView outputId={r.outputId} output={r.output} ctx={ctx} />;
     case 'address':
       return <AddressView address={r.address} outputs={r.outputs} ctx={ctx} />;
+    case 'channel': {
+      const meter = meters.find((m) => m.endpoint.url === r.meter.url);
+      return (
+        <Suspense fallback={<Loading what="the channel reader" />}>
+          <ChannelView
+            channelId={r.channelId}
+            meter={r.meter}
+            channel={r.channel}
+            channelBlocks={(limit, o) =>
+              meter ? meter.client.channelBlocks(limit, o) : Promise.reject(new Error('meter gone'))
+            }
+            block={client.block}
+          />
+        </Suspense>
+      );
+    }
     case 'notFound':
       return (
         <div className="state state-empty" role="status">

@@ -37,8 +37,12 @@ describe('classifyQuery', () => {
   });
 
   it('recognises channel ids', () => {
-    expect(classifyQuery('channel:house-12')).toEqual({ kind: 'channel', id: 'house-12' });
-    expect(classifyQuery(`${'ab'.repeat(40)}:${'cd'.repeat(12)}`).kind).toBe('channel');
+    const ch = 'c0'.repeat(32);
+    expect(classifyQuery(`channel:${ch}`)).toEqual({ kind: 'channel', id: ch });
+    expect(classifyQuery(`Channel:0x${ch.toUpperCase()}`)).toEqual({ kind: 'channel', id: ch });
+    expect(classifyQuery('channel:house-12').kind).toBe('invalid');
+    // A bare 64-hex string stays a 32-byte id: block, transaction, milestone, then channel.
+    expect(classifyQuery(ch)).toEqual({ kind: 'id32', id: `0x${ch}` });
   });
 
   it('handles empty and unknown input', () => {

@@ -3,11 +3,15 @@ import { bech32Decode } from '../../format/bech32';
 /** What a search box entry can be, decided by its shape alone (no network). */
 export type ExplorerQuery =
   | { kind: 'empty' }
-  /** 32 bytes: a block id, a transaction id or a milestone id; the node tells which. */
+  /**
+   * 32 bytes: a block id, a transaction id or a milestone id; the node tells which. Without `0x` it may
+   * also be a channel id, tried last (among the configured meters' channels).
+   */
   | { kind: 'id32'; id: string }
   | { kind: 'output'; id: string }
   | { kind: 'address'; address: string; hrp: string }
   | { kind: 'milestoneIndex'; index: number }
+  /** `channel:` and 64 hex digits (lowercase, no 0x). */
   | { kind: 'channel'; id: string }
   | { kind: 'invalid'; reason: string };
 
@@ -23,8 +27,12 @@ export function classifyQuery(input: string): ExplorerQuery {
     return { kind: 'milestoneIndex', index };
   }
   const lower = q.toLowerCase();
-  if (lower.startsWith('channel:') || /^[0-9a-f]{80}:[0-9a-f]{24}$/.test(lower))
-    return { kind: 'channel', id: q.replace(/^channel:/i, '') };
+  if (lower.startsWith('channel:')) {
+    const id = lower.slice('channel:'.length).trim().replace(/^0x/, '');
+    if (!/^[0-9a-f]{64}$/.test(id))
+      return { kind: 'invalid', reason: "a channel id is 64 hex digits (SHA-256 of the meter's first key)" };
+    return { kind: 'channel', id };
+  }
   const hex = lower.startsWith('0x')
     ? lower.slice(2)
     : /^[0-9a-f]{64}([0-9a-f]{4})?$/.test(lower)
@@ -53,7 +61,7 @@ export function classifyQuery(input: string): ExplorerQuery {
     };
   return {
     kind: 'invalid',
-    reason: 'not an id (0x…), an address, a milestone index or a channel id',
+    reason: 'not an id (0x…), an address, a milestone index or a channel id (channel:…)',
   };
 }
 
@@ -63,7 +71,7 @@ export function describeQuery(q: ExplorerQuery): string {
     case 'empty':
       return '';
     case 'id32':
-      return 'a block, transaction or milestone id';
+      return 'a block, transaction or milestone id (or a channel id)';
     case 'output':
       return 'an output id';
     case 'address':

@@ -51,12 +51,37 @@ describe('resolveQuery', () => {
     await expect(resolveQuery(broken.c, classifyQuery(id))).rejects.toThrow('node down');
   });
 
-  it('answers channel ids without asking anyone', async () => {
+  it("tries the configured meters' channels last, for a bare 64-hex id or channel:…", async () => {
+    const hex = id.slice(2);
+    const channel = { channelId: hex, mode: 'public' as const, signingPublicKey: '', lastSeq: 4 };
+    const meters = [
+      { name: 'down', url: 'http://a', status: () => Promise.reject(new Error('unreachable')) },
+      { name: 'other', url: 'http://b', status: () => Promise.resolve({ channel: null }) },
+      {
+        name: 'consumer',
+        url: 'http://c',
+        status: () =>
+          Promise.resolve({
+            channel: { ...channel, lastPostedSeq: 4, lastBlockId: null },
+          }),
+      },
+    ];
     const none = client({});
-    expect(await resolveQuery(none.c, classifyQuery('channel:abc'))).toEqual({
-      kind: 'unavailable',
-      message: 'Channels are not available yet.',
+    expect(await resolveQuery(none.c, classifyQuery(hex), undefined, meters)).toMatchObject({
+      kind: 'channel',
+      channelId: hex,
+      meter: { name: 'consumer' },
     });
-    expect(none.calls).toEqual([]);
+    expect(none.calls).toEqual([`block ${id}`, 'tx', `milestone ${id}`]);
+    const direct = client({});
+    expect(await resolveQuery(direct.c, classifyQuery(`channel:${hex}`), undefined, meters)).toMatchObject({
+      kind: 'channel',
+      meter: { name: 'consumer' },
+    });
+    expect(direct.calls).toEqual([]);
+    expect(
+      (await resolveQuery(direct.c, classifyQuery(`channel:${'0'.repeat(64)}`), undefined, meters)).kind,
+    ).toBe('notFound');
+    expect((await resolveQuery(direct.c, classifyQuery(`channel:${hex}`))).kind).toBe('unavailable');
   });
 });

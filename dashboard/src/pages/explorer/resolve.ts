@@ -1,4 +1,5 @@
 import { ApiError } from '../../api/http';
+import type { AgentChannelView } from '../../api/meter';
 import type {
   AddressOutputs,
   BlockJson,
@@ -24,6 +25,7 @@ export type Found =
   | { kind: 'milestone'; milestone: MilestonePayload; milestoneId?: string }
   | { kind: 'output'; outputId: string; output: OutputResponse }
   | { kind: 'address'; address: string; outputs: AddressOutputs }
+  | { kind: 'channel'; channelId: string; meter: ChannelMeter; channel: AgentChannelView }
   | { kind: 'notFound'; message: string }
   | { kind: 'unavailable'; message: string };
 
@@ -31,6 +33,31 @@ type Client = Pick<
   WalletClient,
   'block' | 'blockMetadata' | 'transactionBlock' | 'transactionMetadata' | 'milestone' | 'output' | 'address'
 >;
+
+/** A configured meter agent, as far as channel look-ups need it. */
+export interface ChannelMeter {
+  name: string;
+  url: string;
+  status(o?: { signal?: AbortSignal }): Promise<{ meterId?: string; channel?: AgentChannelView | null }>;
+}
+
+/** The first configured meter whose channel has this id (64 hex, no 0x); unreachable meters are skipped. */
+export async function findChannel(
+  meters: readonly ChannelMeter[],
+  channelId: string,
+  signal?: AbortSignal,
+): Promise<{ meter: ChannelMeter; channel: AgentChannelView } | undefined> {
+  const id = channelId.toLowerCase().replace(/^0x/, '');
+  const answers = await Promise.all(
+    meters.map((meter) =>
+      meter.status(signal ? { signal } : {}).then(
+        (s) => (s.channel?.channelId.toLowerCase() === id ? { meter, channel: s.channel } : undefined),
+        () => undefined,
+      ),
+    ),
+  );
+  return answers.find((a) => a !== undefined);
+}
 
 /** Undefined when the node does not know it; other failures propagate. */
 async function orMissing<T>(p: Promise<T>): Promise<T | undefined> {
@@ -59,7 +86,12 @@ async function transactionIdOf(client: Client, block: BlockJson, metadata: Block
   }
 }
 
-export async function resolveQuery(client: Client, q: ExplorerQuery, signal?: AbortSignal): Promise<Found> {
+export async function resolveQuery(
+  client: Client,
+  q: ExplorerQuery,
+  signal?: AbortSignal,
+  meters: readonly ChannelMeter[] = [],
+): Promise<Found> {
   const o = signal ? { signal } : {};
   switch (q.kind) {
     case 'id32': {
@@ -77,10 +109,13 @@ export async function resolveQuery(client: Client, q: ExplorerQuery, signal?: Ab
       }
       const milestone = await orMissing(client.milestone(q.id, o));
       if (milestone) return { kind: 'milestone', milestone, milestoneId: q.id };
+      const channel = await findChannel(meters, q.id, signal);
+      if (channel) return { kind: 'channel', channelId: channel.channel.channelId, ...channel };
       return {
         kind: 'notFound',
-        message:
-          'No block, included transaction or milestone has this id (it may be pruned, or not yet solid).',
+        message: `No block, included transaction or milestone has this id (it may be pruned, or not yet solid)${
+          meters.length ? ', and no configured meter publishes a channel with it' : ''
+        }.`,
       };
     }
     case 'milestoneIndex': {
@@ -104,8 +139,20 @@ export async function resolveQuery(client: Client, q: ExplorerQuery, signal?: Ab
         ? { kind: 'address', address: q.address, outputs }
         : { kind: 'notFound', message: 'The wallet-service knows nothing of this address.' };
     }
-    case 'channel':
-      return { kind: 'unavailable', message: 'Channels are not available yet.' };
+    case 'channel': {
+      if (meters.length === 0)
+        return {
+          kind: 'unavailable',
+          message: 'No meter agent is configured: channels are found through them.',
+        };
+      const channel = await findChannel(meters, q.id, signal);
+      return channel
+        ? { kind: 'channel', channelId: channel.channel.channelId, ...channel }
+        : {
+            kind: 'notFound',
+            message: `None of the ${meters.length} configured meters (that answered) publishes channel ${q.id}.`,
+          };
+    }
     default:
       return { kind: 'notFound', message: 'Nothing to look up.' };
   }

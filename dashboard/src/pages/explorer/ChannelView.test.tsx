@@ -1,0 +1,194 @@
+import {
+  ChannelWriter,
+  channelIdHex,
+  ed25519PublicKey,
+  MemoryWriterStore,
+  newEd25519SecretKey,
+  newX25519SecretKey,
+  type Sample,
+  sha256,
+  toHex,
+  utf8ToBytes,
+  x25519PublicKey,
+} from '@tanglewatt/channels';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { DashboardConfig } from '../../api/config';
+import { ServicesProvider } from '../../context';
+import { closeAllFeeds } from '../../live/feed';
+import { FakeEventSource, fakeFetch } from '../../test/fakes';
+import { ExplorerPage } from '../ExplorerPage';
+
+const T0 = 1_795_500_000_000;
+const config: DashboardConfig = {
+  wallets: [{ name: 'Producer', url: 'http://wallet.test' }],
+  meters: [
+    { name: 'Other meter', url: 'http://other.test' },
+    { name: 'Consumer meter', url: 'http://meter.test' },
+  ],
+};
+
+/** 3 messages of 4 readings each, through the real writer; blocks as the node would serve them. */
+async function buildChannel(mode: 'public' | 'restricted', readers: Uint8Array[] = []) {
+  const signingKey = newEd25519SecretKey();
+  const blocks = new Map<string, { tag: string; bytes: Uint8Array }>();
+  const order: string[] = [];
+  const writer = await ChannelWriter.open({
+    store: new MemoryWriterStore(),
+    signingKey,
+    mode,
+    readers: readers.map(x25519PublicKey),
+    post: async (tag, bytes) => {
+      const id = `0x${toHex(sha256(bytes))}`;
+      blocks.set(id, { tag, bytes: bytes.slice() });
+      order.push(id);
+      return id;
+    },
+    now: () => T0,
+  });
+  for (let m = 0; m < 3; m++) {
+    const samples: Sample[] = Array.from({ length: 4 }, (_, i) => ({
+      timestampMs: T0 + (m * 4 + i) * 1000,
+      busVoltageMV: 12_000 + m * 100 + i,
+      currentMA: 500 + i,
+      powerMW: 6_000 + m * 50 + i,
+    }));
+    writer.addSamples(samples);
+    await writer.flush();
+  }
+  const publicKey = ed25519PublicKey(signingKey);
+  const channelId = channelIdHex(publicKey);
+  const index = writer.blockIndex();
+  const last = index[index.length - 1]!;
+  const status = {
+    meterId: 'consumer-1',
+    channel: {
+      channelId,
+      mode,
+      signingPublicKey: toHex(publicKey),
+      lastSeq: last.seq,
+      lastPostedSeq: last.seq,
+      lastBlockId: last.blockId,
+      unposted: 0,
+      pendingSamples: 0,
+      awaitingRoots: [],
+      lastError: null,
+    },
+  };
+  return { channelId, blocks, index, status };
+}
+
+function serve(ch: Awaited<ReturnType<typeof buildChannel>>) {
+  const notFound = { status: 404, body: { error: { code: 'NOT_FOUND', message: 'not found' } } };
+  const fetch = fakeFetch((url) => {
+    if (url.host === 'other.test' && url.pathname === '/status')
+      return { body: { meterId: 'x', channel: null } };
+    if (url.host === 'meter.test' && url.pathname === '/status') return { body: ch.status };
+    if (url.host === 'meter.test' && url.pathname === '/channel/blocks') {
+      const limit = Number(url.searchParams.get('limit'));
+      return { body: { channelId: ch.channelId, items: ch.index.slice(-limit) } };
+    }
+    const m = /^\/node\/blocks\/(0x[0-9a-f]{64})$/.exec(url.pathname);
+    if (url.host === 'wallet.test' && m) {
+      const b = ch.blocks.get(m[1]!);
+      if (!b) return notFound;
+      return {
+        body: {
+          protocolVersion: 2,
+          parents: [],
+          nonce: '0',
+          payload: { type: 5, tag: `0x${toHex(utf8ToBytes(b.tag))}`, data: `0x${toHex(b.bytes)}` },
+        },
+      };
+    }
+    return notFound;
+  });
+  vi.stubGlobal('fetch', fetch);
+  return fetch;
+}
+
+function renderExplorer(query: string) {
+  render(
+    <ServicesProvider config={config}>
+      <ExplorerPage query={query} />
+    </ServicesProvider>,
+  );
+}
+
+beforeEach(() => {
+  FakeEventSource.instances = [];
+  vi.stubGlobal('EventSource', FakeEventSource);
+});
+afterEach(() => {
+  cleanup();
+  closeAllFeeds();
+  vi.unstubAllGlobals();
+});
+
+describe('the explorer’s channel view', () => {
+  it('finds a public channel by its bare id (after block, transaction, milestone) and decodes it', async () => {
+    const ch = await buildChannel('public');
+    const fetch = serve(ch);
+    renderExplorer(ch.channelId);
+    await screen.findByRole('heading', { name: 'Channel' }, { timeout: 5000 });
+    expect(
+      fetch.calls.filter((c) => /^\/node\/(blocks|transactions|milestones)\//.test(c)).slice(0, 3),
+    ).toEqual([
+      `/node/blocks/0x${ch.channelId}`,
+      `/node/transactions/0x${ch.channelId}`,
+      `/node/milestones/0x${ch.channelId}`,
+    ]);
+    expect(screen.getByText('Consumer meter')).toBeTruthy();
+    expect(screen.getByText('public')).toBeTruthy();
+    expect(screen.getByText('(the channel id is its hash)')).toBeTruthy();
+    const last = ch.index[ch.index.length - 1]!;
+    expect(document.querySelector(`a[title="${last.blockId}"]`)).toBeTruthy();
+
+    const status = await screen.findByText(/3 verified \(3 data\)/, {}, { timeout: 5000 });
+    expect(status).toBeTruthy();
+    const first = screen.getByRole('region', { name: 'Message 0' });
+    expect(within(first).getByText(/4 samples/)).toBeTruthy();
+    const rows = within(first).getAllByRole('row');
+    expect(rows).toHaveLength(5); // header + 4 samples
+    expect(rows[1]!.textContent).toContain('12.000');
+    expect(rows[1]!.textContent).toContain('0.500');
+    expect(rows[1]!.textContent).toContain('6.000');
+    const third = screen.getByRole('region', { name: 'Message 2' });
+    expect(within(third).getAllByRole('row')[4]!.textContent).toContain('12.203');
+  });
+
+  it('decodes a restricted channel with the reader key, and says WRONG_KEY for another', async () => {
+    const readerKey = newX25519SecretKey();
+    const ch = await buildChannel('restricted', [readerKey]);
+    const fetch = serve(ch);
+    renderExplorer(`channel:${ch.channelId}`);
+    await screen.findByRole('heading', { name: 'Channel' }, { timeout: 5000 });
+    expect(fetch.calls.some((c) => c.startsWith('/node/transactions'))).toBe(false);
+    expect(screen.getByText('restricted')).toBeTruthy();
+    const input = await screen.findByLabelText('Reader key', {}, { timeout: 5000 });
+    expect(screen.getByText(/never stored and never sent anywhere/)).toBeTruthy();
+
+    fireEvent.change(input, { target: { value: toHex(newX25519SecretKey()) } });
+    fireEvent.click(screen.getByRole('button', { name: 'Decode' }));
+    const failures = await screen.findByRole('list', { name: 'Failures' });
+    expect(failures.textContent).toContain('WRONG_KEY');
+    expect(screen.getByText(/^0 verified/)).toBeTruthy();
+
+    fireEvent.change(input, { target: { value: 'not a key' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Decode' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/64 hex digits/);
+
+    const callsBefore = fetch.calls.length;
+    fireEvent.change(input, { target: { value: toHex(readerKey) } });
+    fireEvent.click(screen.getByRole('button', { name: 'Decode' }));
+    await waitFor(() =>
+      expect(screen.getByText(/^4 verified \(3 data, 1 epoch announcement\)/)).toBeTruthy(),
+    );
+    expect(screen.queryByRole('list', { name: 'Failures' })).toBeNull();
+    const first = screen.getByRole('region', { name: 'Message 1' });
+    expect(within(first).getAllByRole('row')[1]!.textContent).toContain('12.000');
+    // Decoding happens in the page: the key goes nowhere.
+    expect(fetch.calls.length).toBe(callsBefore);
+    expect(fetch.calls.join()).not.toContain(toHex(readerKey));
+  });
+});
