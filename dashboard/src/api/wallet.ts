@@ -1,3 +1,5 @@
+import type { BlockMetadata, OutputMetadata } from '@tanglewatt/ledger/node-api';
+import type { OutputSummaryJson as OutputSummary } from '@tanglewatt/ledger/outputs';
 import { ApiError, getJson, postJson, type RequestOptions } from './http';
 import type { AmendRequest, BuyRequest, MarketBook, MarketKind, Posted, SellRequest } from './market';
 
@@ -192,49 +194,9 @@ export interface BlockJson {
   nonce: string;
 }
 
-export type LedgerInclusionState = 'noTransaction' | 'included' | 'conflicting';
-
-export interface BlockMetadata {
-  blockId: string;
-  parents: string[];
-  isSolid: boolean;
-  referencedByMilestoneIndex?: number;
-  milestoneIndex?: number;
-  ledgerInclusionState?: LedgerInclusionState;
-  conflictReason?: number;
-  whiteFlagIndex?: number;
-  shouldPromote?: boolean;
-  shouldReattach?: boolean;
-}
-
-export interface OutputMetadata {
-  blockId: string;
-  transactionId: string;
-  outputIndex: number;
-  isSpent: boolean;
-  milestoneIndexSpent?: number;
-  milestoneTimestampSpent?: number;
-  transactionIdSpent?: string;
-  milestoneIndexBooked: number;
-  milestoneTimestampBooked: number;
-  ledgerIndex: number;
-}
-
-/** ledger/src/outputs.ts OutputSummaryJson. */
-export interface OutputSummary {
-  outputId: string;
-  type: number;
-  amount: string;
-  ownerHex?: string;
-  depositReturn?: { addressHex: string; amount: string };
-  expiration?: { addressHex: string; unixTime: number };
-  timelockUntil?: number;
-  hasNativeTokens: boolean;
-  isSpent: boolean;
-  milestoneIndexBooked: number;
-  transactionId: string;
-  outputIndex: number;
-}
+// The node's own shapes, shared with the ledger package (type-only: nothing of it reaches the bundle).
+export type { BlockMetadata, LedgerInclusionState, OutputMetadata } from '@tanglewatt/ledger/node-api';
+export type { OutputSummaryJson as OutputSummary } from '@tanglewatt/ledger/outputs';
 
 export interface OutputResponse {
   metadata: OutputMetadata;
