@@ -43,7 +43,10 @@ export interface DeliveryInput {
   paidUnits?: bigint;
 }
 
-export function deliveryStatement(trade: Trade, input: DeliveryInput): DeliveryStatement {
+/** What delivery and settlement need of a trade. */
+export type TradeTerms = Pick<Trade, 'id' | 'market' | 'energyWh' | 'priceUnitsPerWh' | 'window'>;
+
+export function deliveryStatement(trade: TradeTerms, input: DeliveryInput): DeliveryStatement {
   const price = parsePrice(trade.priceUnitsPerWh);
   const tradedMWs = whToMWs(trade.energyWh);
   const deliveredMWs = input.deliveredMWs < 0n ? 0n : input.deliveredMWs;
@@ -103,7 +106,7 @@ export function meteredInWindowMWs(intervals: readonly MeteredInterval[], window
  * undefined when nothing is. The idempotency key names the cumulative amount owed, so a retry after a crash
  * is the same payment and each increment is paid once.
  */
-export function settlementRequest(trade: Trade, statement: DeliveryStatement, payTo: string) {
+export function settlementRequest(trade: TradeTerms, statement: DeliveryStatement, payTo: string) {
   if (statement.dueUnits === 0n) return undefined;
   return {
     idempotencyKey: `market/${trade.id}/${statement.owedUnits}`,

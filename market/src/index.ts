@@ -18,6 +18,7 @@ export {
   meteredInWindowMWs,
   mwsToWh,
   settlementRequest,
+  type TradeTerms,
 } from './delivery.js';
 export {
   MarketError,
@@ -68,6 +69,7 @@ export {
   simulateCommunity,
 } from './sim/community.js';
 export { formatKWh, formatTokens, renderTable, UNITS_PER_TOKEN } from './sim/format.js';
+export { randomInt, seededRandom } from './sim/profiles.js';
 export {
   REFERENCE_MARKET,
   type ReferenceResult,

@@ -1,7 +1,6 @@
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Payment, type PaymentRequest, WalletServiceError } from '@tanglewatt/payments-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AgentHandle, startAgent } from './agent.js';
 import { ManualClock } from './clock.js';
@@ -9,40 +8,12 @@ import type { AgentConfigInput } from './config.js';
 import { FakeIna219Bus } from './hardware/fake-ina219-bus.js';
 import { FakeRelay } from './hardware/relay.js';
 import { silentLogger } from './log.js';
-import type { PaymentClient } from './payments/outbox.js';
+import { FakeWallet } from './payments/fake-wallet.js';
 import { readAllSamples } from './store/sample-store.js';
 import { paymentState, readState } from './store/state.js';
 
 const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
 const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
-
-/** Plays the wallet-service: remembers one amount per key, can be down, refuse, or hang. */
-class FakeWallet implements PaymentClient {
-  mode: 'up' | 'down' | 'reject' | 'hang' = 'up';
-  readonly calls: PaymentRequest[] = [];
-  readonly paid = new Map<string, string>();
-
-  async pay(request: PaymentRequest): Promise<Payment> {
-    this.calls.push(request);
-    if (this.mode === 'down')
-      throw new WalletServiceError('UNREACHABLE', 'wallet-service is unreachable', undefined, true);
-    if (this.mode === 'reject')
-      throw new WalletServiceError('INVALID_REQUEST', 'to: not an address of this network', 400, false, 'to');
-    if (this.mode === 'hang') return new Promise(() => undefined);
-    const before = this.paid.get(request.idempotencyKey);
-    if (before && before !== request.amount) throw new Error(`two amounts for ${request.idempotencyKey}`);
-    this.paid.set(request.idempotencyKey, request.amount);
-    const now = new Date().toISOString();
-    return {
-      ...request,
-      state: 'queued',
-      micro: false,
-      attempts: 0,
-      createdAt: now,
-      updatedAt: now,
-    };
-  }
-}
 
 async function dataDir(): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), 'meter-agent-')), 'data');

@@ -23,13 +23,14 @@ import type { I2cBus } from './hardware/i2c.js';
 import type { Relay } from './hardware/relay.js';
 import { type PeriodView, type ReadApi, startReadApi } from './http-api.js';
 import { createLogger, type Logger } from './log.js';
+import { type MarketSource, TradeDesk, tradesCreditedHalfNJ } from './market/desk.js';
 import { deliveredSince } from './metering/delivered.js';
 import { Meter, type MeterStart, type PeriodTotals } from './metering/meter.js';
 import { type PeriodCalendar, periodCalendar, periodId } from './metering/periods.js';
 import { meteredValue, type SampleRecord, type SensorSample } from './metering/records.js';
 import { pricePeriod } from './money/pricing.js';
 import { type PaymentClient, PaymentOutbox } from './payments/outbox.js';
-import { carryAfter, paymentRequestFor, periodRecordFrom } from './period-record.js';
+import { carryAfter, paymentRequestFor, periodRecordFrom, tradedShare } from './period-record.js';
 import { PrepaidDelivery, type PurchaseProgress, takeInbox } from './prepaid.js';
 import { type Tick, TickScheduler } from './sampling/scheduler.js';
 import { createRelay, createSensors } from './sensors/create.js';
@@ -76,6 +77,8 @@ export interface StartAgentOptions {
   relay?: Relay;
   /** Replace the wallet-service client (tests). */
   wallet?: PaymentClient;
+  /** Replace where market trades are read and acknowledged (tests); default the wallet-service. */
+  market?: MarketSource;
   /** Replace how the channel is opened when `channel` is configured (tests pass a FakeChannel's `open`). */
   openChannel?: OpenChannel;
   env?: NodeJS.ProcessEnv;
@@ -104,6 +107,8 @@ export interface AgentHandle {
 
 const STATUS_EVERY_MS = 5_000;
 const INBOX_EVERY_MS = 2_000;
+/** How often trade windows are checked: a window's end opens the relay within this. */
+const TRADE_TICK_MS = 1_000;
 const ERRORS_KEPT = 10;
 
 export function clockFor(config: AgentConfig): Clock {
@@ -149,17 +154,20 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
 
   // Everything that can fail for want of hardware or a token fails before anything is written.
   let wallet: PaymentClient | undefined = options.wallet;
-  if (!wallet && config.role === 'consumer') {
+  let market: MarketSource | undefined = options.market;
+  if ((!wallet || (config.market && !market)) && config.role === 'consumer') {
     const token = await resolveToken(config, options.env ?? process.env);
     if (!token)
       throw new MeterAgentError(
         'BAD_CONFIG',
         'walletService.token: required for role "consumer": set METER_AGENT_TOKEN, walletService.tokenFile or walletService.token',
       );
-    wallet = new WalletServiceClient(config.walletService!.url, {
+    const client = new WalletServiceClient(config.walletService!.url, {
       token,
       timeoutMs: config.walletService!.timeoutMs,
     });
+    wallet ??= client;
+    if (config.market) market ??= client;
   }
   const sensorSet = options.sensors
     ? { sensors: options.sensors, close: async () => undefined }
@@ -191,6 +199,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     calendar,
     metered,
     wallet,
+    market,
     sensors,
     closeSensors: sensorSet.close,
     relay,
@@ -208,6 +217,7 @@ interface AgentParts {
   calendar: PeriodCalendar;
   metered: string;
   wallet: PaymentClient | undefined;
+  market: MarketSource | undefined;
   sensors: PowerSensor[];
   closeSensors: () => Promise<void>;
   relay: Relay | undefined;
@@ -225,6 +235,7 @@ class Agent implements AgentHandle {
   #meter!: Meter;
   #outbox: PaymentOutbox | undefined;
   #prepaid: PrepaidDelivery | undefined;
+  #desk: TradeDesk | undefined;
   #scheduler: TickScheduler;
   #lastPeriod: PeriodRecord | undefined;
   /** Counting happens in sample order, each after its sample is durable. */
@@ -296,6 +307,23 @@ class Agent implements AgentHandle {
         onError: (message) => this.#problem(message, false),
       });
       for (const period of unsettled(state.state)) this.#enqueue(period);
+      if (config.market && this.#p.market && this.#prepaid) {
+        const outbox = this.#outbox;
+        this.#desk = new TradeDesk({
+          source: this.#p.market,
+          state,
+          prepaid: this.#prepaid,
+          clock,
+          log,
+          buyer: config.parties.consumer,
+          ack: config.market.ack,
+          // After the open period's own payment, in the order they became due.
+          enqueue: (_due, request) => outbox.enqueue({ seq: this.#meter.open.seq, request }),
+          onProblem: (message) => this.#problem(message),
+          onChange: () => this.#writeStatusSoon(),
+        });
+        this.#desk.resume();
+      }
       this.#outbox.start();
     }
     if (config.http) {
@@ -319,6 +347,12 @@ class Agent implements AgentHandle {
     this.#scheduler.start();
     this.#every(STATUS_EVERY_MS, () => this.#writeStatusSoon());
     if (this.#prepaid) this.#every(INBOX_EVERY_MS, () => this.#pollInbox());
+    const desk = this.#desk;
+    if (desk && config.market) {
+      void desk.poll();
+      this.#every(config.market.pollSeconds * 1000, () => void desk.poll());
+      this.#every(TRADE_TICK_MS, () => void desk.tick());
+    }
     log.info(
       {
         meterId: config.meterId,
@@ -384,7 +418,14 @@ class Agent implements AgentHandle {
     if (replayed)
       log.info({ replayed, openPeriodSeq: this.#meter.open.seq }, 'rebuilt the open period from the journal');
     if (this.#p.relay) {
-      this.#prepaid = new PrepaidDelivery(this.#p.relay, state, clock, log, (m) => this.#problem(m, false));
+      this.#prepaid = new PrepaidDelivery(
+        this.#p.relay,
+        state,
+        clock,
+        log,
+        (m) => this.#problem(m, false),
+        (done) => this.#desk?.onPurchaseDone(done) ?? Promise.resolve(),
+      );
       const progress: PurchaseProgress | undefined = activePurchase && {
         purchase: activePurchase,
         deliveredHalfNJ: deliveredSince(
@@ -496,12 +537,21 @@ class Agent implements AgentHandle {
 
   async #closePeriod(totals: PeriodTotals): Promise<void> {
     const { state, config, clock, log, samples } = this.#p;
+    // Energy the market trades were credited since the last period is paid per trade, not here.
+    const traded = config.market
+      ? tradedShare(
+          tradesCreditedHalfNJ(state.state, this.#prepaid?.active),
+          this.#lastPeriod,
+          totals.energy.deliveredHalfNJ,
+        )
+      : undefined;
     const record = periodRecordFrom(
       totals,
       carryAfter(this.#lastPeriod),
       config,
       clock.nowMs(),
       this.#channel?.channelId,
+      traded,
     );
     await state.append({ kind: 'period', period: record });
     this.#lastPeriod = record;
@@ -521,6 +571,8 @@ class Agent implements AgentHandle {
       'period closed',
     );
     if (record.payment.state === 'due') this.#enqueue(record);
+    // Not awaited: the desk may be waiting on the wallet-service, and counting must not.
+    void this.#desk?.onPeriodClosed();
     this.events.emit('period', record);
     const retentionStartMs = clock.nowMs() - config.retentionDays * 86_400_000;
     const unfinished = [...state.state.purchases.values()].find((p) => !p.done);
@@ -695,6 +747,7 @@ class Agent implements AgentHandle {
       errors: [...this.#errors],
       relay: this.#p.relay ? { description: this.#p.relay.description, on: this.#p.relay.isOn } : null,
       channel: this.#channel ? this.#channel.view() : null,
+      trades: this.#desk ? this.#desk.views(20) : null,
       purchase: active
         ? {
             id: active.purchase.id,
@@ -770,6 +823,7 @@ class Agent implements AgentHandle {
     // Seals and posts what it can (bounded), then its journal closes; roots it found are journaled here.
     await this.#channel?.stop().catch((error) => this.#problem(`channel stop: ${errorMessage(error)}`));
     await this.#rootWrites;
+    await this.#desk?.settled();
     // The request in flight ends within the client's timeout; a stuck fake or socket must not hold up a stop.
     const giveUpMs = Math.min(this.config.walletService?.timeoutMs ?? 5000, 5000);
     let giveUp: NodeJS.Timeout | undefined;

@@ -93,6 +93,12 @@ describe('config', () => {
     [{ prepaid: { enabled: true } }, /prepaid\.relay: required when prepaid is enabled/],
     [{ clock: { speed: 10, epochMs: 1 } }, /clock\.speed: 1 with an ina219 sensor/],
     [{ sampleIntervalMs: 1000, period: { seconds: 1 } }, /period\.seconds: at least two sample intervals/],
+    [{ market: {} }, /prepaid\.enabled: true with market: trades are delivered through the relay/],
+    [
+      { role: 'producer', market: {}, prepaid: { enabled: true, relay: { kind: 'simulated' } } },
+      /market: only for role "consumer"/,
+    ],
+    [{ market: { pollSeconds: 0 } }, /market\.pollSeconds: /],
   ])('refuses %j with one line naming the key', (extra, message) => {
     const text = errorOf(base(extra));
     expect(text).toMatch(message);

@@ -221,6 +221,18 @@ export const configSchema = z
       })
       .optional(),
     channel: channel.optional(),
+    /**
+     * Runs this household's market trades (it is the buyer): prepaid delivery of the traded energy inside
+     * the trade's window, paid to the seller at the trade's price through the wallet-service.
+     */
+    market: z
+      .strictObject({
+        /** How often the wallet-service's book is read for new trades. */
+        pollSeconds: z.number().int().min(1).max(3600).default(5),
+        /** Acknowledge each trade on the market when taking it. */
+        ack: z.boolean().default(true),
+      })
+      .optional(),
     /** For simulations and tests only: time runs `speed` times faster, anchored at epochMs. */
     clock: z
       .strictObject({
@@ -283,6 +295,13 @@ export const configSchema = z
         ['prepaid', 'relay'],
         'required when prepaid is enabled: {"kind": "gpio", "pin": 17} or {"kind": "simulated"}',
       );
+    if (c.market) {
+      if (c.role !== 'consumer') issue(['market'], 'only for role "consumer": the buyer runs its trades');
+      if (!c.prepaid.enabled)
+        issue(['prepaid', 'enabled'], 'true with market: trades are delivered through the relay');
+      if (c.clock.speed > 1)
+        issue(['clock', 'speed'], "1 with market: trade windows are in the network's time");
+    }
     if (c.channel?.mode === 'restricted' && c.channel.readers.length === 0)
       issue(
         ['channel', 'readers'],

@@ -56,7 +56,7 @@ const HEARTBEAT_MS = 15_000;
 
 /**
  * The agent's read-only HTTP API for the dashboard: `GET /status` (the live snapshot), `GET /periods?limit=n`
- * (newest first), `GET /channel/blocks?limit=n` (the channel's newest messages: seq → block id) and
+ * (newest first), `GET /trades` (market trades, newest first), `GET /channel/blocks?limit=n` (the channel's newest messages: seq → block id) and
  * `GET /events` (server-sent events: `sample`, `period`, `payment`, `status`). It changes nothing and
  * carries no secret, so it has no token (EventSource cannot send one); it binds 127.0.0.1 unless told
  * otherwise.
@@ -152,11 +152,22 @@ export async function startReadApi(source: ReadApiSource, options: ReadApiOption
             });
           return json(res, 200, { channelId: channel.channelId, items: channelBlockIndex(source, limit) });
         }
+        case '/trades': {
+          const trades = source.snapshot().trades;
+          if (!trades)
+            return json(res, 404, {
+              error: { code: 'NOT_FOUND', message: 'this meter runs no market trades (market)' },
+            });
+          return json(res, 200, { items: trades });
+        }
         case '/events':
           return events(req, res);
         default:
           return json(res, 404, {
-            error: { code: 'NOT_FOUND', message: 'GET /status, /periods, /channel/blocks or /events' },
+            error: {
+              code: 'NOT_FOUND',
+              message: 'GET /status, /periods, /trades, /channel/blocks or /events',
+            },
           });
       }
     } catch (error) {

@@ -17,18 +17,39 @@ export function carryAfter(previous: PeriodRecord | undefined): Carry {
   return { money: parseRational(previous.carry.money), energyHalfNJ: BigInt(previous.carry.energyHalfNJ) };
 }
 
-/** Turns a closed period's totals into its record: energy, price, amount, carry and payment intent. */
+/**
+ * Market-traded energy in a closing period: what the trades credited since the last period's running
+ * total, at most what the period delivered (the rest falls to the next period, so the totals agree).
+ */
+export function tradedShare(
+  creditedTotalHalfNJ: bigint,
+  previous: PeriodRecord | undefined,
+  deliveredHalfNJ: bigint,
+): { halfNJ: bigint; totalHalfNJ: bigint } {
+  const before = BigInt(previous?.traded?.totalHalfNJ ?? '0');
+  let share = creditedTotalHalfNJ - before;
+  if (share < 0n) share = 0n;
+  if (share > deliveredHalfNJ) share = deliveredHalfNJ;
+  return { halfNJ: share, totalHalfNJ: before + share };
+}
+
+/**
+ * Turns a closed period's totals into its record: energy, price, amount, carry and payment intent. Energy
+ * delivered under market trades (`traded`) is paid per trade, so the period's amount leaves it out.
+ */
 export function periodRecordFrom(
   totals: PeriodTotals,
   carryIn: Carry,
   config: AgentConfig,
   closedAtMs: number,
   channelId?: string,
+  traded?: { halfNJ: bigint; totalHalfNJ: bigint },
 ): PeriodRecord {
   const id = periodId(config.meterId, totals.startMs);
   const delivered = totals.energy.deliveredHalfNJ;
   const { energyMWs, remainderHalfNJ } = splitMWs(carryIn.energyHalfNJ + delivered);
-  const priced = pricePeriod(delivered, config.price, config.pricing, carryIn.money);
+  const tradedHalfNJ = traded?.halfNJ ?? 0n;
+  const priced = pricePeriod(delivered - tradedHalfNJ, config.price, config.pricing, carryIn.money);
   const payment: PaymentIntent =
     config.role === 'producer'
       ? { state: 'not-paying' }
@@ -58,6 +79,9 @@ export function periodRecordFrom(
     ...(channelId ? { channel: { channelId } } : {}),
     resume: totals.resume,
     payment,
+    ...(traded && traded.totalHalfNJ > 0n
+      ? { traded: { halfNJ: traded.halfNJ.toString(), totalHalfNJ: traded.totalHalfNJ.toString() } }
+      : {}),
   };
 }
 
@@ -77,6 +101,11 @@ export function paymentRequestFor(period: PeriodRecord): PaymentRequest {
       periodStart: new Date(period.startMs).toISOString(),
       periodEnd: new Date(period.endMs).toISOString(),
       readingsHash: paymentReadingsHash(period),
+      ...(period.traded && period.traded.halfNJ !== '0'
+        ? {
+            note: `${BigInt(period.traded.halfNJ) / HALF_NJ_PER_MWS} mW·s of it traded on the market, paid per trade`,
+          }
+        : {}),
     },
   });
 }

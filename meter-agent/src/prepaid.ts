@@ -33,6 +33,8 @@ export class PrepaidDelivery {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly onError: (message: string) => void,
+    /** Called once a purchase's end is journaled (the relay is already open). */
+    private readonly onDone: (done: PurchaseDone) => Promise<void> = async () => undefined,
   ) {}
 
   get active(): PurchaseProgress | undefined {
@@ -74,6 +76,11 @@ export class PrepaidDelivery {
       await this.#finish('delivered');
   }
 
+  /** Ends the purchase `id` before it is delivered (a market trade's window closed); no-op otherwise. */
+  async end(id: string, reason: Exclude<PurchaseDone['reason'], 'delivered'>): Promise<void> {
+    if (this.#active?.purchase.id === id) await this.#finish(reason);
+  }
+
   async #finish(reason: PurchaseDone['reason']): Promise<void> {
     const active = this.#active;
     if (!active) return;
@@ -89,8 +96,11 @@ export class PrepaidDelivery {
     this.#active = undefined;
     this.log.info(
       { purchase: done.id, energyMWs: active.purchase.energyMWs, deliveredMWs: done.deliveredMWs },
-      'prepaid purchase delivered: relay off',
+      reason === 'delivered'
+        ? 'prepaid purchase delivered: relay off'
+        : `prepaid purchase ended (${reason}): relay off`,
     );
+    await this.onDone(done);
   }
 
   async #switch(on: boolean): Promise<void> {

@@ -1,6 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChannelView } from './channel.js';
+import type { TradeView } from './market/desk.js';
 import type { PeriodQuality, SensorSample } from './metering/records.js';
 import type { OutboxView } from './payments/outbox.js';
 import type { PaymentState, Role } from './store/state.js';
@@ -38,6 +39,8 @@ export interface AgentSnapshot {
   /** The meter's channel, when `channel` is configured (absent in snapshots of older agents). */
   channel?: ChannelView | null;
   purchase: { id: string; energyMWs: string; deliveredMWs: string; startMs: number } | null;
+  /** Market trades this household buys, newest first, when `market` is configured. */
+  trades?: TradeView[] | null;
 }
 
 export const STATUS_FILE = 'status.json';

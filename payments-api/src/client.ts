@@ -1,4 +1,11 @@
-import type { ApiErrorBody, Balance, Payment, PaymentRequest } from './schemas.js';
+import {
+  type ApiErrorBody,
+  type Balance,
+  type MarketSnapshot,
+  marketSnapshot,
+  type Payment,
+  type PaymentRequest,
+} from './schemas.js';
 
 /** A failed call to a wallet-service. `retryable` says whether the same request may succeed later. */
 export class WalletServiceError extends Error {
@@ -51,6 +58,25 @@ export class WalletServiceClient {
 
   balance(): Promise<Balance> {
     return this.request<Balance>('GET', '/balance');
+  }
+
+  /** The market book as this household rebuilt it: its trades and their acknowledgements (validated). */
+  async market(): Promise<MarketSnapshot> {
+    const body = await this.request<unknown>('GET', '/market');
+    const parsed = marketSnapshot.safeParse(body);
+    if (!parsed.success)
+      throw new WalletServiceError(
+        'BAD_RESPONSE',
+        `GET /market: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+        undefined,
+        false,
+      );
+    return parsed.data;
+  }
+
+  /** Acknowledges a trade on the market, signed by this household's wallet key. */
+  ackTrade(tradeId: string): Promise<{ messageId: string; blockId: string }> {
+    return this.request('POST', '/market/ack', { tradeId });
   }
 
   private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {

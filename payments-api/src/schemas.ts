@@ -104,3 +104,36 @@ export const balance = z.object({
 });
 
 export type Balance = z.infer<typeof balance>;
+
+/** A trade in a wallet-service's market book (GET /market), as a meter-agent reads it to run it. */
+export const marketTrade = z.object({
+  id: z.string().regex(/^[0-9a-f]{64}$/, '32 bytes as lowercase hex'),
+  market: z.string(),
+  rule: z.enum(['cda', 'pool']),
+  sellOrderId: z.string(),
+  buyOrderId: z.string(),
+  causeId: z.string(),
+  fill: z.number().int(),
+  seller: z.string(),
+  sellerKey: z.string(),
+  buyer: z.string(),
+  buyerKey: z.string(),
+  payTo: z.string().optional(),
+  energyWh: z.number().int().positive(),
+  priceUnitsPerWh: z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]{1,18})?$/),
+  window: z.object({ startMs: z.number().int(), endMs: z.number().int() }),
+  matchedAtMs: z.number().int(),
+});
+
+export type MarketTrade = z.infer<typeof marketTrade>;
+
+/** The part of GET /market a trading agent needs: the trades and who acknowledged them. */
+export const marketSnapshot = z.object({
+  market: z.string(),
+  nowMs: z.number(),
+  ledgerIndex: z.number().int(),
+  trades: z.array(marketTrade),
+  acks: z.array(z.object({ tradeId: z.string(), party: z.enum(['seller', 'buyer']), messageId: z.string() })),
+});
+
+export type MarketSnapshot = z.infer<typeof marketSnapshot>;

@@ -50,6 +50,11 @@ export interface PeriodRecord {
   channel?: PeriodChannel;
   resume: MeterResume;
   payment: PaymentIntent;
+  /**
+   * Energy of this period delivered under market trades (paid to the trade's seller at the trade's price,
+   * so left out of `amount`), and the running total over all periods up to this one.
+   */
+  traded?: { halfNJ: string; totalHalfNJ: string };
 }
 
 /** The period's messages on the meter's channel: Merkle root of their hashes, and their seq range. */
@@ -100,7 +105,51 @@ export interface PurchaseDone {
   deliveredHalfNJ: string;
   deliveredMWs: string;
   endMs: number;
-  reason: 'delivered' | 'cancelled';
+  /** `window-ended`: a market trade's delivery window closed before the energy was all there. */
+  reason: 'delivered' | 'cancelled' | 'window-ended';
+}
+
+/** A market trade this agent's household buys, as the agent took it from its wallet-service's book. */
+export interface TradeTaken {
+  /** The trade id (sha256 hex): also names its prepaid purchase (`trade:<id>`) and payment keys. */
+  id: string;
+  market: string;
+  seller: string;
+  /** Where its payments go: the sell order's payTo, else the seller's address. */
+  payTo: string;
+  energyWh: number;
+  priceUnitsPerWh: string;
+  window: { startMs: number; endMs: number };
+  takenAtMs: number;
+}
+
+/** A payment the trade owes after more of it was delivered (each increment once, by its key). */
+export interface TradeDue {
+  tradeId: string;
+  /** `market/<tradeId>/<owed so far>`: the same key for the same increment after any restart. */
+  key: string;
+  amount: string;
+  owedUnits: string;
+  creditedMWs: string;
+  atMs: number;
+  /** Set on the payment made as the trade closed: how it closed (named in the payment's note). */
+  closing?: 'delivered' | 'shortfall';
+}
+
+/** How a trade ended: all delivered, or the window closed short (the shortfall recorded). */
+export interface TradeClosed {
+  tradeId: string;
+  state: 'delivered' | 'shortfall';
+  creditedMWs: string;
+  shortfallMWs: string;
+  owedUnits: string;
+  closedAtMs: number;
+}
+
+export interface TradeEntry {
+  trade: TradeTaken;
+  dues: TradeDue[];
+  closed?: TradeClosed;
 }
 
 export type StateRecord =
@@ -108,7 +157,10 @@ export type StateRecord =
   | { kind: 'payment'; outcome: PaymentOutcome }
   | { kind: 'channel-root'; root: ChannelRootRecord }
   | { kind: 'purchase'; purchase: PurchaseRecord; done?: PurchaseDone }
-  | { kind: 'purchase-done'; done: PurchaseDone };
+  | { kind: 'purchase-done'; done: PurchaseDone }
+  | { kind: 'trade'; trade: TradeTaken; dues?: TradeDue[]; closed?: TradeClosed }
+  | { kind: 'trade-due'; due: TradeDue }
+  | { kind: 'trade-closed'; closed: TradeClosed };
 
 export type PaymentState = 'queued' | 'accepted' | 'rejected' | 'nothing-due' | 'not-paying';
 
@@ -116,10 +168,12 @@ export interface AgentState {
   periods: PeriodRecord[];
   outcomes: Map<string, PaymentOutcome>;
   purchases: Map<string, { purchase: PurchaseRecord; done?: PurchaseDone }>;
+  /** Market trades taken, in the order they were taken. */
+  trades: Map<string, TradeEntry>;
 }
 
 export function emptyState(): AgentState {
-  return { periods: [], outcomes: new Map(), purchases: new Map() };
+  return { periods: [], outcomes: new Map(), purchases: new Map(), trades: new Map() };
 }
 
 export function applyRecord(state: AgentState, record: StateRecord): void {
@@ -148,6 +202,21 @@ export function applyRecord(state: AgentState, record: StateRecord): void {
       if (entry) entry.done = record.done;
       break;
     }
+    case 'trade':
+      state.trades.set(record.trade.id, {
+        trade: record.trade,
+        dues: [...(record.dues ?? [])],
+        ...(record.closed ? { closed: record.closed } : {}),
+      });
+      break;
+    case 'trade-due':
+      state.trades.get(record.due.tradeId)?.dues.push(record.due);
+      break;
+    case 'trade-closed': {
+      const entry = state.trades.get(record.closed.tradeId);
+      if (entry) entry.closed = record.closed;
+      break;
+    }
   }
 }
 
@@ -161,6 +230,11 @@ export function foldState(records: readonly StateRecord[]): AgentState {
 export function paymentState(period: PeriodRecord, outcomes: Map<string, PaymentOutcome>): PaymentState {
   if (period.payment.state === 'due') return outcomes.get(period.payment.key)?.result ?? 'queued';
   return period.payment.state;
+}
+
+/** Trade payments the wallet-service has not answered yet. */
+export function unsettledTradeDues(state: AgentState): TradeDue[] {
+  return [...state.trades.values()].flatMap((t) => t.dues.filter((d) => !state.outcomes.has(d.key)));
 }
 
 /** Periods whose payment the wallet-service has not answered yet: the outbox after a restart. */
@@ -215,7 +289,7 @@ export class StateStore {
    */
   compactIfWorthIt(): Promise<boolean> {
     return this.#serial(async () => {
-      const live = this.state.periods.length + this.state.purchases.size;
+      const live = this.state.periods.length + this.state.purchases.size + this.state.trades.size;
       const redundant = this.#records - live;
       const trim = this.state.periods.length > KEEP_SETTLED_PERIODS + 1000;
       if (redundant < Math.max(100, live / 2) && !trim) return false;
@@ -230,6 +304,13 @@ export class StateStore {
       });
       for (const { purchase, done } of this.state.purchases.values())
         records.push(done ? { kind: 'purchase', purchase, done } : { kind: 'purchase', purchase });
+      for (const { trade, dues, closed } of this.state.trades.values()) {
+        records.push(closed ? { kind: 'trade', trade, dues, closed } : { kind: 'trade', trade, dues });
+        for (const due of dues) {
+          const outcome = this.state.outcomes.get(due.key);
+          if (outcome) records.push({ kind: 'payment', outcome });
+        }
+      }
       await this.journal.rewrite(records);
       this.#records = records.length;
       const kept = foldState(records);

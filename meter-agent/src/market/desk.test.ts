@@ -1,0 +1,255 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MarketSnapshot, MarketTrade } from '@tanglewatt/payments-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AgentHandle, startAgent } from '../agent.js';
+import { ManualClock } from '../clock.js';
+import type { AgentConfigInput } from '../config.js';
+import { FakeRelay } from '../hardware/relay.js';
+import { silentLogger } from '../log.js';
+import { FakeWallet } from '../payments/fake-wallet.js';
+import { readState } from '../store/state.js';
+import type { MarketSource } from './desk.js';
+
+const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
+const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
+const SELLER = 'watt1qz3ks8qmzw5eusw9jm6mhv3q4ymsvcmn9xltwm8h9yuwd4zvgsf5k0h7m0c';
+const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
+
+/** Plays the wallet-service's market: a fixed book, and the acknowledgements it was asked for. */
+class FakeMarket implements MarketSource {
+  trades: MarketTrade[] = [];
+  readonly acked: string[] = [];
+  down = false;
+
+  async market(): Promise<MarketSnapshot> {
+    if (this.down) throw new Error('wallet-service is unreachable');
+    return {
+      market: 'test',
+      nowMs: T0,
+      ledgerIndex: 1,
+      trades: this.trades,
+      acks: this.acked.map((tradeId) => ({ tradeId, party: 'buyer' as const, messageId: 'a'.repeat(64) })),
+    };
+  }
+
+  async ackTrade(tradeId: string): Promise<unknown> {
+    this.acked.push(tradeId);
+    return {};
+  }
+}
+
+function trade(id: string, overrides: Partial<MarketTrade> = {}): MarketTrade {
+  return {
+    id: id.repeat(64).slice(0, 64),
+    market: 'test',
+    rule: 'cda',
+    sellOrderId: 'b'.repeat(64),
+    buyOrderId: 'c'.repeat(64),
+    causeId: 'c'.repeat(64),
+    fill: 0,
+    seller: SELLER,
+    sellerKey: 'd'.repeat(64),
+    buyer: CONSUMER,
+    buyerKey: 'e'.repeat(64),
+    energyWh: 1,
+    priceUnitsPerWh: '1000',
+    window: { startMs: T0 + 5_000, endMs: T0 + 120_000 },
+    matchedAtMs: T0,
+    ...overrides,
+  };
+}
+
+/** 12 V × 30 A = 360 W: 1 Wh in exactly ten 1-second segments; a 60 s period holds 6 Wh. */
+function config(dir: string): AgentConfigInput {
+  return {
+    meterId: 'house-12',
+    role: 'consumer',
+    parties: { consumer: CONSUMER, producer: PRODUCER },
+    sensors: [
+      {
+        name: 'load',
+        kind: 'simulated',
+        profile: { type: 'constant', busVoltageMV: 12_000, currentMA: 30_000 },
+      },
+    ],
+    period: { seconds: 60 },
+    price: { unitsPerWh: '3600' },
+    walletService: { url: 'http://127.0.0.1:8480', token: 'test-token-not-real' },
+    dataDir: dir,
+    prepaid: { enabled: true, relay: { kind: 'simulated' } },
+    market: { pollSeconds: 1 },
+  };
+}
+
+const agents: AgentHandle[] = [];
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.stop();
+});
+
+interface Household {
+  agent: AgentHandle;
+  relay: FakeRelay;
+}
+
+async function start(
+  clock: ManualClock,
+  wallet: FakeWallet,
+  market: FakeMarket,
+  dir: string,
+): Promise<Household> {
+  const relay = new FakeRelay();
+  const agent = await startAgent({
+    config: config(dir),
+    clock,
+    wallet,
+    market,
+    relay,
+    log: silentLogger(),
+  });
+  agents.push(agent);
+  clock.advance(0);
+  await agent.idle();
+  return { agent, relay };
+}
+
+async function run(clock: ManualClock, agent: AgentHandle, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 1000) {
+    clock.advance(1000);
+    await agent.idle();
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  }
+}
+
+async function stop(agent: AgentHandle): Promise<void> {
+  await agent.paymentsDrained();
+  await agent.stop();
+  agents.splice(agents.indexOf(agent), 1);
+}
+
+/** Sum of what was asked of the wallet-service per payee. */
+function paidTo(wallet: FakeWallet, to: string): bigint {
+  return wallet.calls
+    .filter((c) => c.to === to)
+    .reduce(
+      (sum, c, i, all) =>
+        all.findIndex((d) => d.idempotencyKey === c.idempotencyKey) === i ? sum + BigInt(c.amount) : sum,
+      0n,
+    );
+}
+
+describe('market trades run by the meter-agent', () => {
+  it('delivers a trade through the relay inside its window and pays the seller exactly its price', async () => {
+    const clock = new ManualClock(T0);
+    const wallet = new FakeWallet();
+    const market = new FakeMarket();
+    market.trades = [trade('a')];
+    const dir = await dataDir();
+    const { agent, relay } = await start(clock, wallet, market, dir);
+    await run(clock, agent, 3_000);
+    expect(relay.isOn).toBe(false); // the window has not started
+    await run(clock, agent, 4_000);
+    expect(relay.isOn).toBe(true);
+    await run(clock, agent, 60_000);
+    expect(relay.switches).toEqual([true, false]);
+    await stop(agent);
+
+    const state = await readState(dir);
+    const entry = state.trades.get('a'.repeat(64))!;
+    expect(entry.closed).toMatchObject({ state: 'delivered', creditedMWs: '3600000', shortfallMWs: '0' });
+    // 1 Wh at 1000 units/Wh, to the seller, once.
+    expect(paidTo(wallet, SELLER)).toBe(1000n);
+    expect([...wallet.paid.keys()].filter((k) => k.startsWith('market/'))).toEqual([
+      `market/${'a'.repeat(64)}/1000`,
+    ]);
+    // The first period held 6 Wh, 1 of them traded: the regular producer is paid for 5 Wh at 3600/Wh.
+    const first = state.periods[0]!;
+    expect(first.traded).toEqual({
+      halfNJ: (3_600_000n * 2_000_000n).toString(),
+      totalHalfNJ: (3_600_000n * 2_000_000n).toString(),
+    });
+    expect(first.amount).toBe('18000');
+    expect(wallet.paid.get(first.id)).toBe('18000');
+    expect(market.acked).toEqual(['a'.repeat(64)]);
+  });
+
+  it('closes a trade short at its window end, pays what arrived and records the shortfall', async () => {
+    const clock = new ManualClock(T0);
+    const wallet = new FakeWallet();
+    const market = new FakeMarket();
+    // 2 Wh in a 10-second window: at 360 W only 1 Wh can arrive.
+    market.trades = [trade('b', { energyWh: 2, window: { startMs: T0 + 2_000, endMs: T0 + 12_000 } })];
+    const dir = await dataDir();
+    const { agent, relay } = await start(clock, wallet, market, dir);
+    await run(clock, agent, 70_000);
+    expect(relay.isOn).toBe(false);
+    await stop(agent);
+
+    const state = await readState(dir);
+    const entry = state.trades.get('b'.repeat(64))!;
+    const credited = BigInt(entry.closed!.creditedMWs);
+    expect(entry.closed!.state).toBe('shortfall');
+    expect(credited).toBeGreaterThan(0n);
+    expect(credited).toBeLessThan(2n * 3_600_000n);
+    expect(BigInt(entry.closed!.shortfallMWs)).toBe(2n * 3_600_000n - credited);
+    // floor(credited Wh × 1000 units/Wh)
+    const owed = (credited * 1000n) / 3_600_000n;
+    expect(entry.closed!.owedUnits).toBe(owed.toString());
+    expect(paidTo(wallet, SELLER)).toBe(owed);
+    expect(state.purchases.get(`trade:${'b'.repeat(64)}`)?.done?.reason).toBe('window-ended');
+  });
+
+  it('survives a restart mid-delivery and still pays each increment once', async () => {
+    const clock = new ManualClock(T0);
+    const wallet = new FakeWallet();
+    const market = new FakeMarket();
+    // 3 Wh from second 5: thirty seconds of delivery, crossing the first period's end.
+    market.trades = [trade('c', { energyWh: 3, window: { startMs: T0 + 45_000, endMs: T0 + 300_000 } })];
+    const dir = await dataDir();
+    const first = await start(clock, wallet, market, dir);
+    await run(clock, first.agent, 63_000);
+    expect(first.relay.isOn).toBe(true);
+    await stop(first.agent);
+    expect(first.relay.isOn).toBe(false); // a stop opens the relay
+
+    const second = await start(clock, wallet, market, dir);
+    expect(second.relay.isOn).toBe(true); // the unfinished trade resumes
+    await run(clock, second.agent, 60_000);
+    expect(second.relay.isOn).toBe(false);
+    await stop(second.agent);
+
+    const state = await readState(dir);
+    const entry = state.trades.get('c'.repeat(64))!;
+    expect(entry.closed?.state).toBe('delivered');
+    expect(paidTo(wallet, SELLER)).toBe(3000n);
+    // Paid in increments (after the first period and at delivery), never the same key twice.
+    expect(entry.dues.length).toBeGreaterThanOrEqual(2);
+    expect(entry.dues.at(-1)!.key).toBe(`market/${'c'.repeat(64)}/3000`);
+    // Across the periods, the traded energy left out of regular payments is exactly the 3 Wh.
+    const traded = state.periods.reduce((sum, p) => sum + BigInt(p.traded?.halfNJ ?? '0'), 0n);
+    expect(traded).toBe(3n * 3_600_000n * 2_000_000n);
+  });
+
+  it('ignores trades of other households and keeps going while the wallet-service is down', async () => {
+    const clock = new ManualClock(T0);
+    const wallet = new FakeWallet();
+    const market = new FakeMarket();
+    market.trades = [trade('d', { buyer: PRODUCER })];
+    market.down = true;
+    const dir = await dataDir();
+    const { agent, relay } = await start(clock, wallet, market, dir);
+    await run(clock, agent, 3_000);
+    expect(agent.snapshot().errors.some((e) => e.message.includes('reading the market failed'))).toBe(true);
+    market.down = false;
+    await run(clock, agent, 10_000);
+    expect(relay.switches).toEqual([]);
+    expect(agent.snapshot().trades).toEqual([]);
+    expect(market.acked).toEqual([]);
+    await stop(agent);
+  });
+});
+
+async function dataDir(): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), 'meter-agent-market-')), 'data');
+}
