@@ -36,6 +36,13 @@ export { computeCalibration, correctedCalibration, Ina219, type Ina219Options } 
 export { FakeRelay, GpioRelay, type Relay } from './hardware/relay.js';
 export { type PeriodView, type ReadApi, startReadApi } from './http-api.js';
 export { createLogger, silentLogger } from './log.js';
+export {
+  type MarketSource,
+  purchaseIdOf,
+  TradeDesk,
+  type TradeView,
+  tradePayment,
+} from './market/desk.js';
 export { type EnergyParts, type PowerPoint, segmentHalfNJ, splitSegment } from './metering/energy.js';
 export { Meter, type MeterStart, type PeriodTotals } from './metering/meter.js';
 export { type PeriodCalendar, type PeriodSpec, periodCalendar, periodId } from './metering/periods.js';
@@ -70,4 +77,8 @@ export {
   type PeriodRecord,
   paymentState,
   readState,
+  type TradeClosed,
+  type TradeDue,
+  type TradeEntry,
+  type TradeTaken,
 } from './store/state.js';
