@@ -211,8 +211,13 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
             period: { seconds: options.periodSeconds ?? 60 },
             price: { unitsPerWh: '250' },
             pricing: 'carry',
+            // The consumer runs its market trades: the relay delivers them, the seller is paid per trade.
             ...(household.role === 'consumer'
-              ? { walletService: { url: consumer.url, token: wallets[1]!.token } }
+              ? {
+                  walletService: { url: consumer.url, token: wallets[1]!.token },
+                  prepaid: { enabled: true, relay: { kind: 'simulated' as const } },
+                  market: { pollSeconds: 2 },
+                }
               : {}),
             http: { host: '127.0.0.1', port: meterPorts[i]!, corsOrigins: dashboardOrigins },
             // The consumer publishes its readings on its channel; its payments carry the period's root.

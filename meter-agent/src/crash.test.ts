@@ -4,17 +4,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { paymentRequest } from '@tanglewatt/payments-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AgentConfigInput, gapThresholdMs, meteredSensorName, parseConfig } from './config.js';
 import { Meter } from './metering/meter.js';
 import { periodCalendar } from './metering/periods.js';
 import type { SampleRecord } from './metering/records.js';
+import { FakeWalletService } from './payments/fake-wallet-service.js';
 import { carryAfter, periodRecordFrom } from './period-record.js';
 import { seededRandom } from './sensors/prng.js';
 import { readAllSamples } from './store/sample-store.js';
@@ -26,71 +24,7 @@ const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys
 const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
 const KILLS = 5;
 
-/** Our own wallet-service's POST /payments contract: 202 for a new key, 200 for a repeat, the odd 503. */
-class FakeWalletService {
-  readonly amounts = new Map<string, string>();
-  readonly requests: { key: string; amount: string; status: number }[] = [];
-  readonly conflicts: string[] = [];
-  readonly #random = seededRandom(99);
-  readonly #failedOnce = new Set<string>();
-  server: Server | undefined;
-  /** When set, the next new key is recorded as paid but never answered: the agent dies waiting. */
-  holdNext: (() => void) | undefined;
-
-  async listen(): Promise<string> {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk) => {
-        body += chunk;
-      });
-      req.on('end', () => {
-        const send = (status: number, json: unknown) => {
-          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
-        };
-        if (req.method !== 'POST' || req.url !== '/payments')
-          return send(404, { error: { code: 'NOT_FOUND', message: 'no' } });
-        if (req.headers.authorization !== `Bearer ${TOKEN}`)
-          return send(401, { error: { code: 'UNAUTHORIZED', message: 'wrong token' } });
-        const parsed = paymentRequest.safeParse(JSON.parse(body));
-        if (!parsed.success)
-          return send(400, { error: { code: 'INVALID_REQUEST', message: parsed.error.message } });
-        const { idempotencyKey: key, amount } = parsed.data;
-        const known = this.amounts.get(key);
-        let status: number;
-        if (known !== undefined) {
-          status = known === amount ? 200 : 409;
-          if (status === 409) this.conflicts.push(`${key}: ${known} then ${amount}`);
-        } else if (!this.#failedOnce.has(key) && this.#random() < 0.25) {
-          this.#failedOnce.add(key); // a wallet-service hiccup: the agent must retry with the same key
-          status = 503;
-        } else {
-          this.amounts.set(key, amount);
-          status = 202;
-        }
-        this.requests.push({ key, amount, status });
-        if (status === 202 && this.holdNext) {
-          this.holdNext();
-          this.holdNext = undefined;
-          return; // paid here, but the agent never hears of it
-        }
-        if (status >= 400) return send(status, { error: { code: `HTTP_${status}`, message: 'try again' } });
-        const now = new Date().toISOString();
-        send(status, {
-          ...parsed.data,
-          state: 'queued',
-          micro: false,
-          attempts: 0,
-          createdAt: now,
-          updatedAt: now,
-        });
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-}
-
-const wallet = new FakeWalletService();
+const wallet = new FakeWalletService(TOKEN);
 afterAll(() => wallet.server?.close());
 
 function spawnAgent(configFile: string, logFile: string): ChildProcess {

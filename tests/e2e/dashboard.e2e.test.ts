@@ -245,6 +245,12 @@ describe('dashboard end to end', () => {
     };
     await checkTrade();
     expect(await tradeRow.textContent()).toMatch(/you/);
+    // The consumer's meter takes the trade and delivers it through its relay; the page follows it.
+    await tradeRow
+      .locator('[data-testid="trade-delivery"][data-state="delivering"]')
+      .waitFor({ timeout: 60_000 });
+    expect(await tradeRow.getByTestId('trade-delivery').textContent()).toMatch(/of 1\.500 kWh/);
+    await tradeRow.getByText('buyer acknowledged').waitFor({ timeout: 60_000 });
 
     // ...and on the producer's: its wallet rebuilt the same trade from the tangle. The producer acknowledges it.
     await household.selectOption(producer.name);

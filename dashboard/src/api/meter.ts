@@ -109,6 +109,24 @@ export interface AgentSnapshot {
   purchase: { id: string; energyMWs: string; deliveredMWs: string; startMs: number } | null;
   /** The meter's channel (meter-agent/src/channel.ts ChannelView); absent or null without one. */
   channel?: AgentChannelView | null;
+  /** Market trades the meter runs as buyer (meter-agent/src/market/desk.ts TradeView); absent without. */
+  trades?: MeterTradeView[] | null;
+}
+
+/** How a market trade's delivery and payment stand, as the buyer's meter runs it. */
+export interface MeterTradeView {
+  id: string;
+  seller: string;
+  payTo: string;
+  energyWh: number;
+  priceUnitsPerWh: string;
+  window: { startMs: number; endMs: number };
+  state: 'waiting' | 'delivering' | 'delivered' | 'shortfall';
+  creditedMWs: string;
+  shortfallMWs: string;
+  owedUnits: string;
+  paidUnits: string;
+  unanswered: number;
 }
 
 export interface AgentChannelView {
@@ -150,6 +168,7 @@ export function createMeterClient(url: string) {
     status: (o?: RequestOptions) => get<AgentSnapshot>('/status', o),
     periods: (limit: number, o?: RequestOptions) =>
       get<{ items: PeriodRecord[] }>(`/periods?limit=${limit}`, o),
+    trades: (o?: RequestOptions) => get<{ items: MeterTradeView[] }>('/trades', o),
     channelBlocks: (limit: number, o?: RequestOptions) =>
       get<ChannelBlocks>(`/channel/blocks?limit=${limit}`, o),
   };

@@ -150,6 +150,8 @@ interface Call {
 function stubServices(options: {
   book: () => MarketBook;
   onPost?: (path: string, body: unknown) => { status: number; body: unknown };
+  /** What the meters' GET /trades answers (404 without). */
+  meterTrades?: unknown[];
 }) {
   const calls: Call[] = [];
   vi.stubGlobal('fetch', async (input: string, init: RequestInit = {}) => {
@@ -167,14 +169,15 @@ function stubServices(options: {
     if (url.pathname === '/addresses')
       return json(200, { addresses: [url.host === 'producer.test' ? ME : NEIGHBOUR] });
     if (url.pathname === '/node/info') return json(200, info);
+    if (url.pathname === '/trades' && options.meterTrades) return json(200, { items: options.meterTrades });
     return json(404, { error: { code: 'NOT_FOUND', message: 'no' } });
   });
   return calls;
 }
 
-function renderPage(household: string) {
+function renderPage(household: string, withConfig: DashboardConfig = config) {
   return render(
-    <ServicesProvider config={config}>
+    <ServicesProvider config={withConfig}>
       <MarketPage household={household} />
     </ServicesProvider>,
   );
@@ -256,6 +259,45 @@ describe('MarketPage', () => {
     const malformed = rejected.querySelector('tr[data-reason="MALFORMED"]') as HTMLElement;
     expect(malformed.textContent).toContain('not a market message');
     expect(malformed.textContent).toContain('unknown kind');
+  });
+
+  it('shows each trade’s delivery and payments as the buyer’s meter reports them', async () => {
+    stubServices({
+      book: () => fixtureBook(),
+      meterTrades: [
+        {
+          id: trade.id,
+          seller: ME,
+          payTo: ME,
+          energyWh: 4000,
+          priceUnitsPerWh: '10000',
+          window: trade.window,
+          state: 'shortfall',
+          creditedMWs: (1500n * 3_600_000n).toString(),
+          shortfallMWs: (2500n * 3_600_000n).toString(),
+          owedUnits: '15000000',
+          paidUnits: '15000000',
+          unanswered: 0,
+        },
+      ],
+    });
+    renderPage('Producer', { ...config, meters: [{ name: 'Neighbour meter', url: 'http://meter.test' }] });
+    const trades = await screen.findByRole('table', { name: /Trades/ });
+    const row = trades.querySelector(`tr[data-trade="${trade.id}"]`) as HTMLElement;
+    const delivery = await within(row).findByTestId('trade-delivery');
+    expect(delivery.getAttribute('data-state')).toBe('shortfall');
+    expect(delivery.textContent).toContain('closed short');
+    expect(delivery.textContent).toContain('1.500 kWh of 4.000 kWh');
+    expect(delivery.textContent).toContain('short by 2.500 kWh');
+    expect(delivery.textContent).toContain('15 TWT');
+  });
+
+  it('says so when no meter of the dashboard runs a trade', async () => {
+    stubServices({ book: () => fixtureBook() });
+    renderPage('Producer');
+    const trades = await screen.findByRole('table', { name: /Trades/ });
+    const row = trades.querySelector(`tr[data-trade="${trade.id}"]`) as HTMLElement;
+    expect(row.textContent).toContain('no meter here runs it');
   });
 
   it('is read-only without a token: no forms, no buttons, a short note', async () => {

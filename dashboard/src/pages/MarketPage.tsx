@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { Endpoint } from '../api/config';
 import type { MatchingRule } from '../api/market';
+import type { MeterTradeView } from '../api/meter';
 import type { MilestoneEvent, WalletClient } from '../api/wallet';
 import { MilestoneLink } from '../components/IdLink';
 import { LiveBadge } from '../components/LiveBadge';
@@ -72,6 +73,34 @@ export function MarketPage({ household = '' }: { household?: string }) {
   );
 }
 
+const DELIVERIES_EVERY_MS = 5_000;
+
+/** Trade id → delivery, from every meter's GET /trades (meters that run no trades answer 404: skipped). */
+function useDeliveries(): ReadonlyMap<string, MeterTradeView> {
+  const { meters } = useServices();
+  const [deliveries, setDeliveries] = useState<ReadonlyMap<string, MeterTradeView>>(new Map());
+  useEffect(() => {
+    if (meters.length === 0) return;
+    const controller = new AbortController();
+    const load = async () => {
+      const answers = await Promise.all(
+        meters.map((m) => m.client.trades({ signal: controller.signal }).catch(() => undefined)),
+      );
+      if (controller.signal.aborted) return;
+      const next = new Map<string, MeterTradeView>();
+      for (const answer of answers) for (const view of answer?.items ?? []) next.set(view.id, view);
+      setDeliveries(next);
+    };
+    void load();
+    const timer = setInterval(() => void load(), DELIVERIES_EVERY_MS);
+    return () => {
+      clearInterval(timer);
+      controller.abort();
+    };
+  }, [meters]);
+  return deliveries;
+}
+
 /** The market as one household's wallet-service rebuilt it, and that household's offers and trades. */
 function HouseholdMarket({ endpoint, client }: { endpoint: Endpoint; client: WalletClient }) {
   const protocol = useProtocol(client);
@@ -83,6 +112,7 @@ function HouseholdMarket({ endpoint, client }: { endpoint: Endpoint; client: Wal
   const [posts, setPosts] = useState<PostRecord[]>([]);
   const [withClosed, setWithClosed] = useState(false);
   const ids = { forms: useId(), book: useId(), mine: useId(), rejected: useId() };
+  const deliveries = useDeliveries();
 
   // Each confirmed milestone may carry market messages: refetch the book, at most every quarter second.
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -246,6 +276,7 @@ function HouseholdMarket({ endpoint, client }: { endpoint: Endpoint; client: Wal
             <TradesTable
               trades={data.trades}
               acks={data.acks}
+              deliveries={deliveries}
               me={me}
               token={token}
               client={client}

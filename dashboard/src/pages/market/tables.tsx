@@ -2,12 +2,14 @@ import { type FormEvent, Fragment, useId, useState } from 'react';
 import { ApiError } from '../../api/http';
 import type { AckView, MarketBook, OrderView, Rejection, Side, Trade } from '../../api/market';
 import { describeRejection } from '../../api/market';
+import type { MeterTradeView } from '../../api/meter';
 import type { WalletClient } from '../../api/wallet';
 import { Amount } from '../../components/Amount';
 import { ScrollRegion } from '../../components/ScrollRegion';
 import { StateBadge } from '../../components/StateBadge';
 import { Empty, Loading } from '../../components/states';
 import { formatPricePerWh, type TokenInfo } from '../../format/amount';
+import { formatEnergyMWs } from '../../format/energy';
 import { shortAddress, shortId } from '../../format/ids';
 import { formatDateTime, isoTime } from '../../format/time';
 import {
@@ -354,10 +356,47 @@ function AckState({ trade, acks }: { trade: Trade; acks: AckView[] }) {
   );
 }
 
+const deliveryWords: Record<MeterTradeView['state'], string> = {
+  waiting: 'waiting for its window',
+  delivering: 'delivering',
+  delivered: 'delivered',
+  shortfall: 'closed short',
+};
+
+/** A trade's delivery and payment, as the buyer's meter reports them. */
+function Delivery({
+  trade,
+  view,
+  token,
+}: {
+  trade: Trade;
+  view: MeterTradeView | undefined;
+  token: TokenInfo;
+}) {
+  if (!view) return <span className="muted">no meter here runs it</span>;
+  const tradedMWs = BigInt(trade.energyWh) * 3_600_000n;
+  return (
+    <span data-testid="trade-delivery" data-state={view.state}>
+      <span className="block">{deliveryWords[view.state]}</span>
+      <span className="block">
+        {formatEnergyMWs(view.creditedMWs)} of {formatEnergyMWs(tradedMWs)}
+      </span>
+      {view.state === 'shortfall' && (
+        <span className="block">short by {formatEnergyMWs(view.shortfallMWs)}</span>
+      )}
+      <span className="block">
+        paid <Amount units={view.paidUnits} token={token} />
+        {view.unanswered > 0 && <span className="muted"> · {view.unanswered} payment(s) on the way</span>}
+      </span>
+    </span>
+  );
+}
+
 /** Every trade the book made, newest first; the household acknowledges the ones it is party to. */
 export function TradesTable({
   trades,
   acks,
+  deliveries,
   me,
   token,
   client,
@@ -367,6 +406,8 @@ export function TradesTable({
 }: {
   trades: Trade[];
   acks: AckView[];
+  /** Trade id → delivery, from the meters this dashboard reads. */
+  deliveries?: ReadonlyMap<string, MeterTradeView>;
   me: string | undefined;
   token: TokenInfo;
   client: WalletClient;
@@ -390,6 +431,7 @@ export function TradesTable({
             <th scope="col">Price</th>
             <th scope="col">Value</th>
             <th scope="col">Window</th>
+            <th scope="col">Delivery</th>
             <th scope="col">Acknowledged</th>
           </tr>
         </thead>
@@ -430,6 +472,9 @@ export function TradesTable({
                 </td>
                 <td>
                   <WindowSpan window={t.window} />
+                </td>
+                <td>
+                  <Delivery trade={t} view={deliveries?.get(t.id)} token={token} />
                 </td>
                 <td>
                   <AckState trade={t} acks={acks} />

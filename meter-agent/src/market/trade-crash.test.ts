@@ -1,0 +1,152 @@
+// CRASH TEST for market trades. Spawns the real agent CLI in real time (trade windows are the network's
+// time), kills it with SIGKILL while it delivers a trade, restarts it on the same data dir, and checks that
+// the trade is delivered in full and its seller paid exactly its price, each increment once. ~40 s.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { AgentConfigInput } from '../config.js';
+import { FakeWalletService } from '../payments/fake-wallet-service.js';
+import { seededRandom } from '../sensors/prng.js';
+import { readState } from '../store/state.js';
+
+const BIN = fileURLToPath(new URL('../../bin/meter-agent.mjs', import.meta.url));
+const TOKEN = 'trade-crash-test-token';
+const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
+const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
+const SELLER = 'watt1qz3ks8qmzw5eusw9jm6mhv3q4ymsvcmn9xltwm8h9yuwd4zvgsf5k0h7m0c';
+const TRADE_ID = '7'.repeat(64);
+const KILLS = 3;
+
+const wallet = new FakeWalletService(TOKEN);
+afterAll(() => wallet.server?.close());
+
+function spawnAgent(configFile: string, logFile: string): ChildProcess {
+  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile], {
+    env: { ...process.env, METER_AGENT_TOKEN: TOKEN, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('crash test: kill -9 the real agent while it delivers a market trade', () => {
+  it('delivers the trade in full and pays the seller its price exactly once', {
+    timeout: 120_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meter-agent-trade-crash-'));
+    const url = await wallet.listen();
+    const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
+    const random = seededRandom(seed);
+    const now = Date.now();
+    // 3 Wh at 100 000 units/Wh; at 360 W the delivery takes 30 s of metered time.
+    wallet.trades = [
+      {
+        id: TRADE_ID,
+        market: 'test',
+        rule: 'cda',
+        sellOrderId: 'b'.repeat(64),
+        buyOrderId: 'c'.repeat(64),
+        causeId: 'c'.repeat(64),
+        fill: 0,
+        seller: SELLER,
+        sellerKey: 'd'.repeat(64),
+        buyer: CONSUMER,
+        buyerKey: 'e'.repeat(64),
+        energyWh: 3,
+        priceUnitsPerWh: '100000',
+        window: { startMs: now, endMs: now + 10 * 60_000 },
+        matchedAtMs: now,
+      },
+    ];
+    const config: AgentConfigInput = {
+      meterId: 'trade-crash-meter',
+      role: 'consumer',
+      parties: { consumer: CONSUMER, producer: PRODUCER },
+      sensors: [
+        {
+          name: 'load',
+          kind: 'simulated',
+          profile: { type: 'constant', busVoltageMV: 12_000, currentMA: 30_000 },
+        },
+      ],
+      sampleIntervalMs: 500,
+      period: { seconds: 5 },
+      price: { unitsPerWh: '1000' },
+      walletService: { url, timeoutMs: 3000 },
+      payments: { backoffBaseMs: 200, backoffCapMs: 2000 },
+      dataDir: join(dir, 'data'),
+      prepaid: { enabled: true, relay: { kind: 'simulated' } },
+      market: { pollSeconds: 1 },
+    };
+    const configFile = join(dir, 'agent.json');
+    const logFile = join(dir, 'agent.log');
+    await writeFile(configFile, JSON.stringify(config, null, 2));
+    const context = () => `seed ${seed}, data in ${dir}`;
+
+    for (let run = 0; run < KILLS; run++) {
+      const child = spawnAgent(configFile, logFile);
+      if (run === 1) {
+        // One kill lands between the wallet-service taking a payment and the agent journaling the answer.
+        await Promise.race([new Promise<void>((resolve) => (wallet.holdNext = resolve)), sleep(15_000)]);
+        wallet.holdNext = undefined;
+      } else {
+        await sleep(4000 + random() * 4000);
+      }
+      child.kill('SIGKILL');
+      expect((await exited(child)).signal, context()).toBe('SIGKILL');
+    }
+    const state0 = await readState(config.dataDir!);
+    expect(state0.trades.get(TRADE_ID)?.closed, `killed before the trade was delivered, ${context()}`).toBe(
+      undefined,
+    );
+
+    // The last run: let it finish the trade and settle, then stop it the way systemd does.
+    const last = spawnAgent(configFile, logFile);
+    const started = Date.now();
+    for (;;) {
+      await sleep(300);
+      const state = await readState(config.dataDir!);
+      const entry = state.trades.get(TRADE_ID);
+      const answered = entry?.dues.every((d) => state.outcomes.has(d.key));
+      if ((entry?.closed && answered) || Date.now() - started > 60_000) break;
+    }
+    last.kill('SIGTERM');
+    expect((await exited(last)).code, context()).toBe(0);
+
+    const state = await readState(config.dataDir!);
+    const entry = state.trades.get(TRADE_ID)!;
+    expect(entry.closed, context()).toMatchObject({ state: 'delivered', creditedMWs: '10800000' });
+    // One amount per key ever, every increment answered, and together exactly 3 Wh × 100 000 units/Wh.
+    expect(wallet.conflicts, context()).toEqual([]);
+    const tradeKeys = [...wallet.amounts.keys()].filter((k) => k.startsWith(`market/${TRADE_ID}/`));
+    expect(tradeKeys.sort()).toEqual(entry.dues.map((d) => d.key).sort());
+    expect(tradeKeys.reduce((sum, k) => sum + BigInt(wallet.amounts.get(k)!), 0n)).toBe(300_000n);
+    expect(entry.dues.every((d) => state.outcomes.get(d.key)?.result === 'accepted')).toBe(true);
+    // The periods left exactly the traded 3 Wh out of the regular payments.
+    const traded = state.periods.reduce((sum, p) => sum + BigInt(p.traded?.halfNJ ?? '0'), 0n);
+    expect(BigInt(state.periods.at(-1)!.traded!.totalHalfNJ)).toBe(traded);
+    expect(traded, context()).toBeLessThanOrEqual(10_800_000n * 2_000_000n);
+    expect(wallet.acks).toContain(TRADE_ID);
+    const log = await readFile(logFile, 'utf8');
+    expect(log.match(/meter-agent started/g)?.length).toBe(KILLS + 1);
+    expect(log).not.toContain(TOKEN);
+    console.info(
+      `trade crash test (seed ${seed}): ${KILLS} kills, ${entry.dues.length} trade payments, ` +
+        `${wallet.requests.filter((r) => r.key.startsWith('market/') && r.status === 200).length} repeats`,
+    );
+  });
+});
