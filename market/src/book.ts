@@ -24,7 +24,11 @@ import { formatPrice, parsePrice, type Window, windowIntersection, windowsOverla
  * Energy (Wh) a producer's meter can deliver in a window, e.g. from its meter history. Offers overlapping
  * a window count against it in full (conservative for windows that only partly overlap: use aligned slots).
  */
-export type CapacityFn = (producer: string, window: Window) => number;
+/**
+ * Wh a producer's meter can deliver in a window, as known when `asOf` (the offer or amend being checked)
+ * was seen: a capacity that depends on later history would change trades already made.
+ */
+export type CapacityFn = (producer: string, window: Window, asOf: VerifiedMessage) => number;
 
 export interface BookOptions {
   market: string;
@@ -250,7 +254,7 @@ class BookEngine {
     }
     const problem =
       message.kind === 'sell'
-        ? this.overCommitment(message.identity, window, message.body.energyWh)
+        ? this.overCommitment(m, message.identity, window, message.body.energyWh)
         : undefined;
     if (problem) {
       this.reject(m, 'OVER_COMMITTED', problem);
@@ -287,6 +291,7 @@ class BookEngine {
 
   /** Why an offer of `energyWh` in `window` would exceed the producer's capacity, if it would. */
   private overCommitment(
+    asOf: VerifiedMessage,
     producer: string,
     window: Window,
     energyWh: number,
@@ -295,7 +300,7 @@ class BookEngine {
     let committed = energyWh;
     for (const other of this.sellsByOwner.get(producer) ?? [])
       if (other !== except && windowsOverlap(other.window, window)) committed += committedWh(other);
-    const reported = this.options.capacityWh(producer, window);
+    const reported = this.options.capacityWh(producer, window, asOf);
     const capacity = Number.isNaN(reported) ? 0 : reported; // a broken meter feed must not disable the check
     return committed > capacity
       ? `${committed} Wh offered in [${window.startMs}, ${window.endMs}) but the meter can deliver ${capacity} Wh`
@@ -334,7 +339,7 @@ class BookEngine {
     const price =
       message.body.priceUnitsPerWh === undefined ? order.price : parsePrice(message.body.priceUnitsPerWh);
     if (order.side === 'sell' && energyWh > order.energyWh) {
-      const problem = this.overCommitment(order.owner, order.window, energyWh, order);
+      const problem = this.overCommitment(m, order.owner, order.window, energyWh, order);
       if (problem) {
         this.reject(m, 'OVER_COMMITTED', problem);
         return;

@@ -207,28 +207,29 @@ describe('dashboard end to end', () => {
       return (await status.getAttribute('data-message'))!;
     };
 
-    // The producer offers 1.5 kWh at 250 base units per Wh, for the next hour.
+    // The producer offers 0.002 kWh at 250 base units per Wh, for the next hour: within what its paid
+    // deliveries show its meter can deliver (its wallet-service rejects more as over-committed).
     await page.goto(url(`#/market/${encodeURIComponent(producer.name)}`));
     const sell = page.getByRole('form', { name: 'Sell energy' });
     await sell.waitFor({ timeout: 30_000 });
     await sell.getByLabel('Energy unit').selectOption('kWh');
-    await sell.getByLabel('Energy', { exact: true }).fill('1.5');
+    await sell.getByLabel('Energy', { exact: true }).fill('0.002');
     await sell.getByLabel('Price (base units per Wh)').fill('250');
     await sell.getByText(/^= 0\.25 \w+\/kWh$/).waitFor();
     const sellId = await post(sell, 'Post sell offer', /Sell offer/);
     const offer = page.locator(`table[data-side="sell"] tr[data-order="${sellId}"]`);
     await offer.waitFor({ timeout: 30_000 });
     expect(await offer.textContent()).toContain('you');
-    expect(await offer.textContent()).toContain('1,500 Wh / 1,500 Wh');
+    expect(await offer.textContent()).toContain('2 Wh / 2 Wh');
 
-    // The consumer, on its own view, asks for 1,500 Wh at up to 300 units/Wh: it meets the offer.
+    // The consumer, on its own view, asks for 2 Wh at up to 300 units/Wh: it meets the offer.
     await household.selectOption(consumer.name);
     const buy = page.getByRole('form', { name: 'Buy energy' });
     await buy.waitFor({ timeout: 30_000 });
     expect(page.url()).toContain(`#/market/${encodeURIComponent(consumer.name)}`);
     // The producer's offer is in the consumer's book too, as someone else's.
     await page.locator(`table[data-side="sell"] tr[data-order="${sellId}"]`).waitFor({ timeout: 30_000 });
-    await buy.getByLabel('Energy', { exact: true }).fill('1500');
+    await buy.getByLabel('Energy', { exact: true }).fill('2');
     await buy.getByLabel('Highest price (base units per Wh)').fill('300');
     const buyId = await post(buy, 'Post buy order', /Buy order/);
 
@@ -236,12 +237,12 @@ describe('dashboard end to end', () => {
     const tradeRow = page.locator(`tr[data-sell-order="${sellId}"][data-buy-order="${buyId}"]`);
     const checkTrade = async () => {
       await tradeRow.waitFor({ timeout: 30_000 });
-      expect(await tradeRow.getByTestId('trade-energy').textContent()).toBe('1,500 Wh');
+      expect(await tradeRow.getByTestId('trade-energy').textContent()).toBe('2 Wh');
       expect(await tradeRow.getByTestId('trade-price').textContent()).toMatch(
         /^250 units\/Wh \(0\.25 \w+\/kWh\)$/,
       );
-      // 1,500 Wh × 250 units/Wh = 375,000 units.
-      expect(await tradeRow.textContent()).toContain('(375,000 units)');
+      // 2 Wh × 250 units/Wh = 500 units.
+      expect(await tradeRow.textContent()).toContain('(500 units)');
     };
     await checkTrade();
     expect(await tradeRow.textContent()).toMatch(/you/);
@@ -249,7 +250,7 @@ describe('dashboard end to end', () => {
     await tradeRow
       .locator('[data-testid="trade-delivery"][data-state="delivering"]')
       .waitFor({ timeout: 60_000 });
-    expect(await tradeRow.getByTestId('trade-delivery').textContent()).toMatch(/of 1\.500 kWh/);
+    expect(await tradeRow.getByTestId('trade-delivery').textContent()).toMatch(/of 2\.000 Wh/);
     await tradeRow.getByText('buyer acknowledged').waitFor({ timeout: 60_000 });
 
     // ...and on the producer's: its wallet rebuilt the same trade from the tangle. The producer acknowledges it.
@@ -275,10 +276,10 @@ describe('dashboard end to end', () => {
     };
     const window = { startMs: Date.now(), endMs: Date.now() + 2 * 3_600_000 };
     const open = await postApi(producer, 'sell', {
-      energyWh: 2000,
+      energyWh: 1,
       priceUnitsPerWh: '400',
       window,
-      minLotWh: 500,
+      minLotWh: 1,
     });
     const bid = await postApi(consumer, 'buy', { energyWh: 1000, maxPriceUnitsPerWh: '200', window });
     const doctored = { ...open.message, body: { ...open.message.body, energyWh: 90_000 } };

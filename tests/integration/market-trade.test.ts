@@ -29,8 +29,10 @@ describe('a market trade delivered, metered and paid by the buyer’s meter-agen
   let dir: string;
 
   beforeAll(async () => {
-    seller = await startTestWallet(tangle, { slot: 25 });
-    buyer = await startTestWallet(tangle, { slot: 28 });
+    // A market of their own: the other market tests run on the same tangle at the same time.
+    const market = { id: 'market-trade-test' };
+    seller = await startTestWallet(tangle, { slot: 25, market });
+    buyer = await startTestWallet(tangle, { slot: 28, market });
     regularProducer = (await fundedAccount(tangle, 29)).address;
     dir = await mkdtemp(join(tmpdir(), 'tanglewatt-market-trade-'));
   });
@@ -153,4 +155,48 @@ describe('a market trade delivered, metered and paid by the buyer’s meter-agen
     await expect.poll(() => acked(seller), { timeout: 30_000, interval: 1000 }).toBe(true);
     await expect.poll(() => acked(buyer), { timeout: 30_000, interval: 1000 }).toBe(true);
   }, 180_000);
+
+  it('bounds what the seller may offer next by its paid deliveries on the tangle, in every household', async () => {
+    // The trade's payments above are the seller's history: 1 Wh paid for over the trade's window.
+    const [trade] = (await api<MarketBook>(buyer, 'GET', '/market')).body.trades.filter(
+      (t) => t.seller === seller.service.address && t.buyer === buyer.service.address,
+    );
+    expect(trade).toBeDefined();
+    const now = Date.now();
+    const window = { startMs: now, endMs: now + 3_600_000 };
+    const tradeWindowMs = trade!.window.endMs - trade!.window.startMs;
+    // Peak rate 3 600 000 mW·s over the trade's window, sustained for the hour, in whole Wh.
+    const capacityWh = (3_600_000n * 3_600_000n) / (BigInt(tradeWindowMs) * 3_600_000n);
+    expect(capacityWh).toBeGreaterThan(1n);
+    const over = await api<{ messageId: string; blockId: string }>(seller, 'POST', '/market/sell', {
+      energyWh: 100,
+      priceUnitsPerWh: TRADE_PRICE,
+      window,
+      minLotWh: 1,
+    });
+    const within = await api<{ messageId: string; blockId: string }>(seller, 'POST', '/market/sell', {
+      energyWh: Number(capacityWh) - 1,
+      priceUnitsPerWh: TRADE_PRICE,
+      window,
+      minLotWh: 1,
+    });
+    expect([over.status, within.status]).toEqual([202, 202]);
+    const target = Math.max(
+      ...(
+        await Promise.all([over.body.blockId, within.body.blockId].map((id) => node.waitForReferenced(id)))
+      ).map((m) => m.referencedByMilestoneIndex!),
+    );
+    for (const household of [seller, buyer]) {
+      await expect
+        .poll(async () => (await api<MarketBook>(household, 'GET', '/market')).body.ledgerIndex >= target, {
+          timeout: 30_000,
+        })
+        .toBe(true);
+      const book = (await api<MarketBook>(household, 'GET', '/market')).body;
+      const rejection = book.rejections.find((r) => r.messageId === over.body.messageId);
+      expect(rejection).toMatchObject({ reason: 'OVER_COMMITTED' });
+      expect(rejection!.detail).toContain(`the meter can deliver ${capacityWh} Wh`);
+      expect(book.orders.some((o) => o.id === within.body.messageId)).toBe(true);
+    }
+  }, 120_000);
 });

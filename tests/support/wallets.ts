@@ -26,6 +26,8 @@ export interface WalletSetup {
   slot?: number;
   settlement?: Partial<WalletConfig['settlement']>;
   claimSchedule?: string;
+  /** Market settings (e.g. its own market id, so test files running together keep their books apart). */
+  market?: Partial<WalletConfig['market']>;
 }
 
 /** Writes a wallet's keystore, secrets (0600) and config into a new temp dir. */
@@ -56,6 +58,7 @@ export async function prepareWallet(
     settlement: { lingerMs: 100, reattachAfterSeconds: 5, ...setup.settlement },
     claims: { schedule: setup.claimSchedule ?? '*/2 * * * * *' },
     ledger: { initialOutputs: allocation ? [allocation.outputId] : [], pollIntervalMs: 200 },
+    ...(setup.market ? { market: setup.market } : {}),
   };
   const configFile = join(dir, 'wallet.json');
   await writeFile(configFile, JSON.stringify(raw, null, 2));

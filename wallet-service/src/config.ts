@@ -82,11 +82,28 @@ export const walletConfigSchema = z.strictObject({
         .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'letters, digits and . _ : -')
         .default('community'),
       rule: z.enum(['cda', 'pool']).default('cda'),
+      /**
+       * How much a producer may offer in a window: "paid-history" takes its peak delivery from the payments
+       * made to it on the tangle (each carries its period's energy), "configured" takes defaultCapacityWh.
+       */
+      capacity: z
+        .enum(['paid-history', 'configured'], {
+          error: '"paid-history" (from payments on the tangle) or "configured" (defaultCapacityWh)',
+        })
+        .default('paid-history'),
+      /** Wh in any window for a producer without history (or every producer with capacity "configured"). */
       defaultCapacityWh: z.number().int().positive().default(100_000),
       /** First milestone a new household reads the market from (the node's pruning bounds it). */
       fromMilestone: z.number().int().positive().default(1),
     })
-    .default({ enabled: true, id: 'community', rule: 'cda', defaultCapacityWh: 100_000, fromMilestone: 1 }),
+    .default({
+      enabled: true,
+      id: 'community',
+      rule: 'cda',
+      capacity: 'paid-history',
+      defaultCapacityWh: 100_000,
+      fromMilestone: 1,
+    }),
   claims: z
     .strictObject({
       /** node-cron expression (6 fields allow seconds) for claiming received micro-payments. */

@@ -22,11 +22,16 @@ import {
   type UnsignedMessage,
   unsignedMessage,
   type VerifiedMessage,
+  type Window,
 } from '@tanglewatt/market';
 import type { Logger } from 'pino';
+import { capacityFromHistory, type PaidDelivery, paidDeliveriesOf } from './delivery-history.js';
+import { PAYMENT_TAG } from './settlement.js';
 
 /** Tag of the tagged-data blocks that carry market messages. */
 export const MARKET_TAG = 'tanglewatt/market/v1';
+const MARKET_TAG_HEX = utf8ToHex(MARKET_TAG);
+const PAYMENT_TAG_HEX = utf8ToHex(PAYMENT_TAG);
 
 /**
  * This household's view of the community market: every market message the confirmed milestones carried
@@ -38,12 +43,19 @@ export const MARKET_TAG = 'tanglewatt/market/v1';
 type Event =
   | { t: 'seen'; milestoneIndex: number; observedAtMs: number; blockId: string; message: unknown }
   | { t: 'checkpoint'; milestoneIndex: number; timestampMs: number }
-  | { t: 'seq'; next: number };
+  | { t: 'delivery'; milestoneIndex: number; payeeHex: string; energyMWs: string; periodMs: number }
+  | { t: 'seq'; next: number }
+  | { t: 'format'; v: number };
+
+/** 2: paid deliveries are recorded along with market messages. */
+const JOURNAL_FORMAT = 2;
 
 export interface MarketConfig {
   id: string;
   rule: MatchingRule;
-  /** Wh a producer may offer in one window, until meter histories are published on the tangle. */
+  /** "paid-history": a producer's capacity comes from the payments made to it on the tangle. */
+  capacity: 'paid-history' | 'configured';
+  /** Wh a producer without history (or any, with capacity "configured") may offer in one window. */
   defaultCapacityWh: number;
   /** First milestone a new household reads the market from. */
   fromMilestone: number;
@@ -61,6 +73,11 @@ export function addressOwnsKey(address: string, publicKeyHex: string): boolean {
 
 export class MarketView {
   private readonly messages: { observedAtMs: number; message: unknown; blockId: string }[] = [];
+  /** Paid deliveries by payee (address hash): the producers' history that bounds what they may offer. */
+  private readonly deliveries = new Map<string, PaidDelivery[]>();
+  /** The milestone that first confirmed each message (by signature). */
+  private readonly milestoneOf = new Map<string, number>();
+  private readonly addressHexCache = new Map<string, string | undefined>();
   private checkpoint = 0;
   private lastMilestoneMs = 0;
   private nextSeq = 1;
@@ -83,18 +100,36 @@ export class MarketView {
 
   static async open(deps: MarketView['deps'] & { dataDir: string }): Promise<MarketView> {
     const { journal, records } = await Journal.open<Event>(join(deps.dataDir, 'market.journal'));
+    let events = records;
+    if (!records.some((e) => e.t === 'format' && e.v >= JOURNAL_FORMAT)) {
+      // Read before deliveries were recorded: read the milestones again, keeping the spent sequence numbers.
+      events = [{ t: 'format', v: JOURNAL_FORMAT }, ...records.filter((e) => e.t === 'seq')];
+      await journal.rewrite(events);
+    }
     const view = new MarketView(journal, deps);
-    for (const e of records) view.apply(e);
+    for (const e of events) view.apply(e);
     return view;
   }
 
   private apply(e: Event): void {
-    if (e.t === 'seen')
+    if (e.t === 'seen') {
       this.messages.push({ observedAtMs: e.observedAtMs, message: e.message, blockId: e.blockId });
-    else if (e.t === 'checkpoint') {
+      const signature = (e.message as { signature?: unknown }).signature;
+      if (typeof signature === 'string' && !this.milestoneOf.has(signature))
+        this.milestoneOf.set(signature, e.milestoneIndex);
+    } else if (e.t === 'delivery') {
+      const list = this.deliveries.get(e.payeeHex) ?? [];
+      list.push({
+        payeeHex: e.payeeHex,
+        energyMWs: BigInt(e.energyMWs),
+        periodMs: e.periodMs,
+        milestoneIndex: e.milestoneIndex,
+      });
+      this.deliveries.set(e.payeeHex, list);
+    } else if (e.t === 'checkpoint') {
       this.checkpoint = e.milestoneIndex;
       this.lastMilestoneMs = e.timestampMs;
-    } else this.nextSeq = Math.max(this.nextSeq, e.next);
+    } else if (e.t === 'seq') this.nextSeq = Math.max(this.nextSeq, e.next);
   }
 
   private async commit(events: Event[]): Promise<void> {
@@ -139,7 +174,11 @@ export class MarketView {
           const events: Event[] = [];
           for (const { blockId, block } of cone.blocks) {
             const tagged = taggedDataOf(blockId, block);
-            if (!tagged || tagged.tag !== utf8ToHex(MARKET_TAG)) continue;
+            if (tagged?.tag === PAYMENT_TAG_HEX) {
+              events.push(...(await this.deliveryEvents(blockId, block, index)));
+              continue;
+            }
+            if (!tagged || tagged.tag !== MARKET_TAG_HEX) continue;
             let message: unknown;
             try {
               message = JSON.parse(hexToUtf8(tagged.data));
@@ -164,6 +203,44 @@ export class MarketView {
     return this.queue;
   }
 
+  /** The energy a confirmed payment transaction paid for (a conflicting one paid for nothing). */
+  private async deliveryEvents(
+    blockId: string,
+    block: MilestoneCone['blocks'][number]['block'],
+    milestoneIndex: number,
+  ): Promise<Event[]> {
+    const found = paidDeliveriesOf(block, PAYMENT_TAG_HEX, milestoneIndex);
+    if (found.length === 0) return [];
+    const metadata = await this.deps.api.blockMetadata(blockId);
+    if (metadata.ledgerInclusionState !== 'included') return [];
+    return found.map((d) => ({
+      t: 'delivery',
+      milestoneIndex,
+      payeeHex: d.payeeHex,
+      energyMWs: d.energyMWs.toString(),
+      periodMs: d.periodMs,
+    }));
+  }
+
+  /** Wh `producer` may offer in `window`, by its paid history as of the milestone that confirmed `asOf`. */
+  private capacityWh(producer: string, window: Window, asOf: VerifiedMessage): number {
+    const { capacity, defaultCapacityWh } = this.deps.config;
+    if (capacity === 'configured') return defaultCapacityWh;
+    let hex = this.addressHexCache.get(producer);
+    if (!this.addressHexCache.has(producer)) {
+      try {
+        hex = bech32ToHex(producer).toLowerCase();
+      } catch {
+        hex = undefined; // not an address: no payments can name it
+      }
+      this.addressHexCache.set(producer, hex);
+    }
+    const history = hex === undefined ? undefined : this.deliveries.get(hex);
+    const before = this.milestoneOf.get(asOf.message.signature) ?? Number.POSITIVE_INFINITY;
+    const fromHistory = history && capacityFromHistory(history, window.endMs - window.startMs, before);
+    return fromHistory === undefined ? defaultCapacityWh : Number(fromHistory);
+  }
+
   /** The book every household computes from the same messages: as of the last milestone read. */
   book(): Book & { ledgerIndex: number } {
     // When the network first saw each message: the milestone that confirmed its first copy.
@@ -178,7 +255,7 @@ export class MarketView {
         market: this.deps.config.id,
         rule: this.deps.config.rule,
         nowMs: this.lastMilestoneMs,
-        capacityWh: () => this.deps.config.defaultCapacityWh,
+        capacityWh: (producer, window, asOf) => this.capacityWh(producer, window, asOf),
         isAuthorized: addressOwnsKey,
         signatureCache: this.signatureCache,
         observedAtMs: (m: VerifiedMessage) => observed.get(m.message.signature),
