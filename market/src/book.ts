@@ -36,8 +36,11 @@ export interface BookOptions {
   /** The book's "now" (e.g. the latest confirmed milestone's time): later messages wait in `pending`. */
   nowMs: number;
   capacityWh: CapacityFn;
-  /** Whether a key may speak for an identity (e.g. a DID's verification method). Default: any. */
-  isAuthorized?: (identity: string, publicKey: string) => boolean;
+  /**
+   * Whether a key may speak for an identity (e.g. a DID's verification method in force when the message
+   * was confirmed). Default: any.
+   */
+  isAuthorized?: (identity: string, publicKey: string, message: VerifiedMessage) => boolean;
   /** When the network first saw a message (e.g. its block's milestone time); enables CLOCK_SKEW. */
   observedAtMs?: (message: VerifiedMessage) => number | undefined;
   /** Largest accepted |timestamp − observed|; default 5 minutes. */
@@ -144,7 +147,7 @@ function admissionProblem(
   options: BookOptions,
 ): { reason: RejectionReason; detail: string } | undefined {
   const { identity, author, timestampMs } = m.message;
-  if (options.isAuthorized && !options.isAuthorized(identity, author))
+  if (options.isAuthorized && !options.isAuthorized(identity, author, m))
     return {
       reason: 'IDENTITY_MISMATCH',
       detail: `key ${author.slice(0, 16)}… may not speak for ${identity}`,

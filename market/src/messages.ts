@@ -87,6 +87,14 @@ const header = {
   /** Ed25519 public key of the signer. */
   author: publicKeyHex,
   identity,
+  /**
+   * With a DID identity: the output that created the DID's alias (0x + 34 bytes), so a reader finds its
+   * document history with core API calls alone.
+   */
+  didOrigin: z
+    .string()
+    .regex(/^0x[0-9a-f]{68}$/, 'an output id: 0x and 34 bytes as lowercase hex')
+    .optional(),
   timestampMs: timeMs,
   /** Per author key, strictly increasing in the book's total order; gaps allowed. */
   seq: z.int().min(0),
@@ -253,6 +261,8 @@ export class MarketAuthor {
     readonly identity: string,
     readonly market: string,
     firstSeq = 1,
+    /** With a DID identity: the output that created its alias, named in every message. */
+    readonly didOrigin?: string,
   ) {
     this.publicKey = publicKeyOf(secretKey);
     this.nextSeq = firstSeq;
@@ -306,6 +316,7 @@ export class MarketAuthor {
       market: this.market,
       author: this.publicKey,
       identity: this.identity,
+      ...(this.didOrigin === undefined ? {} : { didOrigin: this.didOrigin }),
       timestampMs,
       seq: this.nextSeq,
       ...content,

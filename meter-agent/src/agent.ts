@@ -315,7 +315,7 @@ class Agent implements AgentHandle {
           prepaid: this.#prepaid,
           clock,
           log,
-          buyer: config.parties.consumer,
+          buyer: config.market.identity ?? config.parties.consumer,
           ack: config.market.ack,
           // After the open period's own payment, in the order they became due.
           enqueue: (_due, request) => outbox.enqueue({ seq: this.#meter.open.seq, request }),

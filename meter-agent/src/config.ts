@@ -231,6 +231,8 @@ export const configSchema = z
         pollSeconds: z.number().int().min(1).max(3600).default(5),
         /** Acknowledge each trade on the market when taking it. */
         ack: z.boolean().default(true),
+        /** The household's market identity (its DID, if it trades as one); default parties.consumer. */
+        identity: z.string().min(1).max(128).optional(),
       })
       .optional(),
     /** For simulations and tests only: time runs `speed` times faster, anchored at epochMs. */

@@ -190,10 +190,10 @@ export function createApi(deps: ApiDeps): express.Express {
   });
 
   // The community market: the book as this household rebuilt it, and its own signed messages.
-  app.get('/market', readAccess, (_req, res) => {
+  app.get('/market', readAccess, async (_req, res) => {
     if (!deps.market)
       throw new ApiError(404, 'NOT_FOUND', 'the market is disabled in this service (market.enabled)');
-    res.json(deps.market.book());
+    res.json(await deps.market.book());
   });
   for (const kind of ['sell', 'buy', 'cancel', 'amend', 'ack'] as const) {
     app.post(`/market/${kind}`, requireToken, async (req, res) => {

@@ -95,6 +95,23 @@ export const walletConfigSchema = z.strictObject({
       defaultCapacityWh: z.number().int().positive().default(100_000),
       /** First milestone a new household reads the market from (the node's pruning bounds it). */
       fromMilestone: z.number().int().positive().default(1),
+      /**
+       * Speak on the market as this DID instead of the bare address: its document must list the wallet
+       * address's key as an Ed25519 verification method. Sell offers are paid to the wallet address.
+       */
+      did: z
+        .strictObject({
+          did: z
+            .string()
+            .regex(
+              /^did:iota:(?:[a-z0-9]{1,6}:)?0x[0-9a-f]{64}$/,
+              'an IOTA DID, did:iota:<hrp>:0x<alias id>',
+            ),
+          originOutputId: z
+            .string()
+            .regex(/^0x[0-9a-f]{68}$/, 'the output id that created the DID alias (0x and 68 hex digits)'),
+        })
+        .optional(),
     })
     .default({
       enabled: true,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { blake2b } from '@noble/hashes/blake2.js';
+import { ChannelError, type DidDocumentVersion, resolveMeterDid } from '@tanglewatt/channels/node';
 import { Journal } from '@tanglewatt/journal';
 import {
   bech32ToHex,
@@ -59,6 +60,23 @@ export interface MarketConfig {
   defaultCapacityWh: number;
   /** First milestone a new household reads the market from. */
   fromMilestone: number;
+  /** Speak as this DID (its document lists the wallet address's key) rather than as the address. */
+  did?: { did: string; originOutputId: string };
+}
+
+/** A DID's document history as resolved from the tangle, complete up to milestone `through`. */
+type ResolvedDid = { versions: DidDocumentVersion[]; through: number } | { error: string; through: number };
+
+/** The document version in force at milestone `index` lists `publicKeyHex` (and is not deactivated). */
+export function didKeyInForce(
+  versions: readonly DidDocumentVersion[],
+  index: number,
+  publicKeyHex: string,
+): boolean {
+  const version = versions.find(
+    (v) => v.fromMilestone <= index && (v.untilMilestone === undefined || index < v.untilMilestone),
+  );
+  return !!version && !version.deactivated && version.methods.some((m) => m.publicKey === publicKeyHex);
 }
 
 /** An address speaks for itself: its key's BLAKE2b-256 hash is the address. */
@@ -78,6 +96,8 @@ export class MarketView {
   /** The milestone that first confirmed each message (by signature). */
   private readonly milestoneOf = new Map<string, number>();
   private readonly addressHexCache = new Map<string, string | undefined>();
+  /** DID identities by `did origin`: resolved once, again when a later message needs a later version. */
+  private readonly dids = new Map<string, ResolvedDid>();
   private checkpoint = 0;
   private lastMilestoneMs = 0;
   private nextSeq = 1;
@@ -241,22 +261,82 @@ export class MarketView {
     return fromHistory === undefined ? defaultCapacityWh : Number(fromHistory);
   }
 
+  /**
+   * Resolves the DIDs that messages read so far speak as, from the alias history on the tangle. A DID is
+   * resolved again only when a message was confirmed after its last resolution. A DID that cannot be
+   * resolved (not an alias from that origin, no document) authorizes nothing; a node that does not answer
+   * is not a verdict, so it is tried again on the next read.
+   */
+  private async resolveIdentities(): Promise<void> {
+    const wanted = new Map<string, { did: string; origin: string; latest: number }>();
+    for (const m of this.messages) {
+      const { identity, didOrigin, signature } = (m.message ?? {}) as {
+        identity?: unknown;
+        didOrigin?: unknown;
+        signature?: unknown;
+      };
+      if (typeof identity !== 'string' || !identity.startsWith('did:') || typeof didOrigin !== 'string')
+        continue;
+      const key = `${identity} ${didOrigin}`;
+      const at = typeof signature === 'string' ? (this.milestoneOf.get(signature) ?? 0) : 0;
+      const entry = wanted.get(key);
+      if (!entry || at > entry.latest) wanted.set(key, { did: identity, origin: didOrigin, latest: at });
+    }
+    for (const [key, { did, origin, latest }] of wanted) {
+      const known = this.dids.get(key);
+      if (known && known.through >= latest) continue;
+      const through = this.checkpoint;
+      try {
+        const resolved = await resolveMeterDid({
+          nodeUrl: this.deps.api.url,
+          ref: { did, originOutputId: origin },
+        });
+        this.dids.set(key, { versions: resolved.versions, through });
+      } catch (error) {
+        const permanent =
+          error instanceof ChannelError || (error instanceof LedgerError && error.code === 'NOT_FOUND');
+        if (!permanent) throw error;
+        this.dids.set(key, { error: (error as Error).message, through });
+        this.deps.log.info(
+          { did, origin, err: (error as Error).message },
+          'market identity does not resolve',
+        );
+      }
+    }
+  }
+
+  /** Whether `publicKey` may speak for `identity` in message `m`: the address's own key, or the DID's. */
+  private isAuthorized(identity: string, publicKey: string, m: VerifiedMessage): boolean {
+    if (!identity.startsWith('did:')) return addressOwnsKey(identity, publicKey);
+    const origin = m.message.didOrigin;
+    const resolved = origin === undefined ? undefined : this.dids.get(`${identity} ${origin}`);
+    if (!resolved || 'error' in resolved) return false;
+    const at = this.milestoneOf.get(m.message.signature);
+    return at !== undefined && didKeyInForce(resolved.versions, at, publicKey);
+  }
+
   /** The book every household computes from the same messages: as of the last milestone read. */
-  book(): Book & { ledgerIndex: number } {
+  async book(): Promise<Book & { ledgerIndex: number }> {
+    await this.resolveIdentities();
     // When the network first saw each message: the milestone that confirmed its first copy.
     const observed = new Map<string, number>();
     for (const m of this.messages) {
       const signature = (m.message as { signature?: unknown }).signature;
       if (typeof signature === 'string' && !observed.has(signature)) observed.set(signature, m.observedAtMs);
     }
+    // Other communities' markets share the tangle: their messages are theirs, not this book's rejections.
+    const ours = this.messages.filter((m) => {
+      const market = (m.message as { market?: unknown } | null)?.market;
+      return typeof market !== 'string' || market === this.deps.config.id;
+    });
     const book = rebuildBook(
-      this.messages.map((m) => m.message),
+      ours.map((m) => m.message),
       {
         market: this.deps.config.id,
         rule: this.deps.config.rule,
         nowMs: this.lastMilestoneMs,
         capacityWh: (producer, window, asOf) => this.capacityWh(producer, window, asOf),
-        isAuthorized: addressOwnsKey,
+        isAuthorized: (identity, key, m) => this.isAuthorized(identity, key, m),
         signatureCache: this.signatureCache,
         observedAtMs: (m: VerifiedMessage) => observed.get(m.message.signature),
       },
@@ -271,14 +351,22 @@ export class MarketView {
     const seq = this.nextSeq;
     // The key is the address's own: fetch its public key with a first signature over the draft.
     const probe = await this.deps.signer.signEd25519(new Uint8Array(), this.deps.chain);
+    const { did } = this.deps.config;
+    // As a DID, a sell names the wallet address to be paid (the DID itself holds no coins).
+    const body =
+      did && content.kind === 'sell' && (content.body as { payTo?: unknown }).payTo === undefined
+        ? { ...(content.body as object), payTo: this.deps.address }
+        : content.body;
     const unsigned = unsignedMessage.parse({
       v: 1,
       market: this.deps.config.id,
       author: probe.publicKey.replace(/^0x/, ''),
-      identity: this.deps.address,
+      identity: did?.did ?? this.deps.address,
+      ...(did ? { didOrigin: did.originOutputId } : {}),
       timestampMs: Date.now(),
       seq,
-      ...content,
+      kind: content.kind,
+      body,
     });
     const { signature } = await this.deps.signer.signEd25519(signingBytes(unsigned), this.deps.chain);
     const message = { ...unsigned, signature: signature.replace(/^0x/, '') } as SignedMessage;

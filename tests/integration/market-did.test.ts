@@ -1,0 +1,107 @@
+import { fromHex, type PublishedDid, publishMeterDid } from '@tanglewatt/channels/node';
+import { LedgerClient, NodeApi } from '@tanglewatt/ledger';
+import { type Book, MarketAuthor, secretKeyFromPhrase } from '@tanglewatt/market';
+import { MARKET_TAG } from '@tanglewatt/wallet-service';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { fundedAccount } from '../support/accounts.js';
+import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
+
+const tangle = inject('tangle');
+const nodeUrl = tangle.nodes[0]!.restUrl;
+const node = new NodeApi(nodeUrl);
+const MARKET = 'market-did-test';
+
+type MarketBook = Book & { ledgerIndex: number };
+
+describe('market identities that are DIDs', () => {
+  let seller: TestWallet;
+  let buyer: TestWallet;
+  let did: PublishedDid;
+  const client = new LedgerClient(nodeUrl);
+
+  beforeAll(async () => {
+    // The household's DID lists its wallet address's key; another account pays the alias deposit.
+    const household = await fundedAccount(tangle, 31);
+    const { publicKey } = await household.signer.signEd25519(new Uint8Array(), {
+      accountIndex: household.accountIndex,
+    });
+    const funder = await fundedAccount(tangle, 30);
+    did = await publishMeterDid({
+      nodeUrl,
+      funding: { signer: funder.signer, accountIndex: funder.accountIndex, outputId: funder.outputId },
+      publicKey: fromHex(publicKey.replace(/^0x/, ''), 32),
+    });
+    seller = await startTestWallet(tangle, {
+      slot: 31,
+      market: { id: MARKET, did: { did: did.did, originOutputId: did.originOutputId } },
+    });
+    buyer = await startTestWallet(tangle, { market: { id: MARKET } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await seller?.service.stop();
+    await buyer?.service.stop();
+    await client.destroy();
+  });
+
+  it('trades as the DID, pays to the wallet address, and refuses a key the DID does not list', async () => {
+    const now = Date.now();
+    const window = { startMs: now, endMs: now + 3_600_000 };
+    const sell = await api<{ messageId: string; blockId: string; message: { identity: string } }>(
+      seller,
+      'POST',
+      '/market/sell',
+      { energyWh: 50, priceUnitsPerWh: '100', window, minLotWh: 1 },
+    );
+    expect(sell.status).toBe(202);
+    expect(sell.body.message.identity).toBe(did.did);
+    const buy = await api<{ messageId: string; blockId: string }>(buyer, 'POST', '/market/buy', {
+      energyWh: 20,
+      maxPriceUnitsPerWh: '100',
+      window,
+    });
+    expect(buy.status).toBe(202);
+    // Someone else's key claiming the DID, with the DID's real origin.
+    const impostor = new MarketAuthor(
+      secretKeyFromPhrase('not the household'),
+      did.did,
+      MARKET,
+      1,
+      did.originOutputId,
+    );
+    const forged = impostor.sell(now, { energyWh: 10, priceUnitsPerWh: '1', window, minLotWh: 1 });
+    const forgedBlock = await client.postTaggedData(MARKET_TAG, JSON.stringify(forged));
+
+    const referenced = await Promise.all(
+      [sell.body.blockId, buy.body.blockId, forgedBlock].map((id) => node.waitForReferenced(id)),
+    );
+    const target = Math.max(...referenced.map((m) => m.referencedByMilestoneIndex!));
+    const books: MarketBook[] = [];
+    for (const household of [seller, buyer]) {
+      await expect
+        .poll(async () => (await api<MarketBook>(household, 'GET', '/market')).body.ledgerIndex >= target, {
+          timeout: 30_000,
+        })
+        .toBe(true);
+      books.push((await api<MarketBook>(household, 'GET', '/market')).body);
+    }
+    const [a, b] = books as [MarketBook, MarketBook];
+    expect({ orders: a.orders, trades: a.trades, rejections: a.rejections }).toEqual({
+      orders: b.orders,
+      trades: b.trades,
+      rejections: b.rejections,
+    });
+    expect(a.orders.find((o) => o.id === sell.body.messageId)).toMatchObject({
+      owner: did.did,
+      payTo: seller.service.address,
+    });
+    expect(a.trades).toHaveLength(1);
+    expect(a.trades[0]).toMatchObject({
+      seller: did.did,
+      payTo: seller.service.address,
+      buyer: buyer.service.address,
+      energyWh: 20,
+    });
+    expect(a.rejections.map((r) => r.reason)).toEqual(['IDENTITY_MISMATCH']);
+  }, 120_000);
+});
