@@ -98,6 +98,9 @@ export class MarketView {
   private readonly addressHexCache = new Map<string, string | undefined>();
   /** DID identities by `did origin`: resolved once, again when a later message needs a later version. */
   private readonly dids = new Map<string, ResolvedDid>();
+  /** Bumped by everything the book depends on; the last book is served again while it stands. */
+  private version = 0;
+  private cached: { version: number; book: Book & { ledgerIndex: number } } | undefined;
   private checkpoint = 0;
   private lastMilestoneMs = 0;
   private nextSeq = 1;
@@ -132,6 +135,7 @@ export class MarketView {
   }
 
   private apply(e: Event): void {
+    this.version++;
     if (e.t === 'seen') {
       this.messages.push({ observedAtMs: e.observedAtMs, message: e.message, blockId: e.blockId });
       const signature = (e.message as { signature?: unknown }).signature;
@@ -292,11 +296,13 @@ export class MarketView {
           ref: { did, originOutputId: origin },
         });
         this.dids.set(key, { versions: resolved.versions, through });
+        this.version++;
       } catch (error) {
         const permanent =
           error instanceof ChannelError || (error instanceof LedgerError && error.code === 'NOT_FOUND');
         if (!permanent) throw error;
         this.dids.set(key, { error: (error as Error).message, through });
+        this.version++;
         this.deps.log.info(
           { did, origin, err: (error as Error).message },
           'market identity does not resolve',
@@ -318,6 +324,8 @@ export class MarketView {
   /** The book every household computes from the same messages: as of the last milestone read. */
   async book(): Promise<Book & { ledgerIndex: number }> {
     await this.resolveIdentities();
+    if (this.cached?.version === this.version) return this.cached.book;
+    const version = this.version;
     // When the network first saw each message: the milestone that confirmed its first copy.
     const observed = new Map<string, number>();
     for (const m of this.messages) {
@@ -341,7 +349,9 @@ export class MarketView {
         observedAtMs: (m: VerifiedMessage) => observed.get(m.message.signature),
       },
     );
-    return { ...book, ledgerIndex: this.checkpoint };
+    const result = { ...book, ledgerIndex: this.checkpoint };
+    this.cached = { version, book: result };
+    return result;
   }
 
   /** Signs a market message with this wallet's address key and posts it as a tagged-data block. */
