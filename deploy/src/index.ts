@@ -1,3 +1,4 @@
+export * from './community.js';
 export * from './components.js';
 export * from './defaults.js';
 export * from './errors.js';

@@ -46,10 +46,21 @@ type Event =
   | { t: 'checkpoint'; milestoneIndex: number; timestampMs: number }
   | { t: 'delivery'; milestoneIndex: number; payeeHex: string; energyMWs: string; periodMs: number }
   | { t: 'seq'; next: number }
-  | { t: 'format'; v: number };
+  | { t: 'format'; v: number }
+  /** A message of ours, journaled before its first post: after a crash it is posted (again). */
+  | { t: 'outgoing'; message: SignedMessage }
+  | { t: 'posted'; signature: string; blockId: string };
+
+/** A message of ours not yet seen in a confirmed milestone, with the blocks that carried it so far. */
+interface Outgoing {
+  message: SignedMessage;
+  blockIds: string[];
+  promotedAtMs: number;
+}
 
 /** 2: paid deliveries are recorded along with market messages. */
 const JOURNAL_FORMAT = 2;
+const PROMOTE_EVERY_MS = 3_000;
 
 export interface MarketConfig {
   id: string;
@@ -101,6 +112,10 @@ export class MarketView {
   /** Bumped by everything the book depends on; the last book is served again while it stands. */
   private version = 0;
   private cached: { version: number; book: Book & { ledgerIndex: number } } | undefined;
+  /** Our messages until a milestone confirms them: promoted, or posted again, when the node says so. */
+  private readonly outgoing = new Map<string, Outgoing>();
+  /** How often our blocks needed help since start: promoted, and posted again. */
+  readonly resends = { promoted: 0, reposted: 0 };
   private checkpoint = 0;
   private lastMilestoneMs = 0;
   private nextSeq = 1;
@@ -125,8 +140,11 @@ export class MarketView {
     const { journal, records } = await Journal.open<Event>(join(deps.dataDir, 'market.journal'));
     let events = records;
     if (!records.some((e) => e.t === 'format' && e.v >= JOURNAL_FORMAT)) {
-      // Read before deliveries were recorded: read the milestones again, keeping the spent sequence numbers.
-      events = [{ t: 'format', v: JOURNAL_FORMAT }, ...records.filter((e) => e.t === 'seq')];
+      // Read before deliveries were recorded: read the milestones again, keeping our own messages' records.
+      events = [
+        { t: 'format', v: JOURNAL_FORMAT },
+        ...records.filter((e) => e.t === 'seq' || e.t === 'outgoing' || e.t === 'posted'),
+      ];
       await journal.rewrite(events);
     }
     const view = new MarketView(journal, deps);
@@ -141,6 +159,12 @@ export class MarketView {
       const signature = (e.message as { signature?: unknown }).signature;
       if (typeof signature === 'string' && !this.milestoneOf.has(signature))
         this.milestoneOf.set(signature, e.milestoneIndex);
+      if (typeof signature === 'string') this.outgoing.delete(signature);
+    } else if (e.t === 'outgoing') {
+      if (!this.milestoneOf.has(e.message.signature))
+        this.outgoing.set(e.message.signature, { message: e.message, blockIds: [], promotedAtMs: 0 });
+    } else if (e.t === 'posted') {
+      this.outgoing.get(e.signature)?.blockIds.push(e.blockId);
     } else if (e.t === 'delivery') {
       const list = this.deliveries.get(e.payeeHex) ?? [];
       list.push({
@@ -220,11 +244,45 @@ export class MarketView {
           events.push({ t: 'checkpoint', milestoneIndex: index, timestampMs: cone.timestamp * 1000 });
           await this.commit(events);
         }
+        await this.nudgeOutgoing();
       })
       .catch((error: unknown) => {
         this.deps.log.warn({ err: (error as Error).message }, 'reading market messages failed; will resume');
       });
     return this.queue;
+  }
+
+  /**
+   * Our messages no milestone has confirmed yet: a burst of blocks can leave one unapproved until it is too
+   * old for tip selection. Such a block is promoted, and when the node says to reattach (or it was never
+   * posted, after a crash), the same signed message goes out in a new block; books keep one copy.
+   */
+  private async nudgeOutgoing(): Promise<void> {
+    const { api, client, log } = this.deps;
+    for (const [signature, pending] of this.outgoing) {
+      const last = pending.blockIds.at(-1);
+      const meta = last ? await api.blockMetadata(last).catch(() => undefined) : undefined;
+      if (meta?.referencedByMilestoneIndex !== undefined) continue; // seen with that milestone's cone
+      if (last && !meta?.shouldReattach) {
+        if (meta?.shouldPromote && Date.now() - pending.promotedAtMs > PROMOTE_EVERY_MS) {
+          pending.promotedAtMs = Date.now();
+          await client.promote(last).then(
+            () => this.resends.promoted++,
+            () => undefined,
+          );
+        }
+        continue;
+      }
+      const blockId = await client.postTaggedData(MARKET_TAG, JSON.stringify(pending.message));
+      await this.commit([{ t: 'posted', signature, blockId }]);
+      if (last) this.resends.reposted++;
+      log.info(
+        { kind: pending.message.kind, seq: pending.message.seq, blockId, attempt: pending.blockIds.length },
+        last
+          ? 'market message posted again: its block was left behind'
+          : 'market message posted after a restart',
+      );
+    }
   }
 
   /** The energy a confirmed payment transaction paid for (a conflicting one paid for nothing). */
@@ -321,6 +379,11 @@ export class MarketView {
     return at !== undefined && didKeyInForce(resolved.versions, at, publicKey);
   }
 
+  /** The milestone that first confirmed a market message (by its signature), once this view has read it. */
+  confirmedAt(signature: string): number | undefined {
+    return this.milestoneOf.get(signature);
+  }
+
   /** The book every household computes from the same messages: as of the last milestone read. */
   async book(): Promise<Book & { ledgerIndex: number }> {
     await this.resolveIdentities();
@@ -380,9 +443,13 @@ export class MarketView {
     });
     const { signature } = await this.deps.signer.signEd25519(signingBytes(unsigned), this.deps.chain);
     const message = { ...unsigned, signature: signature.replace(/^0x/, '') } as SignedMessage;
-    // The sequence number is spent before posting, so a retry after a crash never reuses it.
-    await this.commit([{ t: 'seq', next: seq + 1 }]);
+    // Journaled before posting: the sequence number is spent, and after a crash the message still goes out.
+    await this.commit([
+      { t: 'seq', next: seq + 1 },
+      { t: 'outgoing', message },
+    ]);
     const blockId = await this.deps.client.postTaggedData(MARKET_TAG, JSON.stringify(message));
+    await this.commit([{ t: 'posted', signature: message.signature, blockId }]);
     this.deps.log.info({ kind: content.kind, seq, blockId }, 'market message posted');
     return { message, blockId };
   }
