@@ -1,13 +1,11 @@
 // CRASH TEST. Spawns the real agent CLI (bin/meter-agent.mjs, through tsx) at 10× time, kills it with
 // SIGKILL at random points, restarts it on the same data dir, and checks that every closed period was
 // paid exactly once, that no journaled sample was lost, and that the periods are contiguous. ~30 s.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exited, sleep, spawnAgent } from './agent-process.js';
 import { type AgentConfigInput, gapThresholdMs, meteredSensorName, parseConfig } from './config.js';
 import { Meter } from './metering/meter.js';
 import { periodCalendar } from './metering/periods.js';
@@ -18,7 +16,6 @@ import { seededRandom } from './sensors/prng.js';
 import { readAllSamples } from './store/sample-store.js';
 import { type PeriodRecord, paymentState, readState } from './store/state.js';
 
-const BIN = fileURLToPath(new URL('../bin/meter-agent.mjs', import.meta.url));
 const TOKEN = 'crash-test-token';
 const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
 const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
@@ -26,25 +23,6 @@ const KILLS = 5;
 
 const wallet = new FakeWalletService(TOKEN);
 afterAll(() => wallet.server?.close());
-
-function spawnAgent(configFile: string, logFile: string): ChildProcess {
-  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile], {
-    env: { ...process.env, METER_AGENT_TOKEN: TOKEN, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = createWriteStream(logFile, { flags: 'a' });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Replays the whole sample journal from scratch, as one uninterrupted agent would have metered it. */
 function recompute(samples: SampleRecord[], input: AgentConfigInput): PeriodRecord[] {
@@ -108,7 +86,7 @@ describe('crash test: kill -9 the real agent at random points', () => {
     const context = () => `seed ${seed}, data in ${dir}`;
 
     for (let run = 0; run < KILLS; run++) {
-      const child = spawnAgent(configFile, logFile);
+      const child = spawnAgent(configFile, logFile, TOKEN);
       if (run === 2) {
         // One kill lands exactly between the wallet-service paying and the agent journaling the answer.
         await Promise.race([new Promise<void>((resolve) => (wallet.holdNext = resolve)), sleep(10_000)]);
@@ -122,7 +100,7 @@ describe('crash test: kill -9 the real agent at random points', () => {
     }
 
     // The last run: let it settle what is owed, then stop it the way systemd does.
-    const last = spawnAgent(configFile, logFile);
+    const last = spawnAgent(configFile, logFile, TOKEN);
     const lastStarted = Date.now();
     for (;;) {
       await sleep(200);

@@ -11,10 +11,11 @@ import { silentLogger } from '../log.js';
 import { FakeWallet } from '../payments/fake-wallet.js';
 import { readState } from '../store/state.js';
 import type { MarketSource } from './desk.js';
+import { FIXTURE_CONSUMER, FIXTURE_SELLER, marketTrade } from './trade-fixture.js';
 
 const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
-const SELLER = 'watt1qz3ks8qmzw5eusw9jm6mhv3q4ymsvcmn9xltwm8h9yuwd4zvgsf5k0h7m0c';
+const CONSUMER = FIXTURE_CONSUMER;
+const SELLER = FIXTURE_SELLER;
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
 
 /** Plays the wallet-service's market: a fixed book, and the acknowledgements it was asked for. */
@@ -40,25 +41,9 @@ class FakeMarket implements MarketSource {
   }
 }
 
+/** A 1 Wh trade at 1000 units/Wh whose window opens 5 s in. */
 function trade(id: string, overrides: Partial<MarketTrade> = {}): MarketTrade {
-  return {
-    id: id.repeat(64).slice(0, 64),
-    market: 'test',
-    rule: 'cda',
-    sellOrderId: 'b'.repeat(64),
-    buyOrderId: 'c'.repeat(64),
-    causeId: 'c'.repeat(64),
-    fill: 0,
-    seller: SELLER,
-    sellerKey: 'd'.repeat(64),
-    buyer: CONSUMER,
-    buyerKey: 'e'.repeat(64),
-    energyWh: 1,
-    priceUnitsPerWh: '1000',
-    window: { startMs: T0 + 5_000, endMs: T0 + 120_000 },
-    matchedAtMs: T0,
-    ...overrides,
-  };
+  return marketTrade(id, T0, { window: { startMs: T0 + 5_000, endMs: T0 + 120_000 }, ...overrides });
 }
 
 /** 12 V × 30 A = 360 W: 1 Wh in exactly ten 1-second segments; a 60 s period holds 6 Wh. */

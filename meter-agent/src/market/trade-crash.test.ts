@@ -1,47 +1,26 @@
 // CRASH TEST for market trades. Spawns the real agent CLI in real time (trade windows are the network's
 // time), kills it with SIGKILL while it delivers a trade, restarts it on the same data dir, and checks that
 // the trade is delivered in full and its seller paid exactly its price, each increment once. ~40 s.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exited, sleep, spawnAgent } from '../agent-process.js';
 import type { AgentConfigInput } from '../config.js';
 import { FakeWalletService } from '../payments/fake-wallet-service.js';
 import { seededRandom } from '../sensors/prng.js';
 import { readState } from '../store/state.js';
+import { FIXTURE_CONSUMER, FIXTURE_SELLER, marketTrade } from './trade-fixture.js';
 
-const BIN = fileURLToPath(new URL('../../bin/meter-agent.mjs', import.meta.url));
 const TOKEN = 'trade-crash-test-token';
 const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
-const SELLER = 'watt1qz3ks8qmzw5eusw9jm6mhv3q4ymsvcmn9xltwm8h9yuwd4zvgsf5k0h7m0c';
+const CONSUMER = FIXTURE_CONSUMER;
+const _SELLER = FIXTURE_SELLER;
 const TRADE_ID = '7'.repeat(64);
 const KILLS = 3;
 
 const wallet = new FakeWalletService(TOKEN);
 afterAll(() => wallet.server?.close());
-
-function spawnAgent(configFile: string, logFile: string): ChildProcess {
-  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile], {
-    env: { ...process.env, METER_AGENT_TOKEN: TOKEN, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = createWriteStream(logFile, { flags: 'a' });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('crash test: kill -9 the real agent while it delivers a market trade', () => {
   it('delivers the trade in full and pays the seller its price exactly once', {
@@ -53,25 +32,7 @@ describe('crash test: kill -9 the real agent while it delivers a market trade', 
     const random = seededRandom(seed);
     const now = Date.now();
     // 3 Wh at 100 000 units/Wh; at 360 W the delivery takes 30 s of metered time.
-    wallet.trades = [
-      {
-        id: TRADE_ID,
-        market: 'test',
-        rule: 'cda',
-        sellOrderId: 'b'.repeat(64),
-        buyOrderId: 'c'.repeat(64),
-        causeId: 'c'.repeat(64),
-        fill: 0,
-        seller: SELLER,
-        sellerKey: 'd'.repeat(64),
-        buyer: CONSUMER,
-        buyerKey: 'e'.repeat(64),
-        energyWh: 3,
-        priceUnitsPerWh: '100000',
-        window: { startMs: now, endMs: now + 10 * 60_000 },
-        matchedAtMs: now,
-      },
-    ];
+    wallet.trades = [marketTrade('7', now, { energyWh: 3, priceUnitsPerWh: '100000' })];
     const config: AgentConfigInput = {
       meterId: 'trade-crash-meter',
       role: 'consumer',
@@ -98,7 +59,7 @@ describe('crash test: kill -9 the real agent while it delivers a market trade', 
     const context = () => `seed ${seed}, data in ${dir}`;
 
     for (let run = 0; run < KILLS; run++) {
-      const child = spawnAgent(configFile, logFile);
+      const child = spawnAgent(configFile, logFile, TOKEN);
       if (run === 1) {
         // One kill lands between the wallet-service taking a payment and the agent journaling the answer.
         await Promise.race([new Promise<void>((resolve) => (wallet.holdNext = resolve)), sleep(15_000)]);
@@ -115,7 +76,7 @@ describe('crash test: kill -9 the real agent while it delivers a market trade', 
     );
 
     // The last run: let it finish the trade and settle, then stop it the way systemd does.
-    const last = spawnAgent(configFile, logFile);
+    const last = spawnAgent(configFile, logFile, TOKEN);
     const started = Date.now();
     for (;;) {
       await sleep(300);
