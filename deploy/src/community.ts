@@ -38,6 +38,12 @@ import {
 } from '@tanglewatt/wallet-service';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino, { type Logger } from 'pino';
+import {
+  type DeliveryOnTangleOptions,
+  type DeliverySummary,
+  deliverySummaryTable,
+  runDeliveryOnTangle,
+} from './community-delivery.js';
 import { ensureBinaries } from './install.js';
 import { createLogger } from './log.js';
 import { loadProfile } from './profile.js';
@@ -54,7 +60,7 @@ export interface CommunityHousehold {
   service: WalletService;
 }
 
-interface HouseholdSpec {
+export interface HouseholdSpec {
   name: string;
   role: 'producer' | 'consumer';
   mnemonic: string;
@@ -63,7 +69,7 @@ interface HouseholdSpec {
   initialOutputs: string[];
 }
 
-interface MarketSettings {
+export interface MarketSettings {
   id: string;
   rule: MatchingRule;
   defaultCapacityWh: number;
@@ -120,7 +126,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 /** Starts every household; stops the ones already started if one fails. */
-async function startHouseholds(
+export async function startHouseholds(
   tangle: TangleState,
   specs: readonly HouseholdSpec[],
   market: MarketSettings,
@@ -141,7 +147,7 @@ async function startHouseholds(
   return specs.map((s) => byName.get(s.name)!);
 }
 
-async function stopHouseholds(households: readonly CommunityHousehold[]): Promise<void> {
+export async function stopHouseholds(households: readonly CommunityHousehold[]): Promise<void> {
   await Promise.all(households.map((h) => h.service.stop().catch(() => undefined)));
 }
 
@@ -166,14 +172,18 @@ export async function householdCall<T>(
   return json;
 }
 
-interface Posted {
+export interface Posted {
   messageId: string;
   blockId: string;
   message: SignedMessage;
 }
 
 /** Posts a market message; returns once the clock has moved past its timestamp, so the next one sorts later. */
-async function post(h: CommunityHousehold, kind: 'sell' | 'buy' | 'ack', body: unknown): Promise<Posted> {
+export async function post(
+  h: CommunityHousehold,
+  kind: 'sell' | 'buy' | 'ack',
+  body: unknown,
+): Promise<Posted> {
   const posted = await householdCall<Posted>(h, 'POST', `/market/${kind}`, body);
   while (Date.now() <= posted.message.timestampMs) await sleep(1);
   return posted;
@@ -181,7 +191,11 @@ async function post(h: CommunityHousehold, kind: 'sell' | 'buy' | 'ack', body: u
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+export async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -206,7 +220,7 @@ export function bookDigest(book: Book): string {
  * Waits until the milestones have referenced every block and every household's book has read past them
  * and holds every message; returns the books, in household order.
  */
-async function booksWithAll(
+export async function booksWithAll(
   link: Link,
   households: readonly CommunityHousehold[],
   posted: readonly Posted[],
@@ -232,7 +246,7 @@ export interface Nudges {
   reposted: number;
 }
 
-interface Link {
+export interface Link {
   households: readonly CommunityHousehold[];
 }
 
@@ -282,18 +296,18 @@ async function paymentIncluded(h: CommunityHousehold, key: string): Promise<Paym
   });
 }
 
-function byAccountIndex(tangle: TangleState) {
+export function byAccountIndex(tangle: TangleState) {
   return [...tangle.genesis.allocations].sort((a, b) => (a.accountIndex ?? 0) - (b.accountIndex ?? 0));
 }
 
-async function devMnemonic(): Promise<string> {
+export async function devMnemonic(): Promise<string> {
   const profile = await loadProfile('development');
   if (!('mnemonic' in profile.genesis))
     throw new Error('the community simulator runs on the development profile');
   return profile.genesis.mnemonic;
 }
 
-const uniqueMarketId = (prefix: string) =>
+export const uniqueMarketId = (prefix: string) =>
   `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 
 /** A one-hour delivery window starting at the next full minute after the trading. */
@@ -811,11 +825,13 @@ export type CommunityOnTangleOptions = {
   milestoneInterval?: string;
 } & (
   | { scenario: 'reference'; slots?: readonly number[] }
+  | (Omit<DeliveryOnTangleOptions, 'tangle' | 'dataDir' | 'log'> & { scenario: 'delivery' })
   | (Omit<ScaleOnTangleOptions, 'tangle' | 'dataDir' | 'log'> & { scenario?: undefined })
 );
 
 export type CommunityOnTangleResult =
   | { mode: 'reference'; result: ReferenceOnTangleResult }
+  | { mode: 'delivery'; summary: DeliverySummary }
   | { mode: 'scale'; summary: ScaleSummary };
 
 export async function runCommunityOnTangle(
@@ -851,6 +867,11 @@ export async function runCommunityOnTangle(
           ...(options.slots ? { slots: options.slots } : {}),
         }),
       };
+    if (options.scenario === 'delivery')
+      return {
+        mode: 'delivery',
+        summary: await runDeliveryOnTangle({ ...options, tangle, dataDir: households }),
+      };
     return {
       mode: 'scale',
       summary: await runScaleOnTangle({ ...options, tangle, dataDir: households }),
@@ -873,7 +894,12 @@ async function main(argv: string[]): Promise<void> {
   };
   const program = new Command('community')
     .description('the community simulator on a private tangle of its own: one wallet-service per household')
-    .addOption(new Option('--scenario <name>', 'a named scenario').choices(['reference']))
+    .addOption(
+      new Option(
+        '--scenario <name>',
+        'reference: the paper’s story; delivery: trades delivered and paid by meter-agents (with --households)',
+      ).choices(['reference', 'delivery']),
+    )
     .option('--households <n>', 'random households (scale mode)', whole('households', 2))
     .option('--orders <k>', 'offers or bids per household (scale mode)', whole('orders', 1), 2)
     .option('--seed <s>', 'seed (scale mode)', whole('seed', 0), 1)
@@ -886,7 +912,7 @@ async function main(argv: string[]): Promise<void> {
     .showHelpAfterError();
   program.parse(argv);
   const opts = program.opts<{
-    scenario?: 'reference';
+    scenario?: 'reference' | 'delivery';
     households?: number;
     orders: number;
     seed: number;
@@ -895,8 +921,8 @@ async function main(argv: string[]): Promise<void> {
     dataDir?: string;
     json?: boolean;
   }>();
-  if (!opts.scenario && opts.households === undefined)
-    program.error('give --scenario reference or --households <n>');
+  if (opts.scenario !== 'reference' && opts.households === undefined)
+    program.error('give --scenario reference, or --households <n> (with --scenario delivery or alone)');
   // JSON on stdout stays parseable: the log goes to stderr then.
   const log = opts.json
     ? pino({ name: 'community', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2))
@@ -917,13 +943,15 @@ async function main(argv: string[]): Promise<void> {
     run = await runCommunityOnTangle(
       opts.scenario === 'reference'
         ? { ...common, scenario: 'reference' }
-        : {
-            ...common,
-            households: opts.households!,
-            ordersPerHousehold: opts.orders,
-            seed: opts.seed,
-            rule: opts.rule,
-          },
+        : opts.scenario === 'delivery'
+          ? { ...common, scenario: 'delivery', households: opts.households!, seed: opts.seed }
+          : {
+              ...common,
+              households: opts.households!,
+              ordersPerHousehold: opts.orders,
+              seed: opts.seed,
+              rule: opts.rule,
+            },
     );
   } finally {
     if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -936,6 +964,7 @@ async function main(argv: string[]): Promise<void> {
   };
   if (opts.json) out(JSON.stringify(run, decimal, 2));
   else if (run.mode === 'reference') out(referenceOnTangleTable(run.result));
+  else if (run.mode === 'delivery') out(deliverySummaryTable(run.summary));
   else out(scaleSummaryTable(run.summary, opts.milestoneInterval));
 }
 

@@ -1,4 +1,5 @@
 export * from './community.js';
+export * from './community-delivery.js';
 export * from './components.js';
 export * from './defaults.js';
 export * from './errors.js';
