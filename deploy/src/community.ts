@@ -906,6 +906,12 @@ async function main(argv: string[]): Promise<void> {
     .addOption(
       new Option('--rule <rule>', 'matching rule (scale mode)').choices(['cda', 'pool']).default('cda'),
     )
+    .option(
+      '--window-minutes <m>',
+      'delivery window of every order (delivery mode)',
+      whole('window-minutes', 1),
+      3,
+    )
     .option('--milestone-interval <d>', 'milestone interval of the tangle', '1s')
     .option('--data-dir <dir>', 'keep the tangle and households here (default: a temp dir, removed)')
     .option('--json', 'print the result as JSON')
@@ -914,6 +920,7 @@ async function main(argv: string[]): Promise<void> {
   const opts = program.opts<{
     scenario?: 'reference' | 'delivery';
     households?: number;
+    windowMinutes: number;
     orders: number;
     seed: number;
     rule: MatchingRule;
@@ -944,7 +951,13 @@ async function main(argv: string[]): Promise<void> {
       opts.scenario === 'reference'
         ? { ...common, scenario: 'reference' }
         : opts.scenario === 'delivery'
-          ? { ...common, scenario: 'delivery', households: opts.households!, seed: opts.seed }
+          ? {
+              ...common,
+              scenario: 'delivery',
+              households: opts.households!,
+              seed: opts.seed,
+              windowMinutes: opts.windowMinutes,
+            }
           : {
               ...common,
               households: opts.households!,
