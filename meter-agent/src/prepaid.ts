@@ -41,12 +41,16 @@ export class PrepaidDelivery {
     return this.#active;
   }
 
-  /** After a restart: the unfinished purchase and what it already delivered according to the journal. */
-  async resume(progress: PurchaseProgress | undefined): Promise<void> {
+  /**
+   * After a restart: the unfinished purchase and what it already delivered according to the journal.
+   * `windowEnded`: it was a market trade whose window closed while the agent was down (the relay stays open).
+   */
+  async resume(progress: PurchaseProgress | undefined, windowEnded = false): Promise<void> {
     this.#active = progress;
     if (!progress) return this.#switch(false);
     if (progress.deliveredHalfNJ >= BigInt(progress.purchase.energyMWs) * HALF_NJ_PER_MWS)
       return this.#finish('delivered');
+    if (windowEnded) return this.#finish('window-ended');
     await this.#switch(true);
   }
 

@@ -216,6 +216,29 @@ describe('market trades run by the meter-agent', () => {
     expect(traded).toBe(3n * 3_600_000n * 2_000_000n);
   });
 
+  it('keeps the relay open after a restart past the window’s end, and closes the trade short', async () => {
+    const clock = new ManualClock(T0);
+    const wallet = new FakeWallet();
+    const market = new FakeMarket();
+    market.trades = [trade('e', { energyWh: 5, window: { startMs: T0 + 2_000, endMs: T0 + 30_000 } })];
+    const dir = await dataDir();
+    const first = await start(clock, wallet, market, dir);
+    await run(clock, first.agent, 10_000);
+    expect(first.relay.isOn).toBe(true);
+    await stop(first.agent);
+    clock.advance(60_000); // down until well after the window
+    const second = await start(clock, wallet, market, dir);
+    await run(clock, second.agent, 3_000);
+    expect(second.relay.switches).toEqual([]);
+    await stop(second.agent);
+    const state = await readState(dir);
+    const entry = state.trades.get('e'.repeat(64))!;
+    expect(entry.closed?.state).toBe('shortfall');
+    expect(state.purchases.get(`trade:${'e'.repeat(64)}`)?.done?.reason).toBe('window-ended');
+    const owed = (BigInt(entry.closed!.creditedMWs) * 1000n) / 3_600_000n;
+    expect(entry.closed!.owedUnits).toBe(owed.toString());
+  });
+
   it('ignores trades of other households and keeps going while the wallet-service is down', async () => {
     const clock = new ManualClock(T0);
     const wallet = new FakeWallet();
