@@ -257,6 +257,11 @@ describe('dashboard end to end', () => {
     await household.selectOption(producer.name);
     await page.getByRole('form', { name: 'Sell energy' }).waitFor({ timeout: 30_000 });
     await checkTrade();
+    // The consumer's agent pays as the energy arrives: the producer sees it paid from the ledger itself.
+    await tradeRow
+      .getByTestId('trade-settlement')
+      .getByText(/on the ledger \(\d+ payments?\)/)
+      .waitFor({ timeout: 90_000 });
     await tradeRow.getByRole('button', { name: /^Acknowledge/ }).click();
     await tradeRow.getByText('seller acknowledged').waitFor({ timeout: 60_000 });
     expect(

@@ -119,6 +119,25 @@ describe('a market trade delivered, metered and paid by the buyer’s meter-agen
     expect(payments.every((p) => p.to === seller.service.address)).toBe(true);
     expect(payments.reduce((sum, p) => sum + BigInt(p.amount), 0n)).toBe(TRADE_UNITS);
 
+    // Every household reads the trade's payments off the ledger: the seller sees it paid without the buyer's meter.
+    for (const household of [seller, buyer])
+      await expect
+        .poll(
+          async () =>
+            (
+              await api<
+                MarketBook & { settlements: { tradeId: string; paidUnits: string; payments: number }[] }
+              >(household, 'GET', '/market')
+            ).body.settlements.find((x) => x.tradeId === tradeId),
+          { timeout: 30_000, interval: 1000 },
+        )
+        .toEqual({
+          tradeId,
+          paidUnits: TRADE_UNITS.toString(),
+          payments: payments.length,
+          lastMilestoneIndex: Math.max(...payments.map((p) => p.milestoneIndex!)),
+        });
+
     // A restart finds the trade closed and asks for nothing more.
     await agent.stop();
     agent = await startAgent({ config: agentConfig(), log: pino({ level: 'warn' }) });

@@ -1,6 +1,6 @@
 import { type BlockJson, utf8ToHex } from '@tanglewatt/ledger';
 import { describe, expect, it } from 'vitest';
-import { capacityFromHistory, paidDeliveriesOf } from './delivery-history.js';
+import { capacityFromHistory, paidDeliveriesOf, paymentEntriesOf } from './delivery-history.js';
 import { PAYMENT_TAG } from './settlement.js';
 
 const TAG = utf8ToHex(PAYMENT_TAG);
@@ -51,6 +51,24 @@ describe('paid delivery history', () => {
     expect(paidDeliveriesOf(block, TAG, 12)).toEqual([
       { payeeHex: PRODUCER, energyMWs: 36_000_000n, periodMs: 3_600_000, milestoneIndex: 12 },
       { payeeHex: OTHER, energyMWs: 3_600_000n, periodMs: 3_600_000, milestoneIndex: 12 },
+    ]);
+  });
+
+  it('reads every payment with its key, amount and payee, energy or not', () => {
+    const trade = `market/${'7'.repeat(64)}/1000`;
+    const block = paymentBlock([
+      { k: trade, o: 0, a: '1000', energyMWs: '3600000', ...hour },
+      { k: 'plain', o: 2, a: '7' },
+      { k: 'no-amount', o: 2 },
+    ]);
+    expect(paymentEntriesOf(block, TAG)).toEqual([
+      {
+        key: trade,
+        units: 1000n,
+        payeeHex: PRODUCER,
+        delivery: { energyMWs: 3_600_000n, periodMs: 3_600_000 },
+      },
+      { key: 'plain', units: 7n, payeeHex: OTHER },
     ]);
   });
 

@@ -24,16 +24,22 @@ interface TransactionJson {
   };
 }
 
+/** One payment as its transaction describes it: key, amount and payee, and the energy when it names one. */
+export interface PaymentEntry {
+  key: string;
+  units: bigint;
+  payeeHex: string;
+  /** With energy and a period: a paid delivery. */
+  delivery?: { energyMWs: bigint; periodMs: number };
+}
+
 /**
- * The energy a payment transaction pays for: each entry of its tagged-data description (`{v: 1, payments:
- * [{o, energyMWs, periodStart, periodEnd}]}`, as the wallet-service writes it) joined with the output it
- * names. Entries without energy or a period, and blocks that are not such transactions, give nothing.
+ * The payments a payment transaction makes: each entry of its tagged-data description (`{v: 1, payments:
+ * [{k, o, a, energyMWs?, periodStart?, periodEnd?}]}`, as the wallet-service writes it) joined with the
+ * output it names. Entries that name no Ed25519-owned output, and blocks that are not such transactions,
+ * give nothing.
  */
-export function paidDeliveriesOf(
-  block: BlockJson,
-  paymentTagHex: string,
-  milestoneIndex: number,
-): PaidDelivery[] {
+export function paymentEntriesOf(block: BlockJson, paymentTagHex: string): PaymentEntry[] {
   const payload = block.payload as TransactionJson | undefined;
   if (payload?.type !== TRANSACTION_PAYLOAD) return [];
   const tagged = payload.essence?.payload;
@@ -46,23 +52,39 @@ export function paidDeliveriesOf(
   }
   if (description.v !== 1 || !Array.isArray(description.payments)) return [];
   const outputs = payload.essence?.outputs ?? [];
-  const found: PaidDelivery[] = [];
+  const found: PaymentEntry[] = [];
   for (const entry of description.payments as Record<string, unknown>[]) {
-    const { o, energyMWs, periodStart, periodEnd } = entry ?? {};
-    if (typeof o !== 'number' || typeof energyMWs !== 'string' || !/^[0-9]{1,30}$/.test(energyMWs)) continue;
-    if (typeof periodStart !== 'string' || typeof periodEnd !== 'string') continue;
-    const periodMs = Date.parse(periodEnd) - Date.parse(periodStart);
-    if (!Number.isFinite(periodMs) || periodMs <= 0) continue;
+    const { k, o, a, energyMWs, periodStart, periodEnd } = entry ?? {};
+    if (typeof k !== 'string' || typeof o !== 'number' || typeof a !== 'string' || !/^[0-9]{1,20}$/.test(a))
+      continue;
     const address = outputs[o]?.unlockConditions?.find((c) => c.type === ADDRESS_UNLOCK)?.address;
     if (address?.type !== ED25519_ADDRESS || !address.pubKeyHash) continue;
-    found.push({
-      payeeHex: address.pubKeyHash.toLowerCase(),
-      energyMWs: BigInt(energyMWs),
-      periodMs,
-      milestoneIndex,
-    });
+    const payment: PaymentEntry = { key: k, units: BigInt(a), payeeHex: address.pubKeyHash.toLowerCase() };
+    const periodMs =
+      typeof periodStart === 'string' && typeof periodEnd === 'string'
+        ? Date.parse(periodEnd) - Date.parse(periodStart)
+        : Number.NaN;
+    if (
+      typeof energyMWs === 'string' &&
+      /^[0-9]{1,30}$/.test(energyMWs) &&
+      Number.isFinite(periodMs) &&
+      periodMs > 0
+    )
+      payment.delivery = { energyMWs: BigInt(energyMWs), periodMs };
+    found.push(payment);
   }
   return found;
+}
+
+/** The deliveries a payment transaction pays for: its entries that name energy and a period. */
+export function paidDeliveriesOf(
+  block: BlockJson,
+  paymentTagHex: string,
+  milestoneIndex: number,
+): PaidDelivery[] {
+  return paymentEntriesOf(block, paymentTagHex).flatMap((p) =>
+    p.delivery ? [{ payeeHex: p.payeeHex, ...p.delivery, milestoneIndex }] : [],
+  );
 }
 
 /**

@@ -26,7 +26,7 @@ import {
   type Window,
 } from '@tanglewatt/market';
 import type { Logger } from 'pino';
-import { capacityFromHistory, type PaidDelivery, paidDeliveriesOf } from './delivery-history.js';
+import { capacityFromHistory, type PaidDelivery, paymentEntriesOf } from './delivery-history.js';
 import { PAYMENT_TAG } from './settlement.js';
 
 /** Tag of the tagged-data blocks that carry market messages. */
@@ -44,7 +44,16 @@ const PAYMENT_TAG_HEX = utf8ToHex(PAYMENT_TAG);
 type Event =
   | { t: 'seen'; milestoneIndex: number; observedAtMs: number; blockId: string; message: unknown }
   | { t: 'checkpoint'; milestoneIndex: number; timestampMs: number }
-  | { t: 'delivery'; milestoneIndex: number; payeeHex: string; energyMWs: string; periodMs: number }
+  /** A delivery paid for, or a trade's payment: read from an included payment transaction. */
+  | {
+      t: 'paid';
+      milestoneIndex: number;
+      payeeHex: string;
+      units: string;
+      tradeId?: string;
+      energyMWs?: string;
+      periodMs?: number;
+    }
   | { t: 'seq'; next: number }
   | { t: 'format'; v: number }
   /** A message of ours, journaled before its first post: after a crash it is posted (again). */
@@ -58,8 +67,20 @@ interface Outgoing {
   promotedAtMs: number;
 }
 
-/** 2: paid deliveries are recorded along with market messages. */
-const JOURNAL_FORMAT = 2;
+/** 3: payments (deliveries and trade settlements) are recorded along with market messages. */
+const JOURNAL_FORMAT = 3;
+const TRADE_KEY = /^market\/([0-9a-f]{64})\//;
+
+/** The book as GET /market serves it: as of milestone `ledgerIndex`, with each trade's payments. */
+export type MarketBookView = Book & { ledgerIndex: number; settlements: TradeSettlement[] };
+
+/** What the ledger shows paid for one trade, to its payee. */
+export interface TradeSettlement {
+  tradeId: string;
+  paidUnits: string;
+  payments: number;
+  lastMilestoneIndex: number;
+}
 const PROMOTE_EVERY_MS = 3_000;
 
 export interface MarketConfig {
@@ -104,6 +125,11 @@ export class MarketView {
   private readonly messages: { observedAtMs: number; message: unknown; blockId: string }[] = [];
   /** Paid deliveries by payee (address hash): the producers' history that bounds what they may offer. */
   private readonly deliveries = new Map<string, PaidDelivery[]>();
+  /** Payments keyed `market/<trade>/…`, by trade: what the ledger shows each trade paid. */
+  private readonly tradePayments = new Map<
+    string,
+    { payeeHex: string; units: bigint; milestoneIndex: number }[]
+  >();
   /** The milestone that first confirmed each message (by signature). */
   private readonly milestoneOf = new Map<string, number>();
   private readonly addressHexCache = new Map<string, string | undefined>();
@@ -111,7 +137,7 @@ export class MarketView {
   private readonly dids = new Map<string, ResolvedDid>();
   /** Bumped by everything the book depends on; the last book is served again while it stands. */
   private version = 0;
-  private cached: { version: number; book: Book & { ledgerIndex: number } } | undefined;
+  private cached: { version: number; book: MarketBookView } | undefined;
   /** Our messages until a milestone confirms them: promoted, or posted again, when the node says so. */
   private readonly outgoing = new Map<string, Outgoing>();
   /** How often our blocks needed help since start: promoted, and posted again. */
@@ -165,15 +191,22 @@ export class MarketView {
         this.outgoing.set(e.message.signature, { message: e.message, blockIds: [], promotedAtMs: 0 });
     } else if (e.t === 'posted') {
       this.outgoing.get(e.signature)?.blockIds.push(e.blockId);
-    } else if (e.t === 'delivery') {
-      const list = this.deliveries.get(e.payeeHex) ?? [];
-      list.push({
-        payeeHex: e.payeeHex,
-        energyMWs: BigInt(e.energyMWs),
-        periodMs: e.periodMs,
-        milestoneIndex: e.milestoneIndex,
-      });
-      this.deliveries.set(e.payeeHex, list);
+    } else if (e.t === 'paid') {
+      if (e.energyMWs !== undefined && e.periodMs !== undefined) {
+        const list = this.deliveries.get(e.payeeHex) ?? [];
+        list.push({
+          payeeHex: e.payeeHex,
+          energyMWs: BigInt(e.energyMWs),
+          periodMs: e.periodMs,
+          milestoneIndex: e.milestoneIndex,
+        });
+        this.deliveries.set(e.payeeHex, list);
+      }
+      if (e.tradeId !== undefined) {
+        const list = this.tradePayments.get(e.tradeId) ?? [];
+        list.push({ payeeHex: e.payeeHex, units: BigInt(e.units), milestoneIndex: e.milestoneIndex });
+        this.tradePayments.set(e.tradeId, list);
+      }
     } else if (e.t === 'checkpoint') {
       this.checkpoint = e.milestoneIndex;
       this.lastMilestoneMs = e.timestampMs;
@@ -285,38 +318,69 @@ export class MarketView {
     }
   }
 
-  /** The energy a confirmed payment transaction paid for (a conflicting one paid for nothing). */
+  /** What an included payment transaction paid: deliveries and trade settlements (a conflicting one, nothing). */
   private async deliveryEvents(
     blockId: string,
     block: MilestoneCone['blocks'][number]['block'],
     milestoneIndex: number,
   ): Promise<Event[]> {
-    const found = paidDeliveriesOf(block, PAYMENT_TAG_HEX, milestoneIndex);
+    const found = paymentEntriesOf(block, PAYMENT_TAG_HEX).filter(
+      (p) => p.delivery !== undefined || TRADE_KEY.test(p.key),
+    );
     if (found.length === 0) return [];
     const metadata = await this.deps.api.blockMetadata(blockId);
     if (metadata.ledgerInclusionState !== 'included') return [];
-    return found.map((d) => ({
-      t: 'delivery',
-      milestoneIndex,
-      payeeHex: d.payeeHex,
-      energyMWs: d.energyMWs.toString(),
-      periodMs: d.periodMs,
-    }));
+    return found.map((p) => {
+      const tradeId = TRADE_KEY.exec(p.key)?.[1];
+      return {
+        t: 'paid',
+        milestoneIndex,
+        payeeHex: p.payeeHex,
+        units: p.units.toString(),
+        ...(tradeId ? { tradeId } : {}),
+        ...(p.delivery ? { energyMWs: p.delivery.energyMWs.toString(), periodMs: p.delivery.periodMs } : {}),
+      };
+    });
+  }
+
+  /** Each trade's payments on the ledger, counting only outputs to the trade's payee. */
+  private settlementsOf(trades: readonly Book['trades'][number][]): TradeSettlement[] {
+    const out: TradeSettlement[] = [];
+    for (const trade of trades) {
+      const payments = this.tradePayments.get(trade.id);
+      if (!payments) continue;
+      const payee = this.hexOf(trade.payTo ?? trade.seller);
+      const toPayee = payments.filter((p) => p.payeeHex === payee);
+      if (toPayee.length === 0) continue;
+      out.push({
+        tradeId: trade.id,
+        paidUnits: toPayee.reduce((sum, p) => sum + p.units, 0n).toString(),
+        payments: toPayee.length,
+        lastMilestoneIndex: Math.max(...toPayee.map((p) => p.milestoneIndex)),
+      });
+    }
+    return out;
+  }
+
+  /** An address's Ed25519 hash (lowercase), or undefined for an identity that is no address. */
+  private hexOf(address: string): string | undefined {
+    if (!this.addressHexCache.has(address)) {
+      let hex: string | undefined;
+      try {
+        hex = bech32ToHex(address).toLowerCase();
+      } catch {
+        hex = undefined;
+      }
+      this.addressHexCache.set(address, hex);
+    }
+    return this.addressHexCache.get(address);
   }
 
   /** Wh `producer` may offer in `window`, by its paid history as of the milestone that confirmed `asOf`. */
   private capacityWh(producer: string, window: Window, asOf: VerifiedMessage): number {
     const { capacity, defaultCapacityWh } = this.deps.config;
     if (capacity === 'configured') return defaultCapacityWh;
-    let hex = this.addressHexCache.get(producer);
-    if (!this.addressHexCache.has(producer)) {
-      try {
-        hex = bech32ToHex(producer).toLowerCase();
-      } catch {
-        hex = undefined; // not an address: no payments can name it
-      }
-      this.addressHexCache.set(producer, hex);
-    }
+    const hex = this.hexOf(producer); // a DID or name: no payments can name it
     const history = hex === undefined ? undefined : this.deliveries.get(hex);
     const before = this.milestoneOf.get(asOf.message.signature) ?? Number.POSITIVE_INFINITY;
     const fromHistory = history && capacityFromHistory(history, window.endMs - window.startMs, before);
@@ -385,7 +449,7 @@ export class MarketView {
   }
 
   /** The book every household computes from the same messages: as of the last milestone read. */
-  async book(): Promise<Book & { ledgerIndex: number }> {
+  async book(): Promise<MarketBookView> {
     await this.resolveIdentities();
     if (this.cached?.version === this.version) return this.cached.book;
     const version = this.version;
@@ -412,7 +476,7 @@ export class MarketView {
         observedAtMs: (m: VerifiedMessage) => observed.get(m.message.signature),
       },
     );
-    const result = { ...book, ledgerIndex: this.checkpoint };
+    const result = { ...book, ledgerIndex: this.checkpoint, settlements: this.settlementsOf(book.trades) };
     this.cached = { version, book: result };
     return result;
   }

@@ -87,6 +87,14 @@ export interface Rejection {
   timestampMs?: number;
 }
 
+/** What the ledger shows paid for one trade (wallet-service `TradeSettlement`). */
+export interface TradeSettlement {
+  tradeId: string;
+  paidUnits: string;
+  payments: number;
+  lastMilestoneIndex: number;
+}
+
 export interface MarketBook {
   market: string;
   rule: MatchingRule;
@@ -102,6 +110,8 @@ export interface MarketBook {
   rejections: Rejection[];
   /** The last milestone whose market messages are in this book. */
   ledgerIndex: number;
+  /** Each trade's payments to its payee, as the ledger shows them (absent from older services). */
+  settlements?: TradeSettlement[];
 }
 
 /** market/src/errors.ts rejectionText: one line for people per reason. */

@@ -261,9 +261,12 @@ describe('MarketPage', () => {
     expect(malformed.textContent).toContain('unknown kind');
   });
 
-  it('shows each trade’s delivery and payments as the buyer’s meter reports them', async () => {
+  it('shows each trade’s delivery from the buyer’s meter and its payments from the ledger', async () => {
     stubServices({
-      book: () => fixtureBook(),
+      book: () =>
+        fixtureBook({
+          settlements: [{ tradeId: trade.id, paidUnits: '15000000', payments: 2, lastMilestoneIndex: 41 }],
+        }),
       meterTrades: [
         {
           id: trade.id,
@@ -289,15 +292,31 @@ describe('MarketPage', () => {
     expect(delivery.textContent).toContain('closed short');
     expect(delivery.textContent).toContain('1.500 kWh of 4.000 kWh');
     expect(delivery.textContent).toContain('short by 2.500 kWh');
-    expect(delivery.textContent).toContain('15 TWT');
+    const paid = within(row).getByTestId('trade-settlement');
+    await waitFor(() => expect(paid.textContent).toContain('15 TWT'));
+    expect(paid.textContent).toContain('on the ledger (2 payments)');
   });
 
-  it('says so when no meter of the dashboard runs a trade', async () => {
-    stubServices({ book: () => fixtureBook() });
+  it('shows what the ledger paid for a trade no meter of the dashboard runs', async () => {
+    stubServices({
+      book: () =>
+        fixtureBook({
+          settlements: [{ tradeId: trade.id, paidUnits: '4000', payments: 1, lastMilestoneIndex: 41 }],
+        }),
+    });
     renderPage('Producer');
     const trades = await screen.findByRole('table', { name: /Trades/ });
     const row = trades.querySelector(`tr[data-trade="${trade.id}"]`) as HTMLElement;
     expect(row.textContent).toContain('no meter here runs it');
+    expect(within(row).getByTestId('trade-settlement').textContent).toContain('(1 payment)');
+  });
+
+  it('says when nothing was paid for a trade yet', async () => {
+    stubServices({ book: () => fixtureBook() });
+    renderPage('Producer');
+    const trades = await screen.findByRole('table', { name: /Trades/ });
+    const row = trades.querySelector(`tr[data-trade="${trade.id}"]`) as HTMLElement;
+    expect(within(row).getByTestId('trade-settlement').textContent).toBe('nothing paid on the ledger yet');
   });
 
   it('is read-only without a token: no forms, no buttons, a short note', async () => {

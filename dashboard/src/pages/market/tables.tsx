@@ -1,6 +1,14 @@
 import { type FormEvent, Fragment, useId, useState } from 'react';
 import { ApiError } from '../../api/http';
-import type { AckView, MarketBook, OrderView, Rejection, Side, Trade } from '../../api/market';
+import type {
+  AckView,
+  MarketBook,
+  OrderView,
+  Rejection,
+  Side,
+  Trade,
+  TradeSettlement,
+} from '../../api/market';
 import { describeRejection } from '../../api/market';
 import type { MeterTradeView } from '../../api/meter';
 import type { WalletClient } from '../../api/wallet';
@@ -363,32 +371,51 @@ const deliveryWords: Record<MeterTradeView['state'], string> = {
   shortfall: 'closed short',
 };
 
-/** A trade's delivery and payment, as the buyer's meter reports them. */
+/**
+ * A trade's delivery, as the buyer's meter reports it, and its payments as the ledger shows them (so the
+ * seller sees what it was paid without the buyer's meter).
+ */
 function Delivery({
   trade,
   view,
+  settlement,
   token,
 }: {
   trade: Trade;
   view: MeterTradeView | undefined;
+  settlement: TradeSettlement | undefined;
   token: TokenInfo;
 }) {
-  if (!view) return <span className="muted">no meter here runs it</span>;
   const tradedMWs = BigInt(trade.energyWh) * 3_600_000n;
   return (
-    <span data-testid="trade-delivery" data-state={view.state}>
-      <span className="block">{deliveryWords[view.state]}</span>
-      <span className="block">
-        {formatEnergyMWs(view.creditedMWs)} of {formatEnergyMWs(tradedMWs)}
-      </span>
-      {view.state === 'shortfall' && (
-        <span className="block">short by {formatEnergyMWs(view.shortfallMWs)}</span>
+    <>
+      {view ? (
+        <span data-testid="trade-delivery" data-state={view.state}>
+          <span className="block">{deliveryWords[view.state]}</span>
+          <span className="block">
+            {formatEnergyMWs(view.creditedMWs)} of {formatEnergyMWs(tradedMWs)}
+          </span>
+          {view.state === 'shortfall' && (
+            <span className="block">short by {formatEnergyMWs(view.shortfallMWs)}</span>
+          )}
+          {view.unanswered > 0 && (
+            <span className="block muted">{view.unanswered} payment(s) on the way</span>
+          )}
+        </span>
+      ) : (
+        <span className="block muted">no meter here runs it</span>
       )}
-      <span className="block">
-        paid <Amount units={view.paidUnits} token={token} />
-        {view.unanswered > 0 && <span className="muted"> · {view.unanswered} payment(s) on the way</span>}
+      <span className="block" data-testid="trade-settlement">
+        {settlement ? (
+          <>
+            paid <Amount units={settlement.paidUnits} token={token} /> on the ledger ({settlement.payments}{' '}
+            {settlement.payments === 1 ? 'payment' : 'payments'})
+          </>
+        ) : (
+          <span className="muted">nothing paid on the ledger yet</span>
+        )}
       </span>
-    </span>
+    </>
   );
 }
 
@@ -474,7 +501,12 @@ export function TradesTable({
                   <WindowSpan window={t.window} />
                 </td>
                 <td>
-                  <Delivery trade={t} view={deliveries?.get(t.id)} token={token} />
+                  <Delivery
+                    trade={t}
+                    view={deliveries?.get(t.id)}
+                    settlement={book?.settlements?.find((x) => x.tradeId === t.id)}
+                    token={token}
+                  />
                 </td>
                 <td>
                   <AckState trade={t} acks={acks} />
