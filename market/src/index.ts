@@ -39,7 +39,11 @@ export {
 } from './matching.js';
 export {
   type AmendInput,
+  ackBody,
+  amendBody,
   type BuyInput,
+  buyBody,
+  cancelBody,
   MarketAuthor,
   MESSAGE_DOMAIN,
   type MessageKind,
@@ -49,6 +53,7 @@ export {
   type SignatureVerifier,
   type SignedMessage,
   secretKeyFromPhrase,
+  sellBody,
   signingBytes,
   signMessage,
   type UnsignedMessage,

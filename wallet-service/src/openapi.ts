@@ -1,3 +1,4 @@
+import { ackBody, amendBody, buyBody, cancelBody, sellBody } from '@tanglewatt/market';
 import { apiError, balance, payment, paymentRequest } from '@tanglewatt/payments-api';
 import { z } from 'zod';
 
@@ -45,6 +46,11 @@ export function openApiDocument(): Record<string, unknown> {
         Payment: schema(payment),
         Balance: schema(balance),
         Error: schema(apiError),
+        SellOffer: schema(sellBody),
+        BuyOrder: schema(buyBody),
+        Cancel: schema(cancelBody),
+        Amend: schema(amendBody),
+        Ack: schema(ackBody),
       },
     },
     paths: {
@@ -118,6 +124,94 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'Outputs the wallet owns or is owed',
           responses: { '200': { description: '{ ledgerIndex, items }' } },
+        },
+      },
+      '/market': {
+        get: {
+          summary:
+            "The community market as this household rebuilt it from the milestones: orders, trades, acks, rejections with reasons, and each trade's payments on the ledger (settlements)",
+          responses: {
+            '200': {
+              description:
+                '{ market, rule, nowMs, ledgerIndex, orders, trades, acks, accepted, pending, rejections, settlements }',
+            },
+            '404': { description: 'The market is disabled in this service', content: json('Error') },
+          },
+        },
+      },
+      '/market/sell': {
+        post: {
+          summary:
+            'Offer energy: Wh, price in base units per Wh, delivery window, minimum lot, optional payee: signed with the wallet key and posted as a tagged-data block',
+          security: [{ bearer: [] }],
+          requestBody: { required: true, content: json('SellOffer') },
+          responses: {
+            '202': {
+              description:
+                '{ messageId, blockId, message }: posted; books take it once a milestone confirms it',
+            },
+            ...errors,
+          },
+        },
+      },
+      '/market/buy': {
+        post: {
+          summary:
+            'Ask for energy: Wh, highest price, window: signed with the wallet key and posted as a tagged-data block',
+          security: [{ bearer: [] }],
+          requestBody: { required: true, content: json('BuyOrder') },
+          responses: {
+            '202': {
+              description:
+                '{ messageId, blockId, message }: posted; books take it once a milestone confirms it',
+            },
+            ...errors,
+          },
+        },
+      },
+      '/market/cancel': {
+        post: {
+          summary:
+            "Cancel one of this household's open orders: signed with the wallet key and posted as a tagged-data block",
+          security: [{ bearer: [] }],
+          requestBody: { required: true, content: json('Cancel') },
+          responses: {
+            '202': {
+              description:
+                '{ messageId, blockId, message }: posted; books take it once a milestone confirms it',
+            },
+            ...errors,
+          },
+        },
+      },
+      '/market/amend': {
+        post: {
+          summary:
+            "Change an open order's energy or price: signed with the wallet key and posted as a tagged-data block",
+          security: [{ bearer: [] }],
+          requestBody: { required: true, content: json('Amend') },
+          responses: {
+            '202': {
+              description:
+                '{ messageId, blockId, message }: posted; books take it once a milestone confirms it',
+            },
+            ...errors,
+          },
+        },
+      },
+      '/market/ack': {
+        post: {
+          summary:
+            'Acknowledge a trade this household is party to: signed with the wallet key and posted as a tagged-data block',
+          security: [{ bearer: [] }],
+          requestBody: { required: true, content: json('Ack') },
+          responses: {
+            '202': {
+              description:
+                '{ messageId, blockId, message }: posted; books take it once a milestone confirms it',
+            },
+            ...errors,
+          },
         },
       },
       '/events': {
