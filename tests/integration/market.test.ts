@@ -52,9 +52,11 @@ describe('community market on the real tangle', () => {
       body: { ...(sell.body.message.body as object), energyWh: 90_000 },
     };
     const doctoredBlock = await client.postTaggedData(MARKET_TAG, JSON.stringify(doctored));
+    // The very same offer in a second block (as a wallet-service re-posts one a burst left behind): one offer.
+    const copyBlock = await client.postTaggedData(MARKET_TAG, JSON.stringify(sell.body.message));
 
     const referenced = await Promise.all(
-      [sell.body.blockId, buy.body.blockId, doctoredBlock].map((id) => node.waitForReferenced(id)),
+      [sell.body.blockId, buy.body.blockId, doctoredBlock, copyBlock].map((id) => node.waitForReferenced(id)),
     );
     const target = Math.max(...referenced.map((m) => m.referencedByMilestoneIndex!));
     const bookOf = async (w: TestWallet) => (await api<MarketBook>(w, 'GET', '/market')).body;

@@ -460,9 +460,16 @@ export class MarketView {
       if (typeof signature === 'string' && !observed.has(signature)) observed.set(signature, m.observedAtMs);
     }
     // Other communities' markets share the tangle: their messages are theirs, not this book's rejections.
+    // A message posted again (its first block was left behind) is the same message: one copy goes in.
+    // (A copy is the whole message, byte for byte: a doctored body under the same signature is another.)
+    const copies = new Set<string>();
     const ours = this.messages.filter((m) => {
       const market = (m.message as { market?: unknown } | null)?.market;
-      return typeof market !== 'string' || market === this.deps.config.id;
+      if (typeof market === 'string' && market !== this.deps.config.id) return false;
+      const whole = JSON.stringify(m.message);
+      if (copies.has(whole)) return false;
+      copies.add(whole);
+      return true;
     });
     const book = rebuildBook(
       ours.map((m) => m.message),
