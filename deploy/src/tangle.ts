@@ -171,6 +171,20 @@ async function nodeConfig(
   return config;
 }
 
+/**
+ * `hornet tool ed25519-key`: HORNET 2.0.1 now and then fails its own random mnemonic ("invalid checksum"
+ * from re-parsing it), so a fresh draw is taken a few times before giving up.
+ */
+async function newEd25519Key(binaries: Binaries): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await hornetTool(binaries, ['ed25519-key', '--json']);
+    } catch (error) {
+      if (attempt >= 5 || !String((error as Error).message).includes('invalid checksum')) throw error;
+    }
+  }
+}
+
 /** Creates keys, genesis snapshot, node configs and milestone 1 in an empty data dir. */
 async function bootstrap(options: UpOptions, ports: TanglePorts, nodeCount: number): Promise<TangleState> {
   const { dataDir, binaries, log, profile } = options;
@@ -183,10 +197,7 @@ async function bootstrap(options: UpOptions, ports: TanglePorts, nodeCount: numb
   // Coordinator keys are made here, at first start, and never leave the data dir.
   const coordinator = [];
   for (let i = 0; i < 2; i++) {
-    const key = JSON.parse(await hornetTool(binaries, ['ed25519-key', '--json'])) as {
-      privateKey: string;
-      publicKey: string;
-    };
+    const key = JSON.parse(await newEd25519Key(binaries)) as { privateKey: string; publicKey: string };
     coordinator.push({ privateKey: key.privateKey, publicKey: key.publicKey });
   }
   const keys: Keys = { coordinator, jwtSalt: randomBytes(24).toString('hex') };
