@@ -152,7 +152,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           listen: { host: '127.0.0.1', port: walletPorts[i] },
           keystore: { file: keystore, passwordFile: join(dir, 'keystore.password') },
           account: { accountIndex: allocation.accountIndex },
-          api: { tokenFile: join(dir, 'api.token'), corsOrigins: dashboardOrigins },
+          // The dashboard (its tangle walk alone makes up to 12 reads a second), both agents and any local
+          // tool all come from 127.0.0.1: one client to the rate limiter, so it gets a local budget.
+          api: { tokenFile: join(dir, 'api.token'), corsOrigins: dashboardOrigins, rateLimitPerMinute: 6000 },
           claims: { schedule: '*/15 * * * * *' },
           ledger: { initialOutputs: [allocation.outputId] },
         },
