@@ -129,7 +129,13 @@ describe('dashboard end to end', () => {
     console.log(`milestone to screen, from the milestone's timestamp: ${summary(fromTimestamp)}`);
     expect(percentile(fromPoll, 50)).toBeLessThan(2000);
 
-    await page.locator('figure.tangle-figure svg.tangle a').first().waitFor({ timeout: 30_000 });
+    try {
+      await page.locator('figure.tangle-figure svg.tangle a').first().waitFor({ timeout: 60_000 });
+    } catch (error) {
+      // Say what the page showed instead (a walk error, still loading, no tips), not only that it timed out.
+      const shown = (await page.locator('main').innerText()).replace(/\s+/g, ' ').slice(0, 1500);
+      throw new Error(`no tangle drawn within 60 s; the page showed: ${shown}`, { cause: error });
+    }
     await page.waitForTimeout(3000); // let the tangle walk fill in a few milestones
     await screenshot(page, 'network');
   }, 120_000);
