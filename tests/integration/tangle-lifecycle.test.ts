@@ -54,7 +54,8 @@ async function expectDeployError(promise: Promise<unknown>, code: string): Promi
   return error as DeployError;
 }
 
-describe('tangle lifecycle on real HORNET', () => {
+// Each test starts whole networks (three nodes in the first) while the other files load the same 2 cores.
+describe('tangle lifecycle on real HORNET', { timeout: 180_000 }, () => {
   it('three statically peered nodes all sync and confirm the same milestones', async () => {
     const dataDir = await newDir();
     const state = await tangleUp({
