@@ -23,7 +23,7 @@ import type { I2cBus } from './hardware/i2c.js';
 import type { Relay } from './hardware/relay.js';
 import { type PeriodView, type ReadApi, startReadApi } from './http-api.js';
 import { createLogger, type Logger } from './log.js';
-import { type MarketSource, TRADE_PURCHASE_PREFIX, TradeDesk, tradesCreditedHalfNJ } from './market/desk.js';
+import { type MarketSource, TradeDesk, tradeIdOfPurchase, tradesCreditedHalfNJ } from './market/desk.js';
 import { deliveredSince } from './metering/delivered.js';
 import { Meter, type MeterStart, type PeriodTotals } from './metering/meter.js';
 import { type PeriodCalendar, periodCalendar, periodId } from './metering/periods.js';
@@ -435,9 +435,8 @@ class Agent implements AgentHandle {
           activePurchase.startMs,
         ),
       };
-      const trade = activePurchase?.id.startsWith(TRADE_PURCHASE_PREFIX)
-        ? state.state.trades.get(activePurchase.id.slice(TRADE_PURCHASE_PREFIX.length))
-        : undefined;
+      const tradeId = activePurchase && tradeIdOfPurchase(activePurchase.id);
+      const trade = tradeId === undefined ? undefined : state.state.trades.get(tradeId);
       await this.#prepaid.resume(progress, trade !== undefined && trade.trade.window.endMs <= clock.nowMs());
     }
   }

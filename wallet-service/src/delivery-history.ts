@@ -1,4 +1,5 @@
 import { type BlockJson, hexToUtf8 } from '@tanglewatt/ledger';
+import { MWS_PER_WH } from '@tanglewatt/market';
 
 /** One payment for metered energy, as its transaction describes it on the tangle. */
 export interface PaidDelivery {
@@ -14,7 +15,6 @@ export interface PaidDelivery {
 const TRANSACTION_PAYLOAD = 6;
 const ADDRESS_UNLOCK = 0;
 const ED25519_ADDRESS = 0;
-const MWS_PER_WH = 3_600_000n;
 
 interface TransactionJson {
   type: number;

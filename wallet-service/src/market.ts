@@ -256,7 +256,7 @@ export class MarketView {
           for (const { blockId, block } of cone.blocks) {
             const tagged = taggedDataOf(blockId, block);
             if (tagged?.tag === PAYMENT_TAG_HEX) {
-              events.push(...(await this.deliveryEvents(blockId, block, index)));
+              events.push(...(await this.paymentEvents(blockId, block, index)));
               continue;
             }
             if (!tagged || tagged.tag !== MARKET_TAG_HEX) continue;
@@ -319,7 +319,7 @@ export class MarketView {
   }
 
   /** What an included payment transaction paid: deliveries and trade settlements (a conflicting one, nothing). */
-  private async deliveryEvents(
+  private async paymentEvents(
     blockId: string,
     block: MilestoneCone['blocks'][number]['block'],
     milestoneIndex: number,
@@ -450,8 +450,9 @@ export class MarketView {
 
   /** The book every household computes from the same messages: as of the last milestone read. */
   async book(): Promise<MarketBookView> {
-    await this.resolveIdentities();
+    // Nothing read since the last book (and so no identity to resolve): serve it again.
     if (this.cached?.version === this.version) return this.cached.book;
+    await this.resolveIdentities();
     const version = this.version;
     // When the network first saw each message: the milestone that confirmed its first copy.
     const observed = new Map<string, number>();

@@ -1,4 +1,4 @@
-import { deliveryStatement, settlementRequest, type TradeTerms } from '@tanglewatt/market';
+import { deliveryStatement, settlementRequest, type TradeTerms, whToMWs } from '@tanglewatt/market';
 import type { MarketSnapshot, MarketTrade, PaymentRequest } from '@tanglewatt/payments-api';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
@@ -28,8 +28,15 @@ export function purchaseIdOf(tradeId: string): string {
   return `${TRADE_PURCHASE_PREFIX}${tradeId}`;
 }
 
+/** The trade a prepaid purchase delivers, if it is a trade's. */
+export function tradeIdOfPurchase(purchaseId: string): string | undefined {
+  return purchaseId.startsWith(TRADE_PURCHASE_PREFIX)
+    ? purchaseId.slice(TRADE_PURCHASE_PREFIX.length)
+    : undefined;
+}
+
 export function tradedMWsOf(trade: Pick<TradeTaken, 'energyWh'>): bigint {
-  return BigInt(trade.energyWh) * 3_600_000n;
+  return whToMWs(trade.energyWh);
 }
 
 /** How one trade stands, for the status snapshot and GET /trades. */
@@ -137,7 +144,7 @@ export class TradeDesk {
 
   /** A prepaid purchase ended; runs inside the sample chain, so it only queues the work. */
   onPurchaseDone(done: PurchaseDone): Promise<void> {
-    if (done.id.startsWith(TRADE_PURCHASE_PREFIX)) void this.tick();
+    if (tradeIdOfPurchase(done.id) !== undefined) void this.tick();
     return Promise.resolve();
   }
 
