@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Journal } from '@tanglewatt/journal';
 import type { PaymentRequest } from '@tanglewatt/payments-api';
 import { describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, PaymentsStore } from './payments-store.js';
@@ -36,6 +37,48 @@ describe('PaymentsStore', () => {
     ]);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(store.list().total).toBe(1);
+  });
+
+  it('concurrent requests with one key and different bodies: the one answered 202 is the one stored and replayed', async () => {
+    for (let round = 0; round < 10; round++) {
+      const d = await dir();
+      const store = await PaymentsStore.open(d);
+      const outcomes = await Promise.allSettled([
+        store.request(request('k', '5000'), { micro: false }),
+        store.request(request('k', '7000'), { micro: false }),
+      ]);
+      const accepted = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+      const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
+      expect(accepted).toHaveLength(1);
+      expect(accepted[0]!.created).toBe(true);
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toBeInstanceOf(IdempotencyConflictError);
+      const acceptedAmount = accepted[0]!.payment.amount;
+      expect(store.get('k')?.amount).toBe(acceptedAmount);
+      await store.close();
+      const reopened = await PaymentsStore.open(d);
+      expect(reopened.get('k')?.amount).toBe(acceptedAmount);
+      expect(reopened.list().total).toBe(1);
+      await reopened.close();
+      // Only one request event ever reached the journal.
+      const requested = (await Journal.read<{ t: string }>(join(d, 'payments.journal'))).records.filter(
+        (e) => e.t === 'requested',
+      );
+      expect(requested).toHaveLength(1);
+    }
+  });
+
+  it('replays a journal holding two requests for one key as the first one', async () => {
+    const d = await dir();
+    const { journal } = await Journal.open<Record<string, unknown>>(join(d, 'payments.journal'));
+    const base = { t: 'requested', key: 'k', to: request('k').to, micro: false };
+    await journal.append({ ...base, at: '2026-01-01T00:00:00.000Z', amount: '5000' });
+    await journal.append({ ...base, at: '2026-01-01T00:00:00.001Z', amount: '7000' });
+    await journal.close();
+    const store = await PaymentsStore.open(d);
+    expect(store.get('k')?.amount).toBe('5000');
+    expect(store.list().total).toBe(1);
+    await store.close();
   });
 
   it('replays its journal: payments, transactions and states survive a reopen', async () => {

@@ -90,6 +90,8 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
   private readonly payments = new Map<string, Internal>();
   private readonly transactions = new Map<string, StoredTransaction>();
   private sequence = 0;
+  /** The last request in line for each key, so requests for one key never overlap. */
+  private readonly keyQueues = new Map<string, Promise<void>>();
 
   private constructor(private readonly journal: Journal<Event>) {
     super();
@@ -114,6 +116,26 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
     request: PaymentRequest,
     options: { micro: boolean; depositUnits?: bigint },
   ): Promise<{ payment: Payment; created: boolean }> {
+    // Requests for one key run one after another, so only the first ever reaches the journal: the one
+    // answered 202 is the one stored, replayed and paid.
+    const key = request.idempotencyKey;
+    const before = this.keyQueues.get(key) ?? Promise.resolve();
+    const mine = before.then(() => this.requestInOrder(request, options));
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.keyQueues.set(key, settled);
+    void settled.then(() => {
+      if (this.keyQueues.get(key) === settled) this.keyQueues.delete(key);
+    });
+    return mine;
+  }
+
+  private async requestInOrder(
+    request: PaymentRequest,
+    options: { micro: boolean; depositUnits?: bigint },
+  ): Promise<{ payment: Payment; created: boolean }> {
     const existing = this.payments.get(request.idempotencyKey);
     if (existing) {
       if (!samePayment(existing, request)) throw new IdempotencyConflictError(request.idempotencyKey);
@@ -129,13 +151,7 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
       micro: options.micro,
       ...(options.depositUnits !== undefined ? { depositUnits: options.depositUnits.toString() } : {}),
     };
-    // Two requests with one key racing: the second sees the first in the map after this await.
     await this.journal.append(event);
-    const raced = this.payments.get(request.idempotencyKey);
-    if (raced) {
-      if (!samePayment(raced, request)) throw new IdempotencyConflictError(request.idempotencyKey);
-      return { payment: this.view(raced), created: false };
-    }
     this.apply(event, true);
     return { payment: this.view(this.payments.get(request.idempotencyKey)!), created: true };
   }
@@ -184,6 +200,9 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
     let tx: StoredTransaction | undefined;
     switch (event.t) {
       case 'requested': {
+        // The first request for a key is the payment; a later one (journals written before requests for
+        // one key were put in line could hold two) never replaces it.
+        if (this.payments.has(event.key)) return;
         const payment: Internal = {
           idempotencyKey: event.key,
           to: event.to,
