@@ -1,1 +1,2 @@
+export * from './dir-lock.js';
 export * from './journal.js';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DataDirLockedError } from '@tanglewatt/journal';
 import { generateMnemonic, MnemonicSigner } from '@tanglewatt/ledger';
 import { Command } from 'commander';
 import pino from 'pino';
@@ -90,7 +91,12 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof KeystoreError || error instanceof SecretError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof KeystoreError ||
+    error instanceof SecretError ||
+    error instanceof DataDirLockedError
+  ) {
     process.stderr.write(`wallet-service: ${error.message}\n`);
     process.exit(2);
   }

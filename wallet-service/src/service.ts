@@ -1,7 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { acquireDirLock } from '@tanglewatt/journal';
 import {
   bech32ToHex,
   LedgerClient,
@@ -61,6 +62,77 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
   });
   const signer = new MnemonicSigner(await readKeystore(config.keystore.file, password));
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  // One writer: the data dir is locked before any journal opens, and the port is bound before anything
+  // settles, so a second instance (a manual run beside systemd, a restored copy) stops here.
+  const releaseLock = await acquireDirLock(config.dataDir, {
+    file: 'wallet-service.lock',
+    holderName: 'wallet-service',
+    hint: 'give this one another dataDir',
+  });
+  const cleanups: (() => Promise<unknown> | unknown)[] = [releaseLock];
+  try {
+    return await startLocked(config, log, { token, signer, cleanups, releaseLock });
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Serves 503 until the API is ready, so the port is ours from the start. */
+async function bindEarly(
+  config: WalletConfig,
+): Promise<{ server: Server; url: string; serve: (handler: RequestListener) => void }> {
+  let handler: RequestListener | undefined;
+  const server: Server = createServer((req, res) => {
+    if (handler) return handler(req, res);
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify({ error: { code: 'STARTING', message: 'the wallet-service is starting' } }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ConfigError(
+              `listen: ${config.listen.host}:${config.listen.port} is in use: stop what holds it or set listen.port`,
+            )
+          : error,
+      );
+    });
+    server.listen(config.listen.port, config.listen.host, resolve);
+  });
+  const bound = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${bound.address}:${bound.port}`,
+    serve: (h) => {
+      handler = h;
+    },
+  };
+}
+
+async function startLocked(
+  config: WalletConfig,
+  log: Logger,
+  {
+    token,
+    signer,
+    cleanups,
+    releaseLock,
+  }: {
+    token: string;
+    signer: MnemonicSigner;
+    cleanups: (() => unknown)[];
+    releaseLock: () => Promise<void>;
+  },
+): Promise<WalletService> {
+  const { server, url, serve } = await bindEarly(config);
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(r);
+      }),
+  );
 
   const node = new NodeApi(config.nodeUrl);
   const protocol = await protocolParameters(node, config.dataDir, log);
@@ -74,6 +146,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
   if (!address) throw new Error('no address derived');
 
   const store = await PaymentsStore.open(config.dataDir);
+  cleanups.push(() => store.close());
   const ledger = await WalletLedger.open({
     dataDir: config.dataDir,
     api: node,
@@ -82,7 +155,9 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     ...(config.ledger.scanFromMilestone ? { scanFromMilestone: config.ledger.scanFromMilestone } : {}),
     log,
   });
+  cleanups.push(() => ledger.stop());
   const client = new LedgerClient(config.nodeUrl);
+  cleanups.push(() => client.destroy());
   const settlement = new Settlement({
     store,
     ledger,
@@ -97,6 +172,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     log,
   });
   const feed = new LiveFeed(node, log);
+  cleanups.push(() => feed.stop());
   if (config.feed.mqtt) feed.connectMqtt();
   const addresses = new AddressIndex();
   ledger.on('milestone', (changes) => addresses.apply(changes));
@@ -112,6 +188,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
         log,
       })
     : undefined;
+  if (market) cleanups.push(() => market.close());
   if (market) ledger.on('milestone', (changes) => void market.catchUp(changes.index));
   ledger.on('changed', () => settlement.notify());
   ledger.follow(config.ledger.pollIntervalMs);
@@ -134,21 +211,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     token,
     log,
   });
-  const server: Server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new ConfigError(
-              `listen: ${config.listen.host}:${config.listen.port} is in use: stop what holds it or set listen.port`,
-            )
-          : error,
-      );
-    });
-    server.listen(config.listen.port, config.listen.host, resolve);
-  });
-  const bound = server.address() as AddressInfo;
-  const url = `http://${bound.address}:${bound.port}`;
+  serve(app);
   log.info({ url, address, network: protocol.networkName }, 'wallet-service listening');
 
   return {
@@ -168,6 +231,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
       await market?.close();
       await store.close();
       await client.destroy();
+      await releaseLock();
     },
   };
 }

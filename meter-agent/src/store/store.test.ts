@@ -54,7 +54,7 @@ describe('data dir lock', () => {
   it('refuses a second agent and takes over a lock left by a dead one', async () => {
     const d = await dir();
     const release = await acquireLock(d);
-    await expect(acquireLock(d)).resolves.toBeTypeOf('function'); // same pid: our own lock
+    await expect(acquireLock(d)).rejects.toThrow(/another meter-agent \(pid \d+\) is using/);
     await release();
     const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
     await writeFile(join(d, 'agent.lock'), JSON.stringify({ pid: process.ppid, bootId: boot }));
