@@ -1,0 +1,619 @@
+/**
+ * The exactly-once drill: real wallet-service processes on a real tangle, put through the faults a
+ * household meets — concurrent requests with one key and different bodies, kill -9 at random points, a
+ * second instance on the same data dir, a restored backup, two copies of one data dir at once, a node
+ * restart and a full disk — then the ledger itself is read to count how often each payment was made.
+ *
+ *   npm run drill                       # every scenario, 20 payments each
+ *   npm run drill -- --payments 40 --scenario kill-9 --scenario backup
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  createLogger,
+  ensureBinaries,
+  freePorts,
+  loadProfile,
+  type TangleState,
+  tangleDown,
+  tangleUp,
+} from '@tanglewatt/deploy';
+import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
+import type { Payment } from '@tanglewatt/payments-api';
+import { outputsCreatedFor } from '../support/ledger-scan.js';
+import { prepareWallet } from '../support/wallets.js';
+
+const cli = fileURLToPath(new URL('../../wallet-service/bin/wallet-service.mjs', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const random = (min: number, max: number) => min + Math.random() * (max - min);
+
+interface Row {
+  scenario: string;
+  payments: number;
+  paidOnce: number;
+  lost: number;
+  paidTwice: number;
+  /** Paid with a body the service refused (409) for that key. */
+  paidRefused: number;
+  note: string;
+}
+
+/** One wallet-service process, restartable on the same config and port. */
+class ServiceProcess {
+  child: ChildProcess | undefined;
+  stderr = '';
+  constructor(
+    readonly configFile: string,
+    readonly url: string,
+  ) {}
+
+  start(): ChildProcess {
+    const child = spawn(process.execPath, [cli, 'run', '--config', this.configFile], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString()).slice(-4000);
+    });
+    this.child = child;
+    return child;
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await exited;
+  }
+
+  async up(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.child && this.child.exitCode !== null)
+        throw new Error(`wallet-service exited ${this.child.exitCode}: ${this.stderr.trim()}`);
+      const res = await fetch(`${this.url}/health`).catch(() => undefined);
+      if (res?.status === 200) return;
+      await sleep(200);
+    }
+    throw new Error(`wallet-service at ${this.url} did not come up in ${timeoutMs / 1000} s`);
+  }
+}
+
+interface Household {
+  dir: string;
+  configFile: string;
+  token: string;
+  url: string;
+  port: number;
+  raw: Record<string, unknown>;
+}
+
+async function household(tangle: TangleState, slot: number): Promise<Household> {
+  const prepared = await prepareWallet(tangle, { slot, claimSchedule: '0 0 1 1 *' });
+  const [port] = await freePorts(1);
+  const raw = JSON.parse(await readFile(prepared.configFile, 'utf8')) as Record<string, unknown>;
+  raw.listen = { host: '127.0.0.1', port };
+  await writeFile(prepared.configFile, JSON.stringify(raw, null, 2));
+  return {
+    dir: prepared.dir,
+    configFile: prepared.configFile,
+    token: prepared.token,
+    url: `http://127.0.0.1:${port}`,
+    port: port!,
+    raw,
+  };
+}
+
+/** The same household's keys and secrets under a second config: another data dir and port. */
+async function copyOf(h: Household, dataDir: string): Promise<Household> {
+  const [port] = await freePorts(1);
+  const raw = { ...h.raw, dataDir, listen: { host: '127.0.0.1', port } };
+  const configFile = join(h.dir, `wallet-${port}.json`);
+  await writeFile(configFile, JSON.stringify(raw, null, 2));
+  return { ...h, configFile, url: `http://127.0.0.1:${port}`, port: port!, raw };
+}
+
+async function freshPayee(tangle: TangleState): Promise<string> {
+  const [payee] = await new MnemonicSigner(generateMnemonic()).addresses({
+    count: 1,
+    bech32Hrp: tangle.bech32Hrp,
+  });
+  return payee!;
+}
+
+interface PaymentBody {
+  idempotencyKey: string;
+  to: string;
+  amount: string;
+}
+
+/** Posts until the service gives a final answer (2xx or 409); retries through restarts and 5xx. */
+async function post(url: string, token: string, body: PaymentBody, deadlineMs = 120_000): Promise<number> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${url}/payments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    }).catch(() => undefined);
+    if (res && (res.status === 200 || res.status === 202 || res.status === 409)) return res.status;
+    if (res && res.status >= 400 && res.status < 500 && res.status !== 429)
+      throw new Error(`POST /payments ${body.idempotencyKey}: HTTP ${res.status} ${await res.text()}`);
+    await sleep(150);
+  }
+  throw new Error(`POST /payments ${body.idempotencyKey}: no answer in ${deadlineMs / 1000} s`);
+}
+
+async function payment(url: string, token: string, key: string): Promise<Payment | undefined> {
+  const res = await fetch(`${url}/payments/${encodeURIComponent(key)}`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(10_000),
+  }).catch(() => undefined);
+  return res?.status === 200 ? ((await res.json()) as Payment) : undefined;
+}
+
+/** Waits until every key is included per the service (or the ceiling passes). */
+async function settled(url: string, token: string, keys: string[], ceilingMs = 180_000): Promise<boolean> {
+  const deadline = Date.now() + ceilingMs;
+  while (Date.now() < deadline) {
+    const states = await Promise.all(keys.map((k) => payment(url, token, k)));
+    if (states.every((p) => p?.state === 'included')) return true;
+    await sleep(500);
+  }
+  return false;
+}
+
+/**
+ * Counts, from the ledger, the outputs to `payee` in milestones after `fromMilestone`: each payment has an
+ * amount no other payment (nor a refused body) has, so the amount says which payment an output is.
+ */
+async function tally(
+  node: NodeApi,
+  payee: string,
+  fromMilestone: number,
+  accepted: Map<string, bigint>,
+  refused: Map<string, bigint>,
+): Promise<Pick<Row, 'paidOnce' | 'lost' | 'paidTwice' | 'paidRefused'>> {
+  // A few milestones of slack, so a late duplicate would be seen too.
+  const now = (await node.info()).status.confirmedMilestone.index;
+  await waitForMilestone(node, now + 3);
+  const outputs = await outputsCreatedFor(node, payee, fromMilestone, now + 3);
+  const byAmount = new Map<bigint, number>();
+  for (const o of outputs) byAmount.set(o.amount, (byAmount.get(o.amount) ?? 0) + 1);
+  let paidOnce = 0;
+  let lost = 0;
+  let paidTwice = 0;
+  let paidRefused = 0;
+  for (const amount of accepted.values()) {
+    const n = byAmount.get(amount) ?? 0;
+    if (n === 0) lost++;
+    else if (n === 1) paidOnce++;
+    else paidTwice++;
+  }
+  for (const amount of refused.values()) if ((byAmount.get(amount) ?? 0) > 0) paidRefused++;
+  return { paidOnce, lost, paidTwice, paidRefused };
+}
+
+async function waitForMilestone(node: NodeApi, index: number): Promise<void> {
+  for (;;) {
+    const info = await node.info().catch(() => undefined);
+    if (info && info.status.confirmedMilestone.index >= index) return;
+    await sleep(300);
+  }
+}
+
+/** Payments of distinct amounts, all above the storage deposit so each is a plain output. */
+function bodies(prefix: string, payee: string, n: number, base: number): PaymentBody[] {
+  return Array.from({ length: n }, (_, i) => ({
+    idempotencyKey: `${prefix}/${i}`,
+    to: payee,
+    amount: String(base + i),
+  }));
+}
+
+/** Kills and restarts a service at random moments until `stop` is called; resolves to the kill count. */
+function randomKiller(service: ServiceProcess, minMs = 300, maxMs = 1500) {
+  let running = true;
+  let kills = 0;
+  const loop = (async () => {
+    while (running) {
+      await sleep(random(minMs, maxMs));
+      if (!running) break;
+      await service.kill('SIGKILL');
+      kills++;
+      service.start();
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return kills;
+    },
+  };
+}
+
+interface Drill {
+  tangle: TangleState;
+  tangleDir: string;
+  node: NodeApi;
+  n: number;
+  nextSlot: () => number;
+  log: ReturnType<typeof createLogger>;
+}
+
+type Scenario = (d: Drill) => Promise<Row>;
+
+const scenarios: Record<string, Scenario> = {
+  /** Two bodies for one key at once, again and again, while the service is killed at random. */
+  async 'same-key'(d) {
+    const h = await household(d.tangle, d.nextSlot());
+    const payee = await freshPayee(d.tangle);
+    const from = (await d.node.info()).status.confirmedMilestone.index;
+    const service = new ServiceProcess(h.configFile, h.url);
+    service.start();
+    await service.up();
+    const killer = randomKiller(service);
+    const a = bodies('same-key', payee, d.n, 100_000);
+    const b = a.map((p, i) => ({ ...p, amount: String(200_000 + i) }));
+    const accepted = new Map<string, bigint>();
+    const refused = new Map<string, bigint>();
+    let bothAccepted = 0;
+    await Promise.all(
+      a.map(async (first, i) => {
+        await sleep(i * 60);
+        const second = b[i]!;
+        const [sa, sb] = await Promise.all([post(h.url, h.token, first), post(h.url, h.token, second)]);
+        const ok = (s: number) => s === 200 || s === 202;
+        if (ok(sa) && ok(sb)) bothAccepted++;
+        const [win, lose] = ok(sa) ? [first, second] : [second, first];
+        accepted.set(win.idempotencyKey, BigInt(win.amount));
+        refused.set(lose.idempotencyKey, BigInt(lose.amount));
+      }),
+    );
+    await sleep(2_000);
+    const kills = await killer.stop();
+    await service.up();
+    const ok = await settled(h.url, h.token, [...accepted.keys()]);
+    await service.kill('SIGTERM');
+    const counts = await tally(d.node, payee, from, accepted, refused);
+    return {
+      scenario: 'same-key bodies + kill -9',
+      payments: d.n,
+      ...counts,
+      note: `${kills} kills; ${bothAccepted} keys with both bodies accepted${ok ? '' : '; not all included in time'}`,
+    };
+  },
+
+  /** Each key sent twice while the service is killed with SIGKILL at random points. */
+  async 'kill-9'(d) {
+    const h = await household(d.tangle, d.nextSlot());
+    const payee = await freshPayee(d.tangle);
+    const from = (await d.node.info()).status.confirmedMilestone.index;
+    const service = new ServiceProcess(h.configFile, h.url);
+    service.start();
+    await service.up();
+    const killer = randomKiller(service);
+    const requests = bodies('kill', payee, d.n, 300_000);
+    for (let round = 0; round < 2; round++)
+      await Promise.all(requests.map((r, i) => sleep(i * 50).then(() => post(h.url, h.token, r))));
+    await sleep(3_000);
+    const kills = await killer.stop();
+    await service.up();
+    const ok = await settled(
+      h.url,
+      h.token,
+      requests.map((r) => r.idempotencyKey),
+    );
+    await service.kill('SIGTERM');
+    const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
+    return {
+      scenario: 'kill -9 at random points',
+      payments: d.n,
+      ...(await tally(d.node, payee, from, accepted, new Map())),
+      note: `${kills} kills${ok ? '' : '; not all included in time'}`,
+    };
+  },
+
+  /** A second `run` on the same data dir while the first settles (a manual run beside systemd). */
+  async 'second-instance'(d) {
+    const h = await household(d.tangle, d.nextSlot());
+    const payee = await freshPayee(d.tangle);
+    const from = (await d.node.info()).status.confirmedMilestone.index;
+    const first = new ServiceProcess(h.configFile, h.url);
+    first.start();
+    await first.up();
+    const requests = bodies('second', payee, d.n, 400_000);
+    const posting = Promise.all(requests.map((r, i) => sleep(i * 50).then(() => post(h.url, h.token, r))));
+    // The same data dir on another port: only the lock can stop it.
+    const other = await copyOf(h, String(h.raw.dataDir));
+    let refusedStarts = 0;
+    let lines = '';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await sleep(random(200, 800));
+      const second = new ServiceProcess(other.configFile, other.url);
+      const code = await new Promise<number | null>((resolve) => second.start().once('exit', resolve));
+      if (code !== 0 && /DATA_DIR|is using/.test(second.stderr)) refusedStarts++;
+      lines = second.stderr.trim().split('\n').at(-1) ?? '';
+    }
+    await posting;
+    const ok = await settled(
+      h.url,
+      h.token,
+      requests.map((r) => r.idempotencyKey),
+    );
+    await first.kill('SIGTERM');
+    const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
+    return {
+      scenario: 'second instance, same data dir',
+      payments: d.n,
+      ...(await tally(d.node, payee, from, accepted, new Map())),
+      note: `${refusedStarts}/3 second starts refused ("${lines.slice(0, 70)}")${ok ? '' : '; not all included in time'}`,
+    };
+  },
+
+  /** The data dir restored from a backup taken before settlement finished, then started again. */
+  async backup(d) {
+    const h = await household(d.tangle, d.nextSlot());
+    const payee = await freshPayee(d.tangle);
+    const from = (await d.node.info()).status.confirmedMilestone.index;
+    const service = new ServiceProcess(h.configFile, h.url);
+    service.start();
+    await service.up();
+    const requests = bodies('backup', payee, d.n, 500_000);
+    await Promise.all(requests.map((r) => post(h.url, h.token, r)));
+    // A live copy, as a nightly backup would take it, while some payments are still on their way.
+    const dataDir = join(h.dir, String(h.raw.dataDir));
+    const backup = join(h.dir, 'backup');
+    await cp(dataDir, backup, { recursive: true });
+    const keys = requests.map((r) => r.idempotencyKey);
+    const ok1 = await settled(h.url, h.token, keys);
+    await service.kill('SIGTERM');
+    // Restore: the backup replaces the data dir.
+    await rm(dataDir, { recursive: true, force: true });
+    await cp(backup, dataDir, { recursive: true });
+    await rm(join(dataDir, 'wallet-service.lock'), { force: true });
+    service.start();
+    await service.up();
+    const ok2 = await settled(h.url, h.token, keys);
+    await sleep(5_000); // room for a wrong second payment to show up
+    await service.kill('SIGTERM');
+    const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
+    return {
+      scenario: 'restored backup',
+      payments: d.n,
+      ...(await tally(d.node, payee, from, accepted, new Map())),
+      note: ok1 && ok2 ? 'backup taken mid-settlement, restored after' : 'not all included in time',
+    };
+  },
+
+  /** Two services at once over copies of one data dir (a restored backup started beside the original). */
+  async 'two-copies'(d) {
+    const h = await household(d.tangle, d.nextSlot());
+    const payee = await freshPayee(d.tangle);
+    const from = (await d.node.info()).status.confirmedMilestone.index;
+    const a = new ServiceProcess(h.configFile, h.url);
+    a.start();
+    await a.up();
+    const requests = bodies('copies', payee, d.n, 600_000);
+    await Promise.all(requests.map((r) => post(h.url, h.token, r)));
+    await a.kill('SIGKILL');
+    const dataDir = join(h.dir, String(h.raw.dataDir));
+    await cp(dataDir, join(h.dir, 'copy'), { recursive: true });
+    await rm(join(h.dir, 'copy', 'wallet-service.lock'), { force: true });
+    const other = await copyOf(h, 'copy');
+    const b = new ServiceProcess(other.configFile, other.url);
+    a.start();
+    b.start();
+    await Promise.all([a.up(), b.up()]);
+    const keys = requests.map((r) => r.idempotencyKey);
+    const [okA, okB] = await Promise.all([settled(h.url, h.token, keys), settled(other.url, h.token, keys)]);
+    await sleep(5_000);
+    await Promise.all([a.kill('SIGTERM'), b.kill('SIGTERM')]);
+    const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
+    return {
+      scenario: 'two copies of one data dir at once',
+      payments: d.n,
+      ...(await tally(d.node, payee, from, accepted, new Map())),
+      note: okA && okB ? 'both copies report every payment included' : 'not all included in time by both',
+    };
+  },
+
+  /** The node (and its coordinator) stopped and started again while payments are on their way. */
+  async 'node-restart'(d) {
+    const h = await household(d.tangle, d.nextSlot());
+    const payee = await freshPayee(d.tangle);
+    const from = (await d.node.info()).status.confirmedMilestone.index;
+    const service = new ServiceProcess(h.configFile, h.url);
+    service.start();
+    await service.up();
+    const requests = bodies('node', payee, d.n, 700_000);
+    const posting = Promise.all(requests.map((r, i) => sleep(i * 100).then(() => post(h.url, h.token, r))));
+    await sleep(random(500, 1500));
+    await tangleDown(d.tangleDir);
+    await sleep(3_000);
+    d.tangle = await tangleUp({
+      dataDir: d.tangleDir,
+      profile: await loadProfile('development'),
+      binaries: await ensureBinaries({ log: d.log }),
+      log: d.log,
+      milestoneInterval: '1s',
+      ports: 'auto',
+    });
+    await posting;
+    const ok = await settled(
+      h.url,
+      h.token,
+      requests.map((r) => r.idempotencyKey),
+    );
+    await service.kill('SIGTERM');
+    const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
+    return {
+      scenario: 'node restart mid-settlement',
+      payments: d.n,
+      ...(await tally(d.node, payee, from, accepted, new Map())),
+      note: ok ? 'node down ~5 s' : 'not all included in time',
+    };
+  },
+
+  /** The data dir on a small filesystem that fills up while payments arrive, then gets room again. */
+  async 'full-disk'(d) {
+    if (process.getuid?.() !== 0)
+      return {
+        scenario: 'full disk',
+        payments: 0,
+        paidOnce: 0,
+        lost: 0,
+        paidTwice: 0,
+        paidRefused: 0,
+        note: 'not run: mounting a small tmpfs needs root',
+      };
+    const h = await household(d.tangle, d.nextSlot());
+    const mount = await mkdtemp(join(tmpdir(), 'drill-disk-'));
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mount]);
+    try {
+      const small = await copyOf(h, join(mount, 'data'));
+      await mkdir(join(mount, 'data'), { recursive: true });
+      const payee = await freshPayee(d.tangle);
+      const from = (await d.node.info()).status.confirmedMilestone.index;
+      const service = new ServiceProcess(small.configFile, small.url);
+      service.start();
+      await service.up();
+      // Fill the disk to its last two pages.
+      await run('sh', ['-c', `dd if=/dev/zero of=${mount}/filler bs=4k 2>/dev/null; true`]);
+      await run('sh', ['-c', `truncate -s -8k ${mount}/filler`]);
+      const requests = bodies('disk', payee, d.n, 800_000);
+      const answered = new Map<string, number>();
+      // Each request once while the disk is full: what is refused is retried after room is made.
+      for (const r of requests) {
+        const res = await fetch(`${small.url}/payments`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${small.token}` },
+          body: JSON.stringify(r),
+        }).catch(() => undefined);
+        answered.set(r.idempotencyKey, res?.status ?? 0);
+      }
+      const refusedWhileFull = [...answered.values()].filter((s) => s >= 500 || s === 0).length;
+      await sleep(3_000);
+      await rm(join(mount, 'filler'), { force: true });
+      // A journal that failed stays closed until the service is restarted (systemd's Restart=).
+      if (service.child?.exitCode === null) await service.kill('SIGTERM');
+      service.start();
+      await service.up();
+      await Promise.all(requests.map((r) => post(small.url, small.token, r)));
+      const ok = await settled(
+        small.url,
+        small.token,
+        requests.map((r) => r.idempotencyKey),
+      );
+      await service.kill('SIGTERM');
+      const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
+      return {
+        scenario: 'full disk',
+        payments: d.n,
+        ...(await tally(d.node, payee, from, accepted, new Map())),
+        note: `${refusedWhileFull} requests refused while full, retried after${ok ? '' : '; not all included in time'}`,
+      };
+    } finally {
+      await run('umount', ['-l', mount]).catch(() => undefined);
+    }
+  },
+};
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))));
+  });
+}
+
+function table(rows: Row[]): string {
+  const header = ['scenario', 'payments', 'paid once', 'lost', 'paid twice', 'paid refused body', 'note'];
+  const lines = rows.map((r) => [
+    r.scenario,
+    String(r.payments),
+    String(r.paidOnce),
+    String(r.lost),
+    String(r.paidTwice),
+    String(r.paidRefused),
+    r.note,
+  ]);
+  return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      payments: { type: 'string', default: '20' },
+      scenario: { type: 'string', multiple: true },
+    },
+  });
+  const n = Number(values.payments);
+  if (!Number.isInteger(n) || n < 1 || n > 500) {
+    process.stderr.write('drill: --payments must be a whole number from 1 to 500\n');
+    process.exit(2);
+  }
+  const chosen = values.scenario ?? Object.keys(scenarios);
+  const unknown = chosen.filter((s) => !(s in scenarios));
+  if (unknown.length) {
+    process.stderr.write(`drill: --scenario ${unknown[0]}: one of ${Object.keys(scenarios).join(', ')}\n`);
+    process.exit(2);
+  }
+  const log = createLogger('drill');
+  const tangleDir = await mkdtemp(join(tmpdir(), 'tanglewatt-drill-'));
+  const tangle = await tangleUp({
+    dataDir: tangleDir,
+    profile: await loadProfile('development'),
+    binaries: await ensureBinaries({ log }),
+    log,
+    milestoneInterval: '1s',
+    ports: 'auto',
+  });
+  let slot = 20;
+  const drill: Drill = {
+    tangle,
+    tangleDir,
+    node: new NodeApi(tangle.nodes[0]!.restUrl),
+    n,
+    nextSlot: () => slot++,
+    log,
+  };
+  const rows: Row[] = [];
+  try {
+    for (const name of chosen) {
+      process.stderr.write(`drill: ${name}...\n`);
+      const started = Date.now();
+      try {
+        rows.push(await scenarios[name]!(drill));
+      } catch (error) {
+        rows.push({
+          scenario: name,
+          payments: n,
+          paidOnce: 0,
+          lost: 0,
+          paidTwice: 0,
+          paidRefused: 0,
+          note: `did not finish: ${(error as Error).message.split('\n')[0]}`,
+        });
+      }
+      process.stderr.write(`drill: ${name} done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    }
+  } finally {
+    await tangleDown(tangleDir).catch(() => undefined);
+    await rm(tangleDir, { recursive: true, force: true });
+  }
+  process.stdout.write(`${table(rows)}\n`);
+  const bad = rows.some(
+    (r) => r.lost > 0 || r.paidTwice > 0 || r.paidRefused > 0 || r.note.startsWith('did not'),
+  );
+  process.exit(bad ? 1 : 0);
+}
+
+await main();
