@@ -487,7 +487,7 @@ const scenarios: Record<string, Scenario> = {
       await service.up();
       // Fill the disk to its last two pages.
       await run('sh', ['-c', `dd if=/dev/zero of=${mount}/filler bs=4k 2>/dev/null; true`]);
-      await run('sh', ['-c', `truncate -s -8k ${mount}/filler`]);
+      await run('sh', ['-c', `truncate -s -4k ${mount}/filler`]);
       const requests = bodies('disk', payee, d.n, 800_000);
       const answered = new Map<string, number>();
       // Each request once while the disk is full: what is refused is retried after room is made.

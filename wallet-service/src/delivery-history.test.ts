@@ -66,9 +66,11 @@ describe('paid delivery history', () => {
         key: trade,
         units: 1000n,
         payeeHex: PRODUCER,
+        outputIndex: 0,
+        metadata: { energyMWs: '3600000', ...hour },
         delivery: { energyMWs: 3_600_000n, periodMs: 3_600_000 },
       },
-      { key: 'plain', units: 7n, payeeHex: OTHER },
+      { key: 'plain', units: 7n, payeeHex: OTHER, outputIndex: 2, metadata: {} },
     ]);
   });
 

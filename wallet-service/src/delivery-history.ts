@@ -29,6 +29,10 @@ export interface PaymentEntry {
   key: string;
   units: bigint;
   payeeHex: string;
+  /** Essence index of the output that pays it. */
+  outputIndex: number;
+  /** The description's other fields: the metadata the payment was requested with. */
+  metadata: Record<string, unknown>;
   /** With energy and a period: a paid delivery. */
   delivery?: { energyMWs: bigint; periodMs: number };
 }
@@ -54,12 +58,19 @@ export function paymentEntriesOf(block: BlockJson, paymentTagHex: string): Payme
   const outputs = payload.essence?.outputs ?? [];
   const found: PaymentEntry[] = [];
   for (const entry of description.payments as Record<string, unknown>[]) {
-    const { k, o, a, energyMWs, periodStart, periodEnd } = entry ?? {};
+    const { k, o, a, ...metadata } = entry ?? {};
+    const { energyMWs, periodStart, periodEnd } = metadata;
     if (typeof k !== 'string' || typeof o !== 'number' || typeof a !== 'string' || !/^[0-9]{1,20}$/.test(a))
       continue;
     const address = outputs[o]?.unlockConditions?.find((c) => c.type === ADDRESS_UNLOCK)?.address;
     if (address?.type !== ED25519_ADDRESS || !address.pubKeyHash) continue;
-    const payment: PaymentEntry = { key: k, units: BigInt(a), payeeHex: address.pubKeyHash.toLowerCase() };
+    const payment: PaymentEntry = {
+      key: k,
+      units: BigInt(a),
+      payeeHex: address.pubKeyHash.toLowerCase(),
+      outputIndex: o,
+      metadata,
+    };
     const periodMs =
       typeof periodStart === 'string' && typeof periodEnd === 'string'
         ? Date.parse(periodEnd) - Date.parse(periodStart)

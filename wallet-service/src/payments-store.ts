@@ -44,7 +44,21 @@ type Event =
       milestoneTimestamp: number;
     }
   | { t: 'conflicting'; at: string; txId: string; reason: string }
-  | { t: 'note'; at: string; key: string; message: string };
+  | { t: 'note'; at: string; key: string; message: string }
+  | {
+      /** A payment found made by a transaction this store did not sign (another copy of this wallet). */
+      t: 'adopted';
+      at: string;
+      key: string;
+      to: string;
+      amount: string;
+      metadata?: PaymentMetadata;
+      txId: string;
+      outputId: string;
+      blockId: string;
+      milestoneIndex: number;
+      milestoneTimestamp: number;
+    };
 
 export type TransactionState = 'signed' | 'posted' | 'included' | 'conflicting';
 
@@ -184,6 +198,34 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
     await this.commit({ t: 'conflicting', at: new Date().toISOString(), txId, reason });
   }
 
+  /**
+   * Records that a transaction this store did not sign (another copy of this wallet: a restored backup, a
+   * second data dir) made a payment: a waiting payment with the same key, payee and amount is done, and a
+   * key not seen yet is remembered as paid, so a later request for it is answered, not paid again.
+   */
+  async adopt(payment: {
+    key: string;
+    to: string;
+    amount: string;
+    metadata?: PaymentMetadata;
+    txId: string;
+    outputId: string;
+    blockId: string;
+    milestoneIndex: number;
+    milestoneTimestamp: number;
+  }): Promise<boolean> {
+    const existing = this.payments.get(payment.key);
+    if (existing?.state === 'included') return false;
+    if (existing && (existing.to !== payment.to || existing.amount !== payment.amount)) return false;
+    await this.commit({ t: 'adopted', at: new Date().toISOString(), ...payment });
+    return true;
+  }
+
+  /** Every output any transaction of this store spends or tried to spend. */
+  knownInputs(): Set<string> {
+    return new Set([...this.transactions.values()].flatMap((t) => t.inputs));
+  }
+
   /** A note on why a payment waits (e.g. not enough funds); shown to callers, cleared by progress. */
   async note(key: string, message: string): Promise<void> {
     if (this.payments.get(key)?.error === message) return;
@@ -293,6 +335,35 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
           p.updatedAt = event.at;
           touched.push(p);
         }
+        break;
+      }
+      case 'adopted': {
+        const existing = this.payments.get(event.key);
+        if (existing?.state === 'included') return;
+        if (existing && (existing.to !== event.to || existing.amount !== event.amount)) return;
+        const p: Internal = existing ?? {
+          idempotencyKey: event.key,
+          to: event.to,
+          amount: event.amount,
+          ...(event.metadata ? { metadata: event.metadata } : {}),
+          state: 'included',
+          micro: false,
+          attempts: 0,
+          createdAt: event.at,
+          updatedAt: event.at,
+          sequence: this.sequence++,
+        };
+        p.txId = event.txId;
+        p.transactionId = event.txId;
+        p.outputId = event.outputId;
+        p.blockId = event.blockId;
+        p.state = 'included';
+        p.milestoneIndex = event.milestoneIndex;
+        p.milestoneTimestamp = event.milestoneTimestamp;
+        delete p.error;
+        p.updatedAt = event.at;
+        this.payments.set(event.key, p);
+        touched.push(p);
         break;
       }
       case 'note': {

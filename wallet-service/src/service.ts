@@ -19,8 +19,9 @@ import { LiveFeed } from './feed.js';
 import { readKeystore } from './keystore.js';
 import { MarketView } from './market.js';
 import { PaymentsStore } from './payments-store.js';
+import { adoptForeignPayments } from './reconcile.js';
 import { readSecret } from './secrets.js';
-import { Settlement } from './settlement.js';
+import { PAYMENT_TAG, Settlement } from './settlement.js';
 import { WalletLedger } from './wallet-ledger.js';
 
 export interface WalletService {
@@ -190,6 +191,12 @@ async function startLocked(
     : undefined;
   if (market) cleanups.push(() => market.close());
   if (market) ledger.on('milestone', (changes) => void market.catchUp(changes.index));
+  ledger.onOwnOutputsSpent(async (outputIds) => {
+    await adoptForeignPayments(
+      { api: node, store, bech32Hrp: protocol.bech32Hrp, paymentTag: PAYMENT_TAG, log },
+      outputIds,
+    );
+  });
   ledger.on('changed', () => settlement.notify());
   ledger.follow(config.ledger.pollIntervalMs);
   settlement.start();

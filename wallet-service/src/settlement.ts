@@ -202,6 +202,9 @@ export class Settlement {
   /** Starts a transaction for the oldest waiting payments. False when there is nothing (more) to do now. */
   private async startBatch(): Promise<boolean> {
     const { store, config } = this.deps;
+    // Not before the ledger view has read up to the node once: a copy of this wallet (a restored backup)
+    // may have paid some of these already, which reading the milestones reveals.
+    if (!this.deps.ledger.caughtUp) return false;
     const waiting = store.awaitingTransaction();
     if (waiting.length === 0) return false;
     const oldestWaitedMs = Date.now() - Date.parse(waiting[0]!.updatedAt);

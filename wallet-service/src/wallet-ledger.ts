@@ -46,6 +46,9 @@ export class WalletLedger extends EventEmitter<{ milestone: [MilestoneChanges]; 
   private following = false;
   private stopRequested = false;
   private loop: Promise<void> | undefined;
+  /** The node's confirmed milestone when catchUp last finished reading everything up to it. */
+  private caughtUpTo = -1;
+  private spendObserver: ((outputIds: string[], milestoneIndex: number) => Promise<void>) | undefined;
 
   private constructor(
     private readonly journal: Journal<Event>,
@@ -114,6 +117,19 @@ export class WalletLedger extends EventEmitter<{ milestone: [MilestoneChanges]; 
     );
   }
 
+  /**
+   * Called with our outputs a milestone consumed, before that milestone is recorded as read; a failure
+   * makes the milestone be read again.
+   */
+  onOwnOutputsSpent(observer: (outputIds: string[], milestoneIndex: number) => Promise<void>): void {
+    this.spendObserver = observer;
+  }
+
+  /** True once this view has read every milestone the node had confirmed at some point since it opened. */
+  get caughtUp(): boolean {
+    return this.caughtUpTo >= 0;
+  }
+
   get ledgerIndex(): number {
     return this.checkpoint;
   }
@@ -136,7 +152,10 @@ export class WalletLedger extends EventEmitter<{ milestone: [MilestoneChanges]; 
         throw error;
       }
       const events: Event[] = [];
-      for (const id of changes.consumed) if (this.outputs.has(id)) events.push({ t: 'spent', outputId: id });
+      const spentOwn = changes.consumed.filter((id) => this.outputs.has(id));
+      // Before the milestone counts as read: whoever spent our outputs is accounted for first.
+      if (spentOwn.length && this.spendObserver) await this.spendObserver(spentOwn, index);
+      for (const id of spentOwn) events.push({ t: 'spent', outputId: id });
       for (const o of changes.created)
         if (this.concernsUs(o)) events.push({ t: 'output', output: outputSummaryToJson(o) });
       events.push({ t: 'checkpoint', milestoneIndex: index });
@@ -145,6 +164,8 @@ export class WalletLedger extends EventEmitter<{ milestone: [MilestoneChanges]; 
       this.emit('milestone', changes);
       if (events.length > 1) this.emit('changed');
     }
+    if (!this.stopRequested && this.checkpoint >= confirmed)
+      this.caughtUpTo = Math.max(this.caughtUpTo, confirmed);
     return processed;
   }
 
