@@ -7,237 +7,34 @@
  *   npm run drill                       # every scenario, 20 payments each
  *   npm run drill -- --payments 40 --scenario kill-9 --scenario backup
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   createLogger,
   ensureBinaries,
-  freePorts,
   loadProfile,
   type TangleState,
   tangleDown,
   tangleUp,
 } from '@tanglewatt/deploy';
-import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
-import type { Payment } from '@tanglewatt/payments-api';
-import { outputsCreatedFor } from '../support/ledger-scan.js';
-import { prepareWallet } from '../support/wallets.js';
-
-const cli = fileURLToPath(new URL('../../wallet-service/bin/wallet-service.mjs', import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const random = (min: number, max: number) => min + Math.random() * (max - min);
-
-interface Row {
-  scenario: string;
-  payments: number;
-  paidOnce: number;
-  lost: number;
-  paidTwice: number;
-  /** Paid with a body the service refused (409) for that key. */
-  paidRefused: number;
-  note: string;
-}
-
-/** One wallet-service process, restartable on the same config and port. */
-class ServiceProcess {
-  child: ChildProcess | undefined;
-  stderr = '';
-  constructor(
-    readonly configFile: string,
-    readonly url: string,
-  ) {}
-
-  start(): ChildProcess {
-    const child = spawn(process.execPath, [cli, 'run', '--config', this.configFile], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      this.stderr = (this.stderr + chunk.toString()).slice(-4000);
-    });
-    this.child = child;
-    return child;
-  }
-
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await exited;
-  }
-
-  async up(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.child && this.child.exitCode !== null)
-        throw new Error(`wallet-service exited ${this.child.exitCode}: ${this.stderr.trim()}`);
-      const res = await fetch(`${this.url}/health`).catch(() => undefined);
-      if (res?.status === 200) return;
-      await sleep(200);
-    }
-    throw new Error(`wallet-service at ${this.url} did not come up in ${timeoutMs / 1000} s`);
-  }
-}
-
-interface Household {
-  dir: string;
-  configFile: string;
-  token: string;
-  url: string;
-  port: number;
-  raw: Record<string, unknown>;
-}
-
-async function household(tangle: TangleState, slot: number): Promise<Household> {
-  const prepared = await prepareWallet(tangle, { slot, claimSchedule: '0 0 1 1 *' });
-  const [port] = await freePorts(1);
-  const raw = JSON.parse(await readFile(prepared.configFile, 'utf8')) as Record<string, unknown>;
-  raw.listen = { host: '127.0.0.1', port };
-  await writeFile(prepared.configFile, JSON.stringify(raw, null, 2));
-  return {
-    dir: prepared.dir,
-    configFile: prepared.configFile,
-    token: prepared.token,
-    url: `http://127.0.0.1:${port}`,
-    port: port!,
-    raw,
-  };
-}
-
-/** The same household's keys and secrets under a second config: another data dir and port. */
-async function copyOf(h: Household, dataDir: string): Promise<Household> {
-  const [port] = await freePorts(1);
-  const raw = { ...h.raw, dataDir, listen: { host: '127.0.0.1', port } };
-  const configFile = join(h.dir, `wallet-${port}.json`);
-  await writeFile(configFile, JSON.stringify(raw, null, 2));
-  return { ...h, configFile, url: `http://127.0.0.1:${port}`, port: port!, raw };
-}
-
-async function freshPayee(tangle: TangleState): Promise<string> {
-  const [payee] = await new MnemonicSigner(generateMnemonic()).addresses({
-    count: 1,
-    bech32Hrp: tangle.bech32Hrp,
-  });
-  return payee!;
-}
-
-interface PaymentBody {
-  idempotencyKey: string;
-  to: string;
-  amount: string;
-}
-
-/** Posts until the service gives a final answer (2xx or 409); retries through restarts and 5xx. */
-async function post(url: string, token: string, body: PaymentBody, deadlineMs = 120_000): Promise<number> {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    const res = await fetch(`${url}/payments`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    }).catch(() => undefined);
-    if (res && (res.status === 200 || res.status === 202 || res.status === 409)) return res.status;
-    if (res && res.status >= 400 && res.status < 500 && res.status !== 429)
-      throw new Error(`POST /payments ${body.idempotencyKey}: HTTP ${res.status} ${await res.text()}`);
-    await sleep(150);
-  }
-  throw new Error(`POST /payments ${body.idempotencyKey}: no answer in ${deadlineMs / 1000} s`);
-}
-
-async function payment(url: string, token: string, key: string): Promise<Payment | undefined> {
-  const res = await fetch(`${url}/payments/${encodeURIComponent(key)}`, {
-    headers: { authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(10_000),
-  }).catch(() => undefined);
-  return res?.status === 200 ? ((await res.json()) as Payment) : undefined;
-}
-
-/** Waits until every key is included per the service (or the ceiling passes). */
-async function settled(url: string, token: string, keys: string[], ceilingMs = 180_000): Promise<boolean> {
-  const deadline = Date.now() + ceilingMs;
-  while (Date.now() < deadline) {
-    const states = await Promise.all(keys.map((k) => payment(url, token, k)));
-    if (states.every((p) => p?.state === 'included')) return true;
-    await sleep(500);
-  }
-  return false;
-}
-
-/**
- * Counts, from the ledger, the outputs to `payee` in milestones after `fromMilestone`: each payment has an
- * amount no other payment (nor a refused body) has, so the amount says which payment an output is.
- */
-async function tally(
-  node: NodeApi,
-  payee: string,
-  fromMilestone: number,
-  accepted: Map<string, bigint>,
-  refused: Map<string, bigint>,
-): Promise<Pick<Row, 'paidOnce' | 'lost' | 'paidTwice' | 'paidRefused'>> {
-  // A few milestones of slack, so a late duplicate would be seen too.
-  const now = (await node.info()).status.confirmedMilestone.index;
-  await waitForMilestone(node, now + 3);
-  const outputs = await outputsCreatedFor(node, payee, fromMilestone, now + 3);
-  const byAmount = new Map<bigint, number>();
-  for (const o of outputs) byAmount.set(o.amount, (byAmount.get(o.amount) ?? 0) + 1);
-  let paidOnce = 0;
-  let lost = 0;
-  let paidTwice = 0;
-  let paidRefused = 0;
-  for (const amount of accepted.values()) {
-    const n = byAmount.get(amount) ?? 0;
-    if (n === 0) lost++;
-    else if (n === 1) paidOnce++;
-    else paidTwice++;
-  }
-  for (const amount of refused.values()) if ((byAmount.get(amount) ?? 0) > 0) paidRefused++;
-  return { paidOnce, lost, paidTwice, paidRefused };
-}
-
-async function waitForMilestone(node: NodeApi, index: number): Promise<void> {
-  for (;;) {
-    const info = await node.info().catch(() => undefined);
-    if (info && info.status.confirmedMilestone.index >= index) return;
-    await sleep(300);
-  }
-}
-
-/** Payments of distinct amounts, all above the storage deposit so each is a plain output. */
-function bodies(prefix: string, payee: string, n: number, base: number): PaymentBody[] {
-  return Array.from({ length: n }, (_, i) => ({
-    idempotencyKey: `${prefix}/${i}`,
-    to: payee,
-    amount: String(base + i),
-  }));
-}
-
-/** Kills and restarts a service at random moments until `stop` is called; resolves to the kill count. */
-function randomKiller(service: ServiceProcess, minMs = 300, maxMs = 1500) {
-  let running = true;
-  let kills = 0;
-  const loop = (async () => {
-    while (running) {
-      await sleep(random(minMs, maxMs));
-      if (!running) break;
-      await service.kill('SIGKILL');
-      kills++;
-      service.start();
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return kills;
-    },
-  };
-}
+import { NodeApi } from '@tanglewatt/ledger';
+import {
+  bodies,
+  copyOf,
+  freshPayee,
+  household,
+  post,
+  type Row,
+  random,
+  randomKiller,
+  ServiceProcess,
+  settled,
+  sleep,
+  tally,
+} from '../support/wallet-processes.js';
 
 interface Drill {
   tangle: TangleState;
