@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { AddressIndex } from './address-index.js';
 import { createApi } from './api.js';
 import { ConfigError, type WalletConfig } from './config.js';
+import { assertMnemonicAllowedOn } from './development.js';
 import { LiveFeed } from './feed.js';
 import { readKeystore } from './keystore.js';
 import { MarketView } from './market.js';
@@ -59,11 +60,13 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     env: config.keystore.passwordEnv,
     ...(config.keystore.passwordFile ? { file: config.keystore.passwordFile } : {}),
   });
-  const signer = new MnemonicSigner(await readKeystore(config.keystore.file, password));
+  const mnemonic = await readKeystore(config.keystore.file, password);
+  const signer = new MnemonicSigner(mnemonic);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
   const node = new NodeApi(config.nodeUrl);
   const protocol = await protocolParameters(node, config.dataDir, log);
+  assertMnemonicAllowedOn(mnemonic, protocol.networkName, config.keystore.file);
   const [address] = await signer.addresses({
     coinType: config.account.coinType,
     accountIndex: config.account.accountIndex,
