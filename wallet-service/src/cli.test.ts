@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { MnemonicSigner } from '@tanglewatt/ledger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readKeystore } from './keystore.js';
+import { CLEAR_SCREEN } from './mnemonic-backup.js';
 
 const cli = fileURLToPath(new URL('../bin/wallet-service.mjs', import.meta.url));
 const developmentMnemonic: string = JSON.parse(
@@ -93,6 +94,47 @@ describe('wallet-service init', { timeout: 120_000 }, () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`wallet-service export-mnemonic --keystore ${keystore}`);
     expectNoWords(run.stdout + run.stderr, await readKeystore(keystore, password));
+  });
+
+  it('on a terminal, shows the stored words once and finishes when two of them are typed back', async () => {
+    // script(1) gives the CLI a pseudo-terminal for stdin and stdout, as a person's shell would.
+    const command = `'${process.execPath}' '${cli}' init --keystore '${keystore}' --password-file '${passwordFile}'`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', TERM: 'xterm' },
+    });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString('utf8');
+    });
+    let ended = false;
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => {
+        ended = true;
+        resolve(code);
+      }),
+    );
+    const prompt = async (count: number) => {
+      const prompts = () => [...screen.matchAll(/Type word #(\d+) from your paper: /g)];
+      while (prompts().length < count) {
+        if (ended) throw new Error(`init ended before asking word ${count}: ${screen}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return Number(prompts()[count - 1]![1]);
+    };
+    const first = await prompt(1);
+    const shown = new Map([...screen.matchAll(/(\d+)\. ([a-z]+)/g)].map((m) => [Number(m[1]), m[2]!]));
+    child.stdin.write(`${shown.get(first)}\r`);
+    const second = await prompt(2);
+    child.stdin.write(`${shown.get(second)}\r`);
+    expect(await exited).toBe(0);
+
+    const mnemonic = await readKeystore(keystore, password);
+    const inOrder = [...shown].sort(([a], [b]) => a - b);
+    expect(inOrder.map(([position]) => position)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    expect(inOrder.map(([, word]) => word).join(' ')).toBe(mnemonic);
+    const afterConfirmation = screen.slice(screen.lastIndexOf(CLEAR_SCREEN));
+    expect(afterConfirmation.startsWith(`${CLEAR_SCREEN}Confirmed: the words are written down`)).toBe(true);
+    expectNoWords(afterConfirmation, mnemonic);
   });
 
   it('refuses to import the development mnemonic without --development, and changes nothing', async () => {
