@@ -110,14 +110,38 @@ export function checkKeystoreInputs(mnemonic: string, password: string): void {
   if (password.length < 8) throw new KeystoreError('KEYSTORE_INVALID', 'password: at least 8 characters');
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/** The file operations a keystore write makes: the real disk, or one that fails on cue in tests. */
+export interface KeystoreDisk {
+  /** Creates `file` with `mode` (failing if the name exists), writes `text`, fsyncs and closes it. */
+  createFile(file: string, text: string, mode: number): Promise<void>;
+  link(existing: string, name: string): Promise<void>;
+  unlink(file: string): Promise<void>;
+  chmod(file: string, mode: number): Promise<void>;
+  syncDirectory(dir: string): Promise<void>;
 }
+
+export const nodeDisk: KeystoreDisk = {
+  async createFile(file, text, mode) {
+    const handle = await open(file, 'wx', mode);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  link,
+  unlink,
+  chmod,
+  async syncDirectory(dir) {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+};
 
 function unwritable(file: string, error: unknown): KeystoreError {
   const code = (error as NodeJS.ErrnoException).code ?? 'error';
@@ -126,9 +150,11 @@ function unwritable(file: string, error: unknown): KeystoreError {
       ? `the directory ${dirname(file)} does not exist: create it first`
       : code === 'EACCES'
         ? `no permission to write in ${dirname(file)}`
-        : code === 'EPERM' || code === 'ENOTSUP'
-          ? `the file system of ${dirname(file)} has no hard links: keep the keystore on a Linux file system such as ext4`
-          : (error as Error).message;
+        : code === 'ENOSPC' || code === 'EDQUOT'
+          ? `the disk holding ${dirname(file)} is full`
+          : code === 'EPERM' || code === 'ENOTSUP'
+            ? `the file system of ${dirname(file)} has no hard links: keep the keystore on a Linux file system such as ext4`
+            : (error as Error).message;
   return new KeystoreError('KEYSTORE_UNWRITABLE', `cannot write keystore ${file}: ${hint} (${code})`);
 }
 
@@ -137,29 +163,20 @@ function unwritable(file: string, error: unknown): KeystoreError {
  * which is then hard-linked under the final name — link(2) fails if that name exists — and the directory
  * is fsynced, so after a crash the file is either absent or complete.
  */
-async function writeNewFile(file: string, text: string): Promise<void> {
+async function writeNewFile(file: string, text: string, disk: KeystoreDisk): Promise<void> {
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    handle = await open(temp, 'wx', 0o600);
-  } catch (error) {
-    throw unwritable(file, error);
-  }
-  try {
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await link(temp, file).catch((error: NodeJS.ErrnoException) => {
+    await disk.createFile(temp, text, 0o600).catch((error: unknown) => {
+      throw unwritable(file, error);
+    });
+    await disk.link(temp, file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EEXIST') throw existsError(file);
       throw unwritable(file, error);
     });
   } finally {
-    await unlink(temp).catch(() => undefined);
+    await disk.unlink(temp).catch(() => undefined);
   }
-  await syncDirectory(dirname(file));
+  await disk.syncDirectory(dirname(file));
 }
 
 function existsError(file: string): KeystoreError {
@@ -170,7 +187,12 @@ function existsError(file: string): KeystoreError {
 }
 
 /** Encrypts the mnemonic under a key derived from the password and writes it as a new file (mode 0600). */
-export async function writeKeystore(file: string, mnemonic: string, password: string): Promise<void> {
+export async function writeKeystore(
+  file: string,
+  mnemonic: string,
+  password: string,
+  disk: KeystoreDisk = nodeDisk,
+): Promise<void> {
   checkKeystoreInputs(mnemonic, password);
   const salt = randomBytes(16);
   const iv = randomBytes(12);
@@ -183,7 +205,7 @@ export async function writeKeystore(file: string, mnemonic: string, password: st
     cipher: { name: 'aes-256-gcm', iv: iv.toString('hex'), tag: cipher.getAuthTag().toString('hex') },
     ciphertext: ciphertext.toString('hex'),
   };
-  await writeNewFile(file, `${JSON.stringify(content, null, 2)}\n`);
+  await writeNewFile(file, `${JSON.stringify(content, null, 2)}\n`, disk);
 }
 
 export async function keystoreExists(file: string): Promise<boolean> {
@@ -200,17 +222,24 @@ export async function keystoreExists(file: string): Promise<boolean> {
  * Moves an existing keystore aside to `<file>.<ISO time>.bak` (mode 0600) and returns that path. The backup
  * name is linked before the old name is removed, so the key is under one name or both at every moment.
  */
-export async function backupKeystore(file: string, now = new Date()): Promise<string> {
+export async function backupKeystore(file: string, now = new Date(), disk = nodeDisk): Promise<string> {
   const backup = `${file}.${now.toISOString()}.bak`;
   try {
-    await link(file, backup);
+    await disk.link(file, backup);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missingError(file);
     throw unwritable(backup, error);
   }
-  await chmod(backup, 0o600);
-  await unlink(file);
-  await syncDirectory(dirname(file));
+  try {
+    await disk.chmod(backup, 0o600);
+    await disk.unlink(file);
+  } catch (error) {
+    throw new KeystoreError(
+      'KEYSTORE_UNWRITABLE',
+      `cannot move keystore ${file} aside: it is now also at ${backup}; nothing else changed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
+  }
+  await disk.syncDirectory(dirname(file));
   return backup;
 }
 
@@ -222,15 +251,15 @@ export async function initKeystore(
   file: string,
   mnemonic: string,
   password: string,
-  options: { force?: boolean; now?: Date } = {},
+  options: { force?: boolean; now?: Date; disk?: KeystoreDisk } = {},
 ): Promise<{ backup?: string }> {
   checkKeystoreInputs(mnemonic, password);
   let backup: string | undefined;
   if (await keystoreExists(file)) {
     if (!options.force) throw existsError(file);
-    backup = await backupKeystore(file, options.now);
+    backup = await backupKeystore(file, options.now, options.disk);
   }
-  await writeKeystore(file, mnemonic, password);
+  await writeKeystore(file, mnemonic, password, options.disk);
   return backup ? { backup } : {};
 }
 
