@@ -80,7 +80,7 @@ describe('wallet-service: one payment per key whatever runs beside it', () => {
     const code = await new Promise<number | null>((resolve) => second.start().once('exit', resolve));
     expect(code).toBe(2);
     expect(second.stderr.trim()).toBe(
-      `wallet-service: another wallet-service (pid ${child.pid}) is using ${join(h.dir, String(h.raw.dataDir))}: stop it first, or give this one another dataDir`,
+      `wallet-service: DATA_DIR_LOCKED: another wallet-service (pid ${child.pid}) is using ${join(h.dir, String(h.raw.dataDir))}: stop it first, or give this one another dataDir`,
     );
     // The first one is untouched by the attempt.
     expect((await fetch(`${h.url}/health`)).status).toBe(200);

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { DataDirLockedError } from '@tanglewatt/journal';
 import { generateMnemonic, MnemonicSigner } from '@tanglewatt/ledger';
 import { Command } from 'commander';
 import pino from 'pino';
 import { ConfigError, loadWalletConfig } from './config.js';
-import { KeystoreError, readKeystore, writeKeystore } from './keystore.js';
+import { isDevelopmentMnemonic } from './development.js';
+import { checkKeystoreInputs, initKeystore, KeystoreError, readKeystore } from './keystore.js';
+import { type Prompt, showAndConfirm } from './mnemonic-backup.js';
 import { readSecret, SecretError } from './secrets.js';
 import { startWalletService } from './service.js';
 
@@ -14,11 +17,50 @@ const program = new Command('wallet-service')
   .description("A household's wallet: keys, exactly-once settlement on the tangle, and the REST API")
   .showHelpAfterError();
 
+function passwordFrom(passwordFile: string | undefined): string {
+  return readSecret('keystore password', {
+    env: 'WALLET_PASSWORD',
+    ...(passwordFile ? { file: passwordFile } : {}),
+  });
+}
+
+function readMnemonicFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new KeystoreError(
+      'KEYSTORE_INVALID',
+      `--mnemonic-file ${file} cannot be read (${(error as NodeJS.ErrnoException).code}): give the file holding the 24 words`,
+    );
+  }
+}
+
+/** Asks on the terminal; an ended input (Ctrl-D) answers undefined. */
+function terminalPrompt(): Prompt & { close(): void } {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  let closed = false;
+  rl.once('close', () => {
+    closed = true;
+  });
+  return {
+    write: (text) => process.stdout.write(text),
+    ask: (question) =>
+      new Promise((resolve) => {
+        if (closed) return resolve(undefined);
+        rl.once('close', () => resolve(undefined));
+        rl.question(question, resolve);
+      }),
+    close: () => rl.close(),
+  };
+}
+
 program
   .command('init')
-  .description('create the encrypted keystore: a new mnemonic, or one read from a file')
+  .description('create the encrypted keystore: a new mnemonic, or one read from a file; never replaces one')
   .requiredOption('--keystore <file>', 'keystore file to create (mode 0600)')
   .option('--mnemonic-file <file>', 'import this 24-word mnemonic instead of generating one')
+  .option('--development', 'allow importing the public development mnemonic (development network only)')
+  .option('--force', 'replace an existing keystore, after moving it to <file>.<time>.bak')
   .option('--password-file <file>', 'read the password from this 0600 file (default: $WALLET_PASSWORD)')
   .option('--hrp <hrp>', 'bech32 prefix of the network, to print the address', 'watt')
   .option('--account <n>', 'account index', (v) => Number(v), 0)
@@ -26,30 +68,62 @@ program
     async (opts: {
       keystore: string;
       mnemonicFile?: string;
+      development?: boolean;
+      force?: boolean;
       passwordFile?: string;
       hrp: string;
       account: number;
     }) => {
-      const password = readSecret('keystore password', {
-        env: 'WALLET_PASSWORD',
-        ...(opts.passwordFile ? { file: opts.passwordFile } : {}),
-      });
-      const mnemonic = opts.mnemonicFile
-        ? readFileSync(opts.mnemonicFile, 'utf8').trim()
-        : generateMnemonic();
-      await writeKeystore(opts.keystore, mnemonic, password);
+      const password = passwordFrom(opts.passwordFile);
+      const mnemonic = opts.mnemonicFile ? readMnemonicFile(opts.mnemonicFile) : generateMnemonic();
+      // Every check before anything on disk changes.
+      checkKeystoreInputs(mnemonic, password);
+      if (opts.mnemonicFile && isDevelopmentMnemonic(mnemonic) && !opts.development) {
+        throw new KeystoreError(
+          'KEYSTORE_DEVELOPMENT_MNEMONIC',
+          `${opts.mnemonicFile} holds the public development mnemonic: anyone can spend what it receives; import it only for the development network, with --development`,
+        );
+      }
+      const { backup } = await initKeystore(opts.keystore, mnemonic, password, { force: !!opts.force });
+      if (backup) process.stdout.write(`the previous keystore was moved to ${backup}\n`);
       const [address] = await new MnemonicSigner(mnemonic).addresses({
         accountIndex: opts.account,
         count: 1,
         bech32Hrp: opts.hrp,
       });
       process.stdout.write(`keystore written to ${opts.keystore}\naddress ${address}\n`);
-      if (!opts.mnemonicFile)
+      if (opts.mnemonicFile) return;
+      const exportHint = `wallet-service export-mnemonic --keystore ${opts.keystore}`;
+      if (!(process.stdout.isTTY && process.stdin.isTTY)) {
         process.stdout.write(
-          'Back up the keystore file and its password: without both the funds are lost.\n',
+          `The mnemonic was not shown (not a terminal). Write it down on paper from a terminal with: ${exportHint}\n` +
+            'Until then the keystore and its password are the only copy: without both the funds are lost.\n',
         );
+        return;
+      }
+      const prompt = terminalPrompt();
+      const confirmed = await showAndConfirm(mnemonic.split(' '), prompt).finally(() => prompt.close());
+      if (!confirmed) {
+        throw new KeystoreError(
+          'KEYSTORE_NOT_BACKED_UP',
+          `the words were not confirmed; the keystore is written: see them again with: ${exportHint}`,
+        );
+      }
     },
   );
+
+program
+  .command('export-mnemonic')
+  .description("print the keystore's 24 words, to write them down (asks for the keystore password)")
+  .requiredOption('--keystore <file>', 'keystore file')
+  .option('--password-file <file>', 'read the password from this 0600 file (default: $WALLET_PASSWORD)')
+  .action(async (opts: { keystore: string; passwordFile?: string }) => {
+    const mnemonic = await readKeystore(opts.keystore, passwordFrom(opts.passwordFile));
+    process.stderr.write(
+      'wallet-service: WARNING: these words are the wallet: whoever reads them can spend its funds. Write them on paper; do not keep them in a file, a chat or a screenshot.\n',
+    );
+    process.stdout.write(`${mnemonic}\n`);
+  });
 
 program
   .command('address')
@@ -97,7 +171,7 @@ try {
     error instanceof SecretError ||
     error instanceof DataDirLockedError
   ) {
-    process.stderr.write(`wallet-service: ${error.message}\n`);
+    process.stderr.write(`wallet-service: ${error.code}: ${error.message}\n`);
     process.exit(2);
   }
   throw error;

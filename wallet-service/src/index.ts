@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './development.js';
 export * from './keystore.js';
 export * from './market.js';
 export * from './payments-store.js';

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { AddressIndex } from './address-index.js';
 import { createApi } from './api.js';
 import { ConfigError, type WalletConfig } from './config.js';
+import { assertMnemonicAllowedOn } from './development.js';
 import { LiveFeed } from './feed.js';
 import { readKeystore } from './keystore.js';
 import { MarketView } from './market.js';
@@ -61,7 +62,8 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     env: config.keystore.passwordEnv,
     ...(config.keystore.passwordFile ? { file: config.keystore.passwordFile } : {}),
   });
-  const signer = new MnemonicSigner(await readKeystore(config.keystore.file, password));
+  const mnemonic = await readKeystore(config.keystore.file, password);
+  const signer = new MnemonicSigner(mnemonic);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   // One writer: the data dir is locked before any journal opens, and the port is bound before anything
   // settles, so a second instance (a manual run beside systemd, a restored copy) stops here.
@@ -72,7 +74,13 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
   });
   const cleanups: (() => Promise<unknown> | unknown)[] = [releaseLock];
   try {
-    return await startLocked(config, log, { token, signer, cleanups, releaseLock });
+    return await startLocked(config, log, {
+      token,
+      signer,
+      cleanups,
+      releaseLock,
+      checkNetwork: (networkName) => assertMnemonicAllowedOn(mnemonic, networkName, config.keystore.file),
+    });
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
     throw error;
@@ -119,11 +127,14 @@ async function startLocked(
     signer,
     cleanups,
     releaseLock,
+    checkNetwork,
   }: {
     token: string;
     signer: MnemonicSigner;
     cleanups: (() => unknown)[];
     releaseLock: () => Promise<void>;
+    /** Refuses a network the keys must not be used on (the public development mnemonic). */
+    checkNetwork: (networkName: string) => void;
   },
 ): Promise<WalletService> {
   const { server, url, serve } = await bindEarly(config);
@@ -137,6 +148,7 @@ async function startLocked(
 
   const node = new NodeApi(config.nodeUrl);
   const protocol = await protocolParameters(node, config.dataDir, log);
+  checkNetwork(protocol.networkName);
   const [address] = await signer.addresses({
     coinType: config.account.coinType,
     accountIndex: config.account.accountIndex,
