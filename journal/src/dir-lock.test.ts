@@ -43,7 +43,7 @@ describe('data dir lock', () => {
     expect(await readdir(d)).toEqual([]);
   });
 
-  it('refuses while another live process holds it, naming its pid', async () => {
+  it('refuses while another live process holds it, naming its pid', { timeout: 60_000 }, async () => {
     const d = await dir();
     const { child, said } = await holder(d);
     expect(said).toBe('held');
@@ -55,7 +55,7 @@ describe('data dir lock', () => {
     );
   });
 
-  it('takes over a lock left by a holder killed with SIGKILL', async () => {
+  it('takes over a lock left by a holder killed with SIGKILL', { timeout: 60_000 }, async () => {
     const d = await dir();
     const { child } = await holder(d);
     child.kill('SIGKILL');
@@ -73,7 +73,7 @@ describe('data dir lock', () => {
     await (await acquireDirLock(d, options))();
   });
 
-  it('of several processes racing for one stale lock, exactly one wins', async () => {
+  it('of several processes racing for one stale lock, exactly one wins', { timeout: 120_000 }, async () => {
     const d = await dir();
     const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
     for (let round = 0; round < 3; round++) {
