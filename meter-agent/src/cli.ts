@@ -10,9 +10,11 @@ import {
   pgaFor,
   pgaRangeUV,
 } from './hardware/ina219.js';
+import { openGpioRelayOff } from './hardware/relay.js';
 import { createLogger } from './log.js';
 import { HALF_NJ_PER_MWS } from './money/pricing.js';
 import { submitPurchase, whToMWs } from './prepaid.js';
+import { gpioRelayOptions } from './sensors/create.js';
 import { type AgentSnapshot, readStatus } from './status.js';
 import { type PeriodRecord, paymentState, readState } from './store/state.js';
 
@@ -291,6 +293,23 @@ program
     out(
       `purchase ${id}: ${opts.wh} Wh (${energyMWs} mW·s, ${energyMWs * HALF_NJ_PER_MWS} half-nJ) handed to the agent`,
     );
+  });
+
+program
+  .command('relay-off')
+  .description(
+    'drive the prepaid relay off and read it back, nothing else (no journal, no lock): the unit runs it before start and after every stop, crash or kill',
+  )
+  .requiredOption('-c, --config <file>', 'agent config (JSON)')
+  .action(async (opts: { config: string }) => {
+    const config = await loadConfig(opts.config);
+    const options = gpioRelayOptions(config);
+    if (!options) {
+      out(`${opts.config}: no GPIO relay configured: nothing to switch off`);
+      return;
+    }
+    const relay = await openGpioRelayOff(options);
+    out(`${relay.description}: off (reads back off)`);
   });
 
 program

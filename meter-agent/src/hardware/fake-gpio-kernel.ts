@@ -93,7 +93,11 @@ export class FakeGpioKernel implements SysfsFiles {
     return { n: Number(m[1]), dir, attr: basename(path) };
   }
 
+  /** Every physical state this instance set, in order: a line must never pass through on. */
+  readonly history: { n: number; state: LineState }[] = [];
+
   async #setState(n: number, state: LineState): Promise<void> {
+    this.history.push({ n, state });
     await writeFile(join(this.root, '.hw', String(n)), JSON.stringify(state));
   }
 

@@ -33,6 +33,18 @@ export const nodeSysfsFiles: SysfsFiles = {
   list: (dir) => readdir(dir),
 };
 
+let processFiles: SysfsFiles = nodeSysfsFiles;
+
+/** The file layer GPIO uses when none is passed: the real files, unless a test launcher set a fake kernel. */
+export function defaultSysfsFiles(): SysfsFiles {
+  return processFiles;
+}
+
+/** For a test launcher that runs the real CLI against a fake kernel (see fake-pi-main.ts). */
+export function setDefaultSysfsFiles(files: SysfsFiles): void {
+  processFiles = files;
+}
+
 /** The GPIO controllers that drive the 40-pin header's BCM lines, by the label the kernel gives them. */
 export const HEADER_CHIP_LABELS: Record<string, string> = {
   'pinctrl-bcm2835': 'Raspberry Pi 1, 2, 3, Zero',
@@ -47,7 +59,10 @@ export interface HeaderChip {
 }
 
 /** Finds the header's GPIO chip under `root` by its label (its base differs by model and kernel). */
-export async function findHeaderChip(root: string, files: SysfsFiles = nodeSysfsFiles): Promise<HeaderChip> {
+export async function findHeaderChip(
+  root: string,
+  files: SysfsFiles = defaultSysfsFiles(),
+): Promise<HeaderChip> {
   let names: string[];
   try {
     names = (await files.list(root)).filter((n) => n.startsWith('gpiochip')).sort();
@@ -87,7 +102,7 @@ export interface ResolvedLine {
 export async function resolveLine(
   root: string,
   address: GpioLineAddress,
-  files: SysfsFiles = nodeSysfsFiles,
+  files: SysfsFiles = defaultSysfsFiles(),
 ): Promise<ResolvedLine> {
   if ('pin' in address) return { number: address.pin, description: `sysfs GPIO ${address.pin}` };
   const chip = await findHeaderChip(root, files);
@@ -123,7 +138,7 @@ export class SysfsGpioLine {
     root: string,
     number: number,
     activeLow: boolean,
-    files: SysfsFiles = nodeSysfsFiles,
+    files: SysfsFiles = defaultSysfsFiles(),
   ): Promise<SysfsGpioLine> {
     const dir = join(root, `gpio${number}`);
     if (!(await files.exists(dir))) {

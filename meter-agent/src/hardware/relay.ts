@@ -1,8 +1,8 @@
 import { errorMessage, MeterAgentError } from '../errors.js';
 import {
   DEFAULT_GPIO_ROOT,
+  defaultSysfsFiles,
   type GpioLineAddress,
-  nodeSysfsFiles,
   resolveLine,
   type SysfsFiles,
   SysfsGpioLine,
@@ -78,7 +78,7 @@ export class GpioRelay implements Relay {
    */
   static async open(options: GpioRelayOptions): Promise<GpioRelay> {
     const root = options.gpioRoot ?? DEFAULT_GPIO_ROOT;
-    const files = options.files ?? nodeSysfsFiles;
+    const files = options.files ?? defaultSysfsFiles();
     const resolved = await resolveLine(root, options.line, files);
     const line = await SysfsGpioLine.openOff(root, resolved.number, options.activeLow, files);
     const relay = new GpioRelay(line, resolved.description, options.activeLow);
@@ -150,6 +150,26 @@ export async function switchOffUntilConfirmed(
       return;
     } catch (error) {
       if (i >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+}
+
+/**
+ * Opens a GPIO relay off, trying again (each try drives the line off anew) while it does not read back
+ * off. What `meter-agent relay-off` and the agent's start do.
+ */
+export async function openGpioRelayOff(
+  options: GpioRelayOptions,
+  attempts = 5,
+  intervalMs = 200,
+): Promise<GpioRelay> {
+  for (let i = 1; ; i++) {
+    try {
+      return await GpioRelay.open(options);
+    } catch (error) {
+      const retry = error instanceof MeterAgentError && error.code === 'RELAY_NOT_SWITCHED';
+      if (!retry || i >= attempts) throw error;
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }

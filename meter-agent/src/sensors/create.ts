@@ -3,7 +3,7 @@ import { type AgentConfig, effectivePga, type SensorConfig } from '../config.js'
 import type { SysfsFiles } from '../hardware/gpio-sysfs.js';
 import { type I2cBus, openI2cBus } from '../hardware/i2c.js';
 import { Ina219 } from '../hardware/ina219.js';
-import { FakeRelay, GpioRelay, type GpioRelayOptions, type Relay } from '../hardware/relay.js';
+import { FakeRelay, type GpioRelayOptions, openGpioRelayOff, type Relay } from '../hardware/relay.js';
 import {
   constantProfile,
   loadTrace,
@@ -105,5 +105,5 @@ export function gpioRelayOptions(config: AgentConfig, files?: SysfsFiles): GpioR
 export async function createRelay(config: AgentConfig, files?: SysfsFiles): Promise<Relay | undefined> {
   if (!config.prepaid.enabled || !config.prepaid.relay) return undefined;
   const gpio = gpioRelayOptions(config, files);
-  return gpio ? GpioRelay.open(gpio) : new FakeRelay();
+  return gpio ? openGpioRelayOff(gpio) : new FakeRelay();
 }
