@@ -15,6 +15,7 @@ import { createLogger } from './log.js';
 import { HALF_NJ_PER_MWS } from './money/pricing.js';
 import { submitPurchase, whToMWs } from './prepaid.js';
 import { gpioRelayOptions } from './sensors/create.js';
+import { systemdNotifier } from './service-notify.js';
 import { type AgentSnapshot, readStatus } from './status.js';
 import { type PeriodRecord, paymentState, readState } from './store/state.js';
 
@@ -65,11 +66,18 @@ program
     const config = await loadConfig(opts.config);
     const log = createLogger('meter-agent');
     const agent: AgentHandle = await startAgent({ config, log });
+    // Under systemd (Type=notify): ready now, and the watchdog fed only by samples actually taken.
+    const notifier = systemdNotifier(process.env, { log });
+    if (notifier) {
+      agent.events.on('sample', () => notifier.sampleTaken());
+      await notifier.ready();
+    }
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'stopping');
+      void notifier?.stopping();
       agent.stop().then(
         () => process.exit(0),
         (error) => {

@@ -240,3 +240,20 @@ describe('relay invariant across processes (the real CLI, fake kernel shared thr
     expect(state.purchases.get('p-kill')?.done).toBeUndefined(); // still owed: the next start resumes it
   });
 });
+
+describe('the systemd unit', () => {
+  it("runs relay-off with the agent's own config before every start and after every stop, and is watched", async () => {
+    const unit = await readFile(
+      new URL('../../deploy/systemd/tanglewatt-meter-agent.service', import.meta.url),
+      'utf8',
+    );
+    const line = (key: string) => unit.split('\n').filter((l) => l.startsWith(`${key}=`));
+    const config = /--config (\S+)/.exec(line('ExecStart')[0]!)?.[1];
+    expect(config).toBeDefined();
+    for (const key of ['ExecStartPre', 'ExecStopPost'])
+      expect(line(key)).toEqual([expect.stringMatching(new RegExp(` relay-off --config ${config}$`))]);
+    expect(line('Type')).toEqual(['Type=notify']);
+    expect(line('NotifyAccess')).toEqual(['NotifyAccess=all']);
+    expect(line('WatchdogSec')).toHaveLength(1);
+  });
+});
