@@ -332,6 +332,11 @@ program
       out(
         `  sensor ${s.name}: ${s.kind === 'ina219' ? `INA219 0x${s.address.toString(16)} on /dev/i2c-${s.bus}` : `simulated ${s.profile.type}`}`,
       );
+    const relay = config.prepaid.relay;
+    if (relay)
+      out(
+        `  relay${config.prepaid.enabled ? '' : ' (prepaid disabled)'}: ${relay.kind === 'gpio' ? `${relay.bcm !== undefined ? `BCM ${relay.bcm}` : `sysfs GPIO ${relay.pin}`}${relay.activeLow ? ', active low' : ''}, under ${relay.gpioRoot}` : 'simulated'}`,
+      );
   });
 
 try {

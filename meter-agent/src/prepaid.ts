@@ -99,7 +99,8 @@ export class PrepaidDelivery {
       if (!active.ending && active.deliveredHalfNJ >= BigInt(active.purchase.energyMWs) * HALF_NJ_PER_MWS)
         active.ending = 'delivered';
     }
-    await this.#reconcile(tMs);
+    // Now, not the sample's time: a sample counted late must not switch on past the gap threshold.
+    await this.#reconcile(this.o.clock.nowMs());
   }
 
   /** Every sampling tick, whether or not its sample gets counted: the gap rule and retries need no sample. */
