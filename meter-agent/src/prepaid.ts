@@ -119,7 +119,12 @@ export class PrepaidDelivery {
   /** Switches off for good (first thing in a stop): no energy flows while nobody meters it. */
   async shutdown(): Promise<void> {
     this.#stopped = true;
-    await this.#reconcile(this.o.clock.nowMs());
+    // A few quick tries; past them systemd's ExecStopPost (`meter-agent relay-off`) tries again.
+    for (let i = 0; i < 3; i++) {
+      await this.#reconcile(this.o.clock.nowMs());
+      if (!this.o.relay.isOn) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   #wantOn(nowMs: number): boolean {

@@ -134,6 +134,21 @@ describe('relay invariant (in-process agent, fake kernel)', () => {
     expect(problems.filter((p) => p.startsWith('relay did not switch off'))).toHaveLength(1);
   });
 
+  it('a stop whose first switch-off fails tries again before it goes on stopping', async () => {
+    const { config, gpioRoot, physicallyOn } = await setup('pi3', false);
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const kernel = new FakeGpioKernel(gpioRoot);
+    const agent = await startAgent({ config, clock, log: silentLogger(), gpioFiles: kernel });
+    clock.advance(0);
+    await agent.idle();
+    await agent.purchase(60_000n, 'p-stop-retry');
+    expect(await physicallyOn()).toBe(true);
+    kernel.faults.failValueWrites = 2;
+    await agent.stop();
+    expect(kernel.faults.failValueWrites).toBe(0);
+    expect(await physicallyOn()).toBe(false);
+  });
+
   it('a restart whose sensor cannot be opened still switches off the relay a crash left on', async () => {
     const { config, gpioRoot, physicallyOn } = await setup('pi3', true);
     const kernel = new FakeGpioKernel(gpioRoot);
