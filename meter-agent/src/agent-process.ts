@@ -24,3 +24,22 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const FAKE_PI_MAIN = fileURLToPath(new URL('./hardware/fake-pi-main.ts', import.meta.url));
+
+/** The real CLI with GPIO sysfs served by a FakeGpioKernel over `gpioRoot` (a fixture tree). */
+export function spawnFakePi(
+  args: string[],
+  gpioRoot: string,
+  logFile: string,
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', FAKE_PI_MAIN, ...args], {
+    env: { ...process.env, FAKE_GPIO_ROOT: gpioRoot, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return child;
+}

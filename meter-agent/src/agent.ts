@@ -19,8 +19,9 @@ import {
   resolveToken,
 } from './config.js';
 import { errorMessage, MeterAgentError } from './errors.js';
+import type { SysfsFiles } from './hardware/gpio-sysfs.js';
 import type { I2cBus } from './hardware/i2c.js';
-import type { Relay } from './hardware/relay.js';
+import { type Relay, switchOffUntilConfirmed } from './hardware/relay.js';
 import { type PeriodView, type ReadApi, startReadApi } from './http-api.js';
 import { createLogger, type Logger } from './log.js';
 import { type MarketSource, TradeDesk, tradeIdOfPurchase, tradesCreditedHalfNJ } from './market/desk.js';
@@ -74,7 +75,10 @@ export interface StartAgentOptions {
   sensors?: PowerSensor[];
   /** Where INA219 sensors find their bus (tests pass a FakeIna219Bus). */
   openI2cBus?: (busNumber: number) => Promise<I2cBus>;
+  /** Replace the configured relay (tests); it is switched off before anything else. */
   relay?: Relay;
+  /** The GPIO sysfs file layer for a GPIO relay (tests pass a FakeGpioKernel). */
+  gpioFiles?: SysfsFiles;
   /** Replace the wallet-service client (tests). */
   wallet?: PaymentClient;
   /** Replace where market trades are read and acknowledged (tests); default the wallet-service. */
@@ -101,7 +105,7 @@ export interface AgentHandle {
   idle(): Promise<void>;
   /** Resolves once the payment outbox is empty. */
   paymentsDrained(): Promise<void>;
-  /** Stops sampling, lets the payment in flight finish, opens the relay, closes the stores. */
+  /** Switches the relay off, stops sampling, lets the payment in flight finish, closes the stores. */
   stop(): Promise<void>;
 }
 
@@ -152,7 +156,27 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
   const calendar = periodCalendar(config.period);
   const metered = meteredSensorName(config);
 
-  // Everything that can fail for want of hardware or a token fails before anything is written.
+  // The relay first: whatever a crash left on goes off before anything else can fail.
+  const relay = options.relay ?? (await createRelay(config, options.gpioFiles));
+  if (options.relay) await switchOffUntilConfirmed(options.relay, 3, 100);
+  try {
+    return await assemble(options, config, clock, log, calendar, metered, relay);
+  } catch (error) {
+    await relay?.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Everything that can fail for want of hardware or a token fails before anything is written. */
+async function assemble(
+  options: StartAgentOptions,
+  config: AgentConfig,
+  clock: Clock,
+  log: Logger,
+  calendar: PeriodCalendar,
+  metered: string,
+  relay: Relay | undefined,
+): Promise<AgentHandle> {
   let wallet: PaymentClient | undefined = options.wallet;
   let market: MarketSource | undefined = options.market;
   if ((!wallet || (config.market && !market)) && config.role === 'consumer') {
@@ -177,14 +201,6 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     await sensorSet.close();
     throw new MeterAgentError('BAD_CONFIG', `meteredSensor: no sensor is named "${metered}"`);
   }
-  let relay: Relay | undefined;
-  try {
-    relay = options.relay ?? createRelay(config);
-  } catch (error) {
-    await sensorSet.close();
-    throw error;
-  }
-
   await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
   const releaseLock = await acquireLock(config.dataDir);
   const state = await StateStore.open(config.dataDir).catch(async (error) => {
@@ -418,14 +434,15 @@ class Agent implements AgentHandle {
     if (replayed)
       log.info({ replayed, openPeriodSeq: this.#meter.open.seq }, 'rebuilt the open period from the journal');
     if (this.#p.relay) {
-      this.#prepaid = new PrepaidDelivery(
-        this.#p.relay,
-        state,
+      this.#prepaid = new PrepaidDelivery({
+        relay: this.#p.relay,
+        store: state,
         clock,
         log,
-        (m) => this.#problem(m, false),
-        (done) => this.#desk?.onPurchaseDone(done) ?? Promise.resolve(),
-      );
+        gapThresholdMs: gapThresholdMs(config),
+        onError: (m) => this.#problem(m, false),
+        onDone: (done) => this.#desk?.onPurchaseDone(done) ?? Promise.resolve(),
+      });
       const progress: PurchaseProgress | undefined = activePurchase && {
         purchase: activePurchase,
         deliveredHalfNJ: deliveredSince(
@@ -461,6 +478,8 @@ class Agent implements AgentHandle {
     this.#ticks.maxLateMs = Math.max(this.#ticks.maxLateMs, tick.lateMs);
     this.events.emit('tick', tick);
     this.#pendingMissed += tick.missedTicks;
+    // Even when no sample gets counted (a stuck journal): the relay goes off after the gap threshold.
+    void this.#prepaid?.tick(tick.wallMs).catch((error) => this.#problem(`relay: ${errorMessage(error)}`));
     // One reading at a time: a sensor that hangs costs ticks (counted), never a pile of parallel reads.
     if (this.#reading) {
       this.#pendingMissed++;
@@ -530,7 +549,7 @@ class Agent implements AgentHandle {
     const value = meteredValue(sample, this.#p.metered);
     if (value.kind === 'valid') this.#powerUW = value.point.powerUW;
     const purchase = this.#prepaid?.active;
-    await this.#prepaid?.onSample(sample.tMs, step.integrated.deliveredHalfNJ);
+    await this.#prepaid?.onSample(sample.tMs, step.integrated.deliveredHalfNJ, value.kind === 'valid');
     if (purchase !== this.#prepaid?.active) this.#writeStatusSoon();
     for (const closed of step.closed) await this.#closePeriod(closed);
     this.#publish(sample);
@@ -819,6 +838,8 @@ class Agent implements AgentHandle {
     const { log, samples, state, relay, releaseLock, closeSensors } = this.#p;
     this.#running = false;
     this.#scheduler.stop();
+    // Off first: what follows waits on the network and may outlast systemd's TimeoutStopSec.
+    await this.#prepaid?.shutdown().catch((error) => this.#problem(`relay: ${errorMessage(error)}`));
     for (const t of this.#timers) t.cancel();
     await this.#api?.close();
     await this.idle();
@@ -836,7 +857,6 @@ class Agent implements AgentHandle {
       }),
     ]);
     clearTimeout(giveUp);
-    await this.#prepaid?.shutdown();
     await this.#statusWrite;
     await writeStatus(this.config.dataDir, this.snapshot()).catch(() => undefined);
     await samples.close();

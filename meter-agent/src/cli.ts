@@ -10,9 +10,12 @@ import {
   pgaFor,
   pgaRangeUV,
 } from './hardware/ina219.js';
+import { openGpioRelayOff } from './hardware/relay.js';
 import { createLogger } from './log.js';
 import { HALF_NJ_PER_MWS } from './money/pricing.js';
 import { submitPurchase, whToMWs } from './prepaid.js';
+import { gpioRelayOptions } from './sensors/create.js';
+import { systemdNotifier } from './service-notify.js';
 import { type AgentSnapshot, readStatus } from './status.js';
 import { type PeriodRecord, paymentState, readState } from './store/state.js';
 
@@ -63,11 +66,18 @@ program
     const config = await loadConfig(opts.config);
     const log = createLogger('meter-agent');
     const agent: AgentHandle = await startAgent({ config, log });
+    // Under systemd (Type=notify): ready now, and the watchdog fed only by samples actually taken.
+    const notifier = systemdNotifier(process.env, { log });
+    if (notifier) {
+      agent.events.on('sample', () => notifier.sampleTaken());
+      await notifier.ready();
+    }
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'stopping');
+      void notifier?.stopping();
       agent.stop().then(
         () => process.exit(0),
         (error) => {
@@ -294,6 +304,23 @@ program
   });
 
 program
+  .command('relay-off')
+  .description(
+    'drive the prepaid relay off and read it back, nothing else (no journal, no lock): the unit runs it before start and after every stop, crash or kill',
+  )
+  .requiredOption('-c, --config <file>', 'agent config (JSON)')
+  .action(async (opts: { config: string }) => {
+    const config = await loadConfig(opts.config);
+    const options = gpioRelayOptions(config);
+    if (!options) {
+      out(`${opts.config}: no GPIO relay configured: nothing to switch off`);
+      return;
+    }
+    const relay = await openGpioRelayOff(options);
+    out(`${relay.description}: off (reads back off)`);
+  });
+
+program
   .command('check-config')
   .description('validate a config file and print what it sets up')
   .requiredOption('-c, --config <file>', 'agent config (JSON)')
@@ -304,6 +331,11 @@ program
     for (const s of config.sensors)
       out(
         `  sensor ${s.name}: ${s.kind === 'ina219' ? `INA219 0x${s.address.toString(16)} on /dev/i2c-${s.bus}` : `simulated ${s.profile.type}`}`,
+      );
+    const relay = config.prepaid.relay;
+    if (relay)
+      out(
+        `  relay${config.prepaid.enabled ? '' : ' (prepaid disabled)'}: ${relay.kind === 'gpio' ? `${relay.bcm !== undefined ? `BCM ${relay.bcm}` : `sysfs GPIO ${relay.pin}`}${relay.activeLow ? ', active low' : ''}, under ${relay.gpioRoot}` : 'simulated'}`,
       );
   });
 

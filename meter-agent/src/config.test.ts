@@ -91,6 +91,18 @@ describe('config', () => {
     [{ meteredSensor: 'panel' }, /meteredSensor: one of the sensor names \(load\)/],
     [{ colour: 'blue' }, /^agent\.json: colour: not a known key/],
     [{ prepaid: { enabled: true } }, /prepaid\.relay: required when prepaid is enabled/],
+    [
+      { prepaid: { enabled: true, relay: { kind: 'gpio' } } },
+      /prepaid\.relay\.bcm: the BCM GPIO number \(e\.g\. 17\), or instead pin with the sysfs number: one of the two/,
+    ],
+    [
+      { prepaid: { enabled: true, relay: { kind: 'gpio', bcm: 17, pin: 529 } } },
+      /prepaid\.relay\.bcm: .*one of the two/,
+    ],
+    [
+      { prepaid: { enabled: true, relay: { kind: 'gpio', bcm: 60 } } },
+      /prepaid\.relay\.bcm: a header GPIO, BCM 0–27/,
+    ],
     [{ clock: { speed: 10, epochMs: 1 } }, /clock\.speed: 1 with an ina219 sensor/],
     [{ sampleIntervalMs: 1000, period: { seconds: 1 } }, /period\.seconds: at least two sample intervals/],
     [{ market: {} }, /prepaid\.enabled: true with market: trades are delivered through the relay/],

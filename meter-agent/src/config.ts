@@ -98,12 +98,17 @@ const relay = z.discriminatedUnion(
   [
     z.strictObject({
       kind: z.literal('gpio'),
-      pin: z.number().int().min(0).max(1023),
+      /** The BCM GPIO number on the 40-pin header (GPIO17 is pin 11); found on every Pi model's header chip. */
+      bcm: z.number().int().min(0).max(57, 'a header GPIO, BCM 0–27').optional(),
+      /** The kernel's sysfs number, for boards other than a Raspberry Pi; either bcm or pin. */
+      pin: z.number().int().min(0).max(4095).optional(),
       activeLow: z.boolean().default(false),
+      /** The kernel's GPIO sysfs directory (a fixture tree in tests). */
+      gpioRoot: z.string().min(1).default('/sys/class/gpio'),
     }),
     z.strictObject({ kind: z.literal('simulated') }),
   ],
-  { error: 'a relay with kind "gpio" (and pin) or "simulated"' },
+  { error: 'a relay with kind "gpio" (and bcm) or "simulated"' },
 );
 
 const x25519Hex = z
@@ -295,7 +300,13 @@ export const configSchema = z
     if (c.prepaid.enabled && !c.prepaid.relay)
       issue(
         ['prepaid', 'relay'],
-        'required when prepaid is enabled: {"kind": "gpio", "pin": 17} or {"kind": "simulated"}',
+        'required when prepaid is enabled: {"kind": "gpio", "bcm": 17} or {"kind": "simulated"}',
+      );
+    const gpio = c.prepaid.relay?.kind === 'gpio' ? c.prepaid.relay : undefined;
+    if (gpio && (gpio.bcm === undefined) === (gpio.pin === undefined))
+      issue(
+        ['prepaid', 'relay', 'bcm'],
+        'the BCM GPIO number (e.g. 17), or instead pin with the sysfs number: one of the two',
       );
     if (c.market) {
       if (c.role !== 'consumer') issue(['market'], 'only for role "consumer": the buyer runs its trades');

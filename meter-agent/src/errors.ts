@@ -3,6 +3,7 @@ export type MeterAgentErrorCode =
   | 'BAD_CONFIG'
   | 'NO_I2C'
   | 'NO_GPIO'
+  | 'RELAY_NOT_SWITCHED'
   | 'SENSOR_MISSING'
   | 'SENSOR_READ_FAILED'
   | 'CALIBRATION_OUT_OF_RANGE'

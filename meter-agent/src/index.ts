@@ -30,10 +30,12 @@ export {
   resolveToken,
 } from './config.js';
 export { ConfigError, MeterAgentError, type MeterAgentErrorCode } from './errors.js';
+export { FakeGpioKernel, lineState, makePiGpioTree, type PiModel } from './hardware/fake-gpio-kernel.js';
 export { FakeIna219Bus, FakeIna219Chip } from './hardware/fake-ina219-bus.js';
+export { findHeaderChip, resolveLine, type SysfsFiles } from './hardware/gpio-sysfs.js';
 export { type I2cBus, openI2cBus } from './hardware/i2c.js';
 export { computeCalibration, correctedCalibration, Ina219, type Ina219Options } from './hardware/ina219.js';
-export { FakeRelay, GpioRelay, type Relay } from './hardware/relay.js';
+export { FakeRelay, GpioRelay, openGpioRelayOff, type Relay } from './hardware/relay.js';
 export { type PeriodView, type ReadApi, startReadApi } from './http-api.js';
 export { createLogger, silentLogger } from './log.js';
 export {

@@ -15,13 +15,8 @@ describe.skipIf(onPi)('hardware on a machine without it', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
-  it('says what to do when there is no GPIO', () => {
-    let error: unknown;
-    try {
-      GpioRelay.open({ pin: 17, activeLow: false });
-    } catch (e) {
-      error = e;
-    }
+  it('says what to do when there is no GPIO', async () => {
+    const error = await GpioRelay.open({ line: { bcm: 17 }, activeLow: false }).catch((e: unknown) => e);
     expect((error as MeterAgentError).code).toBe('NO_GPIO');
     expect((error as Error).message).toMatch(/use prepaid\.relay\.kind "simulated"/);
   });

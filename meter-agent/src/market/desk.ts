@@ -235,7 +235,7 @@ export class TradeDesk {
       )[0];
     if (!next) return;
     await prepaid.start(tradedMWsOf(next.trade), purchaseIdOf(next.trade.id));
-    this.#o.log.info({ trade: next.trade.id }, 'market trade delivering: relay on');
+    this.#o.log.info({ trade: next.trade.id }, 'market trade delivering');
     this.#o.onChange();
   }
 

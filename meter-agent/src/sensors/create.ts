@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
 import { type AgentConfig, effectivePga, type SensorConfig } from '../config.js';
+import type { SysfsFiles } from '../hardware/gpio-sysfs.js';
 import { type I2cBus, openI2cBus } from '../hardware/i2c.js';
 import { Ina219 } from '../hardware/ina219.js';
-import { FakeRelay, GpioRelay, type Relay } from '../hardware/relay.js';
+import { FakeRelay, type GpioRelayOptions, openGpioRelayOff, type Relay } from '../hardware/relay.js';
 import {
   constantProfile,
   loadTrace,
@@ -88,9 +89,21 @@ export async function createSensors(
   return { sensors, close: closeAll };
 }
 
-/** The prepaid relay, when prepaid delivery is enabled. */
-export function createRelay(config: AgentConfig): Relay | undefined {
-  const relay = config.prepaid.enabled ? config.prepaid.relay : undefined;
-  if (!relay) return undefined;
-  return relay.kind === 'simulated' ? new FakeRelay() : GpioRelay.open(relay);
+/** The relay's GPIO options from the config (also for `meter-agent relay-off`). */
+export function gpioRelayOptions(config: AgentConfig, files?: SysfsFiles): GpioRelayOptions | undefined {
+  const relay = config.prepaid.relay;
+  if (relay?.kind !== 'gpio') return undefined;
+  return {
+    line: relay.bcm !== undefined ? { bcm: relay.bcm } : { pin: relay.pin! },
+    activeLow: relay.activeLow,
+    gpioRoot: relay.gpioRoot,
+    ...(files ? { files } : {}),
+  };
+}
+
+/** The prepaid relay, when prepaid delivery is enabled: a GPIO relay is physically off once this returns. */
+export async function createRelay(config: AgentConfig, files?: SysfsFiles): Promise<Relay | undefined> {
+  if (!config.prepaid.enabled || !config.prepaid.relay) return undefined;
+  const gpio = gpioRelayOptions(config, files);
+  return gpio ? openGpioRelayOff(gpio) : new FakeRelay();
 }

@@ -1,0 +1,274 @@
+// The relay invariant: energized only while the agent is alive, metering valid samples, and owed a
+// purchase. Every test drives the real GPIO code against a fake kernel over a Raspberry Pi fixture tree.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AgentHandle, startAgent } from './agent.js';
+import { exited, sleep, spawnFakePi } from './agent-process.js';
+import { ManualClock } from './clock.js';
+import type { AgentConfigInput } from './config.js';
+import { MeterAgentError } from './errors.js';
+import { FakeGpioKernel, lineState, makePiGpioTree, type PiModel } from './hardware/fake-gpio-kernel.js';
+import { GpioRelay } from './hardware/relay.js';
+import { silentLogger } from './log.js';
+import { FakeWallet } from './payments/fake-wallet.js';
+import { submitPurchase } from './prepaid.js';
+import type { PowerReading, PowerSensor } from './sensors/types.js';
+import { readState } from './store/state.js';
+
+const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
+const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
+/** BCM 17 as sysfs numbers it with kernel 6.6. */
+const BCM17: Record<PiModel, number> = { pi3: 529, pi4: 529, pi5: 588 };
+
+/** 5 V × 200 mA = 1 W, until it is unplugged. */
+class UnpluggableSensor implements PowerSensor {
+  readonly name = 'load';
+  readonly description = 'a 1 W load on a sensor that can be unplugged';
+  unplugged = false;
+  async read(): Promise<PowerReading> {
+    if (this.unplugged) throw new Error('I2C read failed: remote I/O error (EREMOTEIO)');
+    return { busVoltageMV: 5000, currentUA: 200_000, powerUW: 1_000_000, overflow: false };
+  }
+  async close(): Promise<void> {}
+}
+
+async function setup(model: PiModel, activeLow: boolean) {
+  const dir = await mkdtemp(join(tmpdir(), 'relay-failsafe-'));
+  const gpioRoot = join(dir, 'sys-class-gpio');
+  await makePiGpioTree(gpioRoot, model);
+  const config: AgentConfigInput = {
+    meterId: 'house-7',
+    role: 'producer',
+    parties: { consumer: CONSUMER, producer: PRODUCER },
+    sensors: [
+      { name: 'load', kind: 'simulated', profile: { type: 'constant', busVoltageMV: 5000, currentMA: 200 } },
+    ],
+    period: { seconds: 60 },
+    price: { unitsPerWh: '3600' },
+    dataDir: join(dir, 'data'),
+    prepaid: { enabled: true, relay: { kind: 'gpio', bcm: 17, activeLow, gpioRoot } },
+  };
+  /** What the relay board sees on the pin: on or off. */
+  const physicallyOn = async () => {
+    const s = await lineState(gpioRoot, BCM17[model]);
+    return s.output && s.level === (activeLow ? 0 : 1);
+  };
+  return { dir, gpioRoot, config, physicallyOn };
+}
+
+const agents: AgentHandle[] = [];
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.stop();
+});
+
+async function run(clock: ManualClock, agent: AgentHandle, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 1000) {
+    clock.advance(1000);
+    await agent.idle();
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe('relay invariant (in-process agent, fake kernel)', () => {
+  it('sensor gap → relay off: unplugging the metered sensor switches the relay off after the gap threshold, and on again when it reads', async () => {
+    const { config, gpioRoot, physicallyOn } = await setup('pi4', true);
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const sensor = new UnpluggableSensor();
+    const kernel = new FakeGpioKernel(gpioRoot);
+    const agent = await startAgent({
+      config,
+      clock,
+      log: silentLogger(),
+      sensors: [sensor],
+      gpioFiles: kernel,
+    });
+    agents.push(agent);
+    clock.advance(0);
+    await agent.idle();
+    await agent.purchase(20_000n, 'p-gap'); // 20 J at 1 W
+    expect(await physicallyOn()).toBe(true);
+    await run(clock, agent, 2000);
+    sensor.unplugged = true;
+    await run(clock, agent, 3000); // the gap threshold is 3 × 1 s: not past it yet
+    expect(await physicallyOn()).toBe(true);
+    await run(clock, agent, 1000);
+    expect(await physicallyOn()).toBe(false);
+    expect(agent.snapshot().purchase?.id).toBe('p-gap'); // still owed: it was not delivered
+    await run(clock, agent, 5000);
+    expect(await physicallyOn()).toBe(false);
+    sensor.unplugged = false;
+    await run(clock, agent, 1000);
+    expect(await physicallyOn()).toBe(true);
+    await agent.stop();
+    expect(await physicallyOn()).toBe(false);
+  });
+
+  it('failed switch-off retried: a switch-off that fails is retried until the line reads back off, and only then is the purchase done', async () => {
+    const { config, gpioRoot, physicallyOn } = await setup('pi5', false);
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const kernel = new FakeGpioKernel(gpioRoot);
+    const problems: string[] = [];
+    const agent = await startAgent({ config, clock, log: silentLogger(), gpioFiles: kernel });
+    agents.push(agent);
+    agent.events.on('problem', (m) => problems.push(m));
+    clock.advance(0);
+    await agent.idle();
+    await agent.purchase(3_000n, 'p-stuck'); // 3 J at 1 W: three seconds
+    await run(clock, agent, 2000);
+    expect(await physicallyOn()).toBe(true);
+    kernel.faults.failValueWrites = 3; // the switch-off and two retries fail
+    await run(clock, agent, 1000); // delivered: switch-off fails
+    expect(await physicallyOn()).toBe(true);
+    expect((await readState(config.dataDir!)).purchases.get('p-stuck')?.done).toBeUndefined();
+    expect(agent.snapshot().relay?.on).toBe(true);
+    await run(clock, agent, 1000); // tick and sample retry: both fail
+    expect(await physicallyOn()).toBe(true);
+    await run(clock, agent, 1000);
+    expect(await physicallyOn()).toBe(false);
+    const done = (await readState(config.dataDir!)).purchases.get('p-stuck')?.done;
+    // What flowed while the relay would not open is counted too.
+    expect(done).toMatchObject({ reason: 'delivered' });
+    expect(BigInt(done!.deliveredMWs)).toBeGreaterThan(3_000n);
+    expect(problems.filter((p) => p.startsWith('relay did not switch off'))).toHaveLength(1);
+  });
+
+  it('a stop whose first switch-off fails tries again before it goes on stopping', async () => {
+    const { config, gpioRoot, physicallyOn } = await setup('pi3', false);
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const kernel = new FakeGpioKernel(gpioRoot);
+    const agent = await startAgent({ config, clock, log: silentLogger(), gpioFiles: kernel });
+    clock.advance(0);
+    await agent.idle();
+    await agent.purchase(60_000n, 'p-stop-retry');
+    expect(await physicallyOn()).toBe(true);
+    kernel.faults.failValueWrites = 2;
+    await agent.stop();
+    expect(kernel.faults.failValueWrites).toBe(0);
+    expect(await physicallyOn()).toBe(false);
+  });
+
+  it('a restart whose sensor cannot be opened still switches off the relay a crash left on', async () => {
+    const { config, gpioRoot, physicallyOn } = await setup('pi3', true);
+    const kernel = new FakeGpioKernel(gpioRoot);
+    const left = await GpioRelay.open({ line: { bcm: 17 }, activeLow: true, gpioRoot, files: kernel });
+    await left.set(true); // ...and the process dies
+    expect(await physicallyOn()).toBe(true);
+    const error = await startAgent({
+      config: {
+        ...config,
+        sensors: [{ name: 'load', kind: 'ina219', address: '0x40', shuntOhms: 0.1, maxCurrentA: 3.2 }],
+      },
+      log: silentLogger(),
+      gpioFiles: new FakeGpioKernel(gpioRoot),
+      openI2cBus: async () => {
+        throw new MeterAgentError('NO_I2C', 'no /dev/i2c-1');
+      },
+    }).catch((e: unknown) => e);
+    expect((error as MeterAgentError).code).toBe('NO_I2C');
+    expect(await physicallyOn()).toBe(false);
+  });
+
+  it('a stop switches the relay off first, before waiting for a hanging wallet-service', async () => {
+    const { config, gpioRoot, physicallyOn } = await setup('pi4', false);
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const wallet = new FakeWallet();
+    wallet.mode = 'hang';
+    const agent = await startAgent({
+      config: {
+        ...config,
+        role: 'consumer',
+        walletService: { url: 'http://127.0.0.1:8480', token: 'test-token-not-real', timeoutMs: 1000 },
+        period: { seconds: 2 },
+      },
+      clock,
+      wallet,
+      log: silentLogger(),
+      gpioFiles: new FakeGpioKernel(gpioRoot),
+    });
+    clock.advance(0);
+    await agent.idle();
+    await agent.purchase(60_000n, 'p-stop');
+    await run(clock, agent, 3000); // a period closed: its payment hangs
+    expect(wallet.calls.length).toBeGreaterThan(0);
+    expect(await physicallyOn()).toBe(true);
+    let stopped = false;
+    const stopping = agent.stop().then(() => {
+      stopped = true;
+    });
+    while ((await physicallyOn()) && !stopped) await sleep(5);
+    expect(await physicallyOn()).toBe(false);
+    expect(stopped).toBe(false); // still waiting for the payment in flight
+    await stopping;
+  });
+});
+
+describe('relay invariant across processes (the real CLI, fake kernel shared through the tree)', () => {
+  it('relay-off from a fresh process turns off a line left on, and says so in one line', {
+    timeout: 30_000,
+  }, async () => {
+    const { dir, config, gpioRoot, physicallyOn } = await setup('pi5', true);
+    const left = await GpioRelay.open({
+      line: { bcm: 17 },
+      activeLow: true,
+      gpioRoot,
+      files: new FakeGpioKernel(gpioRoot),
+    });
+    await left.set(true);
+    expect(await physicallyOn()).toBe(true);
+    const configFile = join(dir, 'agent.json');
+    await writeFile(configFile, JSON.stringify(config));
+    const logFile = join(dir, 'relay-off.log');
+    const child = spawnFakePi(['relay-off', '--config', configFile], gpioRoot, logFile);
+    expect((await exited(child)).code, await readFile(logFile, 'utf8').catch(() => '')).toBe(0);
+    expect(await physicallyOn()).toBe(false);
+    expect((await readFile(logFile, 'utf8')).trim()).toBe(
+      'relay on BCM 17 (sysfs 588 on pinctrl-rp1) (active low): off (reads back off)',
+    );
+  });
+
+  it('kill -9 of a running agent with the relay on, then relay-off as ExecStopPost runs it → physically off', {
+    timeout: 60_000,
+  }, async () => {
+    const { dir, config, gpioRoot, physicallyOn } = await setup('pi4', true);
+    const configFile = join(dir, 'agent.json');
+    await writeFile(configFile, JSON.stringify(config));
+    const logFile = join(dir, 'agent.log');
+    const log = () => readFile(logFile, 'utf8').catch(() => '');
+    const agent = spawnFakePi(['run', '--config', configFile], gpioRoot, logFile);
+    try {
+      await submitPurchase(config.dataDir!, 3_600_000n, 'p-kill'); // 1 Wh at 1 W: an hour
+      const deadline = Date.now() + 30_000;
+      while (!(await physicallyOn()) && Date.now() < deadline) await sleep(100);
+      expect(await physicallyOn(), await log()).toBe(true);
+    } finally {
+      agent.kill('SIGKILL');
+    }
+    expect((await exited(agent)).signal).toBe('SIGKILL');
+    // The kernel keeps an exported line where it was: the dead agent's relay is still on.
+    expect(await physicallyOn()).toBe(true);
+    const off = spawnFakePi(['relay-off', '--config', configFile], gpioRoot, logFile);
+    expect((await exited(off)).code, await log()).toBe(0);
+    expect(await physicallyOn()).toBe(false);
+    const state = await readState(config.dataDir!);
+    expect(state.purchases.get('p-kill')?.done).toBeUndefined(); // still owed: the next start resumes it
+  });
+});
+
+describe('the systemd unit', () => {
+  it("runs relay-off with the agent's own config before every start and after every stop, and is watched", async () => {
+    const unit = await readFile(
+      new URL('../../deploy/systemd/tanglewatt-meter-agent.service', import.meta.url),
+      'utf8',
+    );
+    const line = (key: string) => unit.split('\n').filter((l) => l.startsWith(`${key}=`));
+    const config = /--config (\S+)/.exec(line('ExecStart')[0]!)?.[1];
+    expect(config).toBeDefined();
+    for (const key of ['ExecStartPre', 'ExecStopPost'])
+      expect(line(key)).toEqual([expect.stringMatching(new RegExp(` relay-off --config ${config}$`))]);
+    expect(line('Type')).toEqual(['Type=notify']);
+    expect(line('NotifyAccess')).toEqual(['NotifyAccess=all']);
+    expect(line('WatchdogSec')).toHaveLength(1);
+  });
+});
