@@ -1,1 +1,3 @@
+export * from './fake-files.js';
+export * from './files.js';
 export * from './journal.js';
