@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { Journal } from '@tanglewatt/journal';
+import { type FileLayer, Journal } from '@tanglewatt/journal';
 import { outputIdOf } from '@tanglewatt/ledger';
 import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/payments-api';
+import { compactPaymentEvents } from './payments-compaction.js';
 
 /**
  * The payment outbox and the transactions made for it, kept as an append-only journal of events.
@@ -90,16 +91,42 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
   private readonly payments = new Map<string, Internal>();
   private readonly transactions = new Map<string, StoredTransaction>();
   private sequence = 0;
+  /** Journal size at which it is compacted next (see payments-compaction.ts). */
+  private compactAtBytes: number;
+  private compacting = false;
 
-  private constructor(private readonly journal: Journal<Event>) {
+  private constructor(
+    private readonly journal: Journal<Event>,
+    private readonly compactAfterBytes: number,
+  ) {
     super();
+    this.compactAtBytes = journal.size + compactAfterBytes;
   }
 
-  static async open(dataDir: string): Promise<PaymentsStore> {
-    const { journal, records } = await Journal.open<Event>(join(dataDir, 'payments.journal'));
-    const store = new PaymentsStore(journal);
-    for (const event of records) store.apply(event, false);
+  /** `compactAfterBytes`: the journal is compacted on open and again after growing by this much. */
+  static async open(
+    dataDir: string,
+    options: { compactAfterBytes?: number; files?: FileLayer } = {},
+  ): Promise<PaymentsStore> {
+    const opened = await Journal.open<Event>(join(dataDir, 'payments.journal'), { files: options.files });
+    const { events, changed } = compactPaymentEvents(opened.records);
+    if (changed > 0) await opened.journal.rewrite(events);
+    const store = new PaymentsStore(opened.journal, options.compactAfterBytes ?? 4 * 1024 * 1024);
+    for (const event of events) store.apply(event, false);
     return store;
+  }
+
+  /** Compacts in the background once the journal grew enough; a failure waits for as much growth again. */
+  private compactWhenGrown(): void {
+    if (this.compacting || this.journal.size < this.compactAtBytes) return;
+    this.compacting = true;
+    this.journal
+      .compact((events) => compactPaymentEvents(events).events)
+      .catch(() => undefined) // a failed disk shows on the next append (JournalFailedError)
+      .finally(() => {
+        this.compacting = false;
+        this.compactAtBytes = this.journal.size + this.compactAfterBytes;
+      });
   }
 
   close(): Promise<void> {
@@ -177,6 +204,7 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
   private async commit(event: Event): Promise<void> {
     await this.journal.append(event);
     this.apply(event, true);
+    this.compactWhenGrown();
   }
 
   private apply(event: Event, emit: boolean): void {
