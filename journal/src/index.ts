@@ -1,3 +1,4 @@
+export * from './compaction.js';
 export * from './fake-files.js';
 export * from './files.js';
 export * from './journal.js';

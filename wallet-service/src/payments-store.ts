@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { type FileLayer, Journal } from '@tanglewatt/journal';
+import { CompactOnGrowth, type FileLayer, Journal } from '@tanglewatt/journal';
 import { outputIdOf } from '@tanglewatt/ledger';
 import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/payments-api';
 import { compactPaymentEvents } from './payments-compaction.js';
@@ -91,19 +91,17 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
   private readonly payments = new Map<string, Internal>();
   private readonly transactions = new Map<string, StoredTransaction>();
   private sequence = 0;
-  /** Journal size at which it is compacted next (see payments-compaction.ts). */
-  private compactAtBytes: number;
-  private compacting = false;
+  private readonly compaction: CompactOnGrowth<Event>;
 
   private constructor(
     private readonly journal: Journal<Event>,
-    private readonly compactAfterBytes: number,
+    compactAfterBytes: number,
   ) {
     super();
-    this.compactAtBytes = journal.size + compactAfterBytes;
+    this.compaction = new CompactOnGrowth(journal, (e) => compactPaymentEvents(e).events, compactAfterBytes);
   }
 
-  /** `compactAfterBytes`: the journal is compacted on open and again after growing by this much. */
+  /** The journal is compacted (see payments-compaction.ts) on open and after growing by `compactAfterBytes`. */
   static async open(
     dataDir: string,
     options: { compactAfterBytes?: number; files?: FileLayer } = {},
@@ -114,19 +112,6 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
     const store = new PaymentsStore(opened.journal, options.compactAfterBytes ?? 4 * 1024 * 1024);
     for (const event of events) store.apply(event, false);
     return store;
-  }
-
-  /** Compacts in the background once the journal grew enough; a failure waits for as much growth again. */
-  private compactWhenGrown(): void {
-    if (this.compacting || this.journal.size < this.compactAtBytes) return;
-    this.compacting = true;
-    this.journal
-      .compact((events) => compactPaymentEvents(events).events)
-      .catch(() => undefined) // a failed disk shows on the next append (JournalFailedError)
-      .finally(() => {
-        this.compacting = false;
-        this.compactAtBytes = this.journal.size + this.compactAfterBytes;
-      });
   }
 
   close(): Promise<void> {
@@ -204,7 +189,7 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
   private async commit(event: Event): Promise<void> {
     await this.journal.append(event);
     this.apply(event, true);
-    this.compactWhenGrown();
+    this.compaction.check();
   }
 
   private apply(event: Event, emit: boolean): void {
