@@ -84,6 +84,16 @@ describe('Journal on a failing disk', () => {
     expect((await reopen(files, true)).records).toEqual(['a', 'b', 'g']);
   });
 
+  it('EIO on write and on the cut-back: complete records of the batch may return, never a partial one', async () => {
+    const { files, journal } = await withTwo();
+    files.inject({ op: 'write', short: 24 }, { op: 'write', error: 'EIO' }, { op: 'truncate', error: 'EIO' });
+    await refused(journal.appendMany(['c', 'dddd']));
+    await refused(journal.append('e'));
+    const restarted = await reopen(files, false);
+    expect(restarted.records).toEqual(['a', 'b', 'c']);
+    expect(restarted.truncatedBytes).toBe(7);
+  });
+
   it('EIO on fsync: the batch is rejected, never acknowledged, and the journal is poisoned', async () => {
     const { files, journal } = await withTwo();
     files.inject({ op: 'datasync', error: 'EIO', reachedDisk: 'all' });

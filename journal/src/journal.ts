@@ -16,9 +16,11 @@ import { type FileLayer, nodeFiles, type WritableFile } from './files.js';
  * last acknowledged record (and that cut synced), and every later append is refused with
  * JournalFailedError until the journal is reopened. After a failed fdatasync the kernel may have
  * written any part of the batch, or marked it clean without writing it, so nothing more is trusted.
- * After reopening, a rejected batch is wholly absent, except when the cut-back itself could not be
- * synced after a failed fdatasync: then any of its records that reached the disk come back as
- * complete records (a partly written one is cut off as a torn tail). Acknowledged records are never lost.
+ * After reopening, a rejected batch is wholly absent, except when the disk refuses the cut-back too (its
+ * truncate or its sync fails; in practice after a failed fdatasync, when the bytes may be on disk): then
+ * those of its records that reached the disk come back as complete records (a partly written one is cut
+ * off as a torn tail), so a caller must treat a rejected batch as "maybe written" — as the wallet-service
+ * does by journaling before acting. Acknowledged records are never lost.
  */
 
 export class JournalCorruptError extends Error {
