@@ -1,2 +1,5 @@
+export * from './compaction.js';
 export * from './dir-lock.js';
+export * from './fake-files.js';
+export * from './files.js';
 export * from './journal.js';

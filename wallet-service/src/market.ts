@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { ChannelError, type DidDocumentVersion, resolveMeterDid } from '@tanglewatt/channels/node';
-import { Journal } from '@tanglewatt/journal';
+import { CompactOnGrowth, Journal } from '@tanglewatt/journal';
 import {
   bech32ToHex,
   hexToUtf8,
@@ -27,6 +27,7 @@ import {
 } from '@tanglewatt/market';
 import type { Logger } from 'pino';
 import { capacityFromHistory, type PaidDelivery, paymentEntriesOf } from './delivery-history.js';
+import { compactMarketEvents } from './market-compaction.js';
 import { PAYMENT_TAG } from './settlement.js';
 
 /** Tag of the tagged-data blocks that carry market messages. */
@@ -148,6 +149,7 @@ export class MarketView {
   private queue: Promise<void> = Promise.resolve();
   /** Signatures already verified: a rebuild checks each message's signature once, not on every request. */
   private readonly signatureCache = new Set<string>();
+  private compaction: CompactOnGrowth<Event> | undefined;
 
   private constructor(
     private readonly journal: Journal<Event>,
@@ -162,7 +164,10 @@ export class MarketView {
     },
   ) {}
 
-  static async open(deps: MarketView['deps'] & { dataDir: string }): Promise<MarketView> {
+  /** The journal is compacted (see market-compaction.ts) on open and after growing by `compactAfterBytes`. */
+  static async open(
+    deps: MarketView['deps'] & { dataDir: string; compactAfterBytes?: number },
+  ): Promise<MarketView> {
     const { journal, records } = await Journal.open<Event>(join(deps.dataDir, 'market.journal'));
     let events = records;
     if (!records.some((e) => e.t === 'format' && e.v >= JOURNAL_FORMAT)) {
@@ -173,8 +178,18 @@ export class MarketView {
       ];
       await journal.rewrite(events);
     }
+    const compacted = compactMarketEvents(events);
+    if (compacted.changed > 0) {
+      events = compacted.events;
+      await journal.rewrite(events);
+    }
     const view = new MarketView(journal, deps);
     for (const e of events) view.apply(e);
+    view.compaction = new CompactOnGrowth(
+      journal,
+      (e) => compactMarketEvents(e).events,
+      deps.compactAfterBytes ?? 1024 * 1024,
+    );
     return view;
   }
 
@@ -216,6 +231,7 @@ export class MarketView {
   private async commit(events: Event[]): Promise<void> {
     await this.journal.appendMany(events);
     for (const e of events) this.apply(e);
+    this.compaction?.check();
   }
 
   /**

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { Journal } from '@tanglewatt/journal';
+import { CompactOnGrowth, type FileLayer, Journal } from '@tanglewatt/journal';
 import { outputIdOf } from '@tanglewatt/ledger';
 import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/payments-api';
+import { compactPaymentEvents } from './payments-compaction.js';
 
 /**
  * The payment outbox and the transactions made for it, kept as an append-only journal of events.
@@ -106,15 +107,26 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
   private sequence = 0;
   /** The last request in line for each key, so requests for one key never overlap. */
   private readonly keyQueues = new Map<string, Promise<void>>();
+  private readonly compaction: CompactOnGrowth<Event>;
 
-  private constructor(private readonly journal: Journal<Event>) {
+  private constructor(
+    private readonly journal: Journal<Event>,
+    compactAfterBytes: number,
+  ) {
     super();
+    this.compaction = new CompactOnGrowth(journal, (e) => compactPaymentEvents(e).events, compactAfterBytes);
   }
 
-  static async open(dataDir: string): Promise<PaymentsStore> {
-    const { journal, records } = await Journal.open<Event>(join(dataDir, 'payments.journal'));
-    const store = new PaymentsStore(journal);
-    for (const event of records) store.apply(event, false);
+  /** The journal is compacted (see payments-compaction.ts) on open and after growing by `compactAfterBytes`. */
+  static async open(
+    dataDir: string,
+    options: { compactAfterBytes?: number; files?: FileLayer } = {},
+  ): Promise<PaymentsStore> {
+    const opened = await Journal.open<Event>(join(dataDir, 'payments.journal'), { files: options.files });
+    const { events, changed } = compactPaymentEvents(opened.records);
+    if (changed > 0) await opened.journal.rewrite(events);
+    const store = new PaymentsStore(opened.journal, options.compactAfterBytes ?? 4 * 1024 * 1024);
+    for (const event of events) store.apply(event, false);
     return store;
   }
 
@@ -235,6 +247,7 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
   private async commit(event: Event): Promise<void> {
     await this.journal.append(event);
     this.apply(event, true);
+    this.compaction.check();
   }
 
   private apply(event: Event, emit: boolean): void {
