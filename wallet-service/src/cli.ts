@@ -153,9 +153,16 @@ program
   .requiredOption('--config <file>', 'config file')
   .action(async (opts: { config: string }) => {
     const config = await loadWalletConfig(opts.config);
-    const service = await startWalletService(config, log);
+    let service: Awaited<ReturnType<typeof startWalletService>> | undefined;
+    // A failed journal (full disk, failed fsync) cannot be trusted again in this process: stop, and let
+    // the service manager start a fresh one (exit 75, EX_TEMPFAIL), which reopens the journals from disk.
+    const onFatal = () => {
+      setTimeout(() => process.exit(75), 10_000).unref();
+      void (service?.stop() ?? Promise.resolve()).finally(() => process.exit(75));
+    };
+    service = await startWalletService(config, log, { onFatal });
     const stop = async () => {
-      await service.stop();
+      await service?.stop();
       process.exit(0);
     };
     process.once('SIGINT', () => void stop());

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { CompactOnGrowth, type FileLayer, Journal } from '@tanglewatt/journal';
+import { CompactOnGrowth, type FileLayer, Journal, JournalFailedError } from '@tanglewatt/journal';
 import { outputIdOf } from '@tanglewatt/ledger';
 import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/payments-api';
 import { compactPaymentEvents } from './payments-compaction.js';
@@ -101,10 +101,16 @@ function samePayment(a: Internal, request: PaymentRequest): boolean {
   );
 }
 
-export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transaction: [StoredTransaction] }> {
+export class PaymentsStore extends EventEmitter<{
+  payment: [Payment];
+  transaction: [StoredTransaction];
+  /** The journal refused a write: nothing more can be recorded until the service restarts. */
+  failed: [JournalFailedError];
+}> {
   private readonly payments = new Map<string, Internal>();
   private readonly transactions = new Map<string, StoredTransaction>();
   private sequence = 0;
+  private failedReported = false;
   /** The last request in line for each key, so requests for one key never overlap. */
   private readonly keyQueues = new Map<string, Promise<void>>();
   private readonly compaction: CompactOnGrowth<Event>;
@@ -177,7 +183,7 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
       micro: options.micro,
       ...(options.depositUnits !== undefined ? { depositUnits: options.depositUnits.toString() } : {}),
     };
-    await this.journal.append(event);
+    await this.append(event);
     this.apply(event, true);
     return { payment: this.view(this.payments.get(request.idempotencyKey)!), created: true };
   }
@@ -244,8 +250,21 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
     await this.commit({ t: 'note', at: new Date().toISOString(), key, message });
   }
 
+  /** Appends to the journal; a journal that failed (full disk, failed sync) is reported once as `failed`. */
+  private async append(event: Event): Promise<void> {
+    try {
+      await this.journal.append(event);
+    } catch (error) {
+      if (error instanceof JournalFailedError && !this.failedReported) {
+        this.failedReported = true;
+        this.emit('failed', error);
+      }
+      throw error;
+    }
+  }
+
   private async commit(event: Event): Promise<void> {
-    await this.journal.append(event);
+    await this.append(event);
     this.apply(event, true);
     this.compaction.check();
   }

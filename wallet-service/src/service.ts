@@ -53,7 +53,19 @@ async function protocolParameters(node: NodeApi, dataDir: string, log: Logger): 
   }
 }
 
-export async function startWalletService(config: WalletConfig, log: Logger): Promise<WalletService> {
+export interface StartOptions {
+  /**
+   * A journal failed (full disk, failed fsync): nothing more can be recorded, so the service must stop and
+   * be started again once the disk is fine. The CLI exits; systemd restarts it.
+   */
+  onFatal?: (error: Error) => void;
+}
+
+export async function startWalletService(
+  config: WalletConfig,
+  log: Logger,
+  options: StartOptions = {},
+): Promise<WalletService> {
   const token = readSecret('api token', {
     env: config.api.tokenEnv,
     ...(config.api.tokenFile ? { file: config.api.tokenFile } : {}),
@@ -79,6 +91,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
       signer,
       cleanups,
       releaseLock,
+      options,
       checkNetwork: (networkName) => assertMnemonicAllowedOn(mnemonic, networkName, config.keystore.file),
     });
   } catch (error) {
@@ -128,7 +141,9 @@ async function startLocked(
     cleanups,
     releaseLock,
     checkNetwork,
+    options,
   }: {
+    options: StartOptions;
     token: string;
     signer: MnemonicSigner;
     cleanups: (() => unknown)[];
@@ -160,6 +175,11 @@ async function startLocked(
 
   const store = await PaymentsStore.open(config.dataDir);
   cleanups.push(() => store.close());
+  const fatal = (error: Error) => {
+    log.error({ err: error.message }, 'the data disk failed: nothing more can be recorded; stopping');
+    options.onFatal?.(error);
+  };
+  store.on('failed', fatal);
   const ledger = await WalletLedger.open({
     dataDir: config.dataDir,
     api: node,
@@ -169,6 +189,7 @@ async function startLocked(
     log,
   });
   cleanups.push(() => ledger.stop());
+  ledger.on('failed', fatal);
   const client = new LedgerClient(config.nodeUrl);
   cleanups.push(() => client.destroy());
   const settlement = new Settlement({

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { Journal } from '@tanglewatt/journal';
+import { Journal, JournalFailedError } from '@tanglewatt/journal';
 import {
   isPlainCoinOutput,
   LedgerError,
@@ -39,7 +39,12 @@ const COMPACT_AFTER_EVENTS = 5_000;
 /** Seconds after a micro-payment's expiry before its payer spends it again. */
 const RECLAIM_MARGIN_SECONDS = 5;
 
-export class WalletLedger extends EventEmitter<{ milestone: [MilestoneChanges]; changed: [] }> {
+export class WalletLedger extends EventEmitter<{
+  milestone: [MilestoneChanges];
+  changed: [];
+  /** The journal refused a write: the view cannot advance until the service restarts. */
+  failed: [JournalFailedError];
+}> {
   private readonly outputs = new Map<string, OutputSummary>();
   private checkpoint = 0;
   private eventsSinceCompaction = 0;
@@ -198,6 +203,10 @@ export class WalletLedger extends EventEmitter<{ milestone: [MilestoneChanges]; 
         await this.catchUp();
         lastError = '';
       } catch (error) {
+        if (error instanceof JournalFailedError) {
+          this.emit('failed', error);
+          return;
+        }
         const message = (error as Error).message;
         if (message !== lastError) this.log.warn({ err: message }, 'following milestones failed; retrying');
         lastError = message;
