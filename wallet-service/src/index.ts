@@ -1,3 +1,4 @@
+export * from './access.js';
 export * from './config.js';
 export * from './keystore.js';
 export * from './market.js';

@@ -11,6 +11,7 @@ import {
 } from '@tanglewatt/ledger';
 import cron from 'node-cron';
 import type { Logger } from 'pino';
+import { readApiTokens } from './access.js';
 import { AddressIndex } from './address-index.js';
 import { createApi } from './api.js';
 import { ConfigError, type WalletConfig } from './config.js';
@@ -51,10 +52,7 @@ async function protocolParameters(node: NodeApi, dataDir: string, log: Logger): 
 }
 
 export async function startWalletService(config: WalletConfig, log: Logger): Promise<WalletService> {
-  const token = readSecret('api token', {
-    env: config.api.tokenEnv,
-    ...(config.api.tokenFile ? { file: config.api.tokenFile } : {}),
-  });
+  const tokens = readApiTokens(config.api);
   const password = readSecret('keystore password', {
     env: config.keystore.passwordEnv,
     ...(config.keystore.passwordFile ? { file: config.keystore.passwordFile } : {}),
@@ -131,7 +129,8 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     bech32Hrp: protocol.bech32Hrp,
     rent: protocol.rentStructure,
     config: config.api,
-    token,
+    listenHost: config.listen.host,
+    tokens,
     log,
   });
   const server: Server = createServer(app);
