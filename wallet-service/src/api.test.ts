@@ -277,8 +277,9 @@ describe('wallet-service API contract', () => {
     const badKey = await call('GET', '/payments/has%20space', { token });
     expect(badKey.status).toBe(400);
     expect(JSON.parse(badKey.body).error.field).toBe('key');
-    expect((await call('GET', '/node/milestones/4294967296', { token })).status).toBe(400);
+    expect((await call('GET', '/node/milestones/4294967296', { token })).status).toBe(404);
     expect((await call('GET', '/node/milestones/0', { token })).status).toBe(400);
+    expect((await call('GET', '/node/milestones/01', { token })).status).toBe(400);
     expect((await call('GET', '/payments?offset=1000000001', { token })).status).toBe(400);
     expect((await call('GET', '/payments?limit=2&limit=3', { token })).status).toBe(400);
   });

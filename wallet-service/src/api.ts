@@ -262,22 +262,17 @@ export function createApi(deps: ApiDeps): express.Express {
   });
   app.get('/node/milestones/:id', needsRead, async (req, res) => {
     const id = String(req.params.id);
-    if (/^[0-9]{1,10}$/.test(id)) {
+    if (/^[1-9][0-9]{0,9}$/.test(id)) {
       const index = Number(id);
-      if (index < 1 || index > MAX_MILESTONE_INDEX)
-        throw new ApiError(
-          400,
-          'INVALID_REQUEST',
-          `id: a milestone index from 1 to ${MAX_MILESTONE_INDEX}`,
-          'id',
-        );
+      // Indexes are uint32: a larger one names no milestone.
+      if (index > MAX_MILESTONE_INDEX) throw new ApiError(404, 'NOT_FOUND', `no milestone ${index}`);
       return void res.json(await node.milestoneByIndex(index));
     }
     if (!hex32.safeParse(id).success)
       throw new ApiError(
         400,
         'INVALID_REQUEST',
-        'id: a milestone index or a milestone id (0x and 64 hex digits)',
+        'id: a milestone index (from 1) or a milestone id (0x and 64 hex digits)',
         'id',
       );
     res.json(await node.milestoneById(id));

@@ -13,10 +13,6 @@ import { z } from 'zod';
 export const MAX_OFFSET = 1_000_000_000;
 export const MAX_MILESTONE_INDEX = 4_294_967_295;
 
-/**
- * The OpenAPI 3.1 description of the API, generated from the same zod schemas that validate requests
- * (OpenAPI 3.1 schemas are JSON Schema 2020-12, which zod emits).
- */
 type Scope = 'pay' | 'market' | 'read';
 type Status = '200' | '202' | '400' | '404' | '409' | '413' | '502' | '503';
 
@@ -34,6 +30,20 @@ const errorMeaning: Record<string, string> = {
   '502': 'The node answered with an error',
   '503': 'The node cannot be reached',
 };
+
+/**
+ * What a zod refinement checks, which zod cannot emit as JSON Schema: merged into the generated schema so the
+ * document says all the request schema allows (a test compares them with examples).
+ */
+function withRefinements(
+  generated: Record<string, unknown>,
+  extra: { properties?: Record<string, Record<string, unknown>>; anyOf?: unknown[] },
+): Record<string, unknown> {
+  const properties = { ...(generated.properties as Record<string, Record<string, unknown>>) };
+  for (const [name, patch] of Object.entries(extra.properties ?? {}))
+    properties[name] = { ...properties[name], ...patch };
+  return { ...generated, properties, ...(extra.anyOf ? { anyOf: extra.anyOf } : {}) };
+}
 
 /**
  * The OpenAPI 3.1 description of the API, generated from the same zod schemas that validate requests
@@ -133,14 +143,18 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       schemas: {
-        PaymentRequest: schema(paymentRequest),
+        PaymentRequest: withRefinements(schema(paymentRequest), {
+          properties: { amount: { pattern: '^[1-9][0-9]*$' } },
+        }),
         Payment: schema(payment),
         Balance: schema(balance),
         Error: schema(apiError),
         SellOffer: schema(sellBody),
         BuyOrder: schema(buyBody),
         Cancel: schema(cancelBody),
-        Amend: schema(amendBody),
+        Amend: withRefinements(schema(amendBody), {
+          anyOf: [{ required: ['energyWh'] }, { required: ['priceUnitsPerWh'] }],
+        }),
         Ack: schema(ackBody),
       },
     },
@@ -310,8 +324,8 @@ export function openApiDocument(): Record<string, unknown> {
       '/node/milestones/{id}': nodeRead(
         'A milestone',
         'id',
-        `a milestone index (1 to ${MAX_MILESTONE_INDEX}) or a milestone id (0x and 64 hex digits)`,
-        { type: 'string', pattern: '^(?:[0-9]{1,10}|0x[0-9a-f]{64})$' },
+        `a milestone index (from 1; none above ${MAX_MILESTONE_INDEX} exists) or a milestone id (0x and 64 hex digits)`,
+        { type: 'string', pattern: '^(?:[1-9][0-9]{0,9}|0x[0-9a-f]{64})$' },
       ),
       '/node/blocks/{id}': nodeRead('A block', 'id', 'block id', hex(64)),
       '/node/blocks/{id}/metadata': nodeRead("A block's metadata", 'id', 'block id', hex(64)),
