@@ -11,6 +11,7 @@ import { fromHex, newX25519SecretKey, toHex, x25519PublicKey } from '@tanglewatt
 import { buildDashboard, distDir, serveDashboard } from '@tanglewatt/dashboard/serve';
 import { type AgentHandle, startAgent } from '@tanglewatt/meter-agent';
 import {
+  type ApiScope,
   parseWalletConfig,
   startWalletService,
   type WalletService,
@@ -70,6 +71,29 @@ async function persistentSecret(file: string, make = () => randomBytes(24).toStr
   const value = make();
   await writeFile(file, value, { mode: 0o600 });
   return value;
+}
+
+/**
+ * A household's three API tokens, each in its own 0600 file in `dir` (kept across runs): its own (every
+ * scope, for tools: api.token), its agent's (pay, and the market acks and reads it makes: agent.token) and
+ * its dashboard's (read and market, never pay, as config.json hands it to the page: dashboard.token).
+ */
+export async function householdTokens(dir: string) {
+  const token = await persistentSecret(join(dir, 'api.token'));
+  const dashboardToken = await persistentSecret(join(dir, 'dashboard.token'));
+  await persistentSecret(join(dir, 'agent.token'));
+  const scopes = (...s: ApiScope[]) => s;
+  return {
+    token,
+    dashboardToken,
+    api: {
+      tokenFile: join(dir, 'api.token'),
+      tokens: [
+        { name: 'agent', file: join(dir, 'agent.token'), scopes: scopes('pay', 'market', 'read') },
+        { name: 'dashboard', file: join(dir, 'dashboard.token'), scopes: scopes('market', 'read') },
+      ],
+    },
+  };
 }
 
 async function dashboardIsBuilt(): Promise<boolean> {
@@ -141,11 +165,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       const dir = join(households, household.role);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const password = await persistentSecret(join(dir, 'keystore.password'));
-      // Three tokens per household: its own (every scope, for tools), the agent's (pay, and the market acks
-      // and reads it makes) and the dashboard's (read and market, never pay: config.json hands it to the page).
-      const token = await persistentSecret(join(dir, 'api.token'));
-      const dashboardToken = await persistentSecret(join(dir, 'dashboard.token'));
-      await persistentSecret(join(dir, 'agent.token'));
+      const { token, dashboardToken, api } = await householdTokens(dir);
       const keystore = join(dir, 'keystore.json');
       // DEVELOPMENT ONLY: the development profile's public mnemonic, one account per household.
       if (!existsSync(keystore)) await writeKeystore(keystore, profile.genesis.mnemonic, password);
@@ -158,15 +178,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           account: { accountIndex: allocation.accountIndex },
           // The dashboard (its tangle walk alone makes up to 12 reads a second), both agents and any local
           // tool all come from 127.0.0.1: one client to the rate limiter, so it gets a local budget.
-          api: {
-            tokenFile: join(dir, 'api.token'),
-            tokens: [
-              { name: 'agent', file: join(dir, 'agent.token'), scopes: ['pay', 'market', 'read'] },
-              { name: 'dashboard', file: join(dir, 'dashboard.token'), scopes: ['market', 'read'] },
-            ],
-            corsOrigins: dashboardOrigins,
-            rateLimitPerMinute: 6000,
-          },
+          api: { ...api, corsOrigins: dashboardOrigins, rateLimitPerMinute: 6000 },
           claims: { schedule: '*/15 * * * * *' },
           ledger: { initialOutputs: [allocation.outputId] },
         },
