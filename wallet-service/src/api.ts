@@ -107,6 +107,8 @@ export function createApi(deps: ApiDeps): express.Express {
       origin: config.corsOrigins,
       methods: ['GET', 'POST'],
       allowedHeaders: ['authorization', 'content-type'],
+      // Every read carries the token, so each would be preflighted: browsers may keep the answer 10 minutes.
+      maxAge: 600,
     }),
   );
   app.use(
