@@ -148,7 +148,16 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
   });
   const bound = server.address() as AddressInfo;
   const url = `http://${bound.address}:${bound.port}`;
-  log.info({ url, address, network: protocol.networkName }, 'wallet-service listening');
+  log.info(
+    {
+      url,
+      address,
+      network: protocol.networkName,
+      // Names and scopes only: the secrets never reach a log.
+      tokens: tokens.map((t) => `${t.name}:${t.scopes.join('+')}`),
+    },
+    'wallet-service listening',
+  );
 
   return {
     url,
