@@ -3,7 +3,10 @@
  * fresh local tangle (real HORNET, 1 s milestones), with an every-scope token:
  *
  *   pip install schemathesis
- *   npx tsx wallet-service/scripts/fuzz-api.ts [max-examples=50] [schemathesis executable]
+ *   npx tsx wallet-service/scripts/fuzz-api.ts [max-examples=50] [schemathesis executable] [scopes]
+ *
+ * With scopes (e.g. "read" or "market,read") it fuzzes with a token of just those scopes, so the other
+ * routes must answer 403 as documented.
  *
  * GET /events is left out (a stream never ends; its tests are in src/api.test.ts); schemathesis.toml lists
  * the rules a schema cannot state (bech32 checksums, window order). Exits with schemathesis's exit code.
@@ -15,10 +18,12 @@ import { join } from 'node:path';
 import { createLogger, ensureBinaries, loadProfile, tangleDown, tangleUp } from '@tanglewatt/deploy';
 import pino from 'pino';
 import { prepareWallet } from '../../tests/support/wallets.js';
+import type { ApiScope } from '../src/config.js';
 import { startWalletService } from '../src/service.js';
 
 const maxExamples = process.argv[2] ?? '50';
 const schemathesis = process.argv[3] ?? 'schemathesis';
+const scopes = process.argv[4]?.split(',') as ApiScope[] | undefined;
 
 const log = createLogger('fuzz');
 const dataDir = await mkdtemp(join(tmpdir(), 'tanglewatt-fuzz-'));
@@ -32,7 +37,11 @@ const tangle = await tangleUp({
 });
 let code = 1;
 try {
-  const prepared = await prepareWallet(tangle, { slot: 3 });
+  const prepared = await prepareWallet(tangle, {
+    slot: 3,
+    ...(scopes ? { tokens: [{ name: 'fuzz', scopes }] } : {}),
+  });
+  const token = scopes ? prepared.tokens.fuzz! : prepared.token;
   // The fuzzer is one client sending thousands of requests: the rate limit would answer most of them.
   prepared.config.api.rateLimitPerMinute = 1_000_000;
   const service = await startWalletService(prepared.config, pino({ level: 'fatal' }));
@@ -45,7 +54,7 @@ try {
       '--url',
       service.url,
       '--header',
-      `Authorization: Bearer ${prepared.token}`,
+      `Authorization: Bearer ${token}`,
       '--checks',
       'all',
       '--exclude-path',
