@@ -66,6 +66,9 @@ try {
       '--request-timeout',
       '15',
       '--no-color',
+      // No example database left in the working directory.
+      '--generation-database',
+      'none',
     ];
     code = await new Promise<number>((resolve, reject) => {
       const child = spawn(schemathesis, args, { stdio: 'inherit' });
