@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostAllowed, misdirectedBody } from '@tanglewatt/payments-api';
 
 /** The dashboard's directory and its `vite build` output. */
 export const dashboardDir = dirname(fileURLToPath(import.meta.url));
@@ -13,9 +14,9 @@ export interface DashboardEndpoint {
   name: string;
   url: string;
   /**
-   * The service's API token, for the household's own wallet when the dashboard runs on the household's own
-   * machine (npm start): the page then posts market messages with it. config.json carries it to the page,
-   * so never set it on a dashboard others can reach.
+   * A wallet-service token with scopes `read` (reads and the live feed need it) and `market` (the page posts
+   * market messages with it), never `pay`: config.json carries it to the page without a token of its own.
+   * Only for the household's own dashboard on its own machine (npm start).
    */
   token?: string;
 }
@@ -33,6 +34,11 @@ export interface ServeOptions {
   config: DashboardConfig;
   /** The built app; default dashboard/dist. */
   root?: string;
+  /**
+   * Host names answered besides localhost, 127.0.0.1, [::1] and `host`, each with the port ("name" or
+   * "name:port"); any other Host gets 421, so a page that rebinds its DNS name to this address reads nothing.
+   */
+  allowedHosts?: string[];
 }
 
 export interface ServedDashboard {
@@ -136,6 +142,11 @@ export async function serveDashboard(options: ServeOptions): Promise<ServedDashb
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const hostRule = { boundHost: host, allowedHosts: options.allowedHosts ?? [] };
+    if (!hostAllowed(req.headers.host, req.socket.localPort ?? 0, hostRule)) {
+      res.writeHead(421, { ...security, 'content-type': 'application/json; charset=utf-8' });
+      return void res.end(`${JSON.stringify(misdirectedBody(req.headers.host))}\n`);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return fail(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
     let pathname: string;

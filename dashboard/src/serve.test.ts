@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServedDashboard, serveDashboard } from '../serve';
 
 /** Raw requests: fetch would normalise away the `..` segments this test sends. */
-function get(base: string, path: string, method = 'GET') {
+function get(base: string, path: string, method = 'GET', host?: string) {
   return new Promise<{
     status: number;
     type: string | undefined;
@@ -15,7 +15,8 @@ function get(base: string, path: string, method = 'GET') {
     headers: Record<string, unknown>;
   }>((resolve, reject) => {
     const url = new URL(base);
-    const req = request({ host: url.hostname, port: url.port, path, method }, (res) => {
+    const headers = host ? { host } : {};
+    const req = request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => {
@@ -53,7 +54,7 @@ describe('serveDashboard', () => {
     await writeFile(join(dir, 'dist', 'assets', 'index-abc.js'), 'console.log(1)');
     await writeFile(join(dir, 'dist', 'assets', 'index-abc.css'), 'body{}');
     await writeFile(join(dir, 'secret.txt'), 'outside');
-    served = await serveDashboard({ port: 0, config, root: join(dir, 'dist') });
+    served = await serveDashboard({ port: 0, config, root: join(dir, 'dist'), allowedHosts: ['pi.local'] });
   });
   afterAll(async () => {
     await served?.close();
@@ -74,6 +75,20 @@ describe('serveDashboard', () => {
     expect((await get(served.url, '/assets/index-abc.css')).type).toBe('text/css; charset=utf-8');
     const head = await get(served.url, '/assets/index-abc.js', 'HEAD');
     expect(head).toMatchObject({ status: 200, body: '' });
+  });
+
+  it('answers 421 with a one-line JSON error to a Host that is not its own, config.json included', async () => {
+    const port = new URL(served.url).port;
+    for (const host of [`rebind.example:${port}`, 'rebind.example', `localhost:${Number(port) + 1}`]) {
+      const res = await get(served.url, '/config.json', 'GET', host);
+      expect(res.status, host).toBe(421);
+      expect(res.type).toBe('application/json; charset=utf-8');
+      expect(res.body).not.toContain('token');
+      expect(res.body.trimEnd()).not.toContain('\n');
+      expect(JSON.parse(res.body).error.code).toBe('MISDIRECTED_REQUEST');
+    }
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, 'pi.local'])
+      expect((await get(served.url, '/config.json', 'GET', host)).status, host).toBe(200);
   });
 
   it('answers /config.json from the given object, tokens included and never cached', async () => {

@@ -11,6 +11,7 @@ import { fromHex, newX25519SecretKey, toHex, x25519PublicKey } from '@tanglewatt
 import { buildDashboard, distDir, serveDashboard } from '@tanglewatt/dashboard/serve';
 import { type AgentHandle, startAgent } from '@tanglewatt/meter-agent';
 import {
+  type ApiScope,
   parseWalletConfig,
   startWalletService,
   type WalletService,
@@ -72,6 +73,29 @@ async function persistentSecret(file: string, make = () => randomBytes(24).toStr
   return value;
 }
 
+/**
+ * A household's three API tokens, each in its own 0600 file in `dir` (kept across runs): its own (every
+ * scope, for tools: api.token), its agent's (pay, and the market acks and reads it makes: agent.token) and
+ * its dashboard's (read and market, never pay, as config.json hands it to the page: dashboard.token).
+ */
+export async function householdTokens(dir: string) {
+  const token = await persistentSecret(join(dir, 'api.token'));
+  const dashboardToken = await persistentSecret(join(dir, 'dashboard.token'));
+  await persistentSecret(join(dir, 'agent.token'));
+  const scopes = (...s: ApiScope[]) => s;
+  return {
+    token,
+    dashboardToken,
+    api: {
+      tokenFile: join(dir, 'api.token'),
+      tokens: [
+        { name: 'agent', file: join(dir, 'agent.token'), scopes: scopes('pay', 'market', 'read') },
+        { name: 'dashboard', file: join(dir, 'dashboard.token'), scopes: scopes('market', 'read') },
+      ],
+    },
+  };
+}
+
 async function dashboardIsBuilt(): Promise<boolean> {
   const index = join(distDir, 'index.html');
   if (!existsSync(index)) return false;
@@ -125,7 +149,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await writeFile(marker, tangle.createdAt);
   }
 
-  const wallets: (WalletService & { name: string; token: string })[] = [];
+  const wallets: (WalletService & { name: string; token: string; dashboardToken: string })[] = [];
   const agents: AgentHandle[] = [];
   const stopAll = async () => {
     for (const agent of agents) await agent.stop().catch(() => undefined);
@@ -141,7 +165,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       const dir = join(households, household.role);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const password = await persistentSecret(join(dir, 'keystore.password'));
-      const token = await persistentSecret(join(dir, 'api.token'));
+      const { token, dashboardToken, api } = await householdTokens(dir);
       const keystore = join(dir, 'keystore.json');
       // DEVELOPMENT ONLY: the development profile's public mnemonic, one account per household.
       if (!existsSync(keystore)) await writeKeystore(keystore, profile.genesis.mnemonic, password);
@@ -154,7 +178,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           account: { accountIndex: allocation.accountIndex },
           // The dashboard (its tangle walk alone makes up to 12 reads a second), both agents and any local
           // tool all come from 127.0.0.1: one client to the rate limiter, so it gets a local budget.
-          api: { tokenFile: join(dir, 'api.token'), corsOrigins: dashboardOrigins, rateLimitPerMinute: 6000 },
+          api: { ...api, corsOrigins: dashboardOrigins, rateLimitPerMinute: 6000 },
           claims: { schedule: '*/15 * * * * *' },
           ledger: { initialOutputs: [allocation.outputId] },
         },
@@ -164,6 +188,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         Object.assign(await startWalletService(config, log.child({ household: household.role })), {
           name: household.name,
           token,
+          dashboardToken,
         }),
       );
     }
@@ -216,7 +241,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
             // The consumer runs its market trades: the relay delivers them, the seller is paid per trade.
             ...(household.role === 'consumer'
               ? {
-                  walletService: { url: consumer.url, token: wallets[1]!.token },
+                  walletService: {
+                    url: consumer.url,
+                    tokenFile: join(households, 'consumer', 'agent.token'),
+                  },
                   prepaid: { enabled: true, relay: { kind: 'simulated' as const } },
                   market: { pollSeconds: 2 },
                 }
@@ -246,8 +274,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const dashboard = await serveDashboard({
       port: dashboardPort,
       config: {
-        // The households' own tokens: this dashboard is theirs, on their machine, so it may post market offers.
-        wallets: wallets.map((w) => ({ name: w.name, url: w.url, token: w.token })),
+        // The households' dashboard tokens (read and market, never pay): the page reads and posts market offers.
+        wallets: wallets.map((w) => ({ name: w.name, url: w.url, token: w.dashboardToken })),
         meters: agents.map((a, i) => ({ name: `${HOUSEHOLDS[i]!.name} meter`, url: a.httpUrl! })),
       },
     });

@@ -1,4 +1,5 @@
 import { mkdtemp, stat } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -262,6 +263,31 @@ describe('meter agent (in-process, manual clock)', () => {
       expect.objectContaining({ id: 'house-12/2024-06-01T12:00:00.000Z', paymentState: 'accepted' }),
     ]);
     expect((await fetch(`${url}/periods?limit=0`)).status).toBe(400);
+  });
+
+  it('answers its read API only under its own Host names: 421 with a JSON error to any other', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const http = { host: '127.0.0.1', port: 0, corsOrigins: [], allowedHosts: ['meter.local'] };
+    const agent = await start(clock, new FakeWallet(), config(await dataDir(), { http }));
+    const { port } = new URL(agent.httpUrl!);
+    // fetch will not send a forged Host header; node:http will.
+    const get = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/status', headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (c) => {
+            body += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const forged = await get(`rebind.example:${port}`);
+    expect(forged.status).toBe(421);
+    expect(JSON.parse(forged.body).error.code).toBe('MISDIRECTED_REQUEST');
+    expect((await get(`localhost:${port}`)).status).toBe(200);
+    expect((await get('meter.local')).status).toBe(200);
   });
 
   it('refuses a bad config with the key path and writes nothing', async () => {

@@ -223,6 +223,8 @@ export const configSchema = z
         port: z.number().int().min(0).max(65_535).default(8490),
         /** Browser origins allowed to read it, e.g. the dashboard's "http://127.0.0.1:5173". */
         corsOrigins: z.array(z.string().min(1)).default([]),
+        /** Host names answered besides localhost, 127.0.0.1, [::1] and `host` with the port: "name" or "name:port". */
+        allowedHosts: z.array(z.string().min(1).max(260)).default([]),
       })
       .optional(),
     channel: channel.optional(),

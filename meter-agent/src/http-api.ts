@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostAllowed, misdirectedBody } from '@tanglewatt/payments-api';
 import type { AgentEventMap } from './agent.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './log.js';
@@ -44,6 +45,8 @@ export interface ReadApiOptions {
   port: number;
   /** Origins allowed to read from a browser (the dashboard); none by default. */
   corsOrigins: string[];
+  /** Host names answered besides the loopback names and `host` (see hostAllowed); others get 421. */
+  allowedHosts?: string[];
   log: Logger;
 }
 
@@ -59,7 +62,7 @@ const HEARTBEAT_MS = 15_000;
  * (newest first), `GET /trades` (market trades, newest first), `GET /channel/blocks?limit=n` (the channel's newest messages: seq → block id) and
  * `GET /events` (server-sent events: `sample`, `period`, `payment`, `status`). It changes nothing and
  * carries no secret, so it has no token (EventSource cannot send one); it binds 127.0.0.1 unless told
- * otherwise.
+ * otherwise, and answers only its own Host names (421 otherwise).
  */
 export async function startReadApi(source: ReadApiSource, options: ReadApiOptions): Promise<ReadApi> {
   const streams = new Set<ServerResponse>();
@@ -115,6 +118,10 @@ export async function startReadApi(source: ReadApiSource, options: ReadApiOption
 
   const server = createServer((req, res) => {
     try {
+      // A page that rebinds its DNS name to this address sends its own name: it reads nothing.
+      const hostRule = { boundHost: options.host, allowedHosts: options.allowedHosts ?? [] };
+      if (!hostAllowed(req.headers.host, req.socket.localPort ?? 0, hostRule))
+        return json(res, 421, misdirectedBody(req.headers.host));
       allowOrigin(req, res);
       const url = new URL(req.url ?? '/', 'http://agent');
       if (req.method === 'OPTIONS') {

@@ -1,2 +1,3 @@
 export * from './client.js';
+export * from './hosts.js';
 export * from './schemas.js';

@@ -100,7 +100,9 @@ describe('dashboard end to end', () => {
     const nodeSeen = new Map<number, { at: number; timestampMs: number }>();
     const until = Date.now() + 12_000;
     while (Date.now() < until) {
-      const res = await fetch(`${wallet.url}/node/info`);
+      const res = await fetch(`${wallet.url}/node/info`, {
+        headers: { authorization: `Bearer ${wallet.token}` },
+      });
       const info = (await res.json()) as {
         status: { confirmedMilestone: { index: number; timestamp: number } };
       };
@@ -172,7 +174,11 @@ describe('dashboard end to end', () => {
     await screenshot(page, 'payments');
 
     // The explorer, from the payment's block: the transaction's tagged data, decoded.
-    const payment = (await (await fetch(`${payer.url}/payments/${encodeURIComponent(key)}`)).json()) as {
+    const payment = (await (
+      await fetch(`${payer.url}/payments/${encodeURIComponent(key)}`, {
+        headers: { authorization: `Bearer ${payer.token}` },
+      })
+    ).json()) as {
       blockId: string;
       transactionId: string;
     };

@@ -218,7 +218,10 @@ describe('wallet-service on the real tangle', () => {
 
   it('streams milestones and payment changes as server-sent events, milestones pushed by inx-mqtt', async () => {
     const controller = new AbortController();
-    const res = await fetch(`${payer.service.url}/events`, { signal: controller.signal });
+    const res = await fetch(`${payer.service.url}/events`, {
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${payer.token}` },
+    });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const events: { event: string; data: Record<string, unknown> }[] = [];
     const reading = (async () => {

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   basicOutputDeposit,
   bech32ToHex,
@@ -11,17 +10,18 @@ import {
   summarizeOutput,
 } from '@tanglewatt/ledger';
 import { messageIdOf, type UnsignedMessage } from '@tanglewatt/market';
-import { type Payment, paymentRequest, paymentStates } from '@tanglewatt/payments-api';
+import { idempotencyKey, type Payment, paymentRequest, paymentStates } from '@tanglewatt/payments-api';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { type ApiToken, requireKnownHost, requireScope, TokenBook } from './access.js';
 import type { AddressIndex } from './address-index.js';
 import type { WalletConfig } from './config.js';
 import type { LiveFeed } from './feed.js';
 import type { MarketView } from './market.js';
-import { openApiDocument } from './openapi.js';
+import { MAX_MILESTONE_INDEX, MAX_OFFSET, openApiDocument } from './openapi.js';
 import { IdempotencyConflictError, type PaymentsStore } from './payments-store.js';
 import { PAYMENT_TAG, type Settlement } from './settlement.js';
 import type { WalletLedger } from './wallet-ledger.js';
@@ -38,7 +38,9 @@ export interface ApiDeps {
   bech32Hrp: string;
   rent: RentStructure;
   config: WalletConfig['api'];
-  token: string;
+  /** The address the server listens on: its name is one the Host header may carry. */
+  listenHost: string;
+  tokens: readonly ApiToken[];
   log: Logger;
 }
 
@@ -62,8 +64,6 @@ function fromZod(error: z.ZodError): ApiError {
   return new ApiError(400, 'INVALID_REQUEST', field ? `${field}: ${message}` : message, field || undefined);
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
-
 const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, '0x and 64 lowercase hex digits');
 const outputIdParam = z.string().regex(/^0x[0-9a-f]{68}$/, '0x and 68 lowercase hex digits');
 const listQuery = z.strictObject({
@@ -71,19 +71,44 @@ const listQuery = z.strictObject({
   periodId: z.string().max(128).optional(),
   peer: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
 });
+
+/** The routes an app built by createApi serves: express path → methods (upper case), in registration order. */
+export function declaredRoutes(app: express.Express): Map<string, string[]> {
+  return app.locals.routes as Map<string, string[]>;
+}
+
+/** The routes registered on an app so far (express path → methods). */
+function routeMethods(app: express.Express): Map<string, string[]> {
+  const routes = new Map<string, string[]>();
+  const stack = (
+    app.router as unknown as { stack: { route?: { path: string; methods: Record<string, boolean> } }[] }
+  ).stack;
+  for (const layer of stack) {
+    if (!layer.route || typeof layer.route.path !== 'string') continue;
+    const methods = routes.get(layer.route.path) ?? [];
+    for (const [m, on] of Object.entries(layer.route.methods))
+      if (on && m !== '_all' && !methods.includes(m.toUpperCase())) methods.push(m.toUpperCase());
+    routes.set(layer.route.path, methods);
+  }
+  return routes;
+}
 
 export function createApi(deps: ApiDeps): express.Express {
   const { store, ledger, settlement, node, feed, config, log, addresses } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // First: a page that rebound its DNS name to this address gets nothing, not even a CORS preflight.
+  app.use(requireKnownHost(deps.listenHost, config.allowedHosts));
   app.use(
     cors({
       origin: config.corsOrigins,
       methods: ['GET', 'POST'],
       allowedHeaders: ['authorization', 'content-type'],
+      // Every read carries the token, so each would be preflighted: browsers may keep the answer 10 minutes.
+      maxAge: 600,
     }),
   );
   app.use(
@@ -99,25 +124,13 @@ export function createApi(deps: ApiDeps): express.Express {
       },
     }),
   );
-  app.use(express.json({ limit: config.maxBodyBytes }));
 
-  const expected = sha256(deps.token);
-  const authorised = (req: Request) => {
-    const header = req.get('authorization') ?? '';
-    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
-    // Compare digests: equal length always, so the comparison time says nothing about the token.
-    return presented.length > 0 && timingSafeEqual(sha256(presented), expected);
-  };
-  const requireToken = (req: Request, res: Response, next: NextFunction) => {
-    if (authorised(req)) return next();
-    res.set('www-authenticate', 'Bearer');
-    res.status(401).json({
-      error: { code: 'UNAUTHORIZED', message: 'missing or wrong bearer token in the Authorization header' },
-    });
-  };
-  const readAccess = config.publicReads
-    ? (_req: Request, _res: Response, next: NextFunction) => next()
-    : requireToken;
+  const book = new TokenBook(deps.tokens);
+  const needsPay = requireScope(book, 'pay');
+  const needsMarket = requireScope(book, 'market');
+  const needsRead = requireScope(book, 'read');
+  // Bodies are parsed after the token is checked: a caller without one learns nothing from a parse error.
+  const jsonBody = express.json({ limit: config.maxBodyBytes });
 
   app.get('/health', (_req, res) => {
     const status = feed.current;
@@ -127,7 +140,7 @@ export function createApi(deps: ApiDeps): express.Express {
     res.json(openApiDocument());
   });
 
-  app.post('/payments', requireToken, async (req, res) => {
+  app.post('/payments', needsPay, jsonBody, async (req, res) => {
     const parsed = paymentRequest.safeParse(req.body);
     if (!parsed.success) throw fromZod(parsed.error);
     const request = parsed.data;
@@ -156,24 +169,27 @@ export function createApi(deps: ApiDeps): express.Express {
     }
   });
 
-  app.get('/payments', readAccess, (req, res) => {
+  app.get('/payments', needsRead, (req, res) => {
     const parsed = listQuery.safeParse(req.query);
     if (!parsed.success) throw fromZod(parsed.error);
     res.json(store.list(parsed.data));
   });
 
-  app.get('/payments/:key', readAccess, (req, res) => {
-    const payment = store.get(String(req.params.key));
+  app.get('/payments/:key', needsRead, (req, res) => {
+    const key = idempotencyKey.safeParse(req.params.key);
+    if (!key.success)
+      throw new ApiError(400, 'INVALID_REQUEST', `key: ${key.error.issues[0]!.message}`, 'key');
+    const payment = store.get(key.data);
     if (!payment) throw new ApiError(404, 'NOT_FOUND', `no payment with idempotencyKey "${req.params.key}"`);
     res.json(payment);
   });
 
-  app.post('/claims', requireToken, (_req, res) => {
+  app.post('/claims', needsPay, (_req, res) => {
     settlement.requestClaim();
     res.status(202).json({ requested: true });
   });
 
-  app.get('/balance', readAccess, (_req, res) => {
+  app.get('/balance', needsRead, (_req, res) => {
     const b = ledger.balance(Math.floor(Date.now() / 1000), settlement.lockedInputs());
     res.json({
       address: deps.address,
@@ -185,18 +201,18 @@ export function createApi(deps: ApiDeps): express.Express {
     });
   });
 
-  app.get('/addresses', readAccess, (_req, res) => {
+  app.get('/addresses', needsRead, (_req, res) => {
     res.json({ addresses: [deps.address] });
   });
 
   // The community market: the book as this household rebuilt it, and its own signed messages.
-  app.get('/market', readAccess, async (_req, res) => {
+  app.get('/market', needsRead, async (_req, res) => {
     if (!deps.market)
       throw new ApiError(404, 'NOT_FOUND', 'the market is disabled in this service (market.enabled)');
     res.json(await deps.market.book());
   });
   for (const kind of ['sell', 'buy', 'cancel', 'amend', 'ack'] as const) {
-    app.post(`/market/${kind}`, requireToken, async (req, res) => {
+    app.post(`/market/${kind}`, needsMarket, jsonBody, async (req, res) => {
       if (!deps.market)
         throw new ApiError(404, 'NOT_FOUND', 'the market is disabled in this service (market.enabled)');
       try {
@@ -212,32 +228,32 @@ export function createApi(deps: ApiDeps): express.Express {
     });
   }
 
-  app.get('/blocks', readAccess, (req, res) => {
+  app.get('/blocks', needsRead, (req, res) => {
     const limit = z.coerce.number().int().min(1).max(1000).default(100).safeParse(req.query.limit);
     if (!limit.success)
       throw new ApiError(400, 'INVALID_REQUEST', 'limit: a whole number from 1 to 1000', 'limit');
     res.json({ tag: PAYMENT_TAG, items: store.postedBlocks(limit.data) });
   });
 
-  app.get('/outputs', readAccess, (_req, res) => {
+  app.get('/outputs', needsRead, (_req, res) => {
     res.json({ ledgerIndex: ledger.ledgerIndex, items: ledger.all().map(outputSummaryToJson) });
   });
 
   // Network reads for the dashboard: the node's core API, validated and relayed.
   const relay = (path: string, read: (id: string) => Promise<unknown>, param: z.ZodType<string>) => {
-    app.get(path, readAccess, async (req, res) => {
+    app.get(path, needsRead, async (req, res) => {
       const id = param.safeParse(req.params.id);
       if (!id.success) throw new ApiError(400, 'INVALID_REQUEST', `id: ${id.error.issues[0]!.message}`, 'id');
       res.json(await read(id.data));
     });
   };
-  app.get('/node/info', readAccess, async (_req, res) => {
+  app.get('/node/info', needsRead, async (_req, res) => {
     res.json(await node.info());
   });
-  app.get('/node/tips', readAccess, async (_req, res) => {
+  app.get('/node/tips', needsRead, async (_req, res) => {
     res.json({ tips: await node.tips() });
   });
-  app.get('/node/milestones', readAccess, async (req, res) => {
+  app.get('/node/milestones', needsRead, async (req, res) => {
     const count = z.coerce.number().int().min(1).max(50).default(10).safeParse(req.query.count);
     if (!count.success)
       throw new ApiError(400, 'INVALID_REQUEST', 'count: a whole number from 1 to 50', 'count');
@@ -246,14 +262,19 @@ export function createApi(deps: ApiDeps): express.Express {
     const items = await Promise.all(indexes.map((i) => node.milestoneByIndex(i).catch(() => undefined)));
     res.json({ items: items.filter(Boolean) });
   });
-  app.get('/node/milestones/:id', readAccess, async (req, res) => {
+  app.get('/node/milestones/:id', needsRead, async (req, res) => {
     const id = String(req.params.id);
-    if (/^[0-9]{1,10}$/.test(id)) return void res.json(await node.milestoneByIndex(Number(id)));
+    if (/^[1-9][0-9]{0,9}$/.test(id)) {
+      const index = Number(id);
+      // Indexes are uint32: a larger one names no milestone.
+      if (index > MAX_MILESTONE_INDEX) throw new ApiError(404, 'NOT_FOUND', `no milestone ${index}`);
+      return void res.json(await node.milestoneByIndex(index));
+    }
     if (!hex32.safeParse(id).success)
       throw new ApiError(
         400,
         'INVALID_REQUEST',
-        'id: a milestone index or a milestone id (0x and 64 hex digits)',
+        'id: a milestone index (from 1) or a milestone id (0x and 64 hex digits)',
         'id',
       );
     res.json(await node.milestoneById(id));
@@ -262,7 +283,7 @@ export function createApi(deps: ApiDeps): express.Express {
   relay('/node/blocks/:id/metadata', (id) => node.blockMetadata(id), hex32);
   relay('/node/transactions/:id', (id) => node.includedBlock(id), hex32);
   relay('/node/transactions/:id/metadata', (id) => node.includedBlockMetadata(id), hex32);
-  app.get('/node/addresses/:address', readAccess, (req, res) => {
+  app.get('/node/addresses/:address', needsRead, (req, res) => {
     const address = String(req.params.address);
     if (!isBech32Address(address, deps.bech32Hrp)) {
       throw new ApiError(
@@ -292,7 +313,7 @@ export function createApi(deps: ApiDeps): express.Express {
     outputIdParam,
   );
 
-  app.get('/events', readAccess, (req, res) => {
+  app.get('/events', requireScope(book, 'read', { stream: true }), (req, res) => {
     res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.flushHeaders();
     res.write('retry: 2000\n\n');
@@ -320,6 +341,15 @@ export function createApi(deps: ApiDeps): express.Express {
     });
   });
 
+  // A known path asked with a method it does not have: 405 naming the ones it has.
+  app.locals.routes = routeMethods(app);
+  for (const [path, methods] of declaredRoutes(app)) {
+    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
+    app.all(path, (req: Request, res: Response) => {
+      res.set('allow', allow);
+      throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here: ${allow}`);
+    });
+  }
   app.use((_req, _res) => {
     throw new ApiError(404, 'NOT_FOUND', 'no such route: see /openapi.json');
   });

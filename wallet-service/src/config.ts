@@ -7,6 +7,24 @@ import { z } from 'zod';
 const port = z.number().int().min(0).max(65535);
 const outputId = z.string().regex(/^0x[0-9a-f]{68}$/, 'an output id: 0x and 68 hex digits');
 
+/** What a token may do: pay (POST /payments and its cancel), market (post market messages), read (everything else). */
+export const apiScopes = ['pay', 'market', 'read'] as const;
+export type ApiScope = (typeof apiScopes)[number];
+
+const apiToken = z
+  .strictObject({
+    /** Shown in the log, never the secret. */
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1 to 64 letters, digits and . _ -'),
+    env: z.string().min(1).optional(),
+    file: z.string().min(1).optional(),
+    scopes: z
+      .array(z.enum(apiScopes, { error: '"pay", "market" or "read"' }))
+      .min(1, 'at least one of "pay", "market", "read"'),
+  })
+  .refine((t) => t.env !== undefined || t.file !== undefined, {
+    message: 'needs "env" (an environment variable) or "file" (a 0600 file) holding the secret',
+  });
+
 export const walletConfigSchema = z.strictObject({
   /** HORNET REST API this wallet talks to. */
   nodeUrl: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as http://127.0.0.1:14265' }),
@@ -29,17 +47,25 @@ export const walletConfigSchema = z.strictObject({
     .default({ coinType: DEFAULT_COIN_TYPE, accountIndex: 0, addressIndex: 0 }),
   api: z
     .strictObject({
+      /** The original single token: every scope. Read when set, or when no `tokens` are configured. */
       tokenEnv: z.string().default('WALLET_API_TOKEN'),
       tokenFile: z.string().optional(),
-      /** Reads without a token; mutating routes always need it. */
-      publicReads: z.boolean().default(true),
+      /** Tokens with scopes, each read from an environment variable or a 0600 file, never from this file. */
+      tokens: z.array(apiToken).default([]),
+      /** Kept so old configs still load: reads always need a token with scope "read" now. */
+      publicReads: z
+        .literal(false, { error: 'reads need a token with scope "read": remove publicReads' })
+        .optional(),
+      /** Host names answered besides localhost, 127.0.0.1, [::1] and the listen address: "name" or "name:port". */
+      allowedHosts: z.array(z.string().min(1).max(260)).default([]),
       corsOrigins: z.array(z.string()).default([]),
       rateLimitPerMinute: z.number().int().positive().default(1200),
       maxBodyBytes: z.number().int().positive().max(1_048_576).default(16_384),
     })
     .default({
       tokenEnv: 'WALLET_API_TOKEN',
-      publicReads: true,
+      tokens: [],
+      allowedHosts: [],
       corsOrigins: [],
       rateLimitPerMinute: 1200,
       maxBodyBytes: 16_384,
@@ -158,6 +184,7 @@ export function parseWalletConfig(raw: unknown, baseDir = process.cwd(), source 
   config.keystore.file = abs(config.keystore.file);
   if (config.keystore.passwordFile) config.keystore.passwordFile = abs(config.keystore.passwordFile);
   if (config.api.tokenFile) config.api.tokenFile = abs(config.api.tokenFile);
+  for (const token of config.api.tokens) if (token.file) token.file = abs(token.file);
   return config;
 }
 

@@ -1,3 +1,4 @@
+export * from './access.js';
 export * from './config.js';
 export * from './development.js';
 export * from './keystore.js';

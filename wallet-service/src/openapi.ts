@@ -1,257 +1,362 @@
 import { ackBody, amendBody, buyBody, cancelBody, sellBody } from '@tanglewatt/market';
-import { apiError, balance, payment, paymentRequest } from '@tanglewatt/payments-api';
+import {
+  apiError,
+  balance,
+  idempotencyKey,
+  payment,
+  paymentRequest,
+  paymentStates,
+} from '@tanglewatt/payments-api';
 import { z } from 'zod';
+
+/** Bounds the API and this document share. */
+export const MAX_OFFSET = 1_000_000_000;
+export const MAX_MILESTONE_INDEX = 4_294_967_295;
+
+type Scope = 'pay' | 'market' | 'read';
+type Status = '200' | '202' | '400' | '404' | '409' | '413' | '502' | '503';
+
+/** What each status means on every route that can answer it; the body is always an Error. */
+const errorMeaning: Record<string, string> = {
+  '400': 'Invalid request: the message names the field (`error.field`) and what is allowed',
+  '401': 'Missing or unknown bearer token',
+  '403': 'The token lacks the scope this route needs (the message names it)',
+  '404': 'Not found',
+  '409': 'The idempotencyKey names a different payment',
+  '413': 'Body larger than api.maxBodyBytes',
+  '421': 'The Host header is not a name of this server (api.allowedHosts)',
+  '429': 'Rate limited (api.rateLimitPerMinute per client)',
+  '500': 'Internal error: see the service log',
+  '502': 'The node answered with an error',
+  '503': 'The node cannot be reached',
+};
+
+/**
+ * What a zod refinement checks, which zod cannot emit as JSON Schema: merged into the generated schema so the
+ * document says all the request schema allows (a test compares them with examples).
+ */
+function withRefinements(
+  generated: Record<string, unknown>,
+  extra: { properties?: Record<string, Record<string, unknown>>; anyOf?: unknown[] },
+): Record<string, unknown> {
+  const properties = { ...(generated.properties as Record<string, Record<string, unknown>>) };
+  for (const [name, patch] of Object.entries(extra.properties ?? {}))
+    properties[name] = { ...properties[name], ...patch };
+  return { ...generated, properties, ...(extra.anyOf ? { anyOf: extra.anyOf } : {}) };
+}
 
 /**
  * The OpenAPI 3.1 description of the API, generated from the same zod schemas that validate requests
- * (OpenAPI 3.1 schemas are JSON Schema 2020-12, which zod emits).
+ * (OpenAPI 3.1 schemas are JSON Schema 2020-12, which zod emits). Every route lists every status it can
+ * answer; the scope a route needs is its security requirement (and `x-scope`).
  */
 export function openApiDocument(): Record<string, unknown> {
   const schema = (s: z.ZodType) =>
     z.toJSONSchema(s, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
-  const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
-  const errors = {
-    '400': {
-      description: 'Invalid request: the message names the field and what is allowed',
-      content: json('Error'),
-    },
-    '401': { description: 'Missing or wrong bearer token', content: json('Error') },
-    '429': { description: 'Rate limited', content: json('Error') },
-  };
-  const id = (description: string) => [
-    { name: 'id', in: 'path', required: true, description, schema: { type: 'string' } },
-  ];
-  const nodeRead = (summary: string, description: string) => ({
-    get: {
-      summary,
-      parameters: id(description),
-      responses: {
-        '200': { description: 'As HORNET core API v2 answers' },
-        '404': { description: 'Not found', content: json('Error') },
-      },
-    },
+  const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+  const json = (name?: string) => ({ 'application/json': { schema: name ? ref(name) : {} } });
+  const ok = (description: string, body?: string) => ({ description, content: json(body) });
+  const path = (name: string, description: string, s: Record<string, unknown>) => ({
+    name,
+    in: 'path',
+    required: true,
+    description,
+    schema: s,
   });
+  const query = (name: string, description: string, s: Record<string, unknown>) => ({
+    name,
+    in: 'query',
+    required: false,
+    description,
+    schema: s,
+  });
+  const hex = (digits: number) => ({ type: 'string', pattern: `^0x[0-9a-f]{${digits}}$` });
+
+  const op = (o: {
+    summary: string;
+    scope: Scope | 'public';
+    responses: Record<string, unknown>;
+    errors?: Status[];
+    parameters?: unknown[];
+    body?: string;
+    stream?: boolean;
+  }) => {
+    const statuses: string[] = [...(o.errors ?? [])];
+    if (o.body) statuses.push('400', '413');
+    if (o.scope !== 'public') statuses.push('401', '403');
+    statuses.push('421', '429', '500');
+    const errors = Object.fromEntries(
+      [...new Set(statuses)].sort().map((s) => [s, { description: errorMeaning[s], content: json('Error') }]),
+    );
+    return {
+      summary: o.summary,
+      ...(o.scope === 'public'
+        ? { security: [] }
+        : {
+            'x-scope': o.scope,
+            security: o.stream
+              ? [{ bearer: [o.scope] }, { accessToken: [o.scope] }]
+              : [{ bearer: [o.scope] }],
+          }),
+      ...(o.parameters ? { parameters: o.parameters } : {}),
+      ...(o.body ? { requestBody: { required: true, content: json(o.body) } } : {}),
+      responses: { ...o.responses, ...errors },
+    };
+  };
+  const posted = {
+    '202': ok('{ messageId, blockId, message }: posted; books take it once a milestone confirms it'),
+  };
+  const marketPost = (summary: string, body: string) => ({
+    post: op({ summary, scope: 'market', body, responses: posted, errors: ['404', '502', '503'] }),
+  });
+  const nodeRead = (summary: string, name: string, description: string, s: Record<string, unknown>) => ({
+    get: op({
+      summary,
+      scope: 'read',
+      parameters: [path(name, description, s)],
+      responses: { '200': ok('As HORNET core API v2 answers') },
+      errors: ['400', '404', '502', '503'],
+    }),
+  });
+
   return {
     openapi: '3.1.0',
     info: {
       title: 'TangleWatt wallet-service',
-      version: '0.1.0',
-      description:
-        'Key custody and exactly-once settlement of energy payments on a private IOTA Stardust tangle. Mutating routes need `Authorization: Bearer <token>`; reads too unless the service is configured with public reads.',
+      version: '0.2.0',
+      description: [
+        'Key custody and exactly-once settlement of energy payments on a private IOTA Stardust tangle.',
+        'Every route but /health and /openapi.json needs `Authorization: Bearer <token>` with the scope the route names (`x-scope`, and the role in its security requirement): `pay`, `market` or `read`. No or an unknown token: 401; a token without the scope: 403.',
+        'GET /events also takes the token as `?access_token=` (EventSource cannot send headers).',
+        'A Host header that is not a name of this server: 421. A method a known path does not have: 405 with `Allow`. An unknown path: 404. Every error body is `{ error: { code, message, field? } }`.',
+      ].join(' '),
     },
+    security: [{ bearer: ['read'] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A token from api.tokens (or the api token)' },
+        accessToken: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'access_token',
+          description: 'The same token, for GET /events only',
+        },
+      },
       schemas: {
-        PaymentRequest: schema(paymentRequest),
+        PaymentRequest: withRefinements(schema(paymentRequest), {
+          properties: { amount: { pattern: '^[1-9][0-9]*$' } },
+        }),
         Payment: schema(payment),
         Balance: schema(balance),
         Error: schema(apiError),
         SellOffer: schema(sellBody),
         BuyOrder: schema(buyBody),
         Cancel: schema(cancelBody),
-        Amend: schema(amendBody),
+        Amend: withRefinements(schema(amendBody), {
+          anyOf: [{ required: ['energyWh'] }, { required: ['priceUnitsPerWh'] }],
+        }),
         Ack: schema(ackBody),
       },
     },
     paths: {
       '/payments': {
-        post: {
+        post: op({
           summary: 'Pay: durable before acknowledged; the same idempotencyKey is the same payment',
-          security: [{ bearer: [] }],
-          requestBody: { required: true, content: json('PaymentRequest') },
+          scope: 'pay',
+          body: 'PaymentRequest',
           responses: {
-            '202': { description: 'New payment queued', content: json('Payment') },
-            '200': { description: 'The payment this key already names', content: json('Payment') },
-            '409': { description: 'The key names a different payment', content: json('Error') },
-            ...errors,
+            '202': ok('New payment queued', 'Payment'),
+            '200': ok('The payment this key already names', 'Payment'),
           },
-        },
-        get: {
+          errors: ['409'],
+        }),
+        get: op({
           summary: 'Payments, newest first',
+          scope: 'read',
           parameters: [
-            {
-              name: 'state',
-              in: 'query',
-              schema: { type: 'string', enum: ['queued', 'submitted', 'included', 'conflicting', 'failed'] },
-            },
-            { name: 'periodId', in: 'query', schema: { type: 'string' } },
-            { name: 'peer', in: 'query', description: 'payee address', schema: { type: 'string' } },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
-            { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+            query('state', 'only payments in this state', { type: 'string', enum: [...paymentStates] }),
+            query('periodId', "only payments for this period (the payment's metadata.periodId)", {
+              type: 'string',
+              maxLength: 128,
+            }),
+            query('peer', 'only payments to this payee address', { type: 'string', maxLength: 100 }),
+            query('limit', 'at most this many (default 100)', { type: 'integer', minimum: 1, maximum: 500 }),
+            query('offset', 'skip this many (default 0)', {
+              type: 'integer',
+              minimum: 0,
+              maximum: MAX_OFFSET,
+            }),
           ],
-          responses: { '200': { description: '{ total, items: Payment[] }' } },
-        },
+          responses: { '200': ok('{ total, items: Payment[] }') },
+          errors: ['400'],
+        }),
       },
       '/payments/{key}': {
-        get: {
+        get: op({
           summary: 'One payment by idempotency key',
-          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: {
-            '200': { description: 'The payment', content: json('Payment') },
-            '404': { description: 'Unknown key', content: json('Error') },
-          },
-        },
+          scope: 'read',
+          parameters: [path('key', "the payment's idempotencyKey", schema(idempotencyKey))],
+          responses: { '200': ok('The payment', 'Payment') },
+          errors: ['400', '404'],
+        }),
       },
       '/claims': {
-        post: {
+        post: op({
           summary: 'Claim received micro-payments now (also runs on a schedule)',
-          security: [{ bearer: [] }],
-          responses: { '202': { description: 'Requested' } },
-        },
+          scope: 'pay',
+          responses: { '202': ok('{ requested: true }') },
+        }),
       },
       '/balance': {
-        get: {
+        get: op({
           summary: "The wallet's balance",
-          responses: { '200': { description: 'Balance', content: json('Balance') } },
-        },
+          scope: 'read',
+          responses: { '200': ok('Balance', 'Balance') },
+        }),
       },
       '/addresses': {
-        get: {
+        get: op({
           summary: "The wallet's addresses",
-          responses: { '200': { description: '{ addresses: string[] }' } },
-        },
+          scope: 'read',
+          responses: { '200': ok('{ addresses: string[] }') },
+        }),
       },
       '/blocks': {
-        get: {
+        get: op({
           summary: 'Blocks this service posted (its tagged payment blocks), newest first',
+          scope: 'read',
           parameters: [
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+            query('limit', 'at most this many (default 100)', { type: 'integer', minimum: 1, maximum: 1000 }),
           ],
-          responses: { '200': { description: '{ tag, items: { blockId, transactionId, kind, state }[] }' } },
-        },
+          responses: { '200': ok('{ tag, items: { blockId, transactionId, kind, state }[] }') },
+          errors: ['400'],
+        }),
       },
       '/outputs': {
-        get: {
+        get: op({
           summary: 'Outputs the wallet owns or is owed',
-          responses: { '200': { description: '{ ledgerIndex, items }' } },
-        },
+          scope: 'read',
+          responses: { '200': ok('{ ledgerIndex, items }') },
+        }),
       },
       '/market': {
-        get: {
+        get: op({
           summary:
             "The community market as this household rebuilt it from the milestones: orders, trades, acks, rejections with reasons, and each trade's payments on the ledger (settlements)",
+          scope: 'read',
           responses: {
-            '200': {
-              description:
-                '{ market, rule, nowMs, ledgerIndex, orders, trades, acks, accepted, pending, rejections, settlements }',
-            },
-            '404': { description: 'The market is disabled in this service', content: json('Error') },
+            '200': ok(
+              '{ market, rule, nowMs, ledgerIndex, orders, trades, acks, accepted, pending, rejections, settlements }',
+            ),
           },
-        },
+          errors: ['404', '502', '503'],
+        }),
       },
-      '/market/sell': {
-        post: {
-          summary:
-            'Offer energy: Wh, price in base units per Wh, delivery window, minimum lot, optional payee: signed with the wallet key and posted as a tagged-data block',
-          security: [{ bearer: [] }],
-          requestBody: { required: true, content: json('SellOffer') },
-          responses: {
-            '202': {
-              description:
-                '{ messageId, blockId, message }: posted; books take it once a milestone confirms it',
-            },
-            ...errors,
-          },
-        },
-      },
-      '/market/buy': {
-        post: {
-          summary:
-            'Ask for energy: Wh, highest price, window: signed with the wallet key and posted as a tagged-data block',
-          security: [{ bearer: [] }],
-          requestBody: { required: true, content: json('BuyOrder') },
-          responses: {
-            '202': {
-              description:
-                '{ messageId, blockId, message }: posted; books take it once a milestone confirms it',
-            },
-            ...errors,
-          },
-        },
-      },
-      '/market/cancel': {
-        post: {
-          summary:
-            "Cancel one of this household's open orders: signed with the wallet key and posted as a tagged-data block",
-          security: [{ bearer: [] }],
-          requestBody: { required: true, content: json('Cancel') },
-          responses: {
-            '202': {
-              description:
-                '{ messageId, blockId, message }: posted; books take it once a milestone confirms it',
-            },
-            ...errors,
-          },
-        },
-      },
-      '/market/amend': {
-        post: {
-          summary:
-            "Change an open order's energy or price: signed with the wallet key and posted as a tagged-data block",
-          security: [{ bearer: [] }],
-          requestBody: { required: true, content: json('Amend') },
-          responses: {
-            '202': {
-              description:
-                '{ messageId, blockId, message }: posted; books take it once a milestone confirms it',
-            },
-            ...errors,
-          },
-        },
-      },
-      '/market/ack': {
-        post: {
-          summary:
-            'Acknowledge a trade this household is party to: signed with the wallet key and posted as a tagged-data block',
-          security: [{ bearer: [] }],
-          requestBody: { required: true, content: json('Ack') },
-          responses: {
-            '202': {
-              description:
-                '{ messageId, blockId, message }: posted; books take it once a milestone confirms it',
-            },
-            ...errors,
-          },
-        },
-      },
+      '/market/sell': marketPost(
+        'Offer energy: Wh, price in base units per Wh, delivery window, minimum lot, optional payee: signed with the wallet key and posted as a tagged-data block (404: the market is disabled)',
+        'SellOffer',
+      ),
+      '/market/buy': marketPost(
+        'Ask for energy: Wh, highest price, window: signed with the wallet key and posted as a tagged-data block (404: the market is disabled)',
+        'BuyOrder',
+      ),
+      '/market/cancel': marketPost(
+        "Cancel one of this household's open orders: signed with the wallet key and posted as a tagged-data block (404: the market is disabled)",
+        'Cancel',
+      ),
+      '/market/amend': marketPost(
+        "Change an open order's energy or price: signed with the wallet key and posted as a tagged-data block (404: the market is disabled)",
+        'Amend',
+      ),
+      '/market/ack': marketPost(
+        'Acknowledge a trade this household is party to: signed with the wallet key and posted as a tagged-data block (404: the market is disabled)',
+        'Ack',
+      ),
       '/events': {
-        get: {
+        get: op({
           summary: 'Live feed (server-sent events): node, milestone, tips, payment',
-          responses: { '200': { description: 'text/event-stream' } },
-        },
+          scope: 'read',
+          stream: true,
+          responses: {
+            '200': { description: 'The stream', content: { 'text/event-stream': { schema: {} } } },
+          },
+        }),
       },
       '/health': {
-        get: {
-          summary: 'Liveness and node sync',
-          responses: { '200': { description: '{ ok, nodeSynced, ledgerIndex }' } },
-        },
+        get: op({
+          summary: 'Liveness and node sync (public: it says nothing about the household)',
+          scope: 'public',
+          responses: { '200': ok('{ ok, nodeSynced, ledgerIndex }') },
+        }),
+      },
+      '/openapi.json': {
+        get: op({
+          summary: 'This document (public: the same as in the source repository)',
+          scope: 'public',
+          responses: { '200': ok('OpenAPI 3.1') },
+        }),
       },
       '/node/info': {
-        get: {
+        get: op({
           summary: "The node's info",
-          responses: { '200': { description: 'HORNET /api/core/v2/info' } },
-        },
+          scope: 'read',
+          responses: { '200': ok('HORNET /api/core/v2/info') },
+          errors: ['502', '503'],
+        }),
       },
       '/node/tips': {
-        get: { summary: 'Current tips', responses: { '200': { description: '{ tips: string[] }' } } },
+        get: op({
+          summary: 'Current tips',
+          scope: 'read',
+          responses: { '200': ok('{ tips: string[] }') },
+          errors: ['502', '503'],
+        }),
       },
       '/node/milestones': {
-        get: {
+        get: op({
           summary: 'Latest confirmed milestones',
-          parameters: [{ name: 'count', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50 } }],
-          responses: { '200': { description: '{ items }' } },
-        },
+          scope: 'read',
+          parameters: [query('count', 'how many (default 10)', { type: 'integer', minimum: 1, maximum: 50 })],
+          responses: { '200': ok('{ items }') },
+          errors: ['400', '502', '503'],
+        }),
       },
-      '/node/milestones/{id}': nodeRead('A milestone', 'milestone index or milestone id'),
-      '/node/blocks/{id}': nodeRead('A block', 'block id'),
-      '/node/blocks/{id}/metadata': nodeRead("A block's metadata", 'block id'),
-      '/node/transactions/{id}': nodeRead('The block that included a transaction', 'transaction id'),
-      '/node/transactions/{id}/metadata': nodeRead("That block's metadata", 'transaction id'),
-      '/node/addresses/{id}': nodeRead(
-        "An address's unspent outputs (the wallet's own: all; others: those seen since the service started)",
-        'bech32 address',
+      '/node/milestones/{id}': nodeRead(
+        'A milestone',
+        'id',
+        `a milestone index (from 1; none above ${MAX_MILESTONE_INDEX} exists) or a milestone id (0x and 64 hex digits)`,
+        { type: 'string', pattern: '^(?:[1-9][0-9]{0,9}|0x[0-9a-f]{64})$' },
       ),
-      '/node/outputs/{id}': nodeRead('An output with its metadata and a readable summary', 'output id'),
+      '/node/blocks/{id}': nodeRead('A block', 'id', 'block id', hex(64)),
+      '/node/blocks/{id}/metadata': nodeRead("A block's metadata", 'id', 'block id', hex(64)),
+      '/node/transactions/{id}': nodeRead(
+        'The block that included a transaction',
+        'id',
+        'transaction id',
+        hex(64),
+      ),
+      '/node/transactions/{id}/metadata': nodeRead("That block's metadata", 'id', 'transaction id', hex(64)),
+      '/node/addresses/{address}': {
+        get: op({
+          summary:
+            "An address's unspent outputs (the wallet's own: all; others: those seen since the service started)",
+          scope: 'read',
+          parameters: [
+            path('address', "a bech32 Ed25519 address of this network (its prefix is the node's bech32Hrp)", {
+              type: 'string',
+              pattern: '^[a-z]{1,83}1[02-9ac-hj-np-z]{59}$',
+            }),
+          ],
+          responses: { '200': ok('{ address, ledgerIndex, seenSinceMilestone, items }') },
+          errors: ['400'],
+        }),
+      },
+      '/node/outputs/{id}': nodeRead(
+        'An output with its metadata and a readable summary',
+        'id',
+        'output id (0x and 68 hex digits)',
+        hex(68),
+      ),
     },
   };
 }

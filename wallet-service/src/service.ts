@@ -12,6 +12,7 @@ import {
 } from '@tanglewatt/ledger';
 import cron from 'node-cron';
 import type { Logger } from 'pino';
+import { type ApiToken, readApiTokens } from './access.js';
 import { AddressIndex } from './address-index.js';
 import { createApi } from './api.js';
 import { ConfigError, type WalletConfig } from './config.js';
@@ -66,10 +67,7 @@ export async function startWalletService(
   log: Logger,
   options: StartOptions = {},
 ): Promise<WalletService> {
-  const token = readSecret('api token', {
-    env: config.api.tokenEnv,
-    ...(config.api.tokenFile ? { file: config.api.tokenFile } : {}),
-  });
+  const tokens = readApiTokens(config.api);
   const password = readSecret('keystore password', {
     env: config.keystore.passwordEnv,
     ...(config.keystore.passwordFile ? { file: config.keystore.passwordFile } : {}),
@@ -87,7 +85,7 @@ export async function startWalletService(
   const cleanups: (() => Promise<unknown> | unknown)[] = [releaseLock];
   try {
     return await startLocked(config, log, {
-      token,
+      tokens,
       signer,
       cleanups,
       releaseLock,
@@ -136,7 +134,7 @@ async function startLocked(
   config: WalletConfig,
   log: Logger,
   {
-    token,
+    tokens,
     signer,
     cleanups,
     releaseLock,
@@ -144,7 +142,7 @@ async function startLocked(
     options,
   }: {
     options: StartOptions;
-    token: string;
+    tokens: ApiToken[];
     signer: MnemonicSigner;
     cleanups: (() => unknown)[];
     releaseLock: () => Promise<void>;
@@ -248,11 +246,21 @@ async function startLocked(
     bech32Hrp: protocol.bech32Hrp,
     rent: protocol.rentStructure,
     config: config.api,
-    token,
+    listenHost: config.listen.host,
+    tokens,
     log,
   });
   serve(app);
-  log.info({ url, address, network: protocol.networkName }, 'wallet-service listening');
+  log.info(
+    {
+      url,
+      address,
+      network: protocol.networkName,
+      // Names and scopes only: the secrets never reach a log.
+      tokens: tokens.map((t) => `${t.name}:${t.scopes.join('+')}`),
+    },
+    'wallet-service listening',
+  );
 
   return {
     url,

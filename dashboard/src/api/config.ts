@@ -5,8 +5,9 @@ export interface Endpoint {
   name: string;
   url: string;
   /**
-   * The service's API token, for the household's own wallet on the household's own machine only (`npm start`
-   * sets it): with it the page may post market messages. Without it the page only reads.
+   * A wallet-service token with scopes read and market (never pay), for the household's own wallet on the
+   * household's own machine only (`npm start` sets it): the page reads with it (the service needs a token
+   * for reads too, and the live feed takes it as ?access_token=) and posts market messages with it.
    */
   token?: string;
 }

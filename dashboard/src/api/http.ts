@@ -48,12 +48,12 @@ export function joinUrl(base: string, path: string): string {
 }
 
 /** GET a JSON document; every failure becomes an ApiError. */
-export function getJson<T>(base: string, path: string, options: RequestOptions = {}): Promise<T> {
+export function getJson<T>(base: string, path: string, options: PostOptions = {}): Promise<T> {
   return requestJson<T>('GET', base, path, undefined, options);
 }
 
 export interface PostOptions extends RequestOptions {
-  /** Sent as `Authorization: Bearer <token>`: the services' mutating routes need it. */
+  /** Sent as `Authorization: Bearer <token>`: the wallet-service's routes need it (reads too). */
   token?: string;
 }
 

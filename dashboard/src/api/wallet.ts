@@ -220,7 +220,9 @@ const q = encodeURIComponent;
 const POST_TIMEOUT_MS = 30_000;
 
 export function createWalletClient(url: string, token?: string) {
-  const get = <T>(path: string, options?: RequestOptions) => getJson<T>(url, path, options);
+  // Every read needs the token (scope read); the page's token also has scope market, never pay.
+  const get = <T>(path: string, options?: RequestOptions) =>
+    getJson<T>(url, path, { ...options, ...(token ? { token } : {}) });
   const post = (kind: MarketKind, body: unknown, o?: RequestOptions): Promise<Posted> => {
     if (!token)
       return Promise.reject(
@@ -230,8 +232,9 @@ export function createWalletClient(url: string, token?: string) {
   };
   return {
     url,
-    eventsUrl: `${url.replace(/\/+$/, '')}/events`,
-    /** Whether this page holds the wallet's token, so it may post market messages for the household. */
+    // EventSource cannot send headers: the stream takes the token as a query parameter.
+    eventsUrl: `${url.replace(/\/+$/, '')}/events${token ? `?access_token=${q(token)}` : ''}`,
+    /** Whether this page holds a token for the wallet, so it may post market messages for the household. */
     canPost: Boolean(token),
     balance: (o?: RequestOptions) => get<Balance>('/balance', o),
     addresses: (o?: RequestOptions) => get<{ addresses: string[] }>('/addresses', o),
