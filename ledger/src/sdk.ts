@@ -227,6 +227,20 @@ export function sdkForIdentity(nodeUrl: string): { sdk: typeof IotaSdk; client: 
   return { sdk, client: new sdk.Client({ nodes: [nodeUrl], localPow: false, ignoreNodeHealth: true }) };
 }
 
+/** Stardust's largest block, in serialized bytes (protocol constant). */
+export const MAX_BLOCK_BYTES = 32_768;
+
+/**
+ * Size of the block that carries a signed payload (as `SignedTransaction.payloadJson`), counted with the
+ * most parents a block may have (8), so the node's own choice of parents can never push it over.
+ */
+export function blockBytesOf(payloadJson: string): number {
+  const payload = sdk.parsePayload(JSON.parse(payloadJson));
+  const parents = Array.from({ length: 8 }, (_, i) => `0x${String(i).repeat(64)}`);
+  const block = Object.assign(new sdk.Block(), { protocolVersion: 2, parents, payload, nonce: '0' });
+  return sdk.Utils.blockBytes(block).length;
+}
+
 /** Builds, signs and posts blocks through one node. Reads go through NodeApi. */
 export class LedgerClient {
   readonly #client: IotaSdk.Client;

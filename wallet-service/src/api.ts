@@ -22,7 +22,7 @@ import type { WalletConfig } from './config.js';
 import type { LiveFeed } from './feed.js';
 import type { MarketView } from './market.js';
 import { openApiDocument } from './openapi.js';
-import { IdempotencyConflictError, type PaymentsStore } from './payments-store.js';
+import { IdempotencyConflictError, NotCancellableError, type PaymentsStore } from './payments-store.js';
 import { PAYMENT_TAG, type Settlement } from './settlement.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
@@ -37,6 +37,8 @@ export interface ApiDeps {
   address: string;
   bech32Hrp: string;
   rent: RentStructure;
+  /** The network's total supply: no payment can be more. */
+  tokenSupply: bigint;
   config: WalletConfig['api'];
   token: string;
   log: Logger;
@@ -141,6 +143,13 @@ export function createApi(deps: ApiDeps): express.Express {
     }
     if (request.to === deps.address)
       throw new ApiError(400, 'INVALID_REQUEST', 'to: must not be this wallet itself', 'to');
+    if (BigInt(request.amount) > deps.tokenSupply)
+      throw new ApiError(
+        400,
+        'INVALID_REQUEST',
+        `amount: at most ${deps.tokenSupply} base units (the network's total supply)`,
+        'amount',
+      );
     const micro = BigInt(request.amount) < basicOutputDeposit(request.to, deps.rent);
     try {
       const { payment, created } = await store.request(request, {
@@ -166,6 +175,19 @@ export function createApi(deps: ApiDeps): express.Express {
     const payment = store.get(String(req.params.key));
     if (!payment) throw new ApiError(404, 'NOT_FOUND', `no payment with idempotencyKey "${req.params.key}"`);
     res.json(payment);
+  });
+
+  // Withdraws a payment no transaction carries yet; a signed one is on its way and cannot be stopped.
+  app.post('/payments/:key/cancel', requireToken, async (req, res) => {
+    const key = String(req.params.key);
+    try {
+      const payment = await store.cancel(key);
+      if (!payment) throw new ApiError(404, 'NOT_FOUND', `no payment with idempotencyKey "${key}"`);
+      res.json(payment);
+    } catch (error) {
+      if (error instanceof NotCancellableError) throw new ApiError(409, error.code, error.message);
+      throw error;
+    }
   });
 
   app.post('/claims', requireToken, (_req, res) => {

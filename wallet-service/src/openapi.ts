@@ -1,5 +1,5 @@
 import { ackBody, amendBody, buyBody, cancelBody, sellBody } from '@tanglewatt/market';
-import { apiError, balance, payment, paymentRequest } from '@tanglewatt/payments-api';
+import { apiError, balance, payment, paymentRequest, paymentStates } from '@tanglewatt/payments-api';
 import { z } from 'zod';
 
 /**
@@ -72,7 +72,7 @@ export function openApiDocument(): Record<string, unknown> {
             {
               name: 'state',
               in: 'query',
-              schema: { type: 'string', enum: ['queued', 'submitted', 'included', 'conflicting', 'failed'] },
+              schema: { type: 'string', enum: [...paymentStates] },
             },
             { name: 'periodId', in: 'query', schema: { type: 'string' } },
             { name: 'peer', in: 'query', description: 'payee address', schema: { type: 'string' } },
@@ -89,6 +89,22 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': { description: 'The payment', content: json('Payment') },
             '404': { description: 'Unknown key', content: json('Error') },
+          },
+        },
+      },
+      '/payments/{key}/cancel': {
+        post: {
+          summary: 'Cancel a payment no transaction carries yet (cancelling again answers the same)',
+          security: [{ bearer: [] }],
+          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The payment, now cancelled', content: json('Payment') },
+            '404': { description: 'Unknown key', content: json('Error') },
+            '409': {
+              description: 'Already signed, included or failed: it can no longer be cancelled',
+              content: json('Error'),
+            },
+            ...errors,
           },
         },
       },

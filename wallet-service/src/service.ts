@@ -93,6 +93,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     bech32Hrp: protocol.bech32Hrp,
     rent: protocol.rentStructure,
     account: { coinType: config.account.coinType, accountIndex: config.account.accountIndex },
+    tokenSupply: BigInt(protocol.tokenSupply),
     config: config.settlement,
     log,
   });
@@ -130,6 +131,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
     address,
     bech32Hrp: protocol.bech32Hrp,
     rent: protocol.rentStructure,
+    tokenSupply: BigInt(protocol.tokenSupply),
     config: config.api,
     token,
     log,
