@@ -33,9 +33,14 @@ const MAX_INPUTS = 128;
 function isTransient(error: unknown): boolean {
   return (
     error instanceof LedgerError &&
-    ['NODE_UNREACHABLE', 'NODE_NOT_SYNCED', 'NODE_REQUEST_FAILED', 'TIMEOUT', 'NOT_FOUND'].includes(
-      error.code,
-    )
+    [
+      'NODE_UNREACHABLE',
+      'NODE_NOT_SYNCED',
+      'NODE_REQUEST_FAILED',
+      'TIMEOUT',
+      'NOT_FOUND',
+      'INPUT_UNAVAILABLE',
+    ].includes(error.code)
   );
 }
 
@@ -85,7 +90,22 @@ export function halvings(n: number): number[] {
   return sizes;
 }
 
-type SubmitResult = { ok: true } | { ok: false; reason: string; unfundable?: boolean };
+/**
+ * What a refused signing says about the payments: `final` when no transaction could ever carry them as
+ * they are (an address or amount the protocol does not allow), else worth another try later.
+ */
+export function refusal(error: unknown): { reason: string; final: boolean; unfundable: boolean } {
+  const message = (error as Error).message;
+  const code = error instanceof LedgerError ? error.code : undefined;
+  return {
+    reason: `could not build the transaction: ${message}`,
+    final:
+      code === 'INVALID_ADDRESS' || /storage deposit|invalid (output )?amount|output amount/i.test(message),
+    unfundable: code === 'INSUFFICIENT_FUNDS',
+  };
+}
+
+type SubmitResult = { ok: true } | { ok: false; reason: string; final: boolean; unfundable?: boolean };
 
 export interface SettlementDeps {
   store: PaymentsStore;
@@ -422,11 +442,10 @@ export class Settlement {
       if (size > 1) continue;
       const key = part[0]!.idempotencyKey;
       skipped.add(key);
-      if (result.unfundable) await store.note(key, `waiting for funds: ${result.reason}`);
-      else {
+      if (result.final) {
         await store.recordFailed([key], result.reason);
         this.deps.log.warn({ key, reason: result.reason }, 'payment failed');
-      }
+      } else await store.note(key, result.unfundable ? `waiting for funds: ${result.reason}` : result.reason);
       return true;
     }
     return false;
@@ -439,7 +458,7 @@ export class Settlement {
     const outputs = part.map((p) => this.outputFor(p));
     const need = outputs.reduce((s, o) => s + o.amount, 0n);
     const inputs = this.selectInputs(need, free);
-    if (!inputs) return { ok: false, reason: `needs ${need} base units`, unfundable: true };
+    if (!inputs) return { ok: false, reason: `needs ${need} base units`, final: false, unfundable: true };
     const description = JSON.stringify({ v: 1, payments: part.map((p, i) => describe(p, i)) });
     // Held from here until the signed transaction is journaled: a cancel cannot slip in between.
     if (!store.hold(keys)) return { ok: true };
@@ -458,14 +477,13 @@ export class Settlement {
         });
       } catch (error) {
         if (isTransient(error)) throw error;
-        const reason = `could not build the transaction: ${(error as Error).message}`;
-        const insufficient = error instanceof LedgerError && error.code === 'INSUFFICIENT_FUNDS';
-        return { ok: false, reason, ...(insufficient ? { unfundable: true } : {}) };
+        return { ok: false, ...refusal(error) };
       }
       const bytes = blockBytesOf(signed.payloadJson);
       if (bytes > MAX_BLOCK_BYTES)
         return {
           ok: false,
+          final: true,
           reason: `its block would be ${bytes} bytes, more than the protocol's ${MAX_BLOCK_BYTES}`,
         };
       // Durable before posting: after a crash the same transaction is posted again, never a new one.
