@@ -1,4 +1,4 @@
-import { cp, mkdir, readFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import type { Balance, Payment } from '@tanglewatt/payments-api';
@@ -30,9 +30,9 @@ async function freshAddress(): Promise<string> {
   return address!;
 }
 
-async function startFrom(dir: string): Promise<WalletService> {
+async function startFrom(dir: string, instance: string): Promise<WalletService> {
   const raw = JSON.parse(await readFile(join(dir, 'wallet.json'), 'utf8'));
-  const service = await startWalletService(parseWalletConfig(raw, dir), log);
+  const service = await startWalletService(parseWalletConfig(raw, dir), log.child({ instance }));
   running.push(service);
   return service;
 }
@@ -57,8 +57,13 @@ describe('settlement under faults, on the real tangle', () => {
     await store.close();
     const copy = `${prepared.dir}-restored`;
     await cp(prepared.dir, copy, { recursive: true });
+    // The restored copy batches differently, so the two build different transactions from one input
+    // (identical batches would make identical transactions, which the ledger includes once anyway).
+    const restored = JSON.parse(await readFile(join(copy, 'wallet.json'), 'utf8'));
+    restored.settlement = { ...restored.settlement, maxOutputsPerTransaction: 7 };
+    await writeFile(join(copy, 'wallet.json'), JSON.stringify(restored));
 
-    const [a, b] = await Promise.all([startFrom(prepared.dir), startFrom(copy)]);
+    const [a, b] = await Promise.all([startFrom(prepared.dir, 'a'), startFrom(copy, 'b')]);
     // Both also receive the same new payments, as one agent talking to either would send them.
     const later = Array.from({ length: 10 }, (_, i) => ({
       idempotencyKey: `twin/later/${i}`,

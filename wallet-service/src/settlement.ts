@@ -1,6 +1,5 @@
 import {
   basicOutputDeposit,
-  blockBytesOf,
   conflictReasonText,
   hexToBech32,
   isBech32Address,
@@ -479,7 +478,7 @@ export class Settlement {
         if (isTransient(error)) throw error;
         return { ok: false, ...refusal(error) };
       }
-      const bytes = blockBytesOf(signed.payloadJson);
+      const bytes = signed.blockBytes;
       if (bytes > MAX_BLOCK_BYTES)
         return {
           ok: false,
