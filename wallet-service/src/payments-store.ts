@@ -509,6 +509,14 @@ export class PaymentsStore extends EventEmitter<{ payment: [Payment]; transactio
       .map(({ at: _at, ...block }) => block);
   }
 
+  /** Payments not settled for good yet (not included, cancelled or failed), oldest first. */
+  unsettled(): Payment[] {
+    return [...this.payments.values()]
+      .filter((p) => p.state === 'queued' || p.state === 'submitted' || p.state === 'conflicting')
+      .sort((a, b) => a.sequence - b.sequence)
+      .map((p) => this.view(p));
+  }
+
   /** Transactions signed or posted and not yet final. */
   openTransactions(): StoredTransaction[] {
     return [...this.transactions.values()].filter((t) => t.state === 'signed' || t.state === 'posted');

@@ -114,6 +114,7 @@ export async function startWalletService(config: WalletConfig, log: Logger): Pro
       })
     : undefined;
   if (market) ledger.on('milestone', (changes) => void market.catchUp(changes.index));
+  ledger.on('milestone', (changes) => settlement.noteLedgerChanges(changes));
   ledger.on('changed', () => settlement.notify());
   ledger.follow(config.ledger.pollIntervalMs);
   settlement.start();

@@ -109,6 +109,10 @@ async function harness(options: {
       throw notFound(`/transactions/${id}/included-block/metadata`);
     },
     blockMetadata: async (id: string) => ({ blockId: id, parents: [], isSolid: true }),
+    // The funding outputs come from transactions the node no longer has (as the genesis).
+    includedBlock: async (id: string) => {
+      throw notFound(`/transactions/${id}/included-block`);
+    },
     outputMetadata: async (id: string) => {
       if (inputs.has(id)) return unspent(id);
       throw notFound(`/outputs/${id}/metadata`);

@@ -1,4 +1,5 @@
 import {
+  type BlockJson,
   basicOutputDeposit,
   conflictReasonText,
   hexToBech32,
@@ -7,6 +8,7 @@ import {
   type LedgerClient,
   LedgerError,
   MAX_BLOCK_BYTES,
+  type MilestoneChanges,
   type MnemonicSigner,
   type NodeApi,
   type OutputSpec,
@@ -19,12 +21,14 @@ import type { Logger } from 'pino';
 import type { WalletConfig } from './config.js';
 import type { PaymentsStore, StoredTransaction, TransactionKind } from './payments-store.js';
 import type { WalletLedger } from './wallet-ledger.js';
-import { paidByWinner } from './winner.js';
+import { isPaymentBlock, paidByWinner } from './winner.js';
 
 /** Tag of the tagged-data payload that describes what a transaction pays for. */
 export const PAYMENT_TAG = 'tanglewatt/pay/v1';
 /** A first guess of room for the payment description; the signed block's measured size decides. */
 const MAX_DESCRIPTION_BYTES = 24_000;
+/** Foreign payment transactions remembered to check payments that arrive later against. */
+const MAX_FOREIGN_BLOCKS = 256;
 /** Most inputs a Stardust transaction may have. */
 const MAX_INPUTS = 128;
 
@@ -132,6 +136,13 @@ export class Settlement {
   private claimRequested = false;
   private readonly basicDeposit: bigint;
   private loop: Promise<void> | undefined;
+  /** Transactions not ours that created outputs of ours, to read for payments they made. */
+  private readonly foreignToRead = new Set<string>();
+  private readonly foreignRead = new Set<string>();
+  /** Recent foreign transactions that carry a payment description, kept to check later payments against. */
+  private readonly foreignBlocks = new Map<string, BlockJson>();
+  /** Keys already checked against every block in `foreignBlocks`. */
+  private readonly matchedKeys = new Set<string>();
 
   constructor(private readonly deps: SettlementDeps) {
     this.basicDeposit = basicOutputDeposit(deps.address, deps.rent);
@@ -191,6 +202,80 @@ export class Settlement {
     }
   }
 
+  /**
+   * A confirmed milestone the wallet's ledger view read: note every transaction not ours that created an
+   * output of ours. Another copy of this wallet (a restored backup) spends our outputs too, and what it paid
+   * must not be paid again here.
+   */
+  noteLedgerChanges(changes: MilestoneChanges): void {
+    const hex = this.deps.ledger.addressHex;
+    for (const o of changes.created)
+      if (o.ownerHex === hex && !this.deps.store.transaction(o.transactionId))
+        this.foreignToRead.add(o.transactionId);
+  }
+
+  private isUnreadForeign(o: OutputSummary): boolean {
+    return !this.deps.store.transaction(o.transactionId) && !this.foreignRead.has(o.transactionId);
+  }
+
+  /**
+   * Reads each noted foreign transaction's payment description; payments of ours it made (same key, payee
+   * and amount) are recorded as included by it. Runs before any new transaction is signed, and again for
+   * payments that arrive later (the other copy may have been asked first).
+   */
+  private async readForeignTransactions(): Promise<void> {
+    const { api, store, ledger } = this.deps;
+    for (const o of ledger.all()) if (this.isUnreadForeign(o)) this.foreignToRead.add(o.transactionId);
+    const unsettled = store.unsettled();
+    const fresh: [string, BlockJson][] = [];
+    for (const txId of [...this.foreignToRead]) {
+      if (!store.transaction(txId) && !this.foreignRead.has(txId)) {
+        // Not readable (the genesis, or pruned): nothing it paid can be known.
+        const block = await api.includedBlock(txId).catch(notFound);
+        if (block && isPaymentBlock(block, PAYMENT_TAG)) fresh.push([txId, block]);
+        this.foreignRead.add(txId);
+      }
+      this.foreignToRead.delete(txId);
+    }
+    const newcomers = unsettled.filter((p) => !this.matchedKeys.has(p.idempotencyKey));
+    for (const [txId, block] of this.foreignBlocks) await this.settleByForeign(txId, block, newcomers);
+    for (const [txId, block] of fresh) {
+      await this.settleByForeign(txId, block, store.unsettled());
+      this.foreignBlocks.set(txId, block);
+      if (this.foreignBlocks.size > MAX_FOREIGN_BLOCKS)
+        this.foreignBlocks.delete(this.foreignBlocks.keys().next().value!);
+    }
+    for (const p of unsettled) this.matchedKeys.add(p.idempotencyKey);
+  }
+
+  private async settleByForeign(txId: string, block: BlockJson, candidates: Payment[]): Promise<void> {
+    const { api, store, log } = this.deps;
+    const open = candidates.filter((p) => {
+      const now = store.get(p.idempotencyKey);
+      return (
+        now !== undefined && now.state !== 'included' && now.state !== 'cancelled' && now.state !== 'failed'
+      );
+    });
+    if (open.length === 0) return;
+    const paid = paidByWinner(block, txId, open, { payer: this.deps.address, tag: PAYMENT_TAG });
+    if (paid.length === 0) return;
+    const meta = await api.includedBlockMetadata(txId);
+    const milestone = await api.milestoneByIndex(meta.referencedByMilestoneIndex!);
+    await store.recordIncludedElsewhere(
+      {
+        txId,
+        blockId: meta.blockId,
+        milestoneIndex: milestone.index,
+        milestoneTimestamp: milestone.timestamp,
+      },
+      paid,
+    );
+    log.warn(
+      { txId, payments: paid.length },
+      'another transaction from this wallet already paid these payments',
+    );
+  }
+
   /** One pass: follow open transactions, then start new ones while there is room. */
   async tick(): Promise<void> {
     for (const tx of this.deps.store.openTransactions()) {
@@ -203,6 +288,7 @@ export class Settlement {
       this.claimRequested = false;
       await this.claim();
     }
+    await this.readForeignTransactions();
     const skipped = new Set<string>();
     while (this.deps.store.openTransactions().length < this.deps.config.maxInFlight) {
       if (!(await this.startBatch(skipped))) break;
@@ -353,12 +439,12 @@ export class Settlement {
     );
   }
 
-  /** Plain outputs not used by an open transaction, largest first. */
+  /** Plain outputs not used by an open transaction (nor made by a transaction not read yet), largest first. */
   private freeOutputs(): OutputSummary[] {
     const locked = this.lockedInputs();
     return this.deps.ledger
       .spendable()
-      .filter((o) => !locked.has(o.outputId))
+      .filter((o) => !locked.has(o.outputId) && !this.isUnreadForeign(o))
       .sort((a, b) => (a.amount === b.amount ? 0 : a.amount > b.amount ? -1 : 1));
   }
 

@@ -57,6 +57,12 @@ function pays(output: OutputJson | undefined, p: Payment, payerHex: string): boo
   return BigInt(output.amount) - BigInt(sdr.amount ?? '0') === BigInt(p.amount);
 }
 
+/** True for a transaction block whose tagged data describes payments of this project's form. */
+export function isPaymentBlock(block: BlockJson, tag: string): boolean {
+  const payload = block.payload as TransactionPayloadJson | undefined;
+  return payload?.type === 6 && describedPayments(payload, tag).length > 0;
+}
+
 /**
  * Which of `candidates` the included transaction `txId` (in `block`) paid: its tagged data names the key,
  * and the output it points to pays that payee that amount. Such payments must not be paid again.
