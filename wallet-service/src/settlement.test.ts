@@ -349,4 +349,69 @@ describe('Settlement', () => {
     expect(h.signed[0]!.inputs).toEqual([spare.outputId]);
     expect(h.store.get('b')).toMatchObject({ state: 'submitted', attempts: 2 });
   });
+
+  it('reads a transaction not its own that funded it (another copy of this wallet) before paying anything', async () => {
+    const other = hex32(7777);
+    const remainder: OutputSummary = {
+      ...plainOutput(9, 10_000_000n),
+      transactionId: other,
+      outputId: outputIdOf(other, 1),
+    };
+    const description = JSON.stringify({ v: 1, payments: [{ k: 'a', o: 0, a: '10000' }] });
+    const block: BlockJson = {
+      protocolVersion: 2,
+      parents: [],
+      nonce: '0',
+      payload: {
+        type: 6,
+        essence: {
+          type: 1,
+          outputs: [
+            {
+              type: 3,
+              amount: '10000',
+              unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: bech32ToHex(payeeA!) } }],
+            },
+            {
+              type: 3,
+              amount: '10000000',
+              unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: payerHex } }],
+            },
+          ],
+          payload: { type: 5, tag: utf8ToHex(PAYMENT_TAG), data: utf8ToHex(description) },
+        },
+      },
+    };
+    const h = await harness({
+      outputs: [remainder],
+      api: {
+        outputMetadata: async (id: string) => ({ ...unspentMeta, transactionId: id.slice(0, 66) }),
+        includedBlock: async (id: string) => {
+          if (id !== other) throw notFound(`/transactions/${id}/included-block`);
+          return block;
+        },
+        includedBlockMetadata: async (id: string) => {
+          if (id !== other) throw notFound(`/transactions/${id}/included-block/metadata`);
+          return {
+            blockId: hex32(7878),
+            parents: [],
+            isSolid: true,
+            referencedByMilestoneIndex: 33,
+            ledgerInclusionState: 'included' as const,
+          };
+        },
+        milestoneByIndex: async (index: number) =>
+          ({ index, timestamp: 1_800_000_033 }) as Awaited<ReturnType<NodeApi['milestoneByIndex']>>,
+      },
+    });
+    await pay(h.store, 'a', payeeA!, '10000');
+    await pay(h.store, 'b', payeeB!, '20000');
+    await h.settlement.tick();
+    expect(h.store.get('a')).toMatchObject({
+      state: 'included',
+      transactionId: other,
+      outputId: outputIdOf(other, 0),
+    });
+    expect(h.signed.map((r) => r.outputs.map((o) => o.address))).toEqual([[payeeB]]);
+  });
 });
