@@ -71,6 +71,7 @@ async function harness(options: {
   blockBytes?: (request: BuildTransactionRequest) => number;
   api?: Partial<NodeApi>;
   store?: PaymentsStore;
+  reattachAfterSeconds?: number;
 }): Promise<Harness> {
   const store = options.store ?? (await PaymentsStore.open(await mkdtemp(join(tmpdir(), 'settle-'))));
   const signed: BuildTransactionRequest[] = [];
@@ -81,7 +82,8 @@ async function harness(options: {
       signed.push(request);
       return {
         transactionId: hex32(++transactionsSigned),
-        payloadJson: '{"type":6}',
+        // Our outputs, then the remainder, as the SDK lays them out.
+        payloadJson: JSON.stringify({ type: 6, essence: { outputs: [...request.outputs, {}] } }),
         outputAmounts: request.outputs.map((o) => o.amount),
         blockBytes: options.blockBytes?.(request) ?? 1_000,
       };
@@ -141,7 +143,7 @@ async function harness(options: {
       lingerMs: 0,
       maxInFlight: 4,
       microExpirationSeconds: 86_400,
-      reattachAfterSeconds: 15,
+      reattachAfterSeconds: options.reattachAfterSeconds ?? 15,
       consolidateAbove: 40,
     },
     log,
@@ -413,5 +415,30 @@ describe('Settlement', () => {
       outputId: outputIdOf(other, 0),
     });
     expect(h.signed.map((r) => r.outputs.map((o) => o.address))).toEqual([[payeeB]]);
+  });
+
+  it('finds a transaction included when its inputs and its first output are pruned but its remainder is not', async () => {
+    const first = await harness({ outputs: [plainOutput(1, 10_000_000n)] });
+    await pay(first.store, 'a', payeeA!, '10000');
+    await pay(first.store, 'b', payeeB!, '10000');
+    await first.settlement.tick();
+    const tx = first.store.openTransactions()[0]!;
+    const remainder = outputIdOf(tx.txId, 2);
+    const h = await harness({
+      store: first.store,
+      outputs: [],
+      // Posted long ago, as a transaction the node has pruned since.
+      reattachAfterSeconds: 0,
+      api: {
+        outputMetadata: async (id: string) => {
+          if (id !== remainder) throw notFound(`/outputs/${id}/metadata`);
+          return { ...unspentMeta, blockId: hex32(66), milestoneIndexBooked: 61, transactionId: tx.txId };
+        },
+      },
+    });
+    await h.settlement.tick();
+    expect(h.store.get('a')).toMatchObject({ state: 'included', milestoneIndex: 61, attempts: 1 });
+    expect(h.store.get('b')).toMatchObject({ state: 'included', milestoneIndex: 61 });
+    expect(h.signed).toEqual([]);
   });
 });

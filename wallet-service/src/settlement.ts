@@ -300,6 +300,7 @@ export class Settlement {
   /** Where and when the ledger included `tx`, if it did; read by transaction id, else from its outputs. */
   private async inclusionOf(
     tx: StoredTransaction,
+    everyOutput = false,
   ): Promise<{ blockId: string; milestoneIndex: number; milestoneTimestamp: number } | undefined> {
     const { api, ledger } = this.deps;
     const included = await api.includedBlockMetadata(tx.txId).catch(notFound);
@@ -316,7 +317,12 @@ export class Settlement {
     // The node may have pruned the transaction: its outputs (ours in the wallet view, or any the node still
     // knows) show it was included all the same.
     const own = ledger.all().find((o) => o.transactionId === tx.txId);
-    const outputIds = [outputIdOf(tx.txId, 0), ...(own ? [own.outputId] : [])];
+    // Every output when the inputs are gone too (spent and pruned): an unspent one is never pruned.
+    const count = everyOutput ? outputCountOf(tx.payloadJson) : 1;
+    const outputIds = [
+      ...(own ? [own.outputId] : []),
+      ...Array.from({ length: count }, (_, i) => outputIdOf(tx.txId, i)),
+    ];
     for (const id of outputIds) {
       const meta = await api.outputMetadata(id).catch(notFound);
       if (meta)
@@ -373,6 +379,11 @@ export class Settlement {
       return;
     }
     if (missing.length > 0) {
+      const pruned = await this.inclusionOf(tx, true);
+      if (pruned) {
+        await store.recordIncluded(tx.txId, pruned.blockId, pruned.milestoneIndex, pruned.milestoneTimestamp);
+        return;
+      }
       await this.rejected(
         tx,
         `input ${missing[0]} cannot be found on the node (spent and pruned, or never created)`,
@@ -708,6 +719,16 @@ export class Settlement {
       [{ kind: 'basic', address: this.deps.address, amount: total }],
       JSON.stringify({ v: 1, consolidate: inputs.length }),
     );
+  }
+}
+
+/** How many outputs a signed transaction payload (as journaled) has. */
+function outputCountOf(payloadJson: string): number {
+  try {
+    const payload = JSON.parse(payloadJson) as { essence?: { outputs?: unknown[] } };
+    return Math.max(1, payload.essence?.outputs?.length ?? 1);
+  } catch {
+    return 1;
   }
 }
 
