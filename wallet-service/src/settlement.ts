@@ -233,14 +233,18 @@ export class Settlement {
         // Not readable (the genesis, or pruned): nothing it paid can be known.
         const block = await api.includedBlock(txId).catch(notFound);
         if (block && isPaymentBlock(block, PAYMENT_TAG)) fresh.push([txId, block]);
-        this.foreignRead.add(txId);
+        else this.foreignRead.add(txId);
       }
       this.foreignToRead.delete(txId);
     }
     const newcomers = unsettled.filter((p) => !this.matchedKeys.has(p.idempotencyKey));
     for (const [txId, block] of this.foreignBlocks) await this.settleByForeign(txId, block, newcomers);
     for (const [txId, block] of fresh) {
+      // Counted as read only once what it paid is journaled: a failure here is read again next time.
+      this.foreignToRead.add(txId);
       await this.settleByForeign(txId, block, store.unsettled());
+      this.foreignToRead.delete(txId);
+      this.foreignRead.add(txId);
       this.foreignBlocks.set(txId, block);
       if (this.foreignBlocks.size > MAX_FOREIGN_BLOCKS)
         this.foreignBlocks.delete(this.foreignBlocks.keys().next().value!);
