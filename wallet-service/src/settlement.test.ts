@@ -441,4 +441,30 @@ describe('Settlement', () => {
     expect(h.store.get('b')).toMatchObject({ state: 'included', milestoneIndex: 61 });
     expect(h.signed).toEqual([]);
   });
+
+  it('a transaction the ledger refuses (not a lost input) is signed once more from fresh inputs, then fails', async () => {
+    const h = await harness({
+      outputs: [plainOutput(1, 10_000_000n), plainOutput(2, 10_000_000n)],
+      api: {
+        blockMetadata: async (id: string) => ({
+          blockId: id,
+          parents: [],
+          isSolid: true,
+          referencedByMilestoneIndex: 70,
+          ledgerInclusionState: 'conflicting' as const,
+          conflictReason: 5,
+        }),
+      },
+    });
+    await pay(h.store, 'a', payeeA!, '10000');
+    for (let i = 0; i < 3; i++) await h.settlement.tick();
+    expect(h.posted).toHaveLength(2);
+    expect(h.store.get('a')).toMatchObject({
+      state: 'failed',
+      attempts: 2,
+      error: 'the ledger refused its transaction twice: an unlock signature is invalid (conflict reason 5)',
+    });
+    await h.settlement.tick();
+    expect(h.posted).toHaveLength(2);
+  });
 });
