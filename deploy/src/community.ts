@@ -281,7 +281,7 @@ async function balanceOf(h: CommunityHousehold, atLeastMilestone = 0): Promise<b
 
 interface PaymentView {
   idempotencyKey: string;
-  state: 'queued' | 'submitted' | 'included' | 'conflicting' | 'failed';
+  state: 'queued' | 'submitted' | 'included' | 'conflicting' | 'failed' | 'cancelled';
   blockId?: string;
   milestoneIndex?: number;
   error?: string;
@@ -291,7 +291,8 @@ async function paymentIncluded(h: CommunityHousehold, key: string): Promise<Paym
   return until(`payment ${key} included`, 90_000, async () => {
     const list = await householdCall<{ items: PaymentView[] }>(h, 'GET', '/payments?limit=500');
     const p = list.items.find((i) => i.idempotencyKey === key);
-    if (p?.state === 'failed') throw new Error(`payment ${key} failed: ${p.error}`);
+    if (p?.state === 'failed' || p?.state === 'cancelled')
+      throw new Error(`payment ${key} ${p.state}${p.error ? `: ${p.error}` : ''}`);
     return p?.state === 'included' ? p : undefined;
   });
 }

@@ -38,6 +38,10 @@ describe('sdkErrorFrom', () => {
     ).toBe('SDK_ERROR');
   });
 
+  it('classifies inputs the node no longer offers as INPUT_UNAVAILABLE, to be retried', () => {
+    expect(sdkErrorFrom('prepareTransaction', 'no available inputs provided').code).toBe('INPUT_UNAVAILABLE');
+  });
+
   it('accepts Error objects and plain text', () => {
     expect(sdkErrorFrom('x', new Error('boom')).message).toBe('x: boom');
     expect(sdkErrorFrom('x', 'not json').message).toBe('x: not json');

@@ -7,6 +7,7 @@ export type LedgerErrorCode =
   | 'INSUFFICIENT_FUNDS'
   | 'INVALID_ADDRESS'
   | 'INVALID_INPUT'
+  | 'INPUT_UNAVAILABLE'
   | 'TIMEOUT'
   | 'SDK_ERROR';
 
@@ -111,6 +112,8 @@ function classifySdkMessage(message: string): LedgerErrorCode {
   const m = message.toLowerCase();
   if (m.includes('fetch failed') || m.includes('error sending request') || m.includes('econnrefused'))
     return 'NODE_UNREACHABLE';
+  // The inputs named are spent already (the caller's view of the ledger is behind): try again later.
+  if (m.includes('no available inputs') || m.includes('already spent')) return 'INPUT_UNAVAILABLE';
   if (m.includes('insufficient') || m.includes('not enough')) return 'INSUFFICIENT_FUNDS';
   // An input address outside the signer's searched range: the signer does not own that input.
   if (m.includes('not found in range')) return 'INVALID_INPUT';

@@ -1,4 +1,5 @@
 export * from './cone.js';
+export * from './conflicts.js';
 export * from './errors.js';
 export * from './genesis.js';
 export * from './node-api.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   basicOutputDeposit,
   bech32ToHex,
+  blockBytesOf,
   generateMnemonic,
   hexToBech32,
   hexToUtf8,
@@ -80,5 +81,14 @@ describe('hex text', () => {
   it('round-trips UTF-8', () => {
     expect(utf8ToHex('tanglewatt')).toBe('0x74616e676c6577617474');
     expect(hexToUtf8(utf8ToHex('Wh ⚡'))).toBe('Wh ⚡');
+  });
+});
+
+describe('blockBytesOf', () => {
+  it('counts the whole block around a payload, with the most parents a block may have', () => {
+    const data = `0x${'ab'.repeat(100)}`;
+    const payload = JSON.stringify({ type: 5, tag: '0x1234', data });
+    // version 1 + parent count 1 + 8 parents × 32 + payload length 4 + tagged data (4 + 1 + 2 + 4 + 100) + nonce 8
+    expect(blockBytesOf(payload)).toBe(1 + 1 + 8 * 32 + 4 + (4 + 1 + 2 + 4 + 100) + 8);
   });
 });

@@ -184,6 +184,8 @@ export interface SignedTransaction {
   payloadJson: string;
   /** Amount of each essence output, in order (our outputs first, then the SDK's remainder, if any). */
   outputAmounts: bigint[];
+  /** Serialized size of a block carrying it (see blockBytesOf), to hold against MAX_BLOCK_BYTES. */
+  blockBytes: number;
 }
 
 export interface BuildTransactionRequest {
@@ -225,6 +227,23 @@ export interface PostedTransfer {
  */
 export function sdkForIdentity(nodeUrl: string): { sdk: typeof IotaSdk; client: IotaSdk.Client } {
   return { sdk, client: new sdk.Client({ nodes: [nodeUrl], localPow: false, ignoreNodeHealth: true }) };
+}
+
+/** Stardust's largest block, in serialized bytes (protocol constant). */
+export const MAX_BLOCK_BYTES = 32_768;
+
+/**
+ * Size of the block that carries a signed payload (as `SignedTransaction.payloadJson`), counted with the
+ * most parents a block may have (8), so the node's own choice of parents can never push it over.
+ */
+export function blockBytesOf(payloadJson: string): number {
+  return blockBytesOfPayload(sdk.parsePayload(JSON.parse(payloadJson)));
+}
+
+function blockBytesOfPayload(payload: IotaSdk.Payload): number {
+  const parents = Array.from({ length: 8 }, (_, i) => `0x${String(i).repeat(64)}`);
+  const block = Object.assign(new sdk.Block(), { protocolVersion: 2, parents, payload, nonce: '0' });
+  return sdk.Utils.blockBytes(block).length;
 }
 
 /** Builds, signs and posts blocks through one node. Reads go through NodeApi. */
@@ -288,6 +307,7 @@ export class LedgerClient {
       transactionId: sdk.Utils.transactionId(payload),
       payloadJson: JSON.stringify(payload),
       outputAmounts,
+      blockBytes: blockBytesOfPayload(payload),
     };
   }
 

@@ -54,7 +54,14 @@ export const paymentRequest = z.strictObject({
 export type PaymentRequest = z.infer<typeof paymentRequest>;
 export type PaymentMetadata = z.infer<typeof paymentMetadata>;
 
-export const paymentStates = ['queued', 'submitted', 'included', 'conflicting', 'failed'] as const;
+export const paymentStates = [
+  'queued',
+  'submitted',
+  'included',
+  'conflicting',
+  'failed',
+  'cancelled',
+] as const;
 export type PaymentState = (typeof paymentStates)[number];
 
 export const payment = z.object({

@@ -109,7 +109,7 @@ describe('wallet-service on the real tangle', () => {
     await expect.poll(() => balanceOf(payer), { timeout: 15_000 }).toBe(payerBefore - 1n);
   });
 
-  it('takes back micro-payments nobody claimed once they expire', async () => {
+  it('takes back micro-payments nobody claimed once they expire, and owes them again', async () => {
     const reclaimer = await startTestWallet(tangle, {
       slot: 6,
       settlement: { microExpirationSeconds: 10, consolidateAbove: 2 },
@@ -131,15 +131,18 @@ describe('wallet-service on the real tangle', () => {
       const sent = await waitAllIncluded(reclaimer, ['unclaimed/0', 'unclaimed/1']);
       // Before expiry the payer is out amount and deposit.
       await expect.poll(() => balanceOf(reclaimer), { timeout: 10_000 }).toBe(before - 2n * 5061n);
-      // After it, both outputs are the payer's again, and consolidation spends them with its own.
+      // After it, both outputs are the payer's again and it spends them itself; the payees were never paid,
+      // so each payment goes back to the queue and is paid again with a new output.
       for (const p of sent) {
         await expect
           .poll(async () => (await node.outputMetadata(p.outputId!)).isSpent, { timeout: 40_000 })
           .toBe(true);
         const spentBy = (await node.outputMetadata(p.outputId!)).transactionIdSpent!;
         expect(reclaimer.service.store.transaction(spentBy)?.kind).toBe('consolidation');
+        await expect
+          .poll(() => reclaimer.service.store.get(p.idempotencyKey)?.attempts, { timeout: 40_000 })
+          .toBeGreaterThanOrEqual(2);
       }
-      await expect.poll(() => balanceOf(reclaimer), { timeout: 10_000 }).toBe(before);
     } finally {
       await reclaimer.service.stop();
     }

@@ -110,6 +110,7 @@ beforeAll(async () => {
     feed: new LiveFeed(node, log),
     address: ADDRESS,
     bech32Hrp: 'watt',
+    tokenSupply: 10n ** 15n,
     rent: { vByteCost: 100, vByteFactorKey: 10, vByteFactorData: 1 },
     config: config.api,
     listenHost: '127.0.0.1',

@@ -22,7 +22,7 @@ import type { WalletConfig } from './config.js';
 import type { LiveFeed } from './feed.js';
 import type { MarketView } from './market.js';
 import { MAX_MILESTONE_INDEX, MAX_OFFSET, openApiDocument } from './openapi.js';
-import { IdempotencyConflictError, type PaymentsStore } from './payments-store.js';
+import { IdempotencyConflictError, NotCancellableError, type PaymentsStore } from './payments-store.js';
 import { PAYMENT_TAG, type Settlement } from './settlement.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
@@ -37,6 +37,8 @@ export interface ApiDeps {
   address: string;
   bech32Hrp: string;
   rent: RentStructure;
+  /** The network's total supply: no payment can be more. */
+  tokenSupply: bigint;
   config: WalletConfig['api'];
   /** The address the server listens on: its name is one the Host header may carry. */
   listenHost: string;
@@ -154,6 +156,13 @@ export function createApi(deps: ApiDeps): express.Express {
     }
     if (request.to === deps.address)
       throw new ApiError(400, 'INVALID_REQUEST', 'to: must not be this wallet itself', 'to');
+    if (BigInt(request.amount) > deps.tokenSupply)
+      throw new ApiError(
+        400,
+        'INVALID_REQUEST',
+        `amount: at most ${deps.tokenSupply} base units (the network's total supply)`,
+        'amount',
+      );
     const micro = BigInt(request.amount) < basicOutputDeposit(request.to, deps.rent);
     try {
       const { payment, created } = await store.request(request, {
@@ -182,6 +191,22 @@ export function createApi(deps: ApiDeps): express.Express {
     const payment = store.get(key.data);
     if (!payment) throw new ApiError(404, 'NOT_FOUND', `no payment with idempotencyKey "${req.params.key}"`);
     res.json(payment);
+  });
+
+  // Withdraws a payment no transaction carries yet; a signed one is on its way and cannot be stopped.
+  app.post('/payments/:key/cancel', needsPay, async (req, res) => {
+    const parsedKey = idempotencyKey.safeParse(req.params.key);
+    if (!parsedKey.success)
+      throw new ApiError(400, 'INVALID_REQUEST', `key: ${parsedKey.error.issues[0]!.message}`, 'key');
+    const key = parsedKey.data;
+    try {
+      const payment = await store.cancel(key);
+      if (!payment) throw new ApiError(404, 'NOT_FOUND', `no payment with idempotencyKey "${key}"`);
+      res.json(payment);
+    } catch (error) {
+      if (error instanceof NotCancellableError) throw new ApiError(409, error.code, error.message);
+      throw error;
+    }
   });
 
   app.post('/claims', needsPay, (_req, res) => {

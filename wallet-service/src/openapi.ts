@@ -200,6 +200,15 @@ export function openApiDocument(): Record<string, unknown> {
           errors: ['400', '404'],
         }),
       },
+      '/payments/{key}/cancel': {
+        post: op({
+          summary: 'Cancel a payment no transaction carries yet (cancelling again answers the same)',
+          scope: 'pay',
+          parameters: [path('key', "the payment's idempotencyKey", schema(idempotencyKey))],
+          responses: { '200': ok('The payment, now cancelled', 'Payment') },
+          errors: ['400', '404', '409', '413'],
+        }),
+      },
       '/claims': {
         post: op({
           summary: 'Claim received micro-payments now (also runs on a schedule)',

@@ -44,7 +44,29 @@ type Event =
       milestoneIndex: number;
       milestoneTimestamp: number;
     }
-  | { t: 'conflicting'; at: string; txId: string; reason: string }
+  | {
+      t: 'conflicting';
+      at: string;
+      txId: string;
+      reason: string;
+      /**
+       * The ledger refused the transaction itself (not a lost race for an input): its payments get one
+       * more transaction from fresh inputs, and fail if that one is refused too.
+       */
+      rejected?: boolean;
+    }
+  | {
+      /** Another transaction (the one that won our input) already paid these payments. */
+      t: 'includedElsewhere';
+      at: string;
+      txId: string;
+      blockId: string;
+      milestoneIndex: number;
+      milestoneTimestamp: number;
+      items: { key: string; outputId: string }[];
+    }
+  | { t: 'cancelled'; at: string; key: string }
+  | { t: 'failed'; at: string; keys: string[]; reason: string }
   | { t: 'note'; at: string; key: string; message: string }
   | {
       /** A payment found made by a transaction this store did not sign (another copy of this wallet). */
@@ -81,6 +103,13 @@ interface Internal extends Payment {
   /** The transaction currently carrying this payment, if any. */
   txId?: string;
   sequence: number;
+  /** Transactions of this payment the ledger itself refused (not counting lost races). */
+  rejections: number;
+}
+
+export class NotCancellableError extends Error {
+  override name = 'NotCancellableError';
+  readonly code = 'NOT_CANCELLABLE';
 }
 
 export class IdempotencyConflictError extends Error {
@@ -109,6 +138,13 @@ export class PaymentsStore extends EventEmitter<{
 }> {
   private readonly payments = new Map<string, Internal>();
   private readonly transactions = new Map<string, StoredTransaction>();
+  /** Micro-payment outputs created for included payments, by output id: to notice when we take one back. */
+  private readonly microOutputs = new Map<string, string>();
+  /**
+   * Keys a step is working on right now (being signed, or being cancelled): neither may start on a key the
+   * other holds, so a payment is never both cancelled and paid.
+   */
+  private readonly busy = new Set<string>();
   private sequence = 0;
   private failedReported = false;
   /** The last request in line for each key, so requests for one key never overlap. */
@@ -212,8 +248,79 @@ export class PaymentsStore extends EventEmitter<{
     });
   }
 
-  async recordConflicting(txId: string, reason: string): Promise<void> {
-    await this.commit({ t: 'conflicting', at: new Date().toISOString(), txId, reason });
+  async recordConflicting(txId: string, reason: string, options: { rejected?: boolean } = {}): Promise<void> {
+    await this.commit({
+      t: 'conflicting',
+      at: new Date().toISOString(),
+      txId,
+      reason,
+      ...(options.rejected ? { rejected: true } : {}),
+    });
+  }
+
+  /** Payments that the transaction `txId` (not ours, or one we no longer follow) carried to their payees. */
+  async recordIncludedElsewhere(
+    winner: { txId: string; blockId: string; milestoneIndex: number; milestoneTimestamp: number },
+    items: { key: string; outputId: string }[],
+  ): Promise<void> {
+    if (items.length === 0) return;
+    await this.commit({ t: 'includedElsewhere', at: new Date().toISOString(), ...winner, items });
+  }
+
+  /** Payments nothing more can be done for (e.g. the payee address is not of this network). */
+  async recordFailed(keys: string[], reason: string): Promise<void> {
+    if (keys.length === 0) return;
+    await this.commit({ t: 'failed', at: new Date().toISOString(), keys, reason });
+  }
+
+  /**
+   * Cancels a payment no transaction carries yet. Cancelling a cancelled payment again is a no-op;
+   * one that is signed, included or failed cannot be cancelled.
+   */
+  async cancel(key: string): Promise<Payment | undefined> {
+    const p = this.payments.get(key);
+    if (!p) return undefined;
+    if (p.state === 'cancelled') return this.view(p);
+    if (this.busy.has(key) || p.txId !== undefined)
+      throw new NotCancellableError(
+        `payment "${key}" is already signed${p.txId ? ` in transaction ${p.txId}` : ''}: it can no longer be cancelled`,
+      );
+    if (p.state === 'included')
+      throw new NotCancellableError(
+        `payment "${key}" is already included in transaction ${p.transactionId}: it can no longer be cancelled`,
+      );
+    if (p.state === 'failed')
+      throw new NotCancellableError(`payment "${key}" has failed (${p.error}): nothing is left to cancel`);
+    this.busy.add(key);
+    try {
+      await this.commit({ t: 'cancelled', at: new Date().toISOString(), key });
+    } finally {
+      this.busy.delete(key);
+    }
+    return this.view(p);
+  }
+
+  /**
+   * Claims keys for signing. False (and nothing held) when any of them is being cancelled, cancelled or no
+   * longer waiting; otherwise the caller must `release` them once the signed transaction is journaled.
+   */
+  hold(keys: string[]): boolean {
+    const waiting = (k: string) => {
+      const p = this.payments.get(k);
+      return (
+        p !== undefined &&
+        !this.busy.has(k) &&
+        p.txId === undefined &&
+        (p.state === 'queued' || p.state === 'conflicting')
+      );
+    };
+    if (!keys.every(waiting)) return false;
+    for (const k of keys) this.busy.add(k);
+    return true;
+  }
+
+  release(keys: string[]): void {
+    for (const k of keys) this.busy.delete(k);
   }
 
   /**
@@ -289,6 +396,7 @@ export class PaymentsStore extends EventEmitter<{
           createdAt: event.at,
           updatedAt: event.at,
           sequence: this.sequence++,
+          rejections: 0,
         };
         this.payments.set(event.key, payment);
         touched.push(payment);
@@ -351,6 +459,23 @@ export class PaymentsStore extends EventEmitter<{
           p.milestoneTimestamp = event.milestoneTimestamp;
           delete p.error;
           p.updatedAt = event.at;
+          if (p.micro && p.outputId) this.microOutputs.set(p.outputId, p.idempotencyKey);
+          touched.push(p);
+        }
+        // One of our own transactions spent a micro-payment we sent: its payee never claimed it before it
+        // expired, so the money is still owed. Back to the queue, to be paid by a new output.
+        for (const input of tx.inputs) {
+          const key = this.microOutputs.get(input);
+          const p = key ? this.payments.get(key) : undefined;
+          if (p?.state !== 'included') continue;
+          this.microOutputs.delete(input);
+          p.state = 'queued';
+          p.error = `micro-payment output ${input} expired unclaimed and came back to this wallet in transaction ${tx.txId}; paying it again`;
+          delete p.txId;
+          delete p.blockId;
+          delete p.milestoneIndex;
+          delete p.milestoneTimestamp;
+          p.updatedAt = event.at;
           touched.push(p);
         }
         break;
@@ -361,9 +486,53 @@ export class PaymentsStore extends EventEmitter<{
         tx.state = 'conflicting';
         tx.payloadJson = '';
         for (const p of this.paymentsOf(tx)) {
+          delete p.txId;
+          p.updatedAt = event.at;
+          touched.push(p);
+          if (event.rejected && p.rejections >= 1) {
+            p.state = 'failed';
+            p.error = `the ledger refused its transaction twice: ${event.reason}`;
+            continue;
+          }
+          if (event.rejected) p.rejections += 1;
           p.state = 'conflicting';
           p.error = event.reason;
+        }
+        break;
+      }
+      case 'includedElsewhere': {
+        for (const item of event.items) {
+          const p = this.payments.get(item.key);
+          if (!p || p.state === 'included' || p.state === 'cancelled') continue;
+          p.state = 'included';
+          p.transactionId = event.txId;
+          p.outputId = item.outputId;
+          p.blockId = event.blockId;
+          p.milestoneIndex = event.milestoneIndex;
+          p.milestoneTimestamp = event.milestoneTimestamp;
           delete p.txId;
+          delete p.error;
+          p.updatedAt = event.at;
+          if (p.micro) this.microOutputs.set(item.outputId, p.idempotencyKey);
+          touched.push(p);
+        }
+        break;
+      }
+      case 'cancelled': {
+        const p = this.payments.get(event.key);
+        if (!p || p.txId !== undefined || p.state === 'included') return;
+        p.state = 'cancelled';
+        delete p.error;
+        p.updatedAt = event.at;
+        touched.push(p);
+        break;
+      }
+      case 'failed': {
+        for (const key of event.keys) {
+          const p = this.payments.get(key);
+          if (!p || p.txId !== undefined || p.state === 'included' || p.state === 'cancelled') continue;
+          p.state = 'failed';
+          p.error = event.reason;
           p.updatedAt = event.at;
           touched.push(p);
         }
@@ -381,6 +550,7 @@ export class PaymentsStore extends EventEmitter<{
           state: 'included',
           micro: false,
           attempts: 0,
+          rejections: 0,
           createdAt: event.at,
           updatedAt: event.at,
           sequence: this.sequence++,
@@ -418,7 +588,7 @@ export class PaymentsStore extends EventEmitter<{
   }
 
   private view(p: Internal): Payment {
-    const { txId: _txId, sequence: _sequence, ...payment } = p;
+    const { txId: _txId, sequence: _sequence, rejections: _rejections, ...payment } = p;
     return payment;
   }
 
@@ -430,7 +600,12 @@ export class PaymentsStore extends EventEmitter<{
   /** Payments waiting for a transaction, oldest first. */
   awaitingTransaction(): Payment[] {
     return [...this.payments.values()]
-      .filter((p) => p.txId === undefined && (p.state === 'queued' || p.state === 'conflicting'))
+      .filter(
+        (p) =>
+          p.txId === undefined &&
+          !this.busy.has(p.idempotencyKey) &&
+          (p.state === 'queued' || p.state === 'conflicting'),
+      )
       .sort((a, b) => a.sequence - b.sequence)
       .map((p) => this.view(p));
   }
@@ -455,6 +630,14 @@ export class PaymentsStore extends EventEmitter<{
       .sort((a, b) => (a.at < b.at ? 1 : -1))
       .slice(0, limit)
       .map(({ at: _at, ...block }) => block);
+  }
+
+  /** Payments not settled for good yet (not included, cancelled or failed), oldest first. */
+  unsettled(): Payment[] {
+    return [...this.payments.values()]
+      .filter((p) => p.state === 'queued' || p.state === 'submitted' || p.state === 'conflicting')
+      .sort((a, b) => a.sequence - b.sequence)
+      .map((p) => this.view(p));
   }
 
   /** Transactions signed or posted and not yet final. */

@@ -200,6 +200,7 @@ async function startLocked(
     bech32Hrp: protocol.bech32Hrp,
     rent: protocol.rentStructure,
     account: { coinType: config.account.coinType, accountIndex: config.account.accountIndex },
+    tokenSupply: BigInt(protocol.tokenSupply),
     config: config.settlement,
     log,
   });
@@ -228,6 +229,7 @@ async function startLocked(
       outputIds,
     );
   });
+  ledger.on('milestone', (changes) => settlement.noteLedgerChanges(changes));
   ledger.on('changed', () => settlement.notify());
   ledger.follow(config.ledger.pollIntervalMs);
   settlement.start();
@@ -245,6 +247,7 @@ async function startLocked(
     address,
     bech32Hrp: protocol.bech32Hrp,
     rent: protocol.rentStructure,
+    tokenSupply: BigInt(protocol.tokenSupply),
     config: config.api,
     listenHost: config.listen.host,
     tokens,

@@ -59,13 +59,14 @@ export function statusFromInfo(info: NodeInfo): NodeStatus {
   };
 }
 
-export type PaymentState = 'queued' | 'submitted' | 'included' | 'conflicting' | 'failed';
+export type PaymentState = 'queued' | 'submitted' | 'included' | 'conflicting' | 'failed' | 'cancelled';
 export const paymentStates: readonly PaymentState[] = [
   'queued',
   'submitted',
   'included',
   'conflicting',
   'failed',
+  'cancelled',
 ];
 
 export interface PaymentMetadata {

@@ -65,6 +65,25 @@ describe('PaymentsTable', () => {
     expect(screen.queryByRole('table')).toBeNull();
   });
 
+  it('shows why a payment waits, failed or was cancelled', () => {
+    const rows = [
+      payment('w', 'queued', { error: 'waiting for funds: needs 50000 base units, 1200 spendable now' }),
+      payment('f', 'failed', { error: 'to: not a bech32 Ed25519 address of this network' }),
+      payment('x', 'cancelled'),
+    ];
+    render(<PaymentsTable payments={rows} loading={false} error={undefined} label="Consumer" />);
+    const table = screen.getByRole('table');
+    const row = (key: string) => table.querySelector(`tr[data-key="${key}"]`) as HTMLElement;
+    expect(within(row('w')).getByTitle('why').textContent).toBe(
+      'waiting for funds: needs 50000 base units, 1200 spendable now',
+    );
+    expect(within(row('f')).getByText('failed')).toBeTruthy();
+    expect(within(row('f')).getByTitle('why').textContent).toMatch(/^to: not a bech32/);
+    expect(row('f').textContent).toContain('never paid');
+    expect(within(row('x')).getByText('cancelled')).toBeTruthy();
+    expect(row('x').textContent).toContain('cancelled before signing');
+  });
+
   it('renders each payment with energy, price, amount, payee and its state', () => {
     const rows = [
       payment('q', 'queued'),

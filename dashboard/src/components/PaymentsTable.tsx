@@ -97,13 +97,23 @@ export function PaymentsTable({ payments, loading, error, retry, token, label, t
                   <td>
                     <StateBadge state={p.state} />
                     {p.attempts > 1 && <span className="muted block">{p.attempts} attempts</span>}
-                    {p.error && <span className="muted block">{p.error}</span>}
+                    {p.error && (
+                      <span className={`reason block reason-${p.state}`} title="why">
+                        {p.error}
+                      </span>
+                    )}
                   </td>
                   <td>
                     {p.blockId ? (
                       <IdLink id={p.blockId} label="block" />
                     ) : (
-                      <span className="muted">not posted</span>
+                      <span className="muted">
+                        {p.state === 'cancelled'
+                          ? 'cancelled before signing'
+                          : p.state === 'failed'
+                            ? 'never paid'
+                            : 'not posted'}
+                      </span>
                     )}
                     {p.milestoneIndex !== undefined && (
                       <span className="block">

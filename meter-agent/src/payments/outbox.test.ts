@@ -81,4 +81,46 @@ describe('PaymentOutbox', () => {
     ]);
     await outbox.stop();
   });
+
+  it('stops at a payment the wallet-service cancelled or failed, and reports it as rejected with the reason', async () => {
+    const clock = new ManualClock();
+    const outcomes: PaymentOutcome[] = [];
+    const errors: string[] = [];
+    const calls: string[] = [];
+    const outbox = new PaymentOutbox({
+      client: {
+        async pay(r) {
+          calls.push(r.idempotencyKey);
+          const state = r.idempotencyKey === 'm/cancelled' ? 'cancelled' : 'failed';
+          return {
+            ...r,
+            state,
+            ...(state === 'failed' ? { error: 'to: not an address of this network' } : {}),
+          } as unknown as Payment;
+        },
+      },
+      clock,
+      log: silentLogger(),
+      record: async (o) => {
+        outcomes.push(o);
+      },
+      onError: (m) => errors.push(m),
+      backoffBaseMs: 1000,
+      backoffCapMs: 4000,
+    });
+    outbox.enqueue({ seq: 1, request: request('m/cancelled') });
+    outbox.enqueue({ seq: 2, request: request('m/failed') });
+    outbox.start();
+    await outbox.drained();
+    expect(outcomes.map((o) => [o.key, o.result, o.serviceState, o.code])).toEqual([
+      ['m/cancelled', 'rejected', 'cancelled', 'PAYMENT_CANCELLED'],
+      ['m/failed', 'rejected', 'failed', 'PAYMENT_FAILED'],
+    ]);
+    expect(outcomes[1]?.reason).toBe('to: not an address of this network');
+    expect(errors).toHaveLength(2);
+    clock.advance(60_000);
+    await flush();
+    expect(calls).toEqual(['m/cancelled', 'm/failed']);
+    await outbox.stop();
+  });
 });

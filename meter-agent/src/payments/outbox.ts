@@ -166,7 +166,19 @@ export class PaymentOutbox {
     let outcome: PaymentOutcome;
     try {
       const payment = await this.#options.client.pay(item.request);
-      outcome = { key, atMs: clock.nowMs(), result: 'accepted', serviceState: payment.state };
+      if (payment.state === 'failed' || payment.state === 'cancelled') {
+        // The wallet-service gave this key up for good: asking again would only answer the same.
+        outcome = {
+          key,
+          atMs: clock.nowMs(),
+          result: 'rejected',
+          serviceState: payment.state,
+          code: payment.state === 'failed' ? 'PAYMENT_FAILED' : 'PAYMENT_CANCELLED',
+          reason: payment.error ?? `the wallet-service reports the payment ${payment.state}`,
+        };
+        log.error({ key, state: payment.state, reason: outcome.reason }, `payment ${payment.state}`);
+        this.#options.onError?.(`payment ${key} ${payment.state}: ${outcome.reason}`);
+      } else outcome = { key, atMs: clock.nowMs(), result: 'accepted', serviceState: payment.state };
     } catch (error) {
       if (isFinalRejection(error)) {
         outcome = {

@@ -1,0 +1,204 @@
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
+import type { Balance, Payment } from '@tanglewatt/payments-api';
+import {
+  PaymentsStore,
+  parseWalletConfig,
+  startWalletService,
+  type WalletService,
+} from '@tanglewatt/wallet-service';
+import pino from 'pino';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { outputsCreatedFor } from '../support/ledger-scan.js';
+import { api, prepareWallet, startTestWallet, type TestWallet } from '../support/wallets.js';
+
+const tangle = inject('tangle');
+const node = new NodeApi(tangle.nodes[0]!.restUrl);
+const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
+
+const running: { stop(): Promise<void> }[] = [];
+afterAll(async () => {
+  for (const s of running) await s.stop().catch(() => undefined);
+});
+
+async function freshAddress(): Promise<string> {
+  const [address] = await new MnemonicSigner(generateMnemonic()).addresses({
+    count: 1,
+    bech32Hrp: tangle.bech32Hrp,
+  });
+  return address!;
+}
+
+async function startFrom(dir: string, instance: string): Promise<WalletService> {
+  const raw = JSON.parse(await readFile(join(dir, 'wallet.json'), 'utf8'));
+  const service = await startWalletService(parseWalletConfig(raw, dir), log.child({ instance }));
+  running.push(service);
+  return service;
+}
+
+const included = (service: WalletService, keys: string[]) =>
+  keys.filter((k) => service.store.get(k)?.state === 'included').length;
+
+describe('settlement under faults, on the real tangle', () => {
+  it('two wallet-services over copies of one data dir pay every key exactly once', async () => {
+    const startMilestone = (await node.info()).status.confirmedMilestone.index;
+    const prepared = await prepareWallet(tangle, { slot: 16 });
+    const payee = await freshAddress();
+    // Payments queued in the data dir, as a backup taken while they waited would hold them.
+    await mkdir(prepared.config.dataDir, { recursive: true });
+    const store = await PaymentsStore.open(prepared.config.dataDir);
+    const queued = Array.from({ length: 20 }, (_, i) => ({
+      idempotencyKey: `twin/${i}`,
+      to: payee,
+      amount: String(50_000 + i),
+    }));
+    for (const r of queued) await store.request(r, { micro: false });
+    await store.close();
+    const copy = `${prepared.dir}-restored`;
+    await cp(prepared.dir, copy, { recursive: true });
+    // The restored copy batches differently, so the two build different transactions from one input
+    // (identical batches would make identical transactions, which the ledger includes once anyway).
+    const restored = JSON.parse(await readFile(join(copy, 'wallet.json'), 'utf8'));
+    restored.settlement = { ...restored.settlement, maxOutputsPerTransaction: 7 };
+    await writeFile(join(copy, 'wallet.json'), JSON.stringify(restored));
+
+    const [a, b] = await Promise.all([startFrom(prepared.dir, 'a'), startFrom(copy, 'b')]);
+    // Both also receive the same new payments, as one agent talking to either would send them.
+    const later = Array.from({ length: 10 }, (_, i) => ({
+      idempotencyKey: `twin/later/${i}`,
+      to: payee,
+      amount: String(70_000 + i),
+    }));
+    for (const r of later) {
+      for (const w of [a, b]) {
+        const res = await api<Payment>({ url: w.url, token: prepared.token }, 'POST', '/payments', r);
+        expect([200, 202]).toContain(res.status);
+      }
+    }
+    const keys = [...queued, ...later].map((r) => r.idempotencyKey);
+    await expect
+      .poll(() => Math.min(included(a, keys), included(b, keys)), { timeout: 120_000, interval: 500 })
+      .toBe(keys.length);
+
+    // Both copies agree on where each key was paid, and the ledger holds exactly one output per key.
+    for (const k of keys) expect(b.store.get(k)!.outputId).toBe(a.store.get(k)!.outputId);
+    const end = Math.max(...keys.map((k) => a.store.get(k)!.milestoneIndex!));
+    const created = await outputsCreatedFor(node, payee, startMilestone, end);
+    expect(created).toHaveLength(keys.length);
+    expect(created.map((o) => o.amount).sort((x, y) => Number(x - y))).toEqual(
+      [...queued, ...later].map((r) => BigInt(r.amount)).sort((x, y) => Number(x - y)),
+    );
+    expect(new Set(created.map((o) => o.outputId))).toEqual(
+      new Set(keys.map((k) => a.store.get(k)!.outputId)),
+    );
+  }, 180_000);
+
+  it('a payment that cannot be funded waits without holding up later ones, and can be cancelled', async () => {
+    const wallet = await startTestWallet(tangle, { slot: 17 });
+    running.push(wallet.service);
+    const payee = await freshAddress();
+    const supply = BigInt((await node.info()).protocol.tokenSupply);
+
+    const tooMuch = await api(wallet, 'POST', '/payments', {
+      idempotencyKey: 'fund/over-supply',
+      to: payee,
+      amount: String(supply + 1n),
+    });
+    expect(tooMuch.status).toBe(400);
+    expect(tooMuch.body).toMatchObject({ error: { field: 'amount' } });
+
+    // More than this wallet holds, but a possible amount: it waits for funds.
+    const big = await api<Payment>(wallet, 'POST', '/payments', {
+      idempotencyKey: 'fund/big',
+      to: payee,
+      amount: String(supply / 2n),
+    });
+    expect(big.status).toBe(202);
+    const small = { idempotencyKey: 'fund/small', to: payee, amount: '12345' };
+    expect((await api(wallet, 'POST', '/payments', small)).status).toBe(202);
+
+    await expect
+      .poll(() => wallet.service.store.get('fund/small')?.state, { timeout: 60_000, interval: 250 })
+      .toBe('included');
+    const waiting = (await api<Payment>(wallet, 'GET', '/payments/fund%2Fbig')).body;
+    expect(waiting.state).toBe('queued');
+    expect(waiting.error).toMatch(/^waiting for funds: /);
+
+    const cancelled = await api<Payment>(wallet, 'POST', '/payments/fund%2Fbig/cancel');
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.state).toBe('cancelled');
+    const again = await api<Payment>(wallet, 'POST', '/payments/fund%2Fbig/cancel');
+    expect(again.status).toBe(200);
+    expect(again.body.state).toBe('cancelled');
+    const late = await api<{ error: { code: string; message: string } }>(
+      wallet,
+      'POST',
+      '/payments/fund%2Fsmall/cancel',
+    );
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('NOT_CANCELLABLE');
+    expect(late.body.error.message).not.toContain('\n');
+    const unauthorised = await api(wallet, 'POST', '/payments/fund%2Fbig/cancel', undefined, null);
+    expect(unauthorised.status).toBe(401);
+  }, 120_000);
+
+  it('a micro-payment its payee let expire is taken back and paid again, once', async () => {
+    const payer = await startTestWallet(tangle, { slot: 18, settlement: { microExpirationSeconds: 10 } });
+    running.push(payer.service);
+    const payee = await freshAddress();
+    expect(
+      (await api(payer, 'POST', '/payments', { idempotencyKey: 'micro/lapse', to: payee, amount: '7' }))
+        .status,
+    ).toBe(202);
+    await expect
+      .poll(() => payer.service.store.get('micro/lapse')?.state, { timeout: 60_000, interval: 250 })
+      .toBe('included');
+    const first = payer.service.store.get('micro/lapse')!;
+    expect(first.micro).toBe(true);
+
+    // Nobody claims it: after expiry the payer takes it back and pays the key again with a new output.
+    await expect
+      .poll(() => payer.service.store.get('micro/lapse')?.attempts, { timeout: 90_000, interval: 250 })
+      .toBeGreaterThanOrEqual(2);
+    const spentBy = await node.outputMetadata(first.outputId!);
+    expect(spentBy.isSpent).toBe(true);
+    expect(payer.service.store.transaction(spentBy.transactionIdSpent!)).toBeDefined();
+    await expect
+      .poll(() => payer.service.store.get('micro/lapse')?.state, { timeout: 60_000, interval: 250 })
+      .toBe('included');
+    const second = payer.service.store.get('micro/lapse')!;
+    expect(second.outputId).not.toBe(first.outputId);
+    // The new output is the only one of the key's outputs still standing for the payee.
+    expect((await node.outputMetadata(second.outputId!)).isSpent).toBe(false);
+  }, 180_000);
+
+  it('a payee with no plain output of its own claims micro-payments whose kept amounts make a deposit', async () => {
+    const payer = await startTestWallet(tangle, { slot: 19 });
+    const payee: TestWallet = await startTestWallet(tangle, { claimSchedule: '0 0 1 1 *' });
+    running.push(payer.service, payee.service);
+    const keys = ['claim/a', 'claim/b'];
+    for (const k of keys)
+      expect(
+        (
+          await api(payer, 'POST', '/payments', {
+            idempotencyKey: k,
+            to: payee.service.address,
+            amount: '2500',
+          })
+        ).status,
+      ).toBe(202);
+    await expect.poll(() => included(payer.service, keys), { timeout: 60_000, interval: 250 }).toBe(2);
+    const balanceOf = async () => (await api<Balance>(payee, 'GET', '/balance')).body;
+    await expect.poll(async () => (await balanceOf()).claimableUnits, { timeout: 30_000 }).toBe('5000');
+    expect((await balanceOf()).availableUnits).toBe('0');
+
+    expect((await api(payee, 'POST', '/claims')).status).toBe(202);
+    await expect
+      .poll(async () => (await balanceOf()).availableUnits, { timeout: 60_000, interval: 250 })
+      .toBe('5000');
+    expect((await balanceOf()).claimableUnits).toBe('0');
+    for (const k of keys)
+      expect((await node.outputMetadata(payer.service.store.get(k)!.outputId!)).isSpent).toBe(true);
+  }, 120_000);
+});
