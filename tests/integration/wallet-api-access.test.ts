@@ -36,7 +36,7 @@ describe('wallet-service tokens and Host names on the real tangle', () => {
 
   beforeAll(async () => {
     wallet = await startTestWallet(tangle, {
-      slot: 17,
+      slot: 13,
       tokens: [
         { name: 'agent', scopes: ['pay', 'read'] },
         { name: 'dashboard', scopes: ['market', 'read'] },
