@@ -33,6 +33,7 @@ import { type PaymentClient, PaymentOutbox } from './payments/outbox.js';
 import { carryAfter, paymentRequestFor, periodRecordFrom, tradedShare } from './period-record.js';
 import { PrepaidDelivery, type PurchaseProgress, takeInbox } from './prepaid.js';
 import { type Tick, TickScheduler } from './sampling/scheduler.js';
+import { SensorReader } from './sampling/sensor-reader.js';
 import { createRelay, createSensors } from './sensors/create.js';
 import type { PowerSensor } from './sensors/types.js';
 import { type AgentSnapshot, writeStatus } from './status.js';
@@ -129,16 +130,6 @@ function meterStart(
     startMs: calendar.containing(firstSampleMs).startMs,
     resume: { bridge: null, uncoveredSinceMs: null, lastTMs: null },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    }),
-  ]);
 }
 
 /**
@@ -247,6 +238,9 @@ class Agent implements AgentHandle {
   #ticks = { count: 0, missed: 0, lastLateMs: 0, maxLateMs: 0 };
   #errors: { atMs: number; message: string }[] = [];
   #sensorFailing = new Map<string, number>();
+  /** Sensors whose readings are out of range now, with how many in a row. */
+  #sensorOverRange = new Map<string, number>();
+  readonly #readers: SensorReader[];
   #timers: Timer[] = [];
   #running = false;
   #statusWrite: Promise<void> | undefined;
@@ -263,6 +257,7 @@ class Agent implements AgentHandle {
     this.#p = parts;
     this.config = parts.config;
     this.#startedAtMs = parts.clock.nowMs();
+    this.#readers = parts.sensors.map((s) => new SensorReader(s));
     this.#scheduler = new TickScheduler(parts.clock, parts.config.sampleIntervalMs, (tick) =>
       this.#onTick(tick),
     );
@@ -480,21 +475,25 @@ class Agent implements AgentHandle {
   async #sample(tMs: number, missedTicks: number): Promise<void> {
     const timeoutMs = Math.max(50, Math.floor(this.config.sampleIntervalMs * 0.8));
     const readings: SensorSample[] = await Promise.all(
-      this.#p.sensors.map(async (sensor): Promise<SensorSample> => {
-        try {
-          const r = await withTimeout(sensor.read(), timeoutMs, sensor.description);
-          this.#sensorRecovered(sensor.name);
-          return {
-            sensor: sensor.name,
-            busVoltageMV: r.busVoltageMV,
-            currentUA: r.currentUA,
-            powerUW: r.powerUW,
-            ...(r.overflow ? { overflow: true as const } : {}),
-          };
-        } catch (error) {
-          this.#sensorFailed(sensor.name, error);
-          return { sensor: sensor.name, error: errorMessage(error).slice(0, 200) };
+      this.#readers.map(async (reader): Promise<SensorSample> => {
+        const name = reader.sensor.name;
+        const outcome = await reader.read(timeoutMs);
+        if (outcome.kind === 'busy')
+          return { sensor: name, error: 'skipped: the previous read is still on the bus' };
+        if (outcome.kind === 'failed') {
+          this.#sensorFailed(name, outcome.error);
+          return { sensor: name, error: errorMessage(outcome.error).slice(0, 200) };
         }
+        const r = outcome.reading;
+        this.#sensorRecovered(name);
+        this.#overRange(name, r.overflow ? (r.overRange ?? 'overflow') : undefined);
+        return {
+          sensor: name,
+          busVoltageMV: r.busVoltageMV,
+          currentUA: r.currentUA,
+          powerUW: r.powerUW,
+          ...(r.overflow ? { overflow: true as const } : {}),
+        };
       }),
     );
     const sample: SampleRecord = missedTicks ? { tMs, missedTicks, readings } : { tMs, readings };
@@ -515,6 +514,22 @@ class Agent implements AgentHandle {
     this.#sensorFailing.set(name, failures);
     // The first failure of a run is worth a line; the rest are in the period's quality record.
     if (failures === 1) this.#problem(`sensor ${name}: ${errorMessage(error)}`);
+  }
+
+  /** Logs the first out-of-range reading of a run, and how many there were once readings are back in range. */
+  #overRange(name: string, why: string | undefined): void {
+    const run = this.#sensorOverRange.get(name);
+    if (why === undefined) {
+      if (run === undefined) return;
+      this.#sensorOverRange.delete(name);
+      this.#p.log.info({ sensor: name, overRangeReads: run }, 'sensor back in range');
+      return;
+    }
+    this.#sensorOverRange.set(name, (run ?? 0) + 1);
+    if (run === undefined)
+      this.#problem(
+        `sensor ${name}: reading over range (${why}): not counted as energy until it is back in range; raise maxCurrentA or use a smaller shunt`,
+      );
   }
 
   #sensorRecovered(name: string): void {
@@ -722,7 +737,11 @@ class Agent implements AgentHandle {
       running: this.#running,
       startedAtMs: this.#startedAtMs,
       nowMs: clock.nowMs(),
-      sensors: this.#p.sensors.map((s) => ({ name: s.name, description: s.description })),
+      sensors: this.#readers.map((r) => ({
+        name: r.sensor.name,
+        description: r.sensor.description,
+        ...r.stats,
+      })),
       meteredSensor: this.#p.metered,
       lastSample: this.#lastSample,
       powerUW: this.#powerUW,

@@ -99,10 +99,27 @@ describe('config', () => {
       /market: only for role "consumer"/,
     ],
     [{ market: { pollSeconds: 0 } }, /market\.pollSeconds: /],
+    [
+      { sampleIntervalMs: 100 },
+      /^agent\.json: sampleIntervalMs: at least 137 ms for sensor "load" \(busAdc avg128 \+ shuntAdc avg128 convert in 136\.20 ms\)/,
+    ],
   ])('refuses %j with one line naming the key', (extra, message) => {
     const text = errorOf(base(extra));
     expect(text).toMatch(message);
     expect(text).not.toContain('\n');
+  });
+
+  it('accepts a sample interval as short as the configured ADC modes convert', () => {
+    expect(parseConfig(base({ sampleIntervalMs: 137 })).sampleIntervalMs).toBe(137);
+    const fast = {
+      name: 'load',
+      kind: 'ina219',
+      shuntOhms: 0.1,
+      maxCurrentA: 3.2,
+      busAdc: '12bit',
+      shuntAdc: '12bit',
+    };
+    expect(parseConfig(base({ sensors: [fast], sampleIntervalMs: 50 })).sampleIntervalMs).toBe(50);
   });
 
   it('meters a simulated load when no sensors are configured (never instead of a configured INA219)', () => {

@@ -6,6 +6,7 @@ import { ConfigError, errorMessage, MeterAgentError } from './errors.js';
 import {
   ADC_SETTINGS,
   computeCalibration,
+  conversionTimeUs,
   type PgaGain,
   pgaFor,
   pgaHolds,
@@ -275,6 +276,13 @@ export const configSchema = z
         );
       if (c.clock.speed > 1)
         issue(['clock', 'speed'], '1 with an ina219 sensor: a real meter runs in real time');
+      // Reading faster than the chip converts only repeats the last conversion.
+      const conversionMs = conversionTimeUs(s) / 1000;
+      if (c.sampleIntervalMs < conversionMs)
+        issue(
+          ['sampleIntervalMs'],
+          `at least ${Math.ceil(conversionMs)} ms for sensor "${s.name}" (busAdc ${s.busAdc} + shuntAdc ${s.shuntAdc} convert in ${conversionMs.toFixed(2)} ms), or faster ADC settings`,
+        );
     }
     if (c.meteredSensor !== undefined && !names.has(c.meteredSensor))
       issue(['meteredSensor'], `one of the sensor names (${[...names].join(', ')})`);
