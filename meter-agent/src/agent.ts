@@ -182,7 +182,13 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     await releaseLock();
     throw error;
   });
-  const samples = new SampleStore(join(config.dataDir, 'samples'));
+  const samples = new SampleStore(join(config.dataDir, 'samples'), {
+    durability: config.durability,
+    clock,
+    onWriteError: (error, count) => samplesLost(error, count),
+  });
+  let samplesLost = (error: unknown, count: number) =>
+    log.warn(`${count} samples not journaled: ${errorMessage(error)}`);
   return new Agent({
     config,
     clock,
@@ -196,6 +202,9 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     relay,
     state,
     samples,
+    onSamplesLost: (report) => {
+      samplesLost = report;
+    },
     releaseLock,
     openChannel: options.openChannel ?? openNodeChannel,
   }).start();
@@ -214,6 +223,8 @@ interface AgentParts {
   relay: Relay | undefined;
   state: StateStore;
   samples: SampleStore;
+  /** Where the sample store's group-write failures are reported once the agent exists. */
+  onSamplesLost: (report: (error: unknown, count: number) => void) => void;
   releaseLock: () => Promise<void>;
   openChannel: OpenChannel;
 }
@@ -258,6 +269,9 @@ class Agent implements AgentHandle {
     this.config = parts.config;
     this.#startedAtMs = parts.clock.nowMs();
     this.#readers = parts.sensors.map((s) => new SensorReader(s));
+    parts.onSamplesLost((error, count) =>
+      this.#problem(`${count} samples not journaled: ${errorMessage(error)}`),
+    );
     this.#scheduler = new TickScheduler(parts.clock, parts.config.sampleIntervalMs, (tick) =>
       this.#onTick(tick),
     );
@@ -497,7 +511,8 @@ class Agent implements AgentHandle {
       }),
     );
     const sample: SampleRecord = missedTicks ? { tMs, missedTicks, readings } : { tMs, readings };
-    const durable = this.#p.samples.append(sample);
+    // While a prepaid purchase runs, its delivered energy is rebuilt from the samples after a restart.
+    const durable = this.#p.samples.append(sample, { sync: this.#prepaid?.active !== undefined });
     durable.catch(() => undefined); // handled where the chain reaches it; not an unhandled rejection meanwhile
     this.#chain = this.#chain
       .then(() => durable)
@@ -554,6 +569,8 @@ class Agent implements AgentHandle {
 
   async #closePeriod(totals: PeriodTotals): Promise<void> {
     const { state, config, clock, log, samples } = this.#p;
+    // A recorded period's samples are on disk, whatever the sample durability (a failed write is reported).
+    await samples.flush().catch(() => undefined);
     // Energy the market trades were credited since the last period is paid per trade, not here.
     const traded = config.market
       ? tradedShare(

@@ -204,6 +204,17 @@ export const configSchema = z
       })
       .prefault({}),
     dataDir: z.string().min(1).default('/var/lib/tanglewatt/meter-agent'),
+    /**
+     * When samples reach the disk: "every-sample" (an fdatasync per sample) or {"everySeconds": N} (one
+     * grouped write and fdatasync at most every N s; a power cut loses at most the last N s of samples).
+     * Periods, payments and purchases are synced when recorded either way.
+     */
+    durability: z
+      .union(
+        [z.literal('every-sample'), z.strictObject({ everySeconds: z.number().int().min(1).max(3600) })],
+        { error: '"every-sample" or {"everySeconds": N} with N from 1 to 3600' },
+      )
+      .default({ everySeconds: 60 }),
     /** Days of sample files kept; period records are kept regardless. */
     retentionDays: z.number().int().min(1).max(3650).default(14),
     prepaid: z
