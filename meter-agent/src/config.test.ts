@@ -122,6 +122,14 @@ describe('config', () => {
     expect(parseConfig(base({ sensors: [fast], sampleIntervalMs: 50 })).sampleIntervalMs).toBe(50);
   });
 
+  it('accepts the Pi template the install script puts in /etc/tanglewatt, with its data under /var/lib', async () => {
+    const file = new URL('../../deploy/pi/meter-agent.pi.json', import.meta.url).pathname;
+    const c = await loadConfig(file);
+    expect(c.dataDir).toBe('/var/lib/tanglewatt/meter-agent');
+    expect(c.sensors[0]).toMatchObject({ kind: 'ina219', address: 0x40 });
+    expect(c.durability).toEqual({ everySeconds: 60 });
+  });
+
   it('meters a simulated load when no sensors are configured (never instead of a configured INA219)', () => {
     const c = parseConfig(base({ sensors: undefined }));
     expect(c.sensors).toEqual([expect.objectContaining({ name: 'load', kind: 'simulated' })]);
