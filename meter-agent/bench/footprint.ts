@@ -5,11 +5,12 @@
 //   npm run build && npx tsx meter-agent/bench/footprint.ts [--seconds 60] [--sensors 1,4] [--runtime built,tsx]
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuPercent, cpuTicks, memoryMB } from './proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,27 +24,12 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const WARMUP_MS = 5_000;
-/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on every architecture node runs on. */
-const CLOCK_TICKS = 100;
 
 const agentDir = fileURLToPath(new URL('..', import.meta.url));
 const entries: Record<string, string> = {
   built: join(agentDir, 'dist', 'meter-agent.cjs'),
   tsx: join(agentDir, 'bin', 'meter-agent.mjs'),
 };
-
-async function procStatus(pid: number): Promise<{ rssKB: number; hwmKB: number }> {
-  const text = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
-  return { rssKB: kb('VmRSS'), hwmKB: kb('VmHWM') };
-}
-
-async function cpuTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 function sensorsConfig(count: number) {
   return Array.from({ length: count }, (_, i) => ({
@@ -103,14 +89,7 @@ async function measure(runtime: string, sensors: number): Promise<Result> {
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const cpu1 = await cpuTicks(pid);
     const elapsedS = (performance.now() - t0) / 1000;
-    const { rssKB, hwmKB } = await procStatus(pid);
-    return {
-      runtime,
-      sensors,
-      rssMB: rssKB / 1024,
-      peakMB: hwmKB / 1024,
-      cpuPercent: ((cpu1 - cpu0) / CLOCK_TICKS / elapsedS) * 100,
-    };
+    return { runtime, sensors, ...(await memoryMB(pid)), cpuPercent: cpuPercent(cpu0, cpu1, elapsedS) };
   } finally {
     child.kill('SIGTERM');
     await exited;
