@@ -260,7 +260,7 @@ program
         const base = opts.calibration ?? cal.calibration;
         const corrected = correctedCalibration(base, opts.reported, opts.reference);
         out(
-          `corrected    ${corrected} (0x${corrected.toString(16)}) = trunc(${base} × ${opts.reference} / ${opts.reported})`,
+          `corrected    ${corrected} (0x${corrected.toString(16)}) = trunc(${base} × ${opts.reference} / ${opts.reported}), rounded down to even`,
         );
         out(`put "calibration": ${corrected} in the sensor's config`);
       }
