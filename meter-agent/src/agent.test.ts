@@ -201,6 +201,31 @@ describe('meter agent (in-process, manual clock)', () => {
     expect(state.purchases.get('p-1')?.done).toMatchObject({ deliveredMWs: '5000', reason: 'delivered' });
   });
 
+  it('holds samples for a group write, but syncs each one while a prepaid purchase runs', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const dir = await dataDir();
+    const samplesDir = join(dir, 'samples');
+    const agent = await start(
+      clock,
+      new FakeWallet(),
+      config(dir, {
+        role: 'producer',
+        durability: { everySeconds: 10 },
+        prepaid: { enabled: true, relay: { kind: 'simulated' } },
+      }),
+      new FakeRelay(),
+    );
+    await run(clock, agent, 3000);
+    expect(await readAllSamples(samplesDir)).toEqual([]); // held: the group goes out 10 s after its first
+    await agent.purchase(60_000n, 'p-1');
+    await run(clock, agent, 2000);
+    // The held samples went out with the first sample of the purchase, and each one since.
+    expect((await readAllSamples(samplesDir)).map((s) => s.tMs)).toEqual(
+      Array.from({ length: 6 }, (_, i) => Date.UTC(2024, 5, 1, 12, 0, i)),
+    );
+    await agent.stop();
+  });
+
   it('meters an INA219 on an I²C bus (the fake one), with a read error bridged', async () => {
     const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
     const bus = new FakeIna219Bus();
