@@ -182,13 +182,7 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     await releaseLock();
     throw error;
   });
-  const samples = new SampleStore(join(config.dataDir, 'samples'), {
-    durability: config.durability,
-    clock,
-    onWriteError: (error, count) => samplesLost(error, count),
-  });
-  let samplesLost = (error: unknown, count: number) =>
-    log.warn(`${count} samples not journaled: ${errorMessage(error)}`);
+  const samples = new SampleStore(join(config.dataDir, 'samples'), { durability: config.durability, clock });
   return new Agent({
     config,
     clock,
@@ -202,9 +196,6 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentHandl
     relay,
     state,
     samples,
-    onSamplesLost: (report) => {
-      samplesLost = report;
-    },
     releaseLock,
     openChannel: options.openChannel ?? openNodeChannel,
   }).start();
@@ -223,8 +214,6 @@ interface AgentParts {
   relay: Relay | undefined;
   state: StateStore;
   samples: SampleStore;
-  /** Where the sample store's group-write failures are reported once the agent exists. */
-  onSamplesLost: (report: (error: unknown, count: number) => void) => void;
   releaseLock: () => Promise<void>;
   openChannel: OpenChannel;
 }
@@ -269,9 +258,8 @@ class Agent implements AgentHandle {
     this.config = parts.config;
     this.#startedAtMs = parts.clock.nowMs();
     this.#readers = parts.sensors.map((s) => new SensorReader(s));
-    parts.onSamplesLost((error, count) =>
-      this.#problem(`${count} samples not journaled: ${errorMessage(error)}`),
-    );
+    parts.samples.onWriteError = (error, count) =>
+      this.#problem(`${count} samples not journaled: ${errorMessage(error)}`);
     this.#scheduler = new TickScheduler(parts.clock, parts.config.sampleIntervalMs, (tick) =>
       this.#onTick(tick),
     );

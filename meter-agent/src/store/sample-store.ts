@@ -42,8 +42,6 @@ export interface SampleStoreOptions {
   durability?: Durability;
   /** Times the group writes (the agent's clock); required with `everySeconds`. */
   clock?: Pick<Clock, 'setTimer'>;
-  /** A group write failed: its samples are lost (the agent reports it). */
-  onWriteError?: (error: unknown, samples: number) => void;
 }
 
 /**
@@ -62,6 +60,8 @@ export class SampleStore {
   #timer: Timer | undefined;
   /** Group writes, in order. */
   #writes: Promise<void> = Promise.resolve();
+  /** A group write failed: its samples are lost (the agent reports it). */
+  onWriteError: ((error: unknown, samples: number) => void) | undefined;
   /** Writes handed to the journal (each synced; concurrent ones share one fdatasync). */
   writes = 0;
 
@@ -98,7 +98,7 @@ export class SampleStore {
     // Earlier failures were reported when they happened.
     if (group.length === 0) return this.#writes.catch(() => undefined);
     const written = this.#write(group);
-    written.catch((error) => this.#options.onWriteError?.(error, group.length));
+    written.catch((error) => this.onWriteError?.(error, group.length));
     return written;
   }
 

@@ -146,11 +146,8 @@ describe('sample store durability', () => {
     const clock = new ManualClock(T);
     const failures: number[] = [];
     // The samples directory is a file: every journal open fails.
-    const store = new SampleStore(join(d, 'blocker'), {
-      durability: { everySeconds: 5 },
-      clock,
-      onWriteError: (_error, count) => failures.push(count),
-    });
+    const store = new SampleStore(join(d, 'blocker'), { durability: { everySeconds: 5 }, clock });
+    store.onWriteError = (_error, count) => failures.push(count);
     await store.append(sample(T));
     await store.append(sample(T + 1000));
     await expect(store.flush()).rejects.toThrow();
