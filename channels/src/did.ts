@@ -29,7 +29,12 @@ import { type DidKeyVersion, didHistorySigners, type SignerKeys } from './signer
 
 // The package's Node entry is CommonJS and needs the same @iota/sdk-wasm instance as ledger's (hoisted).
 const require = createRequire(import.meta.url);
-const identity = require('@iota/identity-wasm/node') as typeof Identity;
+let identityModule: typeof Identity | undefined;
+/** Loaded on first use: its wasm build adds about 45 MB of RSS to a process that never touches a DID. */
+function identity(): typeof Identity {
+  identityModule ??= require('@iota/identity-wasm/node') as typeof Identity;
+  return identityModule;
+}
 
 type Sdk = ReturnType<typeof sdkForIdentity>['sdk'];
 type SdkClient = ReturnType<typeof sdkForIdentity>['client'];
@@ -106,24 +111,40 @@ export async function aliasHistory(
   return versions;
 }
 
-/** The identity library's client, with the alias lookup it does through an indexer done without one. */
-class TangleIdentityClient extends identity.IotaIdentityClient {
-  constructor(
-    client: SdkClient,
-    private readonly api: NodeApi,
-    private readonly origins: Map<string, string>,
-  ) {
-    super(client);
-  }
+type TangleIdentityClient = Identity.IotaIdentityClient;
+let tangleIdentityClientClass:
+  | (new (
+      client: SdkClient,
+      api: NodeApi,
+      origins: Map<string, string>,
+    ) => TangleIdentityClient)
+  | undefined;
 
-  override async getAliasOutput(aliasId: string): Promise<[string, AliasOutput]> {
-    const origin = this.origins.get(aliasId.toLowerCase());
-    if (!origin)
-      throw didError(`alias ${aliasId}: its origin output id is needed to find it without an indexer`);
-    const latest = (await aliasHistory(this.api, aliasId, origin)).at(-1)!;
-    const response = await sdkCall('getOutput', () => this.client.getOutput(latest.outputId));
-    return [latest.outputId, response.output as AliasOutput];
-  }
+/** The identity library's client, with the alias lookup it does through an indexer done without one. */
+function newTangleIdentityClient(
+  client: SdkClient,
+  api: NodeApi,
+  origins: Map<string, string>,
+): TangleIdentityClient {
+  tangleIdentityClientClass ??= class extends identity().IotaIdentityClient {
+    constructor(
+      client: SdkClient,
+      private readonly api: NodeApi,
+      private readonly origins: Map<string, string>,
+    ) {
+      super(client);
+    }
+
+    override async getAliasOutput(aliasId: string): Promise<[string, AliasOutput]> {
+      const origin = this.origins.get(aliasId.toLowerCase());
+      if (!origin)
+        throw didError(`alias ${aliasId}: its origin output id is needed to find it without an indexer`);
+      const latest = (await aliasHistory(this.api, aliasId, origin)).at(-1)!;
+      const response = await sdkCall('getOutput', () => this.client.getOutput(latest.outputId));
+      return [latest.outputId, response.output as AliasOutput];
+    }
+  };
+  return new tangleIdentityClientClass(client, api, origins);
 }
 
 /** Where a meter's DID lives: the DID and the output that created its alias (to find it without an indexer). */
@@ -154,13 +175,13 @@ const METHOD_FRAGMENT_PREFIX = 'channel-key-';
 
 function verificationMethod(doc: Identity.IotaDocument, publicKey: Uint8Array): Identity.VerificationMethod {
   // The library's JwkType/EdCurve are const enums (unusable under verbatimModuleSyntax): their values.
-  const jwk = new identity.Jwk({
+  const jwk = new (identity().Jwk)({
     kty: 'OKP' as Identity.JwkType.Okp,
     crv: 'Ed25519' as Identity.EdCurve.Ed25519,
     x: Buffer.from(publicKey).toString('base64url'),
   });
   // Fragment names the key id, so a rotated key gets a new method id.
-  return identity.VerificationMethod.newFromJwk(
+  return identity().VerificationMethod.newFromJwk(
     doc.id(),
     jwk,
     `#${METHOD_FRAGMENT_PREFIX}${toHex(keyIdOf(publicKey))}`,
@@ -223,10 +244,10 @@ export async function publishMeterDid(options: {
 }): Promise<PublishedDid> {
   const api = new NodeApi(options.nodeUrl);
   return withSdk(options.nodeUrl, async (sdk, client) => {
-    const identityClient = new TangleIdentityClient(client, api, new Map());
+    const identityClient = newTangleIdentityClient(client, api, new Map());
     const hrp = await sdkCall('getNetworkHrp', () => identityClient.getNetworkHrp());
-    const doc = new identity.IotaDocument(hrp);
-    doc.insertMethod(verificationMethod(doc, options.publicKey), identity.MethodScope.VerificationMethod());
+    const doc = new (identity().IotaDocument)(hrp);
+    doc.insertMethod(verificationMethod(doc, options.publicKey), identity().MethodScope.VerificationMethod());
     const funding = await api.output(options.funding.outputId);
     const owner = (
       funding.output as { unlockConditions?: { type: number; address?: { pubKeyHash?: string } }[] }
@@ -249,7 +270,7 @@ export async function publishMeterDid(options: {
     const originOutputId = outputIdOf(posted.transactionId, aliasIndex);
     const aliasId = aliasIdOf(originOutputId);
     return {
-      did: identity.IotaDID.fromAliasId(aliasId, hrp).toString(),
+      did: identity().IotaDID.fromAliasId(aliasId, hrp).toString(),
       originOutputId,
       aliasId,
       blockId: posted.blockId,
@@ -274,23 +295,23 @@ export async function rotateMeterDidKey(options: {
   const api = new NodeApi(options.nodeUrl);
   const aliasId = aliasIdOfDid(options.ref.did);
   return withSdk(options.nodeUrl, async (sdk, client) => {
-    const identityClient = new TangleIdentityClient(
+    const identityClient = newTangleIdentityClient(
       client,
       api,
       new Map([[aliasId, options.ref.originOutputId]]),
     );
-    const did = identity.IotaDID.parse(options.ref.did);
+    const did = identity().IotaDID.parse(options.ref.did);
     const doc = await sdkCall('resolveDid', () => identityClient.resolveDid(did));
     for (const method of doc.methods()) {
       if (method.id().fragment()?.startsWith(METHOD_FRAGMENT_PREFIX)) doc.removeMethod(method.id());
     }
     doc.insertMethod(
       verificationMethod(doc, options.newPublicKey),
-      identity.MethodScope.VerificationMethod(),
+      identity().MethodScope.VerificationMethod(),
     );
     const [currentOutputId] = await identityClient.getAliasOutput(aliasId);
     const params = await sdkCall('updateDidOutput', () =>
-      identity.IotaIdentityClientExt.updateDidOutput(identityClient, doc),
+      identity().IotaIdentityClientExt.updateDidOutput(identityClient, doc),
     );
     const rent = (await api.info()).protocol.rentStructure;
     const unfunded = await sdkCall('buildAliasOutput', () => client.buildAliasOutput(params));
@@ -356,12 +377,12 @@ export async function resolveMeterDid(options: {
 }): Promise<ResolvedMeterDid> {
   const api = new NodeApi(options.nodeUrl);
   const aliasId = aliasIdOfDid(options.ref.did);
-  const did = identity.IotaDID.parse(options.ref.did);
+  const did = identity().IotaDID.parse(options.ref.did);
   const history = await aliasHistory(api, aliasId, options.ref.originOutputId);
   const versions: DidDocumentVersion[] = history.map((v) => {
     let doc: Identity.IotaDocument;
     try {
-      doc = identity.IotaDocument.unpackFromOutput(did, v.output as never, true);
+      doc = identity().IotaDocument.unpackFromOutput(did, v.output as never, true);
     } catch (error) {
       throw didError(`output ${v.outputId}: no DID document in it (${String(error)})`, error);
     }
@@ -382,7 +403,7 @@ export async function resolveMeterDid(options: {
   // The current version once more, the library's way (IotaIdentityClientExt.resolveDid via getAliasOutput).
   const current = await withSdk(options.nodeUrl, (_sdk, client) =>
     sdkCall('resolveDid', () =>
-      new TangleIdentityClient(client, api, new Map([[aliasId, options.ref.originOutputId]])).resolveDid(did),
+      newTangleIdentityClient(client, api, new Map([[aliasId, options.ref.originOutputId]])).resolveDid(did),
     ),
   );
   const currentJson = current.toJSON() as { doc?: DocumentJson };

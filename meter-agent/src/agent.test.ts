@@ -202,6 +202,31 @@ describe('meter agent (in-process, manual clock)', () => {
     expect(state.purchases.get('p-1')?.done).toMatchObject({ deliveredMWs: '5000', reason: 'delivered' });
   });
 
+  it('holds samples for a group write, but syncs each one while a prepaid purchase runs', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const dir = await dataDir();
+    const samplesDir = join(dir, 'samples');
+    const agent = await start(
+      clock,
+      new FakeWallet(),
+      config(dir, {
+        role: 'producer',
+        durability: { everySeconds: 10 },
+        prepaid: { enabled: true, relay: { kind: 'simulated' } },
+      }),
+      new FakeRelay(),
+    );
+    await run(clock, agent, 3000);
+    expect(await readAllSamples(samplesDir)).toEqual([]); // held: the group goes out 10 s after its first
+    await agent.purchase(60_000n, 'p-1');
+    await run(clock, agent, 2000);
+    // The held samples went out with the first sample of the purchase, and each one since.
+    expect((await readAllSamples(samplesDir)).map((s) => s.tMs)).toEqual(
+      Array.from({ length: 6 }, (_, i) => Date.UTC(2024, 5, 1, 12, 0, i)),
+    );
+    await agent.stop();
+  });
+
   it('meters an INA219 on an I²C bus (the fake one), with a read error bridged', async () => {
     const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
     const bus = new FakeIna219Bus();
@@ -229,6 +254,78 @@ describe('meter agent (in-process, manual clock)', () => {
     expect(Number(period!.energyMWs) / 360_000).toBeCloseTo(1, 2);
     expect(period!.quality).toMatchObject({ readErrors: 1, gapCount: 0, coveredMs: 60_000 });
     expect(period!.payment).toEqual({ state: 'not-paying' });
+  });
+
+  it('skips a sensor while its timed-out read is still on the bus, and counts it in status', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const bus = new FakeIna219Bus();
+    const chip = bus.addChip(0x40, 0.1);
+    chip.measure({ currentA: 0.5, busVoltageV: 12 });
+    const problems: string[] = [];
+    const agent = await startAgent({
+      config: config(await dataDir(), {
+        role: 'producer',
+        sampleIntervalMs: 200, // reads time out after 160 ms
+        sensors: [{ name: 'load', kind: 'ina219', address: '0x40', shuntOhms: 0.1, maxCurrentA: 3.2 }],
+      }),
+      clock,
+      openI2cBus: async () => bus,
+      log: silentLogger(),
+    });
+    agents.push(agent);
+    agent.events.on('problem', (m) => problems.push(m));
+    clock.advance(0);
+    await agent.idle();
+    const release = bus.hold();
+    clock.advance(200);
+    await agent.idle(); // gives up after 160 ms; the transfer stays stuck
+    const transfers = bus.transfers;
+    clock.advance(200);
+    await agent.idle();
+    expect(bus.transfers).toBe(transfers); // the busy sensor was skipped, not read again
+    expect(agent.snapshot().lastSample?.readings[0]).toMatchObject({ error: /skipped/ });
+    release();
+    await new Promise((r) => setTimeout(r, 10));
+    clock.advance(200);
+    await agent.idle();
+    expect(agent.snapshot().lastSample?.readings[0]).toMatchObject({ busVoltageMV: 12_000 });
+    expect(agent.snapshot().sensors[0]).toMatchObject({ reads: 2, timeouts: 1, skippedReads: 1 });
+    expect(problems.filter((m) => /did not answer within 160 ms/.test(m))).toHaveLength(1);
+  });
+
+  it('keeps over-range readings out of the energy and says so once per run', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const bus = new FakeIna219Bus();
+    const chip = bus.addChip(0x40, 0.1);
+    chip.measure({ currentA: 0.2, busVoltageV: 12 });
+    const problems: string[] = [];
+    const dir = await dataDir();
+    const agent = await startAgent({
+      config: config(dir, {
+        role: 'producer',
+        // 0.4 A × 0.1 Ω = 40 mV: PGA /1's full range; beyond it the shunt register clips without OVF.
+        sensors: [{ name: 'load', kind: 'ina219', address: '0x40', shuntOhms: 0.1, maxCurrentA: 0.4 }],
+      }),
+      clock,
+      openI2cBus: async () => bus,
+      log: silentLogger(),
+    });
+    agents.push(agent);
+    agent.events.on('problem', (m) => problems.push(m));
+    clock.advance(0);
+    await agent.idle();
+    await run(clock, agent, 20_000);
+    chip.measure({ currentA: 0.6, busVoltageV: 12 });
+    await run(clock, agent, 5_000);
+    chip.measure({ currentA: 0.2, busVoltageV: 12 });
+    await run(clock, agent, 35_000);
+    await agent.stop();
+    const [period] = (await readState(dir)).periods;
+    expect(period!.quality.overflows).toBe(5);
+    expect(problems.filter((m) => /over range \(shunt-full-scale\)/.test(m))).toHaveLength(1);
+    // Only in-range readings count: 2.4 W over the period less the stretch around the over-range readings.
+    expect(Number(period!.energyMWs)).toBeLessThan(2.4 * 60_000);
+    expect(agent.snapshot().sensors[0]).toMatchObject({ overRange: 5 });
   });
 
   it('serves its state read-only over HTTP for the dashboard: /status, /periods, /events', async () => {

@@ -34,6 +34,7 @@ import { type PaymentClient, PaymentOutbox } from './payments/outbox.js';
 import { carryAfter, paymentRequestFor, periodRecordFrom, tradedShare } from './period-record.js';
 import { PrepaidDelivery, type PurchaseProgress, takeInbox } from './prepaid.js';
 import { type Tick, TickScheduler } from './sampling/scheduler.js';
+import { SensorReader } from './sampling/sensor-reader.js';
 import { createRelay, createSensors } from './sensors/create.js';
 import type { PowerSensor } from './sensors/types.js';
 import { type AgentSnapshot, writeStatus } from './status.js';
@@ -135,16 +136,6 @@ function meterStart(
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    }),
-  ]);
-}
-
 /**
  * Starts an agent: recovers from the journal (finishing periods whose end passed while it was down and
  * re-queueing unanswered payments), then samples, meters, journals and pays until `stop()`.
@@ -207,7 +198,7 @@ async function assemble(
     await releaseLock();
     throw error;
   });
-  const samples = new SampleStore(join(config.dataDir, 'samples'));
+  const samples = new SampleStore(join(config.dataDir, 'samples'), { durability: config.durability, clock });
   return new Agent({
     config,
     clock,
@@ -263,6 +254,9 @@ class Agent implements AgentHandle {
   #ticks = { count: 0, missed: 0, lastLateMs: 0, maxLateMs: 0 };
   #errors: { atMs: number; message: string }[] = [];
   #sensorFailing = new Map<string, number>();
+  /** Sensors whose readings are out of range now, with how many in a row. */
+  #sensorOverRange = new Map<string, number>();
+  readonly #readers: SensorReader[];
   #timers: Timer[] = [];
   #running = false;
   #statusWrite: Promise<void> | undefined;
@@ -279,6 +273,9 @@ class Agent implements AgentHandle {
     this.#p = parts;
     this.config = parts.config;
     this.#startedAtMs = parts.clock.nowMs();
+    this.#readers = parts.sensors.map((s) => new SensorReader(s));
+    parts.samples.onWriteError = (error, count) =>
+      this.#problem(`${count} samples not journaled: ${errorMessage(error)}`);
     this.#scheduler = new TickScheduler(parts.clock, parts.config.sampleIntervalMs, (tick) =>
       this.#onTick(tick),
     );
@@ -499,25 +496,30 @@ class Agent implements AgentHandle {
   async #sample(tMs: number, missedTicks: number): Promise<void> {
     const timeoutMs = Math.max(50, Math.floor(this.config.sampleIntervalMs * 0.8));
     const readings: SensorSample[] = await Promise.all(
-      this.#p.sensors.map(async (sensor): Promise<SensorSample> => {
-        try {
-          const r = await withTimeout(sensor.read(), timeoutMs, sensor.description);
-          this.#sensorRecovered(sensor.name);
-          return {
-            sensor: sensor.name,
-            busVoltageMV: r.busVoltageMV,
-            currentUA: r.currentUA,
-            powerUW: r.powerUW,
-            ...(r.overflow ? { overflow: true as const } : {}),
-          };
-        } catch (error) {
-          this.#sensorFailed(sensor.name, error);
-          return { sensor: sensor.name, error: errorMessage(error).slice(0, 200) };
+      this.#readers.map(async (reader): Promise<SensorSample> => {
+        const name = reader.sensor.name;
+        const outcome = await reader.read(timeoutMs);
+        if (outcome.kind === 'busy')
+          return { sensor: name, error: 'skipped: the previous read is still on the bus' };
+        if (outcome.kind === 'failed') {
+          this.#sensorFailed(name, outcome.error);
+          return { sensor: name, error: errorMessage(outcome.error).slice(0, 200) };
         }
+        const r = outcome.reading;
+        this.#sensorRecovered(name);
+        this.#overRange(name, r.overflow ? (r.overRange ?? 'overflow') : undefined);
+        return {
+          sensor: name,
+          busVoltageMV: r.busVoltageMV,
+          currentUA: r.currentUA,
+          powerUW: r.powerUW,
+          ...(r.overflow ? { overflow: true as const } : {}),
+        };
       }),
     );
     const sample: SampleRecord = missedTicks ? { tMs, missedTicks, readings } : { tMs, readings };
-    const durable = this.#p.samples.append(sample);
+    // While a prepaid purchase runs, its delivered energy is rebuilt from the samples after a restart.
+    const durable = this.#p.samples.append(sample, { sync: this.#prepaid?.active !== undefined });
     durable.catch(() => undefined); // handled where the chain reaches it; not an unhandled rejection meanwhile
     this.#chain = this.#chain
       .then(() => durable)
@@ -534,6 +536,22 @@ class Agent implements AgentHandle {
     this.#sensorFailing.set(name, failures);
     // The first failure of a run is worth a line; the rest are in the period's quality record.
     if (failures === 1) this.#problem(`sensor ${name}: ${errorMessage(error)}`);
+  }
+
+  /** Logs the first out-of-range reading of a run, and how many there were once readings are back in range. */
+  #overRange(name: string, why: string | undefined): void {
+    const run = this.#sensorOverRange.get(name);
+    if (why === undefined) {
+      if (run === undefined) return;
+      this.#sensorOverRange.delete(name);
+      this.#p.log.info({ sensor: name, overRangeReads: run }, 'sensor back in range');
+      return;
+    }
+    this.#sensorOverRange.set(name, (run ?? 0) + 1);
+    if (run === undefined)
+      this.#problem(
+        `sensor ${name}: reading over range (${why}): not counted as energy until it is back in range; raise maxCurrentA or use a smaller shunt`,
+      );
   }
 
   #sensorRecovered(name: string): void {
@@ -558,6 +576,8 @@ class Agent implements AgentHandle {
 
   async #closePeriod(totals: PeriodTotals): Promise<void> {
     const { state, config, clock, log, samples } = this.#p;
+    // A recorded period's samples are on disk, whatever the sample durability (a failed write is reported).
+    await samples.flush().catch(() => undefined);
     // Energy the market trades were credited since the last period is paid per trade, not here.
     const traded = config.market
       ? tradedShare(
@@ -741,7 +761,11 @@ class Agent implements AgentHandle {
       running: this.#running,
       startedAtMs: this.#startedAtMs,
       nowMs: clock.nowMs(),
-      sensors: this.#p.sensors.map((s) => ({ name: s.name, description: s.description })),
+      sensors: this.#readers.map((r) => ({
+        name: r.sensor.name,
+        description: r.sensor.description,
+        ...r.stats,
+      })),
       meteredSensor: this.#p.metered,
       lastSample: this.#lastSample,
       powerUW: this.#powerUW,

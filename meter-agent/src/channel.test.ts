@@ -101,7 +101,8 @@ async function run(clock: ManualClock, agent: AgentHandle, ms: number): Promise<
   for (let t = 0; t < ms; t += 1000) {
     clock.advance(1000);
     await agent.idle();
-    await new Promise((r) => setImmediate(r));
+    // Roots and payments are journaled (synced) beside sampling: give them real time per step.
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 

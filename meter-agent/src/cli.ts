@@ -101,7 +101,7 @@ function printStatus(config: AgentConfig, s: AgentSnapshot | undefined, running:
   out(`  status of   ${iso(s.nowMs)}`);
   for (const sensor of s.sensors)
     out(
-      `  sensor      ${sensor.name}: ${sensor.description}${sensor.name === s.meteredSensor ? ' (metered)' : ''}`,
+      `  sensor      ${sensor.name}: ${sensor.description}${sensor.name === s.meteredSensor ? ' (metered)' : ''}${sensor.reads === undefined ? '' : `; ${sensor.reads} reads, ${sensor.failures} failed (${sensor.timeouts} timed out), ${sensor.skippedReads} skipped while busy, ${sensor.overRange} over range`}`,
     );
   out(`  power       ${watts(s.powerUW)}${s.lastSample ? ` at ${iso(s.lastSample.tMs)}` : ''}`);
   const q = s.period.quality;
@@ -270,7 +270,7 @@ program
         const base = opts.calibration ?? cal.calibration;
         const corrected = correctedCalibration(base, opts.reported, opts.reference);
         out(
-          `corrected    ${corrected} (0x${corrected.toString(16)}) = trunc(${base} × ${opts.reference} / ${opts.reported})`,
+          `corrected    ${corrected} (0x${corrected.toString(16)}) = trunc(${base} × ${opts.reference} / ${opts.reported}), rounded down to even`,
         );
         out(`put "calibration": ${corrected} in the sensor's config`);
       }

@@ -111,10 +111,35 @@ describe('config', () => {
       /market: only for role "consumer"/,
     ],
     [{ market: { pollSeconds: 0 } }, /market\.pollSeconds: /],
+    [
+      { sampleIntervalMs: 100 },
+      /^agent\.json: sampleIntervalMs: at least 137 ms for sensor "load" \(busAdc avg128 \+ shuntAdc avg128 convert in 136\.20 ms\)/,
+    ],
   ])('refuses %j with one line naming the key', (extra, message) => {
     const text = errorOf(base(extra));
     expect(text).toMatch(message);
     expect(text).not.toContain('\n');
+  });
+
+  it('accepts a sample interval as short as the configured ADC modes convert', () => {
+    expect(parseConfig(base({ sampleIntervalMs: 137 })).sampleIntervalMs).toBe(137);
+    const fast = {
+      name: 'load',
+      kind: 'ina219',
+      shuntOhms: 0.1,
+      maxCurrentA: 3.2,
+      busAdc: '12bit',
+      shuntAdc: '12bit',
+    };
+    expect(parseConfig(base({ sensors: [fast], sampleIntervalMs: 50 })).sampleIntervalMs).toBe(50);
+  });
+
+  it('accepts the Pi template the install script puts in /etc/tanglewatt, with its data under /var/lib', async () => {
+    const file = new URL('../../deploy/pi/meter-agent.pi.json', import.meta.url).pathname;
+    const c = await loadConfig(file);
+    expect(c.dataDir).toBe('/var/lib/tanglewatt/meter-agent');
+    expect(c.sensors[0]).toMatchObject({ kind: 'ina219', address: 0x40 });
+    expect(c.durability).toEqual({ everySeconds: 60 });
   });
 
   it('meters a simulated load when no sensors are configured (never instead of a configured INA219)', () => {

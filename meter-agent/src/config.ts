@@ -6,6 +6,7 @@ import { ConfigError, errorMessage, MeterAgentError } from './errors.js';
 import {
   ADC_SETTINGS,
   computeCalibration,
+  conversionTimeUs,
   type PgaGain,
   pgaFor,
   pgaHolds,
@@ -208,6 +209,17 @@ export const configSchema = z
       })
       .prefault({}),
     dataDir: z.string().min(1).default('/var/lib/tanglewatt/meter-agent'),
+    /**
+     * When samples reach the disk: "every-sample" (an fdatasync per sample) or {"everySeconds": N} (one
+     * grouped write and fdatasync at most every N s; a power cut loses at most the last N s of samples).
+     * Periods, payments and purchases are synced when recorded either way.
+     */
+    durability: z
+      .union(
+        [z.literal('every-sample'), z.strictObject({ everySeconds: z.number().int().min(1).max(3600) })],
+        { error: '"every-sample" or {"everySeconds": N} with N from 1 to 3600' },
+      )
+      .default({ everySeconds: 60 }),
     /** Days of sample files kept; period records are kept regardless. */
     retentionDays: z.number().int().min(1).max(3650).default(14),
     prepaid: z
@@ -282,6 +294,13 @@ export const configSchema = z
         );
       if (c.clock.speed > 1)
         issue(['clock', 'speed'], '1 with an ina219 sensor: a real meter runs in real time');
+      // Reading faster than the chip converts only repeats the last conversion.
+      const conversionMs = conversionTimeUs(s) / 1000;
+      if (c.sampleIntervalMs < conversionMs)
+        issue(
+          ['sampleIntervalMs'],
+          `at least ${Math.ceil(conversionMs)} ms for sensor "${s.name}" (busAdc ${s.busAdc} + shuntAdc ${s.shuntAdc} convert in ${conversionMs.toFixed(2)} ms), or faster ADC settings`,
+        );
     }
     if (c.meteredSensor !== undefined && !names.has(c.meteredSensor))
       issue(['meteredSensor'], `one of the sensor names (${[...names].join(', ')})`);

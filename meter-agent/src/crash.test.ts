@@ -71,6 +71,9 @@ describe('crash test: kill -9 the real agent at random points', () => {
         },
       ],
       sampleIntervalMs: 1000,
+      // Each sample synced before it counts: no journaled sample may go missing (durability-crash.test.ts
+      // covers grouped writes).
+      durability: 'every-sample',
       period: { seconds: 20 }, // 2 s of real time at speed 10
       price: { unitsPerWh: '3600' },
       walletService: { url, timeoutMs: 3000 },

@@ -4,6 +4,7 @@ import type { ChannelView } from './channel.js';
 import type { TradeView } from './market/desk.js';
 import type { PeriodQuality, SensorSample } from './metering/records.js';
 import type { OutboxView } from './payments/outbox.js';
+import type { SensorReadStats } from './sampling/sensor-reader.js';
 import type { PaymentState, Role } from './store/state.js';
 
 /** The live state of an agent: what a dashboard shows and what `meter-agent status` prints. */
@@ -16,7 +17,8 @@ export interface AgentSnapshot {
   running: boolean;
   startedAtMs: number;
   nowMs: number;
-  sensors: { name: string; description: string }[];
+  /** Each sensor with its read counters (absent in snapshots of older agents). */
+  sensors: ({ name: string; description: string } & Partial<SensorReadStats>)[];
   meteredSensor: string;
   lastSample: { tMs: number; readings: SensorSample[] } | null;
   /** Signed power of the metered sensor at the last valid sample. */

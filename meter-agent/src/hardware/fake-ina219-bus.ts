@@ -17,7 +17,9 @@ export interface TrueInput {
 /**
  * One simulated INA219: a register file of six big-endian words, filled the way the chip fills it
  * from a true shunt current and bus voltage (datasheet 8.5: current = shunt × Cal / 4096,
- * power = current × bus / 5000, CNVR cleared by reading power, OVF on calculation overflow).
+ * power = current × bus / 5000, CNVR cleared by reading power). It promises no more than the datasheet:
+ * the shunt register clips at the PGA range, the current register is shunt × Cal / 4096 clipped to 16 bits,
+ * OVF is set only when that current or the power calculation overflows, and calibration bit 0 reads 0.
  */
 export class FakeIna219Chip {
   /** Register file: register r lives at bytes [2r] (MSB) and [2r+1] (LSB), as on the wire. */
@@ -68,9 +70,10 @@ export class FakeIna219Chip {
     if ((config.mode & 0b011) === 0) return; // power-down or ADC off: no conversions
     const rangeUV = pgaRangeUV(config.pga);
     const trueShuntUV = this.#input.currentA * this.shuntOhms * 1e6;
-    let overflow = Math.abs(trueShuntUV) > rangeUV;
+    // The ADC clips at the PGA range's full scale; that alone sets no flag (OVF is about the arithmetic).
     const shuntUV = Math.max(-rangeUV, Math.min(rangeUV, trueShuntUV));
     const shuntReg = Math.round(shuntUV / 10);
+    let overflow = false;
     const busFullScale = config.busRangeV === 32 ? 8000 : 4000;
     const busBits = Math.max(0, Math.min(busFullScale, Math.round(this.#input.busVoltageV / 0.004)));
     const calibration = this.register(INA219_REGISTER.calibration);
@@ -138,6 +141,24 @@ export class FakeIna219Bus implements I2cBus {
   readonly name = 'fake-i2c';
   readonly chips = new Map<number, FakeIna219Chip>();
   closed = false;
+  /** Transfers started (held ones included). */
+  transfers = 0;
+  #held: Promise<void> | undefined;
+
+  /**
+   * Holds every transfer from now until the returned function is called, as an ioctl stuck in the kernel
+   * does (a device stretching the clock): the transfer's promise stays pending, then completes normally.
+   */
+  hold(): () => void {
+    let release!: () => void;
+    this.#held = new Promise((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.#held = undefined;
+      release();
+    };
+  }
 
   addChip(address: number, shuntOhms: number): FakeIna219Chip {
     const chip = new FakeIna219Chip(shuntOhms);
@@ -152,11 +173,15 @@ export class FakeIna219Bus implements I2cBus {
   }
 
   async readWord(address: number, register: number): Promise<number> {
+    this.transfers++;
+    if (this.#held) await this.#held;
     const [first, second] = this.chip(address).read(register);
     return first | (second << 8);
   }
 
   async writeWord(address: number, register: number, word: number): Promise<void> {
+    this.transfers++;
+    if (this.#held) await this.#held;
     this.chip(address).write(register, word & 0xff, (word >> 8) & 0xff);
   }
 

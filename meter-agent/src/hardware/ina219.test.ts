@@ -14,6 +14,7 @@ import {
   INA219_REGISTER,
   Ina219,
   type Ina219Options,
+  overRangeOf,
   swapBytes,
   toSigned16,
 } from './ina219.js';
@@ -37,11 +38,22 @@ describe('INA219 calibration', () => {
     expect(cal.powerLsbW).toBeCloseTo(2e-3, 12);
   });
 
-  it('uses Imax / 2^15 when no LSB is chosen: 3.2 A gives 97.656 µA and Cal 4194', () => {
+  it('uses Imax / 2^15 when no LSB is chosen: 3.2 A gives Cal 4194, and the LSB that Cal gives', () => {
     const cal = computeCalibration(0.1, 3.2);
-    expect(cal.currentLsbA * 1e6).toBeCloseTo(97.65625, 9);
     expect(cal.calibration).toBe(4194);
-    expect(cal.powerLsbW * 1e3).toBeCloseTo(1.953125, 9);
+    // trunc dropped 0.3 of 4194.3: the chip counts 0.04096 / (4194 × 0.1) A per bit, not 97.65625 µA.
+    expect(cal.currentLsbA * 1e6).toBeCloseTo(97.663329, 6);
+    expect(cal.powerLsbW).toBeCloseTo(20 * cal.currentLsbA, 15);
+    expect(cal.maxCurrentA).toBeGreaterThanOrEqual(3.2);
+  });
+
+  it('programs an even calibration: bit 0 of the register is forced to zero by the chip', () => {
+    // 0.1 Ω, 1 A: trunc(13421.77) = 13421 is odd, so 13420 is programmed and the LSB follows from it.
+    const cal = computeCalibration(0.1, 1);
+    expect(cal.calibration).toBe(13420);
+    expect(cal.currentLsbA).toBeCloseTo(0.04096 / (13420 * 0.1), 15);
+    expect(correctedCalibration(13420, 1.0, 0.9999)).toBe(13418); // trunc gives 13418.6 → 13418
+    expect(correctedCalibration(4096, 1.0, 0.98)).toBe(4014);
   });
 
   it('reproduces the metering.md example: 0.1 Ω, Current_LSB 20 µA → Cal 20480, Power_LSB 0.4 mW', () => {
@@ -158,16 +170,61 @@ describe('Ina219 driver on the fake bus', () => {
     expect((await sensor.read()).conversionReady).toBe(true);
   });
 
-  it('flags overflow when the current exceeds the PGA range', async () => {
+  it('marks a reading over range when the shunt clips at the PGA full scale, though the chip sets no OVF', async () => {
     const bus = new FakeIna219Bus();
     const chip = bus.addChip(0x40, 0.1);
+    // maxCurrentA × shuntOhms = 40 mV = the PGA /1 range: the current register tops out just below 2^15.
     const sensor = await Ina219.open(bus, { ...options, pga: 1, maxCurrentA: 0.4 });
     chip.measure({ currentA: 0.3, busVoltageV: 5 });
     expect((await sensor.read()).overflow).toBe(false);
     chip.measure({ currentA: 0.6, busVoltageV: 5 }); // 60 mV across the shunt, range ±40 mV
+    expect(decodeBusVoltage(chip.register(INA219_REGISTER.busVoltage)).overflow).toBe(false);
+    expect(toSigned16(chip.register(INA219_REGISTER.current))).toBe(32_767);
+    const reading = await sensor.read();
+    expect(reading.shuntVoltageUV).toBe(40_000);
+    expect(reading.overflow).toBe(true);
+    expect(reading.overRange).toBe('shunt-full-scale');
+    chip.measure({ currentA: -0.6, busVoltageV: 5 });
+    expect((await sensor.read()).overRange).toBe('shunt-full-scale');
+  });
+
+  it('marks a reading over range when the chip flags a current calculation overflow (OVF)', async () => {
+    const bus = new FakeIna219Bus();
+    const chip = bus.addChip(0x40, 0.1);
+    // PGA /8 holds 3.2 A, but the current register's full scale is 1 A.
+    const sensor = await Ina219.open(bus, { ...options, pga: 8, maxCurrentA: 1 });
+    chip.measure({ currentA: 0.9, busVoltageV: 12 });
+    expect((await sensor.read()).overflow).toBe(false);
+    chip.measure({ currentA: 2, busVoltageV: 12 });
+    expect(decodeBusVoltage(chip.register(INA219_REGISTER.busVoltage)).overflow).toBe(true);
     const reading = await sensor.read();
     expect(reading.overflow).toBe(true);
-    expect(reading.shuntVoltageUV).toBe(40_000);
+    expect(reading.overRange).toBe('math-overflow');
+  });
+
+  it('treats a current register pinned at ±2^15 as over range', () => {
+    expect(overRangeOf(false, 1000, 0x7fff, 8)).toBe('current-full-scale');
+    expect(overRangeOf(false, 1000, 0x8000, 8)).toBe('current-full-scale');
+    expect(overRangeOf(false, 1000, 0x7ffe, 8)).toBeUndefined();
+    expect(overRangeOf(false, 0x10000 - 32_000, 0, 8)).toBe('shunt-full-scale');
+    expect(overRangeOf(false, 31_999, 0, 8)).toBeUndefined();
+  });
+
+  it('reads within one count with an odd computed calibration (the chip keeps only the even part)', async () => {
+    const bus = new FakeIna219Bus();
+    const chip = bus.addChip(0x40, 0.1);
+    const sensor = await Ina219.open(bus, { ...options, maxCurrentA: 1 }); // trunc gives 13421
+    expect(chip.register(INA219_REGISTER.calibration)).toBe(13_420);
+    chip.measure({ currentA: 0.5, busVoltageV: 12 });
+    const reading = await sensor.read();
+    expect(Math.abs(reading.currentUA - 500_000)).toBeLessThan(sensor.calibration.currentLsbA * 1e6);
+    // A corrected calibration given odd is programmed even, its LSB scaled by what bit 0 dropped.
+    const corrected = await Ina219.open(bus, { ...options, maxCurrentA: 1, calibration: 13_421 });
+    expect(chip.register(INA219_REGISTER.calibration)).toBe(13_420);
+    expect(corrected.calibration.currentLsbA).toBeCloseTo(
+      (sensor.calibration.currentLsbA * 13_421) / 13_420,
+      15,
+    );
   });
 
   it('keeps several chips apart by address', async () => {

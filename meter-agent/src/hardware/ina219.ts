@@ -64,6 +64,14 @@ export const ADC_CONVERSION_US: Record<AdcSetting, number> = {
   avg128: 68_100,
 };
 
+/**
+ * Time for one fresh pair of readings: continuous mode converts the shunt, then the bus, so a new current
+ * and bus voltage come every shunt + bus conversion time (136.2 ms with avg128 on both).
+ */
+export function conversionTimeUs(settings: { busAdc: AdcSetting; shuntAdc: AdcSetting }): number {
+  return ADC_CONVERSION_US[settings.busAdc] + ADC_CONVERSION_US[settings.shuntAdc];
+}
+
 const MODE_SHUNT_AND_BUS_CONTINUOUS = 0b111;
 const RESET_BIT = 0x8000;
 
@@ -127,8 +135,9 @@ export function toSigned16(word: number): number {
 }
 
 export interface Calibration {
-  /** Value for the calibration register. */
+  /** Value for the calibration register: always even, as the chip forces bit 0 to zero. */
   calibration: number;
+  /** Current per count of the current register with `calibration` programmed. */
   currentLsbA: number;
   powerLsbW: number;
   /** The current at which the current register reaches full scale (2^15 LSB). */
@@ -140,9 +149,25 @@ function truncTolerant(x: number): number {
   return Math.trunc(x * (1 + 1e-12));
 }
 
+/** The chip ignores calibration bit 0 (it reads back 0): an odd value would read low by 1/Cal. */
+export function evenCalibration(calibration: number): number {
+  return calibration - (calibration % 2);
+}
+
+/** Current_LSB with `calibration` programmed: current counts = shunt counts × Cal / 4096 (datasheet 8.5.1). */
+export function currentLsbFor(calibration: number, shuntOhms: number): number {
+  return 0.04096 / (calibration * shuntOhms);
+}
+
+function calibrationOf(calibration: number, currentLsbA: number): Calibration {
+  return { calibration, currentLsbA, powerLsbW: 20 * currentLsbA, maxCurrentA: currentLsbA * 2 ** 15 };
+}
+
 /**
  * Datasheet calibration: Current_LSB = Imax / 2^15 (or a rounder value the caller picks between
- * Imax/2^15 and Imax/2^12), Cal = trunc(0.04096 / (Current_LSB × Rshunt)), Power_LSB = 20 × Current_LSB.
+ * Imax/2^15 and Imax/2^12), Cal = trunc(0.04096 / (Current_LSB × Rshunt)), rounded down to even; the
+ * Current_LSB used for reading is the one the programmed Cal gives (slightly above the chosen one when
+ * trunc or the even rounding dropped something), Power_LSB = 20 × Current_LSB.
  */
 export function computeCalibration(
   shuntOhms: number,
@@ -161,7 +186,7 @@ export function computeCalibration(
       'CALIBRATION_OUT_OF_RANGE',
       `current LSB ${lsbA} A is outside ${minLsbA} A (Imax/2^15) to ${maxCurrentA / 2 ** 12} A (Imax/2^12)`,
     );
-  const calibration = truncTolerant(0.04096 / (lsbA * shuntOhms));
+  const calibration = evenCalibration(truncTolerant(0.04096 / (lsbA * shuntOhms)));
   if (calibration > 0xfffe) {
     const neededA = (0.04096 / (0xfffe * shuntOhms)) * 2 ** 15;
     throw new MeterAgentError(
@@ -169,17 +194,32 @@ export function computeCalibration(
       `calibration ${calibration} exceeds 0xFFFE (65534) for ${shuntOhms} Ω and ${maxCurrentA} A: raise maxCurrentA to at least ${neededA.toPrecision(3)} A or use a larger shunt`,
     );
   }
-  if (calibration < 1)
+  if (calibration < 2)
     throw new MeterAgentError(
       'CALIBRATION_OUT_OF_RANGE',
       `calibration rounds to 0 for ${shuntOhms} Ω and ${maxCurrentA} A: lower maxCurrentA or use a smaller shunt`,
     );
-  return { calibration, currentLsbA: lsbA, powerLsbW: 20 * lsbA, maxCurrentA: lsbA * 2 ** 15 };
+  return calibrationOf(calibration, currentLsbFor(calibration, shuntOhms));
+}
+
+/**
+ * A calibration corrected against a reference meter keeps the computed Current_LSB (that is what the
+ * correction is for); when it is odd, the even value is programmed and the LSB scaled by what was dropped.
+ */
+export function correctedCalibrationOf(base: Calibration, requested: number): Calibration {
+  const calibration = evenCalibration(requested);
+  if (calibration < 2 || calibration > 0xfffe)
+    throw new MeterAgentError(
+      'CALIBRATION_OUT_OF_RANGE',
+      `calibration ${requested} is outside 2..65534: run meter-agent calibrate again`,
+    );
+  // The chip counts calibration/requested of what the requested value would have counted.
+  return calibrationOf(calibration, (base.currentLsbA * requested) / calibration);
 }
 
 /**
  * Corrects a calibration against a reference meter (datasheet 8.5.2):
- * Cal' = trunc(Cal × reference current / current the INA219 reported).
+ * Cal' = trunc(Cal × reference current / current the INA219 reported), rounded down to even.
  */
 export function correctedCalibration(calibration: number, reportedA: number, referenceA: number): number {
   if (!(reportedA !== 0) || !Number.isFinite(referenceA / reportedA) || referenceA / reportedA <= 0)
@@ -187,11 +227,11 @@ export function correctedCalibration(calibration: number, reportedA: number, ref
       'CALIBRATION_OUT_OF_RANGE',
       'the reported and reference currents must be non-zero and of the same sign',
     );
-  const corrected = truncTolerant((calibration * referenceA) / reportedA);
-  if (corrected < 1 || corrected > 0xfffe)
+  const corrected = evenCalibration(truncTolerant((calibration * referenceA) / reportedA));
+  if (corrected < 2 || corrected > 0xfffe)
     throw new MeterAgentError(
       'CALIBRATION_OUT_OF_RANGE',
-      `corrected calibration ${corrected} is outside 1..65534: check both readings, the shunt value and maxCurrentA`,
+      `corrected calibration ${corrected} is outside 2..65534: check both readings, the shunt value and maxCurrentA`,
     );
   return corrected;
 }
@@ -215,6 +255,32 @@ export function decodeBusVoltage(word: number): BusVoltage {
 /** Shunt voltage register: signed, 10 µV per bit. */
 export function decodeShuntVoltageUV(word: number): number {
   return toSigned16(word) * 10;
+}
+
+/** Why a reading cannot be trusted: what the chip flagged, or a register pinned at its full scale. */
+export type OverRange = 'math-overflow' | 'shunt-full-scale' | 'current-full-scale';
+
+/** Shunt register counts at a PGA range's full scale (10 µV each): the ADC clips there, without OVF. */
+export function shuntFullScaleCounts(pga: PgaGain): number {
+  return pgaRangeUV(pga) / 10;
+}
+
+/**
+ * OVF only flags the chip's current or power arithmetic overflowing. A shunt voltage beyond the PGA
+ * range clips the shunt register at full scale, and when maxCurrentA × shuntOhms equals the range the
+ * current register then sits at about ±32767 without OVF: both mean the true current is unknown.
+ */
+export function overRangeOf(
+  overflowFlag: boolean,
+  shuntRegister: number,
+  currentRegister: number,
+  pga: PgaGain,
+): OverRange | undefined {
+  if (overflowFlag) return 'math-overflow';
+  if (Math.abs(toSigned16(shuntRegister)) >= shuntFullScaleCounts(pga)) return 'shunt-full-scale';
+  const current = toSigned16(currentRegister);
+  if (current >= 0x7fff || current <= -0x8000) return 'current-full-scale';
+  return undefined;
 }
 
 /** Current register: signed, Current_LSB per bit. */
@@ -241,6 +307,8 @@ export interface Ina219Reading extends PowerReading {
   conversionReady: boolean;
   /** What the chip's unsigned power register says, for comparison with the signed `powerUW`. */
   powerRegisterUW: number;
+  /** Set when `overflow` is: which limit the reading hit. */
+  overRange?: OverRange;
 }
 
 function hex(n: number): string {
@@ -261,7 +329,8 @@ export class Ina219 implements PowerSensor {
     readonly options: Ina219Options,
   ) {
     const base = computeCalibration(options.shuntOhms, options.maxCurrentA);
-    this.calibration = options.calibration ? { ...base, calibration: options.calibration } : base;
+    this.calibration =
+      options.calibration !== undefined ? correctedCalibrationOf(base, options.calibration) : base;
     this.#configuration = encodeConfiguration(options);
     this.description = `ina219 ${hex(address)} on ${bus.name}`;
   }
@@ -316,8 +385,7 @@ export class Ina219 implements PowerSensor {
   async read(): Promise<Ina219Reading> {
     // A brown-out resets the chip to calibration 0, after which current and power read 0 forever.
     const calibration = await this.readRegister(INA219_REGISTER.calibration);
-    // Bit 0 of the register is void and reads back 0.
-    if (calibration !== (this.calibration.calibration & 0xfffe)) {
+    if (calibration !== this.calibration.calibration) {
       this.#reprograms++;
       await this.program();
       throw new MeterAgentError(
@@ -326,24 +394,24 @@ export class Ina219 implements PowerSensor {
       );
     }
     const bus = decodeBusVoltage(await this.readRegister(INA219_REGISTER.busVoltage));
-    const shuntVoltageUV = decodeShuntVoltageUV(await this.readRegister(INA219_REGISTER.shuntVoltage));
-    const currentUA = decodeCurrentUA(
-      await this.readRegister(INA219_REGISTER.current),
-      this.calibration.currentLsbA,
-    );
+    const shuntRegister = await this.readRegister(INA219_REGISTER.shuntVoltage);
+    const currentRegister = await this.readRegister(INA219_REGISTER.current);
+    const currentUA = decodeCurrentUA(currentRegister, this.calibration.currentLsbA);
     // Read last: reading power clears CNVR, so the next CNVR means a fresh conversion.
     const powerRegisterUW = decodePowerUW(
       await this.readRegister(INA219_REGISTER.power),
       this.calibration.powerLsbW,
     );
+    const overRange = overRangeOf(bus.overflow, shuntRegister, currentRegister, this.options.pga);
     return {
       busVoltageMV: bus.busVoltageMV,
       currentUA,
       powerUW: powerUWFrom(bus.busVoltageMV, currentUA),
-      overflow: bus.overflow,
-      shuntVoltageUV,
+      overflow: overRange !== undefined,
+      shuntVoltageUV: decodeShuntVoltageUV(shuntRegister),
       conversionReady: bus.conversionReady,
       powerRegisterUW,
+      ...(overRange ? { overRange } : {}),
     };
   }
 

@@ -103,7 +103,8 @@ async function run(clock: ManualClock, agent: AgentHandle, ms: number): Promise<
   for (let t = 0; t < ms; t += 1000) {
     clock.advance(1000);
     await agent.idle();
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    // Desk work (state journal appends, each synced) runs beside sampling: give it real time per step.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 2));
   }
 }
 

@@ -5,8 +5,13 @@ export interface PowerReading {
   currentUA: number;
   /** Signed power, current × bus voltage. */
   powerUW: number;
-  /** The chip flagged its current or power calculation as out of range: the value is not trustworthy. */
+  /**
+   * Out of range: the chip flagged its current or power calculation, or a register sat at its full scale
+   * (a saturated reading under-counts by an unknown amount, so it is not integrated).
+   */
   overflow: boolean;
+  /** Which limit, when `overflow` (e.g. "shunt-full-scale"). */
+  overRange?: string;
 }
 
 /** A source of power readings: an INA219 on I²C, or a simulation. */

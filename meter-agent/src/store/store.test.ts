@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal } from '@tanglewatt/journal';
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.js';
 import type { SampleRecord } from '../metering/records.js';
 import { readJournalFile } from './journal-reader.js';
 import { acquireLock } from './lock.js';
@@ -92,5 +93,65 @@ describe('StateStore', () => {
     expect(
       state.periods.filter((p) => paymentState(p, state.outcomes) === 'queued').map((p) => p.seq),
     ).toEqual([118, 119, 120]);
+  });
+});
+
+describe('sample store durability', () => {
+  const T = Date.UTC(2024, 5, 1, 23, 59, 50);
+
+  it('every-sample: each append resolves with the sample on disk', async () => {
+    const d = await dir();
+    const store = new SampleStore(d);
+    await store.append(sample(T));
+    expect(await readAllSamples(d)).toEqual([sample(T)]);
+    await store.close();
+  });
+
+  it('everySeconds: holds samples and writes them as one synced group N s after the first', async () => {
+    const d = await dir();
+    const clock = new ManualClock(T);
+    const store = new SampleStore(d, { durability: { everySeconds: 5 }, clock });
+    for (let i = 0; i < 4; i++) {
+      await store.append(sample(T + i * 1000));
+      clock.advance(1000);
+    }
+    expect(await readAllSamples(d)).toEqual([]); // 4 s: nothing written yet
+    await store.append(sample(T + 4000));
+    clock.advance(1000); // 5 s after the first: the group goes out
+    await store.flush(); // (waits for the write the timer started)
+    expect((await readAllSamples(d)).map((s) => s.tMs)).toEqual([0, 1, 2, 3, 4].map((i) => T + i * 1000));
+    expect(store.writes).toBe(1);
+    await store.close();
+  });
+
+  it('everySeconds: a sync append writes at once; close writes what is held; a group splits at midnight', async () => {
+    const d = await dir();
+    const clock = new ManualClock(T);
+    const store = new SampleStore(d, { durability: { everySeconds: 60 }, clock });
+    await store.append(sample(T));
+    await store.append(sample(T + 1000), { sync: true });
+    expect((await readAllSamples(d)).length).toBe(2);
+    await store.append(sample(T + 9000));
+    await store.append(sample(T + 11_000)); // the next UTC day
+    await store.close();
+    expect((await readAllSamples(d)).map((s) => s.tMs)).toEqual([T, T + 1000, T + 9000, T + 11_000]);
+    expect(await readJournalFile(join(d, sampleFileName(T + 11_000)))).toMatchObject({
+      records: [sample(T + 11_000)],
+    });
+  });
+
+  it('everySeconds: a failed group write is reported with how many samples it held', async () => {
+    const d = await dir();
+    await writeFile(join(d, 'blocker'), '');
+    const clock = new ManualClock(T);
+    const failures: number[] = [];
+    // The samples directory is a file: every journal open fails.
+    const store = new SampleStore(join(d, 'blocker'), { durability: { everySeconds: 5 }, clock });
+    store.onWriteError = (_error, count) => failures.push(count);
+    await store.append(sample(T));
+    await store.append(sample(T + 1000));
+    await expect(store.flush()).rejects.toThrow();
+    expect(failures).toEqual([2]);
+    await store.close();
   });
 });

@@ -1,0 +1,113 @@
+// Footprint benchmark: runs the meter agent as its own process at 1 Hz with 1 and with 4 simulated sensors
+// and reports resident memory (VmRSS at the end, VmHWM = peak) and CPU (utime + stime over the measured
+// window, as % of one core). `--runtime built` runs `npm run build`'s bundle (what the Pi runs), `tsx` the
+// TypeScript through tsx (the dev launcher). Not a test.
+//   npm run build && npx tsx meter-agent/bench/footprint.ts [--seconds 60] [--sensors 1,4] [--runtime built,tsx]
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { cpuPercent, cpuTicks, memoryMB } from './proc.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '60' },
+    sensors: { type: 'string', default: '1,4' },
+    runtime: { type: 'string', default: 'built' },
+    durability: { type: 'string' },
+    /** V8/node flags for the agent, e.g. "--max-semi-space-size=1" (as the systemd unit runs it). */
+    'node-flags': { type: 'string', default: '' },
+  },
+});
+const seconds = Number(values.seconds);
+const WARMUP_MS = 5_000;
+
+const agentDir = fileURLToPath(new URL('..', import.meta.url));
+const entries: Record<string, string> = {
+  built: join(agentDir, 'dist', 'meter-agent.cjs'),
+  tsx: join(agentDir, 'bin', 'meter-agent.mjs'),
+};
+
+function sensorsConfig(count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `s${i}`,
+    kind: 'simulated',
+    profile: {
+      type: 'random-walk',
+      seed: i + 1,
+      busVoltageMV: 12_000,
+      startMA: 500,
+      minMA: 0,
+      maxMA: 2000,
+      stepMA: 50,
+    },
+  }));
+}
+
+interface Result {
+  runtime: string;
+  sensors: number;
+  rssMB: number;
+  peakMB: number;
+  cpuPercent: number;
+}
+
+async function measure(runtime: string, sensors: number): Promise<Result> {
+  const entry = entries[runtime];
+  if (!entry) throw new Error(`--runtime: "built" or "tsx", not "${runtime}"`);
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
+  const dir = await mkdtemp(join(tmpdir(), 'footprint-'));
+  const configFile = join(dir, 'agent.json');
+  await writeFile(
+    configFile,
+    JSON.stringify({
+      meterId: 'footprint',
+      role: 'producer',
+      parties: { consumer: 'bench-consumer', producer: 'bench-producer' },
+      sensors: sensorsConfig(sensors),
+      sampleIntervalMs: 1000,
+      period: { seconds: 60 },
+      price: { unitsPerWh: '1' },
+      dataDir: join(dir, 'data'),
+      ...(values.durability ? { durability: JSON.parse(values.durability) } : {}),
+    }),
+  );
+  const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, entry, 'run', '--config', configFile], {
+    stdio: 'ignore',
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const pid = child.pid!;
+  try {
+    await new Promise((r) => setTimeout(r, WARMUP_MS));
+    const cpu0 = await cpuTicks(pid);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const cpu1 = await cpuTicks(pid);
+    const elapsedS = (performance.now() - t0) / 1000;
+    return { runtime, sensors, ...(await memoryMB(pid)), cpuPercent: cpuPercent(cpu0, cpu1, elapsedS) };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const results: Result[] = [];
+for (const runtime of values.runtime.split(','))
+  for (const sensors of values.sensors.split(',').map(Number)) results.push(await measure(runtime, sensors));
+
+process.stdout.write(
+  `meter-agent at 1 Hz, ${seconds} s after a ${WARMUP_MS / 1000} s warm-up (node ${process.version}${values['node-flags'] ? ` ${values['node-flags']}` : ''})\n`,
+);
+process.stdout.write(
+  '| runtime | sensors | RSS (MB) | peak RSS (MB) | CPU (% of one core) |\n|---|---|---|---|---|\n',
+);
+for (const r of results)
+  process.stdout.write(
+    `| ${r.runtime} | ${r.sensors} | ${r.rssMB.toFixed(1)} | ${r.peakMB.toFixed(1)} | ${r.cpuPercent.toFixed(2)} |\n`,
+  );
