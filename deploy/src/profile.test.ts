@@ -44,7 +44,7 @@ describe('loadProfile', () => {
 describe('planGenesis', () => {
   it('orders allocations as snap-gen writes them and gives each its output id', async () => {
     const plan = await planGenesis(await loadProfile('development'), await loadProtocolParameters());
-    expect(plan.allocations).toHaveLength(32);
+    expect(plan.allocations).toHaveLength(48);
     expect(plan.mintOutputId).toBe(genesisOutputId(0));
     const keys = plan.allocations.map((a) => bech32ToHex(a.address));
     expect(keys).toEqual([...keys].sort());

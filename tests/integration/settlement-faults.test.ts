@@ -43,7 +43,7 @@ const included = (service: WalletService, keys: string[]) =>
 describe('settlement under faults, on the real tangle', () => {
   it('two wallet-services over copies of one data dir pay every key exactly once', async () => {
     const startMilestone = (await node.info()).status.confirmedMilestone.index;
-    const prepared = await prepareWallet(tangle, { slot: 16 });
+    const prepared = await prepareWallet(tangle, { slot: 32 });
     const payee = await freshAddress();
     // Payments queued in the data dir, as a backup taken while they waited would hold them.
     await mkdir(prepared.config.dataDir, { recursive: true });
@@ -95,7 +95,7 @@ describe('settlement under faults, on the real tangle', () => {
   }, 180_000);
 
   it('a payment that cannot be funded waits without holding up later ones, and can be cancelled', async () => {
-    const wallet = await startTestWallet(tangle, { slot: 17 });
+    const wallet = await startTestWallet(tangle, { slot: 33 });
     running.push(wallet.service);
     const payee = await freshAddress();
     const supply = BigInt((await node.info()).protocol.tokenSupply);
@@ -144,7 +144,7 @@ describe('settlement under faults, on the real tangle', () => {
   }, 120_000);
 
   it('a micro-payment its payee let expire is taken back and paid again, once', async () => {
-    const payer = await startTestWallet(tangle, { slot: 18, settlement: { microExpirationSeconds: 10 } });
+    const payer = await startTestWallet(tangle, { slot: 34, settlement: { microExpirationSeconds: 10 } });
     running.push(payer.service);
     const payee = await freshAddress();
     expect(
@@ -174,7 +174,7 @@ describe('settlement under faults, on the real tangle', () => {
   }, 180_000);
 
   it('a payee with no plain output of its own claims micro-payments whose kept amounts make a deposit', async () => {
-    const payer = await startTestWallet(tangle, { slot: 19 });
+    const payer = await startTestWallet(tangle, { slot: 35 });
     const payee: TestWallet = await startTestWallet(tangle, { claimSchedule: '0 0 1 1 *' });
     running.push(payer.service, payee.service);
     const keys = ['claim/a', 'claim/b'];
