@@ -81,6 +81,38 @@ describe('PaymentsStore', () => {
     await store.close();
   });
 
+  it('remembers a payment another copy of the wallet made, also for a key it never saw, across a reopen', async () => {
+    const d = await dir();
+    const store = await PaymentsStore.open(d);
+    const paidElsewhere = {
+      key: 'k',
+      to: request('k').to,
+      amount: '5000',
+      metadata: { periodId: 'k' },
+      txId: txId(9),
+      outputId: `${txId(9)}0000`,
+      blockId: txId(90),
+      milestoneIndex: 42,
+      milestoneTimestamp: 1_800_000_000,
+    };
+    expect(await store.adopt(paidElsewhere)).toBe(true);
+    await store.close();
+    const reopened = await PaymentsStore.open(d);
+    // The agent asks again: answered with the payment made, not paid a second time.
+    const again = await reopened.request(request('k'), { micro: false });
+    expect(again.created).toBe(false);
+    expect(again.payment).toMatchObject({ state: 'included', transactionId: txId(9), milestoneIndex: 42 });
+    expect(reopened.awaitingTransaction()).toEqual([]);
+    await expect(reopened.request(request('k', '7000'), { micro: false })).rejects.toBeInstanceOf(
+      IdempotencyConflictError,
+    );
+    // Another payee or amount under the key is not taken for ours.
+    await reopened.request(request('other'), { micro: false });
+    expect(await reopened.adopt({ ...paidElsewhere, key: 'other', amount: '4999' })).toBe(false);
+    expect(reopened.get('other')?.state).toBe('queued');
+    await reopened.close();
+  });
+
   it('replays its journal: payments, transactions and states survive a reopen', async () => {
     const d = await dir();
     const store = await PaymentsStore.open(d);
