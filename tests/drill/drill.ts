@@ -235,14 +235,7 @@ const scenarios: Record<string, Scenario> = {
     await sleep(random(500, 1500));
     await tangleDown(d.tangleDir);
     await sleep(3_000);
-    d.tangle = await tangleUp({
-      dataDir: d.tangleDir,
-      profile: await loadProfile('development'),
-      binaries: await ensureBinaries({ log: d.log }),
-      log: d.log,
-      milestoneInterval: '1s',
-      ports: 'auto',
-    });
+    d.tangle = await restartTangle(d);
     await posting;
     const ok = await settled(
       h.url,
@@ -325,6 +318,27 @@ const scenarios: Record<string, Scenario> = {
   },
 };
 
+/** Starts the drill's tangle again from its data dir; a start that fails is cleaned up and tried again. */
+async function restartTangle(d: Drill): Promise<TangleState> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await tangleUp({
+        dataDir: d.tangleDir,
+        profile: await loadProfile('development'),
+        binaries: await ensureBinaries({ log: d.log }),
+        log: d.log,
+        milestoneInterval: '1s',
+        ports: 'auto',
+      });
+    } catch (error) {
+      if (attempt === 3) throw error;
+      d.log.warn({ err: (error as Error).message }, 'tangle restart failed; trying again');
+      await tangleDown(d.tangleDir).catch(() => undefined);
+      await sleep(5_000);
+    }
+  }
+}
+
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: 'ignore' });
@@ -365,6 +379,8 @@ async function main(): Promise<void> {
     process.stderr.write(`drill: --scenario ${unknown[0]}: one of ${Object.keys(scenarios).join(', ')}\n`);
     process.exit(2);
   }
+  // The table is the output; the tangle's start-up lines only with LOG_LEVEL=info.
+  process.env.LOG_LEVEL ??= 'warn';
   const log = createLogger('drill');
   const tangleDir = await mkdtemp(join(tmpdir(), 'tanglewatt-drill-'));
   const tangle = await tangleUp({
