@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { NodeApi, type NodeInfo } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
@@ -112,8 +113,14 @@ async function writeSecret(file: string, content: string): Promise<void> {
   await chmod(file, 0o600);
 }
 
-async function resolvePorts(requested: UpOptions['ports'], previous?: TanglePorts): Promise<TanglePorts> {
+/** The ports a start uses: those asked for, or for an existing network the ones its node configs hold. */
+export async function resolvePorts(
+  requested: UpOptions['ports'],
+  previous?: TanglePorts,
+): Promise<TanglePorts> {
   if (requested === 'auto') {
+    // An existing network keeps the ports its nodes' configs were written with.
+    if (previous) return previous;
     // Extra nodes use the ports after these; ensurePortsFree probes them before anything starts.
     const [rest, gossip, inx, mqtt] = (await freePorts(4)) as [number, number, number, number];
     return { rest, gossip, inx, mqtt };
@@ -380,6 +387,9 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
       );
       if (i === 0) await waitForApi(state.nodes[0]!, started, readyTimeoutMs);
     }
+    // HORNET answers REST before its INX server listens (later still on a restart with a larger
+    // database), and an INX app that finds no INX server exits at once.
+    await waitForInx(state.nodes[0]!, ports.inx, started, readyTimeoutMs);
 
     await record(
       startDetached(
@@ -458,6 +468,35 @@ async function waitForApi(node: NodeEntry, started: ManagedProcess[], timeoutMs:
       throw new DeployError(
         'SYNC_TIMEOUT',
         `${node.alias} did not answer on ${node.restUrl} within ${Math.round(timeoutMs / 1000)} s: see ${join(node.dir, '..', 'logs', `${node.alias}.log`)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Resolves once something accepts TCP connections on the node's INX port. */
+async function waitForInx(
+  node: NodeEntry,
+  port: number,
+  started: ManagedProcess[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await failIfExited(started);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) {
+      throw new DeployError(
+        'SYNC_TIMEOUT',
+        `${node.alias} did not open its INX port 127.0.0.1:${port} within ${Math.round(timeoutMs / 1000)} s: see ${join(node.dir, '..', 'logs', `${node.alias}.log`)}`,
       );
     }
     await new Promise((r) => setTimeout(r, 250));

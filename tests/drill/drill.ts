@@ -8,7 +8,7 @@
  *   npm run drill -- --payments 40 --scenario kill-9 --scenario backup
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -331,8 +331,15 @@ async function restartTangle(d: Drill): Promise<TangleState> {
         ports: 'auto',
       });
     } catch (error) {
+      const mqttLog = await readFile(join(d.tangleDir, 'logs', 'inx-mqtt.log'), 'utf8').catch(() => '');
+      process.stderr.write(
+        `drill: tangle restart failed: ${(error as Error).message}\n${mqttLog
+          .split('\n')
+          .filter((l) => /PANIC|panic|rror/.test(l))
+          .slice(0, 6)
+          .join('\n')}\n`,
+      );
       if (attempt === 3) throw error;
-      d.log.warn({ err: (error as Error).message }, 'tangle restart failed; trying again');
       await tangleDown(d.tangleDir).catch(() => undefined);
       await sleep(5_000);
     }
