@@ -26,6 +26,7 @@ import {
   copyOf,
   freshPayee,
   household,
+  type PaymentBody,
   post,
   type Row,
   random,
@@ -45,17 +46,36 @@ interface Drill {
   log: ReturnType<typeof createLogger>;
 }
 
+/** A funded household with its service started, a fresh payee, and the milestone the count starts after. */
+async function begin(d: Drill) {
+  const h = await household(d.tangle, d.nextSlot());
+  const payee = await freshPayee(d.tangle);
+  const from = (await d.node.info()).status.confirmedMilestone.index;
+  const service = new ServiceProcess(h.configFile, h.url);
+  service.start();
+  await service.up();
+  return { h, payee, from, service };
+}
+
+/** The scenario's row: each request's payments counted on the ledger. */
+async function finish(
+  d: Drill,
+  scenario: string,
+  payee: string,
+  from: number,
+  requests: PaymentBody[],
+  note: string,
+): Promise<Row> {
+  const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
+  return { scenario, payments: d.n, ...(await tally(d.node, payee, from, accepted, new Map())), note };
+}
+
 type Scenario = (d: Drill) => Promise<Row>;
 
 const scenarios: Record<string, Scenario> = {
   /** Two bodies for one key at once, again and again, while the service is killed at random. */
   async 'same-key'(d) {
-    const h = await household(d.tangle, d.nextSlot());
-    const payee = await freshPayee(d.tangle);
-    const from = (await d.node.info()).status.confirmedMilestone.index;
-    const service = new ServiceProcess(h.configFile, h.url);
-    service.start();
-    await service.up();
+    const { h, payee, from, service } = await begin(d);
     const killer = randomKiller(service);
     const a = bodies('same-key', payee, d.n, 100_000);
     const b = a.map((p, i) => ({ ...p, amount: String(200_000 + i) }));
@@ -90,12 +110,7 @@ const scenarios: Record<string, Scenario> = {
 
   /** Each key sent twice while the service is killed with SIGKILL at random points. */
   async 'kill-9'(d) {
-    const h = await household(d.tangle, d.nextSlot());
-    const payee = await freshPayee(d.tangle);
-    const from = (await d.node.info()).status.confirmedMilestone.index;
-    const service = new ServiceProcess(h.configFile, h.url);
-    service.start();
-    await service.up();
+    const { h, payee, from, service } = await begin(d);
     const killer = randomKiller(service);
     const requests = bodies('kill', payee, d.n, 300_000);
     for (let round = 0; round < 2; round++)
@@ -109,23 +124,19 @@ const scenarios: Record<string, Scenario> = {
       requests.map((r) => r.idempotencyKey),
     );
     await service.kill('SIGTERM');
-    const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
-    return {
-      scenario: 'kill -9 at random points',
-      payments: d.n,
-      ...(await tally(d.node, payee, from, accepted, new Map())),
-      note: `${kills} kills${ok ? '' : '; not all included in time'}`,
-    };
+    return finish(
+      d,
+      'kill -9 at random points',
+      payee,
+      from,
+      requests,
+      `${kills} kills${ok ? '' : '; not all included in time'}`,
+    );
   },
 
   /** A second `run` on the same data dir while the first settles (a manual run beside systemd). */
   async 'second-instance'(d) {
-    const h = await household(d.tangle, d.nextSlot());
-    const payee = await freshPayee(d.tangle);
-    const from = (await d.node.info()).status.confirmedMilestone.index;
-    const first = new ServiceProcess(h.configFile, h.url);
-    first.start();
-    await first.up();
+    const { h, payee, from, service: first } = await begin(d);
     const requests = bodies('second', payee, d.n, 400_000);
     const posting = Promise.all(requests.map((r, i) => sleep(i * 50).then(() => post(h.url, h.token, r))));
     // The same data dir on another port: only the lock can stop it.
@@ -146,23 +157,19 @@ const scenarios: Record<string, Scenario> = {
       requests.map((r) => r.idempotencyKey),
     );
     await first.kill('SIGTERM');
-    const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
-    return {
-      scenario: 'second instance, same data dir',
-      payments: d.n,
-      ...(await tally(d.node, payee, from, accepted, new Map())),
-      note: `${refusedStarts}/3 second starts refused ("${lines.slice(0, 70)}")${ok ? '' : '; not all included in time'}`,
-    };
+    return finish(
+      d,
+      'second instance, same data dir',
+      payee,
+      from,
+      requests,
+      `${refusedStarts}/3 second starts refused ("${lines.slice(0, 70)}")${ok ? '' : '; not all included in time'}`,
+    );
   },
 
   /** The data dir restored from a backup taken before settlement finished, then started again. */
   async backup(d) {
-    const h = await household(d.tangle, d.nextSlot());
-    const payee = await freshPayee(d.tangle);
-    const from = (await d.node.info()).status.confirmedMilestone.index;
-    const service = new ServiceProcess(h.configFile, h.url);
-    service.start();
-    await service.up();
+    const { h, payee, from, service } = await begin(d);
     const requests = bodies('backup', payee, d.n, 500_000);
     await Promise.all(requests.map((r) => post(h.url, h.token, r)));
     // A live copy, as a nightly backup would take it, while some payments are still on their way.
@@ -181,23 +188,19 @@ const scenarios: Record<string, Scenario> = {
     const ok2 = await settled(h.url, h.token, keys);
     await sleep(5_000); // room for a wrong second payment to show up
     await service.kill('SIGTERM');
-    const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
-    return {
-      scenario: 'restored backup',
-      payments: d.n,
-      ...(await tally(d.node, payee, from, accepted, new Map())),
-      note: ok1 && ok2 ? 'backup taken mid-settlement, restored after' : 'not all included in time',
-    };
+    return finish(
+      d,
+      'restored backup',
+      payee,
+      from,
+      requests,
+      ok1 && ok2 ? 'backup taken mid-settlement, restored after' : 'not all included in time',
+    );
   },
 
   /** Two services at once over copies of one data dir (a restored backup started beside the original). */
   async 'two-copies'(d) {
-    const h = await household(d.tangle, d.nextSlot());
-    const payee = await freshPayee(d.tangle);
-    const from = (await d.node.info()).status.confirmedMilestone.index;
-    const a = new ServiceProcess(h.configFile, h.url);
-    a.start();
-    await a.up();
+    const { h, payee, from, service: a } = await begin(d);
     const requests = bodies('copies', payee, d.n, 600_000);
     await Promise.all(requests.map((r) => post(h.url, h.token, r)));
     await a.kill('SIGKILL');
@@ -213,23 +216,19 @@ const scenarios: Record<string, Scenario> = {
     const [okA, okB] = await Promise.all([settled(h.url, h.token, keys), settled(other.url, h.token, keys)]);
     await sleep(5_000);
     await Promise.all([a.kill('SIGTERM'), b.kill('SIGTERM')]);
-    const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
-    return {
-      scenario: 'two copies of one data dir at once',
-      payments: d.n,
-      ...(await tally(d.node, payee, from, accepted, new Map())),
-      note: okA && okB ? 'both copies report every payment included' : 'not all included in time by both',
-    };
+    return finish(
+      d,
+      'two copies of one data dir at once',
+      payee,
+      from,
+      requests,
+      okA && okB ? 'both copies report every payment included' : 'not all included in time by both',
+    );
   },
 
   /** The node (and its coordinator) stopped and started again while payments are on their way. */
   async 'node-restart'(d) {
-    const h = await household(d.tangle, d.nextSlot());
-    const payee = await freshPayee(d.tangle);
-    const from = (await d.node.info()).status.confirmedMilestone.index;
-    const service = new ServiceProcess(h.configFile, h.url);
-    service.start();
-    await service.up();
+    const { h, payee, from, service } = await begin(d);
     const requests = bodies('node', payee, d.n, 700_000);
     const posting = Promise.all(requests.map((r, i) => sleep(i * 100).then(() => post(h.url, h.token, r))));
     await sleep(random(500, 1500));
@@ -243,13 +242,14 @@ const scenarios: Record<string, Scenario> = {
       requests.map((r) => r.idempotencyKey),
     );
     await service.kill('SIGTERM');
-    const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
-    return {
-      scenario: 'node restart mid-settlement',
-      payments: d.n,
-      ...(await tally(d.node, payee, from, accepted, new Map())),
-      note: ok ? 'node down ~5 s' : 'not all included in time',
-    };
+    return finish(
+      d,
+      'node restart mid-settlement',
+      payee,
+      from,
+      requests,
+      ok ? 'node down ~5 s' : 'not all included in time',
+    );
   },
 
   /** The data dir on a small filesystem that fills up while payments arrive, then gets room again. */

@@ -328,17 +328,7 @@ export class PaymentsStore extends EventEmitter<{
    * second data dir) made a payment: a waiting payment with the same key, payee and amount is done, and a
    * key not seen yet is remembered as paid, so a later request for it is answered, not paid again.
    */
-  async adopt(payment: {
-    key: string;
-    to: string;
-    amount: string;
-    metadata?: PaymentMetadata;
-    txId: string;
-    outputId: string;
-    blockId: string;
-    milestoneIndex: number;
-    milestoneTimestamp: number;
-  }): Promise<boolean> {
+  async adopt(payment: Omit<Extract<Event, { t: 'adopted' }>, 't' | 'at'>): Promise<boolean> {
     const existing = this.payments.get(payment.key);
     if (existing?.state === 'included') return false;
     if (existing && (existing.to !== payment.to || existing.amount !== payment.amount)) return false;
