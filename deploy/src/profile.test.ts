@@ -53,7 +53,7 @@ describe('planGenesis', () => {
       expect(a.amount).toBe(10_000_000_000n);
     });
     expect(new Set(plan.allocations.map((a) => a.accountIndex))).toEqual(
-      new Set(Array.from({ length: 32 }, (_, i) => i + 1)),
+      new Set(Array.from({ length: 48 }, (_, i) => i + 1)),
     );
   });
 
