@@ -43,7 +43,9 @@ describe('dashboard end to end', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (.ci/run installs it)`);
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: run npm run test:e2e, which installs it, or apt-get install chromium`,
+      );
     }
     dataDir = await mkdtemp(join(tmpdir(), 'tanglewatt-e2e-'));
     system = await startSystem({
