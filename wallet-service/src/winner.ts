@@ -1,13 +1,13 @@
 import {
   type BlockJson,
   bech32ToHex,
-  hexToUtf8,
   OutputType,
   outputIdOf,
   UnlockConditionType,
   utf8ToHex,
 } from '@tanglewatt/ledger';
 import type { Payment } from '@tanglewatt/payments-api';
+import { paymentEntriesOf } from './delivery-history.js';
 
 interface OutputJson {
   type: number;
@@ -18,30 +18,6 @@ interface OutputJson {
     returnAddress?: { type: number; pubKeyHash?: string };
     amount?: string;
   }[];
-}
-
-interface TransactionPayloadJson {
-  type: number;
-  essence?: { outputs?: OutputJson[]; payload?: { type: number; tag?: string; data?: string } };
-}
-
-/** The payment description a transaction carries in its tagged data, if it is ours and well formed. */
-function describedPayments(
-  payload: TransactionPayloadJson,
-  tag: string,
-): { k: string; o: number; a: string }[] {
-  const tagged = payload.essence?.payload;
-  if (tagged?.type !== 5 || tagged.tag?.toLowerCase() !== utf8ToHex(tag) || !tagged.data) return [];
-  try {
-    const parsed = JSON.parse(hexToUtf8(tagged.data)) as { v?: number; payments?: unknown };
-    if (parsed.v !== 1 || !Array.isArray(parsed.payments)) return [];
-    return parsed.payments.filter(
-      (d): d is { k: string; o: number; a: string } =>
-        typeof d?.k === 'string' && Number.isInteger(d?.o) && typeof d?.a === 'string',
-    );
-  } catch {
-    return [];
-  }
 }
 
 /** True when `output` pays `p` exactly: to its payee, its amount (a micro-payment: deposit back to `payerHex`). */
@@ -59,8 +35,7 @@ function pays(output: OutputJson | undefined, p: Payment, payerHex: string): boo
 
 /** True for a transaction block whose tagged data describes payments of this project's form. */
 export function isPaymentBlock(block: BlockJson, tag: string): boolean {
-  const payload = block.payload as TransactionPayloadJson | undefined;
-  return payload?.type === 6 && describedPayments(payload, tag).length > 0;
+  return paymentEntriesOf(block, utf8ToHex(tag)).length > 0;
 }
 
 /**
@@ -73,17 +48,16 @@ export function paidByWinner(
   candidates: Payment[],
   options: { payer: string; tag: string },
 ): { key: string; outputId: string }[] {
-  const payload = block.payload as TransactionPayloadJson | undefined;
-  if (payload?.type !== 6) return [];
-  const outputs = payload.essence?.outputs ?? [];
+  const outputs =
+    (block.payload as { essence?: { outputs?: OutputJson[] } } | undefined)?.essence?.outputs ?? [];
   const payerHex = bech32ToHex(options.payer).toLowerCase();
   const byKey = new Map(candidates.map((p) => [p.idempotencyKey, p]));
   const paid: { key: string; outputId: string }[] = [];
-  for (const d of describedPayments(payload, options.tag)) {
-    const p = byKey.get(d.k);
-    if (!p || d.a !== p.amount || !pays(outputs[d.o], p, payerHex)) continue;
-    byKey.delete(d.k);
-    paid.push({ key: d.k, outputId: outputIdOf(txId, d.o) });
+  for (const entry of paymentEntriesOf(block, utf8ToHex(options.tag))) {
+    const p = byKey.get(entry.key);
+    if (!p || entry.units !== BigInt(p.amount) || !pays(outputs[entry.outputIndex], p, payerHex)) continue;
+    byKey.delete(entry.key);
+    paid.push({ key: entry.key, outputId: outputIdOf(txId, entry.outputIndex) });
   }
   return paid;
 }
