@@ -7,20 +7,15 @@
  *   npm run drill                       # every scenario, 20 payments each
  *   npm run drill -- --payments 40 --scenario kill-9 --scenario backup
  */
+
 import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  createLogger,
-  ensureBinaries,
-  loadProfile,
-  type TangleState,
-  tangleDown,
-  tangleUp,
-} from '@tanglewatt/deploy';
+import { createLogger, type TangleState, tangleDown } from '@tanglewatt/deploy';
 import { NodeApi } from '@tanglewatt/ledger';
+import { startDevTangle } from '../support/dev-tangle.js';
 import {
   bodies,
   copyOf,
@@ -322,14 +317,7 @@ const scenarios: Record<string, Scenario> = {
 async function restartTangle(d: Drill): Promise<TangleState> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await tangleUp({
-        dataDir: d.tangleDir,
-        profile: await loadProfile('development'),
-        binaries: await ensureBinaries({ log: d.log }),
-        log: d.log,
-        milestoneInterval: '1s',
-        ports: 'auto',
-      });
+      return await startDevTangle(d.tangleDir, d.log);
     } catch (error) {
       const mqttLog = await readFile(join(d.tangleDir, 'logs', 'inx-mqtt.log'), 'utf8').catch(() => '');
       process.stderr.write(
@@ -390,14 +378,7 @@ async function main(): Promise<void> {
   process.env.LOG_LEVEL ??= 'warn';
   const log = createLogger('drill');
   const tangleDir = await mkdtemp(join(tmpdir(), 'tanglewatt-drill-'));
-  const tangle = await tangleUp({
-    dataDir: tangleDir,
-    profile: await loadProfile('development'),
-    binaries: await ensureBinaries({ log }),
-    log,
-    milestoneInterval: '1s',
-    ports: 'auto',
-  });
+  const tangle = await startDevTangle(tangleDir, log);
   let slot = 20;
   const drill: Drill = {
     tangle,

@@ -3,6 +3,7 @@
 // `npm run build`'s bundle (what the Pi runs), `tsx` the TypeScript through tsx. Starts its own tangle:
 // hold the integration lock. Not a test.
 //   npm run build && flock /tmp/tanglewatt-integration.lock npx tsx wallet-service/bench/footprint.ts [--seconds 60] [--runtime built,tsx]
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLogger, ensureBinaries, loadProfile, tangleDown, tangleUp } from '@tanglewatt/deploy';
+import { createLogger, tangleDown } from '@tanglewatt/deploy';
 import { cpuPercent, cpuTicks, memoryMB } from '../../meter-agent/bench/proc.js';
+import { startDevTangle } from '../../tests/support/dev-tangle.js';
 import { prepareWallet } from '../../tests/support/wallets.js';
 
 const { values } = parseArgs({
@@ -56,13 +58,7 @@ async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
 
 const log = createLogger('bench');
 const dataDir = await mkdtemp(join(tmpdir(), 'tanglewatt-footprint-'));
-const tangle = await tangleUp({
-  dataDir,
-  profile: await loadProfile('development'),
-  binaries: await ensureBinaries({ log }),
-  log,
-  ports: 'auto',
-});
+const tangle = await startDevTangle(dataDir, log, undefined);
 const rows: string[] = [];
 try {
   for (const runtime of values.runtime.split(',')) {

@@ -5,25 +5,20 @@
  *
  *   npx tsx wallet-service/bench/market.ts [rounds=10]
  */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, ensureBinaries, loadProfile, tangleDown, tangleUp } from '@tanglewatt/deploy';
+import { createLogger, tangleDown } from '@tanglewatt/deploy';
 import pino from 'pino';
+import { startDevTangle } from '../../tests/support/dev-tangle.js';
 import { api, prepareWallet } from '../../tests/support/wallets.js';
 import { startWalletService } from '../src/service.js';
 
 const rounds = Number(process.argv[2] ?? 10);
 const log = createLogger('bench');
 const dataDir = await mkdtemp(join(tmpdir(), 'tanglewatt-bench-market-'));
-const tangle = await tangleUp({
-  dataDir,
-  profile: await loadProfile('development'),
-  binaries: await ensureBinaries({ log }),
-  log,
-  milestoneInterval: '1s',
-  ports: 'auto',
-});
+const tangle = await startDevTangle(dataDir, log);
 try {
   const quiet = pino({ level: 'warn' });
   const start = async (slot: number) => {

@@ -7,12 +7,14 @@
  *
  *   npx tsx wallet-service/bench/settlement.ts [payments=200] [direct=15]
  */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, ensureBinaries, loadProfile, tangleDown, tangleUp } from '@tanglewatt/deploy';
+import { createLogger, loadProfile, tangleDown } from '@tanglewatt/deploy';
 import { generateMnemonic, LedgerClient, MnemonicSigner, NodeApi, outputIdOf } from '@tanglewatt/ledger';
 import pino from 'pino';
+import { startDevTangle } from '../../tests/support/dev-tangle.js';
 import { prepareWallet } from '../../tests/support/wallets.js';
 import { startWalletService } from '../src/service.js';
 
@@ -23,14 +25,7 @@ const quantile = (sorted: number[], q: number) =>
 
 const log = createLogger('bench');
 const dataDir = await mkdtemp(join(tmpdir(), 'tanglewatt-bench-'));
-const tangle = await tangleUp({
-  dataDir,
-  profile: await loadProfile('development'),
-  binaries: await ensureBinaries({ log }),
-  log,
-  milestoneInterval: '1s',
-  ports: 'auto',
-});
+const tangle = await startDevTangle(dataDir, log);
 const node = new NodeApi(tangle.nodes[0]!.restUrl);
 try {
   const payees = await new MnemonicSigner(generateMnemonic()).addresses({

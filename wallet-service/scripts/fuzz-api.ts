@@ -11,12 +11,14 @@
  * GET /events is left out (a stream never ends; its tests are in src/api.test.ts); schemathesis.toml lists
  * the rules a schema cannot state (bech32 checksums, window order). Exits with schemathesis's exit code.
  */
+
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, ensureBinaries, loadProfile, tangleDown, tangleUp } from '@tanglewatt/deploy';
+import { createLogger, tangleDown } from '@tanglewatt/deploy';
 import pino from 'pino';
+import { startDevTangle } from '../../tests/support/dev-tangle.js';
 import { prepareWallet } from '../../tests/support/wallets.js';
 import type { ApiScope } from '../src/config.js';
 import { startWalletService } from '../src/service.js';
@@ -27,14 +29,7 @@ const scopes = process.argv[4]?.split(',') as ApiScope[] | undefined;
 
 const log = createLogger('fuzz');
 const dataDir = await mkdtemp(join(tmpdir(), 'tanglewatt-fuzz-'));
-const tangle = await tangleUp({
-  dataDir,
-  profile: await loadProfile('development'),
-  binaries: await ensureBinaries({ log }),
-  log,
-  milestoneInterval: '1s',
-  ports: 'auto',
-});
+const tangle = await startDevTangle(dataDir, log);
 let code = 1;
 try {
   const prepared = await prepareWallet(tangle, {
