@@ -138,7 +138,13 @@ describe('dashboard end to end', () => {
     } catch (error) {
       // Say what the page showed instead (a walk error, still loading, no tips), not only that it timed out.
       const shown = (await page.locator('main').innerText()).replace(/\s+/g, ' ').slice(0, 1500);
-      throw new Error(`no tangle drawn within 60 s; the page showed: ${shown}`, { cause: error });
+      const walks = await page.evaluate(`(() => {
+        const p = document.querySelector('[data-walks-started]');
+        return JSON.stringify({ visibility: document.visibilityState, ...(p ? { ...p.dataset } : {}) });
+      })()`);
+      throw new Error(`no tangle drawn within 60 s; walks: ${walks}; the page showed: ${shown}`, {
+        cause: error,
+      });
     }
     await page.waitForTimeout(3000); // let the tangle walk fill in a few milestones
     await screenshot(page, 'network');

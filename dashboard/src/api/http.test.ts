@@ -60,6 +60,23 @@ describe('getJson', () => {
     expect(error.kind).toBe('timeout');
   });
 
+  it('times out when the headers come but the body stalls', async () => {
+    vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
+      // As fetch does: aborting its signal errors a body still being read.
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"tips":['));
+          init.signal?.addEventListener('abort', () =>
+            controller.error(new DOMException('aborted', 'AbortError')),
+          );
+        },
+      });
+      return new Response(body, { status: 200 });
+    });
+    const error = (await getJson('http://svc', '/tips', { timeoutMs: 20 }).catch((e) => e)) as ApiError;
+    expect(error.kind).toBe('timeout');
+  });
+
   it('reports a non-JSON answer', async () => {
     vi.stubGlobal('fetch', async () => new Response('<html>', { status: 200 }));
     const error = (await getJson('http://svc', '/x').catch((e) => e)) as ApiError;

@@ -87,6 +87,8 @@ async function requestJson<T>(
   if (method === 'POST') headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let res: Response;
+  let text: string;
+  // The timeout covers the body too: a response whose body stalls must not hold its caller forever.
   try {
     if (options.signal?.aborted) throw new DOMException('aborted', 'AbortError');
     res = await fetch(url, {
@@ -94,6 +96,10 @@ async function requestJson<T>(
       headers,
       signal: controller.signal,
       ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
+    });
+    text = await res.text().catch((cause: unknown) => {
+      if (timedOut || options.signal?.aborted) throw cause;
+      return '';
     });
   } catch (cause) {
     if (timedOut) throw new ApiError('timeout', `${url} did not answer in time`, url);
@@ -103,7 +109,6 @@ async function requestJson<T>(
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }
-  const text = await res.text().catch(() => '');
   if (!res.ok) {
     let code: string | undefined;
     let message = `${res.status} ${res.statusText}`.trim();

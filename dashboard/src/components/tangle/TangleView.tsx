@@ -126,18 +126,29 @@ export function TangleView({
   latest.current = { tips, confirmedIndex };
   const scroller = useRef<HTMLElement>(null);
   const pinnedRight = useRef(true);
+  // What the walks did, on the page for whoever wonders why nothing is drawn yet.
+  const [walks, setWalks] = useState({ started: 0, finished: 0, skippedHidden: 0 });
+  const [wake, setWake] = useState(0);
 
   // Aborted only on unmount: a new tips event must not cancel a walk under way.
   const lifetime = useRef<AbortController | undefined>(undefined);
   useEffect(() => {
     const controller = new AbortController();
     lifetime.current = controller;
+    // A walk skipped while the page was hidden runs when it shows again, not only at the next tips event.
+    const onVisible = () => {
+      if (!document.hidden) setWake((n) => n + 1);
+    };
+    document.addEventListener('visibilitychange', onVisible);
     return () => {
       controller.abort();
       clearTimeout(pending.current);
+      pending.current = undefined;
+      document.removeEventListener('visibilitychange', onVisible);
     };
   }, []);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: wake only re-arms the schedule
   useEffect(() => {
     if (tips.length === 0 || confirmedIndex === undefined) return;
     // At most one walk at a time and one every 2 s (tips arrive every second): with the request budget
@@ -145,12 +156,19 @@ export function TangleView({
     const run = async () => {
       pending.current = undefined;
       const signal = lifetime.current?.signal;
-      if (busy.current || document.hidden || !signal || signal.aborted) return;
+      if (busy.current || !signal || signal.aborted) return;
+      if (document.hidden) {
+        setWalks((w) => ({ ...w, skippedHidden: w.skippedHidden + 1 }));
+        return;
+      }
       busy.current = true;
       lastWalk.current = Date.now();
+      setWalks((w) => ({ ...w, started: w.started + 1 }));
       try {
         const { tips: t, confirmedIndex: c } = latest.current;
-        const result = await walker.walk(t, c ?? 0, signal);
+        const result = await walker.walk(t, c ?? 0, signal, (partial) => {
+          if (!signal.aborted) setBlocks((shown) => shown ?? partial);
+        });
         if (!signal.aborted) {
           setBlocks(result);
           setError(undefined);
@@ -159,11 +177,12 @@ export function TangleView({
         if (!signal.aborted) setError(e);
       } finally {
         busy.current = false;
+        if (!signal.aborted) setWalks((w) => ({ ...w, finished: w.finished + 1 }));
       }
     };
     if (pending.current) return;
     pending.current = setTimeout(run, Math.max(0, 2000 - (Date.now() - lastWalk.current)));
-  }, [tips, confirmedIndex, walker]);
+  }, [tips, confirmedIndex, walker, wake]);
 
   const layout = useMemo(() => (blocks ? layoutTangle(blocks) : undefined), [blocks]);
 
@@ -182,7 +201,13 @@ export function TangleView({
         </p>
       );
     return (
-      <p className="state state-loading" role="status">
+      <p
+        className="state state-loading"
+        role="status"
+        data-walks-started={walks.started}
+        data-walks-finished={walks.finished}
+        data-walks-skipped-hidden={walks.skippedHidden}
+      >
         <span className="spinner" aria-hidden="true" /> Walking the tangle from the current tips…
       </p>
     );

@@ -95,4 +95,35 @@ describe('TangleWalker', () => {
     });
     await expect(down.walk(['t'], 2)).rejects.toThrow('down');
   });
+
+  it('reports each generation as it loads, so a slow walk draws early', async () => {
+    const { client } = fakeTangle(5);
+    const walker = new TangleWalker(client, { milestonesBack: 10, requestBudget: 1000 });
+    const seen: string[][] = [];
+    const blocks = await walker.walk(['t'], 5, undefined, (partial) => seen.push(partial.map((b) => b.id)));
+    expect(seen[0]).toEqual(['t']);
+    expect(seen[1]).toEqual(['t', 'm5']);
+    expect(seen.every((ids, i) => i === 0 || ids.length > seen[i - 1]!.length)).toBe(true);
+    expect(blocks.map((b) => b.id)).toEqual(['t', 'm5', 'm4', 'm3', 'm2', 'm1']);
+  });
+
+  it('asks nothing more after its deadline and returns what it has', async () => {
+    const { client, calls } = fakeTangle(30);
+    const slow = {
+      block: async (id: string) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return client.block(id);
+      },
+      blockMetadata: async (id: string) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return client.blockMetadata(id);
+      },
+    };
+    const walker = new TangleWalker(slow, { milestonesBack: 1000, requestBudget: 1000, deadlineMs: 70 });
+    const blocks = await walker.walk(['t'], 30);
+    // Each generation takes ~20 ms, so a handful load before the deadline, not all 31.
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.length).toBeLessThan(31 * 2);
+    expect(blocks[0]).toMatchObject({ id: 't', kind: 'transaction' });
+  });
 });

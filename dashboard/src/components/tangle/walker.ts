@@ -19,6 +19,8 @@ export interface WalkOptions {
   concurrency: number;
   /** Requests one walk may make; the rest of the window fills in on the next walk. */
   requestBudget: number;
+  /** After this long a walk asks nothing more and returns what it has: a slow node delays the picture, never blanks it. */
+  deadlineMs: number;
   cacheLimit: number;
 }
 
@@ -27,6 +29,7 @@ const defaults: WalkOptions = {
   milestonesBack: 8,
   concurrency: 6,
   requestBudget: 24,
+  deadlineMs: 15_000,
   cacheLimit: 600,
 };
 
@@ -63,8 +66,15 @@ export class TangleWalker {
     this.options = { ...defaults, ...options };
   }
 
-  async walk(tips: readonly string[], confirmedIndex: number, signal?: AbortSignal): Promise<TangleBlock[]> {
+  /** `onProgress` gets the blocks known so far after each generation, so a slow walk still draws early. */
+  async walk(
+    tips: readonly string[],
+    confirmedIndex: number,
+    signal?: AbortSignal,
+    onProgress?: (blocks: TangleBlock[]) => void,
+  ): Promise<TangleBlock[]> {
     const { maxBlocks, milestonesBack, concurrency } = this.options;
+    const deadline = Date.now() + this.options.deadlineMs;
     if (confirmedIndex !== this.lastConfirmed) {
       this.lastConfirmed = confirmedIndex;
       this.metaStaleBefore = Date.now();
@@ -83,7 +93,7 @@ export class TangleWalker {
         entry = { metaAt: 0, seenAt: Date.now() };
         this.cache.set(id, entry);
       }
-      if (entry.missing) return;
+      if (entry.missing || Date.now() > deadline) return;
       const needMeta =
         !entry.meta ||
         (entry.meta.referencedByMilestoneIndex === undefined && entry.metaAt < this.metaStaleBefore);
@@ -135,12 +145,17 @@ export class TangleWalker {
           frontier.push(parent);
         }
       }
+      const loaded = order.some((id) => this.cache.get(id)?.meta || this.cache.get(id)?.block);
+      if (onProgress && loaded && frontier.length > 0) onProgress(this.snapshot(order, tipSet));
     }
     // Every request failed: the node or the service is down, which the caller should show.
     if (failures > 0 && order.every((id) => !this.cache.get(id)?.meta && !this.cache.get(id)?.block))
       throw lastError;
     this.evict(new Set(order));
+    return this.snapshot(order, tipSet);
+  }
 
+  private snapshot(order: readonly string[], tipSet: ReadonlySet<string>): TangleBlock[] {
     return order
       .filter((id) => !this.cache.get(id)?.missing)
       .map((id) => {
