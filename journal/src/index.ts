@@ -3,3 +3,4 @@ export * from './dir-lock.js';
 export * from './fake-files.js';
 export * from './files.js';
 export * from './journal.js';
+export * from './sizes.js';

@@ -19,8 +19,10 @@ import { z } from 'zod';
 import { type ApiToken, requireKnownHost, requireScope, TokenBook } from './access.js';
 import type { AddressIndex } from './address-index.js';
 import type { WalletConfig } from './config.js';
+import { parsePaymentsCsvQuery, paymentsCsv, paymentsInRange } from './csv.js';
 import type { LiveFeed } from './feed.js';
 import type { MarketView } from './market.js';
+import { WalletMetrics } from './metrics.js';
 import { MAX_MILESTONE_INDEX, MAX_OFFSET, openApiDocument } from './openapi.js';
 import { IdempotencyConflictError, NotCancellableError, type PaymentsStore } from './payments-store.js';
 import { PAYMENT_TAG, type Settlement } from './settlement.js';
@@ -44,6 +46,8 @@ export interface ApiDeps {
   listenHost: string;
   tokens: readonly ApiToken[];
   log: Logger;
+  /** What GET /metrics serves; by default one built on the store, ledger and node (no journal sizes). */
+  metrics?: WalletMetrics;
 }
 
 /** An error the API answers with: a status, a stable code, one line, and the field at fault if any. */
@@ -182,6 +186,19 @@ export function createApi(deps: ApiDeps): express.Express {
     const parsed = listQuery.safeParse(req.query);
     if (!parsed.success) throw fromZod(parsed.error);
     res.json(store.list(parsed.data));
+  });
+
+  // Bookkeeping export, oldest first. Header token only, like every read but the event stream.
+  app.get('/payments.csv', needsRead, (req, res) => {
+    const query = parsePaymentsCsvQuery(req.query);
+    if (!query.ok) throw new ApiError(400, 'INVALID_REQUEST', query.message, query.field);
+    const all = store.list({ limit: Number.MAX_SAFE_INTEGER }).items.reverse();
+    res.set({
+      'content-type': 'text/csv; charset=utf-8; header=present',
+      'content-disposition': 'attachment; filename="payments.csv"',
+      'cache-control': 'no-store',
+    });
+    res.send(paymentsCsv(paymentsInRange(all, query.sinceMs, query.untilMs)));
   });
 
   app.get('/payments/:key', needsRead, (req, res) => {
@@ -337,6 +354,14 @@ export function createApi(deps: ApiDeps): express.Express {
     },
     outputIdParam,
   );
+
+  // Prometheus scrape: counts and sizes that tell about the household, so it takes a read token too.
+  const metrics = deps.metrics ?? new WalletMetrics({ store, ledger, node });
+  app.get('/metrics', needsRead, async (_req, res) => {
+    const text = await metrics.render();
+    res.set({ 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+    res.send(text);
+  });
 
   app.get('/events', requireScope(book, 'read', { stream: true }), (req, res) => {
     res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });

@@ -191,6 +191,25 @@ export function openApiDocument(): Record<string, unknown> {
           errors: ['400'],
         }),
       },
+      '/payments.csv': {
+        get: op({
+          summary:
+            'Payments as CSV for bookkeeping (RFC 4180, oldest first): key, createdAt, payee, amount (base units), state, transactionId, blockId, milestoneIndex, includedAt (the milestone time)',
+          scope: 'read',
+          parameters: [
+            query('since', 'only payments created at or after this time (ISO 8601 time or date)', {
+              type: 'string',
+            }),
+            query('until', 'only payments created before this time (ISO 8601 time or date)', {
+              type: 'string',
+            }),
+          ],
+          responses: {
+            '200': { description: 'The CSV file', content: { 'text/csv': { schema: { type: 'string' } } } },
+          },
+          errors: ['400'],
+        }),
+      },
       '/payments/{key}': {
         get: op({
           summary: 'One payment by idempotency key',
@@ -288,6 +307,19 @@ export function openApiDocument(): Record<string, unknown> {
           stream: true,
           responses: {
             '200': { description: 'The stream', content: { 'text/event-stream': { schema: {} } } },
+          },
+        }),
+      },
+      '/metrics': {
+        get: op({
+          summary:
+            'Prometheus metrics (text exposition format): payments, settlement latency, transactions, queue, journals, node',
+          scope: 'read',
+          responses: {
+            '200': {
+              description: 'Prometheus text format 0.0.4',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
           },
         }),
       },

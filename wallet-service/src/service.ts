@@ -20,6 +20,7 @@ import { assertMnemonicAllowedOn } from './development.js';
 import { LiveFeed } from './feed.js';
 import { readKeystore } from './keystore.js';
 import { MarketView } from './market.js';
+import { WalletMetrics } from './metrics.js';
 import { PaymentsStore } from './payments-store.js';
 import { adoptForeignPayments } from './reconcile.js';
 import { readSecret } from './secrets.js';
@@ -252,6 +253,7 @@ async function startLocked(
     listenHost: config.listen.host,
     tokens,
     log,
+    metrics: new WalletMetrics({ store, ledger, node, dataDir: config.dataDir, processMetrics: true }),
   });
   serve(app);
   log.info(

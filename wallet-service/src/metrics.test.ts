@@ -1,0 +1,230 @@
+import { mkdtemp, stat } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeApi, type NodeInfo } from '@tanglewatt/ledger';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiToken } from './access.js';
+import { createApi } from './api.js';
+import { parseWalletConfig } from './config.js';
+import { LiveFeed } from './feed.js';
+import { WalletMetrics, walletMetricNames } from './metrics.js';
+import { PaymentsStore } from './payments-store.js';
+import type { Settlement } from './settlement.js';
+import type { WalletLedger } from './wallet-ledger.js';
+
+const ADDRESS = 'watt1qq9x4cs9vtwpd7m5etek37jw42tzvyy8nhmkyhpev0mfax937lpjuyjmu6a';
+const PAYEE = 'watt1qpszqzadsym6wpppd6z037dvlejmjuke7s24hm95s9fg9vpua7vluehe53e';
+const tokens: ApiToken[] = [
+  { name: 'prometheus', secret: 'read-secret', scopes: ['read'] },
+  { name: 'agent', secret: 'pay-secret', scopes: ['pay'] },
+];
+const txId = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+const blockId = (n: number) => `0x${(1000 + n).toString(16).padStart(64, '0')}`;
+
+let server: Server;
+let url: string;
+let store: PaymentsStore;
+let dataDir: string;
+let metrics: WalletMetrics;
+/** What the fake node answers; undefined: unreachable. */
+let nodeInfo: NodeInfo | undefined;
+
+beforeEach(async () => {
+  const log = pino({ level: 'silent' });
+  dataDir = await mkdtemp(join(tmpdir(), 'wallet-metrics-'));
+  store = await PaymentsStore.open(dataDir);
+  nodeInfo = undefined;
+  const node = {
+    info: async () => {
+      if (!nodeInfo) throw new Error('connection refused');
+      return nodeInfo;
+    },
+  };
+  const ledger = { ledgerIndex: 41 } as unknown as WalletLedger;
+  metrics = new WalletMetrics({ store, ledger, node, dataDir });
+  const config = parseWalletConfig({ nodeUrl: 'http://127.0.0.1:9', dataDir, keystore: { file: '/unused' } });
+  const unreachable = new NodeApi('http://127.0.0.1:9', { timeoutMs: 1000 });
+  const app = createApi({
+    store,
+    ledger,
+    addresses: { unspentOf: () => [], firstMilestone: undefined } as never,
+    settlement: { notify: () => undefined } as unknown as Settlement,
+    node: unreachable,
+    feed: new LiveFeed(unreachable, log),
+    address: ADDRESS,
+    bech32Hrp: 'watt',
+    tokenSupply: 10n ** 15n,
+    rent: { vByteCost: 100, vByteFactorKey: 10, vByteFactorData: 1 },
+    config: config.api,
+    listenHost: '127.0.0.1',
+    tokens,
+    log,
+    metrics,
+  });
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  metrics.close();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  await store.close();
+});
+
+async function scrape(): Promise<string> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer read-secret' } });
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+/** The value of one series in the text format, e.g. value(text, 'x_total{kind="basic"}'). */
+function value(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+async function request(key: string, amount = '1000000', micro = false) {
+  await store.request({ idempotencyKey: key, to: PAYEE, amount }, { micro });
+}
+
+async function sign(tx: number, keys: string[]) {
+  await store.recordSigned({
+    txId: txId(tx),
+    kind: 'payments',
+    keys,
+    outputIndexes: keys.map((_, i) => i),
+    inputs: [`${txId(900 + tx)}0000`],
+    payloadJson: '{}',
+  });
+}
+
+describe('wallet-service GET /metrics', () => {
+  it('needs a read token, like every other read', async () => {
+    expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    const pay = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer pay-secret' } });
+    expect(pay.status).toBe(403);
+    expect((await fetch(`${url}/metrics?access_token=read-secret`)).status).toBe(401);
+  });
+
+  it('answers the Prometheus text format with every series it names, and no token in it', async () => {
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer read-secret' } });
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const names = walletMetricNames();
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'tanglewatt_wallet_payments_requested_total',
+        'tanglewatt_wallet_payments_included_total',
+        'tanglewatt_wallet_payments_failed_total',
+        'tanglewatt_wallet_payments_pending',
+        'tanglewatt_wallet_settlement_latency_seconds',
+        'tanglewatt_wallet_transactions_posted_total',
+        'tanglewatt_wallet_transactions_reposted_total',
+        'tanglewatt_wallet_transaction_conflicts_total',
+        'tanglewatt_wallet_journal_size_bytes',
+        'tanglewatt_wallet_node_reachable',
+        'tanglewatt_wallet_node_confirmed_milestone_index',
+      ]),
+    );
+    for (const name of names) {
+      expect(text).toContain(`# HELP ${name} `);
+      expect(text).toMatch(new RegExp(`^# TYPE ${name} (counter|gauge|histogram)$`, 'm'));
+    }
+    expect(text).not.toContain('read-secret');
+    expect(value(text, 'tanglewatt_wallet_payments_pending{state="queued"}')).toBe(0);
+    expect(value(text, 'tanglewatt_wallet_ledger_milestone_index')).toBe(41);
+  });
+
+  it('counts a payment from request to inclusion: requested, posted, re-posted, included, latency', async () => {
+    await request('period-1');
+    await request('period-2', '1', true);
+    let text = await scrape();
+    expect(value(text, 'tanglewatt_wallet_payments_requested_total{kind="basic"}')).toBe(1);
+    expect(value(text, 'tanglewatt_wallet_payments_requested_total{kind="micro"}')).toBe(1);
+    expect(value(text, 'tanglewatt_wallet_payments_pending{state="queued"}')).toBe(2);
+    expect(value(text, 'tanglewatt_wallet_payments_included_total{kind="basic"}')).toBeUndefined();
+
+    await sign(1, ['period-1', 'period-2']);
+    await store.recordPosted(txId(1), blockId(1));
+    await store.recordPosted(txId(1), blockId(2));
+    text = await scrape();
+    expect(value(text, 'tanglewatt_wallet_transactions_posted_total{kind="payments"}')).toBe(1);
+    expect(value(text, 'tanglewatt_wallet_transactions_reposted_total{kind="payments"}')).toBe(1);
+    expect(value(text, 'tanglewatt_wallet_payments_pending{state="submitted"}')).toBe(2);
+    expect(value(text, 'tanglewatt_wallet_transactions_open')).toBe(1);
+
+    await store.recordIncluded(txId(1), blockId(2), 17, Math.floor(Date.now() / 1000));
+    text = await scrape();
+    expect(value(text, 'tanglewatt_wallet_payments_included_total{kind="basic"}')).toBe(1);
+    expect(value(text, 'tanglewatt_wallet_payments_included_total{kind="micro"}')).toBe(1);
+    expect(value(text, 'tanglewatt_wallet_settlement_latency_seconds_count')).toBe(2);
+    expect(value(text, 'tanglewatt_wallet_settlement_latency_seconds_bucket{le="+Inf"}')).toBe(2);
+    expect(value(text, 'tanglewatt_wallet_payments_pending{state="submitted"}')).toBe(0);
+    expect(value(text, 'tanglewatt_wallet_transactions_open')).toBe(0);
+    // The same request again is the same payment: nothing more is counted.
+    await request('period-1');
+    text = await scrape();
+    expect(value(text, 'tanglewatt_wallet_payments_requested_total{kind="basic"}')).toBe(1);
+  });
+
+  it('counts a conflict, and a payment failed after the ledger refused it twice', async () => {
+    await request('period-1');
+    await sign(1, ['period-1']);
+    await store.recordPosted(txId(1), blockId(1));
+    await store.recordConflicting(txId(1), 'refused', { rejected: true });
+    let text = await scrape();
+    expect(value(text, 'tanglewatt_wallet_transaction_conflicts_total{kind="payments"}')).toBe(1);
+    expect(value(text, 'tanglewatt_wallet_payments_pending{state="conflicting"}')).toBe(1);
+    expect(value(text, 'tanglewatt_wallet_payments_failed_total{kind="basic"}')).toBeUndefined();
+    await sign(2, ['period-1']);
+    await store.recordConflicting(txId(2), 'refused again', { rejected: true });
+    text = await scrape();
+    expect(value(text, 'tanglewatt_wallet_transaction_conflicts_total{kind="payments"}')).toBe(2);
+    expect(value(text, 'tanglewatt_wallet_payments_failed_total{kind="basic"}')).toBe(1);
+    expect(value(text, 'tanglewatt_wallet_transactions_posted_total{kind="payments"}')).toBe(1);
+  });
+
+  it('counts only what happens after it started: a reopened store replays without counting', async () => {
+    await request('period-1');
+    await sign(1, ['period-1']);
+    await store.recordPosted(txId(1), blockId(1));
+    metrics.close();
+    await store.close();
+    store = await PaymentsStore.open(dataDir);
+    const fresh = new WalletMetrics({
+      store,
+      ledger: { ledgerIndex: 1 },
+      node: { info: () => Promise.reject() },
+    });
+    await store.recordPosted(txId(1), blockId(2));
+    await store.recordIncluded(txId(1), blockId(2), 3, 1);
+    const text = await fresh.render();
+    fresh.close();
+    expect(value(text, 'tanglewatt_wallet_payments_requested_total{kind="basic"}')).toBeUndefined();
+    expect(value(text, 'tanglewatt_wallet_transactions_posted_total{kind="payments"}')).toBeUndefined();
+    expect(value(text, 'tanglewatt_wallet_transactions_reposted_total{kind="payments"}')).toBe(1);
+    expect(value(text, 'tanglewatt_wallet_payments_included_total{kind="basic"}')).toBe(1);
+  });
+
+  it("reports the payments journal's size on disk and whether the node answers", async () => {
+    await request('period-1');
+    let text = await scrape();
+    const bytes = (await stat(join(dataDir, 'payments.journal'))).size;
+    expect(bytes).toBeGreaterThan(0);
+    expect(value(text, 'tanglewatt_wallet_journal_size_bytes{journal="payments"}')).toBe(bytes);
+    expect(value(text, 'tanglewatt_wallet_node_reachable')).toBe(0);
+    nodeInfo = { status: { confirmedMilestone: { index: 123 } } } as NodeInfo;
+    text = await scrape();
+    expect(value(text, 'tanglewatt_wallet_node_reachable')).toBe(1);
+    expect(value(text, 'tanglewatt_wallet_node_confirmed_milestone_index')).toBe(123);
+    nodeInfo = undefined;
+    text = await scrape();
+    expect(value(text, 'tanglewatt_wallet_node_reachable')).toBe(0);
+    expect(value(text, 'tanglewatt_wallet_node_confirmed_milestone_index')).toBe(123);
+  });
+});
