@@ -6,6 +6,7 @@ import type { AgentEventMap } from './agent.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 import { meteredValue, type SampleRecord } from './metering/records.js';
+import { AgentMetrics } from './metrics.js';
 import type { AgentSnapshot } from './status.js';
 import type { PaymentOutcome, PaymentState, PeriodRecord } from './store/state.js';
 
@@ -20,6 +21,8 @@ export interface ReadApiSource {
   readonly events: EventEmitter<AgentEventMap>;
   /** A closed period's channel messages ([{seq, blockId}]); absent or [] without a channel. */
   channelBlocks?(periodId: string): { seq: number; blockId: string }[];
+  /** Where the agent keeps its journals (for their sizes in /metrics). */
+  readonly config?: { readonly dataDir: string };
 }
 
 /**
@@ -66,6 +69,13 @@ const HEARTBEAT_MS = 15_000;
  */
 export async function startReadApi(source: ReadApiSource, options: ReadApiOptions): Promise<ReadApi> {
   const streams = new Set<ServerResponse>();
+  // Counting starts with the API, before the first sample: /metrics is served by this same server.
+  const metrics = new AgentMetrics({
+    events: source.events,
+    snapshot: () => source.snapshot(),
+    ...(source.config ? { dataDir: source.config.dataDir } : {}),
+    processMetrics: true,
+  });
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
     res.end(JSON.stringify(body));
@@ -169,11 +179,22 @@ export async function startReadApi(source: ReadApiSource, options: ReadApiOption
         }
         case '/events':
           return events(req, res);
+        case '/metrics':
+          return void metrics.render().then(
+            (text) => {
+              res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+              res.end(text);
+            },
+            (error) => {
+              options.log.error({ error: errorMessage(error) }, 'metrics failed');
+              json(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+            },
+          );
         default:
           return json(res, 404, {
             error: {
               code: 'NOT_FOUND',
-              message: 'GET /status, /periods, /trades, /channel/blocks or /events',
+              message: 'GET /status, /periods, /trades, /channel/blocks, /events or /metrics',
             },
           });
       }
@@ -195,6 +216,7 @@ export async function startReadApi(source: ReadApiSource, options: ReadApiOption
   return {
     url,
     close: async () => {
+      metrics.close();
       for (const res of streams) res.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

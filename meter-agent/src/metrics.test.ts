@@ -1,0 +1,164 @@
+import { EventEmitter } from 'node:events';
+import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AgentHandle, startAgent } from './agent.js';
+import { ManualClock } from './clock.js';
+import { silentLogger } from './log.js';
+import type { SampleRecord } from './metering/records.js';
+import { AgentMetrics, agentMetricNames } from './metrics.js';
+import { FakeWallet } from './payments/fake-wallet.js';
+import type { Tick } from './sampling/scheduler.js';
+import type { AgentSnapshot } from './status.js';
+import { type PaymentOutcome, readState } from './store/state.js';
+
+const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
+const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
+
+/** The value of one series in the text format, e.g. value(text, 'x_total{sensor="load"}'). */
+function value(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+const agents: AgentHandle[] = [];
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.stop();
+});
+
+describe('meter agent GET /metrics', () => {
+  it('answers the Prometheus text format and counts samples, periods, energy and payments as they happen', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const dir = join(await mkdtemp(join(tmpdir(), 'meter-metrics-')), 'data');
+    const agent = await startAgent({
+      config: {
+        meterId: 'house-12',
+        role: 'consumer',
+        parties: { consumer: CONSUMER, producer: PRODUCER },
+        // 5 V × 200 mA = 1 W: 60 000 mW·s in a 60 s period.
+        sensors: [
+          {
+            name: 'load',
+            kind: 'simulated',
+            profile: { type: 'constant', busVoltageMV: 5000, currentMA: 200 },
+          },
+        ],
+        period: { seconds: 60 },
+        price: { unitsPerWh: '3600' },
+        walletService: { url: 'http://127.0.0.1:8480', token: 'test-token-not-real' },
+        dataDir: dir,
+        payments: { backoffBaseMs: 1000, backoffCapMs: 8000 },
+        http: { host: '127.0.0.1', port: 0, corsOrigins: [] },
+      },
+      clock,
+      wallet: new FakeWallet(),
+      log: silentLogger(),
+    });
+    agents.push(agent);
+    const scrape = async () => {
+      const res = await fetch(`${agent.httpUrl}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      return res.text();
+    };
+
+    let text = await scrape();
+    for (const name of agentMetricNames()) {
+      expect(text).toContain(`# HELP ${name} `);
+      expect(text).toMatch(new RegExp(`^# TYPE ${name} (counter|gauge)$`, 'm'));
+    }
+    expect(text).not.toContain('test-token-not-real');
+    expect(value(text, 'tanglewatt_agent_periods_closed_total')).toBe(0);
+
+    for (let t = 0; t <= 125_000; t += 1000) {
+      clock.advance(t === 0 ? 0 : 1000);
+      await agent.idle();
+      await new Promise((r) => setImmediate(r));
+    }
+    await agent.paymentsDrained();
+    text = await scrape();
+    const state = await readState(dir);
+    expect(state.periods).toHaveLength(2);
+    expect(value(text, 'tanglewatt_agent_periods_closed_total')).toBe(2);
+    expect(value(text, 'tanglewatt_agent_energy_mws_total')).toBe(
+      state.periods.reduce((sum, p) => sum + Number(p.energyMWs), 0),
+    );
+    expect(value(text, 'tanglewatt_agent_energy_mws_total')).toBe(120_000);
+    expect(value(text, 'tanglewatt_agent_samples_total')).toBe(126);
+    expect(value(text, 'tanglewatt_agent_ticks_total')).toBe(126);
+    expect(value(text, 'tanglewatt_agent_missed_ticks_total')).toBe(0);
+    expect(value(text, 'tanglewatt_agent_payments_queued_total')).toBe(2);
+    expect(value(text, 'tanglewatt_agent_payments_accepted_total{service_state="queued"}')).toBe(2);
+    expect(value(text, 'tanglewatt_agent_payments_rejected_total')).toBe(0);
+    expect(value(text, 'tanglewatt_agent_outbox_depth')).toBe(0);
+    expect(text).not.toMatch(/^tanglewatt_agent_relay_on /m);
+
+    const stateBytes = (await stat(join(dir, 'state.journal'))).size;
+    expect(value(text, 'tanglewatt_agent_journal_size_bytes{journal="state"}')).toBe(stateBytes);
+    let sampleBytes = 0;
+    for (const f of await readdir(join(dir, 'samples')))
+      sampleBytes += (await stat(join(dir, 'samples', f))).size;
+    expect(sampleBytes).toBeGreaterThan(0);
+    expect(value(text, 'tanglewatt_agent_journal_size_bytes{journal="samples"}')).toBe(sampleBytes);
+  });
+});
+
+describe('AgentMetrics', () => {
+  function source(relay: AgentSnapshot['relay'], queued = 0) {
+    const events = new EventEmitter<{
+      sample: [SampleRecord];
+      tick: [Tick];
+      payment: [PaymentOutcome];
+      period: [never];
+    }>();
+    const snapshot = () =>
+      ({
+        relay,
+        outbox: {
+          queued: Array.from({ length: queued }, (_, i) => ({ key: `k${i}`, amount: '1', attempts: 1 })),
+          nextAttemptAtMs: null,
+          consecutiveFailures: 3,
+        },
+      }) as unknown as AgentSnapshot;
+    return { events, metrics: new AgentMetrics({ events, snapshot }) };
+  }
+
+  it('counts failed and over-range readings by sensor, missed ticks and rejected payments', async () => {
+    const { events, metrics } = source(null);
+    events.emit('sample', {
+      tMs: 1,
+      readings: [
+        { sensor: 'load', error: 'EIO' },
+        { sensor: 'pv', busVoltageMV: 1, currentUA: 1, powerUW: 1, overflow: true },
+      ],
+    });
+    events.emit('sample', { tMs: 2, readings: [{ sensor: 'load', error: 'timeout' }] });
+    events.emit('tick', { missedTicks: 3 } as Tick);
+    events.emit('tick', { missedTicks: 0 } as Tick);
+    events.emit('payment', { key: 'p', atMs: 1, result: 'rejected', status: 400 });
+    events.emit('payment', { key: 'q', atMs: 1, result: 'accepted', serviceState: 'included' });
+    const text = await metrics.render();
+    expect(value(text, 'tanglewatt_agent_read_errors_total{sensor="load"}')).toBe(2);
+    expect(value(text, 'tanglewatt_agent_read_errors_total{sensor="pv"}')).toBeUndefined();
+    expect(value(text, 'tanglewatt_agent_over_range_readings_total{sensor="pv"}')).toBe(1);
+    expect(value(text, 'tanglewatt_agent_samples_total')).toBe(2);
+    expect(value(text, 'tanglewatt_agent_ticks_total')).toBe(2);
+    expect(value(text, 'tanglewatt_agent_missed_ticks_total')).toBe(3);
+    expect(value(text, 'tanglewatt_agent_payments_rejected_total')).toBe(1);
+    expect(value(text, 'tanglewatt_agent_payments_accepted_total{service_state="included"}')).toBe(1);
+    metrics.close();
+    events.emit('tick', { missedTicks: 5 } as Tick);
+    expect(value(await metrics.render(), 'tanglewatt_agent_missed_ticks_total')).toBe(3);
+  });
+
+  it('reports the relay, the outbox depth and its failures in a row from the snapshot', async () => {
+    const on = source({ description: 'GPIO 17', on: true }, 2);
+    let text = await on.metrics.render();
+    expect(value(text, 'tanglewatt_agent_relay_on{relay="GPIO 17"}')).toBe(1);
+    expect(value(text, 'tanglewatt_agent_outbox_depth')).toBe(2);
+    expect(value(text, 'tanglewatt_agent_outbox_consecutive_failures')).toBe(3);
+    text = await source({ description: 'GPIO 17', on: false }).metrics.render();
+    expect(value(text, 'tanglewatt_agent_relay_on{relay="GPIO 17"}')).toBe(0);
+  });
+});
