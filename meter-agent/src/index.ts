@@ -49,6 +49,7 @@ export { type EnergyParts, type PowerPoint, segmentHalfNJ, splitSegment } from '
 export { Meter, type MeterStart, type PeriodTotals } from './metering/meter.js';
 export { type PeriodCalendar, type PeriodSpec, periodCalendar, periodId } from './metering/periods.js';
 export type { PeriodQuality, SampleRecord, SensorSample } from './metering/records.js';
+export { AgentMetrics, agentMetricNames } from './metrics.js';
 export {
   HALF_NJ_PER_MWS,
   HALF_NJ_PER_WH,

@@ -1,5 +1,5 @@
 import { journalSizes } from '@tanglewatt/journal';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { SampleRecord } from './metering/records.js';
 import type { Tick } from './sampling/scheduler.js';
 import type { AgentSnapshot } from './status.js';
@@ -136,7 +136,12 @@ function define(registry: Registry, read: () => AgentMetricsSource | undefined) 
 export function agentMetricNames(): string[] {
   const registry = new Registry();
   define(registry, () => undefined);
-  return registry.getMetricsAsArray().map((m) => m.name);
+  // A histogram is queried by its series: name_bucket, name_sum and name_count.
+  return registry
+    .getMetricsAsArray()
+    .flatMap((m) =>
+      m instanceof Histogram ? ['_bucket', '_sum', '_count'].map((s) => m.name + s) : [m.name],
+    );
 }
 
 export class AgentMetrics {

@@ -122,7 +122,8 @@ describe('wallet-service GET /metrics', () => {
         'tanglewatt_wallet_payments_included_total',
         'tanglewatt_wallet_payments_failed_total',
         'tanglewatt_wallet_payments_pending',
-        'tanglewatt_wallet_settlement_latency_seconds',
+        'tanglewatt_wallet_settlement_latency_seconds_bucket',
+        'tanglewatt_wallet_settlement_latency_seconds_count',
         'tanglewatt_wallet_transactions_posted_total',
         'tanglewatt_wallet_transactions_reposted_total',
         'tanglewatt_wallet_transaction_conflicts_total',
@@ -131,7 +132,7 @@ describe('wallet-service GET /metrics', () => {
         'tanglewatt_wallet_node_confirmed_milestone_index',
       ]),
     );
-    for (const name of names) {
+    for (const name of names.map((n) => n.replace(/_(bucket|sum|count)$/, ''))) {
       expect(text).toContain(`# HELP ${name} `);
       expect(text).toMatch(new RegExp(`^# TYPE ${name} (counter|gauge|histogram)$`, 'm'));
     }

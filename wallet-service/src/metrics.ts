@@ -130,11 +130,16 @@ function define(registry: Registry, read: () => WalletMetricsSource | undefined)
   };
 }
 
-/** Every metric name the wallet-service exports (histograms by their base name). */
+/** Every metric name the wallet-service exports (a histogram by its three series). */
 export function walletMetricNames(): string[] {
   const registry = new Registry();
   define(registry, () => undefined);
-  return registry.getMetricsAsArray().map((m) => m.name);
+  // A histogram is queried by its series: name_bucket, name_sum and name_count.
+  return registry
+    .getMetricsAsArray()
+    .flatMap((m) =>
+      m instanceof Histogram ? ['_bucket', '_sum', '_count'].map((s) => m.name + s) : [m.name],
+    );
 }
 
 export class WalletMetrics {
