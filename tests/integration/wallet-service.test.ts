@@ -83,6 +83,24 @@ describe('wallet-service on the real tangle', () => {
 
     // Batching: far fewer transactions than payments.
     expect(new Set(payments.map((p) => p.transactionId)).size).toBeLessThan(50);
+
+    // The same in Prometheus terms: each key counted once however often it was asked, and the node seen.
+    const scraped = await fetch(`${payer.service.url}/metrics`, {
+      headers: { authorization: `Bearer ${payer.token}` },
+    });
+    const metrics = await scraped.text();
+    const series = (name: string) =>
+      Number(
+        metrics
+          .split('\n')
+          .find((line) => line.startsWith(`${name} `))
+          ?.slice(name.length + 1),
+      );
+    expect(series('tanglewatt_wallet_payments_requested_total{kind="basic"}')).toBe(50);
+    expect(series('tanglewatt_wallet_payments_included_total{kind="basic"}')).toBe(50);
+    expect(series('tanglewatt_wallet_settlement_latency_seconds_count')).toBe(50);
+    expect(series('tanglewatt_wallet_node_reachable')).toBe(1);
+    expect(series('tanglewatt_wallet_node_confirmed_milestone_index')).toBeGreaterThanOrEqual(end);
   });
 
   it('sends 1 base unit as a micro-payment whose deposit comes back when the payee claims it', async () => {
