@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { type AgentHandle, startAgent } from './agent.js';
 import { type AgentConfig, loadConfig } from './config.js';
 import { errorMessage, MeterAgentError } from './errors.js';
+import { parseTimeBound, periodsCsv, periodsInRange } from './export-csv.js';
 import {
   computeCalibration,
   correctedCalibration,
@@ -194,31 +195,50 @@ program
   .requiredOption('-c, --config <file>', 'agent config (JSON)')
   .option('-n, --limit <n>', 'the latest n periods', (v) => Math.max(1, Number.parseInt(v, 10) || 20), 20)
   .option('--json', 'print the period records as JSON')
-  .action(async (opts: { config: string; limit: number; json?: boolean }) => {
-    const config = await loadConfig(opts.config);
-    const state = await readState(config.dataDir);
-    const periods = state.periods.slice(-opts.limit);
-    if (opts.json) {
+  .option('--csv', 'print CSV for bookkeeping (RFC 4180; every period in range unless -n is given)')
+  .option('--since <time>', 'only periods starting at or after this ISO 8601 time or date')
+  .option('--until <time>', 'only periods starting before this ISO 8601 time or date')
+  .action(
+    async (
+      opts: { config: string; limit: number; json?: boolean; csv?: boolean; since?: string; until?: string },
+      command: Command,
+    ) => {
+      const range = {
+        ...(opts.since !== undefined ? { sinceMs: parseTimeBound(opts.since, '--since') } : {}),
+        ...(opts.until !== undefined ? { untilMs: parseTimeBound(opts.until, '--until') } : {}),
+      };
+      const config = await loadConfig(opts.config);
+      const state = await readState(config.dataDir);
+      const inRange = periodsInRange(state.periods, range);
+      if (opts.csv) {
+        const limited =
+          command.getOptionValueSource('limit') === 'cli' ? inRange.slice(-opts.limit) : inRange;
+        process.stdout.write(periodsCsv(limited, state));
+        return;
+      }
+      const periods = inRange.slice(-opts.limit);
+      if (opts.json) {
+        out(
+          JSON.stringify(
+            periods.map((p) => ({
+              ...p,
+              paymentState: paymentState(p, state.outcomes),
+              outcome: state.outcomes.get(p.id) ?? null,
+            })),
+            null,
+            2,
+          ),
+        );
+        return;
+      }
       out(
-        JSON.stringify(
-          periods.map((p) => ({
-            ...p,
-            paymentState: paymentState(p, state.outcomes),
-            outcome: state.outcomes.get(p.id) ?? null,
-          })),
-          null,
-          2,
-        ),
+        '  seq start                 end                      energy Wh     amount payment      samples  gaps errors',
       );
-      return;
-    }
-    out(
-      '  seq start                 end                      energy Wh     amount payment      samples  gaps errors',
-    );
-    for (const p of periods) out(periodLine(p, state));
-    const total = state.periods.reduce((sum, p) => sum + BigInt(p.amount), 0n);
-    out(`${state.periods.length} periods, ${total} units in all`);
-  });
+      for (const p of periods) out(periodLine(p, state));
+      const total = state.periods.reduce((sum, p) => sum + BigInt(p.amount), 0n);
+      out(`${state.periods.length} periods, ${total} units in all`);
+    },
+  );
 
 program
   .command('calibrate')
