@@ -2,7 +2,7 @@
 // and reports resident memory (VmRSS at the end, VmHWM = peak) and CPU (utime + stime over the measured
 // window, as % of one core). `--runtime built` runs `npm run build`'s bundle (what the Pi runs), `tsx` the
 // TypeScript through tsx (the dev launcher). Not a test.
-//   npm run build && npx tsx meter-agent/bench/footprint.ts [--seconds 60] [--sensors 1,4] [--runtime built,tsx]
+//   npm run build && npx tsx meter-agent/bench/footprint.ts [--seconds 60] [--sensors 1,4] [--runtime built,tsx] [--http]
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +18,8 @@ const { values } = parseArgs({
     sensors: { type: 'string', default: '1,4' },
     runtime: { type: 'string', default: 'built' },
     durability: { type: 'string' },
+    /** Serve the read API (and its /metrics) on a free loopback port, as the Pi config does. */
+    http: { type: 'boolean', default: false },
     /** V8/node flags for the agent, e.g. "--max-semi-space-size=1" (as the systemd unit runs it). */
     'node-flags': { type: 'string', default: '' },
   },
@@ -73,6 +75,7 @@ async function measure(runtime: string, sensors: number): Promise<Result> {
       price: { unitsPerWh: '1' },
       dataDir: join(dir, 'data'),
       ...(values.durability ? { durability: JSON.parse(values.durability) } : {}),
+      ...(values.http ? { http: { host: '127.0.0.1', port: 0 } } : {}),
     }),
   );
   const nodeFlags = values['node-flags'].split(' ').filter(Boolean);

@@ -6,7 +6,6 @@ import type { AgentEventMap } from './agent.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 import { meteredValue, type SampleRecord } from './metering/records.js';
-import { AgentMetrics } from './metrics.js';
 import type { AgentSnapshot } from './status.js';
 import type { PaymentOutcome, PaymentState, PeriodRecord } from './store/state.js';
 
@@ -69,7 +68,9 @@ const HEARTBEAT_MS = 15_000;
  */
 export async function startReadApi(source: ReadApiSource, options: ReadApiOptions): Promise<ReadApi> {
   const streams = new Set<ServerResponse>();
-  // Counting starts with the API, before the first sample: /metrics is served by this same server.
+  // Counting starts with the API, before the first sample: /metrics is served by this same server. Loaded
+  // here, so an agent without the API never loads prom-client (its memory counts on a Pi).
+  const { AgentMetrics } = await import('./metrics.js');
   const metrics = new AgentMetrics({
     events: source.events,
     snapshot: () => source.snapshot(),
@@ -209,6 +210,9 @@ export async function startReadApi(source: ReadApiSource, options: ReadApiOption
       server.off('error', reject);
       resolve();
     });
+  }).catch((error) => {
+    metrics.close();
+    throw error;
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
