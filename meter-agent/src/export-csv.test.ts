@@ -62,7 +62,16 @@ describe('parseTimeBound', () => {
   });
 
   it('refuses anything else in one line naming the option', () => {
-    for (const bad of ['yesterday', '2026-02-30', '2026-13-01', '2026-01-31T12:30:00', '1767225600000', ''])
+    for (const bad of [
+      'yesterday',
+      '2026-02-30',
+      '2026-02-30T00:00:00Z',
+      '2026-13-01',
+      '2026-01-31T12:30:00',
+      '2026-01-31T12:30Z',
+      '1767225600000',
+      '',
+    ])
       expect(() => parseTimeBound(bad, '--until'), bad).toThrow(/^--until: an ISO 8601 time .*\(got ".*"\)$/);
   });
 });

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { stringify } from 'csv-stringify/sync';
+import { z } from 'zod';
 import { type AgentState, type PeriodRecord, paymentState } from './store/state.js';
 
 /**
@@ -36,24 +37,19 @@ export function mwsToWh(energyMWs: string | bigint): string {
   return negative && scaled !== 0n ? `-${text}` : text;
 }
 
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** The forms the wallet-service's /payments.csv takes too: calendar-checked, a zone required. */
+const timeBound = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 
 /**
  * A --since/--until value as ms since the epoch: an ISO 8601 time with Z or an offset, or a date (its UTC
  * midnight). Anything else is refused naming the option.
  */
 export function parseTimeBound(value: string, option: string): number {
-  const ms = ISO_TIME.test(value) || ISO_DATE.test(value) ? Date.parse(value) : Number.NaN;
-  // Date.parse rolls 2026-02-30 over to March: the day must be one of the calendar's.
-  const day = value.slice(0, 10);
-  const dayMs = Date.parse(day);
-  const realDay = !Number.isNaN(dayMs) && new Date(dayMs).toISOString().startsWith(day);
-  if (Number.isNaN(ms) || !realDay)
+  if (!timeBound.safeParse(value).success)
     throw new InvalidArgumentError(
       `${option}: an ISO 8601 time such as 2026-01-31T00:00:00Z, or a date such as 2026-01-31 (got "${value}")`,
     );
-  return ms;
+  return Date.parse(value);
 }
 
 /** Periods that start at or after `sinceMs` and before `untilMs`, in journal order (oldest first). */

@@ -21,7 +21,7 @@ export const PAYMENT_CSV_COLUMNS = [
 ] as const;
 
 /** A time bound: an ISO 8601 date-time with Z or an offset, or a date (its UTC midnight). */
-const timeBound = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+export const timeBound = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 const BOUND_HINT = 'an ISO 8601 time such as 2026-01-31T00:00:00Z, or a date such as 2026-01-31';
 
 export const paymentsCsvQuery = z

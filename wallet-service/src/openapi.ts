@@ -8,6 +8,7 @@ import {
   paymentStates,
 } from '@tanglewatt/payments-api';
 import { z } from 'zod';
+import { timeBound } from './csv.js';
 
 /** Bounds the API and this document share. */
 export const MAX_OFFSET = 1_000_000_000;
@@ -197,12 +198,16 @@ export function openApiDocument(): Record<string, unknown> {
             'Payments as CSV for bookkeeping (RFC 4180, oldest first): key, createdAt, payee, amount (base units), state, transactionId, blockId, milestoneIndex, includedAt (the milestone time)',
           scope: 'read',
           parameters: [
-            query('since', 'only payments created at or after this time (ISO 8601 time or date)', {
-              type: 'string',
-            }),
-            query('until', 'only payments created before this time (ISO 8601 time or date)', {
-              type: 'string',
-            }),
+            query(
+              'since',
+              'only payments created at or after this time (ISO 8601 time with a zone, or a date: UTC midnight)',
+              schema(timeBound),
+            ),
+            query(
+              'until',
+              'only payments created before this time (ISO 8601 time with a zone, or a date: UTC midnight)',
+              schema(timeBound),
+            ),
           ],
           responses: {
             '200': { description: 'The CSV file', content: { 'text/csv': { schema: { type: 'string' } } } },
