@@ -19,6 +19,7 @@ import {
   resolveToken,
 } from './config.js';
 import { errorMessage, MeterAgentError } from './errors.js';
+import type { AgentEventMap } from './events.js';
 import type { SysfsFiles } from './hardware/gpio-sysfs.js';
 import type { I2cBus } from './hardware/i2c.js';
 import { type Relay, switchOffUntilConfirmed } from './hardware/relay.js';
@@ -32,11 +33,11 @@ import { meteredValue, type SampleRecord, type SensorSample } from './metering/r
 import { pricePeriod } from './money/pricing.js';
 import { type PaymentClient, PaymentOutbox } from './payments/outbox.js';
 import { carryAfter, paymentRequestFor, periodRecordFrom, tradedShare } from './period-record.js';
+import type { PowerSensor } from './power-sensor.js';
 import { PrepaidDelivery, type PurchaseProgress, takeInbox } from './prepaid.js';
 import { type Tick, TickScheduler } from './sampling/scheduler.js';
 import { SensorReader } from './sampling/sensor-reader.js';
 import { createRelay, createSensors } from './sensors/create.js';
-import type { PowerSensor } from './sensors/types.js';
 import { type AgentSnapshot, writeStatus } from './status.js';
 import { acquireLock } from './store/lock.js';
 import { SampleStore } from './store/sample-store.js';
@@ -51,20 +52,7 @@ import {
   unsettled,
 } from './store/state.js';
 
-export interface AgentEventMap {
-  /** A sample became durable and was counted. */
-  sample: [SampleRecord];
-  /** A period closed (already journaled). */
-  period: [PeriodRecord];
-  /** The wallet-service answered for a period (already journaled). */
-  payment: [PaymentOutcome];
-  /** The sampler ran (before the reading): for jitter measurements. */
-  tick: [Tick];
-  /** Something went wrong that the agent survives (also logged). */
-  problem: [string];
-  /** The snapshot, every 5 s and after every period, payment and purchase change. */
-  status: [AgentSnapshot];
-}
+export type { AgentEventMap } from './events.js';
 
 export interface StartAgentOptions {
   /** A config object (validated here) or an already validated one. */
