@@ -11,7 +11,7 @@ import {
   parseConfig,
   resolveToken,
 } from './config.js';
-import { MeterAgentError } from './errors.js';
+import { errorMessage, MeterAgentError } from './errors.js';
 import type { AgentEventMap } from './events.js';
 import { ChannelFeature } from './features/channel.js';
 import { DeliveryFeature } from './features/delivery.js';
@@ -217,9 +217,10 @@ class Agent implements AgentHandle {
     this.#f = features;
     this.#readApi = new ReadApiFeature(this);
     const { settlement, channel, delivery } = features;
+    const readApi = kernel.config.http ? this.#readApi : undefined;
     const present = (list: (Feature | undefined)[]) => list.filter((f): f is Feature => f !== undefined);
-    this.#startOrder = present([channel, settlement, delivery, this.#readApi]);
-    this.#stopOrder = present([delivery, this.#readApi, channel, settlement]);
+    this.#startOrder = present([channel, settlement, delivery, readApi]);
+    this.#stopOrder = present([delivery, readApi, channel, settlement]);
   }
 
   async start(): Promise<this> {
@@ -306,7 +307,9 @@ class Agent implements AgentHandle {
   async #stop(): Promise<void> {
     const kernel = this.#kernel;
     kernel.halt();
-    for (const feature of this.#stopOrder) await feature.stop();
+    // One feature failing to stop must not keep the others running or the journals open.
+    for (const feature of this.#stopOrder)
+      await feature.stop().catch((error) => kernel.problem(`${feature.name} stop: ${errorMessage(error)}`));
     await kernel.idle();
     await kernel.close();
     kernel.log.info({ meterId: this.config.meterId }, 'meter-agent stopped');
