@@ -23,7 +23,7 @@ import {
   stopHouseholds,
   uniqueMarketId,
   until,
-} from './community.js';
+} from './community-households.js';
 import type { TangleState } from './tangle.js';
 
 export interface DeliveryOnTangleOptions {

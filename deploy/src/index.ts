@@ -1,5 +1,6 @@
 export * from './community.js';
 export * from './community-delivery.js';
+export * from './community-households.js';
 export * from './components.js';
 export * from './defaults.js';
 export * from './errors.js';

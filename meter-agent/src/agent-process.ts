@@ -25,7 +25,7 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const FAKE_PI_MAIN = fileURLToPath(new URL('./hardware/fake-pi-main.ts', import.meta.url));
+const FAKE_PI_MAIN = fileURLToPath(new URL('./fake-pi-main.ts', import.meta.url));
 
 /** The real CLI with GPIO sysfs served by a FakeGpioKernel over `gpioRoot` (a fixture tree). */
 export function spawnFakePi(

@@ -1,11 +1,14 @@
 import { mkdtemp, stat } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { type AgentHandle, startAgent } from './agent.js';
+import { FakeChannel } from './channel-fake.js';
 import { ManualClock } from './clock.js';
 import type { AgentConfigInput } from './config.js';
+import type { MeterAgentError } from './errors.js';
 import { FakeIna219Bus } from './hardware/fake-ina219-bus.js';
 import { FakeRelay } from './hardware/relay.js';
 import { silentLogger } from './log.js';
@@ -394,5 +397,90 @@ describe('meter agent (in-process, manual clock)', () => {
       /sampleIntervalMs: Too small: expected number to be >=50/,
     );
     await expect(stat(dir)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+/** Every feature on: payments, a channel, prepaid delivery through a relay. */
+function withFeatures(cfg: AgentConfigInput): AgentConfigInput {
+  return {
+    ...cfg,
+    prepaid: { enabled: true, relay: { kind: 'simulated' } },
+    channel: { nodeUrl: 'http://127.0.0.1:1', readers: ['ab'.repeat(32)], batchSeconds: 5 },
+  };
+}
+
+/** A FakeChannel that notes whether the relay was still on when the agent stopped it. */
+function channelWatching(relay: FakeRelay): { channel: FakeChannel; relayOnAtStop: boolean[] } {
+  const channel = new FakeChannel();
+  const relayOnAtStop: boolean[] = [];
+  const stop = channel.stop.bind(channel);
+  channel.stop = async () => {
+    relayOnAtStop.push(relay.isOn);
+    await stop();
+  };
+  return { channel, relayOnAtStop };
+}
+
+describe('the agent as a kernel plus features', () => {
+  it('stops delivery first: the relay is off before the channel stops', async () => {
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const relay = new FakeRelay();
+    const { channel, relayOnAtStop } = channelWatching(relay);
+    const agent = await startAgent({
+      config: withFeatures(config(await dataDir())),
+      clock,
+      wallet: new FakeWallet(),
+      relay,
+      openChannel: channel.open,
+      log: silentLogger(),
+    });
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1000);
+      await agent.idle();
+    }
+    await agent.purchase(60_000n, 'p-1');
+    expect(relay.isOn).toBe(true);
+    await agent.stop();
+    expect(relayOnAtStop).toEqual([false]);
+    expect(relay.isOn).toBe(false);
+    expect(agent.snapshot().running).toBe(false);
+  });
+
+  it('a feature that cannot start stops the others, leaves the relay off and the data dir free', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      blocker.close();
+    });
+    const port = (blocker.address() as { port: number }).port;
+    const dir = await dataDir();
+    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const relay = new FakeRelay();
+    const channel = new FakeChannel();
+    const failed = await startAgent({
+      config: withFeatures(config(dir, { http: { host: '127.0.0.1', port, corsOrigins: [] } })),
+      clock,
+      wallet: new FakeWallet(),
+      relay,
+      openChannel: channel.open,
+      log: silentLogger(),
+    }).catch((error: MeterAgentError) => error);
+    expect(failed).toMatchObject({ code: 'BAD_CONFIG' });
+    expect((failed as MeterAgentError).message).toMatch(/^http: cannot listen on 127\.0\.0\.1:\d+/);
+    expect(channel.stopped).toBe(1);
+    expect(relay.isOn).toBe(false);
+    expect(relay.switches).not.toContain(true);
+
+    // The journal lock was released: the same data dir starts again.
+    const again = await startAgent({
+      config: withFeatures(config(dir)),
+      clock,
+      wallet: new FakeWallet(),
+      relay: new FakeRelay(),
+      openChannel: new FakeChannel().open,
+      log: silentLogger(),
+    });
+    agents.push(again);
+    expect(again.snapshot().running).toBe(true);
   });
 });

@@ -10,7 +10,7 @@ import {
   PGA_GAINS,
   pgaFor,
   pgaRangeUV,
-} from './hardware/ina219.js';
+} from './hardware/ina219-settings.js';
 import { openGpioRelayOff } from './hardware/relay.js';
 import { createLogger } from './log.js';
 import { HALF_NJ_PER_MWS } from './money/pricing.js';

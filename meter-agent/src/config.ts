@@ -11,7 +11,7 @@ import {
   pgaFor,
   pgaHolds,
   pgaRangeUV,
-} from './hardware/ina219.js';
+} from './hardware/ina219-settings.js';
 import { isDecimal } from './money/rational.js';
 
 const sensorName = z

@@ -1,6 +1,5 @@
 // The meter agent's public surface: start it in-process, read its live state, reuse its pieces.
 export {
-  type AgentEventMap,
   type AgentHandle,
   clockFor,
   type StartAgentOptions,
@@ -30,11 +29,13 @@ export {
   resolveToken,
 } from './config.js';
 export { ConfigError, MeterAgentError, type MeterAgentErrorCode } from './errors.js';
+export type { AgentEventMap } from './events.js';
 export { FakeGpioKernel, lineState, makePiGpioTree, type PiModel } from './hardware/fake-gpio-kernel.js';
 export { FakeIna219Bus, FakeIna219Chip } from './hardware/fake-ina219-bus.js';
 export { findHeaderChip, resolveLine, type SysfsFiles } from './hardware/gpio-sysfs.js';
 export { type I2cBus, openI2cBus } from './hardware/i2c.js';
-export { computeCalibration, correctedCalibration, Ina219, type Ina219Options } from './hardware/ina219.js';
+export { Ina219, type Ina219Options } from './hardware/ina219.js';
+export { computeCalibration, correctedCalibration } from './hardware/ina219-settings.js';
 export { FakeRelay, GpioRelay, openGpioRelayOff, type Relay } from './hardware/relay.js';
 export { type PeriodView, type ReadApi, startReadApi } from './http-api.js';
 export { createLogger, silentLogger } from './log.js';
@@ -59,6 +60,7 @@ export {
 } from './money/pricing.js';
 export { type PaymentClient, PaymentOutbox } from './payments/outbox.js';
 export { paymentRequestFor } from './period-record.js';
+export type { PowerReading, PowerSensor } from './power-sensor.js';
 export { submitPurchase } from './prepaid.js';
 export { createSensors, createSimulatedSensor } from './sensors/create.js';
 export {
@@ -69,7 +71,6 @@ export {
   SimulatedSensor,
   solarProfile,
 } from './sensors/simulated.js';
-export type { PowerReading, PowerSensor } from './sensors/types.js';
 export { type AgentSnapshot, readStatus } from './status.js';
 export { readAllSamples } from './store/sample-store.js';
 export {

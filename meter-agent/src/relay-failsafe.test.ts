@@ -13,8 +13,8 @@ import { FakeGpioKernel, lineState, makePiGpioTree, type PiModel } from './hardw
 import { GpioRelay } from './hardware/relay.js';
 import { silentLogger } from './log.js';
 import { FakeWallet } from './payments/fake-wallet.js';
+import type { PowerReading, PowerSensor } from './power-sensor.js';
 import { submitPurchase } from './prepaid.js';
-import type { PowerReading, PowerSensor } from './sensors/types.js';
 import { readState } from './store/state.js';
 
 const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';

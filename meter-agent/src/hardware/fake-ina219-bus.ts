@@ -1,5 +1,6 @@
 import type { I2cBus } from './i2c.js';
-import { decodeConfiguration, INA219_DEFAULT_CONFIGURATION, INA219_REGISTER, pgaRangeUV } from './ina219.js';
+import { decodeConfiguration, INA219_DEFAULT_CONFIGURATION, INA219_REGISTER } from './ina219.js';
+import { pgaRangeUV } from './ina219-settings.js';
 
 function errno(code: string, message: string): NodeJS.ErrnoException {
   const error = new Error(message) as NodeJS.ErrnoException;

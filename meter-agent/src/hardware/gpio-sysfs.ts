@@ -40,7 +40,7 @@ export function defaultSysfsFiles(): SysfsFiles {
   return processFiles;
 }
 
-/** For a test launcher that runs the real CLI against a fake kernel (see fake-pi-main.ts). */
+/** For a test launcher that runs the real CLI against a fake kernel (see ../fake-pi-main.ts). */
 export function setDefaultSysfsFiles(files: SysfsFiles): void {
   processFiles = files;
 }

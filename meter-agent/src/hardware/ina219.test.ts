@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { MeterAgentError } from '../errors.js';
 import { FakeIna219Bus } from './fake-ina219-bus.js';
 import {
-  computeCalibration,
-  correctedCalibration,
   decodeBusVoltage,
   decodeConfiguration,
   decodeCurrentUA,
@@ -18,6 +16,7 @@ import {
   swapBytes,
   toSigned16,
 } from './ina219.js';
+import { computeCalibration, correctedCalibration } from './ina219-settings.js';
 
 const options: Ina219Options = {
   name: 'load',

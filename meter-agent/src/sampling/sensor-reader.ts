@@ -1,5 +1,5 @@
 import { MeterAgentError } from '../errors.js';
-import type { PowerReading, PowerSensor } from '../sensors/types.js';
+import type { PowerReading, PowerSensor } from '../power-sensor.js';
 
 /** What one attempt to read a sensor gave. */
 export type ReadOutcome =

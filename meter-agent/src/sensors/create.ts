@@ -4,6 +4,7 @@ import type { SysfsFiles } from '../hardware/gpio-sysfs.js';
 import { type I2cBus, openI2cBus } from '../hardware/i2c.js';
 import { Ina219 } from '../hardware/ina219.js';
 import { FakeRelay, type GpioRelayOptions, openGpioRelayOff, type Relay } from '../hardware/relay.js';
+import type { PowerSensor } from '../power-sensor.js';
 import {
   constantProfile,
   loadTrace,
@@ -13,7 +14,6 @@ import {
   SimulatedSensor,
   solarProfile,
 } from './simulated.js';
-import type { PowerSensor } from './types.js';
 
 type SimulatedConfig = Extract<SensorConfig, { kind: 'simulated' }>;
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Clock } from '../clock.js';
 import { MeterAgentError } from '../errors.js';
+import { type PowerReading, type PowerSensor, powerUWFrom } from '../power-sensor.js';
 import { seededRandom } from './prng.js';
-import { type PowerReading, type PowerSensor, powerUWFrom } from './types.js';
 
 /** What a simulated sensor would measure at a wall-clock time: bus voltage and signed current. */
 export interface Operating {

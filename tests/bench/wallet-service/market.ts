@@ -3,17 +3,17 @@
  * milestones: a producer's wallet-service offers, a consumer's posts a matching buy; we time until both
  * households' rebuilt books show the trade.
  *
- *   npx tsx wallet-service/bench/market.ts [rounds=10]
+ *   npx tsx tests/bench/wallet-service/market.ts [rounds=10]
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, tangleDown } from '@tanglewatt/deploy';
+import { startWalletService } from '@tanglewatt/wallet-service';
 import pino from 'pino';
-import { startDevTangle } from '../../tests/support/dev-tangle.js';
-import { api, prepareWallet } from '../../tests/support/wallets.js';
-import { startWalletService } from '../src/service.js';
+import { startDevTangle } from '../../support/dev-tangle.js';
+import { api, prepareWallet } from '../../support/wallets.js';
 
 const rounds = Number(process.argv[2] ?? 10);
 const log = createLogger('bench');

@@ -5,7 +5,7 @@
  *      for the previous one's change (what a client without the service would do).
  * Prints payments per second for both, and p50/p99 from POST to included for A.
  *
- *   npx tsx wallet-service/bench/settlement.ts [payments=200] [direct=15]
+ *   npx tsx tests/bench/wallet-service/settlement.ts [payments=200] [direct=15]
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, loadProfile, tangleDown } from '@tanglewatt/deploy';
 import { generateMnemonic, LedgerClient, MnemonicSigner, NodeApi, outputIdOf } from '@tanglewatt/ledger';
+import { startWalletService } from '@tanglewatt/wallet-service';
 import pino from 'pino';
-import { startDevTangle } from '../../tests/support/dev-tangle.js';
-import { prepareWallet } from '../../tests/support/wallets.js';
-import { startWalletService } from '../src/service.js';
+import { startDevTangle } from '../../support/dev-tangle.js';
+import { prepareWallet } from '../../support/wallets.js';
 
 const N = Number(process.argv[2] ?? 200);
 const DIRECT = Number(process.argv[3] ?? 15);

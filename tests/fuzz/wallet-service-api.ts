@@ -3,12 +3,12 @@
  * fresh local tangle (real HORNET, 1 s milestones), with an every-scope token:
  *
  *   pip install schemathesis
- *   npx tsx wallet-service/scripts/fuzz-api.ts [max-examples=50] [schemathesis executable] [scopes]
+ *   npx tsx tests/fuzz/wallet-service-api.ts [max-examples=50] [schemathesis executable] [scopes]
  *
  * With scopes (e.g. "read" or "market,read") it fuzzes with a token of just those scopes, so the other
  * routes must answer 403 as documented.
  *
- * GET /events is left out (a stream never ends; its tests are in src/api.test.ts); schemathesis.toml lists
+ * GET /events is left out (a stream never ends; its tests are in wallet-service/src/api.test.ts); schemathesis.toml lists
  * the rules a schema cannot state (bech32 checksums, window order). Exits with schemathesis's exit code.
  */
 
@@ -17,11 +17,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, tangleDown } from '@tanglewatt/deploy';
+import { type ApiScope, startWalletService } from '@tanglewatt/wallet-service';
 import pino from 'pino';
-import { startDevTangle } from '../../tests/support/dev-tangle.js';
-import { prepareWallet } from '../../tests/support/wallets.js';
-import type { ApiScope } from '../src/config.js';
-import { startWalletService } from '../src/service.js';
+import { startDevTangle } from '../support/dev-tangle.js';
+import { prepareWallet } from '../support/wallets.js';
 
 const maxExamples = process.argv[2] ?? '50';
 const schemathesis = process.argv[3] ?? 'schemathesis';

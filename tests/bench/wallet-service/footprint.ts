@@ -2,7 +2,7 @@
 // own process: resident memory (VmRSS at the end, VmHWM = peak) and CPU over the idle window. `built` runs
 // `npm run build`'s bundle (what the Pi runs), `tsx` the TypeScript through tsx. Starts its own tangle:
 // hold the integration lock. Not a test.
-//   npm run build && flock /tmp/tanglewatt-integration.lock npx tsx wallet-service/bench/footprint.ts [--seconds 60] [--runtime built,tsx]
+//   npm run build && flock /tmp/tanglewatt-integration.lock npx tsx tests/bench/wallet-service/footprint.ts [--seconds 60] [--runtime built,tsx]
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger, tangleDown } from '@tanglewatt/deploy';
-import { cpuPercent, cpuTicks, memoryMB } from '../../meter-agent/bench/proc.js';
-import { startDevTangle } from '../../tests/support/dev-tangle.js';
-import { prepareWallet } from '../../tests/support/wallets.js';
+import { cpuPercent, cpuTicks, memoryMB } from '../../../meter-agent/bench/proc.js';
+import { startDevTangle } from '../../support/dev-tangle.js';
+import { prepareWallet } from '../../support/wallets.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +25,7 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const WARMUP_MS = 10_000;
-const serviceDir = fileURLToPath(new URL('..', import.meta.url));
+const serviceDir = fileURLToPath(new URL('../../../wallet-service/', import.meta.url));
 const entries: Record<string, string> = {
   built: join(serviceDir, 'dist', 'wallet-service.mjs'),
   tsx: join(serviceDir, 'bin', 'wallet-service.mjs'),
