@@ -273,8 +273,8 @@ func (a *api) addressOutputs(w http.ResponseWriter, r *http.Request, rawAddr str
 }
 
 func (a *api) output(w http.ResponseWriter, raw string) error {
-	id, err := iotago.OutputIDFromHex(raw)
-	if err != nil {
+	var id iotago.OutputID
+	if err := decodeFixedHex(raw, id[:]); err != nil {
 		return badf("outputId: %q is not a 0x-prefixed 34-byte hex output ID", raw)
 	}
 	rec, err := a.store.Output(id)
@@ -357,8 +357,8 @@ func (a *api) tagBlocks(w http.ResponseWriter, r *http.Request, rawTag string) e
 }
 
 func (a *api) block(w http.ResponseWriter, raw string, metadataOnly bool) error {
-	id, err := iotago.BlockIDFromHexString(raw)
-	if err != nil {
+	var id iotago.BlockID
+	if err := decodeFixedHex(raw, id[:]); err != nil {
 		return badf("blockId: %q is not a 0x-prefixed 32-byte hex block ID", raw)
 	}
 	blk, err := a.store.Block(id)
@@ -436,6 +436,20 @@ func (a *api) stream(w http.ResponseWriter, r *http.Request) error {
 			flusher.Flush()
 		}
 	}
+}
+
+// decodeFixedHex fills into from 0x-prefixed hex of exactly its length.
+func decodeFixedHex(raw string, into []byte) error {
+	b, err := iotago.DecodeHex(raw)
+	if err != nil {
+		return err
+	}
+	if len(b) != len(into) {
+		return fmt.Errorf("%d bytes, not %d", len(b), len(into))
+	}
+	copy(into, b)
+
+	return nil
 }
 
 func parseLimit(raw string) (int, error) {
