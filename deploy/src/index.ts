@@ -3,6 +3,7 @@ export * from './community-delivery.js';
 export * from './components.js';
 export * from './defaults.js';
 export * from './errors.js';
+export * from './indexer.js';
 export * from './install.js';
 export * from './log.js';
 export * from './processes.js';
