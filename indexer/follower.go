@@ -19,6 +19,8 @@ import (
 const (
 	rpcTimeout = 30 * time.Second
 	retryEvery = 2 * time.Second
+	// how often /health's view of the node is refreshed.
+	nodeStatusEvery = 5 * time.Second
 )
 
 // nodeView is what the follower last learnt from the node, for /health.
@@ -140,6 +142,7 @@ func (f *follower) session(ctx context.Context) error {
 	f.log.Printf("following confirmed milestones from %d via INX (node confirmed %d, pruned up to %d)", cursor+1, ns.GetConfirmedMilestone().GetMilestoneInfo().GetMilestoneIndex(), pruning)
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
+	go f.watchNode(sctx)
 	stream, err := f.client.ListenToConfirmedMilestones(sctx, &inx.MilestoneRangeRequest{StartMilestoneIndex: cursor + 1})
 	if err != nil {
 		return fmt.Errorf("listening to confirmed milestones: %w", err)
@@ -179,6 +182,29 @@ func (f *follower) session(ctx context.Context) error {
 			}
 		})
 		f.events.publishMilestone(update, params.Bech32HRP)
+	}
+}
+
+// watchNode keeps /health's view of the node's confirmed and pruning index current.
+func (f *follower) watchNode(ctx context.Context) {
+	ticker := time.NewTicker(nodeStatusEvery)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+		ns, err := f.client.ReadNodeStatus(rctx, &inx.NoParams{})
+		cancel()
+		if err != nil {
+			continue // the milestone stream reports a lost node
+		}
+		f.node.update(func(v *nodeView) {
+			v.confirmed = ns.GetConfirmedMilestone().GetMilestoneInfo().GetMilestoneIndex()
+			v.pruningIndex = ns.GetTanglePruningIndex()
+		})
 	}
 }
 
