@@ -58,12 +58,16 @@ async function isPrunedOnNode(node: NodeApi, blockId: string): Promise<boolean> 
   );
 }
 
-/** Collects server-sent events from the indexer's stream until stopped. */
-function listen(url: string): { events: { name: string; data: unknown }[]; stop: () => void } {
+/**
+ * Collects server-sent events from the indexer's stream until stopped. Resolves once the response
+ * headers arrived: the indexer subscribes the stream before it sends them.
+ */
+async function listen(url: string): Promise<{ events: { name: string; data: unknown }[]; stop: () => void }> {
   const events: { name: string; data: unknown }[] = [];
   const abort = new AbortController();
+  const res = await fetch(url, { signal: abort.signal });
+  if (res.status !== 200) throw new Error(`stream answered ${res.status}`);
   void (async () => {
-    const res = await fetch(url, { signal: abort.signal });
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
     for (;;) {
@@ -142,8 +146,7 @@ describe('community indexer on real HORNET', { timeout: 240_000 }, () => {
     payee = (
       await new MnemonicSigner(generateMnemonic()).addresses({ count: 1, bech32Hrp: tangle.bech32Hrp })
     )[0]!;
-    const stream = listen(`${indexer.url}/api/v1/stream?address=${payee}`);
-    await new Promise((r) => setTimeout(r, 500)); // let the stream subscribe
+    const stream = await listen(`${indexer.url}/api/v1/stream?address=${payee}`);
     posted = await client.transfer({
       signer: payer.signer,
       accountIndex: payer.accountIndex,
