@@ -19,8 +19,10 @@ export interface IndexerOptions {
   binary: string;
   /** The node's INX address, host:port. */
   inxAddress: string;
-  /** The indexer's own directory: its store (db/) and log (indexer.log). Survives restarts. */
+  /** The indexer's own directory: its store (db/). Survives restarts. */
   dataDir: string;
+  /** Where its output goes; `<dataDir>/indexer.log` when omitted. */
+  logFile?: string;
   /** Loopback port of the REST API; a free one when omitted. */
   apiPort?: number;
   /** Tag prefixes to index; the binary's default (tanglewatt/, tw/ch/) when omitted. */
@@ -60,7 +62,7 @@ export async function startIndexer(options: IndexerOptions): Promise<RunningInde
 
   const proc = startDetached('indexer', options.binary, indexerArgs(options, apiPort), {
     cwd: options.dataDir,
-    logFile: join(options.dataDir, 'indexer.log'),
+    logFile: options.logFile ?? join(options.dataDir, 'indexer.log'),
     env,
   });
   const url = `http://127.0.0.1:${apiPort}`;
