@@ -216,8 +216,10 @@ func (f *follower) resync(ctx context.Context, cursor uint32, hasCursor bool, pr
 	if hasCursor {
 		reason = "pruned by the node while the indexer was not following"
 		f.log.Printf("the node has pruned milestones %d-%d before they were indexed: their milestone summaries and tagged-data blocks are lost; outputs are re-read from the node's unspent set (outputs spent in those milestones show milestoneIndexSpent 0)", cursor+1, pruning)
-	} else {
+	} else if pruning > 0 {
 		f.log.Printf("first start: reading the node's unspent outputs; milestones up to %d are pruned on the node and not indexed", pruning)
+	} else {
+		f.log.Print("first start: reading the node's unspent outputs (the node holds every milestone)")
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
