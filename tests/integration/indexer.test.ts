@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   createLogger,
   ensureBinaries,
+  isRunning,
   type RunningIndexer,
   startIndexer,
   stopIndexer,
@@ -204,6 +205,25 @@ describe('community indexer on real HORNET', { timeout: 240_000 }, () => {
     expect(milestone.body.taggedBlocks).toBeGreaterThanOrEqual(1);
   });
 
+  it('after SIGKILL, resumes at the milestone after the last one it committed: none missing, no gap', async () => {
+    const before = (await getJson<Health>(`${indexer.url}/health`)).body;
+    process.kill(indexer.process.pid, 'SIGKILL');
+    await expect.poll(() => isRunning(indexer.process), { timeout: 5_000 }).toBe(false);
+    indexer = await startIndexer({
+      binary,
+      inxAddress: `127.0.0.1:${tangle.ports.inx}`,
+      dataDir: indexerDir,
+    });
+    await expect
+      .poll(async () => (await getJson<Health>(`${indexer.url}/health`)).body.indexedMilestone, {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(before.indexedMilestone + 3);
+    const after = (await getJson<Health>(`${indexer.url}/health`)).body;
+    expect(after.gaps).toEqual(before.gaps);
+    await expectEveryMilestoneOutsideGaps(after);
+  });
+
   it('resumes after a restart, and records the milestones the node pruned while it was stopped', async () => {
     await stopIndexer(indexer);
     const stoppedAt = await stoppedCursor();
@@ -253,7 +273,19 @@ describe('community indexer on real HORNET', { timeout: 240_000 }, () => {
     expect(recovered[0]!.metadata.transactionId).toBe(inGap.transactionId);
     // Its block was in the pruned range: lost, and the indexer says so rather than inventing it.
     expect((await getJson<unknown>(`${indexer.url}/api/v1/blocks/${inGap.blockId}`)).status).toBe(404);
+    await expectEveryMilestoneOutsideGaps((await getJson<Health>(`${indexer.url}/health`)).body);
   });
+
+  /** Every milestone from the first the indexer could read up to its cursor is stored, except recorded gaps. */
+  async function expectEveryMilestoneOutsideGaps(health: Health): Promise<void> {
+    const inGap = (i: number) => health.gaps.some((g) => i >= g.from && i <= g.to);
+    const missing: number[] = [];
+    for (let i = 1; i <= health.indexedMilestone; i++) {
+      if (inGap(i)) continue;
+      if ((await fetch(`${indexer.url}/api/v1/milestones/${i}`)).status !== 200) missing.push(i);
+    }
+    expect(missing).toEqual([]);
+  }
 
   /** The last milestone a stopped indexer had indexed, from the line it logs on SIGTERM. */
   async function stoppedCursor(): Promise<number> {
