@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  */
 export const GO_TOOLCHAIN = 'go1.21.13';
 
-export type ComponentName = 'hornet' | 'inx-mqtt' | 'tanglewatt-coordinator';
+export type ComponentName = 'hornet' | 'inx-mqtt' | 'tanglewatt-coordinator' | 'tanglewatt-indexer';
 
 export interface Component {
   name: ComponentName;
@@ -22,6 +22,7 @@ export interface Component {
 }
 
 export const COORDINATOR_SOURCE_DIR = fileURLToPath(new URL('../coordinator/', import.meta.url));
+export const INDEXER_SOURCE_DIR = fileURLToPath(new URL('../../indexer/', import.meta.url));
 
 export const COMPONENTS: readonly Component[] = [
   {
@@ -42,6 +43,13 @@ export const COMPONENTS: readonly Component[] = [
     name: 'inx-mqtt',
     version: 'v1.0.0',
     build: { kind: 'module-dir', module: 'github.com/iotaledger/inx-mqtt' },
+    required: false,
+  },
+  {
+    // Keeps what the community reads (outputs by address, our tagged data) past HORNET's pruning.
+    name: 'tanglewatt-indexer',
+    version: 'source',
+    build: { kind: 'source', dir: INDEXER_SOURCE_DIR },
     required: false,
   },
 ];

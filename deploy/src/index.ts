@@ -4,6 +4,7 @@ export * from './community-households.js';
 export * from './components.js';
 export * from './defaults.js';
 export * from './errors.js';
+export * from './indexer.js';
 export * from './install.js';
 export * from './log.js';
 export * from './processes.js';
