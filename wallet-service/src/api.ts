@@ -23,6 +23,8 @@ import type { LiveFeed } from './feed.js';
 import type { MarketView } from './market.js';
 import { MAX_MILESTONE_INDEX, MAX_OFFSET, openApiDocument } from './openapi.js';
 import { IdempotencyConflictError, NotCancellableError, type PaymentsStore } from './payments-store.js';
+import type { ReceivedPayment, ReceivedPayments } from './received.js';
+import { receivedToJson } from './received.js';
 import { PAYMENT_TAG, type Settlement } from './settlement.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
@@ -32,6 +34,7 @@ export interface ApiDeps {
   addresses: AddressIndex;
   market?: MarketView;
   settlement: Settlement;
+  received: ReceivedPayments;
   node: NodeApi;
   feed: LiveFeed;
   address: string;
@@ -74,6 +77,11 @@ const listQuery = z.strictObject({
   peer: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
+});
+
+const receivedQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: outputIdParam.optional(),
 });
 
 /** The routes an app built by createApi serves: express path → methods (upper case), in registration order. */
@@ -182,6 +190,20 @@ export function createApi(deps: ApiDeps): express.Express {
     const parsed = listQuery.safeParse(req.query);
     if (!parsed.success) throw fromZod(parsed.error);
     res.json(store.list(parsed.data));
+  });
+
+  app.get('/received-payments', needsRead, (req, res) => {
+    const parsed = receivedQuery.safeParse(req.query);
+    if (!parsed.success) throw fromZod(parsed.error);
+    const page = deps.received.list(parsed.data);
+    if (!page)
+      throw new ApiError(
+        400,
+        'INVALID_REQUEST',
+        "before: the outputId of a listed received payment (the previous page's next)",
+        'before',
+      );
+    res.json({ ...page, since: deps.received.beganAt ?? null });
   });
 
   app.get('/payments/:key', needsRead, (req, res) => {
@@ -350,12 +372,14 @@ export function createApi(deps: ApiDeps): express.Express {
       milestone: send('milestone'),
       tips: send('tips'),
       payment: send('payment') as (p: Payment) => void,
+      received: (p: ReceivedPayment) => send('received')(receivedToJson(p, Math.floor(Date.now() / 1000))),
     };
     if (feed.current) handlers.node(feed.current);
     feed.on('node', handlers.node);
     feed.on('milestone', handlers.milestone);
     feed.on('tips', handlers.tips);
     store.on('payment', handlers.payment);
+    deps.received.on('received', handlers.received);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     req.on('close', () => {
       clearInterval(heartbeat);
@@ -363,6 +387,7 @@ export function createApi(deps: ApiDeps): express.Express {
       feed.off('milestone', handlers.milestone);
       feed.off('tips', handlers.tips);
       store.off('payment', handlers.payment);
+      deps.received.off('received', handlers.received);
     });
   });
 

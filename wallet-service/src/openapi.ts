@@ -6,6 +6,7 @@ import {
   payment,
   paymentRequest,
   paymentStates,
+  receivedPayment,
 } from '@tanglewatt/payments-api';
 import { z } from 'zod';
 
@@ -148,6 +149,7 @@ export function openApiDocument(): Record<string, unknown> {
         }),
         Payment: schema(payment),
         Balance: schema(balance),
+        ReceivedPayment: schema(receivedPayment),
         Error: schema(apiError),
         SellOffer: schema(sellBody),
         BuyOrder: schema(buyBody),
@@ -198,6 +200,23 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [path('key', "the payment's idempotencyKey", schema(idempotencyKey))],
           responses: { '200': ok('The payment', 'Payment') },
           errors: ['400', '404'],
+        }),
+      },
+      '/received-payments': {
+        get: op({
+          summary:
+            "Payments received, newest first, from the ledger: sender, the payer's key and period when its transaction's description names them, amount, output, transaction, milestone, and a micro-payment's claim",
+          scope: 'read',
+          parameters: [
+            query('limit', 'at most this many (default 100)', { type: 'integer', minimum: 1, maximum: 500 }),
+            query('before', "the next page after this outputId (the previous answer's next)", hex(68)),
+          ],
+          responses: {
+            '200': ok(
+              '{ total, items: ReceivedPayment[], next: outputId | null, since: the milestone this history began at (earlier payments are listed only if still unspent then) }',
+            ),
+          },
+          errors: ['400'],
         }),
       },
       '/payments/{key}/cancel': {
@@ -283,7 +302,8 @@ export function openApiDocument(): Record<string, unknown> {
       ),
       '/events': {
         get: op({
-          summary: 'Live feed (server-sent events): node, milestone, tips, payment',
+          summary:
+            'Live feed (server-sent events): node, milestone, tips, payment (sent), received (a ReceivedPayment)',
           scope: 'read',
           stream: true,
           responses: {

@@ -21,6 +21,7 @@ import { LiveFeed } from './feed.js';
 import { readKeystore } from './keystore.js';
 import { MarketView } from './market.js';
 import { PaymentsStore } from './payments-store.js';
+import { ReceivedPayments } from './received.js';
 import { adoptForeignPayments } from './reconcile.js';
 import { readSecret } from './secrets.js';
 import { PAYMENT_TAG, Settlement } from './settlement.js';
@@ -33,6 +34,7 @@ export interface WalletService {
   store: PaymentsStore;
   ledger: WalletLedger;
   settlement: Settlement;
+  received: ReceivedPayments;
   market?: MarketView;
   stop(): Promise<void>;
 }
@@ -229,6 +231,21 @@ async function startLocked(
       outputIds,
     );
   });
+  const received = await ReceivedPayments.open(config.dataDir, {
+    api: node,
+    addressHex: bech32ToHex(address),
+    bech32Hrp: protocol.bech32Hrp,
+    paymentTag: PAYMENT_TAG,
+    ownTransaction: (id) => store.transaction(id) !== undefined,
+    log,
+  });
+  cleanups.push(() => received.close());
+  await received
+    .beginFrom(ledger.all(), ledger.ledgerIndex)
+    .catch((error: Error) =>
+      log.warn({ err: error.message }, 'received payments: the unspent ones will be read at the next start'),
+    );
+  ledger.onMilestoneRead((changes) => received.noteMilestone(changes));
   ledger.on('milestone', (changes) => settlement.noteLedgerChanges(changes));
   ledger.on('changed', () => settlement.notify());
   ledger.follow(config.ledger.pollIntervalMs);
@@ -242,6 +259,7 @@ async function startLocked(
     addresses,
     ...(market ? { market } : {}),
     settlement,
+    received,
     node,
     feed,
     address,
@@ -271,6 +289,7 @@ async function startLocked(
     store,
     ledger,
     settlement,
+    received,
     ...(market ? { market } : {}),
     async stop() {
       await claims.stop();
@@ -280,6 +299,7 @@ async function startLocked(
       await settlement.stop();
       await ledger.stop();
       await market?.close();
+      await received.close();
       await store.close();
       await client.destroy();
       await releaseLock();
