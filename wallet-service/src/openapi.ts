@@ -303,7 +303,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/events': {
         get: op({
           summary:
-            'Live feed (server-sent events): node, milestone, tips, payment (sent), received (a ReceivedPayment)',
+            'Live feed (server-sent events): node, milestone, tips, payment (sent), received (a ReceivedPayment: when it arrives, and again when a micro-payment is claimed or returned)',
           scope: 'read',
           stream: true,
           responses: {

@@ -193,6 +193,8 @@ describe('received payments', () => {
       });
     const blocks = new Map([a, b, c].map((t) => [t, block(payer.publicKey)]));
     const { history, dataDir } = await open(blocks);
+    const announced: string[] = [];
+    history.on('received', (p) => announced.push(`${p.transactionId}:${p.settledAt?.milestoneIndex ?? '-'}`));
     await history.noteMilestone(
       milestone(10, [micro(a, 1_700_000_100), micro(b, 1_700_000_050), micro(c, 1_800_000_000)]),
     );
@@ -201,6 +203,8 @@ describe('received payments', () => {
     await history.noteMilestone(milestone(60, [], [out(b, 0)]));
     const claims = (now: number) =>
       Object.fromEntries(history.list({ limit: 10 }, now)!.items.map((p) => [p.transactionId, p.claim]));
+    // Each announced when it arrived, and again when its output was spent.
+    expect(announced).toEqual([`${a}:-`, `${b}:-`, `${c}:-`, `${a}:20`, `${b}:60`]);
     expect(claims(1_700_000_000)).toEqual({ [a]: 'claimed', [b]: 'returned', [c]: 'unclaimed' });
     expect(claims(1_800_000_000)).toEqual({ [a]: 'claimed', [b]: 'returned', [c]: 'expired' });
     const first = history.list({ limit: 10 })!.items.find((p) => p.transactionId === a)!;

@@ -105,6 +105,7 @@ export function receivedToJson(p: ReceivedPayment, nowSeconds: number): Received
 const order = (a: ReceivedPayment, b: ReceivedPayment) =>
   a.milestoneIndex - b.milestoneIndex || (a.outputId < b.outputId ? -1 : a.outputId > b.outputId ? 1 : 0);
 
+/** Emits `received` for each new payment and again when a micro-payment is claimed or returned. */
 export class ReceivedPayments extends EventEmitter<{ received: [ReceivedPayment] }> {
   /** Oldest first. */
   private readonly items: ReceivedPayment[] = [];
@@ -154,13 +155,20 @@ export class ReceivedPayments extends EventEmitter<{ received: [ReceivedPayment]
   private async commit(records: Record_[]): Promise<void> {
     if (records.length === 0) return;
     await this.journal.appendMany(records);
-    const fresh: ReceivedPayment[] = [];
+    const changed = new Set<ReceivedPayment>();
     for (const r of records) {
-      const isNew = r.t === 'received' && !this.byOutput.has(r.p.outputId);
+      if (r.t === 'began') {
+        this.apply(r);
+        continue;
+      }
+      const id = r.t === 'received' ? r.p.outputId : r.outputId;
+      const before = this.byOutput.get(id);
+      const settled = before?.settledAt;
       this.apply(r);
-      if (isNew) fresh.push(this.byOutput.get(r.p.outputId)!);
+      const after = this.byOutput.get(id);
+      if (after && (!before || (!settled && after.settledAt))) changed.add(after);
     }
-    for (const p of fresh) this.emit('received', p);
+    for (const p of changed) this.emit('received', p);
   }
 
   /** Outputs owned by us that someone else's transaction created, read into payments. */
