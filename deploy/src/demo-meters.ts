@@ -1,6 +1,6 @@
 import type { AgentConfigInput } from '@tanglewatt/meter-agent';
 
-type SensorInput = AgentConfigInput['sensors'][number];
+type SensorInput = NonNullable<AgentConfigInput['sensors']>[number];
 
 /**
  * The demo producer's panel: a solar curve on the machine's own clock (noon is noon where the demo runs)
