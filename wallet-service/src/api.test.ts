@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiToken } from './access.js';
 import { createApi, declaredRoutes } from './api.js';
 import { parseWalletConfig } from './config.js';
+import { DidUnresolvedError } from './dids.js';
 import { LiveFeed } from './feed.js';
 import { openApiDocument } from './openapi.js';
 import { PaymentsStore } from './payments-store.js';
@@ -30,6 +31,7 @@ const example: Record<string, string> = {
   key: 'period-1',
   id: '1',
   address: ADDRESS,
+  did: `did:iota:watt:0x${'a1'.repeat(32)}`,
 };
 const blockId = `0x${'0'.repeat(64)}`;
 const concrete = (path: string) =>
@@ -50,6 +52,8 @@ let app: ReturnType<typeof createApi>;
 let claims = 0;
 let received: ReceivedPayments;
 const OURS = `0x${'ab'.repeat(32)}`;
+const ORIGIN = `0x${'0c'.repeat(34)}`;
+const METHOD = { id: 'did:iota:watt:0x…#channel-key-01', publicKey: 'ee'.repeat(32) };
 
 /** node:http rather than fetch: fetch will not send a forged Host header. */
 function call(
@@ -126,6 +130,17 @@ beforeAll(async () => {
       },
     } as unknown as Settlement,
     received,
+    resolveDid: async (ref) => {
+      if (ref.originOutputId !== ORIGIN)
+        throw new DidUnresolvedError(`${ref.did} cannot be resolved: output ${ref.originOutputId} not found`);
+      return {
+        did: ref.did,
+        originOutputId: ref.originOutputId,
+        aliasId: ref.did.slice(-66),
+        versions: [{ outputId: ORIGIN, fromMilestone: 5, deactivated: false, methods: [METHOD] }],
+        document: {},
+      };
+    },
     node,
     feed: new LiveFeed(node, log),
     address: ADDRESS,
@@ -317,6 +332,27 @@ describe('wallet-service API contract', () => {
       expect(bad.status, query).toBe(400);
       expect(JSON.parse(bad.body).error.code).toBe('INVALID_REQUEST');
     }
+  });
+
+  it("resolves a meter DID's document history, and says in one line why one cannot be resolved", async () => {
+    const token = 'read-secret';
+    const did = `did:iota:watt:0x${'a1'.repeat(32)}`;
+    const ok = await call('GET', `/dids/${did}?origin=${ORIGIN}`, { token });
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body).versions[0].methods).toEqual([METHOD]);
+    const other = `0x${'0d'.repeat(34)}`;
+    const missing = await call('GET', `/dids/${did}?origin=${other}`, { token });
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body).error).toEqual({
+      code: 'DID_UNRESOLVED',
+      message: `${did} cannot be resolved: output ${other} not found`,
+    });
+    const noOrigin = await call('GET', `/dids/${did}`, { token });
+    expect(noOrigin.status).toBe(400);
+    expect(JSON.parse(noOrigin.body).error.field).toBe('origin');
+    const badDid = await call('GET', `/dids/did:web:example.com?origin=${ORIGIN}`, { token });
+    expect(badDid.status).toBe(400);
+    expect(JSON.parse(badDid.body).error.field).toBe('did');
   });
 
   it('announces a received payment on the event stream', async () => {

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { type ApiToken, requireKnownHost, requireScope, TokenBook } from './access.js';
 import type { AddressIndex } from './address-index.js';
 import type { WalletConfig } from './config.js';
+import { type DidResolver, DidUnresolvedError } from './dids.js';
 import type { LiveFeed } from './feed.js';
 import type { MarketView } from './market.js';
 import { MAX_MILESTONE_INDEX, MAX_OFFSET, openApiDocument } from './openapi.js';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   market?: MarketView;
   settlement: Settlement;
   received: ReceivedPayments;
+  /** Resolves meter DIDs from the ledger (GET /dids/:did). */
+  resolveDid: DidResolver;
   node: NodeApi;
   feed: LiveFeed;
   address: string;
@@ -78,6 +81,11 @@ const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
 });
+
+const didParam = z
+  .string()
+  .regex(/^did:iota:(?:[a-z0-9]{1,6}:)?0x[0-9a-f]{64}$/, 'an IOTA DID, did:iota:<hrp>:0x<alias id>');
+const didQuery = z.strictObject({ origin: outputIdParam });
 
 const receivedQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -280,6 +288,29 @@ export function createApi(deps: ApiDeps): express.Express {
     if (!limit.success)
       throw new ApiError(400, 'INVALID_REQUEST', 'limit: a whole number from 1 to 1000', 'limit');
     res.json({ tag: PAYMENT_TAG, items: store.postedBlocks(limit.data) });
+  });
+
+  // A meter's DID document history, for checking its channel's signatures against the keys it lists.
+  app.get('/dids/:did', needsRead, async (req, res) => {
+    const did = didParam.safeParse(req.params.did);
+    if (!did.success)
+      throw new ApiError(400, 'INVALID_REQUEST', `did: ${did.error.issues[0]!.message}`, 'did');
+    const query = didQuery.safeParse(req.query);
+    if (!query.success) {
+      const issue = query.error.issues[0]!;
+      const field = issue.path.join('.') || 'origin';
+      const message =
+        field === 'origin'
+          ? 'origin: the output that created the DID alias (0x and 68 hex digits): a ledger without an indexer finds the alias from it'
+          : `${field}: ${issue.message}`;
+      throw new ApiError(400, 'INVALID_REQUEST', message, field);
+    }
+    try {
+      res.json(await deps.resolveDid({ did: did.data, originOutputId: query.data.origin }));
+    } catch (error) {
+      if (error instanceof DidUnresolvedError) throw new ApiError(404, error.code, error.message);
+      throw error;
+    }
   });
 
   app.get('/outputs', needsRead, (_req, res) => {

@@ -22,7 +22,7 @@ const errorMeaning: Record<string, string> = {
   '400': 'Invalid request: the message names the field (`error.field`) and what is allowed',
   '401': 'Missing or unknown bearer token',
   '403': 'The token lacks the scope this route needs (the message names it)',
-  '404': 'Not found',
+  '404': 'Not found (GET /dids/{did}: DID_UNRESOLVED, the message says why)',
   '409': 'The idempotencyKey names a different payment',
   '413': 'Body larger than api.maxBodyBytes',
   '421': 'The Host header is not a name of this server (api.allowedHosts)',
@@ -258,6 +258,29 @@ export function openApiDocument(): Record<string, unknown> {
           ],
           responses: { '200': ok('{ tag, items: { blockId, transactionId, kind, state }[] }') },
           errors: ['400'],
+        }),
+      },
+      '/dids/{did}': {
+        get: op({
+          summary:
+            "A meter DID's document history from the ledger: each version with the milestones it was in force between and its Ed25519 verification methods (to check the meter's channel signatures)",
+          scope: 'read',
+          parameters: [
+            path('did', 'an IOTA DID, did:iota:<hrp>:0x<alias id>', {
+              type: 'string',
+              pattern: '^did:iota:(?:[a-z0-9]{1,6}:)?0x[0-9a-f]{64}$',
+            }),
+            {
+              ...query('origin', 'the output that created the DID alias (found without an indexer)', hex(68)),
+              required: true,
+            },
+          ],
+          responses: {
+            '200': ok(
+              '{ did, originOutputId, aliasId, versions: { outputId, fromMilestone, untilMilestone?, deactivated, methods: { id, publicKey }[] }[], document }',
+            ),
+          },
+          errors: ['400', '404', '502', '503'],
         }),
       },
       '/outputs': {

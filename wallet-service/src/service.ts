@@ -17,6 +17,7 @@ import { AddressIndex } from './address-index.js';
 import { createApi } from './api.js';
 import { ConfigError, type WalletConfig } from './config.js';
 import { assertMnemonicAllowedOn } from './development.js';
+import { didResolver } from './dids.js';
 import { LiveFeed } from './feed.js';
 import { readKeystore } from './keystore.js';
 import { MarketView } from './market.js';
@@ -260,6 +261,7 @@ async function startLocked(
     ...(market ? { market } : {}),
     settlement,
     received,
+    resolveDid: didResolver(config.nodeUrl),
     node,
     feed,
     address,
