@@ -132,6 +132,21 @@ export interface ReceivedPage {
   since: number | null;
 }
 
+/** GET /dids/{did}: a meter DID's document versions with their Ed25519 verification methods. */
+export interface DidResolution {
+  did: string;
+  originOutputId: string;
+  aliasId: string;
+  versions: {
+    outputId: string;
+    fromMilestone: number;
+    untilMilestone?: number;
+    deactivated: boolean;
+    /** Method ids with Ed25519 public keys (hex, no 0x). */
+    methods: { id: string; publicKey: string }[];
+  }[];
+}
+
 /** The columns of GET /payments.csv, in order. */
 export const PAYMENTS_CSV_COLUMNS = [
   'key',
@@ -297,6 +312,8 @@ export function createWalletClient(url: string, token?: string) {
       if (page.before) params.set('before', page.before);
       return get<ReceivedPage>(`/received-payments?${params}`, o);
     },
+    did: (ref: { did: string; originOutputId: string }, o?: RequestOptions) =>
+      get<DidResolution>(`/dids/${q(ref.did)}?origin=${q(ref.originOutputId)}`, o),
     /** The sent payments as CSV (read scope; the token goes in the header, never the URL). */
     paymentsCsv: (o?: RequestOptions) =>
       getText(url, '/payments.csv', 'text/csv', {
