@@ -37,6 +37,9 @@ describe("a producer's received payments on the real tangle", () => {
       periodStart: '2026-01-01T00:00:00.000Z',
       periodEnd: '2026-01-01T00:01:00.000Z',
     };
+    // The consumer's genesis funds are its starting output, not a payment it received.
+    const own = await api<ReceivedPage>(consumer!, 'GET', '/received-payments');
+    expect(own.body.total).toBe(0);
     const paid = await api<Payment>(consumer!, 'POST', '/payments', {
       idempotencyKey: 'received/plain',
       to: producer.service.address,

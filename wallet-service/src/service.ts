@@ -241,8 +241,13 @@ async function startLocked(
     log,
   });
   cleanups.push(() => received.close());
+  // The configured starting outputs (genesis funds) are no one's payment.
+  const starting = new Set(config.ledger.initialOutputs);
   await received
-    .beginFrom(ledger.all(), ledger.ledgerIndex)
+    .beginFrom(
+      ledger.all().filter((o) => !starting.has(o.outputId)),
+      ledger.ledgerIndex,
+    )
     .catch((error: Error) =>
       log.warn({ err: error.message }, 'received payments: the unspent ones will be read at the next start'),
     );
