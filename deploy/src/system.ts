@@ -18,6 +18,7 @@ import {
   writeKeystore,
 } from '@tanglewatt/wallet-service';
 import type { Logger } from 'pino';
+import { DEMO_PRODUCER_SENSOR } from './demo-meters.js';
 import { ensureBinaries } from './install.js';
 import { freePorts } from './processes.js';
 import { loadProfile } from './profile.js';
@@ -208,18 +209,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
             parties,
             sensors: [
               household.role === 'producer'
-                ? {
-                    name: 'panel',
-                    kind: 'simulated',
-                    profile: {
-                      type: 'solar',
-                      busVoltageMV: 18_000,
-                      peakCurrentMA: 2_500,
-                      sunriseHour: 6,
-                      sunsetHour: 20,
-                      utcOffsetHours: 0,
-                    },
-                  }
+                ? DEMO_PRODUCER_SENSOR
                 : {
                     name: 'load',
                     kind: 'simulated',

@@ -66,7 +66,9 @@ const profile = z.discriminatedUnion(
       dayLengthS: z.number().positive().default(86_400),
       sunriseHour: z.number().min(0).max(24).default(6),
       sunsetHour: z.number().min(0).max(24).default(18),
-      utcOffsetHours: z.number().min(-14).max(14).default(0),
+      utcOffsetHours: z.union([z.number().min(-14).max(14), z.literal('local')]).default(0),
+      /** Delivered at every hour on top of the panel (a battery, a base generator); 0 keeps nights dark. */
+      baseCurrentMA: z.number().min(0).default(0),
     }),
     z.strictObject({
       type: z.literal('random-walk'),

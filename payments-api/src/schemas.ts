@@ -88,6 +88,34 @@ export const payment = z.object({
 
 export type Payment = z.infer<typeof payment>;
 
+/** A payment this wallet received, as the ledger shows it (GET /received-payments). */
+export const receivedPayment = z.object({
+  outputId: z.string(),
+  transactionId: z.string(),
+  blockId: z.string().optional(),
+  milestoneIndex: z.number().int(),
+  /** Unix seconds of the confirming milestone. */
+  milestoneTimestamp: z.number().int(),
+  /** What is the wallet's: the output's amount less any deposit owed back to the sender. */
+  amountUnits: baseUnits,
+  /** The address that signed the transaction; absent when the node no longer has it. */
+  from: z.string().optional(),
+  /** The payer's idempotency key, when its transaction's description names this output. */
+  key: z.string().optional(),
+  metadata: paymentMetadata.optional(),
+  /** Came with a storage-deposit return: to be claimed before it expires. */
+  micro: z.boolean(),
+  depositUnits: baseUnits.optional(),
+  /** Unix seconds from which the sender may take an unclaimed micro-payment back. */
+  expiresAt: z.number().int().optional(),
+  /** Micro-payments only: claimed by us, unclaimed, expired (the sender may take it back) or returned. */
+  claim: z.enum(['unclaimed', 'claimed', 'expired', 'returned']).optional(),
+  /** Milestone that spent a micro-payment's output (our claim, or the sender's return). */
+  settledAtMilestone: z.number().int().optional(),
+});
+
+export type ReceivedPayment = z.infer<typeof receivedPayment>;
+
 export const apiError = z.object({
   error: z.object({
     code: z.string(),

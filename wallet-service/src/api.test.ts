@@ -3,15 +3,17 @@ import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NodeApi } from '@tanglewatt/ledger';
+import { LedgerError, NodeApi } from '@tanglewatt/ledger';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiToken } from './access.js';
 import { createApi, declaredRoutes } from './api.js';
 import { parseWalletConfig } from './config.js';
+import { DidUnresolvedError } from './dids.js';
 import { LiveFeed } from './feed.js';
 import { openApiDocument } from './openapi.js';
 import { PaymentsStore } from './payments-store.js';
+import { ReceivedPayments } from './received.js';
 import type { Settlement } from './settlement.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
@@ -29,6 +31,7 @@ const example: Record<string, string> = {
   key: 'period-1',
   id: '1',
   address: ADDRESS,
+  did: `did:iota:watt:0x${'a1'.repeat(32)}`,
 };
 const blockId = `0x${'0'.repeat(64)}`;
 const concrete = (path: string) =>
@@ -47,6 +50,10 @@ let server: Server;
 let port: number;
 let app: ReturnType<typeof createApi>;
 let claims = 0;
+let received: ReceivedPayments;
+const OURS = `0x${'ab'.repeat(32)}`;
+const ORIGIN = `0x${'0c'.repeat(34)}`;
+const METHOD = { id: 'did:iota:watt:0x…#channel-key-01', publicKey: 'ee'.repeat(32) };
 
 /** node:http rather than fetch: fetch will not send a forged Host header. */
 function call(
@@ -97,6 +104,22 @@ beforeAll(async () => {
     keystore: { file: '/unused' },
     api: { allowedHosts: ['pi.local', 'wallet.home:8480'] },
   });
+  received = await ReceivedPayments.open(await mkdtemp(join(tmpdir(), 'api-received-')), {
+    // The node no longer has the transactions (pruned): payments are listed without a sender.
+    api: {
+      includedBlock: async () => {
+        throw new LedgerError('NOT_FOUND', 'pruned');
+      },
+      includedBlockMetadata: async () => {
+        throw new LedgerError('NOT_FOUND', 'pruned');
+      },
+    } as unknown as NodeApi,
+    addressHex: OURS,
+    bech32Hrp: 'watt',
+    paymentTag: 'tanglewatt/pay/v1',
+    ownTransaction: () => false,
+    log,
+  });
   app = createApi({
     store: await PaymentsStore.open(await mkdtemp(join(tmpdir(), 'api-'))),
     ledger: { ledgerIndex: 7 } as unknown as WalletLedger,
@@ -106,6 +129,18 @@ beforeAll(async () => {
         claims++;
       },
     } as unknown as Settlement,
+    received,
+    resolveDid: async (ref) => {
+      if (ref.originOutputId !== ORIGIN)
+        throw new DidUnresolvedError(`${ref.did} cannot be resolved: output ${ref.originOutputId} not found`);
+      return {
+        did: ref.did,
+        originOutputId: ref.originOutputId,
+        aliasId: ref.did.slice(-66),
+        versions: [{ outputId: ORIGIN, fromMilestone: 5, deactivated: false, methods: [METHOD] }],
+        document: {},
+      };
+    },
     node,
     feed: new LiveFeed(node, log),
     address: ADDRESS,
@@ -256,6 +291,116 @@ describe('wallet-service API Host check', () => {
 });
 
 describe('wallet-service API contract', () => {
+  it('lists received payments newest first with exact amounts, pages them, and refuses a bad cursor', async () => {
+    const token = 'read-secret';
+    const txId = (n: number) => `0x${String(n).padStart(64, '0')}`;
+    for (const n of [1, 2, 3])
+      await received.noteMilestone({
+        index: 40 + n,
+        timestamp: 1_800_000_000 + n,
+        consumed: [],
+        created: [
+          {
+            outputId: `${txId(n)}0000`,
+            type: 3,
+            amount: 18_446_744_073_709_551_612n + BigInt(n),
+            ownerHex: OURS,
+            hasNativeTokens: false,
+            isSpent: false,
+            milestoneIndexBooked: 40 + n,
+            transactionId: txId(n),
+            outputIndex: 0,
+          },
+        ],
+      });
+    const first = await call('GET', '/received-payments?limit=2', { token });
+    expect(first.status).toBe(200);
+    const page = JSON.parse(first.body);
+    expect(page.total).toBe(3);
+    expect(page.items.map((p: { amountUnits: string }) => p.amountUnits)).toEqual([
+      '18446744073709551615',
+      '18446744073709551614',
+    ]);
+    expect(page.next).toBe(`${txId(2)}0000`);
+    const rest = JSON.parse(
+      (await call('GET', `/received-payments?limit=2&before=${page.next}`, { token })).body,
+    );
+    expect(rest.items.map((p: { milestoneIndex: number }) => p.milestoneIndex)).toEqual([41]);
+    expect(rest.next).toBeNull();
+    for (const query of ['before=0x12', `before=${txId(9)}0000`, 'limit=0', 'limit=501', 'from=1']) {
+      const bad = await call('GET', `/received-payments?${query}`, { token });
+      expect(bad.status, query).toBe(400);
+      expect(JSON.parse(bad.body).error.code).toBe('INVALID_REQUEST');
+    }
+  });
+
+  it("resolves a meter DID's document history, and says in one line why one cannot be resolved", async () => {
+    const token = 'read-secret';
+    const did = `did:iota:watt:0x${'a1'.repeat(32)}`;
+    const ok = await call('GET', `/dids/${did}?origin=${ORIGIN}`, { token });
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body).versions[0].methods).toEqual([METHOD]);
+    const other = `0x${'0d'.repeat(34)}`;
+    const missing = await call('GET', `/dids/${did}?origin=${other}`, { token });
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body).error).toEqual({
+      code: 'DID_UNRESOLVED',
+      message: `${did} cannot be resolved: output ${other} not found`,
+    });
+    const noOrigin = await call('GET', `/dids/${did}`, { token });
+    expect(noOrigin.status).toBe(400);
+    expect(JSON.parse(noOrigin.body).error.field).toBe('origin');
+    const badDid = await call('GET', `/dids/did:web:example.com?origin=${ORIGIN}`, { token });
+    expect(badDid.status).toBe(400);
+    expect(JSON.parse(badDid.body).error.field).toBe('did');
+  });
+
+  it('announces a received payment on the event stream', async () => {
+    const events = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/events?access_token=read-secret',
+          headers: { host: `127.0.0.1:${port}` },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => {
+            text += chunk;
+            if (text.includes('event: received')) {
+              res.destroy();
+              resolve(text);
+            }
+          });
+          // Subscribed once the head arrived: now a milestone brings a payment.
+          void received.noteMilestone({
+            index: 50,
+            timestamp: 1_800_000_050,
+            consumed: [],
+            created: [
+              {
+                outputId: `0x${'e'.repeat(64)}0000`,
+                type: 3,
+                amount: 123n,
+                ownerHex: OURS,
+                hasNativeTokens: false,
+                isSpent: false,
+                milestoneIndexBooked: 50,
+                transactionId: `0x${'e'.repeat(64)}`,
+                outputIndex: 0,
+              },
+            ],
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    const data = events.split('event: received\ndata: ')[1]!.split('\n')[0]!;
+    expect(JSON.parse(data)).toMatchObject({ amountUnits: '123', milestoneIndex: 50 });
+  });
+
   it('answers a method a known path lacks with 405 and Allow', async () => {
     const del = await call('DELETE', '/payments', { token: 'all-scopes-secret' });
     expect(del.status).toBe(405);

@@ -20,11 +20,14 @@ import { type ApiToken, requireKnownHost, requireScope, TokenBook } from './acce
 import type { AddressIndex } from './address-index.js';
 import type { WalletConfig } from './config.js';
 import { parsePaymentsCsvQuery, paymentsCsv, paymentsInRange } from './csv.js';
+import { type DidResolver, DidUnresolvedError } from './dids.js';
 import type { LiveFeed } from './feed.js';
 import type { MarketView } from './market.js';
 import { WalletMetrics } from './metrics.js';
 import { MAX_MILESTONE_INDEX, MAX_OFFSET, openApiDocument } from './openapi.js';
 import { IdempotencyConflictError, NotCancellableError, type PaymentsStore } from './payments-store.js';
+import type { ReceivedPayment, ReceivedPayments } from './received.js';
+import { receivedToJson } from './received.js';
 import { PAYMENT_TAG, type Settlement } from './settlement.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
@@ -34,6 +37,9 @@ export interface ApiDeps {
   addresses: AddressIndex;
   market?: MarketView;
   settlement: Settlement;
+  received: ReceivedPayments;
+  /** Resolves meter DIDs from the ledger (GET /dids/:did). */
+  resolveDid: DidResolver;
   node: NodeApi;
   feed: LiveFeed;
   address: string;
@@ -78,6 +84,16 @@ const listQuery = z.strictObject({
   peer: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
+});
+
+const didParam = z
+  .string()
+  .regex(/^did:iota:(?:[a-z0-9]{1,6}:)?0x[0-9a-f]{64}$/, 'an IOTA DID, did:iota:<hrp>:0x<alias id>');
+const didQuery = z.strictObject({ origin: outputIdParam });
+
+const receivedQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: outputIdParam.optional(),
 });
 
 /** The routes an app built by createApi serves: express path → methods (upper case), in registration order. */
@@ -201,6 +217,20 @@ export function createApi(deps: ApiDeps): express.Express {
     res.send(paymentsCsv(paymentsInRange(all, query.sinceMs, query.untilMs)));
   });
 
+  app.get('/received-payments', needsRead, (req, res) => {
+    const parsed = receivedQuery.safeParse(req.query);
+    if (!parsed.success) throw fromZod(parsed.error);
+    const page = deps.received.list(parsed.data);
+    if (!page)
+      throw new ApiError(
+        400,
+        'INVALID_REQUEST',
+        "before: the outputId of a listed received payment (the previous page's next)",
+        'before',
+      );
+    res.json({ ...page, since: deps.received.beganAt ?? null });
+  });
+
   app.get('/payments/:key', needsRead, (req, res) => {
     const key = idempotencyKey.safeParse(req.params.key);
     if (!key.success)
@@ -275,6 +305,29 @@ export function createApi(deps: ApiDeps): express.Express {
     if (!limit.success)
       throw new ApiError(400, 'INVALID_REQUEST', 'limit: a whole number from 1 to 1000', 'limit');
     res.json({ tag: PAYMENT_TAG, items: store.postedBlocks(limit.data) });
+  });
+
+  // A meter's DID document history, for checking its channel's signatures against the keys it lists.
+  app.get('/dids/:did', needsRead, async (req, res) => {
+    const did = didParam.safeParse(req.params.did);
+    if (!did.success)
+      throw new ApiError(400, 'INVALID_REQUEST', `did: ${did.error.issues[0]!.message}`, 'did');
+    const query = didQuery.safeParse(req.query);
+    if (!query.success) {
+      const issue = query.error.issues[0]!;
+      const field = issue.path.join('.') || 'origin';
+      const message =
+        field === 'origin'
+          ? 'origin: the output that created the DID alias (0x and 68 hex digits): a ledger without an indexer finds the alias from it'
+          : `${field}: ${issue.message}`;
+      throw new ApiError(400, 'INVALID_REQUEST', message, field);
+    }
+    try {
+      res.json(await deps.resolveDid({ did: did.data, originOutputId: query.data.origin }));
+    } catch (error) {
+      if (error instanceof DidUnresolvedError) throw new ApiError(404, error.code, error.message);
+      throw error;
+    }
   });
 
   app.get('/outputs', needsRead, (_req, res) => {
@@ -375,12 +428,14 @@ export function createApi(deps: ApiDeps): express.Express {
       milestone: send('milestone'),
       tips: send('tips'),
       payment: send('payment') as (p: Payment) => void,
+      received: (p: ReceivedPayment) => send('received')(receivedToJson(p, Math.floor(Date.now() / 1000))),
     };
     if (feed.current) handlers.node(feed.current);
     feed.on('node', handlers.node);
     feed.on('milestone', handlers.milestone);
     feed.on('tips', handlers.tips);
     store.on('payment', handlers.payment);
+    deps.received.on('received', handlers.received);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     req.on('close', () => {
       clearInterval(heartbeat);
@@ -388,6 +443,7 @@ export function createApi(deps: ApiDeps): express.Express {
       feed.off('milestone', handlers.milestone);
       feed.off('tips', handlers.tips);
       store.off('payment', handlers.payment);
+      deps.received.off('received', handlers.received);
     });
   });
 

@@ -94,6 +94,10 @@ describe('wallet-service GET /payments.csv', () => {
       store,
       ledger: { ledgerIndex: 1 } as unknown as WalletLedger,
       addresses: { unspentOf: () => [], firstMilestone: undefined } as never,
+      received: {} as never, // these routes do not read received payments or DIDs
+      resolveDid: async () => {
+        throw new Error('not used');
+      },
       settlement: {} as Settlement,
       node,
       feed: new LiveFeed(node, log),

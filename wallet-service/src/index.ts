@@ -5,6 +5,7 @@ export * from './keystore.js';
 export * from './market.js';
 export * from './metrics.js';
 export * from './payments-store.js';
+export * from './received.js';
 export * from './secrets.js';
 export * from './service.js';
 export * from './settlement.js';

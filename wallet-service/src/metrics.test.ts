@@ -51,6 +51,10 @@ beforeEach(async () => {
     store,
     ledger,
     addresses: { unspentOf: () => [], firstMilestone: undefined } as never,
+    received: {} as never, // these routes do not read received payments or DIDs
+    resolveDid: async () => {
+      throw new Error('not used');
+    },
     settlement: { notify: () => undefined } as unknown as Settlement,
     node: unreachable,
     feed: new LiveFeed(unreachable, log),

@@ -6,6 +6,7 @@ import {
   payment,
   paymentRequest,
   paymentStates,
+  receivedPayment,
 } from '@tanglewatt/payments-api';
 import { z } from 'zod';
 import { timeBound } from './csv.js';
@@ -22,7 +23,7 @@ const errorMeaning: Record<string, string> = {
   '400': 'Invalid request: the message names the field (`error.field`) and what is allowed',
   '401': 'Missing or unknown bearer token',
   '403': 'The token lacks the scope this route needs (the message names it)',
-  '404': 'Not found',
+  '404': 'Not found (GET /dids/{did}: DID_UNRESOLVED, the message says why)',
   '409': 'The idempotencyKey names a different payment',
   '413': 'Body larger than api.maxBodyBytes',
   '421': 'The Host header is not a name of this server (api.allowedHosts)',
@@ -149,6 +150,7 @@ export function openApiDocument(): Record<string, unknown> {
         }),
         Payment: schema(payment),
         Balance: schema(balance),
+        ReceivedPayment: schema(receivedPayment),
         Error: schema(apiError),
         SellOffer: schema(sellBody),
         BuyOrder: schema(buyBody),
@@ -224,6 +226,23 @@ export function openApiDocument(): Record<string, unknown> {
           errors: ['400', '404'],
         }),
       },
+      '/received-payments': {
+        get: op({
+          summary:
+            "Payments received, newest first, from the ledger: sender, the payer's key and period when its transaction's description names them, amount, output, transaction, milestone, and a micro-payment's claim",
+          scope: 'read',
+          parameters: [
+            query('limit', 'at most this many (default 100)', { type: 'integer', minimum: 1, maximum: 500 }),
+            query('before', "the next page after this outputId (the previous answer's next)", hex(68)),
+          ],
+          responses: {
+            '200': ok(
+              '{ total, items: ReceivedPayment[], next: outputId | null, since: the milestone this history began at (earlier payments are listed only if still unspent then) }',
+            ),
+          },
+          errors: ['400'],
+        }),
+      },
       '/payments/{key}/cancel': {
         post: op({
           summary: 'Cancel a payment no transaction carries yet (cancelling again answers the same)',
@@ -263,6 +282,29 @@ export function openApiDocument(): Record<string, unknown> {
           ],
           responses: { '200': ok('{ tag, items: { blockId, transactionId, kind, state }[] }') },
           errors: ['400'],
+        }),
+      },
+      '/dids/{did}': {
+        get: op({
+          summary:
+            "A meter DID's document history from the ledger: each version with the milestones it was in force between and its Ed25519 verification methods (to check the meter's channel signatures)",
+          scope: 'read',
+          parameters: [
+            path('did', 'an IOTA DID, did:iota:<hrp>:0x<alias id>', {
+              type: 'string',
+              pattern: '^did:iota:(?:[a-z0-9]{1,6}:)?0x[0-9a-f]{64}$',
+            }),
+            {
+              ...query('origin', 'the output that created the DID alias (found without an indexer)', hex(68)),
+              required: true,
+            },
+          ],
+          responses: {
+            '200': ok(
+              '{ did, originOutputId, aliasId, versions: { outputId, fromMilestone, untilMilestone?, deactivated, methods: { id, publicKey }[] }[], document }',
+            ),
+          },
+          errors: ['400', '404', '502', '503'],
         }),
       },
       '/outputs': {
@@ -307,7 +349,8 @@ export function openApiDocument(): Record<string, unknown> {
       ),
       '/events': {
         get: op({
-          summary: 'Live feed (server-sent events): node, milestone, tips, payment',
+          summary:
+            'Live feed (server-sent events): node, milestone, tips, payment (sent), received (a ReceivedPayment: when it arrives, and again when a micro-payment is claimed or returned)',
           scope: 'read',
           stream: true,
           responses: {

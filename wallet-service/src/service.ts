@@ -17,11 +17,13 @@ import { AddressIndex } from './address-index.js';
 import { createApi } from './api.js';
 import { ConfigError, type WalletConfig } from './config.js';
 import { assertMnemonicAllowedOn } from './development.js';
+import { didResolver } from './dids.js';
 import { LiveFeed } from './feed.js';
 import { readKeystore } from './keystore.js';
 import { MarketView } from './market.js';
 import { WalletMetrics } from './metrics.js';
 import { PaymentsStore } from './payments-store.js';
+import { ReceivedPayments } from './received.js';
 import { adoptForeignPayments } from './reconcile.js';
 import { readSecret } from './secrets.js';
 import { PAYMENT_TAG, Settlement } from './settlement.js';
@@ -34,6 +36,7 @@ export interface WalletService {
   store: PaymentsStore;
   ledger: WalletLedger;
   settlement: Settlement;
+  received: ReceivedPayments;
   market?: MarketView;
   stop(): Promise<void>;
 }
@@ -230,6 +233,26 @@ async function startLocked(
       outputIds,
     );
   });
+  const received = await ReceivedPayments.open(config.dataDir, {
+    api: node,
+    addressHex: bech32ToHex(address),
+    bech32Hrp: protocol.bech32Hrp,
+    paymentTag: PAYMENT_TAG,
+    ownTransaction: (id) => store.transaction(id) !== undefined,
+    log,
+  });
+  cleanups.push(() => received.close());
+  // The configured starting outputs (genesis funds) are no one's payment.
+  const starting = new Set(config.ledger.initialOutputs);
+  await received
+    .beginFrom(
+      ledger.all().filter((o) => !starting.has(o.outputId)),
+      ledger.ledgerIndex,
+    )
+    .catch((error: Error) =>
+      log.warn({ err: error.message }, 'received payments: the unspent ones will be read at the next start'),
+    );
+  ledger.onMilestoneRead((changes) => received.noteMilestone(changes));
   ledger.on('milestone', (changes) => settlement.noteLedgerChanges(changes));
   ledger.on('changed', () => settlement.notify());
   ledger.follow(config.ledger.pollIntervalMs);
@@ -243,6 +266,8 @@ async function startLocked(
     addresses,
     ...(market ? { market } : {}),
     settlement,
+    received,
+    resolveDid: didResolver(config.nodeUrl),
     node,
     feed,
     address,
@@ -273,6 +298,7 @@ async function startLocked(
     store,
     ledger,
     settlement,
+    received,
     ...(market ? { market } : {}),
     async stop() {
       await claims.stop();
@@ -282,6 +308,7 @@ async function startLocked(
       await settlement.stop();
       await ledger.stop();
       await market?.close();
+      await received.close();
       await store.close();
       await client.destroy();
       await releaseLock();

@@ -54,6 +54,7 @@ export class WalletLedger extends EventEmitter<{
   /** The node's confirmed milestone when catchUp last finished reading everything up to it. */
   private caughtUpTo = -1;
   private spendObserver: ((outputIds: string[], milestoneIndex: number) => Promise<void>) | undefined;
+  private readObservers: ((changes: MilestoneChanges) => Promise<void>)[] = [];
 
   private constructor(
     private readonly journal: Journal<Event>,
@@ -130,6 +131,11 @@ export class WalletLedger extends EventEmitter<{
     this.spendObserver = observer;
   }
 
+  /** Called with each milestone's changes before it is recorded as read; a failure makes it be read again. */
+  onMilestoneRead(observer: (changes: MilestoneChanges) => Promise<void>): void {
+    this.readObservers.push(observer);
+  }
+
   /** True once this view has read every milestone the node had confirmed at some point since it opened. */
   get caughtUp(): boolean {
     return this.caughtUpTo >= 0;
@@ -160,6 +166,7 @@ export class WalletLedger extends EventEmitter<{
       const spentOwn = changes.consumed.filter((id) => this.outputs.has(id));
       // Before the milestone counts as read: whoever spent our outputs is accounted for first.
       if (spentOwn.length && this.spendObserver) await this.spendObserver(spentOwn, index);
+      for (const observe of this.readObservers) await observe(changes);
       for (const id of spentOwn) events.push({ t: 'spent', outputId: id });
       for (const o of changes.created)
         if (this.concernsUs(o)) events.push({ t: 'output', output: outputSummaryToJson(o) });

@@ -23,4 +23,17 @@ describe('parseConfig', () => {
       /wallets\[0\]\.token must be a string/,
     );
   });
+
+  it("keeps a meter's DID, and names the field of a malformed one", () => {
+    const did = { did: `did:iota:watt:0x${'d1'.repeat(32)}`, originOutputId: `0x${'0a'.repeat(34)}` };
+    expect(parseConfig({ meters: [{ name: 'M', url: 'http://127.0.0.1:8491', did }] }).meters).toEqual([
+      { name: 'M', url: 'http://127.0.0.1:8491', did },
+    ]);
+    expect(() =>
+      parseConfig({ meters: [{ name: 'M', url: 'http://x', did: { ...did, did: 'did:web:example.com' } }] }),
+    ).toThrow(/meters\[0\]\.did\.did must be an IOTA DID/);
+    expect(() =>
+      parseConfig({ meters: [{ name: 'M', url: 'http://x', did: { ...did, originOutputId: '0x12' } }] }),
+    ).toThrow(/meters\[0\]\.did\.originOutputId must be the output that created the DID alias/);
+  });
 });

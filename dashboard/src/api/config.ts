@@ -10,7 +10,20 @@ export interface Endpoint {
    * for reads too, and the live feed takes it as ?access_token=) and posts market messages with it.
    */
   token?: string;
+  /**
+   * A meter's DID and the output that created its alias: the explorer checks the meter's channel
+   * signatures against the keys its DID document lists.
+   */
+  did?: MeterDid;
 }
+
+export interface MeterDid {
+  did: string;
+  originOutputId: string;
+}
+
+const DID = /^did:iota:(?:[a-z0-9]{1,6}:)?0x[0-9a-f]{64}$/;
+const OUTPUT_ID = /^0x[0-9a-f]{68}$/;
 
 export interface DashboardConfig {
   wallets: Endpoint[];
@@ -36,6 +49,16 @@ function endpoints(raw: unknown, key: string): Endpoint[] {
       throw new Error(`config.json: ${key}[${i}].url must be http(s): ${e.url}`);
     const endpoint: Endpoint = { name: e.name, url: url.href.replace(/\/+$/, '') };
     if (e.token) endpoint.token = e.token;
+    if (e.did !== undefined) {
+      const d = e.did as Partial<MeterDid> | null;
+      if (!d || typeof d.did !== 'string' || !DID.test(d.did))
+        throw new Error(`config.json: ${key}[${i}].did.did must be an IOTA DID, did:iota:<hrp>:0x<alias id>`);
+      if (typeof d.originOutputId !== 'string' || !OUTPUT_ID.test(d.originOutputId))
+        throw new Error(
+          `config.json: ${key}[${i}].did.originOutputId must be the output that created the DID alias (0x and 68 hex digits)`,
+        );
+      endpoint.did = { did: d.did, originOutputId: d.originOutputId };
+    }
     return endpoint;
   });
 }

@@ -67,6 +67,16 @@ export function postJson<T>(
   return requestJson<T>('POST', base, path, body, options);
 }
 
+/** GET a text document (a CSV export, say), asking for `accept`; failures as getJson's. */
+export function getText(
+  base: string,
+  path: string,
+  accept: string,
+  options: PostOptions = {},
+): Promise<string> {
+  return requestText('GET', base, path, undefined, options, accept).then((r) => r.text);
+}
+
 async function requestJson<T>(
   method: 'GET' | 'POST',
   base: string,
@@ -74,6 +84,22 @@ async function requestJson<T>(
   body: unknown,
   options: PostOptions,
 ): Promise<T> {
+  const { text, url, status } = await requestText(method, base, path, body, options, 'application/json');
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError('parse', `${url} did not answer with JSON`, url, status);
+  }
+}
+
+async function requestText(
+  method: 'GET' | 'POST',
+  base: string,
+  path: string,
+  body: unknown,
+  options: PostOptions,
+  accept: string,
+): Promise<{ text: string; url: string; status: number }> {
   const url = joinUrl(base, path);
   const controller = new AbortController();
   let timedOut = false;
@@ -83,7 +109,7 @@ async function requestJson<T>(
   }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const onAbort = () => controller.abort();
   options.signal?.addEventListener('abort', onAbort);
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept };
   if (method === 'POST') headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let res: Response;
@@ -123,9 +149,5 @@ async function requestJson<T>(
     }
     throw new ApiError('http', message, url, res.status, code, field);
   }
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new ApiError('parse', `${url} did not answer with JSON`, url, res.status);
-  }
+  return { text, url, status: res.status };
 }

@@ -1,6 +1,6 @@
 import type { BlockMetadata, OutputMetadata } from '@tanglewatt/ledger/node-api';
 import type { OutputSummaryJson as OutputSummary } from '@tanglewatt/ledger/outputs';
-import { ApiError, getJson, postJson, type RequestOptions } from './http';
+import { ApiError, getJson, getText, postJson, type RequestOptions } from './http';
 import type { AmendRequest, BuyRequest, MarketBook, MarketKind, Posted, SellRequest } from './market';
 
 /**
@@ -98,6 +98,67 @@ export interface Payment {
   createdAt: string;
   updatedAt: string;
 }
+
+/** A micro-payment's claim: the payee's to take before it expires, then the payer's to take back. */
+export type ClaimState = 'unclaimed' | 'claimed' | 'expired' | 'returned';
+
+/** A payment the wallet received, as the ledger shows it (GET /received-payments). */
+export interface ReceivedPayment {
+  outputId: string;
+  transactionId: string;
+  blockId?: string;
+  milestoneIndex: number;
+  /** Unix seconds. */
+  milestoneTimestamp: number;
+  /** Base units that are the wallet's (a micro-payment's deposit goes back to the sender). */
+  amountUnits: string;
+  /** The address that signed the payment's transaction. */
+  from?: string;
+  /** The payer's idempotency key, when its transaction names it. */
+  key?: string;
+  metadata?: PaymentMetadata;
+  micro: boolean;
+  depositUnits?: string;
+  expiresAt?: number;
+  claim?: ClaimState;
+  settledAtMilestone?: number;
+}
+
+export interface ReceivedPage {
+  total: number;
+  items: ReceivedPayment[];
+  next: string | null;
+  /** The milestone the wallet's history of received payments began at. */
+  since: number | null;
+}
+
+/** GET /dids/{did}: a meter DID's document versions with their Ed25519 verification methods. */
+export interface DidResolution {
+  did: string;
+  originOutputId: string;
+  aliasId: string;
+  versions: {
+    outputId: string;
+    fromMilestone: number;
+    untilMilestone?: number;
+    deactivated: boolean;
+    /** Method ids with Ed25519 public keys (hex, no 0x). */
+    methods: { id: string; publicKey: string }[];
+  }[];
+}
+
+/** The columns of GET /payments.csv, in order. */
+export const PAYMENTS_CSV_COLUMNS = [
+  'key',
+  'created',
+  'payee',
+  'amount',
+  'state',
+  'transactionId',
+  'blockId',
+  'milestoneIndex',
+  'includedAt',
+] as const;
 
 export interface Balance {
   address: string;
@@ -246,6 +307,20 @@ export function createWalletClient(url: string, token?: string) {
       return get<{ total: number; items: Payment[] }>(`/payments?${params}`, o);
     },
     payment: (key: string, o?: RequestOptions) => get<Payment>(`/payments/${q(key)}`, o),
+    received: (page: { limit?: number; before?: string } = {}, o?: RequestOptions) => {
+      const params = new URLSearchParams({ limit: String(page.limit ?? 100) });
+      if (page.before) params.set('before', page.before);
+      return get<ReceivedPage>(`/received-payments?${params}`, o);
+    },
+    did: (ref: { did: string; originOutputId: string }, o?: RequestOptions) =>
+      get<DidResolution>(`/dids/${q(ref.did)}?origin=${q(ref.originOutputId)}`, o),
+    /** The sent payments as CSV (read scope; the token goes in the header, never the URL). */
+    paymentsCsv: (o?: RequestOptions) =>
+      getText(url, '/payments.csv', 'text/csv', {
+        timeoutMs: POST_TIMEOUT_MS,
+        ...o,
+        ...(token ? { token } : {}),
+      }),
     outputs: (o?: RequestOptions) => get<{ ledgerIndex: number; items: OutputSummary[] }>('/outputs', o),
     nodeInfo: (o?: RequestOptions) => get<NodeInfo>('/node/info', o),
     tips: (o?: RequestOptions) => get<{ tips: string[] }>('/node/tips', o),

@@ -20,6 +20,8 @@ export interface PaymentsTableProps {
   /** Shown in the caption, e.g. the wallet's name. */
   label: string;
   total?: number;
+  /** What the empty state says. */
+  empty?: string;
 }
 
 function periodCell(p: Payment) {
@@ -40,7 +42,16 @@ function periodCell(p: Payment) {
 }
 
 /** Payments, newest first, with their settlement on the tangle. */
-export function PaymentsTable({ payments, loading, error, retry, token, label, total }: PaymentsTableProps) {
+export function PaymentsTable({
+  payments,
+  loading,
+  error,
+  retry,
+  token,
+  label,
+  total,
+  empty = 'No payments yet.',
+}: PaymentsTableProps) {
   if (!payments) {
     if (loading) return <Loading what="payments" />;
     return <ErrorMessage error={error} what="payments" {...(retry ? { retry } : {})} />;
@@ -51,7 +62,7 @@ export function PaymentsTable({ payments, loading, error, retry, token, label, t
         <ErrorMessage error={error} what="the latest payments" {...(retry ? { retry } : {})} />
       )}
       {payments.length === 0 ? (
-        <Empty>No payments yet.</Empty>
+        <Empty>{empty}</Empty>
       ) : (
         <ScrollRegion label={`Payments of ${label}, scrollable`}>
           <table className="payments">

@@ -20,6 +20,9 @@ const symbols: Record<string, string> = {
   filled: '●',
   cancelled: '–',
   expired: '–',
+  unclaimed: '○',
+  claimed: '●',
+  returned: '↩',
 };
 
 export function StateBadge({ state }: { state: PaymentState | string }) {

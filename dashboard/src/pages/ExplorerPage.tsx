@@ -139,6 +139,9 @@ function Result({ query }: { query: string }) {
               meter ? meter.client.channelBlocks(limit, o) : Promise.reject(new Error('meter gone'))
             }
             block={client.block}
+            blockMetadata={client.blockMetadata}
+            resolveDid={client.did}
+            {...(meter?.endpoint.did ? { did: meter.endpoint.did } : {})}
           />
         </Suspense>
       );

@@ -1,10 +1,12 @@
-import { useEffect, useRef, useState } from 'react';
+import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import type { Endpoint } from '../api/config';
-import type { Balance, Payment, PaymentState, WalletClient } from '../api/wallet';
+import { ApiError } from '../api/http';
+import type { Balance, Payment, PaymentState, ReceivedPayment, WalletClient } from '../api/wallet';
 import { paymentStates } from '../api/wallet';
 import { Amount } from '../components/Amount';
 import { LiveBadge } from '../components/LiveBadge';
 import { PaymentsTable } from '../components/PaymentsTable';
+import { ReceivedTable } from '../components/ReceivedTable';
 import { SyncNotice } from '../components/SyncNotice';
 import { Empty, ErrorMessage, Loading } from '../components/states';
 import { useServices } from '../context';
@@ -30,6 +32,17 @@ export function upsertPayment(
   return [p, ...list].slice(0, limit);
 }
 
+/** A received payment replaces its older self (a claim), or goes on top if new. */
+export function upsertReceived(
+  list: ReceivedPayment[],
+  p: ReceivedPayment,
+  limit = LIMIT,
+): ReceivedPayment[] {
+  const i = list.findIndex((x) => x.outputId === p.outputId);
+  if (i >= 0) return list.map((x, j) => (j === i ? p : x));
+  return [p, ...list].slice(0, limit);
+}
+
 export function PaymentsPage() {
   const { wallets } = useServices();
   return (
@@ -44,17 +57,22 @@ export function PaymentsPage() {
   );
 }
 
+type Tab = 'sent' | 'received';
+
 function WalletPayments({ endpoint, client }: { endpoint: Endpoint; client: WalletClient }) {
   const protocol = useProtocol(client);
   const token = protocol?.token;
   const [filter, setFilter] = useState<PaymentState | ''>('');
+  const [tab, setTab] = useState<Tab>('sent');
   const balance = useResource((signal) => client.balance({ signal }), client.url);
   const payments = useResource(
     (signal) => client.payments({ ...(filter ? { state: filter } : {}), limit: LIMIT }, { signal }),
     `${client.url}|${filter}`,
   );
+  const received = useResource((signal) => client.received({ limit: LIMIT }, { signal }), client.url);
   const status = useLiveStatus(client.eventsUrl);
-  const headingId = `wallet-${endpoint.name.replace(/\W+/g, '-')}`;
+  const slug = endpoint.name.replace(/\W+/g, '-');
+  const headingId = `wallet-${slug}`;
 
   // A payment's inclusion changes the balance; refetch it, at most twice a second.
   const balanceTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -76,13 +94,36 @@ function WalletPayments({ endpoint, client }: { endpoint: Endpoint; client: Wall
     });
     if (p.state === 'included' || p.state === 'submitted') refreshBalance();
   });
-  // The balance also moves with payments received, which the feed does not carry: each new milestone
-  // is a chance. The node event comes once per confirmed milestone.
+  // A payment received, when the ledger shows it and again when a micro-payment is claimed.
+  useLiveEvent<ReceivedPayment>(client.eventsUrl, 'received', (p) => {
+    received.setData((d) => {
+      if (!d) return d;
+      const known = d.items.some((x) => x.outputId === p.outputId);
+      return { ...d, total: d.total + (known ? 0 : 1), items: upsertReceived(d.items, p) };
+    });
+    refreshBalance();
+  });
+  // Claims and returns also move the balance: each confirmed milestone (one node event) is a chance.
   useLiveEvent(client.eventsUrl, 'node', refreshBalance);
   useResync(client.eventsUrl, () => {
     balance.reload();
     payments.reload();
+    received.reload();
   });
+
+  const tabId = (t: Tab) => `${slug}-tab-${t}`;
+  const panelId = (t: Tab) => `${slug}-panel-${t}`;
+  const tabs: { id: Tab; label: string; count: number | undefined }[] = [
+    { id: 'sent', label: 'Sent', count: payments.data?.total },
+    { id: 'received', label: 'Received', count: received.data?.total },
+  ];
+  // Arrow keys move between the tabs, as in every tab list.
+  const onTabKey = (e: KeyboardEvent) => {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    const next: Tab = tab === 'sent' ? 'received' : 'sent';
+    setTab(next);
+    document.getElementById(tabId(next))?.focus();
+  };
 
   return (
     <section className="panel wallet" aria-labelledby={headingId}>
@@ -98,29 +139,113 @@ function WalletPayments({ endpoint, client }: { endpoint: Endpoint; client: Wall
         retry={balance.reload}
         token={token}
       />
-      <div className="filters">
-        <label>
-          State{' '}
-          <select value={filter} onChange={(e) => setFilter(e.target.value as PaymentState | '')}>
-            <option value="">all</option>
-            {paymentStates.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+      <div className="tabs" role="tablist" aria-label={`Payments of ${endpoint.name}`}>
+        {tabs.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            id={tabId(t.id)}
+            aria-selected={tab === t.id}
+            aria-controls={panelId(t.id)}
+            tabIndex={tab === t.id ? 0 : -1}
+            onClick={() => setTab(t.id)}
+            onKeyDown={onTabKey}
+          >
+            {t.label}
+            {t.count !== undefined ? ` (${t.count})` : ''}
+          </button>
+        ))}
       </div>
-      <PaymentsTable
-        payments={payments.data?.items}
-        total={payments.data?.total}
-        loading={payments.loading}
-        error={payments.error}
-        retry={payments.reload}
-        label={endpoint.name}
-        {...(token ? { token } : {})}
-      />
+      <div role="tabpanel" id={panelId('sent')} aria-labelledby={tabId('sent')} hidden={tab !== 'sent'}>
+        <div className="filters">
+          <label>
+            State{' '}
+            <select value={filter} onChange={(e) => setFilter(e.target.value as PaymentState | '')}>
+              <option value="">all</option>
+              {paymentStates.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </label>
+          <CsvDownload client={client} name={endpoint.name} />
+        </div>
+        <PaymentsTable
+          payments={payments.data?.items}
+          total={payments.data?.total}
+          loading={payments.loading}
+          error={payments.error}
+          retry={payments.reload}
+          label={endpoint.name}
+          empty={filter ? `No payments sent in state ${filter}.` : 'No payments sent yet.'}
+          {...(token ? { token } : {})}
+        />
+      </div>
+      <div
+        role="tabpanel"
+        id={panelId('received')}
+        aria-labelledby={tabId('received')}
+        hidden={tab !== 'received'}
+      >
+        <ReceivedTable
+          payments={received.data?.items}
+          total={received.data?.total}
+          since={received.data?.since ?? null}
+          loading={received.loading}
+          error={received.error}
+          retry={received.reload}
+          label={endpoint.name}
+          {...(token ? { token } : {})}
+        />
+      </div>
     </section>
+  );
+}
+
+/**
+ * The sent payments as a CSV file. Fetched with the token in the header (the route takes no query token)
+ * and handed to the browser as a Blob URL, so the token never appears in a URL or the download history.
+ */
+export function CsvDownload({ client, name }: { client: WalletClient; name: string }) {
+  const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
+  const download = async () => {
+    setState({ busy: true });
+    try {
+      const csv = await client.paymentsCsv();
+      const href = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+      const a = document.createElement('a');
+      a.href = href;
+      a.download = `${name.replace(/\W+/g, '-').toLowerCase()}-payments.csv`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      // The click has handed the file to the browser; the URL is not needed after this turn.
+      setTimeout(() => URL.revokeObjectURL(href), 0);
+      setState({ busy: false });
+    } catch (error) {
+      const message =
+        error instanceof ApiError && error.notFound
+          ? 'this wallet-service has no CSV export (GET /payments.csv)'
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      setState({ busy: false, error: message });
+    }
+  };
+  return (
+    <span className="csv-download">
+      <button type="button" onClick={() => void download()} disabled={state.busy}>
+        {state.busy ? 'Preparing CSV…' : 'Download CSV'}
+      </button>
+      {state.error && (
+        <span className="reason reason-failed" role="alert">
+          {' '}
+          CSV download failed: {state.error}
+        </span>
+      )}
+    </span>
   );
 }
 

@@ -51,20 +51,25 @@ export class FakeEventSource {
   }
 }
 
-export type Route = (url: URL) => { status?: number; body: unknown } | undefined;
+export type Route = (
+  url: URL,
+) => { status?: number; body?: unknown; text?: string; contentType?: string } | undefined;
 
-/** A fetch that answers from `route`; unrouted requests fail like an unreachable host. */
+/** A fetch that answers from `route` (JSON `body`, or raw `text`); unrouted requests fail like an unreachable host. */
 export function fakeFetch(route: Route) {
   const calls: string[] = [];
-  const fn = async (input: RequestInfo | URL) => {
+  /** Each request's headers, lower-cased names, in call order. */
+  const headers: Record<string, string>[] = [];
+  const fn = async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     calls.push(url.pathname + url.search);
+    headers.push(Object.fromEntries(new Headers(init?.headers).entries()));
     const answer = route(url);
     if (!answer) throw new TypeError('Failed to fetch');
-    return new Response(JSON.stringify(answer.body), {
+    return new Response(answer.text ?? JSON.stringify(answer.body), {
       status: answer.status ?? 200,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': answer.contentType ?? 'application/json' },
     });
   };
-  return Object.assign(fn, { calls });
+  return Object.assign(fn, { calls, headers });
 }

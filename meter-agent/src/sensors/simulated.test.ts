@@ -38,6 +38,38 @@ describe('simulated sensors', () => {
     expect(solar(DAY + 9 * 3_600_000).currentMA).toBeCloseTo(2000 * Math.exp(-0.5 * 1.5 ** 2), 6);
   });
 
+  it('delivers the base current at night and on top of the bell by day', () => {
+    const solar = solarProfile({
+      busVoltageMV: 18_000,
+      peakCurrentMA: 2000,
+      dayLengthS: 86_400,
+      sunriseHour: 6,
+      sunsetHour: 18,
+      utcOffsetHours: 0,
+      baseCurrentMA: 600,
+    });
+    expect(solar(DAY + 2 * 3_600_000).currentMA).toBe(600);
+    expect(solar(DAY + 23 * 3_600_000).currentMA).toBe(600);
+    expect(solar(DAY + 12 * 3_600_000).currentMA).toBeCloseTo(2600, 6);
+  });
+
+  it("follows the machine's local hour: 02:00 UTC is 11:00 in a UTC+9 zone, so the panel delivers", () => {
+    const day = {
+      busVoltageMV: 18_000,
+      peakCurrentMA: 2000,
+      dayLengthS: 86_400,
+      sunriseHour: 6,
+      sunsetHour: 18,
+    };
+    const tokyo = solarProfile({ ...day, utcOffsetHours: 'local' }, () => 9);
+    const utc = solarProfile({ ...day, utcOffsetHours: 0 });
+    const night = DAY + 2 * 3_600_000;
+    expect(utc(night).currentMA).toBe(0);
+    expect(tokyo(night).currentMA).toBeCloseTo(2000 * Math.exp(-0.5 * 0.5 ** 2), 6);
+    // 20:00 UTC is 05:00 there: before its sunrise.
+    expect(tokyo(DAY + 20 * 3_600_000).currentMA).toBe(0);
+  });
+
   it('compresses a day for tests: a 60 s day has its noon at 30 s', () => {
     expect(hourOfDay(DAY + 30_000, 60, 0)).toBeCloseTo(12, 9);
     const solar = solarProfile({

@@ -25,7 +25,18 @@ export interface SolarDay {
   /** Sunrise and sunset in hours of a 24-hour day (scaled to dayLengthS), UTC plus utcOffsetHours. */
   sunriseHour: number;
   sunsetHour: number;
-  utcOffsetHours: number;
+  /** Hours added to UTC, or "local": the machine's own zone, so the sun follows its clock on the wall. */
+  utcOffsetHours: number | 'local';
+  /**
+   * Current delivered at every hour on top of the panel's (a battery or a base generator): 0, the
+   * default, keeps the realistic curve with nothing at night.
+   */
+  baseCurrentMA?: number;
+}
+
+/** The machine's offset from UTC at `tMs`, in hours (daylight saving included). */
+export function machineUtcOffsetHours(tMs: number): number {
+  return -new Date(tMs).getTimezoneOffset() / 60;
 }
 
 /** Time of day in hours (0–24) on a day of `dayLengthS`, shifted by the offset. */
@@ -35,15 +46,21 @@ export function hourOfDay(tMs: number, dayLengthS: number, utcOffsetHours: numbe
   return ((((shifted % dayMs) + dayMs) % dayMs) / dayMs) * 24;
 }
 
-/** A bell curve between sunrise and sunset (σ = a sixth of daylight), exactly zero at night. */
-export function solarProfile(day: SolarDay): Profile {
+/**
+ * A bell curve between sunrise and sunset (σ = a sixth of daylight), exactly zero at night, plus the
+ * base current at every hour.
+ */
+export function solarProfile(day: SolarDay, localOffsetHours = machineUtcOffsetHours): Profile {
   const noon = (day.sunriseHour + day.sunsetHour) / 2;
   const sigma = (day.sunsetHour - day.sunriseHour) / 6;
+  const base = day.baseCurrentMA ?? 0;
   return (tMs) => {
-    const h = hourOfDay(tMs, day.dayLengthS, day.utcOffsetHours);
-    if (h <= day.sunriseHour || h >= day.sunsetHour) return { busVoltageMV: day.busVoltageMV, currentMA: 0 };
+    const offset = day.utcOffsetHours === 'local' ? localOffsetHours(tMs) : day.utcOffsetHours;
+    const h = hourOfDay(tMs, day.dayLengthS, offset);
+    if (h <= day.sunriseHour || h >= day.sunsetHour)
+      return { busVoltageMV: day.busVoltageMV, currentMA: base };
     const x = (h - noon) / sigma;
-    return { busVoltageMV: day.busVoltageMV, currentMA: day.peakCurrentMA * Math.exp(-0.5 * x * x) };
+    return { busVoltageMV: day.busVoltageMV, currentMA: base + day.peakCurrentMA * Math.exp(-0.5 * x * x) };
   };
 }
 

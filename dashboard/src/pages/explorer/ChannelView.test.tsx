@@ -2,6 +2,8 @@ import {
   ChannelWriter,
   channelIdHex,
   ed25519PublicKey,
+  fromHex,
+  keyIdOf,
   MemoryWriterStore,
   newEd25519SecretKey,
   newX25519SecretKey,
@@ -75,12 +77,41 @@ async function buildChannel(mode: 'public' | 'restricted', readers: Uint8Array[]
       lastError: null,
     },
   };
-  return { channelId, blocks, index, status };
+  return { channelId, blocks, index, status, publicKey: toHex(publicKey) };
 }
 
-function serve(ch: Awaited<ReturnType<typeof buildChannel>>) {
+const DID = `did:iota:watt:0x${'d1'.repeat(32)}`;
+const ORIGIN = `0x${'0a'.repeat(34)}`;
+const methodId = (publicKey: string) => `${DID}#channel-key-${toHex(keyIdOf(fromHex(publicKey, 32)))}`;
+
+/** GET /dids/{did} as the wallet-service answers it, listing these keys from milestone 5. */
+function didResolution(publicKeys: string[]) {
+  return {
+    did: DID,
+    originOutputId: ORIGIN,
+    aliasId: DID.slice(-66),
+    versions: [
+      {
+        outputId: ORIGIN,
+        fromMilestone: 5,
+        deactivated: false,
+        methods: publicKeys.map((k) => ({ id: methodId(k), publicKey: k })),
+      },
+    ],
+    document: {},
+  };
+}
+
+function serve(
+  ch: Awaited<ReturnType<typeof buildChannel>>,
+  dids: (url: URL) => { status?: number; body: unknown } | undefined = () => undefined,
+) {
   const notFound = { status: 404, body: { error: { code: 'NOT_FOUND', message: 'not found' } } };
   const fetch = fakeFetch((url) => {
+    if (url.host === 'wallet.test' && url.pathname.startsWith('/dids/')) return dids(url) ?? notFound;
+    const meta = /^\/node\/blocks\/(0x[0-9a-f]{64})\/metadata$/.exec(url.pathname);
+    if (url.host === 'wallet.test' && meta && ch.blocks.has(meta[1]!))
+      return { body: { blockId: meta[1], referencedByMilestoneIndex: 20 } };
     if (url.host === 'other.test' && url.pathname === '/status')
       return { body: { meterId: 'x', channel: null } };
     if (url.host === 'meter.test' && url.pathname === '/status') return { body: ch.status };
@@ -107,9 +138,14 @@ function serve(ch: Awaited<ReturnType<typeof buildChannel>>) {
   return fetch;
 }
 
-function renderExplorer(query: string) {
+function renderExplorer(query: string, withDid = false) {
+  const meters = withDid
+    ? config.meters.map((m) =>
+        m.url === 'http://meter.test' ? { ...m, did: { did: DID, originOutputId: ORIGIN } } : m,
+      )
+    : config.meters;
   render(
-    <ServicesProvider config={config}>
+    <ServicesProvider config={{ ...config, meters }}>
       <ExplorerPage query={query} />
     </ServicesProvider>,
   );
@@ -190,5 +226,75 @@ describe('the explorer’s channel view', () => {
     // Decoding happens in the page: the key goes nowhere.
     expect(fetch.calls.length).toBe(callsBefore);
     expect(fetch.calls.join()).not.toContain(toHex(readerKey));
+  });
+
+  it("checks signatures against the meter's DID document and shows the DID and key of each", async () => {
+    const ch = await buildChannel('public');
+    const fetch = serve(ch, (url) =>
+      decodeURIComponent(url.pathname) === `/dids/${DID}` && url.searchParams.get('origin') === ORIGIN
+        ? { body: didResolution([ch.publicKey]) }
+        : undefined,
+    );
+    renderExplorer(`channel:${ch.channelId}`, true);
+    await screen.findByText(/3 verified \(3 data\)/, {}, { timeout: 5000 });
+    expect(fetch.calls).toContain(`/dids/${encodeURIComponent(DID)}?origin=${ORIGIN}`);
+    expect(screen.getByTestId('did').textContent).toBe(DID);
+    expect(screen.getByText(/the channel is this DID’s/)).toBeTruthy();
+    const signed = screen.getAllByTestId('signed-by');
+    expect(signed).toHaveLength(3);
+    for (const s of signed) {
+      expect(s.textContent).toContain(methodId(ch.publicKey));
+      expect(s.textContent).toContain(`key ${ch.publicKey.slice(0, 16)}…`);
+      expect(s.textContent).toContain('document version of milestone 5');
+    }
+  });
+
+  it('refuses every message when the DID document lists another key, and says the channel is not its', async () => {
+    const ch = await buildChannel('public');
+    const other = toHex(ed25519PublicKey(newEd25519SecretKey()));
+    serve(ch, () => ({ body: didResolution([other]) }));
+    renderExplorer(`channel:${ch.channelId}`, true);
+    const failures = await screen.findByRole('list', { name: 'Failures' }, { timeout: 5000 });
+    expect(failures.querySelectorAll('li')).toHaveLength(3);
+    expect(failures.textContent).toMatch(/not in the DID document in force at milestone 20/);
+    expect(screen.getByText(/^0 verified/)).toBeTruthy();
+    expect(screen.getByText(/this channel is not the DID’s/)).toBeTruthy();
+    expect(screen.queryByTestId('signed-by')).toBeNull();
+  });
+
+  it('says so, and checks nothing, when the DID cannot be resolved', async () => {
+    const ch = await buildChannel('public');
+    serve(ch, () => ({
+      status: 404,
+      body: {
+        error: {
+          code: 'DID_UNRESOLVED',
+          message: `${DID} cannot be resolved: output ${ORIGIN} is not an alias output`,
+        },
+      },
+    }));
+    renderExplorer(`channel:${ch.channelId}`, true);
+    const alert = await screen.findByRole('alert', {}, { timeout: 5000 });
+    expect(alert.textContent).toMatch(/The meter’s DID could not be resolved, so no signature is checked\./);
+    expect(alert.textContent).toContain(`${DID} cannot be resolved: output ${ORIGIN} is not an alias output`);
+    expect(screen.queryByText(/verified/)).toBeNull();
+    expect(within(alert).getByRole('button', { name: 'Try again' })).toBeTruthy();
+  });
+
+  it('checks against a DID typed in when the meter names none, after the agent’s key until then', async () => {
+    const ch = await buildChannel('public');
+    serve(ch, () => ({ body: didResolution([ch.publicKey]) }));
+    renderExplorer(`channel:${ch.channelId}`);
+    await screen.findByText(/3 verified \(3 data\)/, {}, { timeout: 5000 });
+    expect(screen.getByText(/this meter names no DID/)).toBeTruthy();
+    expect(screen.getAllByText(/signature checked against the agent’s key/)).toHaveLength(3);
+    fireEvent.change(screen.getByLabelText('Meter DID'), { target: { value: 'did:web:example.com' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Check' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/an IOTA DID/);
+    fireEvent.change(screen.getByLabelText('Meter DID'), { target: { value: DID } });
+    fireEvent.change(screen.getByLabelText('Alias origin output'), { target: { value: ORIGIN } });
+    fireEvent.click(screen.getByRole('button', { name: 'Check' }));
+    await waitFor(() => expect(screen.getAllByTestId('signed-by')).toHaveLength(3));
+    expect(screen.getByTestId('did').textContent).toBe(DID);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * A meter's channel in the explorer: what its agent says about it, and its newest messages read from the
- * Tangle (blocks through the wallet-service) and verified in the browser with @tanglewatt/channels. Loaded
+ * Tangle (blocks through the wallet-service) and verified in the browser with @tanglewatt/channels, against
+ * the keys the meter's DID document lists (resolved from the ledger through the wallet-service). Loaded
  * lazily: the channel code (codecs, @noble crypto, fflate) stays out of the initial route.
  */
 import {
@@ -8,17 +9,22 @@ import {
   fetchBlockEntry,
   fromHex,
   type ReadResult,
+  type SignerKeys,
   type SourceEntry,
   staticSigners,
   type VerifiedMessage,
   verifyEntries,
 } from '@tanglewatt/channels';
 import { type FormEvent, useId, useMemo, useState } from 'react';
+import type { MeterDid } from '../../api/config';
 import type { RequestOptions } from '../../api/http';
+import { describeError } from '../../api/http';
 import type { AgentChannelView, ChannelBlocks } from '../../api/meter';
+import type { DidResolution } from '../../api/wallet';
 import { ErrorMessage, Loading } from '../../components/states';
 import { formatDateTime, isoTime } from '../../format/time';
 import { useResource } from '../../hooks/useResource';
+import { channelMethodOf, type DidSigner, didSignerOf, didSigners } from './did-keys';
 import { FullId, Ref } from './parts';
 
 /** How many of the newest messages the view reads. */
@@ -34,7 +40,20 @@ export interface ChannelViewProps {
   channelBlocks(limit: number, o?: RequestOptions): Promise<ChannelBlocks>;
   /** The wallet-service's GET /node/blocks/:id. */
   block(id: string, o?: RequestOptions): Promise<unknown>;
+  /** The wallet-service's GET /node/blocks/:id/metadata: the milestone that referenced each message. */
+  blockMetadata(id: string, o?: RequestOptions): Promise<{ referencedByMilestoneIndex?: number }>;
+  /** The meter's DID from the dashboard's config, if it names one. */
+  did?: MeterDid;
+  /** The wallet-service's GET /dids/:did. */
+  resolveDid(ref: MeterDid, o?: RequestOptions): Promise<DidResolution>;
 }
+
+/** Whose keys the messages are checked against. */
+type Trust =
+  | { kind: 'did'; resolution: DidResolution }
+  | { kind: 'agent'; publicKey: string }
+  | { kind: 'resolving'; did: string }
+  | { kind: 'unresolved'; did: string; error: unknown };
 
 interface Fetched {
   entries: SourceEntry[];
@@ -58,22 +77,31 @@ async function fetchEntries(props: ChannelViewProps, signal: AbortSignal): Promi
     return { entries: [], note: 'No message of a closed period is on the Tangle yet.' };
   const api = {
     block: (id: string) => props.block(id, { signal }) as Promise<{ payload?: { type: number } }>,
-    blockMetadata: async () => ({}),
+    // A DID's keys apply by the milestone that referenced a message; without one, the current document's.
+    blockMetadata: (id: string) => props.blockMetadata(id, { signal }).catch(() => ({})),
   };
   const entries = await Promise.all(
-    index.items.map(async (i) => ({
-      ...(await fetchBlockEntry(api, i.blockId, { milestones: false })),
-      seq: i.seq,
-    })),
+    index.items.map(async (i) => ({ ...(await fetchBlockEntry(api, i.blockId)), seq: i.seq })),
   );
   return { entries };
 }
 
-function read(entries: SourceEntry[], channel: AgentChannelView, readerSecretKey?: Uint8Array): ReadResult {
+function signersOf(trust: Trust & { kind: 'did' | 'agent' }): SignerKeys {
+  return trust.kind === 'did'
+    ? didSigners(trust.resolution)
+    : // The agent's word for the signing key: used only when the meter names no DID, and said so.
+      staticSigners([fromHex(trust.publicKey, 32, 'signing key')]);
+}
+
+function read(
+  entries: SourceEntry[],
+  channel: AgentChannelView,
+  trust: Trust & { kind: 'did' | 'agent' },
+  readerSecretKey?: Uint8Array,
+): ReadResult {
   return verifyEntries(entries, {
     channelId: channel.channelId,
-    // The agent's word for the signing key; it is the channel's genesis key when the id is its hash.
-    signers: staticSigners([fromHex(channel.signingPublicKey, 32, 'signing key')]),
+    signers: signersOf(trust),
     mode: channel.mode,
     startAnywhere: true,
     allFailures: true,
@@ -94,6 +122,18 @@ export function ChannelView(props: ChannelViewProps) {
     (signal) => fetchEntries(props, signal),
     `${meter.url}|${channelId}|${channel.lastPostedSeq}`,
   );
+  const [didRef, setDidRef] = useState<MeterDid | undefined>(props.did);
+  const resolved = useResource(
+    (signal) => (didRef ? props.resolveDid(didRef, { signal }) : Promise.resolve(undefined)),
+    didRef ? `${didRef.did}|${didRef.originOutputId}` : '',
+  );
+  const trust: Trust = !didRef
+    ? { kind: 'agent', publicKey: channel.signingPublicKey }
+    : resolved.data && resolved.data.did === didRef.did
+      ? { kind: 'did', resolution: resolved.data }
+      : resolved.loading || resolved.reloading
+        ? { kind: 'resolving', did: didRef.did }
+        : { kind: 'unresolved', did: didRef.did, error: resolved.error };
   return (
     <article className="panel" aria-labelledby="found-heading">
       <h2 id="found-heading">Channel</h2>
@@ -125,7 +165,12 @@ export function ChannelView(props: ChannelViewProps) {
         <dd>
           {channel.lastBlockId ? <Ref id={channel.lastBlockId} /> : <span className="muted">none yet</span>}
         </dd>
+        <dt>Signatures checked against</dt>
+        <dd>
+          <TrustSummary trust={trust} channelId={channelId} />
+        </dd>
       </dl>
+      <DidForm current={didRef} onSubmit={setDidRef} />
       <h3>Newest messages</h3>
       {fetched.loading ? (
         <Loading what="the channel’s blocks" />
@@ -135,21 +180,144 @@ export function ChannelView(props: ChannelViewProps) {
         <p className="state state-empty" role="status">
           {fetched.data.note}
         </p>
+      ) : trust.kind === 'resolving' ? (
+        <Loading what={`the DID document of ${trust.did}`} />
+      ) : trust.kind === 'unresolved' ? (
+        <div className="state state-error" role="alert">
+          <p>
+            <strong>The meter’s DID could not be resolved, so no signature is checked.</strong>{' '}
+            {describeError(trust.error)}
+          </p>
+          <button type="button" onClick={resolved.reload}>
+            Try again
+          </button>
+        </div>
       ) : channel.mode === 'restricted' ? (
-        <RestrictedMessages entries={fetched.data.entries} channel={channel} />
+        <RestrictedMessages entries={fetched.data.entries} channel={channel} trust={trust} />
       ) : (
-        <PublicMessages entries={fetched.data.entries} channel={channel} />
+        <PublicMessages entries={fetched.data.entries} channel={channel} trust={trust} />
       )}
     </article>
   );
 }
 
-function PublicMessages({ entries, channel }: { entries: SourceEntry[]; channel: AgentChannelView }) {
-  const result = useMemo(() => read(entries, channel), [entries, channel]);
-  return <ReadOutcome result={result} />;
+function TrustSummary({ trust, channelId }: { trust: Trust; channelId: string }) {
+  if (trust.kind === 'agent')
+    return (
+      <>
+        the key the agent reports{' '}
+        <span className="muted">
+          (this meter names no DID: that shows one key signed every message, not whose key it is)
+        </span>
+      </>
+    );
+  if (trust.kind !== 'did') return <code>{trust.did}</code>;
+  const r = trust.resolution;
+  const own = channelMethodOf(r, channelId);
+  const current = r.versions.at(-1);
+  return (
+    <>
+      the DID document of <code data-testid="did">{r.did}</code>{' '}
+      <span className="muted">
+        ({r.versions.length} version{r.versions.length === 1 ? '' : 's'} on the ledger; each message by the
+        version in force at the milestone that referenced it)
+      </span>
+      {current?.deactivated && <span className="block reason reason-failed">The DID is deactivated.</span>}
+      <span className="block">
+        {own ? (
+          <>
+            The channel id is the hash of <code>{own}</code> in its first document: the channel is this DID’s.
+          </>
+        ) : (
+          <span className="reason reason-failed">
+            The channel id is the hash of no key in the DID’s first document: this channel is not the DID’s.
+          </span>
+        )}
+      </span>
+    </>
+  );
 }
 
-function RestrictedMessages({ entries, channel }: { entries: SourceEntry[]; channel: AgentChannelView }) {
+/** Which DID to check against: the configured one, or any other (e.g. one a market message names). */
+function DidForm({ current, onSubmit }: { current: MeterDid | undefined; onSubmit: (d: MeterDid) => void }) {
+  const didId = useId();
+  const originId = useId();
+  const [did, setDid] = useState(current?.did ?? '');
+  const [origin, setOrigin] = useState(current?.originOutputId ?? '');
+  const [error, setError] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const ref = { did: did.trim(), originOutputId: origin.trim().toLowerCase() };
+    if (!/^did:iota:(?:[a-z0-9]{1,6}:)?0x[0-9a-f]{64}$/.test(ref.did))
+      return setError('DID: an IOTA DID, did:iota:<hrp>:0x and 64 hex digits.');
+    if (!/^0x[0-9a-f]{68}$/.test(ref.originOutputId))
+      return setError('Alias origin: the output id that created the DID alias, 0x and 68 hex digits.');
+    setError('');
+    onSubmit(ref);
+  };
+  return (
+    <details className="did-form" open={!current}>
+      <summary>Check against a DID</summary>
+      <form className="search" onSubmit={submit}>
+        <label htmlFor={didId}>Meter DID</label>
+        <input
+          id={didId}
+          value={did}
+          onChange={(e) => setDid(e.target.value)}
+          placeholder="did:iota:watt:0x…"
+          spellCheck={false}
+          autoComplete="off"
+        />
+        <label htmlFor={originId}>Alias origin output</label>
+        <div className="search-row">
+          <input
+            id={originId}
+            value={origin}
+            onChange={(e) => setOrigin(e.target.value)}
+            placeholder="0x… (68 hex digits)"
+            spellCheck={false}
+            autoComplete="off"
+          />
+          <button type="submit">Check</button>
+        </div>
+        <p className="hint">
+          The document is read from the ledger through the wallet-service; the network has no indexer, so the
+          alias is found from the output that created it.
+        </p>
+        {error && (
+          <p className="state state-error" role="alert">
+            {error}
+          </p>
+        )}
+      </form>
+    </details>
+  );
+}
+
+type CheckedTrust = Trust & { kind: 'did' | 'agent' };
+
+function PublicMessages({
+  entries,
+  channel,
+  trust,
+}: {
+  entries: SourceEntry[];
+  channel: AgentChannelView;
+  trust: CheckedTrust;
+}) {
+  const result = useMemo(() => read(entries, channel, trust), [entries, channel, trust]);
+  return <ReadOutcome result={result} trust={trust} />;
+}
+
+function RestrictedMessages({
+  entries,
+  channel,
+  trust,
+}: {
+  entries: SourceEntry[];
+  channel: AgentChannelView;
+  trust: CheckedTrust;
+}) {
   const inputId = useId();
   const hintId = useId();
   const [text, setText] = useState('');
@@ -163,7 +331,7 @@ function RestrictedMessages({ entries, channel }: { entries: SourceEntry[]; chan
       setOutcome({ error: 'A reader key is an X25519 secret key: 64 hex digits.' });
       return;
     }
-    setOutcome({ result: read(entries, channel, key) });
+    setOutcome({ result: read(entries, channel, trust, key) });
     key.fill(0);
   };
   return (
@@ -193,7 +361,7 @@ function RestrictedMessages({ entries, channel }: { entries: SourceEntry[]; chan
           {outcome.error}
         </p>
       )}
-      {outcome?.result && <ReadOutcome result={outcome.result} />}
+      {outcome?.result && <ReadOutcome result={outcome.result} trust={trust} />}
     </>
   );
 }
@@ -202,7 +370,7 @@ const volts = (mV: number) => (mV / 1000).toFixed(3);
 const amps = (mA: number) => (mA / 1000).toFixed(3);
 const watts = (mW: number) => (mW / 1000).toFixed(3);
 
-function ReadOutcome({ result }: { result: ReadResult }) {
+function ReadOutcome({ result, trust }: { result: ReadResult; trust: CheckedTrust }) {
   const data = result.messages.filter((m) => m.kind === 'data');
   const epochs = result.messages.length - data.length;
   return (
@@ -223,13 +391,49 @@ function ReadOutcome({ result }: { result: ReadResult }) {
         </ul>
       )}
       {data.map((m) => (
-        <MessageRow key={m.seq} message={m} />
+        <MessageRow
+          key={m.seq}
+          message={m}
+          signer={
+            trust.kind === 'did'
+              ? {
+                  did: trust.resolution.did,
+                  method: didSignerOf(trust.resolution, m.keyId, m.milestoneIndex),
+                }
+              : { agentKey: trust.publicKey }
+          }
+        />
       ))}
     </section>
   );
 }
 
-function MessageRow({ message: m }: { message: VerifiedMessage }) {
+type SignerNote = { did: string; method: DidSigner | undefined } | { agentKey: string };
+
+function SignedBy({ signer }: { signer: SignerNote }) {
+  if ('agentKey' in signer)
+    return (
+      <span className="muted block">
+        signature checked against the agent’s key{' '}
+        <code title={signer.agentKey}>{signer.agentKey.slice(0, 16)}…</code>
+      </span>
+    );
+  const m = signer.method;
+  return (
+    <span className="block" data-testid="signed-by">
+      signed by <code>{m?.methodId ?? signer.did}</code>
+      {m && (
+        <>
+          {' '}
+          · key <code title={m.publicKey}>{m.publicKey.slice(0, 16)}…</code>{' '}
+          <span className="muted">(document version of milestone {m.fromMilestone})</span>
+        </>
+      )}
+    </span>
+  );
+}
+
+function MessageRow({ message: m, signer }: { message: VerifiedMessage; signer: SignerNote }) {
   return (
     <section className="channel-message" aria-label={`Message ${m.seq}`}>
       <h4>
@@ -241,6 +445,7 @@ function MessageRow({ message: m }: { message: VerifiedMessage }) {
         </span>{' '}
         {m.blockId && <Ref id={m.blockId} />}
       </h4>
+      <SignedBy signer={signer} />
       {m.samples.length > 0 && (
         <table>
           <caption className="visually-hidden">First samples of message {m.seq}</caption>
