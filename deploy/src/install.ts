@@ -13,7 +13,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { COMPONENTS, type Component, type ComponentName, GO_TOOLCHAIN } from './components.js';
 import { checkAborted, DeployError } from './errors.js';
@@ -72,7 +72,9 @@ async function checkGo(): Promise<void> {
 
 /** What a build fetches and compiles, for progress lines: the Go module, or our own source dir. */
 export function buildTarget(component: Component): string {
-  return component.build.kind === 'source' ? component.build.dir : component.build.module;
+  return component.build.kind === 'source'
+    ? relative(process.cwd(), component.build.dir) || component.build.dir
+    : component.build.module;
 }
 
 /**

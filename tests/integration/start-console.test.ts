@@ -136,7 +136,7 @@ describe('npm start: signals and crashes', { timeout: 600_000 }, () => {
     const run = start(await newDir());
     await run.line('wallet-service listening');
     const names = [...run.recorded.values()].map((p) => p.name);
-    expect(names).toEqual(expect.arrayContaining(['hornet-1', 'coordinator']));
+    expect(names).toEqual(expect.arrayContaining(['hornet-1', 'coordinator', 'inx-mqtt']));
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
     expect(run.lines.some((l) => l.msg === 'system is up')).toBe(false);
