@@ -149,8 +149,14 @@ async function build(
 }
 
 /** One installer at a time per cache: a lock file holding the owner's PID; a dead owner's lock is taken over. */
-async function withLock<T>(cacheDir: string, run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+async function withLock<T>(
+  cacheDir: string,
+  run: () => Promise<T>,
+  log: Pick<Logger, 'info'>,
+  signal?: AbortSignal,
+): Promise<T> {
   const lockFile = join(cacheDir, 'install.lock');
+  let told = false;
   for (;;) {
     checkAborted(signal);
     try {
@@ -164,6 +170,11 @@ async function withLock<T>(cacheDir: string, run: () => Promise<T>, signal?: Abo
       if (!Number.isFinite(owner) || !isAlive(owner)) {
         await rm(lockFile, { force: true });
         continue;
+      }
+      if (!told) {
+        // Otherwise the wait looks like a hang: another clone or test run is installing into the same cache.
+        log.info({ pid: owner, lockFile }, `waiting for another install (pid ${owner}) to finish`);
+        told = true;
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -261,6 +272,7 @@ export async function ensureBinaries(options: {
       }
       return paths as Binaries;
     },
+    options.log,
     options.signal,
   );
 }

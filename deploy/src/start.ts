@@ -129,7 +129,7 @@ try {
       if (drawing || stopping) return;
       drawing = true;
       try {
-        const line = formatStatusLine(await system.status(), process.stdout.columns ?? 100);
+        const line = formatStatusLine(await system.status(), process.stdout.columns || 100);
         if (!stopping) terminal.setStatus(line);
       } catch {
         // a status read failing now and then is no reason to disturb the log
