@@ -46,6 +46,13 @@ describe('pretty lines', () => {
     expect(out).toContain('"err":"bus busy"');
   });
 
+  it('shortens long hex ids to their first and last characters', () => {
+    const txId = `0x${'ab'.repeat(32)}`;
+    const out = prettyLines(false)(line({ msg: 'transaction posted', txId, seq: 5 }));
+    expect(out).toContain('"txId":"0xabababab…abab"');
+    expect(out).toContain('"seq":5');
+  });
+
   it('a pretty logger writes through the console, above its status line', () => {
     const written: string[] = [];
     const terminal = new StatusConsole({ write: (s) => written.push(s) });

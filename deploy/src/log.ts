@@ -28,12 +28,23 @@ export function speaker(line: Record<string, unknown>): string {
   return typeof line.name === 'string' ? line.name : '';
 }
 
-/** A logged error as its message alone: a terminal line, not a stack trace (JSON logs keep the stack). */
-function shortErrors(line: Record<string, unknown>): Record<string, unknown> {
-  for (const key of ['err', 'error']) {
-    const value = line[key];
-    if (value && typeof value === 'object' && typeof (value as { message?: unknown }).message === 'string')
+const LONG_HEX = /^(0x)?[0-9a-f]{24,}$/;
+
+/**
+ * A line a person reads at a glance (JSON logs keep everything): a logged error as its message, not its
+ * stack; a long hex id (block, transaction, channel) as its first and last characters.
+ */
+export function concise(line: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(line)) {
+    if (
+      (key === 'err' || key === 'error') &&
+      value &&
+      typeof value === 'object' &&
+      typeof (value as { message?: unknown }).message === 'string'
+    )
       line[key] = (value as { message: string }).message;
+    else if (typeof value === 'string' && LONG_HEX.test(value))
+      line[key] = `${value.slice(0, value.startsWith('0x') ? 10 : 8)}…${value.slice(-4)}`;
   }
   return line;
 }
@@ -59,7 +70,7 @@ export function prettyLines(colorize: boolean): (jsonLine: string) => string {
     } catch {
       return jsonLine;
     }
-    return format(shortErrors(line));
+    return format(concise(line));
   };
 }
 
