@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole system on its embedded default, in the foreground — the local tangle, a producer
  * and a consumer household with simulated meters and their wallet-services, and the dashboard.
- * Ctrl-C (or SIGTERM) stops it all, at any moment, start-up included. Everything persists in .tangle/
+ * Ctrl-C (or SIGTERM, or closing the terminal: SIGHUP) stops it all, at any moment, start-up included. Everything persists in .tangle/
  * between runs; `npm start -- --fresh` starts over.
  */
 import { resolve } from 'node:path';
@@ -13,7 +13,7 @@ const startUp = new AbortController();
 let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
   if (!startUp.signal.aborted) startUp.abort(interrupted(signal));
 };
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, (s) => onSignal(s));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, (s) => onSignal(s));
 
 const { Command, InvalidArgumentError } = await import('commander');
 const { DEFAULT_SYSTEM_DIR } = await import('./defaults.js');

@@ -224,6 +224,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ...(options.milestoneInterval ? { milestoneInterval: options.milestoneInterval } : {}),
       ...(auto ? { ports: 'auto' as const } : fixed.tangle ? { ports: fixed.tangle } : {}),
       ...(options.fresh ? { fresh: true } : {}),
+    }).catch((error: unknown) => {
+      // An existing network keeps the ports it was created with: npm start has no per-port flags.
+      if (error instanceof DeployError && error.code === 'PORT_IN_USE') {
+        const what = error.message.split(' is in use')[0];
+        throw new DeployError(
+          'PORT_IN_USE',
+          `${what} is in use by a program that is not this network's: stop it, or start a new network on free ports with --fresh --ports auto`,
+        );
+      }
+      throw error;
     });
     started.add('the tangle', () => tangleDown(networkDir));
     checkAborted(signal);

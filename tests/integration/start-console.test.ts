@@ -191,7 +191,9 @@ describe('npm start: signals and crashes', { timeout: 600_000 }, () => {
     try {
       const fourth = start(dataDir);
       expect(await fourth.exited).toBe(2);
-      expect(fourth.stderr.trim()).toMatch(new RegExp(`^start: port ${restarted.ports.rest} .*in use`));
+      expect(fourth.stderr.trim()).toMatch(
+        new RegExp(`^start: port ${restarted.ports.rest} .*is in use by a program that is not this network`),
+      );
       expect(fourth.stderr.trim()).not.toContain('\n');
       expectNothingLeft(fourth);
     } finally {
