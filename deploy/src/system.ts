@@ -76,7 +76,7 @@ interface Owner {
  * Claims the data dir for this process. Another live run from it is refused; the record of one that is
  * gone (killed, crashed) is taken over, and so are the tangle processes it left behind.
  */
-async function claimDataDir(dataDir: string): Promise<() => Promise<void>> {
+export async function claimDataDir(dataDir: string): Promise<() => Promise<void>> {
   await mkdir(dataDir, { recursive: true });
   const file = join(dataDir, OWNER_FILE);
   const previous = existsSync(file)
