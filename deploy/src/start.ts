@@ -10,10 +10,15 @@ import { DeployError, interrupted } from './errors.js';
 // Signals are handled from the very first line: one arriving while the system starts aborts the start-up,
 // which stops whatever it has started so far. The heavy modules load after this (dynamic imports below).
 const startUp = new AbortController();
+let received: NodeJS.Signals | undefined;
 let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
   if (!startUp.signal.aborted) startUp.abort(interrupted(signal));
 };
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, (s) => onSignal(s));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, (s) => {
+    received ??= s;
+    onSignal(s);
+  });
 
 const { Command, InvalidArgumentError } = await import('commander');
 const { DEFAULT_SYSTEM_DIR } = await import('./defaults.js');
@@ -96,6 +101,12 @@ try {
       },
     );
   };
+
+  // A signal that came after the start-up's last check: stop now instead of announcing the system.
+  if (received) {
+    onSignal(received);
+    await new Promise(() => undefined);
+  }
 
   const t = system.tangle;
   const summary = [
