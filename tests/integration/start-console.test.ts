@@ -122,6 +122,16 @@ afterEach(async () => {
 
 // Each test starts the whole system (real HORNET, two households) once or twice on the 2 shared cores.
 describe('npm start: signals and crashes', { timeout: 600_000 }, () => {
+  it('SIGINT while the genesis is being made stops the hornet tool and leaves no half-made network', async () => {
+    const run = start(await newDir());
+    await run.line('creating genesis snapshot');
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.recorded.size).toBe(0);
+    expect(existsSync(join(run.dataDir, 'network'))).toBe(false);
+    expectNothingLeft(run);
+  });
+
   it('SIGINT right after the first HORNET node starts stops it and everything else', async () => {
     const run = start(await newDir());
     const hornet = await run.recordedProcess('hornet-1');
