@@ -7,7 +7,8 @@ export type DeployErrorCode =
   | 'NOT_RUNNING'
   | 'START_FAILED'
   | 'SYNC_TIMEOUT'
-  | 'BAD_CONFIG';
+  | 'BAD_CONFIG'
+  | 'INTERRUPTED';
 
 /** A failure of install or tangle orchestration; its message is one line that names the fix. */
 export class DeployError extends Error {
@@ -20,4 +21,14 @@ export class DeployError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The reason a start-up is aborted with when a signal arrives: what was started so far is stopped. */
+export function interrupted(signal: string): DeployError {
+  return new DeployError('INTERRUPTED', `${signal} during start-up: stopped what had started`);
+}
+
+/** Throws the abort's reason once `signal` has fired: checked between start-up steps. */
+export function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason;
 }

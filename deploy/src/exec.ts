@@ -22,13 +22,19 @@ export class ExecError extends Error {
 export function exec(
   command: string,
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
 ): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(options.signal.reason);
+      return;
+    }
+    // An abort (Ctrl-C during start-up) stops the program with SIGTERM and rejects with the abort's reason.
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -39,10 +45,12 @@ export function exec(
       stderr += chunk.toString();
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
+      if (options.signal?.aborted) return reject(options.signal.reason);
       reject(new ExecError(command, null, stdout, stderr || error.message, error.code === 'ENOENT'));
     });
     child.on('close', (code) => {
-      if (code === 0) resolve({ stdout, stderr });
+      if (options.signal?.aborted) reject(options.signal.reason);
+      else if (code === 0) resolve({ stdout, stderr });
       else reject(new ExecError(`${command} ${args.join(' ')}`, code, stdout, stderr));
     });
   });

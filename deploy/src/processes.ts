@@ -9,6 +9,25 @@ export interface ManagedProcess {
   pid: number;
   binary: string;
   logFile: string;
+  /** When the kernel started it (clock ticks since boot, /proc/<pid>/stat field 22): tells a reused PID apart. */
+  startTime?: number;
+}
+
+function procStat(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces and parentheses: state is field 3.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kernel's start time of a process (clock ticks since boot), or undefined without procfs. */
+export function processStartTime(pid: number): number | undefined {
+  const fields = procStat(pid);
+  const ticks = fields ? Number(fields[19]) : Number.NaN;
+  return Number.isFinite(ticks) ? ticks : undefined;
 }
 
 /** Starts a program detached from this process, its output appended to a log file. */
@@ -29,26 +48,33 @@ export function startDetached(
     if (child.pid === undefined)
       throw new DeployError('START_FAILED', `${name} (${binary}) could not be started`);
     child.unref();
-    return { name, pid: child.pid, binary, logFile: options.logFile };
+    const startTime = processStartTime(child.pid);
+    return { name, pid: child.pid, binary, logFile: options.logFile, ...(startTime ? { startTime } : {}) };
   } finally {
     closeSync(fd);
   }
 }
 
-/** Alive and still the program we started (guards against a reused PID). */
-export function isRunning(proc: Pick<ManagedProcess, 'pid' | 'binary'>): boolean {
+/** The program this process runs as the kernel records it (argv[0] of /proc/self/cmdline): what isRunning compares. */
+export function ownCommand(): string {
+  try {
+    return readFileSync('/proc/self/cmdline', 'utf8').split('\0')[0] || process.argv0;
+  } catch {
+    return process.argv0;
+  }
+}
+
+/** Alive and still the program we started (guards against a reused PID: same binary, same start time). */
+export function isRunning(proc: Pick<ManagedProcess, 'pid' | 'binary' | 'startTime'>): boolean {
   try {
     process.kill(proc.pid, 0);
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
-  } catch {
-    return true; // no procfs: trust the signal check
-  }
-  if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+  const fields = procStat(proc.pid);
+  if (!fields) return true; // no procfs: trust the signal check
+  if (fields[0] === 'Z') return false;
+  if (proc.startTime !== undefined && Number(fields[19]) !== proc.startTime) return false;
   try {
     return readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8').split('\0')[0] === proc.binary;
   } catch {

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { NodeApi, type NodeInfo } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
-import { DeployError } from './errors.js';
+import { checkAborted, DeployError } from './errors.js';
 import { ExecError, exec, tail } from './exec.js';
 import type { Binaries } from './install.js';
 import {
@@ -53,6 +53,13 @@ export interface UpOptions {
   /** Delete an existing data dir first. */
   fresh?: boolean;
   readyTimeoutMs?: number;
+  /**
+   * Processes an earlier run started from this data dir and left running (its owner crashed) are stopped
+   * cleanly and the network starts again on the same data, instead of refusing with ALREADY_RUNNING.
+   */
+  takeOver?: boolean;
+  /** Aborts the start: whatever it started is stopped, and it rejects with the abort's reason. */
+  signal?: AbortSignal;
 }
 
 export interface NodeEntry {
@@ -95,10 +102,21 @@ async function writeState(dataDir: string, state: TangleState): Promise<void> {
   await writeFile(join(dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
 }
 
-async function hornetTool(binaries: Binaries, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+async function hornetTool(
+  binaries: Binaries,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<string> {
   try {
-    return (await exec(binaries.hornet, ['tool', ...args], { env: { ...process.env, ...env } })).stdout;
+    return (
+      await exec(binaries.hornet, ['tool', ...args], {
+        env: { ...process.env, ...env },
+        ...(signal ? { signal } : {}),
+      })
+    ).stdout;
   } catch (error) {
+    if (signal?.aborted) throw signal.reason;
     const output = error instanceof ExecError ? tail(`${error.stdout}\n${error.stderr}`) : String(error);
     throw new DeployError(
       'START_FAILED',
@@ -182,10 +200,10 @@ async function nodeConfig(
  * `hornet tool ed25519-key`: HORNET 2.0.1 now and then fails its own random mnemonic ("invalid checksum"
  * from re-parsing it), so a fresh draw is taken a few times before giving up.
  */
-async function newEd25519Key(binaries: Binaries): Promise<string> {
+async function newEd25519Key(binaries: Binaries, signal?: AbortSignal): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await hornetTool(binaries, ['ed25519-key', '--json']);
+      return await hornetTool(binaries, ['ed25519-key', '--json'], undefined, signal);
     } catch (error) {
       if (attempt >= 5 || !String((error as Error).message).includes('invalid checksum')) throw error;
     }
@@ -194,7 +212,7 @@ async function newEd25519Key(binaries: Binaries): Promise<string> {
 
 /** Creates keys, genesis snapshot, node configs and milestone 1 in an empty data dir. */
 async function bootstrap(options: UpOptions, ports: TanglePorts, nodeCount: number): Promise<TangleState> {
-  const { dataDir, binaries, log, profile } = options;
+  const { dataDir, binaries, log, profile, signal } = options;
   const protocol = await loadProtocolParameters();
   const plan: GenesisPlan = await planGenesis(profile, protocol);
   for (const dir of ['secrets', 'genesis', 'coordinator', 'logs'])
@@ -204,7 +222,10 @@ async function bootstrap(options: UpOptions, ports: TanglePorts, nodeCount: numb
   // Coordinator keys are made here, at first start, and never leave the data dir.
   const coordinator = [];
   for (let i = 0; i < 2; i++) {
-    const key = JSON.parse(await newEd25519Key(binaries)) as { privateKey: string; publicKey: string };
+    const key = JSON.parse(await newEd25519Key(binaries, signal)) as {
+      privateKey: string;
+      publicKey: string;
+    };
     coordinator.push({ privateKey: key.privateKey, publicKey: key.publicKey });
   }
   const keys: Keys = { coordinator, jwtSalt: randomBytes(24).toString('hex') };
@@ -212,15 +233,20 @@ async function bootstrap(options: UpOptions, ports: TanglePorts, nodeCount: numb
 
   const snapshot = join(dataDir, 'genesis', 'full_snapshot.bin');
   log.info({ allocations: plan.allocations.length }, 'creating genesis snapshot');
-  await hornetTool(binaries, [
-    'snap-gen',
-    `--protocolParametersPath=${PROTOCOL_PARAMETERS_FILE}`,
-    `--mintAddress=${plan.mintAddress}`,
-    ...(plan.allocations.length
-      ? [`--genesisAddresses=${plan.allocations.map((a) => `${a.address}:${a.amount}`).join(',')}`]
-      : []),
-    `--outputPath=${snapshot}`,
-  ]);
+  await hornetTool(
+    binaries,
+    [
+      'snap-gen',
+      `--protocolParametersPath=${PROTOCOL_PARAMETERS_FILE}`,
+      `--mintAddress=${plan.mintAddress}`,
+      ...(plan.allocations.length
+        ? [`--genesisAddresses=${plan.allocations.map((a) => `${a.address}:${a.amount}`).join(',')}`]
+        : []),
+      `--outputPath=${snapshot}`,
+    ],
+    undefined,
+    signal,
+  );
 
   const template = JSON.parse(await readFile(NODE_CONFIG_FILE, 'utf8')) as Record<string, unknown>;
   const nodes: NodeEntry[] = [];
@@ -230,7 +256,12 @@ async function bootstrap(options: UpOptions, ports: TanglePorts, nodeCount: numb
     await mkdir(join(dir, 'snapshots'), { recursive: true });
     await copyFile(snapshot, join(dir, 'snapshots', 'full_snapshot.bin'));
     const identity = JSON.parse(
-      await hornetTool(binaries, ['p2pidentity-gen', '--json', `--outputPath=${join(dir, 'p2pstore')}`]),
+      await hornetTool(
+        binaries,
+        ['p2pidentity-gen', '--json', `--outputPath=${join(dir, 'p2pstore')}`],
+        undefined,
+        signal,
+      ),
     ) as { peerId: string };
     const restPort = ports.rest + i;
     const gossipPort = ports.gossip + i;
@@ -264,16 +295,17 @@ async function bootstrap(options: UpOptions, ports: TanglePorts, nodeCount: numb
       '--databaseEngine=pebble',
     ],
     { COO_PRV_KEYS: coordinator.map((k) => k.privateKey).join(',') },
+    signal,
   );
 
   // An admin token for HORNET's protected routes, kept beside the keys.
   const jwt = JSON.parse(
-    await hornetTool(binaries, [
-      'jwt-api',
-      '--json',
-      `--databasePath=${join(nodes[0]!.dir, 'p2pstore')}`,
-      `--salt=${keys.jwtSalt}`,
-    ]),
+    await hornetTool(
+      binaries,
+      ['jwt-api', '--json', `--databasePath=${join(nodes[0]!.dir, 'p2pstore')}`, `--salt=${keys.jwtSalt}`],
+      undefined,
+      signal,
+    ),
   ) as { jwt: string };
   await writeSecret(join(dataDir, 'secrets', 'admin.jwt'), `${jwt.jwt}\n`);
 
@@ -313,9 +345,19 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
     );
   }
 
+  const { signal } = options;
+  checkAborted(signal);
   let state = await readState(dataDir).catch(() => undefined);
   const alive = runningProcesses(state);
-  if (alive.length) {
+  if (alive.length && options.takeOver) {
+    // Ours beyond doubt: recorded in this data dir, the same binary, the same kernel start time.
+    log.warn(
+      { processes: alive.map((p) => `${p.name} (pid ${p.pid})`), dataDir },
+      'processes of an earlier run of this network are still running: stopping them to start again on the same data',
+    );
+    await tangleDown(dataDir);
+    state = await readState(dataDir);
+  } else if (alive.length) {
     throw new DeployError(
       'ALREADY_RUNNING',
       `a tangle is already running from ${dataDir} (${alive.map((p) => p.name).join(', ')}): run "npm run tangle -- down" first`,
@@ -362,11 +404,13 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
   const started: ManagedProcess[] = [];
   const record = async (proc: ManagedProcess) => {
     started.push(proc);
+    // Recorded before anything else can fail or be interrupted, so a stop (or the next start) finds it.
     state!.processes = [...started];
     await writeState(dataDir, state!);
   };
   try {
     for (const [i, node] of state.nodes.entries()) {
+      checkAborted(signal);
       const peers = state.nodes.filter((n) => n !== node);
       await record(
         startDetached(
@@ -385,11 +429,12 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
           { cwd: node.dir, logFile: join(dataDir, 'logs', `${node.alias}.log`) },
         ),
       );
-      if (i === 0) await waitForApi(state.nodes[0]!, started, readyTimeoutMs);
+      if (i === 0) await waitForApi(state.nodes[0]!, started, readyTimeoutMs, signal);
     }
     // HORNET answers REST before its INX server listens (later still on a restart with a larger
     // database), and an INX app that finds no INX server exits at once.
-    await waitForInx(state.nodes[0]!, ports.inx, started, readyTimeoutMs);
+    await waitForInx(state.nodes[0]!, ports.inx, started, readyTimeoutMs, signal);
+    checkAborted(signal);
 
     await record(
       startDetached(
@@ -409,6 +454,7 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
     );
 
     if (withMqtt) {
+      checkAborted(signal);
       await record(
         startDetached(
           'inx-mqtt',
@@ -427,9 +473,10 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
       await writeState(dataDir, state);
     }
 
-    await waitForConfirmedMilestones(state, started, readyTimeoutMs, log);
+    await waitForConfirmedMilestones(state, started, readyTimeoutMs, log, signal);
   } catch (error) {
-    await Promise.all(started.map((p) => stopProcess(p, 5_000)));
+    // Coordinator and inx-mqtt before the node they talk to.
+    for (const proc of [...started].reverse()) await stopProcess(proc, 5_000);
     state.processes = [];
     await writeState(dataDir, state);
     throw error;
@@ -441,7 +488,8 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
   return state;
 }
 
-async function failIfExited(started: ManagedProcess[]): Promise<void> {
+async function failIfExited(started: ManagedProcess[], signal?: AbortSignal): Promise<void> {
+  checkAborted(signal);
   for (const proc of started) {
     if (!isRunning(proc)) {
       const last = (await logTail(proc.logFile, 5)).split('\n').filter(Boolean).pop() ?? '';
@@ -453,11 +501,16 @@ async function failIfExited(started: ManagedProcess[]): Promise<void> {
   }
 }
 
-async function waitForApi(node: NodeEntry, started: ManagedProcess[], timeoutMs: number): Promise<void> {
+async function waitForApi(
+  node: NodeEntry,
+  started: ManagedProcess[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const api = new NodeApi(node.restUrl, { timeoutMs: 2_000 });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    await failIfExited(started);
+    await failIfExited(started, signal);
     try {
       await api.info();
       return;
@@ -480,10 +533,11 @@ async function waitForInx(
   port: number,
   started: ManagedProcess[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    await failIfExited(started);
+    await failIfExited(started, signal);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect({ host: '127.0.0.1', port });
       socket.once('connect', () => {
@@ -517,12 +571,13 @@ async function waitForConfirmedMilestones(
   started: ManagedProcess[],
   timeoutMs: number,
   log: Logger,
+  signal?: AbortSignal,
 ): Promise<void> {
   const apis = state.nodes.map((n) => new NodeApi(n.restUrl, { timeoutMs: 2_000 }));
   const deadline = Date.now() + timeoutMs;
   let first: number | undefined;
   for (;;) {
-    await failIfExited(started);
+    await failIfExited(started, signal);
     const infos = await Promise.all(apis.map((a) => a.info().catch(() => undefined)));
     const coordinatorView = infos[0]?.status.confirmedMilestone.index;
     if (first === undefined && coordinatorView !== undefined) first = coordinatorView;
