@@ -54,6 +54,7 @@ program
   .option('--inx-port <port>', 'INX port of node 1', port)
   .option('--mqtt-port <port>', 'inx-mqtt websocket port', port)
   .option('--fresh', 'delete the data dir first and create a new network')
+  .option('--no-indexer', 'do not start the community indexer beside node 1')
   .option('--timeout <seconds>', 'how long to wait for confirmed milestones', (v) => Number(v) * 1000)
   .option(
     '--foreground',
@@ -72,6 +73,7 @@ program
       fresh?: boolean;
       timeout?: number;
       foreground?: boolean;
+      indexer: boolean;
     }) => {
       const profile = await loadProfile(opts.profile);
       const anyPort = opts.restPort ?? opts.gossipPort ?? opts.inxPort ?? opts.mqttPort;
@@ -95,9 +97,11 @@ program
         ...(ports ? { ports } : {}),
         ...(opts.fresh ? { fresh: true } : {}),
         ...(opts.timeout ? { readyTimeoutMs: opts.timeout } : {}),
+        indexer: opts.indexer,
       });
       for (const node of state.nodes) process.stdout.write(`${node.alias}  ${node.restUrl}\n`);
       if (state.mqttUrl) process.stdout.write(`mqtt      ${state.mqttUrl}\n`);
+      if (state.indexerUrl) process.stdout.write(`indexer   ${state.indexerUrl}\n`);
       if (opts.foreground) await superviseUntilSignal(resolve(opts.dataDir));
     },
   );

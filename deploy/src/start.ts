@@ -114,6 +114,7 @@ try {
     `  Dashboard   ${system.dashboardUrl}`,
     '',
     `  network     ${t.networkName} (${t.bech32Hrp}), ${t.nodes.map((n) => n.restUrl).join(', ')}`,
+    ...(t.indexerUrl ? [`  indexer     ${t.indexerUrl}`] : []),
     ...system.wallets.map((w) => `  ${`${w.name} wallet`.padEnd(18)}${w.url}  ${w.address}`),
     ...system.meters.map((m) => `  ${m.name.padEnd(18)}${m.url}`),
     `  data        ${dataDir}`,

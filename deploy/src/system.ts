@@ -221,6 +221,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       log,
       // This data dir is ours (claimDataDir): what a crashed run left running is stopped and restarted.
       takeOver: true,
+      indexer: true,
       ...(signal ? { signal } : {}),
       ...(options.milestoneInterval ? { milestoneInterval: options.milestoneInterval } : {}),
       ...(auto ? { ports: 'auto' as const } : fixed.tangle ? { ports: fixed.tangle } : {}),

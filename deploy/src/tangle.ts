@@ -7,6 +7,7 @@ import { NodeApi, type NodeInfo } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import { checkAborted, DeployError } from './errors.js';
 import { ExecError, exec, tail } from './exec.js';
+import { startIndexer } from './indexer.js';
 import type { Binaries } from './install.js';
 import {
   assertPortFree,
@@ -60,6 +61,8 @@ export interface UpOptions {
   takeOver?: boolean;
   /** Aborts the start: whatever it started is stopped, and it rejects with the abort's reason. */
   signal?: AbortSignal;
+  /** Starts the community indexer beside node 1 (on its INX port) when its binary was built. */
+  indexer?: boolean;
 }
 
 export interface NodeEntry {
@@ -82,6 +85,8 @@ export interface TangleState {
   ports: TanglePorts;
   nodes: NodeEntry[];
   mqttUrl?: string;
+  /** The community indexer's REST API, when one runs beside node 1. */
+  indexerUrl?: string;
   genesis: {
     mintAddress: string;
     mintOutputId: string;
@@ -470,6 +475,22 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
         ),
       );
       state.mqttUrl = `ws://127.0.0.1:${ports.mqtt}/mqtt`;
+      await writeState(dataDir, state);
+    }
+
+    const indexerBinary = binaries['tanglewatt-indexer'];
+    delete state.indexerUrl;
+    if (options.indexer && indexerBinary) {
+      checkAborted(signal);
+      // Its store lives with the network, so it resumes where it stopped and keeps what the node prunes.
+      const indexer = await startIndexer({
+        binary: indexerBinary,
+        inxAddress: `127.0.0.1:${ports.inx}`,
+        dataDir: join(dataDir, 'indexer'),
+        logFile: join(dataDir, 'logs', 'indexer.log'),
+      });
+      await record(indexer.process);
+      state.indexerUrl = indexer.url;
       await writeState(dataDir, state);
     }
 
