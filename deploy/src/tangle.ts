@@ -519,11 +519,19 @@ async function waitForConfirmedMilestones(
   log: Logger,
 ): Promise<void> {
   const apis = state.nodes.map((n) => new NodeApi(n.restUrl, { timeoutMs: 2_000 }));
-  const deadline = Date.now() + timeoutMs;
+  // `timeoutMs` counts from the slowest node's last step forward: a loaded machine syncs slowly, not never.
+  const ceiling = Date.now() + 5 * timeoutMs;
+  let deadline = Date.now() + timeoutMs;
+  let slowest: number | undefined;
   let first: number | undefined;
   for (;;) {
     await failIfExited(started);
     const infos = await Promise.all(apis.map((a) => a.info().catch(() => undefined)));
+    const slowestNow = Math.min(...infos.map((i) => i?.status.confirmedMilestone.index ?? -1));
+    if (slowest === undefined || slowestNow > slowest) {
+      if (slowest !== undefined) deadline = Math.min(Date.now() + timeoutMs, ceiling);
+      slowest = slowestNow;
+    }
     const coordinatorView = infos[0]?.status.confirmedMilestone.index;
     if (first === undefined && coordinatorView !== undefined) first = coordinatorView;
     // HORNET calls a node healthy only with a gossip peer, so a lone node is judged by sync alone.
@@ -544,7 +552,7 @@ async function waitForConfirmedMilestones(
       const lagging = state.nodes.filter((_, i) => !infos[i] || !isSynced(infos[i]!)).map((n) => n.alias);
       throw new DeployError(
         'SYNC_TIMEOUT',
-        `no advancing confirmed milestone within ${Math.round(timeoutMs / 1000)} s${lagging.length ? ` (not synced: ${lagging.join(', ')})` : ''}: see the logs in ${join(state.nodes[0]!.dir, '..', 'logs')}`,
+        `no advancing confirmed milestone within ${Math.round(timeoutMs / 1000)} s (slowest node at ${slowest ?? '-'})${lagging.length ? ` (not synced: ${lagging.join(', ')})` : ''}: see the logs in ${join(state.nodes[0]!.dir, '..', 'logs')}`,
       );
     }
     await new Promise((r) => setTimeout(r, 250));
