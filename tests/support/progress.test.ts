@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultProgressed, type ProgressClock, ProgressError, waitForProgress } from './progress.js';
+import {
+  anyRose,
+  defaultProgressed,
+  type ProgressClock,
+  ProgressError,
+  waitForProgress,
+} from './progress.js';
 
 /** A clock that only moves when the wait sleeps, so each probe happens at a known time. */
 function fakeClock(): ProgressClock & { t: number } {
@@ -188,5 +194,13 @@ describe('defaultProgressed', () => {
     expect(defaultProgressed({ a: 1 }, { a: 1 })).toBe(false);
     expect(defaultProgressed({ a: 1 }, { a: 2 })).toBe(true);
     expect(defaultProgressed(undefined, 'x')).toBe(true);
+  });
+});
+
+describe('anyRose', () => {
+  it('is progress when any counter rose, even if another fell', () => {
+    expect(anyRose({ closed: 1, included: 0 }, { closed: 1, included: 1 })).toBe(true);
+    expect(anyRose({ closed: 1, included: 1 }, { closed: 2, included: 0 })).toBe(true);
+    expect(anyRose({ closed: 2, included: 1 }, { closed: 2, included: 1 })).toBe(false);
   });
 });

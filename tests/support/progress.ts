@@ -55,6 +55,11 @@ export function defaultProgressed(before: unknown, now: unknown): boolean {
   return json(now) !== json(before);
 }
 
+/** For a record of counters (periods closed, payments included, milestone seen…): progress is any of them rising. */
+export function anyRose<K extends string>(before: Record<K, number>, now: Record<K, number>): boolean {
+  return (Object.keys(now) as K[]).some((k) => now[k] > before[k]);
+}
+
 function json(value: unknown): string {
   return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
 }
