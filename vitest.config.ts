@@ -37,6 +37,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['tests/e2e/**/*.e2e.test.ts'],
           environment: 'node',
+          // Each file starts a tangle, services, agents and a browser: one at a time, as integration files.
+          fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 300_000,
         },
