@@ -117,15 +117,38 @@ async function writeSecret(file: string, content: string): Promise<void> {
 export async function resolvePorts(
   requested: UpOptions['ports'],
   previous?: TanglePorts,
+  nodes = 1,
 ): Promise<TanglePorts> {
   if (requested === 'auto') {
     // An existing network keeps the ports its nodes' configs were written with.
     if (previous) return previous;
-    // Extra nodes use the ports after these; ensurePortsFree probes them before anything starts.
-    const [rest, gossip, inx, mqtt] = (await freePorts(4)) as [number, number, number, number];
-    return { rest, gossip, inx, mqtt };
+    // Extra nodes use the ports after these, which the kernel did not vouch for: pick again while one of
+    // them is taken (ensurePortsFree still probes them all before anything starts).
+    for (let attempt = 1; ; attempt++) {
+      const [rest, gossip, inx, mqtt] = (await freePorts(4)) as [number, number, number, number];
+      const ports = { rest, gossip, inx, mqtt };
+      if (attempt >= 20 || (await followOnPortsFree(ports, nodes))) return ports;
+    }
   }
   return requested ?? previous ?? DEFAULT_PORTS;
+}
+
+async function followOnPortsFree(ports: TanglePorts, nodes: number): Promise<boolean> {
+  const extra = Array.from({ length: nodes - 1 }, (_, i) => [
+    ports.rest + i + 1,
+    ports.gossip + i + 1,
+  ]).flat();
+  const all = [ports.rest, ports.gossip, ports.inx, ports.mqtt, ...extra];
+  if (new Set(all).size !== all.length) return false;
+  for (const port of extra) {
+    if (port > 65_535) return false;
+    const free = await assertPortFree(port, '', '').then(
+      () => true,
+      () => false,
+    );
+    if (!free) return false;
+  }
+  return true;
 }
 
 async function ensurePortsFree(ports: TanglePorts, nodes: number, withMqtt: boolean): Promise<void> {
@@ -342,7 +365,7 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
     }
   }
 
-  const ports = await resolvePorts(options.ports, state?.ports);
+  const ports = await resolvePorts(options.ports, state?.ports, nodeCount);
   const withMqtt = binaries['inx-mqtt'] !== undefined;
   await ensurePortsFree(ports, nodeCount, withMqtt);
 
