@@ -8,6 +8,7 @@ export default defineConfig({
           name: 'unit',
           include: [
             '{ledger,journal,payments-api,channels,market,deploy,meter-agent,wallet-service}/src/**/*.test.ts',
+            'tests/support/**/*.test.ts',
           ],
           environment: 'node',
         },
@@ -20,9 +21,14 @@ export default defineConfig({
           include: ['tests/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['tests/support/tangle-setup.ts'],
-          // Files share one tangle; each uses its own funded genesis accounts, so they may run in parallel.
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          // Files share one tangle and each uses its own funded genesis accounts, but every file loads that
+          // tangle's node and many add their own process trees (networks, killed and restarted services,
+          // agents): run them one at a time so a 2-core machine is not oversubscribed, whatever its core count.
+          fileParallelism: false,
+          // Waits inside the tests follow progress (tests/support/progress.ts) and fail on a stall;
+          // these are only the outer bounds.
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
         },
       },
       {
@@ -31,6 +37,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['tests/e2e/**/*.e2e.test.ts'],
           environment: 'node',
+          // Each file starts a tangle, services, agents and a browser: one at a time, as integration files.
+          fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 300_000,
         },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { assertPortFree } from './processes.js';
 import { resolvePorts } from './tangle.js';
 
 describe('tangle ports', () => {
@@ -10,6 +11,14 @@ describe('tangle ports', () => {
   it("picks four distinct free ports for a new network with 'auto'", async () => {
     const ports = await resolvePorts('auto', undefined);
     expect(new Set(Object.values(ports)).size).toBe(4);
+  });
+
+  it("for three nodes with 'auto', the ports after rest and gossip that nodes 2 and 3 use are free and distinct too", async () => {
+    const ports = await resolvePorts('auto', undefined, 3);
+    const extra = [ports.rest + 1, ports.rest + 2, ports.gossip + 1, ports.gossip + 2];
+    const all = [...Object.values(ports), ...extra];
+    expect(new Set(all).size).toBe(all.length);
+    for (const port of extra) await assertPortFree(port, 'follow-on', '--rest-port');
   });
 
   it('takes ports asked for over the previous ones', async () => {

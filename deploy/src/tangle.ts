@@ -140,15 +140,38 @@ async function writeSecret(file: string, content: string): Promise<void> {
 export async function resolvePorts(
   requested: UpOptions['ports'],
   previous?: TanglePorts,
+  nodes = 1,
 ): Promise<TanglePorts> {
   if (requested === 'auto') {
     // An existing network keeps the ports its nodes' configs were written with.
     if (previous) return previous;
-    // Extra nodes use the ports after these; ensurePortsFree probes them before anything starts.
-    const [rest, gossip, inx, mqtt] = (await freePorts(4)) as [number, number, number, number];
-    return { rest, gossip, inx, mqtt };
+    // Extra nodes use the ports after these, which the kernel did not vouch for: pick again while one of
+    // them is taken (ensurePortsFree still probes them all before anything starts).
+    for (let attempt = 1; ; attempt++) {
+      const [rest, gossip, inx, mqtt] = (await freePorts(4)) as [number, number, number, number];
+      const ports = { rest, gossip, inx, mqtt };
+      if (attempt >= 20 || (await followOnPortsFree(ports, nodes))) return ports;
+    }
   }
   return requested ?? previous ?? DEFAULT_PORTS;
+}
+
+async function followOnPortsFree(ports: TanglePorts, nodes: number): Promise<boolean> {
+  const extra = Array.from({ length: nodes - 1 }, (_, i) => [
+    ports.rest + i + 1,
+    ports.gossip + i + 1,
+  ]).flat();
+  const all = [ports.rest, ports.gossip, ports.inx, ports.mqtt, ...extra];
+  if (new Set(all).size !== all.length) return false;
+  for (const port of extra) {
+    if (port > 65_535) return false;
+    const free = await assertPortFree(port, '', '').then(
+      () => true,
+      () => false,
+    );
+    if (!free) return false;
+  }
+  return true;
 }
 
 async function ensurePortsFree(ports: TanglePorts, nodes: number, withMqtt: boolean): Promise<void> {
@@ -389,7 +412,7 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
     }
   }
 
-  const ports = await resolvePorts(options.ports, state?.ports);
+  const ports = await resolvePorts(options.ports, state?.ports, nodeCount);
   const withMqtt = binaries['inx-mqtt'] !== undefined;
   await ensurePortsFree(ports, nodeCount, withMqtt);
 
@@ -595,11 +618,19 @@ async function waitForConfirmedMilestones(
   signal?: AbortSignal,
 ): Promise<void> {
   const apis = state.nodes.map((n) => new NodeApi(n.restUrl, { timeoutMs: 2_000 }));
-  const deadline = Date.now() + timeoutMs;
+  // `timeoutMs` counts from the slowest node's last step forward: a loaded machine syncs slowly, not never.
+  const ceiling = Date.now() + 5 * timeoutMs;
+  let deadline = Date.now() + timeoutMs;
+  let slowest: number | undefined;
   let first: number | undefined;
   for (;;) {
     await failIfExited(started, signal);
     const infos = await Promise.all(apis.map((a) => a.info().catch(() => undefined)));
+    const slowestNow = Math.min(...infos.map((i) => i?.status.confirmedMilestone.index ?? -1));
+    if (slowest === undefined || slowestNow > slowest) {
+      if (slowest !== undefined) deadline = Math.min(Date.now() + timeoutMs, ceiling);
+      slowest = slowestNow;
+    }
     const coordinatorView = infos[0]?.status.confirmedMilestone.index;
     if (first === undefined && coordinatorView !== undefined) first = coordinatorView;
     // HORNET calls a node healthy only with a gossip peer, so a lone node is judged by sync alone.
@@ -620,7 +651,7 @@ async function waitForConfirmedMilestones(
       const lagging = state.nodes.filter((_, i) => !infos[i] || !isSynced(infos[i]!)).map((n) => n.alias);
       throw new DeployError(
         'SYNC_TIMEOUT',
-        `no advancing confirmed milestone within ${Math.round(timeoutMs / 1000)} s${lagging.length ? ` (not synced: ${lagging.join(', ')})` : ''}: see the logs in ${join(state.nodes[0]!.dir, '..', 'logs')}`,
+        `no advancing confirmed milestone within ${Math.round(timeoutMs / 1000)} s (slowest node at ${slowest ?? '-'})${lagging.length ? ` (not synced: ${lagging.join(', ')})` : ''}: see the logs in ${join(state.nodes[0]!.dir, '..', 'logs')}`,
       );
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -1,10 +1,13 @@
 // CRASH TEST. Spawns the real agent CLI (bin/meter-agent.mjs, through tsx) at 10× time, kills it with
 // SIGKILL at random points, restarts it on the same data dir, and checks that every closed period was
 // paid exactly once, that no journaled sample was lost, and that the periods are contiguous. ~30 s.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+// Each kill waits for the agent's journal to move first and each wait fails only when it stops moving,
+// so a loaded machine that starts the agent slowly makes the test slower, not flaky.
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitForProgress } from '../../tests/support/progress.js';
 import { exited, sleep, spawnAgent } from './agent-process.js';
 import { type AgentConfigInput, gapThresholdMs, meteredSensorName, parseConfig } from './config.js';
 import { Meter } from './metering/meter.js';
@@ -45,7 +48,7 @@ function recompute(samples: SampleRecord[], input: AgentConfigInput): PeriodReco
 
 describe('crash test: kill -9 the real agent at random points', () => {
   it('pays every closed period exactly once, loses no journaled sample, keeps periods contiguous', {
-    timeout: 90_000,
+    timeout: 600_000, // an outer bound only: the waits inside fail on a stall
   }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'meter-agent-crash-'));
     const url = await wallet.listen();
@@ -88,33 +91,67 @@ describe('crash test: kill -9 the real agent at random points', () => {
     const snapshots: SampleRecord[][] = [];
     const context = () => `seed ${seed}, data in ${dir}`;
 
+    const samplesNow = async () => (await readAllSamples(samplesDir).catch(() => [])).length;
+    const logBytes = async () => (await stat(logFile).catch(() => undefined))?.size ?? 0;
+    /** The agent's visible activity: its log (starting up) and its sample journal (metering). */
+    const activity = async () => ({ log: await logBytes(), samples: await samplesNow() });
+    const moved = (a: { log: number; samples: number }, b: { log: number; samples: number }) =>
+      b.log > a.log || b.samples > a.samples;
+
+    let journaled = 0;
     for (let run = 0; run < KILLS; run++) {
       const child = spawnAgent(configFile, logFile, TOKEN);
       if (run === 2) {
         // One kill lands exactly between the wallet-service paying and the agent journaling the answer.
-        await Promise.race([new Promise<void>((resolve) => (wallet.holdNext = resolve)), sleep(10_000)]);
-        wallet.holdNext = undefined;
+        let held = false;
+        wallet.holdNext = () => {
+          held = true;
+        };
+        await waitForProgress({
+          what: `run ${run + 1}: the agent reaching a payment (${context()})`,
+          probe: async () => ({ ...(await activity()), held }),
+          done: (a) => a.held,
+          progressed: moved,
+          stallMs: 30_000,
+          ceilingMs: 180_000,
+        });
       } else {
-        await sleep(1500 + random() * 2500);
+        // A random point once this run has journaled a sample of its own.
+        await waitForProgress({
+          what: `run ${run + 1}: the agent journaling samples (${context()})`,
+          probe: activity,
+          done: (a) => a.samples > journaled,
+          progressed: moved,
+          stallMs: 30_000,
+          ceilingMs: 120_000,
+        });
+        await sleep(random() * 2500);
       }
       child.kill('SIGKILL');
       expect((await exited(child)).signal, context()).toBe('SIGKILL');
       snapshots.push(await readAllSamples(samplesDir));
+      journaled = snapshots.at(-1)!.length;
     }
 
     // The last run: let it settle what is owed, then stop it the way systemd does.
     const last = spawnAgent(configFile, logFile, TOKEN);
-    const lastStarted = Date.now();
-    for (;;) {
-      await sleep(200);
+    const settledState = async () => {
       const state = await readState(config.dataDir!);
-      const settled = state.periods.every((p) => paymentState(p, state.outcomes) !== 'queued');
-      if (
-        (Date.now() - lastStarted > 3000 && state.periods.length >= 6 && settled) ||
-        Date.now() - lastStarted > 30_000
-      )
-        break;
-    }
+      return {
+        periods: state.periods.length,
+        queued: state.periods.filter((p) => paymentState(p, state.outcomes) === 'queued').length,
+        samples: await samplesNow(),
+      };
+    };
+    await waitForProgress({
+      what: `the last run settling 6 periods (${context()})`,
+      probe: settledState,
+      done: (s) => s.periods >= 6 && s.queued === 0 && s.samples > journaled,
+      progressed: (a, b) => b.periods > a.periods || b.samples > a.samples || b.queued < a.queued,
+      stallMs: 30_000,
+      ceilingMs: 180_000,
+      intervalMs: 200,
+    });
     last.kill('SIGTERM');
     expect((await exited(last)).code, `${context()}\n${(await readFile(logFile, 'utf8')).slice(-2000)}`).toBe(
       0,

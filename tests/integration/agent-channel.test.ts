@@ -25,6 +25,7 @@ import {
 import type { Payment } from '@tanglewatt/payments-api';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { anyRose, waitForProgress } from '../support/progress.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
 const tangle = inject('tangle');
@@ -100,7 +101,15 @@ describe('meter-agent publishing on its channel, payments tied to the readings',
         );
     // Periods 2 and 3 are whole (period 1 began before the agent did).
     const whole = () => paid().filter((p) => p.seq >= 2);
-    await expect.poll(() => whole().length, { timeout: 90_000, interval: 500 }).toBeGreaterThanOrEqual(2);
+    await waitForProgress({
+      what: 'periods 2 and 3 paid and included with their channel roots',
+      probe: () => ({ closed: agent.periods(50).length, paid: paid().length, whole: whole().length }),
+      done: (n) => n.whole >= 2,
+      progressed: anyRose,
+      stallMs: 60_000,
+      ceilingMs: 300_000,
+      intervalMs: 500,
+    });
 
     const channel = agent.snapshot().channel!;
     expect(channel).toMatchObject({ mode: 'restricted', lastError: null });
@@ -192,5 +201,5 @@ describe('meter-agent publishing on its channel, payments tied to the readings',
       { cwd: new URL('../../', import.meta.url).pathname },
     );
     expect(cli.stdout).toMatch(/^PASS: \d+ messages \(seq \d+\.\.\d+\) verified; root matches/);
-  });
+  }, 600_000); // an outer bound only: the waits inside fail on a stall
 });

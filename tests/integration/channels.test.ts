@@ -39,6 +39,7 @@ import { generateMnemonic, LedgerClient, MnemonicSigner, NodeApi } from '@tangle
 import type { Payment } from '@tanglewatt/payments-api';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fundedAccount } from '../support/accounts.js';
+import { waitForProgress } from '../support/progress.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
 const tangle = inject('tangle');
@@ -351,16 +352,13 @@ describe(`meter channels on ${inject('hornetVersion')}`, () => {
         metadata,
       });
       expect(posted.status).toBe(202);
-      for (
-        const deadline = Date.now() + 45_000;
-        wallet.service.store.get(period.periodId)?.state !== 'included';
-      ) {
-        if (Date.now() > deadline)
-          throw new Error(
-            `payment not included: ${JSON.stringify(wallet.service.store.get(period.periodId))}`,
-          );
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      await waitForProgress({
+        what: 'the honest payment included',
+        probe: () => wallet!.service.store.get(period.periodId)?.state,
+        done: (state) => state === 'included',
+        stallMs: 60_000,
+        ceilingMs: 300_000,
+      });
       honestTx = wallet.service.store.get(period.periodId)!.transactionId!;
 
       // Doctored: a payment whose readingsHash leaves out the period's last message.

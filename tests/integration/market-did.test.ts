@@ -4,6 +4,7 @@ import { type Book, MarketAuthor, secretKeyFromPhrase } from '@tanglewatt/market
 import { MARKET_TAG } from '@tanglewatt/wallet-service';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fundedAccount } from '../support/accounts.js';
+import { waitForProgress } from '../support/progress.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
 const tangle = inject('tangle');
@@ -78,11 +79,13 @@ describe('market identities that are DIDs', () => {
     const target = Math.max(...referenced.map((m) => m.referencedByMilestoneIndex!));
     const books: MarketBook[] = [];
     for (const household of [seller, buyer]) {
-      await expect
-        .poll(async () => (await api<MarketBook>(household, 'GET', '/market')).body.ledgerIndex >= target, {
-          timeout: 30_000,
-        })
-        .toBe(true);
+      await waitForProgress({
+        what: `a market book reading up to milestone ${target}`,
+        probe: async () => (await api<MarketBook>(household, 'GET', '/market')).body.ledgerIndex,
+        done: (index) => index >= target,
+        stallMs: 30_000,
+        ceilingMs: 300_000,
+      });
       books.push((await api<MarketBook>(household, 'GET', '/market')).body);
     }
     const [a, b] = books as [MarketBook, MarketBook];
@@ -103,5 +106,5 @@ describe('market identities that are DIDs', () => {
       energyWh: 20,
     });
     expect(a.rejections.map((r) => r.reason)).toEqual(['IDENTITY_MISMATCH']);
-  }, 120_000);
+  }, 600_000); // an outer bound only: the waits inside fail on a stall
 });

@@ -2,6 +2,7 @@ import { LedgerClient, NodeApi } from '@tanglewatt/ledger';
 import { type Book, messageIdOf, type SignedMessage } from '@tanglewatt/market';
 import { MARKET_TAG } from '@tanglewatt/wallet-service';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitForProgress } from '../support/progress.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
 const tangle = inject('tangle');
@@ -60,12 +61,16 @@ describe('community market on the real tangle', () => {
     );
     const target = Math.max(...referenced.map((m) => m.referencedByMilestoneIndex!));
     const bookOf = async (w: TestWallet) => (await api<MarketBook>(w, 'GET', '/market')).body;
-    await expect
-      .poll(async () => (await bookOf(producer)).ledgerIndex >= target, { timeout: 20_000 })
-      .toBe(true);
-    await expect
-      .poll(async () => (await bookOf(consumer)).ledgerIndex >= target, { timeout: 20_000 })
-      .toBe(true);
+    const bookReaches = (who: string, w: TestWallet) =>
+      waitForProgress({
+        what: `${who}'s market book reading up to milestone ${target}`,
+        probe: async () => (await bookOf(w)).ledgerIndex,
+        done: (index) => index >= target,
+        stallMs: 30_000,
+        ceilingMs: 300_000,
+      });
+    await bookReaches('the producer', producer);
+    await bookReaches('the consumer', consumer);
     const [a, b] = await Promise.all([bookOf(producer), bookOf(consumer)]);
 
     const comparable = (book: MarketBook) => ({
@@ -78,9 +83,7 @@ describe('community market on the real tangle', () => {
     // A household that joins later reads the market's history from the milestones and gets the same book.
     const latecomer = await startTestWallet(tangle, { slot: 9 });
     try {
-      await expect
-        .poll(async () => (await bookOf(latecomer)).ledgerIndex >= target, { timeout: 30_000 })
-        .toBe(true);
+      await bookReaches('the latecomer', latecomer);
       expect(comparable(await bookOf(latecomer))).toEqual(comparable(a));
     } finally {
       await latecomer.service.stop();
@@ -95,7 +98,7 @@ describe('community market on the real tangle', () => {
       reason: 'BAD_SIGNATURE',
       messageId: messageIdOf(doctored as SignedMessage),
     });
-  }, 60_000);
+  }, 600_000); // an outer bound only: the waits inside fail on a stall
 
   it('refuses a malformed offer with a 400 naming the field, and needs the token', async () => {
     const bad = await api<{ error: { message: string; field: string } }>(producer, 'POST', '/market/sell', {

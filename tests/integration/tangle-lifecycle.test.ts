@@ -18,6 +18,7 @@ import {
 import { NodeApi } from '@tanglewatt/ledger';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processesUnder } from '../support/processes.js';
+import { waitForProgress } from '../support/progress.js';
 
 const log = createLogger('lifecycle-test');
 let binaries: Binaries;
@@ -54,8 +55,10 @@ async function expectDeployError(promise: Promise<unknown>, code: string): Promi
   return error as DeployError;
 }
 
-// Each test starts whole networks (three nodes in the first) while the other files load the same 2 cores.
-describe('tangle lifecycle on real HORNET', { timeout: 180_000 }, () => {
+// Each test starts whole networks (three nodes in the first) beside the shared test tangle. The waits
+// follow progress (tangleUp's milestone wait restarts each time the slowest node moves on), so the
+// timeout is only an outer bound.
+describe('tangle lifecycle on real HORNET', { timeout: 600_000 }, () => {
   it('three statically peered nodes all sync and confirm the same milestones', async () => {
     const dataDir = await newDir();
     const state = await tangleUp({
@@ -76,17 +79,15 @@ describe('tangle lifecycle on real HORNET', { timeout: 180_000 }, () => {
     }
     // A milestone seen by node 1 is known to the others with the same id.
     const target = infos[0]!.status.confirmedMilestone.index;
-    await expect
-      .poll(
-        async () =>
-          Math.min(
-            ...(await Promise.all(apis.map(async (a) => (await a.info()).status.confirmedMilestone.index))),
-          ),
-        {
-          timeout: 15_000,
-        },
-      )
-      .toBeGreaterThanOrEqual(target);
+    await waitForProgress({
+      what: `every node confirming milestone ${target}`,
+      probe: async () => Promise.all(apis.map(async (a) => (await a.info()).status.confirmedMilestone.index)),
+      done: (indexes) => Math.min(...indexes) >= target,
+      progressed: (before, now) => Math.min(...now) > Math.min(...before),
+      show: (indexes) => `confirmed ${indexes.join(', ')}`,
+      stallMs: 30_000,
+      ceilingMs: 180_000,
+    });
     const ids = await Promise.all(
       apis.map(async (a) => (await a.milestoneByIndex(target)).previousMilestoneId),
     );

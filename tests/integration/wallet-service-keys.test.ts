@@ -6,6 +6,7 @@ import { loadProfile } from '@tanglewatt/deploy';
 import { MnemonicSigner } from '@tanglewatt/ledger';
 import { writeKeystore } from '@tanglewatt/wallet-service';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { waitForProgress } from '../support/progress.js';
 import { api, prepareWallet } from '../support/wallets.js';
 
 const tangle = inject('tangle');
@@ -43,15 +44,21 @@ describe('wallet-service run with the development mnemonic on the development ne
       output += chunk.toString('utf8');
     });
     const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
-    const deadline = Date.now() + 45_000;
-    let listening: { url: string; address: string; network: string } | undefined;
-    while (!listening) {
-      if (child.exitCode !== null) throw new Error(`wallet-service exited ${child.exitCode}: ${output}`);
-      if (Date.now() > deadline) throw new Error(`wallet-service did not start: ${output}`);
-      const line = output.split('\n').find((l) => l.includes('"wallet-service listening"'));
-      if (line) listening = JSON.parse(line);
-      else await new Promise((r) => setTimeout(r, 200));
-    }
+    // Its output growing is its start-up moving on.
+    const started = await waitForProgress({
+      what: 'wallet-service start-up',
+      probe: () => ({ output, exitCode: child!.exitCode }),
+      done: (s) => s.output.includes('"wallet-service listening"') || s.exitCode !== null,
+      progressed: (before, now) => now.output.length > before.output.length,
+      show: (s) => JSON.stringify(s.output.slice(-500)),
+      stallMs: 60_000,
+      ceilingMs: 180_000,
+      intervalMs: 200,
+    });
+    if (started.exitCode !== null) throw new Error(`wallet-service exited ${started.exitCode}: ${output}`);
+    const listening: { url: string; address: string; network: string } = JSON.parse(
+      started.output.split('\n').find((l) => l.includes('"wallet-service listening"'))!,
+    );
     const [expected] = await new MnemonicSigner(mnemonic).addresses({
       accountIndex: UNFUNDED_ACCOUNT,
       count: 1,

@@ -2,6 +2,7 @@ import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import type { Balance, Payment } from '@tanglewatt/payments-api';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { outputsCreatedFor } from '../support/ledger-scan.js';
+import { waitForProgress } from '../support/progress.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
 const tangle = inject('tangle');
@@ -12,13 +13,14 @@ const balanceOf = async (w: TestWallet) => BigInt((await api<Balance>(w, 'GET', 
 const claimableOf = async (w: TestWallet) =>
   BigInt((await api<Balance>(w, 'GET', '/balance')).body.claimableUnits);
 
-async function waitAllIncluded(w: TestWallet, keys: string[], timeout = 60_000): Promise<Payment[]> {
-  await expect
-    .poll(async () => keys.filter((k) => w.service.store.get(k)?.state === 'included').length, {
-      timeout,
-      interval: 250,
-    })
-    .toBe(keys.length);
+async function waitAllIncluded(w: TestWallet, keys: string[]): Promise<Payment[]> {
+  await waitForProgress({
+    what: `${keys.length} payments included`,
+    probe: () => keys.filter((k) => w.service.store.get(k)?.state === 'included').length,
+    done: (n) => n === keys.length,
+    stallMs: 60_000,
+    ceilingMs: 300_000,
+  });
   return keys.map((k) => w.service.store.get(k)!);
 }
 
@@ -164,7 +166,7 @@ describe('wallet-service on the real tangle', () => {
     } finally {
       await reclaimer.service.stop();
     }
-  }, 90_000);
+  }, 300_000);
 
   describe('refuses bad requests with a clear 4xx and sends nothing', () => {
     const valid = () => ({

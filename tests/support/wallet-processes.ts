@@ -10,6 +10,7 @@ import { freePorts, type TangleState } from '@tanglewatt/deploy';
 import { generateMnemonic, MnemonicSigner, type NodeApi } from '@tanglewatt/ledger';
 import type { Payment } from '@tanglewatt/payments-api';
 import { outputsCreatedFor } from './ledger-scan.js';
+import { ProgressError, waitForProgress } from './progress.js';
 import { prepareWallet } from './wallets.js';
 
 const cli = fileURLToPath(new URL('../../wallet-service/bin/wallet-service.mjs', import.meta.url));
@@ -148,20 +149,42 @@ export async function payment(url: string, token: string, key: string): Promise<
   return res?.status === 200 ? ((await res.json()) as Payment) : undefined;
 }
 
-/** Waits until every key is included per the service (or the ceiling passes). */
+/**
+ * Waits until every key is included per the service, for as long as their states keep moving: fails naming
+ * the states when none moved for `stallMs`, or at the ceiling.
+ */
+export async function waitSettled(
+  url: string,
+  token: string,
+  keys: string[],
+  { stallMs = 60_000, ceilingMs = 480_000 } = {},
+): Promise<void> {
+  await waitForProgress({
+    what: `${keys.length} payments included by the wallet-service at ${url}`,
+    probe: () => Promise.all(keys.map(async (k) => (await payment(url, token, k))?.state ?? 'unknown')),
+    done: (states) => states.every((s) => s === 'included'),
+    show: (states) =>
+      [...new Set(states)].map((state) => `${states.filter((s) => s === state).length} ${state}`).join(', '),
+    stallMs,
+    ceilingMs,
+    intervalMs: 500,
+  });
+}
+
+/** waitSettled as a yes or no, for the drill's table. */
 export async function settled(
   url: string,
   token: string,
   keys: string[],
-  ceilingMs = 180_000,
+  ceilingMs = 480_000,
 ): Promise<boolean> {
-  const deadline = Date.now() + ceilingMs;
-  while (Date.now() < deadline) {
-    const states = await Promise.all(keys.map((k) => payment(url, token, k)));
-    if (states.every((p) => p?.state === 'included')) return true;
-    await sleep(500);
+  try {
+    await waitSettled(url, token, keys, { ceilingMs });
+    return true;
+  } catch (error) {
+    if (error instanceof ProgressError) return false;
+    throw error;
   }
-  return false;
 }
 
 /**
@@ -196,11 +219,14 @@ export async function tally(
 }
 
 export async function waitForMilestone(node: NodeApi, index: number): Promise<void> {
-  for (;;) {
-    const info = await node.info().catch(() => undefined);
-    if (info && info.status.confirmedMilestone.index >= index) return;
-    await sleep(300);
-  }
+  await waitForProgress({
+    what: `the tangle confirming milestone ${index}`,
+    probe: async () => (await node.info()).status.confirmedMilestone.index,
+    done: (confirmed) => confirmed >= index,
+    stallMs: 30_000,
+    ceilingMs: 300_000,
+    intervalMs: 300,
+  });
 }
 
 /** Payments of distinct amounts, all above the storage deposit so each is a plain output. */
