@@ -11,6 +11,9 @@ export default defineConfig({
             'tests/support/**/*.test.ts',
           ],
           environment: 'node',
+          // Only a guard against hangs, not a speed check: some CPU-bound tests take seconds, and a busy
+          // 2-core machine can slow them several times over.
+          testTimeout: 30_000,
         },
       },
       // Component tests in happy-dom with the React plugin.
