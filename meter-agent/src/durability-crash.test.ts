@@ -2,10 +2,11 @@
 // kills it with SIGKILL at random points, and checks that each kill lost at most the samples of the last
 // N s, and nothing recorded downstream: every period and payment answer journaled before a kill is still
 // there after it, each closed period's samples are all on disk, and every period owed is paid exactly once.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitForProgress } from '../../tests/support/progress.js';
 import { exited, sleep, spawnAgent } from './agent-process.js';
 import type { AgentConfigInput } from './config.js';
 import { FakeWalletService } from './payments/fake-wallet-service.js';
@@ -28,7 +29,7 @@ afterAll(() => wallet.server?.close());
 
 describe('crash test: grouped sample writes under kill -9', () => {
   it('loses at most the last N s of samples per kill and nothing recorded downstream', {
-    timeout: 90_000,
+    timeout: 600_000, // an outer bound only: the start-up waits fail on a stall
   }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'meter-agent-durability-'));
     const url = await wallet.listen();
@@ -63,8 +64,20 @@ describe('crash test: grouped sample writes under kill -9', () => {
     const context = () => `seed ${seed}, data in ${dir}`;
     const before: Awaited<ReturnType<typeof readState>>[] = [];
 
+    // A loaded machine may take seconds to start the CLI: each kill counts from the run's own start line.
+    const startedRuns = async () =>
+      ((await readFile(logFile, 'utf8').catch(() => '')).match(/meter-agent started/g) ?? []).length;
+    const logBytes = async () => (await stat(logFile).catch(() => undefined))?.size ?? 0;
     for (let run = 0; run < KILLS; run++) {
       const child = spawnAgent(configFile, logFile, TOKEN);
+      await waitForProgress({
+        what: `run ${run + 1}: the agent starting (${context()})`,
+        probe: async () => ({ started: await startedRuns(), log: await logBytes() }),
+        done: (a) => a.started > run,
+        progressed: (a, b) => b.log > a.log,
+        stallMs: 30_000,
+        ceilingMs: 120_000,
+      });
       await sleep(2500 + random() * 2000);
       const state = await readState(config.dataDir!);
       const killedAtMs = agentNowMs();
