@@ -5,7 +5,9 @@
  * STRESS_CPU sets N. Exits with the suite's code.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
 
 const cpu = process.env.STRESS_CPU ?? '2';
 if (!/^[1-9][0-9]*$/.test(cpu)) {
@@ -43,19 +45,20 @@ const stopHog = () => {
 };
 process.on('exit', stopHog);
 
+// vitest itself rather than through npx, so a signal reaches it and it can stop its workers and the tangle.
+const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 const started = Date.now();
 const suite: ChildProcess = spawn(
-  'npx',
-  ['vitest', 'run', '--project', 'integration', ...process.argv.slice(2)],
-  {
-    stdio: 'inherit',
-  },
+  process.execPath,
+  [vitest, 'run', '--project', 'integration', ...process.argv.slice(2)],
+  { stdio: 'inherit' },
 );
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
   process.on(signal, () => {
-    suite.kill(signal);
     stopHog();
-    process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[signal]);
+    suite.kill(signal);
+    // Should it not stop by itself, it is stopped.
+    setTimeout(() => suite.kill('SIGKILL'), 30_000).unref();
   });
 suite.on('exit', (code, signal) => {
   stopHog();
