@@ -281,8 +281,8 @@ function DidForm({ current, onSubmit }: { current: MeterDid | undefined; onSubmi
           <button type="submit">Check</button>
         </div>
         <p className="hint">
-          The document is read from the ledger through the wallet-service; the network has no indexer, so the
-          alias is found from the output that created it.
+          The document is read from the ledger through the wallet-service, which finds the DID's alias from
+          the output that created it.
         </p>
         {error && (
           <p className="state state-error" role="alert">
