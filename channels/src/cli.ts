@@ -274,6 +274,12 @@ program
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
+  // Thrown by an action (not while Commander parsed the options), so nobody has printed it yet.
+  if (error instanceof InvalidArgumentError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   // Commander has printed its own usage errors (and help, which exits 0).
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
