@@ -147,19 +147,6 @@ export interface DidResolution {
   }[];
 }
 
-/** The columns of GET /payments.csv, in order. */
-export const PAYMENTS_CSV_COLUMNS = [
-  'key',
-  'created',
-  'payee',
-  'amount',
-  'state',
-  'transactionId',
-  'blockId',
-  'milestoneIndex',
-  'includedAt',
-] as const;
-
 export interface Balance {
   address: string;
   totalUnits: string;

@@ -2,7 +2,6 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testi
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DashboardConfig } from '../api/config';
 import type { Payment, ReceivedPayment } from '../api/wallet';
-import { PAYMENTS_CSV_COLUMNS } from '../api/wallet';
 import { ServicesProvider } from '../context';
 import { closeAllFeeds } from '../live/feed';
 import { FakeEventSource, fakeFetch, type Route } from '../test/fakes';
@@ -161,7 +160,8 @@ describe('PaymentsPage', () => {
   });
 
   it('downloads the sent payments as CSV with the token in the header, not the URL', async () => {
-    const csv = `${PAYMENTS_CSV_COLUMNS.join(',')}\ntrade-1,2026-01-01T00:00:00.000Z,${consumer},5000,included,${tx(1)},${tx(2)},91,2026-01-01T00:00:05.000Z\n`;
+    // What the wallet-service's GET /payments.csv answers (wallet-service/src/csv.ts); the page only saves it.
+    const csv = `key,createdAt,payee,amount,state,transactionId,blockId,milestoneIndex,includedAt\ntrade-1,2026-01-01T00:00:00.000Z,${consumer},5000,included,${tx(1)},${tx(2)},91,2026-01-01T00:00:05.000Z\n`;
     const fetch = renderPage({ sent: [sent], csv: () => ({ text: csv, contentType: 'text/csv' }) });
     const blobs: Blob[] = [];
     const create = vi.spyOn(URL, 'createObjectURL').mockImplementation((b) => {
