@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hostAllowed, misdirectedBody } from '@tanglewatt/payments-api';
+import { hostAllowed, misdirectedBody } from '@tanglewatt/contract';
 
 /** The dashboard's directory and its `vite build` output. */
 export const dashboardDir = dirname(fileURLToPath(import.meta.url));

@@ -1,4 +1,4 @@
-import { paymentRequest } from '@tanglewatt/payments-api';
+import { paymentRequest } from '@tanglewatt/contract';
 import { describe, expect, it } from 'vitest';
 import { deliveryStatement, meteredInWindowMWs, settlementRequest } from './delivery.js';
 import { at, author, book, W1 } from './testing.js';

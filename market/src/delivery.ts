@@ -102,7 +102,7 @@ export function meteredInWindowMWs(intervals: readonly MeteredInterval[], window
 }
 
 /**
- * The wallet-service payment request (payments-api `paymentRequest`) that settles what is due, or
+ * The wallet-service payment request (contract `paymentRequest`) that settles what is due, or
  * undefined when nothing is. The idempotency key names the cumulative amount owed, so a retry after a crash
  * is the same payment and each increment is paid once.
  */

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WalletServiceClient } from '@tanglewatt/payments-api';
+import { WalletServiceClient } from '@tanglewatt/contract';
 import { type OpenChannel, openNodeChannel } from './channel.js';
 import { acceleratedClock, type Clock, systemClock } from './clock.js';
 import {

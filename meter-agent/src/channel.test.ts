@@ -10,7 +10,7 @@ import {
   type PostMessage,
   x25519PublicKey,
 } from '@tanglewatt/channels';
-import type { Payment, PaymentRequest } from '@tanglewatt/payments-api';
+import type { Payment, PaymentRequest } from '@tanglewatt/contract';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AgentHandle, startAgent } from './agent.js';
 import {

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostAllowed, misdirectedBody } from '@tanglewatt/payments-api';
+import { hostAllowed, misdirectedBody } from '@tanglewatt/contract';
 import { errorMessage } from './errors.js';
 import type { AgentEventMap } from './events.js';
 import type { Logger } from './log.js';

@@ -1,4 +1,4 @@
-import { type PaymentRequest, paymentRequest } from '@tanglewatt/payments-api';
+import { type PaymentRequest, paymentRequest } from '@tanglewatt/contract';
 import type { AgentConfig } from './config.js';
 import type { PeriodTotals } from './metering/meter.js';
 import { periodId } from './metering/periods.js';

@@ -22,7 +22,7 @@ import {
   readAllSamples,
   startAgent,
 } from '@tanglewatt/meter-agent';
-import type { Payment } from '@tanglewatt/payments-api';
+import type { Payment } from '@tanglewatt/contract';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { anyRose, waitForProgress } from '../support/progress.js';

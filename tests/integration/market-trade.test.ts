@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { NodeApi } from '@tanglewatt/ledger';
 import type { Book } from '@tanglewatt/market';
 import { type AgentConfigInput, type AgentHandle, readState, startAgent } from '@tanglewatt/meter-agent';
-import type { Payment } from '@tanglewatt/payments-api';
+import type { Payment } from '@tanglewatt/contract';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fundedAccount } from '../support/accounts.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AgentHandle, startAgent } from '@tanglewatt/meter-agent';
-import type { Balance } from '@tanglewatt/payments-api';
+import type { Balance } from '@tanglewatt/contract';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { anyRose, waitForProgress } from '../support/progress.js';

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '@tanglewatt/deploy';
 import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
-import type { Balance, Payment } from '@tanglewatt/payments-api';
+import type { Balance, Payment } from '@tanglewatt/contract';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { outputsCreatedFor } from '../support/ledger-scan.js';
 import { waitForProgress } from '../support/progress.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts, type TangleState } from '@tanglewatt/deploy';
 import { generateMnemonic, MnemonicSigner, type NodeApi } from '@tanglewatt/ledger';
-import type { Payment } from '@tanglewatt/payments-api';
+import type { Payment } from '@tanglewatt/contract';
 import { outputsCreatedFor } from './ledger-scan.js';
 import { ProgressError, waitForProgress } from './progress.js';
 import { prepareWallet } from './wallets.js';

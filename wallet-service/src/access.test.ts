@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostAllowed } from '@tanglewatt/payments-api';
+import { hostAllowed } from '@tanglewatt/contract';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readApiTokens, TokenBook } from './access.js';
 import { ConfigError, parseWalletConfig } from './config.js';

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { hostAllowed, misdirectedBody } from '@tanglewatt/payments-api';
+import { hostAllowed, misdirectedBody } from '@tanglewatt/contract';
 import type { NextFunction, Request, Response } from 'express';
 import { type ApiScope, apiScopes, type WalletConfig } from './config.js';
 import { readSecret, SecretError } from './secrets.js';

@@ -10,7 +10,7 @@ import {
   summarizeOutput,
 } from '@tanglewatt/ledger';
 import { messageIdOf, type UnsignedMessage } from '@tanglewatt/market';
-import { idempotencyKey, type Payment, paymentRequest, paymentStates } from '@tanglewatt/payments-api';
+import { idempotencyKey, type Payment, paymentRequest, paymentStates } from '@tanglewatt/contract';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeApi } from '@tanglewatt/ledger';
-import type { Payment } from '@tanglewatt/payments-api';
+import type { Payment } from '@tanglewatt/contract';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApi } from './api.js';

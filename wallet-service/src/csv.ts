@@ -1,4 +1,4 @@
-import type { Payment } from '@tanglewatt/payments-api';
+import type { Payment } from '@tanglewatt/contract';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 

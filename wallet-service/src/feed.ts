@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { MilestoneRef, NodeApi, NodeInfo } from '@tanglewatt/ledger';
-import type { Payment } from '@tanglewatt/payments-api';
+import type { Payment } from '@tanglewatt/contract';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 

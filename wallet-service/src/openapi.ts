@@ -7,7 +7,7 @@ import {
   paymentRequest,
   paymentStates,
   receivedPayment,
-} from '@tanglewatt/payments-api';
+} from '@tanglewatt/contract';
 import { z } from 'zod';
 import { timeBound } from './csv.js';
 

@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PaymentRequest } from '@tanglewatt/payments-api';
+import type { PaymentRequest } from '@tanglewatt/contract';
 import { describe, expect, it } from 'vitest';
 import { NotCancellableError, PaymentsStore } from './payments-store.js';
 

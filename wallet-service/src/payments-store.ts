@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { CompactOnGrowth, type FileLayer, Journal, JournalFailedError } from '@tanglewatt/journal';
 import { outputIdOf } from '@tanglewatt/ledger';
-import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/payments-api';
+import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/contract';
 import { compactPaymentEvents } from './payments-compaction.js';
 
 /**

@@ -11,7 +11,7 @@ import {
   type OutputSummary,
   utf8ToHex,
 } from '@tanglewatt/ledger';
-import { type PaymentMetadata, paymentMetadata } from '@tanglewatt/payments-api';
+import { type PaymentMetadata, paymentMetadata } from '@tanglewatt/contract';
 import type { Logger } from 'pino';
 import { paymentEntriesOf } from './delivery-history.js';
 

@@ -1,4 +1,4 @@
-import type { Payment } from '@tanglewatt/payments-api';
+import type { Payment } from '@tanglewatt/contract';
 import { describe, expect, it } from 'vitest';
 import { halvings, planBatch } from './settlement.js';
 

@@ -16,7 +16,7 @@ import {
   outputIdOf,
   type RentStructure,
 } from '@tanglewatt/ledger';
-import type { Payment } from '@tanglewatt/payments-api';
+import type { Payment } from '@tanglewatt/contract';
 import type { Logger } from 'pino';
 import type { WalletConfig } from './config.js';
 import type { PaymentsStore, StoredTransaction, TransactionKind } from './payments-store.js';

@@ -6,7 +6,7 @@ import {
   UnlockConditionType,
   utf8ToHex,
 } from '@tanglewatt/ledger';
-import type { Payment } from '@tanglewatt/payments-api';
+import type { Payment } from '@tanglewatt/contract';
 import { paymentEntriesOf } from './delivery-history.js';
 
 interface OutputJson {

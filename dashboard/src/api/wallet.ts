@@ -4,7 +4,7 @@ import { ApiError, getJson, getText, postJson, type RequestOptions } from './htt
 import type { AmendRequest, BuyRequest, MarketBook, MarketKind, Posted, SellRequest } from './market';
 
 /**
- * The wallet-service's read API (wallet-service/src/api.ts; payments-api/src/schemas.ts). Types are
+ * The wallet-service's read API (wallet-service/src/api.ts; contract/src/schemas.ts). Types are
  * declared here rather than imported: those modules pull in zod and node code a browser bundle should not.
  */
 

@@ -1,4 +1,4 @@
-import type { PaymentRequest } from '@tanglewatt/payments-api';
+import type { PaymentRequest } from '@tanglewatt/contract';
 import { errorMessage } from '../errors.js';
 import type { Feature, Kernel } from '../kernel.js';
 import { type PaymentClient, PaymentOutbox } from '../payments/outbox.js';

@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MarketSnapshot, MarketTrade } from '@tanglewatt/payments-api';
+import type { MarketSnapshot, MarketTrade } from '@tanglewatt/contract';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AgentHandle, startAgent } from '../agent.js';
 import { ManualClock } from '../clock.js';

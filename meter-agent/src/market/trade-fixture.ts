@@ -1,5 +1,5 @@
 // Test support: a market trade as the wallet-service's book shows it.
-import type { MarketTrade } from '@tanglewatt/payments-api';
+import type { MarketTrade } from '@tanglewatt/contract';
 
 export const FIXTURE_CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
 export const FIXTURE_SELLER = 'watt1qz3ks8qmzw5eusw9jm6mhv3q4ymsvcmn9xltwm8h9yuwd4zvgsf5k0h7m0c';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type MarketTrade, paymentRequest } from '@tanglewatt/payments-api';
+import { type MarketTrade, paymentRequest } from '@tanglewatt/contract';
 import { seededRandom } from '../sensors/prng.js';
 
 /**

@@ -1,4 +1,4 @@
-import { type Payment, type PaymentRequest, WalletServiceError } from '@tanglewatt/payments-api';
+import { type Payment, type PaymentRequest, WalletServiceError } from '@tanglewatt/contract';
 import type { PaymentClient } from './outbox.js';
 
 /** Plays the wallet-service: remembers one amount per key, can be down, refuse, or hang. */

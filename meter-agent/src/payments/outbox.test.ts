@@ -1,4 +1,4 @@
-import { type Payment, type PaymentRequest, WalletServiceError } from '@tanglewatt/payments-api';
+import { type Payment, type PaymentRequest, WalletServiceError } from '@tanglewatt/contract';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { silentLogger } from '../log.js';

@@ -1,4 +1,4 @@
-import { type Payment, type PaymentRequest, WalletServiceError } from '@tanglewatt/payments-api';
+import { type Payment, type PaymentRequest, WalletServiceError } from '@tanglewatt/contract';
 import type { Clock, Timer } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
