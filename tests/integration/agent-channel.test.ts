@@ -14,6 +14,7 @@ import {
   verifyPeriod,
   x25519PublicKey,
 } from '@tanglewatt/channels/node';
+import type { Payment } from '@tanglewatt/contract';
 import { NodeApi } from '@tanglewatt/ledger';
 import {
   type AgentHandle,
@@ -22,7 +23,6 @@ import {
   readAllSamples,
   startAgent,
 } from '@tanglewatt/meter-agent';
-import type { Payment } from '@tanglewatt/contract';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { anyRose, waitForProgress } from '../support/progress.js';

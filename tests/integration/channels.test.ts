@@ -35,8 +35,8 @@ import {
   verifyPeriod,
   x25519PublicKey,
 } from '@tanglewatt/channels/node';
-import { generateMnemonic, LedgerClient, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import type { Payment } from '@tanglewatt/contract';
+import { generateMnemonic, LedgerClient, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fundedAccount } from '../support/accounts.js';
 import { waitForProgress } from '../support/progress.js';

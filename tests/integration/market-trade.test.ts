@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Payment } from '@tanglewatt/contract';
 import { NodeApi } from '@tanglewatt/ledger';
 import type { Book } from '@tanglewatt/market';
 import { type AgentConfigInput, type AgentHandle, readState, startAgent } from '@tanglewatt/meter-agent';
-import type { Payment } from '@tanglewatt/contract';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fundedAccount } from '../support/accounts.js';

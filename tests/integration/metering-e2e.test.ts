@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AgentHandle, startAgent } from '@tanglewatt/meter-agent';
 import type { Balance } from '@tanglewatt/contract';
+import { type AgentHandle, startAgent } from '@tanglewatt/meter-agent';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { anyRose, waitForProgress } from '../support/progress.js';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { MilestoneRef, NodeApi, NodeInfo } from '@tanglewatt/ledger';
 import type { Payment } from '@tanglewatt/contract';
+import type { MilestoneRef, NodeApi, NodeInfo } from '@tanglewatt/ledger';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 

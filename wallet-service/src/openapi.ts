@@ -1,4 +1,3 @@
-import { ackBody, amendBody, buyBody, cancelBody, sellBody } from '@tanglewatt/market';
 import {
   apiError,
   balance,
@@ -8,6 +7,7 @@ import {
   paymentStates,
   receivedPayment,
 } from '@tanglewatt/contract';
+import { ackBody, amendBody, buyBody, cancelBody, sellBody } from '@tanglewatt/market';
 import { z } from 'zod';
 import { timeBound } from './csv.js';
 

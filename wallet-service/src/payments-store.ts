@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/contract';
 import { CompactOnGrowth, type FileLayer, Journal, JournalFailedError } from '@tanglewatt/journal';
 import { outputIdOf } from '@tanglewatt/ledger';
-import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/contract';
 import { compactPaymentEvents } from './payments-compaction.js';
 
 /**

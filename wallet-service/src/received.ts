@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { blake2b } from '@noble/hashes/blake2.js';
+import { type PaymentMetadata, paymentMetadata } from '@tanglewatt/contract';
 import { Journal } from '@tanglewatt/journal';
 import {
   type BlockJson,
@@ -11,7 +12,6 @@ import {
   type OutputSummary,
   utf8ToHex,
 } from '@tanglewatt/ledger';
-import { type PaymentMetadata, paymentMetadata } from '@tanglewatt/contract';
 import type { Logger } from 'pino';
 import { paymentEntriesOf } from './delivery-history.js';
 

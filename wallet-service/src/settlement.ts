@@ -1,3 +1,4 @@
+import type { Payment } from '@tanglewatt/contract';
 import {
   type BlockJson,
   basicOutputDeposit,
@@ -16,7 +17,6 @@ import {
   outputIdOf,
   type RentStructure,
 } from '@tanglewatt/ledger';
-import type { Payment } from '@tanglewatt/contract';
 import type { Logger } from 'pino';
 import type { WalletConfig } from './config.js';
 import type { PaymentsStore, StoredTransaction, TransactionKind } from './payments-store.js';

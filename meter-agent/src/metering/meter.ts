@@ -1,12 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { addParts, type EnergyParts, NO_ENERGY, type PowerPoint, splitSegment } from './energy.js';
 import type { PeriodCalendar } from './periods.js';
-import {
-  type MeterResume,
-  meteredValue,
-  type PeriodQuality,
-  type SampleRecord,
-} from './records.js';
+import { type MeterResume, meteredValue, type PeriodQuality, type SampleRecord } from './records.js';
 
 export interface MeterOptions {
   /** The sensor whose power is billed. */
