@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/contract';
 import { CompactOnGrowth, type FileLayer, Journal, JournalFailedError } from '@tanglewatt/journal';
 import { outputIdOf } from '@tanglewatt/ledger';
-import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/contract';
+import { IdempotencyConflictError, NotCancellableError } from './errors.js';
 import { compactPaymentEvents } from './payments-compaction.js';
 
 /**
@@ -105,21 +106,6 @@ interface Internal extends Payment {
   sequence: number;
   /** Transactions of this payment the ledger itself refused (not counting lost races). */
   rejections: number;
-}
-
-export class NotCancellableError extends Error {
-  override name = 'NotCancellableError';
-  readonly code = 'NOT_CANCELLABLE';
-}
-
-export class IdempotencyConflictError extends Error {
-  override name = 'IdempotencyConflictError';
-  readonly code = 'IDEMPOTENCY_CONFLICT';
-  constructor(key: string) {
-    super(
-      `idempotencyKey: "${key}" was already used for a different payment (other payee, amount or metadata)`,
-    );
-  }
 }
 
 function samePayment(a: Internal, request: PaymentRequest): boolean {
