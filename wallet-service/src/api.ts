@@ -1,3 +1,4 @@
+import { idempotencyKey, type Payment, paymentRequest, paymentStates } from '@tanglewatt/contract';
 import {
   basicOutputDeposit,
   bech32ToHex,
@@ -9,7 +10,6 @@ import {
   summarizeOutput,
 } from '@tanglewatt/ledger';
 import { messageIdOf, type UnsignedMessage } from '@tanglewatt/market';
-import { idempotencyKey, type Payment, paymentRequest, paymentStates } from '@tanglewatt/contract';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
