@@ -9,6 +9,7 @@ export default defineConfig({
           include: [
             '{errors,ledger,journal,contract,channels,market,deploy,meter-agent,wallet-service}/src/**/*.test.ts',
             'tests/support/**/*.test.ts',
+            'tests/architecture/**/*.test.ts',
           ],
           environment: 'node',
           // Only a guard against hangs, not a speed check: some CPU-bound tests take seconds, and a busy

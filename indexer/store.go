@@ -290,6 +290,23 @@ func (s *Store) ApplyMilestone(u *MilestoneUpdate) error {
 	return b.Commit(pebble.Sync)
 }
 
+// outputRecordOf is the stored (and streamed) form of a ledger output.
+func outputRecordOf(lo *LedgerOutput, spent *Spent) (*OutputRecord, error) {
+	outputJSON, err := json.Marshal(lo.Output)
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", lo.ID.ToHex(), err)
+	}
+
+	return &OutputRecord{
+		OutputID:                 lo.ID.ToHex(),
+		BlockID:                  lo.BlockID.ToHex(),
+		MilestoneIndexBooked:     lo.MilestoneIndexBooked,
+		MilestoneTimestampBooked: lo.MilestoneTimestampBooked,
+		Output:                   outputJSON,
+		Spent:                    spent,
+	}, nil
+}
+
 // putOutput stores an output and indexes it under its addresses. A spent mark
 // already stored is kept: creation never makes an output unspent again.
 func putOutput(b *pebble.Batch, lo *LedgerOutput) error {
@@ -298,17 +315,9 @@ func putOutput(b *pebble.Batch, lo *LedgerOutput) error {
 	if err != nil && !errors.Is(err, errNotFound) {
 		return err
 	}
-	outputJSON, err := json.Marshal(lo.Output)
+	rec, err := outputRecordOf(lo, existing.Spent)
 	if err != nil {
-		return fmt.Errorf("output %s: %w", lo.ID.ToHex(), err)
-	}
-	rec := &OutputRecord{
-		OutputID:                 lo.ID.ToHex(),
-		BlockID:                  lo.BlockID.ToHex(),
-		MilestoneIndexBooked:     lo.MilestoneIndexBooked,
-		MilestoneTimestampBooked: lo.MilestoneTimestampBooked,
-		Output:                   outputJSON,
-		Spent:                    existing.Spent,
+		return err
 	}
 	if err := setJSON(b, key(tableOutput, lo.ID[:]), rec); err != nil {
 		return err

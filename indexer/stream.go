@@ -130,15 +130,8 @@ func (b *broker) publishMilestone(u *MilestoneUpdate, hrp iotago.NetworkPrefix) 
 }
 
 func outputEvent(change string, lo *LedgerOutput, spent *Spent, hrp iotago.NetworkPrefix) *event {
-	outputJSON, _ := json.Marshal(lo.Output)
-	rec := &OutputRecord{
-		OutputID:                 lo.ID.ToHex(),
-		BlockID:                  lo.BlockID.ToHex(),
-		MilestoneIndexBooked:     lo.MilestoneIndexBooked,
-		MilestoneTimestampBooked: lo.MilestoneTimestampBooked,
-		Output:                   outputJSON,
-		Spent:                    spent,
-	}
+	// The same output was just stored with outputRecordOf, so it marshals.
+	rec, _ := outputRecordOf(lo, spent)
 	roles := outputRoles(lo.Output)
 	body := outputJSONBody(rec, 0)
 	body.Change = change

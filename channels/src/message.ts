@@ -33,14 +33,7 @@ import {
 import { type DataPayload, encodeDataPayload, encodeEpochPayload, MAX_READERS } from './payload.js';
 
 /** Where a message sits in its channel: everything of the header but what sealing fills in. */
-export interface ChainPosition {
-  channelId: Uint8Array;
-  seq: number;
-  prevHash: Uint8Array;
-  prevBlockId: Uint8Array;
-  fromMs: number;
-  toMs: number;
-}
+export type ChainPosition = Omit<MessageHeader, 'mode' | 'kind' | 'epoch' | 'keyId'>;
 
 export interface SigningKey {
   secretKey: Uint8Array;

@@ -14,6 +14,7 @@ import {
 } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { processAlive } from '@tanglewatt/journal';
 import type { Logger } from 'pino';
 import { COMPONENTS, type Component, type ComponentName, GO_TOOLCHAIN } from './components.js';
 import { checkAborted, DeployError } from './errors.js';
@@ -167,7 +168,7 @@ async function withLock<T>(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number.parseInt(await readFile(lockFile, 'utf8').catch(() => ''), 10);
-      if (!Number.isFinite(owner) || !isAlive(owner)) {
+      if (!Number.isFinite(owner) || !processAlive(owner)) {
         await rm(lockFile, { force: true });
         continue;
       }
@@ -183,15 +184,6 @@ async function withLock<T>(
     return await run();
   } finally {
     await rm(lockFile, { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

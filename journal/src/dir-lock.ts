@@ -45,7 +45,8 @@ async function bootId(): Promise<string> {
   return cachedBootId;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -112,7 +113,7 @@ export async function acquireDirLock(dataDir: string, options: DirLockOptions): 
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const holder = await readLock(file);
-      const live = holder !== undefined && holder.bootId === me.bootId && alive(holder.pid);
+      const live = holder !== undefined && holder.bootId === me.bootId && processAlive(holder.pid);
       if (live && holder.pid !== process.pid) throw refuse(holder.pid);
       // Stale: move it aside under a name of our own, then check that what we moved is the stale lock we
       // judged. If a competitor replaced it meanwhile, put the competitor's lock back and give way.
@@ -144,5 +145,5 @@ export async function acquireDirLock(dataDir: string, options: DirLockOptions): 
 export async function dirLockHolder(dataDir: string, file: string): Promise<number | undefined> {
   const holder = await readLock(join(dataDir, file));
   if (!holder) return undefined;
-  return holder.bootId === (await bootId()) && alive(holder.pid) ? holder.pid : undefined;
+  return holder.bootId === (await bootId()) && processAlive(holder.pid) ? holder.pid : undefined;
 }

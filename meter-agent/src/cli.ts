@@ -1,4 +1,4 @@
-import { JournalCorruptError } from '@tanglewatt/journal';
+import { JournalCorruptError, processAlive } from '@tanglewatt/journal';
 import { Command, InvalidArgumentError } from 'commander';
 import { type AgentHandle, startAgent } from './agent.js';
 import { type AgentConfig, loadConfig } from './config.js';
@@ -43,15 +43,6 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const wh = (energyMWs: string) => (Number(energyMWs) / 3_600_000).toFixed(4);
 const watts = (uW: number | null) => (uW === null ? '-' : `${(uW / 1e6).toFixed(3)} W`);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const program = new Command('meter-agent')
   .description(
@@ -153,7 +144,7 @@ program
     const config = await loadConfig(opts.config);
     const snapshot = await readStatus(config.dataDir);
     const state = await readState(config.dataDir);
-    const running = snapshot?.running === true && alive(snapshot.pid);
+    const running = snapshot?.running === true && processAlive(snapshot.pid);
     const rejected = state.periods.filter((p) => paymentState(p, state.outcomes) === 'rejected');
     if (opts.json) {
       out(

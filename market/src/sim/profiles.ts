@@ -3,7 +3,7 @@
  * Math.exp or float rounding in anything that reaches a message).
  */
 
-/** mulberry32 (as in meter-agent): a seeded PRNG on 32-bit integer operations. */
+/** mulberry32: a seeded PRNG on 32-bit integer operations, returning [0, 1); the meter agent's simulated sensors use it too. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

@@ -2,7 +2,6 @@ import { createHash, type Hash } from 'node:crypto';
 import { addParts, type EnergyParts, NO_ENERGY, type PowerPoint, splitSegment } from './energy.js';
 import type { PeriodCalendar } from './periods.js';
 import {
-  type Gap,
   type MeterResume,
   meteredValue,
   type PeriodQuality,
@@ -54,23 +53,14 @@ export interface OpenPeriodView {
 
 const MAX_GAPS_LISTED = 20;
 
-interface Accumulator {
+/** A period being counted: its quality counters as they grow, with a sum where the record has a mean. */
+interface Accumulator extends Omit<PeriodQuality, 'gapMs' | 'meanPowerUW'> {
   seq: number;
   startMs: number;
   endMs: number;
   energy: EnergyParts;
-  samples: number;
-  missedTicks: number;
-  readErrors: number;
-  overflows: number;
-  clockSteps: number;
-  coveredMs: number;
-  gapCount: number;
-  gaps: Gap[];
   validSamples: number;
   sumPowerUW: number;
-  minPowerUW: number | null;
-  maxPowerUW: number | null;
   hash: Hash;
   /** State just before the first sample at or after endMs: where a restart resumes the next period. */
   resume?: MeterResume;
