@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CodedError, isError } from './index.js';
+import { CodedError, isError, singleCodeError } from './index.js';
 
 type DoorCode = 'DOOR_LOCKED' | 'DOOR_MISSING';
 
@@ -55,5 +55,22 @@ describe('isError', () => {
     const foreign = Object.create({ [Symbol.for('tanglewatt.coded-error')]: true }) as object;
     Object.assign(foreign, { code: 'DOOR_LOCKED', message: 'locked' });
     expect(isError(foreign, 'DOOR_LOCKED')).toBe(true);
+  });
+});
+
+describe('singleCodeError', () => {
+  class GateStuckError extends singleCodeError('GATE_STUCK') {
+    override name = 'GateStuckError';
+  }
+
+  it('makes errors of its one code from a message and a cause', () => {
+    const cause = new Error('EIO');
+    const error = new GateStuckError('gate 2: stuck half open; free it by hand', { cause });
+    expect(error).toBeInstanceOf(CodedError);
+    expect(error.code).toBe('GATE_STUCK');
+    expect(error.message).toBe('gate 2: stuck half open; free it by hand');
+    expect(error.cause).toBe(cause);
+    expect(error.name).toBe('GateStuckError');
+    expect(isError(error, 'GATE_STUCK')).toBe(true);
   });
 });

@@ -20,6 +20,18 @@ export class CodedError<C extends string = string> extends Error {
 Object.defineProperty(CodedError.prototype, CODED, { value: true });
 
 /**
+ * The base of an error that always has the one code, made from a message (and cause) alone:
+ * `class SecretError extends singleCodeError('SECRET_UNAVAILABLE') { override name = 'SecretError'; }`.
+ */
+export function singleCodeError<C extends string>(code: C) {
+  return class extends CodedError<C> {
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(code, message, options);
+    }
+  };
+}
+
+/**
  * Whether `error` is a CodedError, and when `code` is given, one with that code (or one of those codes):
  * `isError(e, 'NOT_FOUND')` narrows `e.code` to `'NOT_FOUND'`.
  */

@@ -18,6 +18,12 @@ export class MeterAgentError extends CodedError<MeterAgentErrorCode> {
   override name = 'MeterAgentError';
 }
 
+/** The first line of whatever was thrown: what a one-line report shows. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n', 1)[0] ?? error.message;
+  return String(error);
+}
+
 /** An agent config file that does not validate: `path` is the key path (e.g. `sensors.0.address`). */
 export class AgentConfigError extends MeterAgentError {
   override name = 'AgentConfigError';
@@ -28,9 +34,4 @@ export class AgentConfigError extends MeterAgentError {
   ) {
     super('BAD_CONFIG', `${file}: ${path}: ${allowed}`);
   }
-}
-
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message.split('\n', 1)[0] ?? error.message;
-  return String(error);
 }

@@ -1,4 +1,4 @@
-import { CodedError } from '@tanglewatt/errors';
+import { CodedError, singleCodeError } from '@tanglewatt/errors';
 
 // Every error the wallet-service throws on purpose, with its code. http-errors.ts says which of them a
 // request may answer with, and with which status.
@@ -25,27 +25,18 @@ export class KeystoreError extends CodedError<KeystoreErrorCode> {
 }
 
 /** A wallet-service config that does not validate or cannot be used (e.g. its port is taken). */
-export class WalletConfigError extends CodedError<'BAD_CONFIG'> {
+export class WalletConfigError extends singleCodeError('BAD_CONFIG') {
   override name = 'WalletConfigError';
-  constructor(message: string) {
-    super('BAD_CONFIG', message);
-  }
 }
 
 /** A secret (password, API token) that is missing, unreadable or exposed to others. */
-export class SecretError extends CodedError<'SECRET_UNAVAILABLE'> {
+export class SecretError extends singleCodeError('SECRET_UNAVAILABLE') {
   override name = 'SecretError';
-  constructor(message: string) {
-    super('SECRET_UNAVAILABLE', message);
-  }
 }
 
 /** A payment that a signed transaction already carries, or that has ended: there is nothing to withdraw. */
-export class NotCancellableError extends CodedError<'NOT_CANCELLABLE'> {
+export class NotCancellableError extends singleCodeError('NOT_CANCELLABLE') {
   override name = 'NotCancellableError';
-  constructor(message: string) {
-    super('NOT_CANCELLABLE', message);
-  }
 }
 
 export class IdempotencyConflictError extends CodedError<'IDEMPOTENCY_CONFLICT'> {
@@ -59,9 +50,6 @@ export class IdempotencyConflictError extends CodedError<'IDEMPOTENCY_CONFLICT'>
 }
 
 /** The DID could not be resolved: no such alias, not a DID document, or a document of another DID. */
-export class DidUnresolvedError extends CodedError<'DID_UNRESOLVED'> {
+export class DidUnresolvedError extends singleCodeError('DID_UNRESOLVED') {
   override name = 'DidUnresolvedError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('DID_UNRESOLVED', message, options);
-  }
 }
