@@ -1,3 +1,5 @@
+import { CodedError } from '@tanglewatt/errors';
+
 /** Failures of the writer, the codecs and the identity helpers; each has a stable code callers can switch on. */
 export type ChannelErrorCode =
   | 'INVALID_SAMPLE'
@@ -12,15 +14,8 @@ export type ChannelErrorCode =
   | 'DID_ERROR'
   | 'DID_NOT_BOUND';
 
-export class ChannelError extends Error {
+export class ChannelError extends CodedError<ChannelErrorCode> {
   override name = 'ChannelError';
-  constructor(
-    readonly code: ChannelErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Why the reader refused a message. See channels/README.md, "Reader failure reasons". */

@@ -1,4 +1,5 @@
 /** Sealing messages (sign, then encrypt in restricted mode) and opening them again. */
+import { isError } from '@tanglewatt/errors';
 import { concatBytes, equalBytes } from './bytes.js';
 import {
   type EpochSubkeys,
@@ -193,7 +194,7 @@ function decode<T>(what: () => T): { ok: true; value: T } | Failure {
   try {
     return { ok: true, value: what() };
   } catch (error) {
-    if (error instanceof ChannelError && error.code === 'MALFORMED') return fail('MALFORMED', error.message);
+    if (isError(error, 'MALFORMED')) return fail('MALFORMED', error.message);
     throw error;
   }
 }

@@ -6,6 +6,7 @@
  *   say (MALFORMED) → repeats (REPLAY) → position in the chain (BROKEN_CHAIN, GAP).
  * Nothing is skipped silently: every entry of the source is either verified or reported.
  */
+import { isError } from '@tanglewatt/errors';
 import { equalBytes, fromHex, isZero, toBlockId, toHex } from './bytes.js';
 import {
   epochSubkeys,
@@ -16,7 +17,7 @@ import {
   verifySignature,
   x25519PublicKey,
 } from './crypto.js';
-import { ChannelError, type ReadFailureReason } from './errors.js';
+import type { ReadFailureReason } from './errors.js';
 import { type ChannelMode, type InnerMessage, type MessageKind, wireMode } from './format.js';
 import { EpochKeyring, type Opened, openWire } from './message.js';
 import { decodeDataPayload, decodeEpochPayload, type PeriodSummary, type Sample } from './payload.js';
@@ -309,7 +310,7 @@ export function verifyEntries(entries: SourceEntry[], options: ReadOptions): Rea
           throw bad(`summary ${p.periodId} ends outside the time range`);
       return data;
     } catch (error) {
-      if (error instanceof ChannelError && error.code === 'MALFORMED') throw bad(error.message);
+      if (isError(error, 'MALFORMED')) throw bad(error.message);
       throw error;
     }
   }

@@ -1,3 +1,4 @@
+import { CodedError } from '@tanglewatt/errors';
 import {
   type ApiErrorBody,
   type Balance,
@@ -8,16 +9,17 @@ import {
 } from './schemas.js';
 
 /** A failed call to a wallet-service. `retryable` says whether the same request may succeed later. */
-export class WalletServiceError extends Error {
+export class WalletServiceError extends CodedError {
   override name = 'WalletServiceError';
   constructor(
-    readonly code: string,
+    /** The service's own code (see ApiErrorBody), or TIMEOUT, UNREACHABLE or HTTP_<status> when it sent none. */
+    code: string,
     message: string,
     readonly status: number | undefined,
     readonly retryable: boolean,
     readonly field?: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

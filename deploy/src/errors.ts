@@ -1,3 +1,5 @@
+import { CodedError } from '@tanglewatt/errors';
+
 export type DeployErrorCode =
   | 'GO_MISSING'
   | 'BUILD_FAILED'
@@ -11,15 +13,15 @@ export type DeployErrorCode =
   | 'INTERRUPTED';
 
 /** A failure of install or tangle orchestration; its message is one line that names the fix. */
-export class DeployError extends Error {
+export class DeployError extends CodedError<DeployErrorCode> {
   override name = 'DeployError';
   constructor(
-    readonly code: DeployErrorCode,
+    code: DeployErrorCode,
     message: string,
     /** Longer evidence (build output, log tail) for logs; never needed to understand the message. */
     readonly detail?: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

@@ -1,20 +1,26 @@
 import { spawn } from 'node:child_process';
+import { CodedError } from '@tanglewatt/errors';
 
 export interface ExecResult {
   stdout: string;
   stderr: string;
 }
 
-export class ExecError extends Error {
+export type ExecErrorCode = 'COMMAND_NOT_FOUND' | 'COMMAND_FAILED';
+
+export class ExecError extends CodedError<ExecErrorCode> {
   override name = 'ExecError';
   constructor(
     readonly command: string,
     readonly exitCode: number | null,
     readonly stdout: string,
     readonly stderr: string,
-    readonly notFound = false,
+    notFound = false,
   ) {
-    super(notFound ? `${command}: not found` : `${command} exited with ${exitCode}`);
+    super(
+      notFound ? 'COMMAND_NOT_FOUND' : 'COMMAND_FAILED',
+      notFound ? `${command}: not found` : `${command} exited with ${exitCode}`,
+    );
   }
 }
 

@@ -14,6 +14,7 @@ import {
 } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { isError } from '@tanglewatt/errors';
 import { processAlive } from '@tanglewatt/journal';
 import type { Logger } from 'pino';
 import { COMPONENTS, type Component, type ComponentName, GO_TOOLCHAIN } from './components.js';
@@ -61,7 +62,7 @@ async function checkGo(): Promise<void> {
   try {
     await exec('go', ['version']);
   } catch (error) {
-    if (error instanceof ExecError && error.notFound) {
+    if (isError(error, 'COMMAND_NOT_FOUND')) {
       throw new DeployError(
         'GO_MISSING',
         'Go toolchain not found on PATH: install Go 1.21 or newer (https://go.dev/dl, or apt-get install golang) and run again',

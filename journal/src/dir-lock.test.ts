@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireDirLock, DataDirLockedError, dirLockHolder } from './dir-lock.js';
+import { acquireDirLock, dirLockHolder } from './dir-lock.js';
+import { DataDirLockedError } from './errors.js';
 
 const holderScript = fileURLToPath(new URL('./fixtures/hold-lock.ts', import.meta.url));
 const options = { file: 'test.lock', holderName: 'test holder' };

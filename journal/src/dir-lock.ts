@@ -1,23 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { link, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { DataDirLockedError } from './errors.js';
 
 /**
  * One writer per data dir. The lock file names its holder's pid and boot: a lock left by kill -9 or by
  * the previous boot (pids repeat after a reboot) is stale and taken over; a live holder's lock is
  * refused, in another process and in this one alike.
  */
-
-export class DataDirLockedError extends Error {
-  override name = 'DataDirLockedError';
-  readonly code = 'DATA_DIR_LOCKED';
-  constructor(
-    message: string,
-    readonly holderPid: number | undefined,
-  ) {
-    super(message);
-  }
-}
 
 interface LockContent {
   pid: number;

@@ -2,9 +2,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { JournalCorruptError, JournalFailedError, JournalRewriteError } from './errors.js';
 import { FakeFiles } from './fake-files.js';
 import { type FileLayer, nodeFiles, READ_CHUNK_BYTES } from './files.js';
-import { Journal, JournalCorruptError, JournalFailedError, JournalRewriteError } from './journal.js';
+import { Journal } from './journal.js';
 
 const FILE = '/data/records.journal';
 

@@ -2,7 +2,8 @@ import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal, JournalCorruptError } from './journal.js';
+import { JournalCorruptError } from './errors.js';
+import { Journal } from './journal.js';
 
 async function file(): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), 'journal-')), 'records.journal');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { JournalCorruptError, JournalFailedError, JournalRewriteError } from './errors.js';
 import { type FileLayer, nodeFiles, type WritableFile } from './files.js';
 
 /**
@@ -22,50 +23,6 @@ import { type FileLayer, nodeFiles, type WritableFile } from './files.js';
  * off as a torn tail), so a caller must treat a rejected batch as "maybe written" — as the wallet-service
  * does by journaling before acting. Acknowledged records are never lost.
  */
-
-export class JournalCorruptError extends Error {
-  override name = 'JournalCorruptError';
-  readonly code = 'JOURNAL_CORRUPT';
-  constructor(
-    readonly file: string,
-    readonly line: number,
-  ) {
-    super(
-      `${file}: line ${line} is damaged (checksum mismatch); restore the file from a backup or move it away`,
-    );
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The journal met a disk failure and accepts no more appends until it is reopened. */
-export class JournalFailedError extends Error {
-  override name = 'JournalFailedError';
-  readonly code = 'JOURNAL_FAILED';
-  constructor(
-    readonly file: string,
-    readonly during: 'write' | 'sync' | 'rewrite',
-    override readonly cause: unknown,
-  ) {
-    super(
-      `${file}: ${during} failed (${describe(cause)}); the journal accepts no more appends until it is reopened`,
-    );
-  }
-}
-
-/** A rewrite that failed before replacing anything: the old file is intact and the journal still works. */
-export class JournalRewriteError extends Error {
-  override name = 'JournalRewriteError';
-  readonly code = 'JOURNAL_REWRITE_FAILED';
-  constructor(
-    readonly file: string,
-    override readonly cause: unknown,
-  ) {
-    super(`${file}: rewrite failed (${describe(cause)}); the journal kept its previous content`);
-  }
-}
 
 export interface OpenedJournal<T> {
   journal: Journal<T>;

@@ -1,4 +1,4 @@
-import { LedgerError } from './errors.js';
+import { isError } from '@tanglewatt/errors';
 import type { BlockJson, NodeApi } from './node-api.js';
 
 /** Payload types of TIP-24 as they appear in the REST API's JSON. */
@@ -39,7 +39,7 @@ export async function milestoneCone(api: NodeApi, index: number, concurrency = 8
           // A solid entry point (the genesis' empty block id, or a block below the pruning index) is
           // not in the node's database, and is outside every cone we read.
           api.blockMetadata(id).catch((error: unknown) => {
-            if (error instanceof LedgerError && error.code === 'NOT_FOUND') return undefined;
+            if (isError(error, 'NOT_FOUND')) return undefined;
             throw error;
           }),
         ),

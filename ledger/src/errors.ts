@@ -1,3 +1,5 @@
+import { CodedError } from '@tanglewatt/errors';
+
 /** Every failure that crosses the ledger boundary is one of these, with a stable code callers can switch on. */
 export type LedgerErrorCode =
   | 'NODE_UNREACHABLE'
@@ -11,15 +13,8 @@ export type LedgerErrorCode =
   | 'TIMEOUT'
   | 'SDK_ERROR';
 
-export class LedgerError extends Error {
+export class LedgerError extends CodedError<LedgerErrorCode> {
   override name = 'LedgerError';
-  constructor(
-    readonly code: LedgerErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 export class NodeUnreachableError extends LedgerError {

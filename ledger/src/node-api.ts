@@ -1,3 +1,4 @@
+import { isError } from '@tanglewatt/errors';
 import { LedgerTimeoutError, NodeRequestError, NodeUnreachableError } from './errors.js';
 
 /** The parts of HORNET's core v2 REST API (TIP-25) this project reads. Field names follow the wire format. */
@@ -176,7 +177,7 @@ export class NodeApi {
         if (meta.referencedByMilestoneIndex !== undefined) return meta;
       } catch (error) {
         // the node may not have the block solid yet
-        if (!(error instanceof NodeRequestError && error.code === 'NOT_FOUND')) throw error;
+        if (!isError(error, 'NOT_FOUND')) throw error;
       }
       if (Date.now() > deadline) throw new LedgerTimeoutError(`block ${blockId} referenced`, timeoutMs);
       await new Promise((resolve) => setTimeout(resolve, pollMs));

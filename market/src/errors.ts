@@ -1,3 +1,5 @@
+import { CodedError } from '@tanglewatt/errors';
+
 /**
  * Why a message was left out of the book. Stable codes the dashboard can switch on; `rejectionText` is the
  * one-line explanation it can show. Checks run in this order and the first that fails is reported.
@@ -51,13 +53,6 @@ export interface Rejection {
 export type MarketErrorCode = 'NOT_CANONICAL' | 'INVALID_MESSAGE' | 'INVALID_ARGUMENT' | 'INVALID_SCENARIO';
 
 /** Misuse of the API (a message that could never validate, a bad argument): thrown, never in a book. */
-export class MarketError extends Error {
+export class MarketError extends CodedError<MarketErrorCode> {
   override name = 'MarketError';
-  constructor(
-    readonly code: MarketErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

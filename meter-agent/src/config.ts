@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
-import { ConfigError, errorMessage, MeterAgentError } from './errors.js';
+import { AgentConfigError, errorMessage, MeterAgentError } from './errors.js';
 import {
   ADC_SETTINGS,
   computeCalibration,
@@ -378,15 +378,15 @@ export function gapThresholdMs(config: AgentConfig): number {
   return config.gapThresholdMs ?? 3 * config.sampleIntervalMs;
 }
 
-function firstIssue(file: string, error: z.ZodError): ConfigError {
+function firstIssue(file: string, error: z.ZodError): AgentConfigError {
   const issue = error.issues[0];
-  if (!issue) return new ConfigError(file, '(root)', 'invalid');
+  if (!issue) return new AgentConfigError(file, '(root)', 'invalid');
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '?';
-    return new ConfigError(file, [...path, key].join('.'), 'not a known key (check its spelling)');
+    return new AgentConfigError(file, [...path, key].join('.'), 'not a known key (check its spelling)');
   }
-  return new ConfigError(file, path.length ? path.join('.') : '(root)', issue.message);
+  return new AgentConfigError(file, path.length ? path.join('.') : '(root)', issue.message);
 }
 
 /** Validates a config object; relative paths in it are taken relative to `baseDir`. */
@@ -425,13 +425,13 @@ export async function loadConfig(file: string): Promise<AgentConfig> {
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new ConfigError(file, '(file)', 'cannot be read: give an existing JSON config file');
+    throw new AgentConfigError(file, '(file)', 'cannot be read: give an existing JSON config file');
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(file, '(file)', `not valid JSON (${errorMessage(error)})`);
+    throw new AgentConfigError(file, '(file)', `not valid JSON (${errorMessage(error)})`);
   }
   return parseConfig(raw, file, dirname(resolve(file)));
 }

@@ -1,3 +1,5 @@
+import { CodedError } from '@tanglewatt/errors';
+
 /** Every failure the agent reports to a person has one of these codes and a one-line message naming the fix. */
 export type MeterAgentErrorCode =
   | 'BAD_CONFIG'
@@ -12,20 +14,19 @@ export type MeterAgentErrorCode =
   | 'TOKEN_UNREADABLE'
   | 'PURCHASE_REFUSED';
 
-export class MeterAgentError extends Error {
+export class MeterAgentError extends CodedError<MeterAgentErrorCode> {
   override name = 'MeterAgentError';
-  constructor(
-    readonly code: MeterAgentErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
-/** A config file that does not validate: `path` is the key path (e.g. `sensors.0.address`). */
-export class ConfigError extends MeterAgentError {
-  override name = 'ConfigError';
+/** The first line of whatever was thrown: what a one-line report shows. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n', 1)[0] ?? error.message;
+  return String(error);
+}
+
+/** An agent config file that does not validate: `path` is the key path (e.g. `sensors.0.address`). */
+export class AgentConfigError extends MeterAgentError {
+  override name = 'AgentConfigError';
   constructor(
     readonly file: string,
     readonly path: string,
@@ -33,9 +34,4 @@ export class ConfigError extends MeterAgentError {
   ) {
     super('BAD_CONFIG', `${file}: ${path}: ${allowed}`);
   }
-}
-
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message.split('\n', 1)[0] ?? error.message;
-  return String(error);
 }

@@ -28,7 +28,7 @@ export {
   parseConfig,
   resolveToken,
 } from './config.js';
-export { ConfigError, MeterAgentError, type MeterAgentErrorCode } from './errors.js';
+export { AgentConfigError, MeterAgentError, type MeterAgentErrorCode } from './errors.js';
 export type { AgentEventMap } from './events.js';
 export { FakeGpioKernel, lineState, makePiGpioTree, type PiModel } from './hardware/fake-gpio-kernel.js';
 export { FakeIna219Bus, FakeIna219Chip } from './hardware/fake-ina219-bus.js';

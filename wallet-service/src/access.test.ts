@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { hostAllowed } from '@tanglewatt/contract';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readApiTokens, TokenBook } from './access.js';
-import { ConfigError, parseWalletConfig } from './config.js';
+import { parseWalletConfig } from './config.js';
+import { WalletConfigError } from './errors.js';
 
 const base = { nodeUrl: 'http://127.0.0.1:14265', dataDir: 'data', keystore: { file: 'k.json' } };
 const secretFile = async (dir: string, name: string, value: string) => {
@@ -83,7 +84,9 @@ describe('api tokens', () => {
     expect(bad({ tokens: [{ name: 'x', env: 'X', scopes: ['admin'] }] })).toThrow(
       /api\.tokens\.0\.scopes\.0: "pay", "market" or "read"/,
     );
-    expect(bad({ tokens: [{ name: 'x', env: 'X', secret: 's', scopes: ['read'] }] })).toThrow(ConfigError);
+    expect(bad({ tokens: [{ name: 'x', env: 'X', secret: 's', scopes: ['read'] }] })).toThrow(
+      WalletConfigError,
+    );
     expect(bad({ publicReads: true })).toThrow(/api\.publicReads: reads need a token/);
     expect(parseWalletConfig({ ...base, api: { publicReads: false } }).api.publicReads).toBe(false);
   });

@@ -2,7 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { hostAllowed, misdirectedBody } from '@tanglewatt/contract';
 import type { NextFunction, Request, Response } from 'express';
 import { type ApiScope, apiScopes, type WalletConfig } from './config.js';
-import { readSecret, SecretError } from './secrets.js';
+import { SecretError } from './errors.js';
+import { errorBody, HTTP_STATUS } from './http-errors.js';
+import { readSecret } from './secrets.js';
 
 /** A bearer token the API accepts and what it may do. */
 export interface ApiToken {
@@ -73,10 +75,6 @@ export class TokenBook {
   }
 }
 
-const errorBody = (code: string, message: string, field?: string) => ({
-  error: { code, message, ...(field ? { field } : {}) },
-});
-
 /**
  * Express middleware: 401 without a known bearer token, 403 when its token lacks `scope`. Stream routes
  * (server-sent events) also take the token as `?access_token=` (RFC 6750 §2.3): EventSource cannot send
@@ -92,7 +90,7 @@ export function requireScope(book: TokenBook, scope: ApiScope, options: { stream
     if (!token) {
       res.set('www-authenticate', `Bearer scope="${scope}"`);
       return void res
-        .status(401)
+        .status(HTTP_STATUS.UNAUTHORIZED)
         .json(
           errorBody(
             'UNAUTHORIZED',
@@ -104,7 +102,7 @@ export function requireScope(book: TokenBook, scope: ApiScope, options: { stream
     if (!token.scopes.includes(scope)) {
       res.set('www-authenticate', `Bearer error="insufficient_scope", scope="${scope}"`);
       return void res
-        .status(403)
+        .status(HTTP_STATUS.FORBIDDEN)
         .json(
           errorBody('FORBIDDEN', `this token lacks the scope "${scope}" this route needs`, 'authorization'),
         );
@@ -118,6 +116,6 @@ export function requireKnownHost(boundHost: string, allowedHosts: readonly strin
   return (req: Request, res: Response, next: NextFunction) => {
     const header = req.headers.host;
     if (hostAllowed(header, req.socket.localPort ?? 0, { boundHost, allowedHosts })) return next();
-    res.status(421).json(misdirectedBody(header));
+    res.status(HTTP_STATUS.MISDIRECTED_REQUEST).json(misdirectedBody(header));
   };
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiToken } from './access.js';
 import { createApi, declaredRoutes } from './api.js';
 import { parseWalletConfig } from './config.js';
-import { DidUnresolvedError } from './dids.js';
+import { DidUnresolvedError } from './errors.js';
 import { LiveFeed } from './feed.js';
 import { openApiDocument } from './openapi.js';
 import { PaymentsStore } from './payments-store.js';

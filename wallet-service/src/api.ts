@@ -3,7 +3,6 @@ import {
   basicOutputDeposit,
   bech32ToHex,
   isBech32Address,
-  LedgerError,
   microOutputDeposit,
   type NodeApi,
   outputSummaryToJson,
@@ -20,12 +19,13 @@ import { type ApiToken, requireKnownHost, requireScope, TokenBook } from './acce
 import type { AddressIndex } from './address-index.js';
 import type { WalletConfig } from './config.js';
 import { parsePaymentsCsvQuery, paymentsCsv, paymentsInRange } from './csv.js';
-import { type DidResolver, DidUnresolvedError } from './dids.js';
+import type { DidResolver } from './dids.js';
 import type { LiveFeed } from './feed.js';
+import { HTTP_STATUS, HttpError, httpAnswer } from './http-errors.js';
 import type { MarketView } from './market.js';
 import { WalletMetrics } from './metrics.js';
 import { MAX_MILESTONE_INDEX, MAX_OFFSET, openApiDocument } from './openapi.js';
-import { IdempotencyConflictError, NotCancellableError, type PaymentsStore } from './payments-store.js';
+import type { PaymentsStore } from './payments-store.js';
 import type { ReceivedPayment, ReceivedPayments } from './received.js';
 import { receivedToJson } from './received.js';
 import { PAYMENT_TAG, type Settlement } from './settlement.js';
@@ -56,24 +56,12 @@ export interface ApiDeps {
   metrics?: WalletMetrics;
 }
 
-/** An error the API answers with: a status, a stable code, one line, and the field at fault if any. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
-
-function fromZod(error: z.ZodError): ApiError {
+function fromZod(error: z.ZodError): HttpError {
   const issue = error.issues[0]!;
   const field = issue.path.join('.');
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') message = `unknown field(s): ${issue.keys.join(', ')}`;
-  return new ApiError(400, 'INVALID_REQUEST', field ? `${field}: ${message}` : message, field || undefined);
+  return new HttpError('INVALID_REQUEST', field ? `${field}: ${message}` : message, field || undefined);
 }
 
 const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, '0x and 64 lowercase hex digits');
@@ -141,7 +129,7 @@ export function createApi(deps: ApiDeps): express.Express {
       legacyHeaders: false,
       handler: (_req, res) => {
         res
-          .status(429)
+          .status(HTTP_STATUS.RATE_LIMITED)
           .json({ error: { code: 'RATE_LIMITED', message: 'too many requests: slow down and retry' } });
       },
     }),
@@ -167,35 +155,27 @@ export function createApi(deps: ApiDeps): express.Express {
     if (!parsed.success) throw fromZod(parsed.error);
     const request = parsed.data;
     if (!isBech32Address(request.to, deps.bech32Hrp)) {
-      throw new ApiError(
-        400,
+      throw new HttpError(
         'INVALID_REQUEST',
         `to: a bech32 Ed25519 address of this network (starting "${deps.bech32Hrp}1")`,
         'to',
       );
     }
     if (request.to === deps.address)
-      throw new ApiError(400, 'INVALID_REQUEST', 'to: must not be this wallet itself', 'to');
+      throw new HttpError('INVALID_REQUEST', 'to: must not be this wallet itself', 'to');
     if (BigInt(request.amount) > deps.tokenSupply)
-      throw new ApiError(
-        400,
+      throw new HttpError(
         'INVALID_REQUEST',
         `amount: at most ${deps.tokenSupply} base units (the network's total supply)`,
         'amount',
       );
     const micro = BigInt(request.amount) < basicOutputDeposit(request.to, deps.rent);
-    try {
-      const { payment, created } = await store.request(request, {
-        micro,
-        ...(micro ? { depositUnits: microOutputDeposit(request.to, deps.address, deps.rent) } : {}),
-      });
-      if (created) settlement.notify();
-      res.status(created ? 202 : 200).json(payment);
-    } catch (error) {
-      if (error instanceof IdempotencyConflictError)
-        throw new ApiError(409, error.code, error.message, 'idempotencyKey');
-      throw error;
-    }
+    const { payment, created } = await store.request(request, {
+      micro,
+      ...(micro ? { depositUnits: microOutputDeposit(request.to, deps.address, deps.rent) } : {}),
+    });
+    if (created) settlement.notify();
+    res.status(created ? 202 : 200).json(payment);
   });
 
   app.get('/payments', needsRead, (req, res) => {
@@ -207,7 +187,7 @@ export function createApi(deps: ApiDeps): express.Express {
   // Bookkeeping export, oldest first. Header token only, like every read but the event stream.
   app.get('/payments.csv', needsRead, (req, res) => {
     const query = parsePaymentsCsvQuery(req.query);
-    if (!query.ok) throw new ApiError(400, 'INVALID_REQUEST', query.message, query.field);
+    if (!query.ok) throw new HttpError('INVALID_REQUEST', query.message, query.field);
     const all = store.list({ limit: Number.MAX_SAFE_INTEGER }).items.reverse();
     res.set({
       'content-type': 'text/csv; charset=utf-8; header=present',
@@ -222,8 +202,7 @@ export function createApi(deps: ApiDeps): express.Express {
     if (!parsed.success) throw fromZod(parsed.error);
     const page = deps.received.list(parsed.data);
     if (!page)
-      throw new ApiError(
-        400,
+      throw new HttpError(
         'INVALID_REQUEST',
         "before: the outputId of a listed received payment (the previous page's next)",
         'before',
@@ -233,10 +212,9 @@ export function createApi(deps: ApiDeps): express.Express {
 
   app.get('/payments/:key', needsRead, (req, res) => {
     const key = idempotencyKey.safeParse(req.params.key);
-    if (!key.success)
-      throw new ApiError(400, 'INVALID_REQUEST', `key: ${key.error.issues[0]!.message}`, 'key');
+    if (!key.success) throw new HttpError('INVALID_REQUEST', `key: ${key.error.issues[0]!.message}`, 'key');
     const payment = store.get(key.data);
-    if (!payment) throw new ApiError(404, 'NOT_FOUND', `no payment with idempotencyKey "${req.params.key}"`);
+    if (!payment) throw new HttpError('NOT_FOUND', `no payment with idempotencyKey "${req.params.key}"`);
     res.json(payment);
   });
 
@@ -244,16 +222,11 @@ export function createApi(deps: ApiDeps): express.Express {
   app.post('/payments/:key/cancel', needsPay, async (req, res) => {
     const parsedKey = idempotencyKey.safeParse(req.params.key);
     if (!parsedKey.success)
-      throw new ApiError(400, 'INVALID_REQUEST', `key: ${parsedKey.error.issues[0]!.message}`, 'key');
+      throw new HttpError('INVALID_REQUEST', `key: ${parsedKey.error.issues[0]!.message}`, 'key');
     const key = parsedKey.data;
-    try {
-      const payment = await store.cancel(key);
-      if (!payment) throw new ApiError(404, 'NOT_FOUND', `no payment with idempotencyKey "${key}"`);
-      res.json(payment);
-    } catch (error) {
-      if (error instanceof NotCancellableError) throw new ApiError(409, error.code, error.message);
-      throw error;
-    }
+    const payment = await store.cancel(key);
+    if (!payment) throw new HttpError('NOT_FOUND', `no payment with idempotencyKey "${key}"`);
+    res.json(payment);
   });
 
   app.post('/claims', needsPay, (_req, res) => {
@@ -280,13 +253,13 @@ export function createApi(deps: ApiDeps): express.Express {
   // The community market: the book as this household rebuilt it, and its own signed messages.
   app.get('/market', needsRead, async (_req, res) => {
     if (!deps.market)
-      throw new ApiError(404, 'NOT_FOUND', 'the market is disabled in this service (market.enabled)');
+      throw new HttpError('NOT_FOUND', 'the market is disabled in this service (market.enabled)');
     res.json(await deps.market.book());
   });
   for (const kind of ['sell', 'buy', 'cancel', 'amend', 'ack'] as const) {
     app.post(`/market/${kind}`, needsMarket, jsonBody, async (req, res) => {
       if (!deps.market)
-        throw new ApiError(404, 'NOT_FOUND', 'the market is disabled in this service (market.enabled)');
+        throw new HttpError('NOT_FOUND', 'the market is disabled in this service (market.enabled)');
       try {
         const { message, blockId } = await deps.market.publish({ kind, body: req.body } as Pick<
           UnsignedMessage,
@@ -303,15 +276,14 @@ export function createApi(deps: ApiDeps): express.Express {
   app.get('/blocks', needsRead, (req, res) => {
     const limit = z.coerce.number().int().min(1).max(1000).default(100).safeParse(req.query.limit);
     if (!limit.success)
-      throw new ApiError(400, 'INVALID_REQUEST', 'limit: a whole number from 1 to 1000', 'limit');
+      throw new HttpError('INVALID_REQUEST', 'limit: a whole number from 1 to 1000', 'limit');
     res.json({ tag: PAYMENT_TAG, items: store.postedBlocks(limit.data) });
   });
 
   // A meter's DID document history, for checking its channel's signatures against the keys it lists.
   app.get('/dids/:did', needsRead, async (req, res) => {
     const did = didParam.safeParse(req.params.did);
-    if (!did.success)
-      throw new ApiError(400, 'INVALID_REQUEST', `did: ${did.error.issues[0]!.message}`, 'did');
+    if (!did.success) throw new HttpError('INVALID_REQUEST', `did: ${did.error.issues[0]!.message}`, 'did');
     const query = didQuery.safeParse(req.query);
     if (!query.success) {
       const issue = query.error.issues[0]!;
@@ -320,14 +292,9 @@ export function createApi(deps: ApiDeps): express.Express {
         field === 'origin'
           ? 'origin: the output that created the DID alias (0x and 68 hex digits): a ledger without an indexer finds the alias from it'
           : `${field}: ${issue.message}`;
-      throw new ApiError(400, 'INVALID_REQUEST', message, field);
+      throw new HttpError('INVALID_REQUEST', message, field);
     }
-    try {
-      res.json(await deps.resolveDid({ did: did.data, originOutputId: query.data.origin }));
-    } catch (error) {
-      if (error instanceof DidUnresolvedError) throw new ApiError(404, error.code, error.message);
-      throw error;
-    }
+    res.json(await deps.resolveDid({ did: did.data, originOutputId: query.data.origin }));
   });
 
   app.get('/outputs', needsRead, (_req, res) => {
@@ -338,7 +305,7 @@ export function createApi(deps: ApiDeps): express.Express {
   const relay = (path: string, read: (id: string) => Promise<unknown>, param: z.ZodType<string>) => {
     app.get(path, needsRead, async (req, res) => {
       const id = param.safeParse(req.params.id);
-      if (!id.success) throw new ApiError(400, 'INVALID_REQUEST', `id: ${id.error.issues[0]!.message}`, 'id');
+      if (!id.success) throw new HttpError('INVALID_REQUEST', `id: ${id.error.issues[0]!.message}`, 'id');
       res.json(await read(id.data));
     });
   };
@@ -350,8 +317,7 @@ export function createApi(deps: ApiDeps): express.Express {
   });
   app.get('/node/milestones', needsRead, async (req, res) => {
     const count = z.coerce.number().int().min(1).max(50).default(10).safeParse(req.query.count);
-    if (!count.success)
-      throw new ApiError(400, 'INVALID_REQUEST', 'count: a whole number from 1 to 50', 'count');
+    if (!count.success) throw new HttpError('INVALID_REQUEST', 'count: a whole number from 1 to 50', 'count');
     const latest = (await node.info()).status.confirmedMilestone.index;
     const indexes = Array.from({ length: Math.min(count.data, latest) }, (_, i) => latest - i);
     const items = await Promise.all(indexes.map((i) => node.milestoneByIndex(i).catch(() => undefined)));
@@ -362,12 +328,11 @@ export function createApi(deps: ApiDeps): express.Express {
     if (/^[1-9][0-9]{0,9}$/.test(id)) {
       const index = Number(id);
       // Indexes are uint32: a larger one names no milestone.
-      if (index > MAX_MILESTONE_INDEX) throw new ApiError(404, 'NOT_FOUND', `no milestone ${index}`);
+      if (index > MAX_MILESTONE_INDEX) throw new HttpError('NOT_FOUND', `no milestone ${index}`);
       return void res.json(await node.milestoneByIndex(index));
     }
     if (!hex32.safeParse(id).success)
-      throw new ApiError(
-        400,
+      throw new HttpError(
         'INVALID_REQUEST',
         'id: a milestone index (from 1) or a milestone id (0x and 64 hex digits)',
         'id',
@@ -381,8 +346,7 @@ export function createApi(deps: ApiDeps): express.Express {
   app.get('/node/addresses/:address', needsRead, (req, res) => {
     const address = String(req.params.address);
     if (!isBech32Address(address, deps.bech32Hrp)) {
-      throw new ApiError(
-        400,
+      throw new HttpError(
         'INVALID_REQUEST',
         `address: a bech32 Ed25519 address starting "${deps.bech32Hrp}1"`,
         'address',
@@ -453,34 +417,18 @@ export function createApi(deps: ApiDeps): express.Express {
     const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
     app.all(path, (req: Request, res: Response) => {
       res.set('allow', allow);
-      throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here: ${allow}`);
+      throw new HttpError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here: ${allow}`);
     });
   }
   app.use((_req, _res) => {
-    throw new ApiError(404, 'NOT_FOUND', 'no such route: see /openapi.json');
+    throw new HttpError('NOT_FOUND', 'no such route: see /openapi.json');
   });
 
+  // Statuses come from one table (http-errors.ts); only what no request should cause is logged.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    let apiError: ApiError;
-    if (error instanceof ApiError) apiError = error;
-    else if (error instanceof LedgerError) {
-      const status = error.code === 'NOT_FOUND' ? 404 : error.code === 'NODE_UNREACHABLE' ? 503 : 502;
-      apiError = new ApiError(status, error.code, error.message);
-    } else if ((error as { type?: string }).type === 'entity.too.large') {
-      apiError = new ApiError(413, 'BODY_TOO_LARGE', `body: at most ${config.maxBodyBytes} bytes`);
-    } else if ((error as { type?: string }).type === 'entity.parse.failed') {
-      apiError = new ApiError(400, 'INVALID_REQUEST', 'body: not valid JSON');
-    } else {
-      log.error({ err: error }, 'request failed');
-      apiError = new ApiError(500, 'INTERNAL', 'internal error: see the service log');
-    }
-    res.status(apiError.status).json({
-      error: {
-        code: apiError.code,
-        message: apiError.message,
-        ...(apiError.field ? { field: apiError.field } : {}),
-      },
-    });
+    const answer = httpAnswer(error, { maxBodyBytes: config.maxBodyBytes });
+    if (answer.unexpected) log.error({ err: error }, 'request failed');
+    res.status(answer.status).json(answer.body);
   });
   return app;
 }

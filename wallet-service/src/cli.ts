@@ -4,11 +4,12 @@ import { DataDirLockedError } from '@tanglewatt/journal';
 import { generateMnemonic, MnemonicSigner } from '@tanglewatt/ledger';
 import { Command } from 'commander';
 import pino from 'pino';
-import { ConfigError, loadWalletConfig } from './config.js';
+import { loadWalletConfig } from './config.js';
 import { isDevelopmentMnemonic } from './development.js';
-import { checkKeystoreInputs, initKeystore, KeystoreError, readKeystore } from './keystore.js';
+import { KeystoreError, SecretError, WalletConfigError } from './errors.js';
+import { checkKeystoreInputs, initKeystore, readKeystore } from './keystore.js';
 import { type Prompt, showAndConfirm } from './mnemonic-backup.js';
-import { readSecret, SecretError } from './secrets.js';
+import { readSecret } from './secrets.js';
 import { startWalletService } from './service.js';
 
 const log = pino({ name: 'wallet-service', level: process.env.LOG_LEVEL ?? 'info' });
@@ -173,7 +174,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (
-    error instanceof ConfigError ||
+    error instanceof WalletConfigError ||
     error instanceof KeystoreError ||
     error instanceof SecretError ||
     error instanceof DataDirLockedError

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DEFAULT_COIN_TYPE } from '@tanglewatt/ledger';
 import { z } from 'zod';
+import { WalletConfigError } from './errors.js';
 
 /** 0 lets the system pick a free port (tests). */
 const port = z.number().int().min(0).max(65535);
@@ -166,17 +167,12 @@ export const walletConfigSchema = z.strictObject({
 
 export type WalletConfig = z.infer<typeof walletConfigSchema>;
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  readonly code = 'BAD_CONFIG';
-}
-
 /** Validates a config object; the error names the first bad key and what it allows. */
 export function parseWalletConfig(raw: unknown, baseDir = process.cwd(), source = 'config'): WalletConfig {
   const parsed = walletConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new WalletConfigError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const config = parsed.data;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
@@ -195,7 +191,7 @@ export async function loadWalletConfig(file: string): Promise<WalletConfig> {
   } catch (error) {
     const reason =
       (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not valid JSON';
-    throw new ConfigError(`${file}: ${reason}`);
+    throw new WalletConfigError(`${file}: ${reason}`);
   }
   return parseWalletConfig(raw, dirname(resolve(file)), file);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { KeystoreError } from './keystore.js';
+import { KeystoreError } from './errors.js';
 
 /**
  * The development profile (hornet-config/profiles/development.json) funds accounts of a mnemonic that is

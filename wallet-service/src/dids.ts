@@ -1,5 +1,6 @@
 import { type MeterDidRef, resolveMeterDid } from '@tanglewatt/channels/node';
-import { LedgerError } from '@tanglewatt/ledger';
+import { isError } from '@tanglewatt/errors';
+import { DidUnresolvedError } from './errors.js';
 
 /** A DID as GET /dids/{did} answers it: every document version with its Ed25519 verification methods. */
 export interface DidResolutionJson {
@@ -22,11 +23,6 @@ export interface DidResolutionJson {
 
 export type DidResolver = (ref: MeterDidRef) => Promise<DidResolutionJson>;
 
-/** The DID could not be resolved: no such alias, not a DID document, or a document of another DID. */
-export class DidUnresolvedError extends Error {
-  readonly code = 'DID_UNRESOLVED';
-}
-
 /** Resolves a meter DID from the ledger through the node (the alias chain from its origin output). */
 export function didResolver(nodeUrl: string): DidResolver {
   return async (ref) => {
@@ -47,8 +43,10 @@ export function didResolver(nodeUrl: string): DidResolver {
       };
     } catch (error) {
       // The node being down is the node's problem (503); anything else is this DID's.
-      if (error instanceof LedgerError && error.code === 'NODE_UNREACHABLE') throw error;
-      throw new DidUnresolvedError(`${ref.did} cannot be resolved: ${(error as Error).message}`);
+      if (isError(error, 'NODE_UNREACHABLE')) throw error;
+      throw new DidUnresolvedError(`${ref.did} cannot be resolved: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   };
 }

@@ -1,6 +1,7 @@
 export * from './access.js';
 export * from './config.js';
 export * from './development.js';
+export * from './errors.js';
 export * from './keystore.js';
 export * from './market.js';
 export * from './metrics.js';

@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateMnemonic } from '@tanglewatt/ledger';
 import { describe, expect, it } from 'vitest';
-import {
-  backupKeystore,
-  initKeystore,
-  KDF_COST,
-  KeystoreError,
-  readKeystore,
-  writeKeystore,
-} from './keystore.js';
+import { KeystoreError } from './errors.js';
+import { backupKeystore, initKeystore, KDF_COST, readKeystore, writeKeystore } from './keystore.js';
 
 const file = async () => join(await mkdtemp(join(tmpdir(), 'keystore-')), 'keystore.json');
 const password = 'correct horse battery';

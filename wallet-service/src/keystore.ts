@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { assertValidMnemonic } from '@tanglewatt/ledger';
 import { z } from 'zod';
+import { KeystoreError } from './errors.js';
 
 const scrypt = promisify(scryptCallback) as (
   password: string,
@@ -71,25 +72,6 @@ const keystoreFileSchema = z.strictObject(
 );
 
 type KeystoreFile = z.infer<typeof keystoreFileSchema>;
-
-export type KeystoreErrorCode =
-  | 'KEYSTORE_MISSING'
-  | 'KEYSTORE_BAD_PASSWORD'
-  | 'KEYSTORE_INVALID'
-  | 'KEYSTORE_EXISTS'
-  | 'KEYSTORE_UNWRITABLE'
-  | 'KEYSTORE_DEVELOPMENT_MNEMONIC'
-  | 'KEYSTORE_NOT_BACKED_UP';
-
-export class KeystoreError extends Error {
-  override name = 'KeystoreError';
-  constructor(
-    readonly code: KeystoreErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 async function deriveKey(
   password: string,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PaymentRequest } from '@tanglewatt/contract';
 import { describe, expect, it } from 'vitest';
-import { NotCancellableError, PaymentsStore } from './payments-store.js';
+import { NotCancellableError } from './errors.js';
+import { PaymentsStore } from './payments-store.js';
 
 const dir = () => mkdtemp(join(tmpdir(), 'payments-'));
 const txId = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;

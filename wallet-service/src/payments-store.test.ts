@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { PaymentRequest } from '@tanglewatt/contract';
 import { Journal } from '@tanglewatt/journal';
 import { describe, expect, it } from 'vitest';
-import { IdempotencyConflictError, PaymentsStore } from './payments-store.js';
+import { IdempotencyConflictError } from './errors.js';
+import { PaymentsStore } from './payments-store.js';
 
 const dir = () => mkdtemp(join(tmpdir(), 'payments-'));
 const txId = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Payment, PaymentMetadata, PaymentRequest, PaymentState } from '@tanglewatt/contract';
 import { CompactOnGrowth, type FileLayer, Journal, JournalFailedError } from '@tanglewatt/journal';
 import { outputIdOf } from '@tanglewatt/ledger';
+import { IdempotencyConflictError, NotCancellableError } from './errors.js';
 import { compactPaymentEvents } from './payments-compaction.js';
 
 /**
@@ -105,21 +106,6 @@ interface Internal extends Payment {
   sequence: number;
   /** Transactions of this payment the ledger itself refused (not counting lost races). */
   rejections: number;
-}
-
-export class NotCancellableError extends Error {
-  override name = 'NotCancellableError';
-  readonly code = 'NOT_CANCELLABLE';
-}
-
-export class IdempotencyConflictError extends Error {
-  override name = 'IdempotencyConflictError';
-  readonly code = 'IDEMPOTENCY_CONFLICT';
-  constructor(key: string) {
-    super(
-      `idempotencyKey: "${key}" was already used for a different payment (other payee, amount or metadata)`,
-    );
-  }
 }
 
 function samePayment(a: Internal, request: PaymentRequest): boolean {

@@ -2,11 +2,11 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { type PaymentMetadata, paymentMetadata } from '@tanglewatt/contract';
+import { isError } from '@tanglewatt/errors';
 import { Journal } from '@tanglewatt/journal';
 import {
   type BlockJson,
   hexToBech32,
-  LedgerError,
   type MilestoneChanges,
   type NodeApi,
   type OutputSummary,
@@ -289,7 +289,7 @@ async function readTransaction(
     return { block, blockId: meta.blockId };
   } catch (error) {
     // Pruned: the payment is still ours; who sent it and why is no longer on the node.
-    if (error instanceof LedgerError && error.code === 'NOT_FOUND') return {};
+    if (isError(error, 'NOT_FOUND')) return {};
     throw error;
   }
 }

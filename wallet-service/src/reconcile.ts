@@ -1,5 +1,6 @@
 import { paymentMetadata } from '@tanglewatt/contract';
-import { hexToBech32, LedgerError, type NodeApi, outputIdOf, utf8ToHex } from '@tanglewatt/ledger';
+import { isError } from '@tanglewatt/errors';
+import { hexToBech32, type NodeApi, outputIdOf, utf8ToHex } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import { paymentEntriesOf } from './delivery-history.js';
 import type { PaymentsStore } from './payments-store.js';
@@ -56,7 +57,7 @@ export async function adoptTransaction(deps: ReconcileDeps, txId: string, tagHex
     blockId = meta.blockId;
     milestoneIndex = meta.referencedByMilestoneIndex;
   } catch (error) {
-    if (error instanceof LedgerError && error.code === 'NOT_FOUND') {
+    if (isError(error, 'NOT_FOUND')) {
       log.warn({ txId }, 'a transaction of this wallet not signed here is no longer on the node (pruned)');
       return [];
     }

@@ -1,9 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-
-export class SecretError extends Error {
-  override name = 'SecretError';
-  readonly code = 'SECRET_UNAVAILABLE';
-}
+import { SecretError } from './errors.js';
 
 /**
  * A secret from an environment variable or a file only its owner can read. A file readable by group or

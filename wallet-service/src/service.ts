@@ -15,10 +15,12 @@ import type { Logger } from 'pino';
 import { type ApiToken, readApiTokens } from './access.js';
 import { AddressIndex } from './address-index.js';
 import { createApi } from './api.js';
-import { ConfigError, type WalletConfig } from './config.js';
+import type { WalletConfig } from './config.js';
 import { assertMnemonicAllowedOn } from './development.js';
 import { didResolver } from './dids.js';
+import { WalletConfigError } from './errors.js';
 import { LiveFeed } from './feed.js';
+import { HTTP_STATUS } from './http-errors.js';
 import { readKeystore } from './keystore.js';
 import { MarketView } from './market.js';
 import { WalletMetrics } from './metrics.js';
@@ -109,14 +111,14 @@ async function bindEarly(
   let handler: RequestListener | undefined;
   const server: Server = createServer((req, res) => {
     if (handler) return handler(req, res);
-    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.writeHead(HTTP_STATUS.STARTING, { 'content-type': 'application/json', 'retry-after': '1' });
     res.end(JSON.stringify({ error: { code: 'STARTING', message: 'the wallet-service is starting' } }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'
-          ? new ConfigError(
+          ? new WalletConfigError(
               `listen: ${config.listen.host}:${config.listen.port} is in use: stop what holds it or set listen.port`,
             )
           : error,

@@ -1,4 +1,5 @@
 import type { Payment } from '@tanglewatt/contract';
+import { isError } from '@tanglewatt/errors';
 import {
   type BlockJson,
   basicOutputDeposit,
@@ -34,21 +35,18 @@ const MAX_INPUTS = 128;
 
 /** Node trouble (retry later) as opposed to something wrong with what we asked to sign. */
 function isTransient(error: unknown): boolean {
-  return (
-    error instanceof LedgerError &&
-    [
-      'NODE_UNREACHABLE',
-      'NODE_NOT_SYNCED',
-      'NODE_REQUEST_FAILED',
-      'TIMEOUT',
-      'NOT_FOUND',
-      'INPUT_UNAVAILABLE',
-    ].includes(error.code)
-  );
+  return isError(error, [
+    'NODE_UNREACHABLE',
+    'NODE_NOT_SYNCED',
+    'NODE_REQUEST_FAILED',
+    'TIMEOUT',
+    'NOT_FOUND',
+    'INPUT_UNAVAILABLE',
+  ]);
 }
 
 const notFound = (error: unknown): undefined => {
-  if (error instanceof LedgerError && error.code === 'NOT_FOUND') return undefined;
+  if (isError(error, 'NOT_FOUND')) return undefined;
   throw error;
 };
 
@@ -99,12 +97,12 @@ export function halvings(n: number): number[] {
  */
 export function refusal(error: unknown): { reason: string; final: boolean; unfundable: boolean } {
   const message = (error as Error).message;
-  const code = error instanceof LedgerError ? error.code : undefined;
   return {
     reason: `could not build the transaction: ${message}`,
     final:
-      code === 'INVALID_ADDRESS' || /storage deposit|invalid (output )?amount|output amount/i.test(message),
-    unfundable: code === 'INSUFFICIENT_FUNDS',
+      isError(error, 'INVALID_ADDRESS') ||
+      /storage deposit|invalid (output )?amount|output amount/i.test(message),
+    unfundable: isError(error, 'INSUFFICIENT_FUNDS'),
   };
 }
 

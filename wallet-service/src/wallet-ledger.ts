@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { isError } from '@tanglewatt/errors';
 import { Journal, JournalFailedError } from '@tanglewatt/journal';
 import {
   isPlainCoinOutput,
-  LedgerError,
   type MilestoneChanges,
   milestoneChanges,
   type NodeApi,
@@ -155,7 +155,7 @@ export class WalletLedger extends EventEmitter<{
       try {
         changes = await milestoneChanges(this.api, index);
       } catch (error) {
-        if (error instanceof LedgerError && error.code === 'NOT_FOUND' && index <= info.status.pruningIndex) {
+        if (isError(error, 'NOT_FOUND') && index <= info.status.pruningIndex) {
           await this.recoverFromPruning(info.status.pruningIndex);
           index = this.checkpoint;
           continue;

@@ -1,3 +1,4 @@
+import { isError } from '@tanglewatt/errors';
 import { errorMessage, MeterAgentError } from '../errors.js';
 import {
   DEFAULT_GPIO_ROOT,
@@ -168,7 +169,7 @@ export async function openGpioRelayOff(
     try {
       return await GpioRelay.open(options);
     } catch (error) {
-      const retry = error instanceof MeterAgentError && error.code === 'RELAY_NOT_SWITCHED';
+      const retry = isError(error, 'RELAY_NOT_SWITCHED');
       if (!retry || i >= attempts) throw error;
       await new Promise((r) => setTimeout(r, intervalMs));
     }

@@ -1,4 +1,5 @@
-import { acquireDirLock, DataDirLockedError } from '@tanglewatt/journal';
+import { isError } from '@tanglewatt/errors';
+import { acquireDirLock } from '@tanglewatt/journal';
 import { MeterAgentError } from '../errors.js';
 
 /** One agent per data dir (see acquireDirLock: pid + boot id, a dead holder's lock is taken over). */
@@ -10,7 +11,8 @@ export async function acquireLock(dataDir: string): Promise<() => Promise<void>>
       hint: 'give this one another dataDir',
     });
   } catch (error) {
-    if (error instanceof DataDirLockedError) throw new MeterAgentError('DATA_DIR_LOCKED', error.message);
+    if (isError(error, 'DATA_DIR_LOCKED'))
+      throw new MeterAgentError('DATA_DIR_LOCKED', error.message, { cause: error });
     throw error;
   }
 }
