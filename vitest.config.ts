@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: [
-            '{ledger,journal,contract,channels,market,deploy,meter-agent,wallet-service}/src/**/*.test.ts',
+            '{ledger,journal,contract,tariff,channels,market,deploy,meter-agent,wallet-service}/src/**/*.test.ts',
             'tests/support/**/*.test.ts',
             'tests/architecture/**/*.test.ts',
           ],

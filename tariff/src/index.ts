@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './pricing.js';
+export type { Rational } from './rational.js';
+export * as rational from './rational.js';
+export * from './schedule.js';
+export { isTimeZone, localTime } from './zone.js';
