@@ -25,13 +25,28 @@ const bandName = z
 const clock = z
   .string()
   .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/, 'must be a time "HH:MM" from 00:00 to 24:00');
+const INSTANT =
+  /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?(Z|([+-])([0-9]{2}):([0-9]{2}))$/;
+
+/** ms since 1970 of an ISO date-time with an explicit offset; NaN unless every field is in range. */
+export function parseInstant(text: string): number {
+  const m = INSTANT.exec(text);
+  if (!m) return Number.NaN;
+  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as number[];
+  const local = Date.UTC(y!, mo! - 1, d!, h!, mi!, sec!);
+  const back = new Date(local);
+  const offH = Number(m[9] ?? 0);
+  const offM = Number(m[10] ?? 0);
+  if (back.getUTCMonth() !== mo! - 1 || back.getUTCDate() !== d! || h! > 23 || mi! > 59 || sec! > 59)
+    return Number.NaN;
+  if (offH > 23 || offM > 59) return Number.NaN;
+  return local - (m[8] === '-' ? -1 : 1) * (offH * 60 + offM) * 60_000;
+}
+
 const instant = z
   .string()
-  .regex(
-    /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})$/,
-    'must be an ISO date-time with its UTC offset such as "2026-01-01T00:00+01:00"',
-  )
-  .refine((text) => !Number.isNaN(Date.parse(text)), 'is not a real date and time');
+  .regex(INSTANT, 'must be an ISO date-time with its UTC offset such as "2026-01-01T00:00+01:00"')
+  .refine((text) => !Number.isNaN(parseInstant(text)), 'is not a real date and time');
 
 const feeSchema = z
   .strictObject({
@@ -259,8 +274,8 @@ export function parseTariff(raw: unknown, field = ''): Tariff {
     };
   });
 
-  const validFromMs = Date.parse(input.validFrom);
-  const validUntilMs = input.validUntil === undefined ? undefined : Date.parse(input.validUntil);
+  const validFromMs = parseInstant(input.validFrom);
+  const validUntilMs = input.validUntil === undefined ? undefined : parseInstant(input.validUntil);
   if (validUntilMs !== undefined && validUntilMs <= validFromMs)
     fail(at('validUntil'), `must be after validFrom (${input.validFrom})`);
   const tariff: Tariff = {
@@ -281,7 +296,7 @@ export function parseTariff(raw: unknown, field = ''): Tariff {
   for (const name of ['validFrom', 'validUntil'] as const) {
     const text = input[name];
     if (text === undefined) continue;
-    const local = localTime(input.timeZone, Date.parse(text));
+    const local = localTime(input.timeZone, parseInstant(text));
     const starts = days[local.weekday]!.map((s) => s.fromMinute);
     const rawStarts = input.slots
       .filter((s) => s.days.includes(WEEKDAYS[local.weekday]!))
