@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './modes.js';
 export * from './pricing.js';
 export type { Rational } from './rational.js';
 export * as rational from './rational.js';
