@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exampleTariff } from './fixtures.js';
 import { type MemberPeriod, settleAllocation, settleFeedIn, settleMetered, settleNet } from './modes.js';
-import { type Rational, rational } from './rational.js';
+import { type Rational, rational, sum } from './rational.js';
 import { HALF_NJ_PER_WH, parseTariffHistory } from './schedule.js';
 
 const WH = HALF_NJ_PER_WH;
@@ -118,6 +118,10 @@ describe('allocation', () => {
       ['C', r(10n), r(5n), r(0n)],
     ]);
     expect(whOf(result.unallocatedHalfNJ)).toEqual(r(35n));
+    // Nothing lost: covered by members + unallocated = generation.
+    expect(sum([...result.members.map((m) => m.coveredHalfNJ), result.unallocatedHalfNJ])).toEqual(
+      result.generationHalfNJ,
+    );
     expect(result.members.map((m) => m.units)).toEqual([
       { producer: 6n, operator: 0n, grid: 0n },
       { producer: 6n, operator: 0n, grid: 0n },

@@ -178,6 +178,11 @@ describe('pricing a period slot by slot', () => {
       'period.startMs: must be whole ms',
     ],
     [
+      'intervals that are not a list',
+      { startMs: wed(10), endMs: wed(11), intervals: undefined as unknown as EnergyInterval[] },
+      'intervals: must be a list of { startMs, endMs, energyHalfNJ }',
+    ],
+    [
       'an empty interval',
       {
         startMs: wed(10),
@@ -266,7 +271,7 @@ describe('whole units with a carry per payee', () => {
     expect(carry).toEqual({ producer: r(3n, 10n), operator: r(39n, 300n), grid: r(1n, 4n) });
   });
 
-  it('pays each payee floor of its exact total over any run (seeded random periods)', () => {
+  it('pays each payee floor of its exact total over any run and conserves energy (seeded random periods)', () => {
     const random = prng(20_260_114);
     const start = Date.UTC(2026, 0, 5, 0, 0); // Monday 01:00 local
     for (let run = 0; run < 20; run++) {
@@ -283,6 +288,8 @@ describe('whole units with a carry per payee', () => {
           s = e;
         }
         const priced = pricePeriodEnergy(history, { startMs: t, endMs, intervals });
+        // Splitting at boundaries neither creates nor loses energy.
+        expect(priced.energyHalfNJ).toEqual(r(intervals.reduce((a, i) => a + i.energyHalfNJ, 0n)));
         const settled = settleWithCarry(priced.exact, carry);
         for (const p of PAYEES) {
           paid[p] += settled.units[p];

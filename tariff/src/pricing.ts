@@ -207,6 +207,8 @@ export function pricePeriodEnergy(
   history: TariffHistory,
   period: { startMs: number; endMs: number; intervals: readonly EnergyInterval[] },
 ): PricedEnergy {
+  if (!Array.isArray(period.intervals))
+    invalid('intervals', 'must be a list of { startMs, endMs, energyHalfNJ }');
   const segments = segmentsOf(history, period.startMs, period.endMs);
   const energy = energyBySegment(segments, period.intervals, period.startMs, period.endMs);
   const byKey = new Map<string, { version: number; band: number; energy: Rational }>();

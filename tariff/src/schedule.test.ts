@@ -138,7 +138,7 @@ describe('a tariff schedule', () => {
       (t) => {
         t.slots[0]!.days = [];
       },
-      'slots[0].days:',
+      'slots[0].days: needs at least one weekday',
     ],
     [
       'a slot on an unknown day',

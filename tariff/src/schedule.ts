@@ -80,7 +80,9 @@ const schema = z.strictObject({
   slots: z
     .array(
       z.strictObject({
-        days: z.array(z.enum(WEEKDAYS, 'must be one of sun, mon, tue, wed, thu, fri, sat')).min(1),
+        days: z
+          .array(z.enum(WEEKDAYS, 'must be one of sun, mon, tue, wed, thu, fri, sat'))
+          .min(1, 'needs at least one weekday'),
         from: clock,
         to: clock,
         band: bandName,
