@@ -7,6 +7,7 @@ import {
   monthlyFeesDue,
   PAYEES,
   pricePeriodEnergy,
+  pricingRecord,
   segmentsOf,
   settleWithCarry,
 } from './pricing.js';
@@ -68,6 +69,35 @@ describe('pricing a period slot by slot', () => {
     expect(priced.exact).toEqual({ producer: r(13n, 30n), operator: r(13n, 300n), grid: r(1n, 12n) });
     // 13/30 + 13/300 + 1/12 = 130/300 + 13/300 + 25/300 = 168/300 = 14/25.
     expect(priced.consumer).toEqual(r(14n, 25n));
+  });
+
+  it('records the versions, bands and exact amounts as plain JSON', () => {
+    // The 16:59–17:02 example above: 1/3 Wh standard, 2/3 Wh high.
+    const priced = pricePeriodEnergy(history, {
+      startMs: wed(16, 0),
+      endMs: wed(18, 0),
+      intervals: [{ startMs: wed(16, 59), endMs: wed(17, 2), energyHalfNJ: WH }],
+    });
+    const record = pricingRecord(priced);
+    expect(JSON.parse(JSON.stringify(record))).toEqual(record);
+    expect(record).toMatchObject({
+      tariffId: 'community',
+      versions: [1],
+      segments: [
+        { startMs: wed(16), endMs: wed(17), version: 1, band: 2 },
+        { startMs: wed(17), endMs: wed(18), version: 1, band: 1 },
+      ],
+      exact: { producer: '13/30', operator: '13/300', grid: '1/12' },
+    });
+    expect(record.lines[0]).toEqual({
+      version: 1,
+      band: 2,
+      bandName: 'standard',
+      energyHalfNJ: '2400000000000/1',
+      energyAmount: '1/10',
+      operatorFee: '1/100',
+      gridFee: '1/60',
+    });
   });
 
   it('builds intervals from samples, each spanning from the previous sample', () => {

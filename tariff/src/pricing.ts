@@ -1,5 +1,5 @@
 import { TariffError } from './errors.js';
-import { add, floor, mul, type Rational, rational, sub, sum, ZERO } from './rational.js';
+import { add, floor, formatRational, mul, type Rational, rational, sub, sum, ZERO } from './rational.js';
 import {
   bandOf,
   FEE_PAYEES,
@@ -297,4 +297,48 @@ export function monthlyFeesDue(history: TariffHistory, fromMs: number, toMs: num
     }
   }
   return due;
+}
+
+/** A priced period as plain JSON (rationals as "num/den"), to keep with the period and its payment. */
+export interface PricingRecord {
+  tariffId: string;
+  versions: number[];
+  segments: { startMs: number; endMs: number; version: number; band: number }[];
+  lines: {
+    version: number;
+    band: number;
+    bandName: string;
+    energyHalfNJ: string;
+    energyAmount: string;
+    operatorFee: string;
+    gridFee: string;
+  }[];
+  exact: Record<Payee, string>;
+}
+
+export function pricingRecord(priced: PricedEnergy): PricingRecord {
+  return {
+    tariffId: priced.segments[0]!.tariffId,
+    versions: [...new Set(priced.segments.map((s) => s.version))],
+    segments: priced.segments.map((s) => ({
+      startMs: s.startMs,
+      endMs: s.endMs,
+      version: s.version,
+      band: s.band,
+    })),
+    lines: priced.lines.map((l) => ({
+      version: l.version,
+      band: l.band,
+      bandName: l.bandName,
+      energyHalfNJ: formatRational(l.energyHalfNJ),
+      energyAmount: formatRational(l.energyAmount),
+      operatorFee: formatRational(l.operatorFee),
+      gridFee: formatRational(l.gridFee),
+    })),
+    exact: {
+      producer: formatRational(priced.exact.producer),
+      operator: formatRational(priced.exact.operator),
+      grid: formatRational(priced.exact.grid),
+    },
+  };
 }
