@@ -57,6 +57,15 @@ function splitKey(key: string): { version: number; band: number } {
   return { version, band };
 }
 
+/** A member's import in one period, priced slot by slot. */
+function priceImport(history: TariffHistory, period: MemberPeriod): PricedEnergy {
+  return pricePeriodEnergy(history, {
+    startMs: period.startMs,
+    endMs: period.endMs,
+    intervals: period.import,
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // metered
 
@@ -79,11 +88,7 @@ export function settleMetered(
 ): MeteredSettlement[] {
   let carry = carryIn;
   return periods.map((period) => {
-    const priced = pricePeriodEnergy(history, {
-      startMs: period.startMs,
-      endMs: period.endMs,
-      intervals: period.import,
-    });
+    const priced = priceImport(history, period);
     const settled = settleWithCarry(priced.exact, carry);
     carry = settled.carryOut;
     return {
@@ -220,11 +225,7 @@ export function settleFeedIn(
 ): FeedInSettlement[] {
   let carry = carryIn;
   return periods.map((period) => {
-    const priced = pricePeriodEnergy(history, {
-      startMs: period.startMs,
-      endMs: period.endMs,
-      intervals: period.import,
-    });
+    const priced = priceImport(history, period);
     const energy = energyBySegment(priced.segments, period.export ?? [], period.startMs, period.endMs);
     const feedIn = [...energyByKey(priced.segments, energy)].map(([key, exportHalfNJ]): FeedInLine => {
       const { version, band } = splitKey(key);
