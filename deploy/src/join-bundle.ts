@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DeployError } from './errors.js';
@@ -14,7 +14,7 @@ import { readState, type TangleState } from './tangle.js';
 export const BUNDLE_FILE = 'bundle.json';
 const SNAPSHOT_DIR = 'snapshots';
 
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'a 0x-prefixed 32-byte hex key');
+const hex32 = z.string().regex(/^(0x)?[0-9a-f]{64}$/, 'a 32-byte hex key');
 const peerIdPattern = /^(12D3Koo[1-9A-HJ-NP-Za-km-z]{40,50}|Qm[1-9A-HJ-NP-Za-km-z]{44})$/;
 
 /** A gossip address with the peer's identity: /ip4|ip6|dns/<host>/tcp/<port>/p2p/<peer id>. */
@@ -216,13 +216,17 @@ export async function writeJoinBundle(options: BundleOptions): Promise<JoinBundl
     throw new DeployError('DATA_DIR_STALE', `${join(source.dir, 'config.json')}: no protocol section`);
   }
 
-  await mkdir(join(outDir, SNAPSHOT_DIR), { recursive: true });
   // The node's own snapshots: the genesis one until HORNET writes newer ones, so a host joining months
   // later starts near the present instead of asking peers for milestones they have pruned.
   const snapshots: JoinBundle['snapshots'] = { full: `${SNAPSHOT_DIR}/full_snapshot.bin` };
+  const hasDelta = existsSync(join(source.dir, 'snapshots', 'delta_snapshot.bin'));
+  if (hasDelta) snapshots.delta = `${SNAPSHOT_DIR}/delta_snapshot.bin`;
+  // Checked before anything is written, so a refused bundle leaves no half-made directory.
+  const manifest = bundleManifest(state, config.protocol, host, snapshots, options.extraPeers);
+
+  await mkdir(join(outDir, SNAPSHOT_DIR), { recursive: true });
   await copyStable(join(source.dir, 'snapshots', 'full_snapshot.bin'), join(outDir, snapshots.full));
-  if (existsSync(join(source.dir, 'snapshots', 'delta_snapshot.bin'))) {
-    snapshots.delta = `${SNAPSHOT_DIR}/delta_snapshot.bin`;
+  if (snapshots.delta) {
     await copyStable(join(source.dir, 'snapshots', 'delta_snapshot.bin'), join(outDir, snapshots.delta));
   }
   // For reference and tooling: the node itself reads the parameters from the snapshot.
@@ -230,8 +234,6 @@ export async function writeJoinBundle(options: BundleOptions): Promise<JoinBundl
   if (parameters.networkName === state.networkName) {
     await copyFile(PROTOCOL_PARAMETERS_FILE, join(outDir, 'protocol_parameters.json'));
   }
-
-  const manifest = bundleManifest(state, config.protocol, host, snapshots, options.extraPeers);
   await writeFile(join(outDir, BUNDLE_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
 
   // Defence in depth: nothing above reads the secrets, and this proves it stayed so.
@@ -243,6 +245,7 @@ export async function writeJoinBundle(options: BundleOptions): Promise<JoinBundl
       secretNeedles((keys.coordinator ?? []).map((k) => k.privateKey)),
     );
     if (leaked.length) {
+      await rm(outDir, { recursive: true, force: true });
       throw new DeployError(
         'BAD_CONFIG',
         `join bundle: ${leaked[0]} holds a coordinator private key: not written`,
