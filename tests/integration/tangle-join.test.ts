@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -32,6 +32,7 @@ const log = createLogger('join-test');
  */
 const HOST_B = '127.0.0.2';
 const HOST_C = '127.0.0.3';
+const HOST_D = '127.0.0.4';
 /** Milestones the network has confirmed before the first node joins. */
 const HISTORY = 20;
 
@@ -75,7 +76,7 @@ describe('joining the network from other hosts', { timeout: 600_000 }, () => {
   let bundleDir: string;
   let bundle: JoinBundle;
   let joinedB: TangleState;
-  const dataDirs = () => ['host-c', 'host-b', 'host-a'].map((d) => join(root, d));
+  const dataDirs = () => ['host-d', 'host-c', 'host-b', 'host-a'].map((d) => join(root, d));
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'tanglewatt-join-'));
@@ -253,5 +254,48 @@ describe('joining the network from other hosts', { timeout: 600_000 }, () => {
     const nodeB = new NodeApi(resumed.nodes[0]!.restUrl);
     const targetA = await confirmed(nodeA);
     await expect.poll(() => confirmed(nodeB), { timeout: 15_000 }).toBeGreaterThanOrEqual(targetA);
+  });
+
+  it('a host joining after the network pruned its early milestones starts from the snapshot in a fresh bundle', async () => {
+    // Host A snapshots every 10 milestones and keeps 20: what a long-running network looks like, sooner.
+    const dirA = join(root, 'host-a');
+    await tangleDown(dirA);
+    const configFile = join(network.nodes[0]!.dir, 'config.json');
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, Record<string, unknown>>;
+    config.snapshots = { ...config.snapshots, enabled: true, depth: 20, interval: 10 };
+    config.pruning = { ...config.pruning, milestones: { enabled: true, maxMilestonesToKeep: 20 } };
+    await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
+    await tangleUp({
+      dataDir: dirA,
+      profile: await loadProfile('development'),
+      binaries,
+      log,
+      indexer: false,
+    });
+    await expect
+      .poll(async () => (await nodeA.info()).status.pruningIndex, { timeout: 180_000, interval: 2_000 })
+      .toBeGreaterThan(1);
+    await expect(nodeA.milestoneByIndex(1)).rejects.toMatchObject({ status: 404 });
+
+    const laterBundle = await writeJoinBundle({ dataDir: dirA, outDir: join(root, 'bundle-later') });
+    expect(laterBundle.snapshots.delta).toBe('snapshots/delta_snapshot.bin');
+    // Only A as a peer: A no longer has milestone 1, so the node must start from the bundle's snapshot.
+    const joinedD = await joinNetwork({
+      dataDir: join(root, 'host-d'),
+      bundleDir: join(root, 'bundle-later'),
+      binaries,
+      log,
+      alias: 'hornet-d',
+      ports: await joinPorts(),
+      gossipHost: HOST_D,
+      indexer: false,
+    });
+    const nodeD = new NodeApi(joinedD.nodes[0]!.restUrl);
+    const infoD = await nodeD.info();
+    expect(infoD.status.isHealthy).toBe(true);
+    expect(infoD.status.pruningIndex).toBeGreaterThan(1);
+    const targetA = await confirmed(nodeA);
+    await expect.poll(() => confirmed(nodeD), { timeout: 15_000 }).toBeGreaterThanOrEqual(targetA);
+    expect(await nodeD.milestoneByIndex(targetA)).toEqual(await nodeA.milestoneByIndex(targetA));
   });
 });
