@@ -235,6 +235,10 @@ program
   )
   .option('--no-indexer', 'do not start the community indexer beside the node')
   .option(
+    '--foreground',
+    'stay attached: stop the node on SIGINT/SIGTERM, exit 1 if a process dies (systemd)',
+  )
+  .option(
     '--timeout <seconds>',
     'how long to wait without progress while it catches up',
     (v) => Number(v) * 1000,
@@ -253,6 +257,7 @@ program
       peer?: { alias: string; multiAddress: string }[];
       indexer: boolean;
       timeout?: number;
+      foreground?: boolean;
     }) => {
       const binaries = await ensureBinaries({ log });
       const state = await joinNetwork({
@@ -274,6 +279,7 @@ program
       process.stdout.write(
         `on each peer's host run: npm run tangle -- peer-add ${joinedMultiaddr(state, announce)} --alias ${node.alias}\n`,
       );
+      if (opts.foreground) await superviseUntilSignal(resolve(opts.dataDir));
     },
   );
 
