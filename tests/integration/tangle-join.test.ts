@@ -14,6 +14,7 @@ import {
   listPeers,
   loadProfile,
   readJoinBundle,
+  readState,
   type TangleState,
   tangleDown,
   tangleUp,
@@ -26,10 +27,11 @@ import { processesUnder } from '../support/processes.js';
 const log = createLogger('join-test');
 
 /**
- * Three "hosts" on this machine: each has its own data dir, its own ports and its own loopback address
- * (127.0.0.1, .2, .3: Linux routes all of 127/8 to lo), so gossip crosses addresses as it would between
+ * "Hosts" on this machine: each has its own data dir, its own ports and its own loopback address
+ * (127.0.0.10, .2, .3, .4: Linux routes all of 127/8 to lo), so gossip crosses addresses as it would between
  * machines. Network namespaces would isolate them further but need CAP_NET_ADMIN to wire together.
  */
+const HOST_A = '127.0.0.10';
 const HOST_B = '127.0.0.2';
 const HOST_C = '127.0.0.3';
 const HOST_D = '127.0.0.4';
@@ -91,6 +93,7 @@ describe('joining the network from other hosts', { timeout: 600_000 }, () => {
       milestoneInterval: '1s',
       ports: 'auto',
       indexer: false,
+      gossipHost: HOST_A,
     });
     nodeA = new NodeApi(network.nodes[0]!.restUrl);
     bundleDir = join(root, 'bundle');
@@ -116,7 +119,7 @@ describe('joining the network from other hosts', { timeout: 600_000 }, () => {
     expect(bundle.peers).toEqual([
       {
         alias: 'hornet-1',
-        multiAddress: `/ip4/127.0.0.1/tcp/${network.nodes[0]!.gossipPort}/p2p/${network.nodes[0]!.peerId}`,
+        multiAddress: `/ip4/${HOST_A}/tcp/${network.nodes[0]!.gossipPort}/p2p/${network.nodes[0]!.peerId}`,
       },
     ]);
 
@@ -272,6 +275,8 @@ describe('joining the network from other hosts', { timeout: 600_000 }, () => {
       log,
       indexer: false,
     });
+    // Restarted without the option, it still listens where it was told to the first time.
+    expect((await readState(dirA))?.gossipHost).toBe(HOST_A);
     await expect
       .poll(async () => (await nodeA.info()).status.pruningIndex, { timeout: 180_000, interval: 2_000 })
       .toBeGreaterThan(1);
@@ -279,7 +284,9 @@ describe('joining the network from other hosts', { timeout: 600_000 }, () => {
 
     const laterBundle = await writeJoinBundle({ dataDir: dirA, outDir: join(root, 'bundle-later') });
     expect(laterBundle.snapshots.delta).toBe('snapshots/delta_snapshot.bin');
-    // Only A as a peer: A no longer has milestone 1, so the node must start from the bundle's snapshot.
+    expect(laterBundle.peers.map((p) => p.multiAddress)).toEqual([bundle.peers[0]!.multiAddress]);
+    // Only A as a peer (reached at HOST_A): A no longer has milestone 1, so the node must start from the
+    // bundle's snapshot.
     const joinedD = await joinNetwork({
       dataDir: join(root, 'host-d'),
       bundleDir: join(root, 'bundle-later'),
