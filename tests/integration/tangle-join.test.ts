@@ -277,6 +277,12 @@ describe('joining the network from other hosts', { timeout: 600_000 }, () => {
     });
     // Restarted without the option, it still listens where it was told to the first time.
     expect((await readState(dirA))?.gossipHost).toBe(HOST_A);
+    // And it kept the joined nodes as static peers: HORNET read them back from its peering.json.
+    for (const alias of ['hornet-b', 'hornet-c']) {
+      await expect
+        .poll(async () => (await listPeers(dirA)).find((p) => p.alias === alias), { timeout: 30_000 })
+        .toMatchObject({ relation: 'known', connected: true });
+    }
     await expect
       .poll(async () => (await nodeA.info()).status.pruningIndex, { timeout: 180_000, interval: 2_000 })
       .toBeGreaterThan(1);
