@@ -63,6 +63,11 @@ export interface UpOptions {
   signal?: AbortSignal;
   /** Starts the community indexer beside node 1 (on its INX port) when its binary was built. */
   indexer?: boolean;
+  /**
+   * Address the nodes' gossip listens on (default 127.0.0.1): 0.0.0.0 or a LAN address lets nodes on other
+   * hosts peer with them (`tangle join`). Remembered in `tangle.json` for later starts.
+   */
+  gossipHost?: string;
 }
 
 export interface NodeEntry {
@@ -93,6 +98,18 @@ export interface TangleState {
     allocations: { address: string; amount: string; outputId: string; accountIndex?: number }[];
   };
   processes: ManagedProcess[];
+  /** Where the nodes' gossip listens when not on loopback only (UpOptions.gossipHost). */
+  gossipHost?: string;
+  /** Set when this data dir holds a node that joined another host's network (join.ts), not a network of its own. */
+  joined?: JoinedNode;
+}
+
+/** A node started from a join bundle: it has no coordinator, and its static peers live on other hosts. */
+export interface JoinedNode {
+  /** The gossip multiaddrs it keeps a connection to. */
+  peers: { alias: string; multiAddress: string }[];
+  /** The indexer's REST port, when one runs beside it. */
+  indexerPort?: number;
 }
 
 const STATE_FILE = 'tangle.json';
@@ -103,11 +120,11 @@ export async function readState(dataDir: string): Promise<TangleState | undefine
   return JSON.parse(await readFile(file, 'utf8')) as TangleState;
 }
 
-async function writeState(dataDir: string, state: TangleState): Promise<void> {
+export async function writeState(dataDir: string, state: TangleState): Promise<void> {
   await writeFile(join(dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
 }
 
-async function hornetTool(
+export async function hornetTool(
   binaries: Binaries,
   args: string[],
   env?: NodeJS.ProcessEnv,
@@ -131,7 +148,7 @@ async function hornetTool(
   }
 }
 
-async function writeSecret(file: string, content: string): Promise<void> {
+export async function writeSecret(file: string, content: string): Promise<void> {
   await writeFile(file, content, { mode: 0o600 });
   await chmod(file, 0o600);
 }
@@ -391,6 +408,12 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
       `a tangle is already running from ${dataDir} (${alive.map((p) => p.name).join(', ')}): run "npm run tangle -- down" first`,
     );
   }
+  if (state?.joined && !options.fresh) {
+    throw new DeployError(
+      'BAD_CONFIG',
+      `${dataDir} holds a node that joined another host's network: start it with "npm run tangle -- join --data-dir ${dataDir}"`,
+    );
+  }
   if (options.fresh) {
     await rm(dataDir, { recursive: true, force: true });
     state = undefined;
@@ -427,6 +450,10 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
     }
   }
   if (options.milestoneInterval) state.milestoneInterval = options.milestoneInterval;
+  if (options.gossipHost) state.gossipHost = options.gossipHost;
+  const gossipHost = state.gossipHost;
+  // Nodes of this host reach each other where they listen: loopback unless bound to one address.
+  const dialHost = gossipHost && gossipHost !== '0.0.0.0' ? gossipHost : '127.0.0.1';
   const keys = JSON.parse(await readFile(join(dataDir, 'secrets', 'keys.json'), 'utf8')) as Keys;
 
   const started: ManagedProcess[] = [];
@@ -447,9 +474,10 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
           [
             '-c',
             join(node.dir, 'config.json'),
+            ...(gossipHost ? [`--p2p.bindMultiAddresses=/ip4/${gossipHost}/tcp/${node.gossipPort}`] : []),
             ...(peers.length
               ? [
-                  `--p2p.peers=${peers.map((p) => `/ip4/127.0.0.1/tcp/${p.gossipPort}/p2p/${p.peerId}`).join(',')}`,
+                  `--p2p.peers=${peers.map((p) => `/ip4/${dialHost}/tcp/${p.gossipPort}/p2p/${p.peerId}`).join(',')}`,
                   `--p2p.peerAliases=${peers.map((p) => p.alias).join(',')}`,
                 ]
               : []),
