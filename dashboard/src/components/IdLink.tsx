@@ -19,3 +19,12 @@ export function MilestoneLink({ index }: { index: number }) {
     </a>
   );
 }
+
+/** A wallet address, shortened, linked to the explorer, whole in the title. */
+export function AddressLink({ address }: { address: string }) {
+  return (
+    <a href={explorerHref(address)} title={address}>
+      <code>{shortAddress(address)}</code>
+    </a>
+  );
+}

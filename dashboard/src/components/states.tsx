@@ -14,7 +14,15 @@ export function Empty({ children }: { children: ReactNode }) {
 }
 
 /** An error with what to do about it; `retry` offers a button. */
-export function ErrorMessage({ error, what, retry }: { error: unknown; what: string; retry?: () => void }) {
+export function ErrorMessage({
+  error,
+  what,
+  retry,
+}: {
+  error: unknown;
+  what: string;
+  retry?: (() => void) | undefined;
+}) {
   let hint = '';
   if (error instanceof ApiError) {
     if (error.kind === 'network')
@@ -35,4 +43,32 @@ export function ErrorMessage({ error, what, retry }: { error: unknown; what: str
       )}
     </div>
   );
+}
+
+/** A resource with nothing to show yet: still loading, or why it failed with a retry. */
+export function NotLoaded({
+  loading,
+  error,
+  what,
+  retry,
+}: {
+  loading: boolean;
+  error: unknown;
+  what: string;
+  retry?: (() => void) | undefined;
+}) {
+  return loading ? <Loading what={what} /> : <ErrorMessage error={error} what={what} retry={retry} />;
+}
+
+/** A refresh that failed while older data stays on screen; nothing when there is no error. */
+export function StaleError({
+  error,
+  what,
+  retry,
+}: {
+  error: unknown;
+  what: string;
+  retry?: (() => void) | undefined;
+}) {
+  return error === undefined ? null : <ErrorMessage error={error} what={what} retry={retry} />;
 }
