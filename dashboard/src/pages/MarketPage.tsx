@@ -16,7 +16,9 @@ import { useLiveEvent, useLiveStatus, useResync } from '../live/hooks';
 import { marketHref } from '../router';
 import { bookSide, ownOrders, type PostRecord } from './market/model';
 import { OrderForm } from './market/OrderForm';
-import { BookTable, OwnOrdersTable, RejectionsTable, TradesTable } from './market/tables';
+import { BookTable, OwnOrdersTable } from './market/orders';
+import { RejectionsTable } from './market/rejections';
+import { TradesTable } from './market/trades';
 import { PageHeading } from './PageHeading';
 import './market/market.css';
 

@@ -1,12 +1,12 @@
 import { useState } from 'react';
 import { ApiError, describeError } from '../../api/http';
-import type { MarketBook, MarketKind, MarketWindow, Posted } from '../../api/market';
+import type { MarketBook, MarketKind, MarketWindow, OrderView, Posted } from '../../api/market';
 import { describeRejection } from '../../api/market';
 import { IdLink } from '../../components/IdLink';
 import { shortAddress } from '../../format/ids';
 import { formatDateTime, formatTime, isoTime } from '../../format/time';
 import { explorerHref } from '../../router';
-import { outcomeOf, type PostRecord } from './model';
+import { formatWh, outcomeOf, type PostRecord } from './model';
 
 /** An identity (a wallet address), shortened and linked; "you" for the household's own. */
 export function Owner({ address, me }: { address: string; me: string | undefined }) {
@@ -34,6 +34,24 @@ export function WindowSpan({ window }: { window: MarketWindow }) {
       </time>
     </span>
   );
+}
+
+/** An order's energy: what is left of the total, what is sold, and the smallest lot it sells. */
+export function OrderEnergy({ order }: { order: OrderView }) {
+  return (
+    <>
+      {formatWh(order.remainingWh)} <span className="muted">/ {formatWh(order.energyWh)}</span>
+      {order.filledWh > 0 && <span className="muted block">{formatWh(order.filledWh)} sold</span>}
+      {order.side === 'sell' && order.minLotWh > 1 && (
+        <span className="muted block">lots of at least {formatWh(order.minLotWh)}</span>
+      )}
+    </>
+  );
+}
+
+/** When something was placed or matched, to the second. */
+export function Placed({ ms }: { ms: number }) {
+  return <time dateTime={isoTime(ms)}>{formatDateTime(ms)}</time>;
 }
 
 export const kindNames: Record<MarketKind, string> = {
