@@ -5,10 +5,11 @@ import { useServices } from '../context';
 import { useProtocol } from '../hooks/useProtocol';
 import { useNow, useResource } from '../hooks/useResource';
 import { explorerHref } from '../router';
+import { BlockView, MilestoneView } from './explorer/block';
 import { classifyQuery, describeQuery } from './explorer/classify';
+import { AddressView, OutputView } from './explorer/ledger';
 import type { ViewContext } from './explorer/parts';
 import { resolveQuery } from './explorer/resolve';
-import { AddressView, BlockView, MilestoneView, OutputView } from './explorer/views';
 import { PageHeading } from './PageHeading';
 
 /** The channel view brings the channel codecs and crypto: loaded only when a channel is shown. */
