@@ -13,6 +13,15 @@ export function Empty({ children }: { children: ReactNode }) {
   return <p className="state state-empty">{children}</p>;
 }
 
+/** A short error in a sentence, announced when it appears. */
+export function InlineError({ children }: { children: ReactNode }) {
+  return (
+    <p className="state state-error" role="alert">
+      {children}
+    </p>
+  );
+}
+
 /** An error with what to do about it; `retry` offers a button. */
 export function ErrorMessage({
   error,

@@ -5,7 +5,7 @@ import { statusFromInfo } from '../api/wallet';
 import { DataTable } from '../components/DataTable';
 import { IdLink, MilestoneLink } from '../components/IdLink';
 import { LiveBadge } from '../components/LiveBadge';
-import { Empty, ErrorMessage, Loading } from '../components/states';
+import { Empty, ErrorMessage, InlineError, Loading } from '../components/states';
 import { Term } from '../components/Term';
 import { TangleView } from '../components/tangle/TangleView';
 import { useServices } from '../context';
@@ -128,9 +128,7 @@ function NetworkView({ client, sourceName }: { client: WalletClient; sourceName:
     <div className="network">
       <SyncBanner status={status} behind={behind} stalled={stalled} confirmedMs={confirmedMs} now={now} />
       {info.error !== undefined && (
-        <p className="state state-error" role="alert">
-          Last refresh failed: {describeError(info.error)}
-        </p>
+        <InlineError>Last refresh failed: {describeError(info.error)}</InlineError>
       )}
       <section aria-labelledby="node-heading" className="cards">
         <h2 id="node-heading" className="visually-hidden">

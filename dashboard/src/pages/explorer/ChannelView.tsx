@@ -21,11 +21,14 @@ import type { RequestOptions } from '../../api/http';
 import { describeError } from '../../api/http';
 import type { AgentChannelView, ChannelBlocks } from '../../api/meter';
 import type { DidResolution } from '../../api/wallet';
-import { ErrorMessage, Loading } from '../../components/states';
+import { DataTable } from '../../components/DataTable';
+import { SearchRow } from '../../components/SearchRow';
+import { ErrorMessage, InlineError, Loading } from '../../components/states';
+import { Term } from '../../components/Term';
 import { formatDateTime, isoTime } from '../../format/time';
 import { useResource } from '../../hooks/useResource';
 import { channelMethodOf, type DidSigner, didSignerOf, didSigners } from './did-keys';
-import { FullId, Ref } from './parts';
+import { FoundPanel, Ref } from './parts';
 
 /** How many of the newest messages the view reads. */
 export const CHANNEL_MESSAGES = 20;
@@ -135,40 +138,30 @@ export function ChannelView(props: ChannelViewProps) {
         ? { kind: 'resolving', did: didRef.did }
         : { kind: 'unresolved', did: didRef.did, error: resolved.error };
   return (
-    <article className="panel" aria-labelledby="found-heading">
-      <h2 id="found-heading">Channel</h2>
-      <p>
-        <FullId id={channelId} />
-      </p>
+    <FoundPanel title="Channel" id={channelId}>
       <dl className="kv">
-        <dt>Meter</dt>
-        <dd>
+        <Term name="Meter">
           {meter.name} <span className="muted">({meter.url})</span>
-        </dd>
-        <dt>Mode</dt>
-        <dd>{channel.mode}</dd>
-        <dt>Signing key</dt>
-        <dd>
-          <code title={channel.signingPublicKey}>{channel.signingPublicKey.slice(0, 16)}…</code>{' '}
+        </Term>
+        <Term name="Mode">{channel.mode}</Term>
+        <Term name="Signing key">
+          <KeyPrefix hex={channel.signingPublicKey} />{' '}
           <span className="muted">
             {genesis ? '(the channel id is its hash)' : '(rotated: the agent’s word for the current key)'}
           </span>
-        </dd>
-        <dt>Last seq</dt>
-        <dd>
+        </Term>
+        <Term name="Last seq">
           {channel.lastSeq ?? '—'}
           {channel.lastPostedSeq !== channel.lastSeq && (
             <span className="muted"> (on the Tangle: {channel.lastPostedSeq ?? 'none yet'})</span>
           )}
-        </dd>
-        <dt>Last block</dt>
-        <dd>
+        </Term>
+        <Term name="Last block">
           {channel.lastBlockId ? <Ref id={channel.lastBlockId} /> : <span className="muted">none yet</span>}
-        </dd>
-        <dt>Signatures checked against</dt>
-        <dd>
+        </Term>
+        <Term name="Signatures checked against">
           <TrustSummary trust={trust} channelId={channelId} />
-        </dd>
+        </Term>
       </dl>
       <DidForm current={didRef} onSubmit={setDidRef} />
       <h3>Newest messages</h3>
@@ -197,7 +190,7 @@ export function ChannelView(props: ChannelViewProps) {
       ) : (
         <PublicMessages entries={fetched.data.entries} channel={channel} trust={trust} />
       )}
-    </article>
+    </FoundPanel>
   );
 }
 
@@ -268,27 +261,21 @@ function DidForm({ current, onSubmit }: { current: MeterDid | undefined; onSubmi
           spellCheck={false}
           autoComplete="off"
         />
-        <label htmlFor={originId}>Alias origin output</label>
-        <div className="search-row">
-          <input
-            id={originId}
-            value={origin}
-            onChange={(e) => setOrigin(e.target.value)}
-            placeholder="0x… (68 hex digits)"
-            spellCheck={false}
-            autoComplete="off"
-          />
-          <button type="submit">Check</button>
-        </div>
+        <SearchRow
+          id={originId}
+          label="Alias origin output"
+          button="Check"
+          value={origin}
+          onChange={(e) => setOrigin(e.target.value)}
+          placeholder="0x… (68 hex digits)"
+          spellCheck={false}
+          autoComplete="off"
+        />
         <p className="hint">
           The document is read from the ledger through the wallet-service, which finds the DID's alias from
           the output that created it.
         </p>
-        {error && (
-          <p className="state state-error" role="alert">
-            {error}
-          </p>
-        )}
+        {error && <InlineError>{error}</InlineError>}
       </form>
     </details>
   );
@@ -337,38 +324,36 @@ function RestrictedMessages({
   return (
     <>
       <form className="search" onSubmit={submit}>
-        <label htmlFor={inputId}>Reader key</label>
-        <div className="search-row">
-          <input
-            id={inputId}
-            type="password"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            placeholder="X25519 secret key, 64 hex digits"
-            aria-describedby={hintId}
-            autoComplete="off"
-            spellCheck={false}
-          />
-          <button type="submit">Decode</button>
-        </div>
+        <SearchRow
+          id={inputId}
+          label="Reader key"
+          button="Decode"
+          type="password"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="X25519 secret key, 64 hex digits"
+          aria-describedby={hintId}
+          autoComplete="off"
+          spellCheck={false}
+        />
         <p id={hintId} className="hint">
           {entries.length} sealed messages. The key decodes them here, in this page: it is never stored and
           never sent anywhere.
         </p>
       </form>
-      {outcome?.error && (
-        <p className="state state-error" role="alert">
-          {outcome.error}
-        </p>
-      )}
+      {outcome?.error && <InlineError>{outcome.error}</InlineError>}
       {outcome?.result && <ReadOutcome result={outcome.result} trust={trust} />}
     </>
   );
 }
 
-const volts = (mV: number) => (mV / 1000).toFixed(3);
-const amps = (mA: number) => (mA / 1000).toFixed(3);
-const watts = (mW: number) => (mW / 1000).toFixed(3);
+/** Milli-units (mV, mA, mW) as whole units to three decimals. */
+const thousandths = (milli: number) => (milli / 1000).toFixed(3);
+
+/** A 32-byte key by its first 16 hex digits, whole in the title. */
+function KeyPrefix({ hex }: { hex: string }) {
+  return <code title={hex}>{hex.slice(0, 16)}…</code>;
+}
 
 function ReadOutcome({ result, trust }: { result: ReadResult; trust: CheckedTrust }) {
   const data = result.messages.filter((m) => m.kind === 'data');
@@ -414,8 +399,7 @@ function SignedBy({ signer }: { signer: SignerNote }) {
   if ('agentKey' in signer)
     return (
       <span className="muted block">
-        signature checked against the agent’s key{' '}
-        <code title={signer.agentKey}>{signer.agentKey.slice(0, 16)}…</code>
+        signature checked against the agent’s key <KeyPrefix hex={signer.agentKey} />
       </span>
     );
   const m = signer.method;
@@ -425,7 +409,7 @@ function SignedBy({ signer }: { signer: SignerNote }) {
       {m && (
         <>
           {' '}
-          · key <code title={m.publicKey}>{m.publicKey.slice(0, 16)}…</code>{' '}
+          · key <KeyPrefix hex={m.publicKey} />{' '}
           <span className="muted">(document version of milestone {m.fromMilestone})</span>
         </>
       )}
@@ -447,29 +431,21 @@ function MessageRow({ message: m, signer }: { message: VerifiedMessage; signer: 
       </h4>
       <SignedBy signer={signer} />
       {m.samples.length > 0 && (
-        <table>
-          <caption className="visually-hidden">First samples of message {m.seq}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">V</th>
-              <th scope="col">A</th>
-              <th scope="col">W</th>
-            </tr>
-          </thead>
-          <tbody>
-            {m.samples.slice(0, SAMPLE_ROWS).map((s) => (
-              <tr key={s.timestampMs}>
-                <td>
-                  <time dateTime={isoTime(s.timestampMs)}>{formatDateTime(s.timestampMs)}</time>
-                </td>
-                <td>{volts(s.busVoltageMV)}</td>
-                <td>{amps(s.currentMA)}</td>
-                <td>{watts(s.powerMW)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption={`First samples of message ${m.seq}`}
+          rowHeader={false}
+          rows={m.samples.slice(0, SAMPLE_ROWS)}
+          rowKey={(s) => s.timestampMs}
+          columns={[
+            {
+              header: 'Time',
+              cell: (s) => <time dateTime={isoTime(s.timestampMs)}>{formatDateTime(s.timestampMs)}</time>,
+            },
+            { header: 'V', cell: (s) => thousandths(s.busVoltageMV) },
+            { header: 'A', cell: (s) => thousandths(s.currentMA) },
+            { header: 'W', cell: (s) => thousandths(s.powerMW) },
+          ]}
+        />
       )}
     </section>
   );
