@@ -1,10 +1,9 @@
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DashboardConfig } from '../api/config';
 import type { MarketBook, OrderView, Trade } from '../api/market';
-import { ServicesProvider } from '../context';
-import { closeAllFeeds } from '../live/feed';
 import { FakeEventSource } from '../test/fakes';
+import { nodeInfo, renderWithServices, withFakeFeeds } from '../test/harness';
 import { MarketPage } from './MarketPage';
 
 const ME = 'watt1qzdmw527yuhn4x49qn28he6978wpwwfcadrj2l5esm99y7hu4s29s9rkfnf';
@@ -126,18 +125,7 @@ function fixtureBook(extra: Partial<MarketBook> = {}): MarketBook {
   };
 }
 
-const info = {
-  name: 'HORNET',
-  version: '2',
-  status: {
-    isHealthy: true,
-    latestMilestone: { index: 42, timestamp: 1, milestoneId: '0x' },
-    confirmedMilestone: { index: 42, timestamp: 1, milestoneId: '0x' },
-  },
-  protocol: { networkName: 'tanglewatt-local', bech32Hrp: 'watt' },
-  baseToken: { name: 'TangleWatt', tickerSymbol: 'TWT', decimals: 6 },
-  metrics: { blocksPerSecond: 1, referencedBlocksPerSecond: 1, referencedRate: 100 },
-};
+const info = nodeInfo({ confirmed: 42 });
 
 interface Call {
   method: string;
@@ -176,11 +164,7 @@ function stubServices(options: {
 }
 
 function renderPage(household: string, withConfig: DashboardConfig = config) {
-  return render(
-    <ServicesProvider config={withConfig}>
-      <MarketPage household={household} />
-    </ServicesProvider>,
-  );
+  return renderWithServices(withConfig, <MarketPage household={household} />);
 }
 
 const posted = (messageId: string) => ({
@@ -188,14 +172,8 @@ const posted = (messageId: string) => ({
   body: { messageId, blockId: `0x${'b'.repeat(64)}`, message: { kind: 'sell', timestampMs: 1, seq: 1 } },
 });
 
-beforeEach(() => {
-  FakeEventSource.instances = [];
-  vi.stubGlobal('EventSource', FakeEventSource);
-});
+withFakeFeeds();
 afterEach(() => {
-  cleanup();
-  closeAllFeeds();
-  vi.unstubAllGlobals();
   window.location.hash = '';
 });
 
