@@ -7,13 +7,10 @@ import { DataTable } from './DataTable';
 import { AddressLink, IdLink, MilestoneLink } from './IdLink';
 import { latestOf, MicroNote, PeriodTimes } from './payment-cells';
 import { StateBadge } from './StateBadge';
-import { Empty, NotLoaded, StaleError } from './states';
+import { Empty, type LoadState, NotLoaded, StaleError } from './states';
 
-export interface PaymentsTableProps {
+export interface PaymentsTableProps extends LoadState {
   payments: Payment[] | undefined;
-  loading: boolean;
-  error: unknown;
-  retry?: () => void;
   token?: TokenInfo;
   /** Shown in the caption, e.g. the wallet's name. */
   label: string;
@@ -34,11 +31,7 @@ function Settlement({ p }: { p: Payment }) {
           milestone <MilestoneLink index={p.milestoneIndex} />
         </span>
       )}
-      {p.transactionId && (
-        <span className="block">
-          <IdLink id={p.transactionId} label="tx" />
-        </span>
-      )}
+      {p.transactionId && <IdLink id={p.transactionId} label="tx" block />}
     </>
   );
 }
@@ -46,19 +39,17 @@ function Settlement({ p }: { p: Payment }) {
 /** Payments, newest first, with their settlement on the tangle. */
 export function PaymentsTable({
   payments,
-  loading,
-  error,
-  retry,
   token,
   label,
   total,
   empty = 'No payments yet.',
+  ...state
 }: PaymentsTableProps) {
-  if (!payments) return <NotLoaded loading={loading} error={error} what="payments" retry={retry} />;
+  if (!payments) return <NotLoaded {...state} what="payments" />;
   const t = token ? { token } : {};
   return (
     <>
-      <StaleError error={error} what="the latest payments" retry={retry} />
+      <StaleError {...state} what="the latest payments" />
       {payments.length === 0 ? (
         <Empty>{empty}</Empty>
       ) : (

@@ -7,13 +7,10 @@ import { DataTable } from './DataTable';
 import { AddressLink, IdLink, MilestoneLink } from './IdLink';
 import { latestOf, MicroNote, PeriodTimes } from './payment-cells';
 import { StateBadge } from './StateBadge';
-import { Empty, NotLoaded, StaleError } from './states';
+import { Empty, type LoadState, NotLoaded, StaleError } from './states';
 
-export interface ReceivedTableProps {
+export interface ReceivedTableProps extends LoadState {
   payments: ReceivedPayment[] | undefined;
-  loading: boolean;
-  error: unknown;
-  retry?: () => void;
   token?: TokenInfo;
   label: string;
   total?: number;
@@ -68,34 +65,19 @@ function Settlement({ p }: { p: ReceivedPayment }) {
           {formatDateTime(at)}
         </time>
       </span>
-      <span className="block">
-        <IdLink id={p.transactionId} label="tx" />
-      </span>
-      {p.blockId && (
-        <span className="block">
-          <IdLink id={p.blockId} label="block" />
-        </span>
-      )}
+      <IdLink id={p.transactionId} label="tx" block />
+      {p.blockId && <IdLink id={p.blockId} label="block" block />}
     </>
   );
 }
 
 /** Payments received, newest first, as the ledger shows them. */
-export function ReceivedTable({
-  payments,
-  loading,
-  error,
-  retry,
-  token,
-  label,
-  total,
-  since,
-}: ReceivedTableProps) {
-  if (!payments) return <NotLoaded loading={loading} error={error} what="received payments" retry={retry} />;
+export function ReceivedTable({ payments, token, label, total, since, ...state }: ReceivedTableProps) {
+  if (!payments) return <NotLoaded {...state} what="received payments" />;
   const t = token ? { token } : {};
   return (
     <>
-      <StaleError error={error} what="the latest received payments" retry={retry} />
+      <StaleError {...state} what="the latest received payments" />
       {payments.length === 0 ? (
         <Empty>
           No payments received yet

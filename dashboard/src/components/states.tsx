@@ -22,16 +22,23 @@ export function InlineError({ children }: { children: ReactNode }) {
   );
 }
 
-/** An error with what to do about it; `retry` offers a button. */
-export function ErrorMessage({
-  error,
-  what,
-  retry,
-}: {
+/** What failed to load, why, and how to try again. */
+export interface ErrorProps {
   error: unknown;
+  /** What could not be loaded, as in "Could not load …". */
   what: string;
   retry?: (() => void) | undefined;
-}) {
+}
+
+/** How a list's loading stands: what a table of data takes beside the data. */
+export interface LoadState {
+  loading: boolean;
+  error: unknown;
+  retry?: (() => void) | undefined;
+}
+
+/** An error with what to do about it; `retry` offers a button. */
+export function ErrorMessage({ error, what, retry }: ErrorProps) {
   let hint = '';
   if (error instanceof ApiError) {
     if (error.kind === 'network')
@@ -55,29 +62,11 @@ export function ErrorMessage({
 }
 
 /** A resource with nothing to show yet: still loading, or why it failed with a retry. */
-export function NotLoaded({
-  loading,
-  error,
-  what,
-  retry,
-}: {
-  loading: boolean;
-  error: unknown;
-  what: string;
-  retry?: (() => void) | undefined;
-}) {
-  return loading ? <Loading what={what} /> : <ErrorMessage error={error} what={what} retry={retry} />;
+export function NotLoaded({ loading, ...error }: ErrorProps & { loading: boolean }) {
+  return loading ? <Loading what={error.what} /> : <ErrorMessage {...error} />;
 }
 
 /** A refresh that failed while older data stays on screen; nothing when there is no error. */
-export function StaleError({
-  error,
-  what,
-  retry,
-}: {
-  error: unknown;
-  what: string;
-  retry?: (() => void) | undefined;
-}) {
-  return error === undefined ? null : <ErrorMessage error={error} what={what} retry={retry} />;
+export function StaleError(props: ErrorProps) {
+  return props.error === undefined ? null : <ErrorMessage {...props} />;
 }

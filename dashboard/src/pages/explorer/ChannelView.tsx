@@ -283,28 +283,19 @@ function DidForm({ current, onSubmit }: { current: MeterDid | undefined; onSubmi
 
 type CheckedTrust = Trust & { kind: 'did' | 'agent' };
 
-function PublicMessages({
-  entries,
-  channel,
-  trust,
-}: {
+/** The channel's newest messages as fetched, and whose keys their signatures are checked against. */
+interface MessagesProps {
   entries: SourceEntry[];
   channel: AgentChannelView;
   trust: CheckedTrust;
-}) {
+}
+
+function PublicMessages({ entries, channel, trust }: MessagesProps) {
   const result = useMemo(() => read(entries, channel, trust), [entries, channel, trust]);
   return <ReadOutcome result={result} trust={trust} />;
 }
 
-function RestrictedMessages({
-  entries,
-  channel,
-  trust,
-}: {
-  entries: SourceEntry[];
-  channel: AgentChannelView;
-  trust: CheckedTrust;
-}) {
+function RestrictedMessages({ entries, channel, trust }: MessagesProps) {
   const inputId = useId();
   const hintId = useId();
   const [text, setText] = useState('');

@@ -1,13 +1,21 @@
 import { useId, useState } from 'react';
-import type { MarketBook, OrderView, Side } from '../../api/market';
-import type { WalletClient } from '../../api/wallet';
+import type { OrderView, Side } from '../../api/market';
 import { type Column, DataTable } from '../../components/DataTable';
 import { StateBadge } from '../../components/StateBadge';
 import { Empty, Loading } from '../../components/states';
 import { formatPricePerWh, type TokenInfo } from '../../format/amount';
 import { AmendForm } from './AmendForm';
-import { formatWh, type PostRecord, priceLabel } from './model';
-import { OrderEnergy, Owner, Placed, PostButton, PostStatus, WindowSpan } from './parts';
+import { formatWh, priceLabel } from './model';
+import {
+  latestFor,
+  OrderEnergy,
+  Owner,
+  Placed,
+  PostButton,
+  type Posting,
+  PostStatus,
+  WindowSpan,
+} from './parts';
 
 /** What the book and the household's own list show of every order, after the first column. */
 function orderColumns(token: TokenInfo, priceHeader: string): Column<OrderView>[] {
@@ -59,8 +67,6 @@ export function BookTable({
   );
 }
 
-const latestFor = (posts: PostRecord[], target: string) => posts.find((p) => p.target === target);
-
 const describeOrder = (o: OrderView) =>
   `${o.side === 'sell' ? 'sell offer' : 'buy order'} of ${formatWh(o.energyWh)} at ${o.priceUnitsPerWh} units/Wh`;
 
@@ -73,15 +79,7 @@ export function OwnOrdersTable({
   book,
   posts,
   onPosted,
-}: {
-  orders: OrderView[];
-  me: string | undefined;
-  token: TokenInfo;
-  client: WalletClient;
-  book: MarketBook | undefined;
-  posts: PostRecord[];
-  onPosted: (post: PostRecord) => void;
-}) {
+}: Posting & { orders: OrderView[] }) {
   const [amending, setAmending] = useState<string | undefined>(undefined);
   const base = useId();
   if (!me) return <Loading what="this household’s address" />;

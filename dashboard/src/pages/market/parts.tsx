@@ -2,19 +2,15 @@ import { useState } from 'react';
 import { ApiError, describeError } from '../../api/http';
 import type { MarketBook, MarketKind, MarketWindow, OrderView, Posted } from '../../api/market';
 import { describeRejection } from '../../api/market';
-import { IdLink } from '../../components/IdLink';
-import { shortAddress } from '../../format/ids';
+import type { WalletClient } from '../../api/wallet';
+import { AddressLink, IdLink } from '../../components/IdLink';
+import type { TokenInfo } from '../../format/amount';
 import { formatDateTime, formatTime, isoTime } from '../../format/time';
-import { explorerHref } from '../../router';
 import { formatWh, outcomeOf, type PostRecord } from './model';
 
 /** An identity (a wallet address), shortened and linked; "you" for the household's own. */
 export function Owner({ address, me }: { address: string; me: string | undefined }) {
-  const link = (
-    <a href={explorerHref(address)} title={address}>
-      <code>{shortAddress(address)}</code>
-    </a>
-  );
+  const link = <AddressLink address={address} />;
   if (address !== me) return link;
   return (
     <>
@@ -61,6 +57,21 @@ export const kindNames: Record<MarketKind, string> = {
   amend: 'Amendment',
   ack: 'Acknowledgement',
 };
+
+/** What the tables that post market messages share: the household, its wallet, the book, the posts so far. */
+export interface Posting {
+  /** The household's address, once known. */
+  me: string | undefined;
+  token: TokenInfo;
+  client: WalletClient;
+  book: MarketBook | undefined;
+  /** What this page posted, newest first. */
+  posts: PostRecord[];
+  onPosted: (post: PostRecord) => void;
+}
+
+/** The newest post this page made about an order or trade. */
+export const latestFor = (posts: PostRecord[], target: string) => posts.find((p) => p.target === target);
 
 /** What became of a message this page posted, from "posted, waiting for a milestone" to in the book. */
 export function PostStatus({ post, book }: { post: PostRecord; book: MarketBook | undefined }) {

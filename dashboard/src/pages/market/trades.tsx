@@ -1,14 +1,13 @@
-import type { AckView, MarketBook, Trade, TradeSettlement } from '../../api/market';
+import type { AckView, Trade, TradeSettlement } from '../../api/market';
 import type { MeterTradeView } from '../../api/meter';
-import type { WalletClient } from '../../api/wallet';
 import { Amount } from '../../components/Amount';
 import { DataTable } from '../../components/DataTable';
 import { Empty } from '../../components/states';
 import { formatPricePerWh, type TokenInfo } from '../../format/amount';
 import { formatEnergyMWs } from '../../format/energy';
 import { shortAddress, shortId } from '../../format/ids';
-import { acksOf, formatWh, outcomeOf, type PostRecord, partyOf, valueUnits } from './model';
-import { Owner, Placed, PostButton, PostStatus, WindowSpan } from './parts';
+import { acksOf, formatWh, outcomeOf, partyOf, valueUnits } from './model';
+import { latestFor, Owner, Placed, PostButton, type Posting, PostStatus, WindowSpan } from './parts';
 
 function AckState({ trade, acks }: { trade: Trade; acks: AckView[] }) {
   const a = acksOf(trade, acks);
@@ -94,19 +93,13 @@ export function TradesTable({
   trades: Trade[];
   acks: AckView[];
   /** Trade id → delivery, from the meters this dashboard reads. */
-  deliveries?: ReadonlyMap<string, MeterTradeView>;
-  me: string | undefined;
-  token: TokenInfo;
-  client: WalletClient;
-  book: MarketBook | undefined;
-  posts: PostRecord[];
-  onPosted: (post: PostRecord) => void;
-}) {
+  deliveries?: ReadonlyMap<string, MeterTradeView> | undefined;
+} & Posting) {
   if (trades.length === 0)
     return <Empty>No trades yet: a trade happens when a buy meets a sell offer.</Empty>;
   const acknowledge = (t: Trade) => {
     const party = partyOf(t, me);
-    const post = posts.find((p) => p.target === t.id);
+    const post = latestFor(posts, t.id);
     const ackUnderWay = post !== undefined && outcomeOf(book, post.messageId).state !== 'rejected';
     const other = party === 'seller' ? t.buyer : t.seller;
     return (
