@@ -2,10 +2,9 @@ import type { Payment } from '../api/wallet';
 import type { TokenInfo } from '../format/amount';
 import { formatPricePerWh } from '../format/amount';
 import { formatEnergyMWs } from '../format/energy';
-import { Amount } from './Amount';
 import { DataTable } from './DataTable';
 import { AddressLink, IdLink, MilestoneLink } from './IdLink';
-import { latestOf, MicroNote, PeriodTimes } from './payment-cells';
+import { latestOf, PaymentAmount, PeriodTimes } from './payment-cells';
 import { StateBadge } from './StateBadge';
 import { Empty, type LoadState, NotLoaded, StaleError } from './states';
 
@@ -46,7 +45,6 @@ export function PaymentsTable({
   ...state
 }: PaymentsTableProps) {
   if (!payments) return <NotLoaded {...state} what="payments" />;
-  const t = token ? { token } : {};
   return (
     <>
       <StaleError {...state} what="the latest payments" />
@@ -83,13 +81,11 @@ export function PaymentsTable({
               header: 'Amount',
               attrs: { className: 'num' },
               cell: (p) => (
-                <>
-                  <Amount units={p.amount} {...t} />
-                  <MicroNote
-                    micro={p.micro}
-                    title="Sent with a storage deposit the payee returns when claiming"
-                  />
-                </>
+                <PaymentAmount
+                  units={p.amount}
+                  token={token}
+                  micro={p.micro && 'Sent with a storage deposit the payee returns when claiming'}
+                />
               ),
             },
             { header: 'Payee', cell: (p) => <AddressLink address={p.to} /> },

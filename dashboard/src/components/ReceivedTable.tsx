@@ -2,10 +2,9 @@ import type { ClaimState, ReceivedPayment } from '../api/wallet';
 import type { TokenInfo } from '../format/amount';
 import { formatEnergyMWs } from '../format/energy';
 import { formatDateTime, fromUnixSeconds, isoTime } from '../format/time';
-import { Amount } from './Amount';
 import { DataTable } from './DataTable';
 import { AddressLink, IdLink, MilestoneLink } from './IdLink';
-import { latestOf, MicroNote, PeriodTimes } from './payment-cells';
+import { latestOf, PaymentAmount, PeriodTimes } from './payment-cells';
 import { StateBadge } from './StateBadge';
 import { Empty, type LoadState, NotLoaded, StaleError } from './states';
 
@@ -74,7 +73,6 @@ function Settlement({ p }: { p: ReceivedPayment }) {
 /** Payments received, newest first, as the ledger shows them. */
 export function ReceivedTable({ payments, token, label, total, since, ...state }: ReceivedTableProps) {
   if (!payments) return <NotLoaded {...state} what="received payments" />;
-  const t = token ? { token } : {};
   return (
     <>
       <StaleError {...state} what="the latest received payments" />
@@ -103,13 +101,11 @@ export function ReceivedTable({ payments, token, label, total, since, ...state }
               header: 'Amount',
               attrs: { className: 'num' },
               cell: (p) => (
-                <>
-                  <Amount units={p.amountUnits} {...t} />
-                  <MicroNote
-                    micro={p.micro}
-                    title="Came with a storage deposit that goes back to the sender when claimed"
-                  />
-                </>
+                <PaymentAmount
+                  units={p.amountUnits}
+                  token={token}
+                  micro={p.micro && 'Came with a storage deposit that goes back to the sender when claimed'}
+                />
               ),
             },
             {

@@ -1,5 +1,7 @@
 import type { PaymentMetadata } from '../api/wallet';
+import type { TokenInfo } from '../format/amount';
 import { formatDateTime, formatTime } from '../format/time';
+import { Amount } from './Amount';
 
 /** The period a payment is for, from its metadata; nothing when it names none. */
 export function PeriodTimes({ metadata }: { metadata: PaymentMetadata | undefined }) {
@@ -11,13 +13,26 @@ export function PeriodTimes({ metadata }: { metadata: PaymentMetadata | undefine
   );
 }
 
-/** Marks a payment sent with a storage deposit; `title` says which way the deposit goes. */
-export function MicroNote({ micro, title }: { micro: boolean | undefined; title: string }) {
-  return micro ? (
-    <span className="muted block" title={title}>
-      micro-payment
-    </span>
-  ) : null;
+/** A payment's amount, marked when it went with a storage deposit; `micro` says which way the deposit goes. */
+export function PaymentAmount({
+  units,
+  token,
+  micro,
+}: {
+  units: string;
+  token: TokenInfo | undefined;
+  micro: string | false | undefined;
+}) {
+  return (
+    <>
+      <Amount units={units} {...(token ? { token } : {})} />
+      {micro && (
+        <span className="muted block" title={micro}>
+          micro-payment
+        </span>
+      )}
+    </>
+  );
 }
 
 /** " (latest 20 of 57)" when the list shows only the newest part of the total. */

@@ -125,6 +125,10 @@ function fixtureBook(extra: Partial<MarketBook> = {}): MarketBook {
   };
 }
 
+/** The book with the trade paid on the ledger: this much, in this many payments. */
+const paidFor = (paidUnits: string, payments: number) =>
+  fixtureBook({ settlements: [{ tradeId: trade.id, paidUnits, payments, lastMilestoneIndex: 41 }] });
+
 const info = nodeInfo({ confirmed: 42 });
 
 interface Call {
@@ -241,10 +245,7 @@ describe('MarketPage', () => {
 
   it('shows each trade’s delivery from the buyer’s meter and its payments from the ledger', async () => {
     stubServices({
-      book: () =>
-        fixtureBook({
-          settlements: [{ tradeId: trade.id, paidUnits: '15000000', payments: 2, lastMilestoneIndex: 41 }],
-        }),
+      book: () => paidFor('15000000', 2),
       meterTrades: [
         {
           id: trade.id,
@@ -277,10 +278,7 @@ describe('MarketPage', () => {
 
   it('shows what the ledger paid for a trade no meter of the dashboard runs', async () => {
     stubServices({
-      book: () =>
-        fixtureBook({
-          settlements: [{ tradeId: trade.id, paidUnits: '4000', payments: 1, lastMilestoneIndex: 41 }],
-        }),
+      book: () => paidFor('4000', 1),
     });
     renderPage('Producer');
     const trades = await screen.findByRole('table', { name: /Trades/ });

@@ -78,17 +78,45 @@ function Delivery({
   );
 }
 
+/** Who acknowledged a trade; for the household's side, the button to acknowledge it and how that went. */
+function Acknowledge({
+  trade: t,
+  acks,
+  me,
+  client,
+  book,
+  posts,
+  onPosted,
+}: { trade: Trade; acks: AckView[] } & Posting) {
+  const party = partyOf(t, me);
+  const post = latestFor(posts, t.id);
+  const ackUnderWay = post !== undefined && outcomeOf(book, post.messageId).state !== 'rejected';
+  const other = party === 'seller' ? t.buyer : t.seller;
+  return (
+    <>
+      <AckState trade={t} acks={acks} />
+      {client.canPost && party && !acksOf(t, acks)[party] && !ackUnderWay && (
+        <PostButton
+          label={`Acknowledge the trade of ${formatWh(t.energyWh)} with ${shortAddress(other)}`}
+          kind="ack"
+          target={t.id}
+          run={() => client.ack(t.id)}
+          onPosted={onPosted}
+        >
+          Acknowledge
+        </PostButton>
+      )}
+      {post && <PostStatus post={post} book={book} />}
+    </>
+  );
+}
+
 /** Every trade the book made, newest first; the household acknowledges the ones it is party to. */
 export function TradesTable({
   trades,
   acks,
   deliveries,
-  me,
-  token,
-  client,
-  book,
-  posts,
-  onPosted,
+  ...posting
 }: {
   trades: Trade[];
   acks: AckView[];
@@ -97,29 +125,7 @@ export function TradesTable({
 } & Posting) {
   if (trades.length === 0)
     return <Empty>No trades yet: a trade happens when a buy meets a sell offer.</Empty>;
-  const acknowledge = (t: Trade) => {
-    const party = partyOf(t, me);
-    const post = latestFor(posts, t.id);
-    const ackUnderWay = post !== undefined && outcomeOf(book, post.messageId).state !== 'rejected';
-    const other = party === 'seller' ? t.buyer : t.seller;
-    return (
-      <>
-        <AckState trade={t} acks={acks} />
-        {client.canPost && party && !acksOf(t, acks)[party] && !ackUnderWay && (
-          <PostButton
-            label={`Acknowledge the trade of ${formatWh(t.energyWh)} with ${shortAddress(other)}`}
-            kind="ack"
-            target={t.id}
-            run={() => client.ack(t.id)}
-            onPosted={onPosted}
-          >
-            Acknowledge
-          </PostButton>
-        )}
-        {post && <PostStatus post={post} book={book} />}
-      </>
-    );
-  };
+  const { me, token, book } = posting;
   return (
     <DataTable
       className="trades"
@@ -175,7 +181,7 @@ export function TradesTable({
             />
           ),
         },
-        { header: 'Acknowledged', cell: acknowledge },
+        { header: 'Acknowledged', cell: (t) => <Acknowledge trade={t} acks={acks} {...posting} /> },
       ]}
     />
   );
