@@ -6,20 +6,16 @@
  */
 import {
   channelIdHex,
-  fetchBlockEntry,
   fromHex,
   type ReadResult,
-  type SignerKeys,
   type SourceEntry,
-  staticSigners,
   type VerifiedMessage,
-  verifyEntries,
 } from '@tanglewatt/channels';
 import { type FormEvent, useId, useMemo, useState } from 'react';
 import type { MeterDid } from '../../api/config';
 import type { RequestOptions } from '../../api/http';
 import { describeError } from '../../api/http';
-import type { AgentChannelView, ChannelBlocks } from '../../api/meter';
+import type { AgentChannelView } from '../../api/meter';
 import type { DidResolution } from '../../api/wallet';
 import { DataTable } from '../../components/DataTable';
 import { SearchRow } from '../../components/SearchRow';
@@ -27,89 +23,21 @@ import { ErrorMessage, InlineError, Loading } from '../../components/states';
 import { Term } from '../../components/Term';
 import { formatDateTime, isoTime } from '../../format/time';
 import { useResource } from '../../hooks/useResource';
-import { channelMethodOf, type DidSigner, didSignerOf, didSigners } from './did-keys';
+import { type ChannelSources, type CheckedTrust, fetchEntries, read, type Trust } from './channel-read';
+import { channelMethodOf, type DidSigner, didSignerOf } from './did-keys';
 import { FoundPanel, Ref } from './parts';
 
-/** How many of the newest messages the view reads. */
-export const CHANNEL_MESSAGES = 20;
 /** How many samples of each message the table shows. */
 const SAMPLE_ROWS = 5;
 
-export interface ChannelViewProps {
+export interface ChannelViewProps extends ChannelSources {
   channelId: string;
   meter: { name: string; url: string };
   channel: AgentChannelView;
-  /** The agent's GET /channel/blocks. */
-  channelBlocks(limit: number, o?: RequestOptions): Promise<ChannelBlocks>;
-  /** The wallet-service's GET /node/blocks/:id. */
-  block(id: string, o?: RequestOptions): Promise<unknown>;
-  /** The wallet-service's GET /node/blocks/:id/metadata: the milestone that referenced each message. */
-  blockMetadata(id: string, o?: RequestOptions): Promise<{ referencedByMilestoneIndex?: number }>;
   /** The meter's DID from the dashboard's config, if it names one. */
   did?: MeterDid;
   /** The wallet-service's GET /dids/:did. */
   resolveDid(ref: MeterDid, o?: RequestOptions): Promise<DidResolution>;
-}
-
-/** Whose keys the messages are checked against. */
-type Trust =
-  | { kind: 'did'; resolution: DidResolution }
-  | { kind: 'agent'; publicKey: string }
-  | { kind: 'resolving'; did: string }
-  | { kind: 'unresolved'; did: string; error: unknown };
-
-interface Fetched {
-  entries: SourceEntry[];
-  /** The agent has no /channel/blocks (an older agent), or lists nothing yet. */
-  note?: string;
-}
-
-async function fetchEntries(props: ChannelViewProps, signal: AbortSignal): Promise<Fetched> {
-  let index: ChannelBlocks;
-  try {
-    index = await props.channelBlocks(CHANNEL_MESSAGES, { signal });
-  } catch (error) {
-    if ((error as { status?: number }).status === 404)
-      return {
-        entries: [],
-        note: 'This meter agent does not list its channel’s blocks (GET /channel/blocks).',
-      };
-    throw error;
-  }
-  if (index.items.length === 0)
-    return { entries: [], note: 'No message of a closed period is on the Tangle yet.' };
-  const api = {
-    block: (id: string) => props.block(id, { signal }) as Promise<{ payload?: { type: number } }>,
-    // A DID's keys apply by the milestone that referenced a message; without one, the current document's.
-    blockMetadata: (id: string) => props.blockMetadata(id, { signal }).catch(() => ({})),
-  };
-  const entries = await Promise.all(
-    index.items.map(async (i) => ({ ...(await fetchBlockEntry(api, i.blockId)), seq: i.seq })),
-  );
-  return { entries };
-}
-
-function signersOf(trust: Trust & { kind: 'did' | 'agent' }): SignerKeys {
-  return trust.kind === 'did'
-    ? didSigners(trust.resolution)
-    : // The agent's word for the signing key: used only when the meter names no DID, and said so.
-      staticSigners([fromHex(trust.publicKey, 32, 'signing key')]);
-}
-
-function read(
-  entries: SourceEntry[],
-  channel: AgentChannelView,
-  trust: Trust & { kind: 'did' | 'agent' },
-  readerSecretKey?: Uint8Array,
-): ReadResult {
-  return verifyEntries(entries, {
-    channelId: channel.channelId,
-    signers: signersOf(trust),
-    mode: channel.mode,
-    startAnywhere: true,
-    allFailures: true,
-    ...(readerSecretKey ? { readerSecretKey } : {}),
-  });
 }
 
 export function ChannelView(props: ChannelViewProps) {
@@ -280,8 +208,6 @@ function DidForm({ current, onSubmit }: { current: MeterDid | undefined; onSubmi
     </details>
   );
 }
-
-type CheckedTrust = Trust & { kind: 'did' | 'agent' };
 
 /** The channel's newest messages as fetched, and whose keys their signatures are checked against. */
 interface MessagesProps {
