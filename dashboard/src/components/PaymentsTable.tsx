@@ -2,20 +2,14 @@ import type { Payment } from '../api/wallet';
 import type { TokenInfo } from '../format/amount';
 import { formatPricePerWh } from '../format/amount';
 import { formatEnergyMWs } from '../format/energy';
-import { shortAddress } from '../format/ids';
-import { formatDateTime, formatTime } from '../format/time';
-import { explorerHref } from '../router';
-import { Amount } from './Amount';
-import { IdLink, MilestoneLink } from './IdLink';
-import { ScrollRegion } from './ScrollRegion';
+import { DataTable } from './DataTable';
+import { AddressLink, IdLink, MilestoneLink } from './IdLink';
+import { latestOf, PaymentAmount, PeriodTimes } from './payment-cells';
 import { StateBadge } from './StateBadge';
-import { Empty, ErrorMessage, Loading } from './states';
+import { Empty, type LoadState, NotLoaded, StaleError } from './states';
 
-export interface PaymentsTableProps {
+export interface PaymentsTableProps extends LoadState {
   payments: Payment[] | undefined;
-  loading: boolean;
-  error: unknown;
-  retry?: () => void;
   token?: TokenInfo;
   /** Shown in the caption, e.g. the wallet's name. */
   label: string;
@@ -24,19 +18,19 @@ export interface PaymentsTableProps {
   empty?: string;
 }
 
-function periodCell(p: Payment) {
-  const start = p.metadata?.periodStart ? Date.parse(p.metadata.periodStart) : undefined;
-  const end = p.metadata?.periodEnd ? Date.parse(p.metadata.periodEnd) : undefined;
+const unpostedText = (p: Payment) =>
+  p.state === 'cancelled' ? 'cancelled before signing' : p.state === 'failed' ? 'never paid' : 'not posted';
+
+function Settlement({ p }: { p: Payment }) {
   return (
     <>
-      <span className="key" title={`idempotency key: ${p.idempotencyKey}`}>
-        {p.metadata?.periodId ?? p.idempotencyKey}
-      </span>
-      {start !== undefined && end !== undefined && (
-        <span className="muted block" title={`${p.metadata?.periodStart} – ${p.metadata?.periodEnd}`}>
-          {formatDateTime(start)} – {formatTime(end)}
+      {p.blockId ? <IdLink id={p.blockId} label="block" /> : <span className="muted">{unpostedText(p)}</span>}
+      {p.milestoneIndex !== undefined && (
+        <span className="block">
+          milestone <MilestoneLink index={p.milestoneIndex} />
         </span>
       )}
+      {p.transactionId && <IdLink id={p.transactionId} label="tx" block />}
     </>
   );
 }
@@ -44,104 +38,74 @@ function periodCell(p: Payment) {
 /** Payments, newest first, with their settlement on the tangle. */
 export function PaymentsTable({
   payments,
-  loading,
-  error,
-  retry,
   token,
   label,
   total,
   empty = 'No payments yet.',
+  ...state
 }: PaymentsTableProps) {
-  if (!payments) {
-    if (loading) return <Loading what="payments" />;
-    return <ErrorMessage error={error} what="payments" {...(retry ? { retry } : {})} />;
-  }
+  if (!payments) return <NotLoaded {...state} what="payments" />;
   return (
     <>
-      {error !== undefined && (
-        <ErrorMessage error={error} what="the latest payments" {...(retry ? { retry } : {})} />
-      )}
+      <StaleError {...state} what="the latest payments" />
       {payments.length === 0 ? (
         <Empty>{empty}</Empty>
       ) : (
-        <ScrollRegion label={`Payments of ${label}, scrollable`}>
-          <table className="payments">
-            <caption>
-              Payments of {label}
-              {total !== undefined && total > payments.length
-                ? ` (latest ${payments.length} of ${total})`
-                : ''}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Period</th>
-                <th scope="col">Energy</th>
-                <th scope="col">Price</th>
-                <th scope="col">Amount</th>
-                <th scope="col">Payee</th>
-                <th scope="col">State</th>
-                <th scope="col">On the tangle</th>
-              </tr>
-            </thead>
-            <tbody>
-              {payments.map((p) => (
-                <tr key={p.idempotencyKey} data-key={p.idempotencyKey} data-state={p.state}>
-                  <th scope="row">{periodCell(p)}</th>
-                  <td className="num">{formatEnergyMWs(p.metadata?.energyMWs)}</td>
-                  <td>{formatPricePerWh(p.metadata?.priceUnitsPerWh, token)}</td>
-                  <td className="num">
-                    <Amount units={p.amount} {...(token ? { token } : {})} />
-                    {p.micro && (
-                      <span
-                        className="muted block"
-                        title="Sent with a storage deposit the payee returns when claiming"
-                      >
-                        micro-payment
-                      </span>
-                    )}
-                  </td>
-                  <td>
-                    <a href={explorerHref(p.to)} title={p.to}>
-                      <code>{shortAddress(p.to)}</code>
-                    </a>
-                  </td>
-                  <td>
-                    <StateBadge state={p.state} />
-                    {p.attempts > 1 && <span className="muted block">{p.attempts} attempts</span>}
-                    {p.error && (
-                      <span className={`reason block reason-${p.state}`} title="why">
-                        {p.error}
-                      </span>
-                    )}
-                  </td>
-                  <td>
-                    {p.blockId ? (
-                      <IdLink id={p.blockId} label="block" />
-                    ) : (
-                      <span className="muted">
-                        {p.state === 'cancelled'
-                          ? 'cancelled before signing'
-                          : p.state === 'failed'
-                            ? 'never paid'
-                            : 'not posted'}
-                      </span>
-                    )}
-                    {p.milestoneIndex !== undefined && (
-                      <span className="block">
-                        milestone <MilestoneLink index={p.milestoneIndex} />
-                      </span>
-                    )}
-                    {p.transactionId && (
-                      <span className="block">
-                        <IdLink id={p.transactionId} label="tx" />
-                      </span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
+        <DataTable
+          className="payments"
+          scrollLabel={`Payments of ${label}, scrollable`}
+          caption={`Payments of ${label}${latestOf(payments.length, total)}`}
+          captionVisible
+          rows={payments}
+          rowKey={(p) => p.idempotencyKey}
+          rowAttrs={(p) => ({ 'data-key': p.idempotencyKey, 'data-state': p.state })}
+          columns={[
+            {
+              header: 'Period',
+              cell: (p) => (
+                <>
+                  <span className="key" title={`idempotency key: ${p.idempotencyKey}`}>
+                    {p.metadata?.periodId ?? p.idempotencyKey}
+                  </span>
+                  <PeriodTimes metadata={p.metadata} />
+                </>
+              ),
+            },
+            {
+              header: 'Energy',
+              attrs: { className: 'num' },
+              cell: (p) => formatEnergyMWs(p.metadata?.energyMWs),
+            },
+            { header: 'Price', cell: (p) => formatPricePerWh(p.metadata?.priceUnitsPerWh, token) },
+            {
+              header: 'Amount',
+              attrs: { className: 'num' },
+              cell: (p) => (
+                <PaymentAmount
+                  units={p.amount}
+                  token={token}
+                  micro={p.micro && 'Sent with a storage deposit the payee returns when claiming'}
+                />
+              ),
+            },
+            { header: 'Payee', cell: (p) => <AddressLink address={p.to} /> },
+            {
+              header: 'State',
+              cell: (p) => (
+                <>
+                  <StateBadge state={p.state} />
+                  {p.attempts > 1 && <span className="muted block">{p.attempts} attempts</span>}
+                  {p.error && (
+                    <span className={`reason block reason-${p.state}`} title="why">
+                      {p.error}
+                    </span>
+                  )}
+                </>
+              ),
+            },
+            { header: 'On the tangle', cell: (p) => <Settlement p={p} /> },
+          ]}
+        />
       )}
     </>
   );

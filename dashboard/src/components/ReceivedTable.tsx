@@ -1,20 +1,15 @@
 import type { ClaimState, ReceivedPayment } from '../api/wallet';
 import type { TokenInfo } from '../format/amount';
 import { formatEnergyMWs } from '../format/energy';
-import { shortAddress } from '../format/ids';
-import { formatDateTime, formatTime, fromUnixSeconds, isoTime } from '../format/time';
-import { explorerHref } from '../router';
-import { Amount } from './Amount';
-import { IdLink, MilestoneLink } from './IdLink';
-import { ScrollRegion } from './ScrollRegion';
+import { formatDateTime, fromUnixSeconds, isoTime } from '../format/time';
+import { DataTable } from './DataTable';
+import { AddressLink, IdLink, MilestoneLink } from './IdLink';
+import { latestOf, PaymentAmount, PeriodTimes } from './payment-cells';
 import { StateBadge } from './StateBadge';
-import { Empty, ErrorMessage, Loading } from './states';
+import { Empty, type LoadState, NotLoaded, StaleError } from './states';
 
-export interface ReceivedTableProps {
+export interface ReceivedTableProps extends LoadState {
   payments: ReceivedPayment[] | undefined;
-  loading: boolean;
-  error: unknown;
-  retry?: () => void;
   token?: TokenInfo;
   label: string;
   total?: number;
@@ -29,9 +24,7 @@ const claimTitle: Record<ClaimState, string> = {
   returned: 'Not claimed in time: the sender took it back',
 };
 
-function paymentCell(p: ReceivedPayment) {
-  const start = p.metadata?.periodStart ? Date.parse(p.metadata.periodStart) : undefined;
-  const end = p.metadata?.periodEnd ? Date.parse(p.metadata.periodEnd) : undefined;
+function PaymentName({ p }: { p: ReceivedPayment }) {
   const name = p.metadata?.periodId ?? p.key;
   return (
     <>
@@ -44,125 +37,92 @@ function paymentCell(p: ReceivedPayment) {
           undescribed
         </span>
       )}
-      {start !== undefined && end !== undefined && (
-        <span className="muted block" title={`${p.metadata?.periodStart} – ${p.metadata?.periodEnd}`}>
-          {formatDateTime(start)} – {formatTime(end)}
-        </span>
+      <PeriodTimes metadata={p.metadata} />
+    </>
+  );
+}
+
+function Claim({ p }: { p: ReceivedPayment }) {
+  if (!p.claim) return <span className="muted">none needed</span>;
+  return (
+    <span title={claimTitle[p.claim]}>
+      <StateBadge state={p.claim} />
+      {p.claim === 'unclaimed' && p.expiresAt !== undefined && (
+        <span className="muted block">until {formatDateTime(fromUnixSeconds(p.expiresAt))}</span>
       )}
+    </span>
+  );
+}
+
+function Settlement({ p }: { p: ReceivedPayment }) {
+  const at = fromUnixSeconds(p.milestoneTimestamp);
+  return (
+    <>
+      <span className="block">
+        milestone <MilestoneLink index={p.milestoneIndex} />{' '}
+        <time dateTime={isoTime(at)} className="muted">
+          {formatDateTime(at)}
+        </time>
+      </span>
+      <IdLink id={p.transactionId} label="tx" block />
+      {p.blockId && <IdLink id={p.blockId} label="block" block />}
     </>
   );
 }
 
 /** Payments received, newest first, as the ledger shows them. */
-export function ReceivedTable({
-  payments,
-  loading,
-  error,
-  retry,
-  token,
-  label,
-  total,
-  since,
-}: ReceivedTableProps) {
-  if (!payments) {
-    if (loading) return <Loading what="received payments" />;
-    return <ErrorMessage error={error} what="received payments" {...(retry ? { retry } : {})} />;
-  }
-  const t = token ? { token } : {};
+export function ReceivedTable({ payments, token, label, total, since, ...state }: ReceivedTableProps) {
+  if (!payments) return <NotLoaded {...state} what="received payments" />;
   return (
     <>
-      {error !== undefined && (
-        <ErrorMessage error={error} what="the latest received payments" {...(retry ? { retry } : {})} />
-      )}
+      <StaleError {...state} what="the latest received payments" />
       {payments.length === 0 ? (
         <Empty>
           No payments received yet
           {since ? ` (this wallet has followed the ledger since milestone ${since})` : ''}.
         </Empty>
       ) : (
-        <ScrollRegion label={`Payments received by ${label}, scrollable`}>
-          <table className="payments received">
-            <caption>
-              Payments received by {label}
-              {total !== undefined && total > payments.length
-                ? ` (latest ${payments.length} of ${total})`
-                : ''}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Period</th>
-                <th scope="col">Energy</th>
-                <th scope="col">Amount</th>
-                <th scope="col">From</th>
-                <th scope="col">Claim</th>
-                <th scope="col">On the tangle</th>
-              </tr>
-            </thead>
-            <tbody>
-              {payments.map((p) => {
-                const at = fromUnixSeconds(p.milestoneTimestamp);
-                return (
-                  <tr key={p.outputId} data-output={p.outputId} data-claim={p.claim ?? 'none'}>
-                    <th scope="row">{paymentCell(p)}</th>
-                    <td className="num">{formatEnergyMWs(p.metadata?.energyMWs)}</td>
-                    <td className="num">
-                      <Amount units={p.amountUnits} {...t} />
-                      {p.micro && (
-                        <span
-                          className="muted block"
-                          title="Came with a storage deposit that goes back to the sender when claimed"
-                        >
-                          micro-payment
-                        </span>
-                      )}
-                    </td>
-                    <td>
-                      {p.from ? (
-                        <a href={explorerHref(p.from)} title={p.from}>
-                          <code>{shortAddress(p.from)}</code>
-                        </a>
-                      ) : (
-                        <span className="muted" title="The node no longer has the transaction (pruned)">
-                          unknown
-                        </span>
-                      )}
-                    </td>
-                    <td>
-                      {p.claim ? (
-                        <span title={claimTitle[p.claim]}>
-                          <StateBadge state={p.claim} />
-                          {p.claim === 'unclaimed' && p.expiresAt !== undefined && (
-                            <span className="muted block">
-                              until {formatDateTime(fromUnixSeconds(p.expiresAt))}
-                            </span>
-                          )}
-                        </span>
-                      ) : (
-                        <span className="muted">none needed</span>
-                      )}
-                    </td>
-                    <td>
-                      <span className="block">
-                        milestone <MilestoneLink index={p.milestoneIndex} />{' '}
-                        <time dateTime={isoTime(at)} className="muted">
-                          {formatDateTime(at)}
-                        </time>
-                      </span>
-                      <span className="block">
-                        <IdLink id={p.transactionId} label="tx" />
-                      </span>
-                      {p.blockId && (
-                        <span className="block">
-                          <IdLink id={p.blockId} label="block" />
-                        </span>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </ScrollRegion>
+        <DataTable
+          className="payments received"
+          scrollLabel={`Payments received by ${label}, scrollable`}
+          caption={`Payments received by ${label}${latestOf(payments.length, total)}`}
+          captionVisible
+          rows={payments}
+          rowKey={(p) => p.outputId}
+          rowAttrs={(p) => ({ 'data-output': p.outputId, 'data-claim': p.claim ?? 'none' })}
+          columns={[
+            { header: 'Period', cell: (p) => <PaymentName p={p} /> },
+            {
+              header: 'Energy',
+              attrs: { className: 'num' },
+              cell: (p) => formatEnergyMWs(p.metadata?.energyMWs),
+            },
+            {
+              header: 'Amount',
+              attrs: { className: 'num' },
+              cell: (p) => (
+                <PaymentAmount
+                  units={p.amountUnits}
+                  token={token}
+                  micro={p.micro && 'Came with a storage deposit that goes back to the sender when claimed'}
+                />
+              ),
+            },
+            {
+              header: 'From',
+              cell: (p) =>
+                p.from ? (
+                  <AddressLink address={p.from} />
+                ) : (
+                  <span className="muted" title="The node no longer has the transaction (pruned)">
+                    unknown
+                  </span>
+                ),
+            },
+            { header: 'Claim', cell: (p) => <Claim p={p} /> },
+            { header: 'On the tangle', cell: (p) => <Settlement p={p} /> },
+          ]}
+        />
       )}
     </>
   );

@@ -1,33 +1,19 @@
-import { act, cleanup, render, screen } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { act, render, screen } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
 import { createWalletClient } from '../api/wallet';
-import { closeAllFeeds } from '../live/feed';
 import { FakeEventSource, fakeFetch } from '../test/fakes';
+import { nodeInfo, withFakeFeeds } from '../test/harness';
 import { SyncNotice } from './SyncNotice';
 
 const ref = (index: number) => ({ index, timestamp: 1, milestoneId: '0x' });
-const info = (confirmed: number, latest: number) => ({
-  status: { isHealthy: true, latestMilestone: ref(latest), confirmedMilestone: ref(confirmed) },
-  protocol: { networkName: 'n', bech32Hrp: 'watt' },
-  baseToken: { name: 't', tickerSymbol: 'T', decimals: 6 },
-  metrics: { blocksPerSecond: 0, referencedBlocksPerSecond: 0, referencedRate: 0 },
-});
 
-beforeEach(() => {
-  FakeEventSource.instances = [];
-  vi.stubGlobal('EventSource', FakeEventSource);
-});
-afterEach(() => {
-  cleanup();
-  closeAllFeeds();
-  vi.unstubAllGlobals();
-});
+withFakeFeeds();
 
 describe('SyncNotice', () => {
   it('warns while the node is behind, and clears when it catches up', async () => {
     vi.stubGlobal(
       'fetch',
-      fakeFetch(() => ({ body: info(8, 10) })),
+      fakeFetch(() => ({ body: nodeInfo({ confirmed: 8, latest: 10 }) })),
     );
     render(<SyncNotice client={createWalletClient('http://w.test')} name="Consumer" />);
     expect((await screen.findByRole('alert')).textContent).toMatch(
@@ -50,7 +36,7 @@ describe('SyncNotice', () => {
   });
 
   it('shows nothing when synced or unknown', async () => {
-    const fetch = fakeFetch(() => ({ body: info(10, 10) }));
+    const fetch = fakeFetch(() => ({ body: nodeInfo({ confirmed: 10 }) }));
     vi.stubGlobal('fetch', fetch);
     const { container } = render(<SyncNotice client={createWalletClient('http://w.test')} name="P" />);
     await vi.waitFor(() => expect(fetch.calls).toContain('/node/info'));

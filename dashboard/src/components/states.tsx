@@ -13,8 +13,32 @@ export function Empty({ children }: { children: ReactNode }) {
   return <p className="state state-empty">{children}</p>;
 }
 
+/** A short error in a sentence, announced when it appears. */
+export function InlineError({ children }: { children: ReactNode }) {
+  return (
+    <p className="state state-error" role="alert">
+      {children}
+    </p>
+  );
+}
+
+/** What failed to load, why, and how to try again. */
+export interface ErrorProps {
+  error: unknown;
+  /** What could not be loaded, as in "Could not load …". */
+  what: string;
+  retry?: (() => void) | undefined;
+}
+
+/** How a list's loading stands: what a table of data takes beside the data. */
+export interface LoadState {
+  loading: boolean;
+  error: unknown;
+  retry?: (() => void) | undefined;
+}
+
 /** An error with what to do about it; `retry` offers a button. */
-export function ErrorMessage({ error, what, retry }: { error: unknown; what: string; retry?: () => void }) {
+export function ErrorMessage({ error, what, retry }: ErrorProps) {
   let hint = '';
   if (error instanceof ApiError) {
     if (error.kind === 'network')
@@ -35,4 +59,14 @@ export function ErrorMessage({ error, what, retry }: { error: unknown; what: str
       )}
     </div>
   );
+}
+
+/** A resource with nothing to show yet: still loading, or why it failed with a retry. */
+export function NotLoaded({ loading, ...error }: ErrorProps & { loading: boolean }) {
+  return loading ? <Loading what={error.what} /> : <ErrorMessage {...error} />;
+}
+
+/** A refresh that failed while older data stays on screen; nothing when there is no error. */
+export function StaleError(props: ErrorProps) {
+  return props.error === undefined ? null : <ErrorMessage {...props} />;
 }

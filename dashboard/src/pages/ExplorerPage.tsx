@@ -1,14 +1,16 @@
 import { type FormEvent, lazy, Suspense, useEffect, useId, useState } from 'react';
+import { SearchRow } from '../components/SearchRow';
 import { SyncNotice } from '../components/SyncNotice';
-import { Empty, ErrorMessage, Loading } from '../components/states';
+import { Empty, ErrorMessage, InlineError, Loading } from '../components/states';
 import { useServices } from '../context';
 import { useProtocol } from '../hooks/useProtocol';
 import { useNow, useResource } from '../hooks/useResource';
 import { explorerHref } from '../router';
+import { BlockView, MilestoneView } from './explorer/block';
 import { classifyQuery, describeQuery } from './explorer/classify';
+import { AddressView, OutputView } from './explorer/ledger';
 import type { ViewContext } from './explorer/parts';
 import { resolveQuery } from './explorer/resolve';
-import { AddressView, BlockView, MilestoneView, OutputView } from './explorer/views';
 import { PageHeading } from './PageHeading';
 
 /** The channel view brings the channel codecs and crypto: loaded only when a channel is shown. */
@@ -34,20 +36,18 @@ export function ExplorerPage({ query }: { query: string }) {
       {wallets[0] && <SyncNotice client={wallets[0].client} name={wallets[0].endpoint.name} />}
       <search>
         <form className="search" onSubmit={submit}>
-          <label htmlFor={inputId}>Search the tangle</label>
-          <div className="search-row">
-            <input
-              id={inputId}
-              type="search"
-              value={text}
-              onChange={(e) => setText(e.target.value)}
-              placeholder="block, transaction, milestone or output id · address · milestone index · channel id"
-              aria-describedby={hintId}
-              autoComplete="off"
-              spellCheck={false}
-            />
-            <button type="submit">Search</button>
-          </div>
+          <SearchRow
+            id={inputId}
+            label="Search the tangle"
+            button="Search"
+            type="search"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder="block, transaction, milestone or output id · address · milestone index · channel id"
+            aria-describedby={hintId}
+            autoComplete="off"
+            spellCheck={false}
+          />
           <p
             id={hintId}
             className={`hint ${typed.kind === 'invalid' ? 'hint-error' : ''}`}
@@ -91,9 +91,9 @@ function Result({ query }: { query: string }) {
 
   if (q.kind === 'invalid')
     return (
-      <p className="state state-error" role="alert">
+      <InlineError>
         “{query}” is {q.reason}.
-      </p>
+      </InlineError>
     );
   if (found.loading) return <Loading what={describeQuery(q)} />;
   const r = found.data;

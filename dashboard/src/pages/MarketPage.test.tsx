@@ -1,10 +1,9 @@
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DashboardConfig } from '../api/config';
 import type { MarketBook, OrderView, Trade } from '../api/market';
-import { ServicesProvider } from '../context';
-import { closeAllFeeds } from '../live/feed';
 import { FakeEventSource } from '../test/fakes';
+import { nodeInfo, renderWithServices, withFakeFeeds } from '../test/harness';
 import { MarketPage } from './MarketPage';
 
 const ME = 'watt1qzdmw527yuhn4x49qn28he6978wpwwfcadrj2l5esm99y7hu4s29s9rkfnf';
@@ -126,18 +125,11 @@ function fixtureBook(extra: Partial<MarketBook> = {}): MarketBook {
   };
 }
 
-const info = {
-  name: 'HORNET',
-  version: '2',
-  status: {
-    isHealthy: true,
-    latestMilestone: { index: 42, timestamp: 1, milestoneId: '0x' },
-    confirmedMilestone: { index: 42, timestamp: 1, milestoneId: '0x' },
-  },
-  protocol: { networkName: 'tanglewatt-local', bech32Hrp: 'watt' },
-  baseToken: { name: 'TangleWatt', tickerSymbol: 'TWT', decimals: 6 },
-  metrics: { blocksPerSecond: 1, referencedBlocksPerSecond: 1, referencedRate: 100 },
-};
+/** The book with the trade paid on the ledger: this much, in this many payments. */
+const paidFor = (paidUnits: string, payments: number) =>
+  fixtureBook({ settlements: [{ tradeId: trade.id, paidUnits, payments, lastMilestoneIndex: 41 }] });
+
+const info = nodeInfo({ confirmed: 42 });
 
 interface Call {
   method: string;
@@ -176,11 +168,7 @@ function stubServices(options: {
 }
 
 function renderPage(household: string, withConfig: DashboardConfig = config) {
-  return render(
-    <ServicesProvider config={withConfig}>
-      <MarketPage household={household} />
-    </ServicesProvider>,
-  );
+  return renderWithServices(withConfig, <MarketPage household={household} />);
 }
 
 const posted = (messageId: string) => ({
@@ -188,14 +176,8 @@ const posted = (messageId: string) => ({
   body: { messageId, blockId: `0x${'b'.repeat(64)}`, message: { kind: 'sell', timestampMs: 1, seq: 1 } },
 });
 
-beforeEach(() => {
-  FakeEventSource.instances = [];
-  vi.stubGlobal('EventSource', FakeEventSource);
-});
+withFakeFeeds();
 afterEach(() => {
-  cleanup();
-  closeAllFeeds();
-  vi.unstubAllGlobals();
   window.location.hash = '';
 });
 
@@ -263,10 +245,7 @@ describe('MarketPage', () => {
 
   it('shows each trade’s delivery from the buyer’s meter and its payments from the ledger', async () => {
     stubServices({
-      book: () =>
-        fixtureBook({
-          settlements: [{ tradeId: trade.id, paidUnits: '15000000', payments: 2, lastMilestoneIndex: 41 }],
-        }),
+      book: () => paidFor('15000000', 2),
       meterTrades: [
         {
           id: trade.id,
@@ -299,10 +278,7 @@ describe('MarketPage', () => {
 
   it('shows what the ledger paid for a trade no meter of the dashboard runs', async () => {
     stubServices({
-      book: () =>
-        fixtureBook({
-          settlements: [{ tradeId: trade.id, paidUnits: '4000', payments: 1, lastMilestoneIndex: 41 }],
-        }),
+      book: () => paidFor('4000', 1),
     });
     renderPage('Producer');
     const trades = await screen.findByRole('table', { name: /Trades/ });

@@ -16,7 +16,10 @@ import { useLiveEvent, useLiveStatus, useResync } from '../live/hooks';
 import { marketHref } from '../router';
 import { bookSide, ownOrders, type PostRecord } from './market/model';
 import { OrderForm } from './market/OrderForm';
-import { BookTable, OwnOrdersTable, RejectionsTable, TradesTable } from './market/tables';
+import { BookTable, OwnOrdersTable } from './market/orders';
+import type { Posting } from './market/parts';
+import { RejectionsTable } from './market/rejections';
+import { TradesTable } from './market/trades';
 import { PageHeading } from './PageHeading';
 import './market/market.css';
 
@@ -101,6 +104,11 @@ function useDeliveries(): ReadonlyMap<string, MeterTradeView> {
   return deliveries;
 }
 
+/** A section below the order book while the book is not there: loading, or failed (said once, above). */
+function BookMissing({ loading, what }: { loading: boolean; what: string }) {
+  return loading ? <Loading what={what} /> : <Empty>The order book could not be loaded (see above).</Empty>;
+}
+
 /** The market as one household's wallet-service rebuilt it, and that household's offers and trades. */
 function HouseholdMarket({ endpoint, client }: { endpoint: Endpoint; client: WalletClient }) {
   const protocol = useProtocol(client);
@@ -159,6 +167,7 @@ function HouseholdMarket({ endpoint, client }: { endpoint: Endpoint; client: Wal
 
   const data = book.data;
   const mine = data ? ownOrders(data.orders, me) : [];
+  const posting: Posting = { me, token, client, book: data, posts, onPosted };
 
   return (
     <>
@@ -243,11 +252,7 @@ function HouseholdMarket({ endpoint, client }: { endpoint: Endpoint; client: Wal
           {client.canPost ? 'Your offers and trades' : `${endpoint.name}’s offers and trades`}
         </h2>
         {!data ? (
-          book.loading ? (
-            <Loading what="offers and trades" />
-          ) : (
-            <Empty>The order book could not be loaded (see above).</Empty>
-          )
+          <BookMissing loading={book.loading} what="offers and trades" />
         ) : (
           <>
             <h3>
@@ -260,30 +265,12 @@ function HouseholdMarket({ endpoint, client }: { endpoint: Endpoint; client: Wal
                 retry={address.reload}
               />
             ) : (
-              <OwnOrdersTable
-                orders={mine}
-                me={me}
-                token={token}
-                client={client}
-                book={data}
-                posts={posts}
-                onPosted={onPosted}
-              />
+              <OwnOrdersTable orders={mine} {...posting} />
             )}
             <h3>
               Trades <span className="muted">· newest first</span>
             </h3>
-            <TradesTable
-              trades={data.trades}
-              acks={data.acks}
-              deliveries={deliveries}
-              me={me}
-              token={token}
-              client={client}
-              book={data}
-              posts={posts}
-              onPosted={onPosted}
-            />
+            <TradesTable trades={data.trades} acks={data.acks} deliveries={deliveries} {...posting} />
           </>
         )}
       </section>
@@ -291,11 +278,7 @@ function HouseholdMarket({ endpoint, client }: { endpoint: Endpoint; client: Wal
       <section className="panel" aria-labelledby={ids.rejected}>
         <h2 id={ids.rejected}>Rejected messages</h2>
         {!data ? (
-          book.loading ? (
-            <Loading what="rejected messages" />
-          ) : (
-            <Empty>The order book could not be loaded (see above).</Empty>
-          )
+          <BookMissing loading={book.loading} what="rejected messages" />
         ) : (
           <RejectionsTable rejections={data.rejections} me={me} />
         )}

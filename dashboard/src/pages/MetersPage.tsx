@@ -1,21 +1,21 @@
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import type { Endpoint } from '../api/config';
 import type { AgentSnapshot, MeterClient, PaymentOutcome, PeriodRecord, SampleEvent } from '../api/meter';
 import { applyOutcome, periodPaymentState } from '../api/meter';
+import { DataTable } from '../components/DataTable';
+import { AddressLink } from '../components/IdLink';
 import { LiveBadge } from '../components/LiveBadge';
 import type { PowerPoint } from '../components/PowerChart';
-import { ScrollRegion } from '../components/ScrollRegion';
 import { StateBadge } from '../components/StateBadge';
-import { Empty, ErrorMessage, Loading } from '../components/states';
+import { Empty, ErrorMessage, Loading, NotLoaded } from '../components/states';
+import { Term } from '../components/Term';
 import { useServices } from '../context';
 import { formatAmount, formatPricePerWh, priceToUnitsPerWh } from '../format/amount';
 import { formatCurrentUA, formatEnergyMWs, formatPowerUW, formatVoltageMV } from '../format/energy';
-import { shortAddress } from '../format/ids';
 import { formatDateTime, formatDuration, formatTime, isoTime } from '../format/time';
 import { useProtocol } from '../hooks/useProtocol';
 import { useNow, useResource } from '../hooks/useResource';
 import { useLiveEvent, useLiveStatus, useResync } from '../live/hooks';
-import { explorerHref } from '../router';
 import { PageHeading } from './PageHeading';
 
 const PowerChart = lazy(() => import('../components/PowerChart'));
@@ -172,6 +172,34 @@ function Readings({ readings }: { readings: SampleEvent['readings'] }) {
   );
 }
 
+function Relay({ relay }: { relay: AgentSnapshot['relay'] }) {
+  if (!relay) return <span className="muted">none</span>;
+  return (
+    <>
+      <span className={`badge ${relay.on ? 'badge-included' : 'badge-conflicting'}`}>
+        <span aria-hidden="true">{relay.on ? '● ' : '○ '}</span>
+        {relay.on ? 'on' : 'off'}
+      </span>
+      <span className="muted"> {relay.description}</span>
+    </>
+  );
+}
+
+function Prepaid({ purchase }: { purchase: AgentSnapshot['purchase'] }) {
+  if (!purchase) return <span className="muted">no prepaid budget</span>;
+  return (
+    <>
+      {formatEnergyMWs(purchase.deliveredMWs)} of {formatEnergyMWs(purchase.energyMWs)} delivered
+      <progress
+        className="block"
+        max={Number(purchase.energyMWs) || 1}
+        value={Math.min(Number(purchase.deliveredMWs), Number(purchase.energyMWs))}
+        aria-label="Prepaid energy delivered"
+      />
+    </>
+  );
+}
+
 function CurrentPeriod({
   snapshot,
   token,
@@ -184,81 +212,43 @@ function CurrentPeriod({
   const total = period.endMs - period.startMs;
   const elapsed = Math.min(total, Math.max(0, now - period.startMs));
   const amount = formatAmount(period.amountSoFar, token);
-  const purchase = snapshot.purchase;
   return (
     <div className="current-period">
       <h3>This period</h3>
       <dl>
-        <dt>Period</dt>
-        <dd>
+        <Term name="Period">
           #{period.seq}: <time dateTime={isoTime(period.startMs)}>{formatTime(period.startMs)}</time> –{' '}
           <time dateTime={isoTime(period.endMs)}>{formatTime(period.endMs)}</time>
           <progress max={total} value={elapsed} aria-label="Period elapsed" className="block" />
           <span className="muted">{formatDuration(Math.max(0, period.endMs - now))} left</span>
-        </dd>
-        <dt>Energy so far</dt>
-        <dd aria-live="polite" data-testid="period-energy">
+        </Term>
+        <Term name="Energy so far" aria-live="polite" data-testid="period-energy">
           {formatEnergyMWs(period.energyMWs)}
-        </dd>
-        <dt>Amount so far</dt>
-        <dd>
+        </Term>
+        <Term name="Amount so far">
           {amount.tokens} <span className="muted">({amount.units})</span>
-        </dd>
-        <dt>Samples</dt>
-        <dd>
+        </Term>
+        <Term name="Samples">
           {period.quality.samples}
           {period.quality.readErrors ? `, ${period.quality.readErrors} read errors` : ''}
           {period.quality.gapCount ? `, ${period.quality.gapCount} gaps` : ''}
-        </dd>
-        <dt>Relay</dt>
-        <dd>
-          {snapshot.relay ? (
-            <span className={`badge ${snapshot.relay.on ? 'badge-included' : 'badge-conflicting'}`}>
-              <span aria-hidden="true">{snapshot.relay.on ? '● ' : '○ '}</span>
-              {snapshot.relay.on ? 'on' : 'off'}
-            </span>
-          ) : (
-            <span className="muted">none</span>
-          )}
-          {snapshot.relay && <span className="muted"> {snapshot.relay.description}</span>}
-        </dd>
-        <dt>Prepaid</dt>
-        <dd>
-          {purchase ? (
-            <>
-              {formatEnergyMWs(purchase.deliveredMWs)} of {formatEnergyMWs(purchase.energyMWs)} delivered
-              <progress
-                className="block"
-                max={Number(purchase.energyMWs) || 1}
-                value={Math.min(Number(purchase.deliveredMWs), Number(purchase.energyMWs))}
-                aria-label="Prepaid energy delivered"
-              />
-            </>
-          ) : (
-            <span className="muted">no prepaid budget</span>
-          )}
-        </dd>
-        <dt>Parties</dt>
-        <dd>
-          pays{' '}
-          <a href={explorerHref(snapshot.producer)} title={snapshot.producer}>
-            <code>{shortAddress(snapshot.producer)}</code>
-          </a>{' '}
-          from{' '}
-          <a href={explorerHref(snapshot.consumer)} title={snapshot.consumer}>
-            <code>{shortAddress(snapshot.consumer)}</code>
-          </a>
-        </dd>
+        </Term>
+        <Term name="Relay">
+          <Relay relay={snapshot.relay} />
+        </Term>
+        <Term name="Prepaid">
+          <Prepaid purchase={snapshot.purchase} />
+        </Term>
+        <Term name="Parties">
+          pays <AddressLink address={snapshot.producer} /> from <AddressLink address={snapshot.consumer} />
+        </Term>
         {snapshot.outbox && snapshot.outbox.queued.length > 0 && (
-          <>
-            <dt>Waiting to pay</dt>
-            <dd>
-              {snapshot.outbox.queued.length} period(s)
-              {snapshot.outbox.queued[0]?.lastError && (
-                <span className="muted block">{snapshot.outbox.queued[0].lastError}</span>
-              )}
-            </dd>
-          </>
+          <Term name="Waiting to pay">
+            {snapshot.outbox.queued.length} period(s)
+            {snapshot.outbox.queued[0]?.lastError && (
+              <span className="muted block">{snapshot.outbox.queued[0].lastError}</span>
+            )}
+          </Term>
         )}
       </dl>
       {snapshot.errors && snapshot.errors.length > 0 && (
@@ -292,70 +282,77 @@ function PeriodsTable({
   token: { decimals: number; ticker: string } | undefined;
   label: string;
 }) {
-  const power = useCallback((uW: number | null) => formatPowerUW(uW), []);
-  if (!periods) {
-    if (loading) return <Loading what="periods" />;
-    return <ErrorMessage error={error} what="periods" retry={retry} />;
-  }
+  if (!periods) return <NotLoaded loading={loading} error={error} what="periods" retry={retry} />;
   if (periods.length === 0) return <Empty>No period has closed yet.</Empty>;
   return (
-    <ScrollRegion label={`Periods of ${label}, scrollable`}>
-      <table>
-        <caption className="visually-hidden">Closed periods of {label}, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Period</th>
-            <th scope="col">Energy</th>
-            <th scope="col">Price</th>
-            <th scope="col">Amount</th>
-            <th scope="col">Quality</th>
-            <th scope="col">Power min / mean / max</th>
-            <th scope="col">Payment</th>
-          </tr>
-        </thead>
-        <tbody>
-          {periods.map((p) => {
+    <DataTable
+      scrollLabel={`Periods of ${label}, scrollable`}
+      caption={`Closed periods of ${label}, newest first`}
+      rows={periods}
+      rowKey={(p) => p.id}
+      columns={[
+        {
+          header: 'Period',
+          attrs: (p) => ({ title: p.id }),
+          cell: (p) => (
+            <>
+              #{p.seq}{' '}
+              <span className="muted block">
+                {formatTime(p.startMs)} – {formatTime(p.endMs)}
+              </span>
+            </>
+          ),
+        },
+        { header: 'Energy', attrs: { className: 'num' }, cell: (p) => formatEnergyMWs(p.energyMWs) },
+        { header: 'Price', cell: (p) => formatPricePerWh(priceToUnitsPerWh(p.price), token) },
+        {
+          header: 'Amount',
+          attrs: { className: 'num' },
+          cell: (p) => {
             const a = formatAmount(p.amount, token);
-            const q = p.quality;
             return (
-              <tr key={p.id}>
-                <th scope="row" title={p.id}>
-                  #{p.seq}{' '}
-                  <span className="muted block">
-                    {formatTime(p.startMs)} – {formatTime(p.endMs)}
-                  </span>
-                </th>
-                <td className="num">{formatEnergyMWs(p.energyMWs)}</td>
-                <td>{formatPricePerWh(priceToUnitsPerWh(p.price), token)}</td>
-                <td className="num">
-                  {a.tokens}
-                  <span className="muted block">({a.units})</span>
-                </td>
-                <td>
-                  {q.samples} samples
-                  <span className="muted block">
-                    {q.gapCount ?? 0} gaps{q.gapMs ? ` (${formatDuration(q.gapMs)})` : ''}, {q.overflows}{' '}
-                    overflows, {q.readErrors} read errors
-                    {q.missedTicks ? `, ${q.missedTicks} missed ticks` : ''}
-                  </span>
-                </td>
-                <td className="num">
-                  {power(q.minPowerUW)} / {power(q.meanPowerUW)} / {power(q.maxPowerUW)}
-                </td>
-                <td>
-                  <StateBadge state={periodPaymentState(p)} />
-                  {p.outcome?.reason && <span className="muted block">{p.outcome.reason}</span>}
-                  {p.payment.state === 'due' && (
-                    <span className="block">
-                      <a href="#/payments">see payments</a>
-                    </span>
-                  )}
-                </td>
-              </tr>
+              <>
+                {a.tokens}
+                <span className="muted block">({a.units})</span>
+              </>
             );
-          })}
-        </tbody>
-      </table>
-    </ScrollRegion>
+          },
+        },
+        { header: 'Quality', cell: (p) => <Quality quality={p.quality} /> },
+        {
+          header: 'Power min / mean / max',
+          attrs: { className: 'num' },
+          cell: ({ quality: q }) =>
+            `${formatPowerUW(q.minPowerUW)} / ${formatPowerUW(q.meanPowerUW)} / ${formatPowerUW(q.maxPowerUW)}`,
+        },
+        {
+          header: 'Payment',
+          cell: (p) => (
+            <>
+              <StateBadge state={periodPaymentState(p)} />
+              {p.outcome?.reason && <span className="muted block">{p.outcome.reason}</span>}
+              {p.payment.state === 'due' && (
+                <span className="block">
+                  <a href="#/payments">see payments</a>
+                </span>
+              )}
+            </>
+          ),
+        },
+      ]}
+    />
+  );
+}
+
+function Quality({ quality: q }: { quality: PeriodRecord['quality'] }) {
+  return (
+    <>
+      {q.samples} samples
+      <span className="muted block">
+        {q.gapCount ?? 0} gaps{q.gapMs ? ` (${formatDuration(q.gapMs)})` : ''}, {q.overflows} overflows,{' '}
+        {q.readErrors} read errors
+        {q.missedTicks ? `, ${q.missedTicks} missed ticks` : ''}
+      </span>
+    </>
   );
 }

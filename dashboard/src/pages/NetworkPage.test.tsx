@@ -1,9 +1,8 @@
-import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { act, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
 import type { DashboardConfig } from '../api/config';
-import { ServicesProvider } from '../context';
-import { closeAllFeeds } from '../live/feed';
 import { FakeEventSource, fakeFetch, type Route } from '../test/fakes';
+import { nodeInfo, renderWithServices, withFakeFeeds } from '../test/harness';
 import { NetworkPage } from './NetworkPage';
 
 const config: DashboardConfig = {
@@ -12,21 +11,6 @@ const config: DashboardConfig = {
 };
 
 const nowS = () => Math.floor(Date.now() / 1000);
-
-function info(confirmed: number, latest: number, healthy = true) {
-  return {
-    name: 'HORNET',
-    version: '2.0.1',
-    status: {
-      isHealthy: healthy,
-      latestMilestone: { index: latest, timestamp: nowS(), milestoneId: `0x${'1'.repeat(64)}` },
-      confirmedMilestone: { index: confirmed, timestamp: nowS(), milestoneId: `0x${'2'.repeat(64)}` },
-    },
-    protocol: { networkName: 'tanglewatt-local', bech32Hrp: 'watt' },
-    baseToken: { name: 'TangleWatt', tickerSymbol: 'TWT', decimals: 6 },
-    metrics: { blocksPerSecond: 2.5, referencedBlocksPerSecond: 2, referencedRate: 80 },
-  };
-}
 
 const milestones = (latest: number) => ({
   items: Array.from({ length: 5 }, (_, i) => ({
@@ -40,32 +24,32 @@ const milestones = (latest: number) => ({
 function renderPage(route: Route) {
   const fetch = fakeFetch(route);
   vi.stubGlobal('fetch', fetch);
-  render(
-    <ServicesProvider config={config}>
-      <NetworkPage />
-    </ServicesProvider>,
-  );
+  renderWithServices(config, <NetworkPage />);
   return fetch;
 }
 
-beforeEach(() => {
-  FakeEventSource.instances = [];
-  vi.stubGlobal('EventSource', FakeEventSource);
-});
-afterEach(() => {
-  cleanup();
-  closeAllFeeds();
-  vi.unstubAllGlobals();
-});
+/** A node at these milestones, with no tips; other paths as `otherwise` answers them. */
+function node(
+  confirmed: number,
+  latest = confirmed,
+  healthy = true,
+  otherwise: Route = () => undefined,
+): Route {
+  return (url) => {
+    if (url.pathname === '/node/info') return { body: nodeInfo({ confirmed, latest, healthy }) };
+    if (url.pathname === '/node/milestones') return { body: milestones(confirmed) };
+    if (url.pathname === '/node/tips') return { body: { tips: [] } };
+    return otherwise(url);
+  };
+}
+
+withFakeFeeds();
 
 describe('NetworkPage', () => {
   it('shows the node synced, its milestones and metrics', async () => {
-    renderPage((url) => {
-      if (url.pathname === '/node/info') return { body: info(100, 100, false) };
-      if (url.pathname === '/node/milestones') return { body: milestones(100) };
-      if (url.pathname === '/node/tips') return { body: { tips: [] } };
-      return { status: 404, body: { error: { code: 'NOT_FOUND', message: 'nope' } } };
-    });
+    renderPage(
+      node(100, 100, false, () => ({ status: 404, body: { error: { code: 'NOT_FOUND', message: 'nope' } } })),
+    );
     expect((await screen.findByTestId('confirmed-index')).textContent).toBe('100');
     expect(screen.getByText('synced')).toBeTruthy();
     // A lone node is unhealthy in HORNET's terms; the page explains rather than alarms.
@@ -79,12 +63,7 @@ describe('NetworkPage', () => {
   });
 
   it('warns when the node is not synced', async () => {
-    renderPage((url) => {
-      if (url.pathname === '/node/info') return { body: info(90, 100) };
-      if (url.pathname === '/node/milestones') return { body: milestones(90) };
-      if (url.pathname === '/node/tips') return { body: { tips: [] } };
-      return undefined;
-    });
+    renderPage(node(90, 100));
     const alert = await screen.findByText(/Node not synced/);
     expect(alert.closest('[role="alert"]')?.textContent).toMatch(
       /Confirmed milestone 90 of 100 \(10 behind\)/,
@@ -93,16 +72,11 @@ describe('NetworkPage', () => {
   });
 
   it('turns a live status into the not-synced warning, and back', async () => {
-    renderPage((url) => {
-      if (url.pathname === '/node/info') return { body: info(100, 100) };
-      if (url.pathname === '/node/milestones') return { body: milestones(100) };
-      if (url.pathname === '/node/tips') return { body: { tips: [] } };
-      return undefined;
-    });
+    renderPage(node(100));
     await screen.findByTestId('confirmed-index');
     const source = FakeEventSource.latest('wallet.test/events')!;
     act(() => source.open());
-    const i = info(100, 100);
+    const i = nodeInfo({ confirmed: 100 });
     act(() =>
       source.emit('node', {
         healthy: false,
@@ -135,12 +109,7 @@ describe('NetworkPage', () => {
 
   it('says so when the wallet-service itself is down, and retries on request', async () => {
     let up = false;
-    const fetch = renderPage((url) => {
-      if (!up) return undefined;
-      if (url.pathname === '/node/info') return { body: info(7, 7) };
-      if (url.pathname === '/node/milestones') return { body: milestones(7) };
-      return { body: { tips: [] } };
-    });
+    const fetch = renderPage((url) => (up ? node(7)(url) : undefined));
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toMatch(/cannot reach wallet.test/);
     up = true;
@@ -150,11 +119,7 @@ describe('NetworkPage', () => {
   });
 
   it('refetches after the live stream reconnects', async () => {
-    const fetch = renderPage((url) => {
-      if (url.pathname === '/node/info') return { body: info(5, 5) };
-      if (url.pathname === '/node/milestones') return { body: milestones(5) };
-      return { body: { tips: [] } };
-    });
+    const fetch = renderPage(node(5));
     await screen.findByTestId('confirmed-index');
     const source = FakeEventSource.latest('wallet.test/events')!;
     act(() => source.open());
@@ -167,11 +132,7 @@ describe('NetworkPage', () => {
   });
 
   it('has nothing to show without a wallet-service', () => {
-    render(
-      <ServicesProvider config={{ wallets: [], meters: [] }}>
-        <NetworkPage />
-      </ServicesProvider>,
-    );
+    renderWithServices({ wallets: [], meters: [] }, <NetworkPage />);
     expect(screen.getByText(/No wallet-service is configured/)).toBeTruthy();
   });
 });

@@ -1,11 +1,12 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import { describeError } from '../api/http';
 import type { MilestoneEvent, NodeStatus, TipsEvent, WalletClient } from '../api/wallet';
 import { statusFromInfo } from '../api/wallet';
+import { DataTable } from '../components/DataTable';
 import { IdLink, MilestoneLink } from '../components/IdLink';
 import { LiveBadge } from '../components/LiveBadge';
-import { ScrollRegion } from '../components/ScrollRegion';
-import { Empty, ErrorMessage, Loading } from '../components/states';
+import { Empty, ErrorMessage, InlineError, Loading } from '../components/states';
+import { Term } from '../components/Term';
 import { TangleView } from '../components/tangle/TangleView';
 import { useServices } from '../context';
 import {
@@ -117,6 +118,7 @@ function NetworkView({ client, sourceName }: { client: WalletClient; sourceName:
     return <ErrorMessage error={info.error} what={`node status from ${sourceName}`} retry={info.reload} />;
 
   const confirmedMs = fromUnixSeconds(status.confirmedMilestone.timestamp);
+  const latestMs = fromUnixSeconds(status.latestMilestone.timestamp);
   const stalled = confirmedMs !== undefined && now - confirmedMs > STALL_MS;
   const behind = status.latestMilestone.index - status.confirmedMilestone.index;
   const protocol = info.data?.protocol;
@@ -126,9 +128,7 @@ function NetworkView({ client, sourceName }: { client: WalletClient; sourceName:
     <div className="network">
       <SyncBanner status={status} behind={behind} stalled={stalled} confirmedMs={confirmedMs} now={now} />
       {info.error !== undefined && (
-        <p className="state state-error" role="alert">
-          Last refresh failed: {describeError(info.error)}
-        </p>
+        <InlineError>Last refresh failed: {describeError(info.error)}</InlineError>
       )}
       <section aria-labelledby="node-heading" className="cards">
         <h2 id="node-heading" className="visually-hidden">
@@ -160,51 +160,30 @@ function NetworkView({ client, sourceName }: { client: WalletClient; sourceName:
         <article className="card">
           <h3>Network</h3>
           <dl>
-            <dt>Name</dt>
-            <dd>{status.networkName}</dd>
+            <Term name="Name">{status.networkName}</Term>
             {protocol && (
-              <>
-                <dt>Address prefix</dt>
-                <dd>
-                  <code>{protocol.bech32Hrp}</code>
-                </dd>
-              </>
+              <Term name="Address prefix">
+                <code>{protocol.bech32Hrp}</code>
+              </Term>
             )}
             {token && (
-              <>
-                <dt>Token</dt>
-                <dd>
-                  {token.name} ({token.tickerSymbol}, {token.decimals} decimals)
-                </dd>
-              </>
+              <Term name="Token">
+                {token.name} ({token.tickerSymbol}, {token.decimals} decimals)
+              </Term>
             )}
           </dl>
         </article>
-        <article className="card">
-          <h3>Confirmed milestone</h3>
-          <p className="big">
-            <a href={`#/explorer/${status.confirmedMilestone.index}`} data-testid="confirmed-index">
-              {status.confirmedMilestone.index}
-            </a>
-          </p>
-          <p className="muted">
-            <time dateTime={isoTime(confirmedMs)}>{formatTime(confirmedMs)}</time> ·{' '}
-            {formatAge(now, confirmedMs)}
-          </p>
-        </article>
-        <article className="card">
-          <h3>Latest milestone</h3>
-          <p className="big">
-            <a href={`#/explorer/${status.latestMilestone.index}`} data-testid="latest-index">
-              {status.latestMilestone.index}
-            </a>
-          </p>
-          <p className="muted">
-            <time dateTime={isoTime(fromUnixSeconds(status.latestMilestone.timestamp))}>
-              {formatTime(fromUnixSeconds(status.latestMilestone.timestamp))}
-            </time>
-          </p>
-        </article>
+        <MilestoneCard
+          title="Confirmed milestone"
+          testId="confirmed-index"
+          index={status.confirmedMilestone.index}
+        >
+          <time dateTime={isoTime(confirmedMs)}>{formatTime(confirmedMs)}</time> ·{' '}
+          {formatAge(now, confirmedMs)}
+        </MilestoneCard>
+        <MilestoneCard title="Latest milestone" testId="latest-index" index={status.latestMilestone.index}>
+          <time dateTime={isoTime(latestMs)}>{formatTime(latestMs)}</time>
+        </MilestoneCard>
         <article className="card">
           <h3>Milestone rate</h3>
           {rate ? (
@@ -219,12 +198,9 @@ function NetworkView({ client, sourceName }: { client: WalletClient; sourceName:
         <article className="card">
           <h3>Blocks</h3>
           <dl>
-            <dt>Blocks per second</dt>
-            <dd>{status.blocksPerSecond.toFixed(1)}</dd>
-            <dt>Referenced per second</dt>
-            <dd>{status.referencedBlocksPerSecond.toFixed(1)}</dd>
-            <dt>Referenced rate</dt>
-            <dd>{status.referencedRate.toFixed(1)} %</dd>
+            <Term name="Blocks per second">{status.blocksPerSecond.toFixed(1)}</Term>
+            <Term name="Referenced per second">{status.referencedBlocksPerSecond.toFixed(1)}</Term>
+            <Term name="Referenced rate">{status.referencedRate.toFixed(1)} %</Term>
           </dl>
         </article>
       </section>
@@ -276,6 +252,31 @@ function NetworkView({ client, sourceName }: { client: WalletClient; sourceName:
   );
 }
 
+/** A milestone's index, big and linked to the explorer, with when it was issued. */
+function MilestoneCard({
+  title,
+  testId,
+  index,
+  children,
+}: {
+  title: string;
+  testId: string;
+  index: number;
+  children: ReactNode;
+}) {
+  return (
+    <article className="card">
+      <h3>{title}</h3>
+      <p className="big">
+        <a href={`#/explorer/${index}`} data-testid={testId}>
+          {index}
+        </a>
+      </p>
+      <p className="muted">{children}</p>
+    </article>
+  );
+}
+
 function SyncBanner({
   status,
   behind,
@@ -323,48 +324,40 @@ function Timeline({
     return older && older.index === t.index - 1 ? t.timestampMs - older.timestampMs : undefined;
   });
   const max = Math.max(1, ...intervals.filter((x): x is number => x !== undefined));
-  const render = useCallback((ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms)), []);
   if (timeline.length === 0) {
     if (loading) return <Loading what="milestones" />;
     if (error) return <ErrorMessage error={error} what="milestones" retry={retry} />;
     return <Empty>No confirmed milestones yet.</Empty>;
   }
+  const rows = timeline.map((entry, i) => ({ entry, interval: intervals[i] }));
   return (
-    <ScrollRegion label="Milestones, scrollable">
-      <table>
-        <caption className="visually-hidden">
-          Last {timeline.length} confirmed milestones, newest first
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Milestone</th>
-            <th scope="col">Time</th>
-            <th scope="col">Interval</th>
-          </tr>
-        </thead>
-        <tbody>
-          {timeline.map((t, i) => (
-            <tr key={t.index}>
-              <th scope="row">
-                <MilestoneLink index={t.index} />
-              </th>
-              <td>
-                <time dateTime={isoTime(t.timestampMs)}>{formatTime(t.timestampMs)}</time>
-              </td>
-              <td>
-                <span className="interval">
-                  <span
-                    className="interval-bar"
-                    aria-hidden="true"
-                    style={{ width: `${((intervals[i] ?? 0) / max) * 100}%` }}
-                  />
-                  <span>{render(intervals[i])}</span>
-                </span>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </ScrollRegion>
+    <DataTable
+      scrollLabel="Milestones, scrollable"
+      caption={`Last ${timeline.length} confirmed milestones, newest first`}
+      rows={rows}
+      rowKey={({ entry }) => entry.index}
+      columns={[
+        { header: 'Milestone', cell: ({ entry }) => <MilestoneLink index={entry.index} /> },
+        {
+          header: 'Time',
+          cell: ({ entry }) => (
+            <time dateTime={isoTime(entry.timestampMs)}>{formatTime(entry.timestampMs)}</time>
+          ),
+        },
+        {
+          header: 'Interval',
+          cell: ({ interval }) => (
+            <span className="interval">
+              <span
+                className="interval-bar"
+                aria-hidden="true"
+                style={{ width: `${((interval ?? 0) / max) * 100}%` }}
+              />
+              <span>{interval === undefined ? '—' : formatDuration(interval)}</span>
+            </span>
+          ),
+        },
+      ]}
+    />
   );
 }

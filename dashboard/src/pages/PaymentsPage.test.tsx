@@ -1,10 +1,9 @@
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DashboardConfig } from '../api/config';
 import type { Payment, ReceivedPayment } from '../api/wallet';
-import { ServicesProvider } from '../context';
-import { closeAllFeeds } from '../live/feed';
 import { FakeEventSource, fakeFetch, type Route } from '../test/fakes';
+import { nodeInfo, renderWithServices, withFakeFeeds } from '../test/harness';
 import { PaymentsPage } from './PaymentsPage';
 
 const config: DashboardConfig = {
@@ -14,18 +13,7 @@ const config: DashboardConfig = {
 const consumer = 'watt1qzdmw527yuhn4x49qn28he6978wpwwfcadrj2l5esm99y7hu4s29s9rkfnf';
 const tx = (n: number) => `0x${String(n).padStart(64, '0')}`;
 
-const info = {
-  name: 'HORNET',
-  version: '2.0.1',
-  status: {
-    isHealthy: true,
-    latestMilestone: { index: 100, timestamp: 1_800_000_000, milestoneId: `0x${'1'.repeat(64)}` },
-    confirmedMilestone: { index: 100, timestamp: 1_800_000_000, milestoneId: `0x${'2'.repeat(64)}` },
-  },
-  protocol: { networkName: 'tanglewatt-local', bech32Hrp: 'watt' },
-  baseToken: { name: 'TangleWatt', tickerSymbol: 'TWT', decimals: 6 },
-  metrics: { blocksPerSecond: 1, referencedBlocksPerSecond: 1, referencedRate: 100 },
-};
+const info = nodeInfo({ confirmed: 100, timestampS: 1_800_000_000 });
 const balance = {
   address: consumer,
   totalUnits: '1000000',
@@ -81,26 +69,14 @@ function renderPage(answers: { sent?: Payment[]; received?: ReceivedPayment[]; c
     };
   });
   vi.stubGlobal('fetch', fetch);
-  render(
-    <ServicesProvider config={config}>
-      <PaymentsPage />
-    </ServicesProvider>,
-  );
+  renderWithServices(config, <PaymentsPage />);
   return fetch;
 }
 
 const tab = (name: RegExp) => screen.getByRole('tab', { name });
 
-beforeEach(() => {
-  FakeEventSource.instances = [];
-  vi.stubGlobal('EventSource', FakeEventSource);
-});
-afterEach(() => {
-  cleanup();
-  closeAllFeeds();
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-});
+withFakeFeeds();
+afterEach(() => vi.restoreAllMocks());
 
 describe('PaymentsPage', () => {
   it('says which list is empty: nothing sent, nothing received', async () => {

@@ -4,17 +4,17 @@ import { ApiError } from '../api/http';
 import type { Balance, Payment, PaymentState, ReceivedPayment, WalletClient } from '../api/wallet';
 import { paymentStates } from '../api/wallet';
 import { Amount } from '../components/Amount';
+import { AddressLink } from '../components/IdLink';
 import { LiveBadge } from '../components/LiveBadge';
 import { PaymentsTable } from '../components/PaymentsTable';
 import { ReceivedTable } from '../components/ReceivedTable';
 import { SyncNotice } from '../components/SyncNotice';
 import { Empty, ErrorMessage, Loading } from '../components/states';
+import { Term } from '../components/Term';
 import { useServices } from '../context';
-import { shortAddress } from '../format/ids';
 import { useProtocol } from '../hooks/useProtocol';
 import { useResource } from '../hooks/useResource';
 import { useLiveEvent, useLiveStatus, useResync } from '../live/hooks';
-import { explorerHref } from '../router';
 import { PageHeading } from './PageHeading';
 
 const LIMIT = 50;
@@ -270,35 +270,21 @@ function BalanceView({
   return (
     <>
       <dl className="balance">
-        <div>
-          <dt>Balance</dt>
-          <dd className="big" aria-live="polite">
-            <Amount units={balance.totalUnits} {...t} />
-          </dd>
-        </div>
-        <div>
-          <dt>Available</dt>
-          <dd>
-            <Amount units={balance.availableUnits} {...t} />
-          </dd>
-        </div>
-        <div>
-          <dt>To claim</dt>
-          <dd>
-            <Amount units={balance.claimableUnits} {...t} />
-          </dd>
-        </div>
-        <div>
-          <dt>Address</dt>
-          <dd>
-            <a href={explorerHref(balance.address)} title={balance.address}>
-              <code>{shortAddress(balance.address)}</code>
-            </a>
-            <span className="muted block">
-              {balance.outputs} outputs · ledger milestone {balance.ledgerIndex}
-            </span>
-          </dd>
-        </div>
+        <Term name="Balance" grouped className="big" aria-live="polite">
+          <Amount units={balance.totalUnits} {...t} />
+        </Term>
+        <Term name="Available" grouped>
+          <Amount units={balance.availableUnits} {...t} />
+        </Term>
+        <Term name="To claim" grouped>
+          <Amount units={balance.claimableUnits} {...t} />
+        </Term>
+        <Term name="Address" grouped>
+          <AddressLink address={balance.address} />
+          <span className="muted block">
+            {balance.outputs} outputs · ledger milestone {balance.ledgerIndex}
+          </span>
+        </Term>
       </dl>
       {error !== undefined && (
         <p className="hint" role="status">

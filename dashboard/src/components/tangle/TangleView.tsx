@@ -73,35 +73,52 @@ function describeBlock(b: PlacedBlock): string {
   return parts.join(', ');
 }
 
+type LegendSample = Pick<TangleBlock, 'kind' | 'state' | 'tip'>;
+const settled = (kind: TangleBlock['kind']): LegendSample => ({ kind, state: 'referenced', tip: false });
+const plain = (state: TangleBlock['state'], tip = false): LegendSample => ({ kind: 'empty', state, tip });
+
+/** The legend's two groups: what each shape means, and what each fill and mark means. */
+const legendGroups: { id: string; title: string; items: [label: string, sample: LegendSample][] }[] = [
+  {
+    id: 'legend-payload',
+    title: 'Shape: payload',
+    items: [
+      ['milestone (diamond)', settled('milestone')],
+      ['transaction (square)', settled('transaction')],
+      ['tagged data (triangle)', settled('data')],
+      ['no payload (circle)', settled('empty')],
+    ],
+  },
+  {
+    id: 'legend-state',
+    title: 'Fill and marks: state',
+    items: [
+      ['referenced by a milestone (filled)', plain('referenced')],
+      ['not referenced yet (hollow)', plain('pending')],
+      ['conflicting (red, crossed)', plain('conflicting')],
+      ['current tip (dashed ring)', plain('pending', true)],
+    ],
+  },
+];
+
 export function TangleLegend() {
-  const item = (label: string, props: Pick<TangleBlock, 'kind' | 'state' | 'tip'>) => (
-    <li key={label}>
-      <svg width="30" height="30" viewBox="0 0 30 30" aria-hidden="true" className="tangle">
-        <BlockShape {...props} x={15} y={15} />
-      </svg>
-      {label}
-    </li>
-  );
   return (
     <div className="legend-groups">
-      <div>
-        <h3 id="legend-payload">Shape: payload</h3>
-        <ul className="legend" aria-labelledby="legend-payload">
-          {item('milestone (diamond)', { kind: 'milestone', state: 'referenced', tip: false })}
-          {item('transaction (square)', { kind: 'transaction', state: 'referenced', tip: false })}
-          {item('tagged data (triangle)', { kind: 'data', state: 'referenced', tip: false })}
-          {item('no payload (circle)', { kind: 'empty', state: 'referenced', tip: false })}
-        </ul>
-      </div>
-      <div>
-        <h3 id="legend-state">Fill and marks: state</h3>
-        <ul className="legend" aria-labelledby="legend-state">
-          {item('referenced by a milestone (filled)', { kind: 'empty', state: 'referenced', tip: false })}
-          {item('not referenced yet (hollow)', { kind: 'empty', state: 'pending', tip: false })}
-          {item('conflicting (red, crossed)', { kind: 'empty', state: 'conflicting', tip: false })}
-          {item('current tip (dashed ring)', { kind: 'empty', state: 'pending', tip: true })}
-        </ul>
-      </div>
+      {legendGroups.map((group) => (
+        <div key={group.id}>
+          <h3 id={group.id}>{group.title}</h3>
+          <ul className="legend" aria-labelledby={group.id}>
+            {group.items.map(([label, sample]) => (
+              <li key={label}>
+                <svg width="30" height="30" viewBox="0 0 30 30" aria-hidden="true" className="tangle">
+                  <BlockShape {...sample} x={15} y={15} />
+                </svg>
+                {label}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ))}
     </div>
   );
 }

@@ -13,12 +13,11 @@ import {
   utf8ToBytes,
   x25519PublicKey,
 } from '@tanglewatt/channels';
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
 import type { DashboardConfig } from '../../api/config';
-import { ServicesProvider } from '../../context';
-import { closeAllFeeds } from '../../live/feed';
-import { FakeEventSource, fakeFetch } from '../../test/fakes';
+import { fakeFetch } from '../../test/fakes';
+import { renderWithServices, withFakeFeeds } from '../../test/harness';
 import { ExplorerPage } from '../ExplorerPage';
 
 const T0 = 1_795_500_000_000;
@@ -144,22 +143,10 @@ function renderExplorer(query: string, withDid = false) {
         m.url === 'http://meter.test' ? { ...m, did: { did: DID, originOutputId: ORIGIN } } : m,
       )
     : config.meters;
-  render(
-    <ServicesProvider config={{ ...config, meters }}>
-      <ExplorerPage query={query} />
-    </ServicesProvider>,
-  );
+  renderWithServices({ ...config, meters }, <ExplorerPage query={query} />);
 }
 
-beforeEach(() => {
-  FakeEventSource.instances = [];
-  vi.stubGlobal('EventSource', FakeEventSource);
-});
-afterEach(() => {
-  cleanup();
-  closeAllFeeds();
-  vi.unstubAllGlobals();
-});
+withFakeFeeds();
 
 describe('the explorer’s channel view', () => {
   it('finds a public channel by its bare id (after block, transaction, milestone) and decodes it', async () => {

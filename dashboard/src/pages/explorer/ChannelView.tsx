@@ -6,107 +6,38 @@
  */
 import {
   channelIdHex,
-  fetchBlockEntry,
   fromHex,
   type ReadResult,
-  type SignerKeys,
   type SourceEntry,
-  staticSigners,
   type VerifiedMessage,
-  verifyEntries,
 } from '@tanglewatt/channels';
 import { type FormEvent, useId, useMemo, useState } from 'react';
 import type { MeterDid } from '../../api/config';
 import type { RequestOptions } from '../../api/http';
 import { describeError } from '../../api/http';
-import type { AgentChannelView, ChannelBlocks } from '../../api/meter';
+import type { AgentChannelView } from '../../api/meter';
 import type { DidResolution } from '../../api/wallet';
-import { ErrorMessage, Loading } from '../../components/states';
+import { DataTable } from '../../components/DataTable';
+import { SearchRow } from '../../components/SearchRow';
+import { ErrorMessage, InlineError, Loading } from '../../components/states';
+import { Term } from '../../components/Term';
 import { formatDateTime, isoTime } from '../../format/time';
 import { useResource } from '../../hooks/useResource';
-import { channelMethodOf, type DidSigner, didSignerOf, didSigners } from './did-keys';
-import { FullId, Ref } from './parts';
+import { type ChannelSources, type CheckedTrust, fetchEntries, read, type Trust } from './channel-read';
+import { channelMethodOf, type DidSigner, didSignerOf } from './did-keys';
+import { FoundPanel, Ref } from './parts';
 
-/** How many of the newest messages the view reads. */
-export const CHANNEL_MESSAGES = 20;
 /** How many samples of each message the table shows. */
 const SAMPLE_ROWS = 5;
 
-export interface ChannelViewProps {
+export interface ChannelViewProps extends ChannelSources {
   channelId: string;
   meter: { name: string; url: string };
   channel: AgentChannelView;
-  /** The agent's GET /channel/blocks. */
-  channelBlocks(limit: number, o?: RequestOptions): Promise<ChannelBlocks>;
-  /** The wallet-service's GET /node/blocks/:id. */
-  block(id: string, o?: RequestOptions): Promise<unknown>;
-  /** The wallet-service's GET /node/blocks/:id/metadata: the milestone that referenced each message. */
-  blockMetadata(id: string, o?: RequestOptions): Promise<{ referencedByMilestoneIndex?: number }>;
   /** The meter's DID from the dashboard's config, if it names one. */
   did?: MeterDid;
   /** The wallet-service's GET /dids/:did. */
   resolveDid(ref: MeterDid, o?: RequestOptions): Promise<DidResolution>;
-}
-
-/** Whose keys the messages are checked against. */
-type Trust =
-  | { kind: 'did'; resolution: DidResolution }
-  | { kind: 'agent'; publicKey: string }
-  | { kind: 'resolving'; did: string }
-  | { kind: 'unresolved'; did: string; error: unknown };
-
-interface Fetched {
-  entries: SourceEntry[];
-  /** The agent has no /channel/blocks (an older agent), or lists nothing yet. */
-  note?: string;
-}
-
-async function fetchEntries(props: ChannelViewProps, signal: AbortSignal): Promise<Fetched> {
-  let index: ChannelBlocks;
-  try {
-    index = await props.channelBlocks(CHANNEL_MESSAGES, { signal });
-  } catch (error) {
-    if ((error as { status?: number }).status === 404)
-      return {
-        entries: [],
-        note: 'This meter agent does not list its channel’s blocks (GET /channel/blocks).',
-      };
-    throw error;
-  }
-  if (index.items.length === 0)
-    return { entries: [], note: 'No message of a closed period is on the Tangle yet.' };
-  const api = {
-    block: (id: string) => props.block(id, { signal }) as Promise<{ payload?: { type: number } }>,
-    // A DID's keys apply by the milestone that referenced a message; without one, the current document's.
-    blockMetadata: (id: string) => props.blockMetadata(id, { signal }).catch(() => ({})),
-  };
-  const entries = await Promise.all(
-    index.items.map(async (i) => ({ ...(await fetchBlockEntry(api, i.blockId)), seq: i.seq })),
-  );
-  return { entries };
-}
-
-function signersOf(trust: Trust & { kind: 'did' | 'agent' }): SignerKeys {
-  return trust.kind === 'did'
-    ? didSigners(trust.resolution)
-    : // The agent's word for the signing key: used only when the meter names no DID, and said so.
-      staticSigners([fromHex(trust.publicKey, 32, 'signing key')]);
-}
-
-function read(
-  entries: SourceEntry[],
-  channel: AgentChannelView,
-  trust: Trust & { kind: 'did' | 'agent' },
-  readerSecretKey?: Uint8Array,
-): ReadResult {
-  return verifyEntries(entries, {
-    channelId: channel.channelId,
-    signers: signersOf(trust),
-    mode: channel.mode,
-    startAnywhere: true,
-    allFailures: true,
-    ...(readerSecretKey ? { readerSecretKey } : {}),
-  });
 }
 
 export function ChannelView(props: ChannelViewProps) {
@@ -135,40 +66,30 @@ export function ChannelView(props: ChannelViewProps) {
         ? { kind: 'resolving', did: didRef.did }
         : { kind: 'unresolved', did: didRef.did, error: resolved.error };
   return (
-    <article className="panel" aria-labelledby="found-heading">
-      <h2 id="found-heading">Channel</h2>
-      <p>
-        <FullId id={channelId} />
-      </p>
+    <FoundPanel title="Channel" id={channelId}>
       <dl className="kv">
-        <dt>Meter</dt>
-        <dd>
+        <Term name="Meter">
           {meter.name} <span className="muted">({meter.url})</span>
-        </dd>
-        <dt>Mode</dt>
-        <dd>{channel.mode}</dd>
-        <dt>Signing key</dt>
-        <dd>
-          <code title={channel.signingPublicKey}>{channel.signingPublicKey.slice(0, 16)}…</code>{' '}
+        </Term>
+        <Term name="Mode">{channel.mode}</Term>
+        <Term name="Signing key">
+          <KeyPrefix hex={channel.signingPublicKey} />{' '}
           <span className="muted">
             {genesis ? '(the channel id is its hash)' : '(rotated: the agent’s word for the current key)'}
           </span>
-        </dd>
-        <dt>Last seq</dt>
-        <dd>
+        </Term>
+        <Term name="Last seq">
           {channel.lastSeq ?? '—'}
           {channel.lastPostedSeq !== channel.lastSeq && (
             <span className="muted"> (on the Tangle: {channel.lastPostedSeq ?? 'none yet'})</span>
           )}
-        </dd>
-        <dt>Last block</dt>
-        <dd>
+        </Term>
+        <Term name="Last block">
           {channel.lastBlockId ? <Ref id={channel.lastBlockId} /> : <span className="muted">none yet</span>}
-        </dd>
-        <dt>Signatures checked against</dt>
-        <dd>
+        </Term>
+        <Term name="Signatures checked against">
           <TrustSummary trust={trust} channelId={channelId} />
-        </dd>
+        </Term>
       </dl>
       <DidForm current={didRef} onSubmit={setDidRef} />
       <h3>Newest messages</h3>
@@ -197,7 +118,7 @@ export function ChannelView(props: ChannelViewProps) {
       ) : (
         <PublicMessages entries={fetched.data.entries} channel={channel} trust={trust} />
       )}
-    </article>
+    </FoundPanel>
   );
 }
 
@@ -268,56 +189,39 @@ function DidForm({ current, onSubmit }: { current: MeterDid | undefined; onSubmi
           spellCheck={false}
           autoComplete="off"
         />
-        <label htmlFor={originId}>Alias origin output</label>
-        <div className="search-row">
-          <input
-            id={originId}
-            value={origin}
-            onChange={(e) => setOrigin(e.target.value)}
-            placeholder="0x… (68 hex digits)"
-            spellCheck={false}
-            autoComplete="off"
-          />
-          <button type="submit">Check</button>
-        </div>
+        <SearchRow
+          id={originId}
+          label="Alias origin output"
+          button="Check"
+          value={origin}
+          onChange={(e) => setOrigin(e.target.value)}
+          placeholder="0x… (68 hex digits)"
+          spellCheck={false}
+          autoComplete="off"
+        />
         <p className="hint">
           The document is read from the ledger through the wallet-service, which finds the DID's alias from
           the output that created it.
         </p>
-        {error && (
-          <p className="state state-error" role="alert">
-            {error}
-          </p>
-        )}
+        {error && <InlineError>{error}</InlineError>}
       </form>
     </details>
   );
 }
 
-type CheckedTrust = Trust & { kind: 'did' | 'agent' };
-
-function PublicMessages({
-  entries,
-  channel,
-  trust,
-}: {
+/** The channel's newest messages as fetched, and whose keys their signatures are checked against. */
+interface MessagesProps {
   entries: SourceEntry[];
   channel: AgentChannelView;
   trust: CheckedTrust;
-}) {
+}
+
+function PublicMessages({ entries, channel, trust }: MessagesProps) {
   const result = useMemo(() => read(entries, channel, trust), [entries, channel, trust]);
   return <ReadOutcome result={result} trust={trust} />;
 }
 
-function RestrictedMessages({
-  entries,
-  channel,
-  trust,
-}: {
-  entries: SourceEntry[];
-  channel: AgentChannelView;
-  trust: CheckedTrust;
-}) {
+function RestrictedMessages({ entries, channel, trust }: MessagesProps) {
   const inputId = useId();
   const hintId = useId();
   const [text, setText] = useState('');
@@ -337,38 +241,36 @@ function RestrictedMessages({
   return (
     <>
       <form className="search" onSubmit={submit}>
-        <label htmlFor={inputId}>Reader key</label>
-        <div className="search-row">
-          <input
-            id={inputId}
-            type="password"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            placeholder="X25519 secret key, 64 hex digits"
-            aria-describedby={hintId}
-            autoComplete="off"
-            spellCheck={false}
-          />
-          <button type="submit">Decode</button>
-        </div>
+        <SearchRow
+          id={inputId}
+          label="Reader key"
+          button="Decode"
+          type="password"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="X25519 secret key, 64 hex digits"
+          aria-describedby={hintId}
+          autoComplete="off"
+          spellCheck={false}
+        />
         <p id={hintId} className="hint">
           {entries.length} sealed messages. The key decodes them here, in this page: it is never stored and
           never sent anywhere.
         </p>
       </form>
-      {outcome?.error && (
-        <p className="state state-error" role="alert">
-          {outcome.error}
-        </p>
-      )}
+      {outcome?.error && <InlineError>{outcome.error}</InlineError>}
       {outcome?.result && <ReadOutcome result={outcome.result} trust={trust} />}
     </>
   );
 }
 
-const volts = (mV: number) => (mV / 1000).toFixed(3);
-const amps = (mA: number) => (mA / 1000).toFixed(3);
-const watts = (mW: number) => (mW / 1000).toFixed(3);
+/** Milli-units (mV, mA, mW) as whole units to three decimals. */
+const thousandths = (milli: number) => (milli / 1000).toFixed(3);
+
+/** A 32-byte key by its first 16 hex digits, whole in the title. */
+function KeyPrefix({ hex }: { hex: string }) {
+  return <code title={hex}>{hex.slice(0, 16)}…</code>;
+}
 
 function ReadOutcome({ result, trust }: { result: ReadResult; trust: CheckedTrust }) {
   const data = result.messages.filter((m) => m.kind === 'data');
@@ -414,8 +316,7 @@ function SignedBy({ signer }: { signer: SignerNote }) {
   if ('agentKey' in signer)
     return (
       <span className="muted block">
-        signature checked against the agent’s key{' '}
-        <code title={signer.agentKey}>{signer.agentKey.slice(0, 16)}…</code>
+        signature checked against the agent’s key <KeyPrefix hex={signer.agentKey} />
       </span>
     );
   const m = signer.method;
@@ -425,7 +326,7 @@ function SignedBy({ signer }: { signer: SignerNote }) {
       {m && (
         <>
           {' '}
-          · key <code title={m.publicKey}>{m.publicKey.slice(0, 16)}…</code>{' '}
+          · key <KeyPrefix hex={m.publicKey} />{' '}
           <span className="muted">(document version of milestone {m.fromMilestone})</span>
         </>
       )}
@@ -447,29 +348,21 @@ function MessageRow({ message: m, signer }: { message: VerifiedMessage; signer: 
       </h4>
       <SignedBy signer={signer} />
       {m.samples.length > 0 && (
-        <table>
-          <caption className="visually-hidden">First samples of message {m.seq}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">V</th>
-              <th scope="col">A</th>
-              <th scope="col">W</th>
-            </tr>
-          </thead>
-          <tbody>
-            {m.samples.slice(0, SAMPLE_ROWS).map((s) => (
-              <tr key={s.timestampMs}>
-                <td>
-                  <time dateTime={isoTime(s.timestampMs)}>{formatDateTime(s.timestampMs)}</time>
-                </td>
-                <td>{volts(s.busVoltageMV)}</td>
-                <td>{amps(s.currentMA)}</td>
-                <td>{watts(s.powerMW)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption={`First samples of message ${m.seq}`}
+          rowHeader={false}
+          rows={m.samples.slice(0, SAMPLE_ROWS)}
+          rowKey={(s) => s.timestampMs}
+          columns={[
+            {
+              header: 'Time',
+              cell: (s) => <time dateTime={isoTime(s.timestampMs)}>{formatDateTime(s.timestampMs)}</time>,
+            },
+            { header: 'V', cell: (s) => thousandths(s.busVoltageMV) },
+            { header: 'A', cell: (s) => thousandths(s.currentMA) },
+            { header: 'W', cell: (s) => thousandths(s.powerMW) },
+          ]}
+        />
       )}
     </section>
   );

@@ -7,6 +7,7 @@ import type {
   UnlockConditionJson,
 } from '../../api/wallet';
 import { Amount } from '../../components/Amount';
+import { Term } from '../../components/Term';
 import type { TokenInfo } from '../../format/amount';
 import { AddressType, addressToBech32 } from '../../format/bech32';
 import { decodeData, hexToUtf8 } from '../../format/hex';
@@ -30,6 +31,29 @@ export const outputTypeName: Record<number, string> = {
 /** A copyable full id, for the thing the page is about. */
 export function FullId({ id }: { id: string }) {
   return <code className="full-id">{id}</code>;
+}
+
+/** The panel for what a search found: its heading, the full id, then the details. */
+export function FoundPanel({
+  title,
+  id,
+  children,
+}: {
+  title: string;
+  id: string | undefined;
+  children: ReactNode;
+}) {
+  return (
+    <article className="panel" aria-labelledby="found-heading">
+      <h2 id="found-heading">{title}</h2>
+      {id && (
+        <p>
+          <FullId id={id} />
+        </p>
+      )}
+      {children}
+    </article>
+  );
 }
 
 /** A link to any id, shortened, whole in the title. */
@@ -67,7 +91,8 @@ export function AddressRef({ address, ctx }: { address: AddressJson | undefined;
   );
 }
 
-function UnixTime({ seconds, now }: { seconds: number | undefined; now: number }) {
+/** A ledger time (unix seconds) and how long ago it was. */
+export function When({ seconds, now }: { seconds: number | undefined; now: number }) {
   const ms = fromUnixSeconds(seconds);
   return (
     <>
@@ -75,6 +100,53 @@ function UnixTime({ seconds, now }: { seconds: number | undefined; now: number }
       <span className="muted">({formatAge(now, ms)})</span>
     </>
   );
+}
+
+/** One condition or feature: its name in bold, then what it says. */
+function Labelled({ name, children }: { name: string; children: ReactNode }) {
+  return (
+    <>
+      <strong>{name}</strong>: {children}
+    </>
+  );
+}
+
+const addressConditions: Record<number, string> = {
+  0: 'Owner',
+  4: 'State controller',
+  5: 'Governor',
+  6: 'Immutable alias',
+};
+
+function Condition({ condition: c, ctx }: { condition: UnlockConditionJson; ctx: ViewContext }) {
+  const named = addressConditions[c.type];
+  if (named)
+    return (
+      <Labelled name={named}>
+        <AddressRef address={c.address} ctx={ctx} />
+      </Labelled>
+    );
+  if (c.type === 1)
+    return (
+      <Labelled name="Storage deposit return">
+        <Amount units={c.amount} inline {...(ctx.token ? { token: ctx.token } : {})} /> goes back to{' '}
+        <AddressRef address={c.returnAddress} ctx={ctx} /> when the owner spends it
+      </Labelled>
+    );
+  if (c.type === 2)
+    return (
+      <Labelled name="Timelock">
+        cannot be spent before <When seconds={c.unixTime} now={ctx.now} />
+      </Labelled>
+    );
+  if (c.type === 3)
+    return (
+      <Labelled name="Expiration">
+        from <When seconds={c.unixTime} now={ctx.now} /> it belongs to{' '}
+        <AddressRef address={c.returnAddress} ctx={ctx} /> instead
+      </Labelled>
+    );
+  return <>Unknown condition (type {c.type})</>;
 }
 
 /** Unlock conditions in words: who may spend the output, and under what terms. */
@@ -86,61 +158,14 @@ export function UnlockConditions({
   ctx: ViewContext;
 }) {
   if (!conditions?.length) return <span className="muted">none</span>;
-  const t = ctx.token ? { token: ctx.token } : {};
   return (
     <ul className="conditions">
-      {conditions.map((c, i) => {
-        const key = `${c.type}-${i}`;
-        switch (c.type) {
-          case 0:
-            return (
-              <li key={key}>
-                <strong>Owner</strong>: <AddressRef address={c.address} ctx={ctx} />
-              </li>
-            );
-          case 1:
-            return (
-              <li key={key}>
-                <strong>Storage deposit return</strong>: <Amount units={c.amount} inline {...t} /> goes back
-                to <AddressRef address={c.returnAddress} ctx={ctx} /> when the owner spends it
-              </li>
-            );
-          case 2:
-            return (
-              <li key={key}>
-                <strong>Timelock</strong>: cannot be spent before{' '}
-                <UnixTime seconds={c.unixTime} now={ctx.now} />
-              </li>
-            );
-          case 3:
-            return (
-              <li key={key}>
-                <strong>Expiration</strong>: from <UnixTime seconds={c.unixTime} now={ctx.now} /> it belongs
-                to <AddressRef address={c.returnAddress} ctx={ctx} /> instead
-              </li>
-            );
-          case 4:
-            return (
-              <li key={key}>
-                <strong>State controller</strong>: <AddressRef address={c.address} ctx={ctx} />
-              </li>
-            );
-          case 5:
-            return (
-              <li key={key}>
-                <strong>Governor</strong>: <AddressRef address={c.address} ctx={ctx} />
-              </li>
-            );
-          case 6:
-            return (
-              <li key={key}>
-                <strong>Immutable alias</strong>: <AddressRef address={c.address} ctx={ctx} />
-              </li>
-            );
-          default:
-            return <li key={key}>Unknown condition (type {c.type})</li>;
-        }
-      })}
+      {conditions.map((c, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: conditions and features are positional
+        <li key={`${c.type}-${i}`}>
+          <Condition condition={c} ctx={ctx} />
+        </li>
+      ))}
     </ul>
   );
 }
@@ -181,41 +206,38 @@ export function TagText({ hex }: { hex: string | undefined }) {
   );
 }
 
+function Feature({ feature: f, ctx }: { feature: FeatureJson; ctx: ViewContext }) {
+  if (f.type === 0 || f.type === 1)
+    return (
+      <Labelled name={f.type === 0 ? 'Sender' : 'Issuer'}>
+        <AddressRef address={f.address} ctx={ctx} />
+      </Labelled>
+    );
+  if (f.type === 2)
+    return (
+      <Labelled name="Metadata">
+        <DecodedHex hex={f.data} label="Metadata" />
+      </Labelled>
+    );
+  if (f.type === 3)
+    return (
+      <Labelled name="Tag">
+        <TagText hex={f.tag} />
+      </Labelled>
+    );
+  return <>Feature of type {f.type}</>;
+}
+
 export function Features({ features, ctx }: { features: FeatureJson[] | undefined; ctx: ViewContext }) {
   if (!features?.length) return null;
   return (
     <ul className="conditions">
-      {features.map((f, i) => {
-        const key = `${f.type}-${i}`;
-        switch (f.type) {
-          case 0:
-            return (
-              <li key={key}>
-                <strong>Sender</strong>: <AddressRef address={f.address} ctx={ctx} />
-              </li>
-            );
-          case 1:
-            return (
-              <li key={key}>
-                <strong>Issuer</strong>: <AddressRef address={f.address} ctx={ctx} />
-              </li>
-            );
-          case 2:
-            return (
-              <li key={key}>
-                <strong>Metadata</strong>: <DecodedHex hex={f.data} label="Metadata" />
-              </li>
-            );
-          case 3:
-            return (
-              <li key={key}>
-                <strong>Tag</strong>: <TagText hex={f.tag} />
-              </li>
-            );
-          default:
-            return <li key={key}>Feature of type {f.type}</li>;
-        }
-      })}
+      {features.map((f, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: conditions and features are positional
+        <li key={`${f.type}-${i}`}>
+          <Feature feature={f} ctx={ctx} />
+        </li>
+      ))}
     </ul>
   );
 }
@@ -224,45 +246,33 @@ export function Features({ features, ctx }: { features: FeatureJson[] | undefine
 export function OutputBody({ output, ctx }: { output: OutputJson; ctx: ViewContext }) {
   return (
     <dl className="kv">
-      <dt>Kind</dt>
-      <dd>{outputTypeName[output.type] ?? `Output type ${output.type}`}</dd>
-      <dt>Amount</dt>
-      <dd>
+      <Term name="Kind">{outputTypeName[output.type] ?? `Output type ${output.type}`}</Term>
+      <Term name="Amount">
         <Amount units={output.amount} inline {...(ctx.token ? { token: ctx.token } : {})} />
-      </dd>
-      <dt>Unlock conditions</dt>
-      <dd>
+      </Term>
+      <Term name="Unlock conditions">
         <UnlockConditions conditions={output.unlockConditions} ctx={ctx} />
-      </dd>
+      </Term>
       {!!output.features?.length && (
-        <>
-          <dt>Features</dt>
-          <dd>
-            <Features features={output.features} ctx={ctx} />
-          </dd>
-        </>
+        <Term name="Features">
+          <Features features={output.features} ctx={ctx} />
+        </Term>
       )}
       {!!output.immutableFeatures?.length && (
-        <>
-          <dt>Immutable features</dt>
-          <dd>
-            <Features features={output.immutableFeatures} ctx={ctx} />
-          </dd>
-        </>
+        <Term name="Immutable features">
+          <Features features={output.immutableFeatures} ctx={ctx} />
+        </Term>
       )}
       {!!output.nativeTokens?.length && (
-        <>
-          <dt>Native tokens</dt>
-          <dd>
-            <ul>
-              {output.nativeTokens.map((t) => (
-                <li key={t.id}>
-                  <code title={t.id}>{shortId(t.id)}</code>: {BigInt(t.amount).toString()}
-                </li>
-              ))}
-            </ul>
-          </dd>
-        </>
+        <Term name="Native tokens">
+          <ul>
+            {output.nativeTokens.map((t) => (
+              <li key={t.id}>
+                <code title={t.id}>{shortId(t.id)}</code>: {BigInt(t.amount).toString()}
+              </li>
+            ))}
+          </ul>
+        </Term>
       )}
     </dl>
   );
@@ -271,14 +281,12 @@ export function OutputBody({ output, ctx }: { output: OutputJson; ctx: ViewConte
 export function TaggedData({ payload }: { payload: TaggedDataPayload }) {
   return (
     <dl className="kv">
-      <dt>Tag</dt>
-      <dd>
+      <Term name="Tag">
         <TagText hex={payload.tag} />
-      </dd>
-      <dt>Data</dt>
-      <dd>
+      </Term>
+      <Term name="Data">
         <DecodedHex hex={payload.data} label="Tagged data" />
-      </dd>
+      </Term>
     </dl>
   );
 }

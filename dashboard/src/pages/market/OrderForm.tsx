@@ -1,8 +1,9 @@
-import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { type FormEvent, useId, useState } from 'react';
 import { ApiError } from '../../api/http';
 import type { MarketBook, Posted, Side } from '../../api/market';
 import type { WalletClient } from '../../api/wallet';
 import { formatAmountLine, type TokenInfo } from '../../format/amount';
+import { Field, FormError, InputField, PostSubmit } from './fields';
 import {
   checkBuy,
   checkSell,
@@ -31,45 +32,15 @@ const fieldNames: Record<OrderField, (side: Side) => string> = {
   minLot: () => 'Minimum lot',
 };
 
+/** Typed amounts: a decimal keypad on phones, no autofill. */
+const typed = { inputMode: 'decimal', autoComplete: 'off' } as const;
+
 function zoneName(): string {
   try {
     return Intl.DateTimeFormat().resolvedOptions().timeZone;
   } catch {
     return 'local time';
   }
-}
-
-/** One input with its label, hint and error, wired for screen readers (aria-invalid, aria-describedby). */
-function Field({
-  id,
-  label,
-  hint,
-  error,
-  children,
-}: {
-  id: string;
-  label: ReactNode;
-  hint?: ReactNode;
-  error: string | undefined;
-  children: (describedBy: string | undefined) => ReactNode;
-}) {
-  const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {children(describedBy || undefined)}
-      {hint && (
-        <p id={`${id}-hint`} className="hint field-hint">
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p id={`${id}-error`} className="field-error">
-          {error}
-        </p>
-      )}
-    </div>
-  );
 }
 
 /**
@@ -162,8 +133,6 @@ export function OrderForm({
     ? `= ${pricePerKWh(price.value, token)}`
     : 'Base units per Wh, such as 250 or 0.5.';
   const value = energy.ok && price.ok ? valueUnits(energy.value, price.value) : undefined;
-  const invalid = (f: OrderField) => (errors[f] ? true : undefined);
-
   return (
     <form className="order-form" onSubmit={submit} noValidate aria-labelledby={headingId}>
       <h3 id={headingId}>{title}</h3>
@@ -177,7 +146,7 @@ export function OrderForm({
               autoComplete="off"
               value={values.energy}
               onChange={set('energy')}
-              aria-invalid={invalid('energy')}
+              aria-invalid={errors.energy ? true : undefined}
               aria-describedby={describedBy}
             />
             <select
@@ -192,91 +161,53 @@ export function OrderForm({
           </div>
         )}
       </Field>
-      <Field
+      <InputField
         id={id('price')}
+        name="price"
         label={`${priceLabel(side)} (base units per Wh)`}
         hint={priceHint}
         error={errors.price}
-      >
-        {(describedBy) => (
-          <input
-            id={id('price')}
-            name="price"
-            inputMode="decimal"
-            autoComplete="off"
-            value={values.price}
-            onChange={set('price')}
-            aria-invalid={invalid('price')}
-            aria-describedby={describedBy}
-          />
-        )}
-      </Field>
+        {...typed}
+        value={values.price}
+        onChange={set('price')}
+      />
       <fieldset className="window-fields">
         <legend>Delivery window</legend>
         <div className="field-pair">
-          <Field id={id('start')} label="Start" error={errors.start}>
-            {(describedBy) => (
-              <input
-                id={id('start')}
-                name="start"
-                type="datetime-local"
-                value={values.start}
-                onChange={set('start')}
-                aria-invalid={invalid('start')}
-                aria-describedby={describedBy}
-              />
-            )}
-          </Field>
-          <Field id={id('end')} label="End" error={errors.end}>
-            {(describedBy) => (
-              <input
-                id={id('end')}
-                name="end"
-                type="datetime-local"
-                value={values.end}
-                onChange={set('end')}
-                aria-invalid={invalid('end')}
-                aria-describedby={describedBy}
-              />
-            )}
-          </Field>
+          {(['start', 'end'] as const).map((f) => (
+            <InputField
+              key={f}
+              id={id(f)}
+              name={f}
+              label={f === 'start' ? 'Start' : 'End'}
+              error={errors[f]}
+              type="datetime-local"
+              value={values[f]}
+              onChange={set(f)}
+            />
+          ))}
         </div>
         <p className="hint">In your time zone ({zoneName()}).</p>
       </fieldset>
       {side === 'sell' && (
-        <Field
+        <InputField
           id={id('minLot')}
+          name="minLot"
           label={`Minimum lot (${values.unit}, optional)`}
           hint="No buyer takes less than this, unless it takes all that is left."
           error={errors.minLot}
-        >
-          {(describedBy) => (
-            <input
-              id={id('minLot')}
-              name="minLot"
-              inputMode="decimal"
-              autoComplete="off"
-              value={values.minLot}
-              onChange={set('minLot')}
-              aria-invalid={invalid('minLot')}
-              aria-describedby={describedBy}
-            />
-          )}
-        </Field>
+          {...typed}
+          value={values.minLot}
+          onChange={set('minLot')}
+        />
       )}
       <p className="hint" aria-live="polite">
         {value !== undefined
           ? `${side === 'sell' ? 'Worth' : 'At most'} ${formatAmountLine(value, token)} in all.`
           : ''}
       </p>
-      {errors.form && (
-        <p className="field-error" role="alert">
-          {errors.form}
-        </p>
-      )}
-      <button type="submit" disabled={busy} aria-busy={busy || undefined}>
-        {busy ? 'Posting…' : side === 'sell' ? 'Post sell offer' : 'Post buy order'}
-      </button>
+      <FormError error={errors.form} />
+      <PostSubmit busy={busy}>{side === 'sell' ? 'Post sell offer' : 'Post buy order'}</PostSubmit>
       {last && <PostStatus post={last} book={book} />}
     </form>
   );

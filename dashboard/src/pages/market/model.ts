@@ -170,13 +170,18 @@ export type Checked<T, F extends string = OrderField> =
   | { ok: true; request: T }
   | { ok: false; errors: Partial<Record<F | 'form', string>> };
 
-export function checkSell(values: OrderFormValues, nowMs: number): Checked<SellRequest> {
-  const errors: FieldErrors = {};
+/** The fields both sides have: energy, price and window, each error recorded under its field. */
+function checkOrder(values: OrderFormValues, nowMs: number, side: Side, errors: FieldErrors) {
   const energy = parseEnergy(values.energy, values.unit);
   if (!energy.ok) errors.energy = energy.error;
-  const price = parsePrice(values.price, priceLabel('sell'));
+  const price = parsePrice(values.price, priceLabel(side));
   if (!price.ok) errors.price = price.error;
-  const window = checkWindow(values, nowMs, errors);
+  return { energy, price, window: checkWindow(values, nowMs, errors) };
+}
+
+export function checkSell(values: OrderFormValues, nowMs: number): Checked<SellRequest> {
+  const errors: FieldErrors = {};
+  const { energy, price, window } = checkOrder(values, nowMs, 'sell', errors);
   let minLotWh = 1;
   if (values.minLot.trim() !== '') {
     const lot = parseEnergy(values.minLot, values.unit, 'Minimum lot');
@@ -191,11 +196,7 @@ export function checkSell(values: OrderFormValues, nowMs: number): Checked<SellR
 
 export function checkBuy(values: OrderFormValues, nowMs: number): Checked<BuyRequest> {
   const errors: FieldErrors = {};
-  const energy = parseEnergy(values.energy, values.unit);
-  if (!energy.ok) errors.energy = energy.error;
-  const price = parsePrice(values.price, priceLabel('buy'));
-  if (!price.ok) errors.price = price.error;
-  const window = checkWindow(values, nowMs, errors);
+  const { energy, price, window } = checkOrder(values, nowMs, 'buy', errors);
   if (!energy.ok || !price.ok || !window || Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, request: { energyWh: energy.value, maxPriceUnitsPerWh: price.value, window } };
 }

@@ -1,20 +1,16 @@
 import { useState } from 'react';
 import { ApiError, describeError } from '../../api/http';
-import type { MarketBook, MarketKind, MarketWindow, Posted } from '../../api/market';
+import type { MarketBook, MarketKind, MarketWindow, OrderView, Posted } from '../../api/market';
 import { describeRejection } from '../../api/market';
-import { IdLink } from '../../components/IdLink';
-import { shortAddress } from '../../format/ids';
+import type { WalletClient } from '../../api/wallet';
+import { AddressLink, IdLink } from '../../components/IdLink';
+import type { TokenInfo } from '../../format/amount';
 import { formatDateTime, formatTime, isoTime } from '../../format/time';
-import { explorerHref } from '../../router';
-import { outcomeOf, type PostRecord } from './model';
+import { formatWh, outcomeOf, type PostRecord } from './model';
 
 /** An identity (a wallet address), shortened and linked; "you" for the household's own. */
 export function Owner({ address, me }: { address: string; me: string | undefined }) {
-  const link = (
-    <a href={explorerHref(address)} title={address}>
-      <code>{shortAddress(address)}</code>
-    </a>
-  );
+  const link = <AddressLink address={address} />;
   if (address !== me) return link;
   return (
     <>
@@ -36,6 +32,24 @@ export function WindowSpan({ window }: { window: MarketWindow }) {
   );
 }
 
+/** An order's energy: what is left of the total, what is sold, and the smallest lot it sells. */
+export function OrderEnergy({ order }: { order: OrderView }) {
+  return (
+    <>
+      {formatWh(order.remainingWh)} <span className="muted">/ {formatWh(order.energyWh)}</span>
+      {order.filledWh > 0 && <span className="muted block">{formatWh(order.filledWh)} sold</span>}
+      {order.side === 'sell' && order.minLotWh > 1 && (
+        <span className="muted block">lots of at least {formatWh(order.minLotWh)}</span>
+      )}
+    </>
+  );
+}
+
+/** When something was placed or matched, to the second. */
+export function Placed({ ms }: { ms: number }) {
+  return <time dateTime={isoTime(ms)}>{formatDateTime(ms)}</time>;
+}
+
 export const kindNames: Record<MarketKind, string> = {
   sell: 'Sell offer',
   buy: 'Buy order',
@@ -43,6 +57,21 @@ export const kindNames: Record<MarketKind, string> = {
   amend: 'Amendment',
   ack: 'Acknowledgement',
 };
+
+/** What the tables that post market messages share: the household, its wallet, the book, the posts so far. */
+export interface Posting {
+  /** The household's address, once known. */
+  me: string | undefined;
+  token: TokenInfo;
+  client: WalletClient;
+  book: MarketBook | undefined;
+  /** What this page posted, newest first. */
+  posts: PostRecord[];
+  onPosted: (post: PostRecord) => void;
+}
+
+/** The newest post this page made about an order or trade. */
+export const latestFor = (posts: PostRecord[], target: string) => posts.find((p) => p.target === target);
 
 /** What became of a message this page posted, from "posted, waiting for a milestone" to in the book. */
 export function PostStatus({ post, book }: { post: PostRecord; book: MarketBook | undefined }) {

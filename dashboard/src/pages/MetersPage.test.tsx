@@ -1,0 +1,126 @@
+import { screen, within } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+import type { AgentSnapshot, PeriodRecord } from '../api/meter';
+import { fakeFetch } from '../test/fakes';
+import { renderWithServices, withFakeFeeds } from '../test/harness';
+import { MetersPage } from './MetersPage';
+
+const ADDRESS = 'watt1qzdmw527yuhn4x49qn28he6978wpwwfcadrj2l5esm99y7hu4s29s9rkfnf';
+const T0 = 1_800_000_000_000;
+const quality: PeriodRecord['quality'] = {
+  samples: 60,
+  readErrors: 1,
+  overflows: 0,
+  gapCount: 2,
+  gapMs: 3000,
+  missedTicks: 1,
+  minPowerUW: 1_000_000,
+  meanPowerUW: 2_000_000,
+  maxPowerUW: 3_000_000,
+};
+
+const snapshot: AgentSnapshot = {
+  meterId: 'consumer-1',
+  role: 'consumer',
+  consumer: ADDRESS,
+  producer: ADDRESS,
+  running: false,
+  startedAtMs: T0,
+  nowMs: T0,
+  lastSample: {
+    tMs: T0,
+    readings: [
+      { sensor: 'ina219', busVoltageMV: 12_000, currentUA: 500, powerUW: 6_000_000 },
+      { sensor: 'spare', error: 'EIO' },
+    ],
+  },
+  powerUW: 6_000_000,
+  period: {
+    id: 'p-3',
+    seq: 3,
+    startMs: T0,
+    endMs: T0 + 60_000,
+    energyMWs: '3600000',
+    amountSoFar: '10',
+    quality,
+  },
+  lastPeriod: null,
+  outbox: { queued: [{ key: 'k', amount: '1', attempts: 2, lastError: 'wallet-service unreachable' }] },
+  errors: [],
+  relay: { description: 'GPIO 17', on: true },
+  purchase: { id: 'buy-1', energyMWs: '7200000', deliveredMWs: '3600000', startMs: T0 },
+};
+
+const periods: PeriodRecord[] = [
+  {
+    id: 'consumer-1/2',
+    seq: 2,
+    meterId: 'consumer-1',
+    role: 'consumer',
+    startMs: T0 - 60_000,
+    endMs: T0,
+    energyMWs: '7200000',
+    price: { unitsPerWh: '250' },
+    amount: '500',
+    quality,
+    payment: { state: 'due', key: 'k', to: ADDRESS, amount: '500' },
+    outcome: { key: 'k', atMs: T0, result: 'rejected', reason: 'not enough funds' },
+  },
+  {
+    id: 'consumer-1/1',
+    seq: 1,
+    meterId: 'consumer-1',
+    role: 'consumer',
+    startMs: T0 - 120_000,
+    endMs: T0 - 60_000,
+    energyMWs: '0',
+    price: { unitsPerWh: '250' },
+    amount: '0',
+    quality: { ...quality, minPowerUW: null },
+    payment: { state: 'nothing-due' },
+  },
+];
+
+withFakeFeeds();
+
+describe('MetersPage', () => {
+  it('shows the meter’s current period and its closed periods with their payments', async () => {
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch((url) => {
+        if (url.pathname === '/status') return { body: snapshot };
+        if (url.pathname === '/periods') return { body: { items: periods } };
+        return undefined;
+      }),
+    );
+    renderWithServices(
+      { wallets: [], meters: [{ name: 'Kitchen', url: 'http://meter.test' }] },
+      <MetersPage />,
+    );
+
+    const table = await screen.findByRole('table', { name: 'Closed periods of Kitchen, newest first' });
+    expect(screen.getByRole('region', { name: 'Periods of Kitchen, scrollable' })).toBeTruthy();
+    const [due, nothing] = within(table).getAllByRole('row').slice(1);
+    expect(within(due!).getByRole('rowheader').getAttribute('title')).toBe('consumer-1/2');
+    expect(due!.textContent).toContain('2.000 Wh');
+    expect(due!.textContent).toContain('60 samples');
+    expect(due!.textContent).toContain('2 gaps (3.0 s), 0 overflows, 1 read errors, 1 missed ticks');
+    expect(due!.textContent).toContain('1.000 W / 2.000 W / 3.000 W');
+    expect(within(due!).getByText('rejected')).toBeTruthy();
+    expect(due!.textContent).toContain('not enough funds');
+    expect(within(due!).getByRole('link', { name: 'see payments' }).getAttribute('href')).toBe('#/payments');
+    expect(nothing!.textContent).toContain('— / 2.000 W / 3.000 W');
+    expect(within(nothing!).queryByRole('link', { name: 'see payments' })).toBeNull();
+
+    expect(screen.getByRole('alert').textContent).toBe('The agent reports that it is not running.');
+    expect(screen.getByTestId('power-now').textContent).toBe('6.000 W');
+    expect(screen.getByTestId('period-energy').textContent).toBe('1.000 Wh');
+    expect(screen.getByLabelText('Latest sensor readings').textContent).toContain('read error: EIO');
+    const current = screen.getByRole('heading', { name: 'This period' }).parentElement!;
+    expect(current.textContent).toContain('on GPIO 17');
+    expect(current.textContent).toContain('1.000 Wh of 2.000 Wh delivered');
+    expect(current.textContent).toContain('1 period(s)');
+    expect(within(current).getByText('wallet-service unreachable')).toBeTruthy();
+    expect(within(current).getAllByTitle(ADDRESS)).toHaveLength(2);
+  });
+});
