@@ -1,26 +1,9 @@
 import { type MeterDidRef, resolveMeterDid } from '@tanglewatt/channels/node';
+import type { DidResolution } from '@tanglewatt/contract';
 import { LedgerError } from '@tanglewatt/ledger';
 
-/** A DID as GET /dids/{did} answers it: every document version with its Ed25519 verification methods. */
-export interface DidResolutionJson {
-  did: string;
-  originOutputId: string;
-  aliasId: string;
-  versions: {
-    outputId: string;
-    /** Milestone that confirmed this version. */
-    fromMilestone: number;
-    /** Milestone that confirmed the next one (exclusive); absent for the current version. */
-    untilMilestone?: number;
-    deactivated: boolean;
-    /** Verification method ids with their Ed25519 public keys (hex, no 0x). */
-    methods: { id: string; publicKey: string }[];
-  }[];
-  /** The current document as the identity library resolves it. */
-  document: unknown;
-}
-
-export type DidResolver = (ref: MeterDidRef) => Promise<DidResolutionJson>;
+/** Resolves a DID as GET /dids/{did} answers it: every document version with its verification methods. */
+export type DidResolver = (ref: MeterDidRef) => Promise<DidResolution>;
 
 /** The DID could not be resolved: no such alias, not a DID document, or a document of another DID. */
 export class DidUnresolvedError extends Error {
