@@ -1,13 +1,7 @@
-import type {
-  Balance,
-  DidResolution,
-  MilestoneRef,
-  Payment,
-  PaymentState,
-  ReceivedPage,
-} from '@tanglewatt/contract/wire';
+import type { Balance, DidResolution, Payment, PaymentState, ReceivedPage } from '@tanglewatt/contract/wire';
 import type {
   BlockMetadata,
+  NodeInfo,
   MilestonePayload as NodeMilestonePayload,
   OutputMetadata,
 } from '@tanglewatt/ledger/node-api';
@@ -36,20 +30,6 @@ export type {
   TipsEvent,
 } from '@tanglewatt/contract/wire';
 export { nodeStatusOf as statusFromInfo, paymentStates } from '@tanglewatt/contract/wire';
-
-export interface NodeInfo {
-  name: string;
-  version: string;
-  status: {
-    isHealthy: boolean;
-    latestMilestone: MilestoneRef;
-    confirmedMilestone: MilestoneRef;
-    pruningIndex?: number;
-  };
-  protocol: { networkName: string; bech32Hrp: string; tokenSupply?: string; minPowScore?: number };
-  baseToken: { name: string; tickerSymbol: string; unit?: string; decimals: number };
-  metrics: { blocksPerSecond: number; referencedBlocksPerSecond: number; referencedRate: number };
-}
 
 /** A milestone as the node serves it, with the optional parts the explorer shows. */
 export interface MilestonePayload extends NodeMilestonePayload {
@@ -132,7 +112,12 @@ export interface BlockJson {
 }
 
 // The node's own shapes, shared with the ledger package (type-only: nothing of it reaches the bundle).
-export type { BlockMetadata, LedgerInclusionState, OutputMetadata } from '@tanglewatt/ledger/node-api';
+export type {
+  BlockMetadata,
+  LedgerInclusionState,
+  NodeInfo,
+  OutputMetadata,
+} from '@tanglewatt/ledger/node-api';
 export type { OutputSummaryJson as OutputSummary } from '@tanglewatt/ledger/outputs';
 
 export interface OutputResponse {
