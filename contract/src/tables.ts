@@ -12,15 +12,12 @@ export const paymentStates = [
   'failed',
   'cancelled',
 ] as const;
-export type PaymentState = (typeof paymentStates)[number];
 
 /** A received micro-payment's claim: the payee's to take before it expires, then the payer's to take back. */
 export const claimStates = ['unclaimed', 'claimed', 'expired', 'returned'] as const;
-export type ClaimState = (typeof claimStates)[number];
 
 /** How a market matches orders: continuous double auction, or one clearing price per window. */
 export const matchingRules = ['cda', 'pool'] as const;
-export type MatchingRule = (typeof matchingRules)[number];
 
 /**
  * Why a message was left out of a market book. Stable codes a client can switch on; `rejectionText` is the
@@ -41,7 +38,6 @@ export const rejectionReasons = [
   'ORDER_CLOSED',
   'UNKNOWN_TRADE',
 ] as const;
-export type RejectionReason = (typeof rejectionReasons)[number];
 
 export const rejectionText: Record<RejectionReason, string> = {
   MALFORMED: 'not a market message: a field is missing, extra or out of range',
@@ -63,3 +59,8 @@ export const rejectionText: Record<RejectionReason, string> = {
 export function describeRejection(reason: string): string {
   return (rejectionText as Record<string, string>)[reason] ?? reason.toLowerCase().replaceAll('_', ' ');
 }
+
+export type PaymentState = (typeof paymentStates)[number];
+export type ClaimState = (typeof claimStates)[number];
+export type MatchingRule = (typeof matchingRules)[number];
+export type RejectionReason = (typeof rejectionReasons)[number];
