@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { claimStates, paymentStates } from './tables.js';
 
 /** Base units as a decimal string: JSON has no bigint, and a float would lose units. */
 const WHOLE = /^(0|[1-9][0-9]*)$/;
@@ -54,16 +55,6 @@ export const paymentRequest = z.strictObject({
 export type PaymentRequest = z.infer<typeof paymentRequest>;
 export type PaymentMetadata = z.infer<typeof paymentMetadata>;
 
-export const paymentStates = [
-  'queued',
-  'submitted',
-  'included',
-  'conflicting',
-  'failed',
-  'cancelled',
-] as const;
-export type PaymentState = (typeof paymentStates)[number];
-
 export const payment = z.object({
   idempotencyKey,
   to: z.string(),
@@ -109,7 +100,7 @@ export const receivedPayment = z.object({
   /** Unix seconds from which the sender may take an unclaimed micro-payment back. */
   expiresAt: z.number().int().optional(),
   /** Micro-payments only: claimed by us, unclaimed, expired (the sender may take it back) or returned. */
-  claim: z.enum(['unclaimed', 'claimed', 'expired', 'returned']).optional(),
+  claim: z.enum(claimStates).optional(),
   /** Milestone that spent a micro-payment's output (our claim, or the sender's return). */
   settledAtMilestone: z.number().int().optional(),
 });

@@ -1,3 +1,4 @@
+import type { AckView, Book, OrderView } from '@tanglewatt/contract';
 import type { Rejection, RejectionReason } from './errors.js';
 import { buyOrderFor, type Fill, matchIncoming } from './matching.js';
 import {
@@ -13,7 +14,6 @@ import {
   type OrderState,
   type OrderStatus,
   remainingWh,
-  type Side,
   SortedOrders,
   sellPriceTime,
 } from './orders.js';
@@ -49,47 +49,8 @@ export interface BookOptions {
   signatureCache?: Set<string>;
 }
 
-export interface OrderView {
-  id: string;
-  side: Side;
-  owner: string;
-  ownerKey: string;
-  window: Window;
-  energyWh: number;
-  filledWh: number;
-  remainingWh: number;
-  /** A sell's asking price or a buy's highest price. */
-  priceUnitsPerWh: string;
-  minLotWh: number;
-  payTo?: string;
-  status: OrderStatus;
-  placedAtMs: number;
-  closedAtMs?: number;
-  closedBy?: string;
-  priority: OrderKey;
-}
-
-export interface AckView {
-  tradeId: string;
-  party: 'seller' | 'buyer';
-  messageId: string;
-}
-
-export interface Book {
-  market: string;
-  rule: MatchingRule;
-  nowMs: number;
-  /** Every accepted sell and buy, in the total order of the messages that placed them. */
-  orders: OrderView[];
-  /** In the order they were made. */
-  trades: Trade[];
-  acks: AckView[];
-  /** Ids of the accepted messages, in total order. */
-  accepted: string[];
-  /** Valid messages timestamped after `nowMs`, in total order: taken by a later rebuild. */
-  pending: string[];
-  rejections: Rejection[];
-}
+/** The book's shapes cross to every household's dashboard, so the wire contract holds them. */
+export type { AckView, Book, OrderView } from '@tanglewatt/contract';
 
 const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
 

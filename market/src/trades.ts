@@ -1,32 +1,9 @@
+import type { Trade } from '@tanglewatt/contract';
 import { domainBytes, sha256Hex } from './canonical.js';
-import { parsePrice, unitsForWh, type Window } from './units.js';
+import { parsePrice, unitsForWh } from './units.js';
 
-export type MatchingRule = 'cda' | 'pool';
-export const matchingRules: readonly MatchingRule[] = ['cda', 'pool'];
-
-/** One match: what both households agreed to by their signed orders, recomputable by anyone. */
-export interface Trade {
-  /** sha256 of `tanglewatt/market/trade/v1\n` ‖ canonical JSON of every other field. */
-  id: string;
-  market: string;
-  rule: MatchingRule;
-  sellOrderId: string;
-  buyOrderId: string;
-  /** The message whose arrival made the match: a sell, a buy or an amend. */
-  causeId: string;
-  /** Which of the cause's fills this is, from 0. */
-  fill: number;
-  seller: string;
-  sellerKey: string;
-  buyer: string;
-  buyerKey: string;
-  payTo?: string;
-  energyWh: number;
-  priceUnitsPerWh: string;
-  /** Both orders' windows intersected, starting no earlier than the match. */
-  window: Window;
-  matchedAtMs: number;
-}
+export type { MatchingRule, Trade } from '@tanglewatt/contract';
+export { matchingRules } from '@tanglewatt/contract';
 
 export const TRADE_DOMAIN = 'tanglewatt/market/trade/v1';
 

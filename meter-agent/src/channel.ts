@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ChannelWriter, PostMessage } from '@tanglewatt/channels';
+import type { MeterChannelView as ChannelView } from '@tanglewatt/contract';
 import type { Clock, Timer } from './clock.js';
 import type { ChannelConfig } from './config.js';
 import { errorMessage, MeterAgentError } from './errors.js';
@@ -35,24 +36,8 @@ export interface ChannelSummary {
   sampleCount: number;
 }
 
-export interface ChannelView {
-  channelId: string;
-  mode: 'public' | 'restricted';
-  /** Ed25519 public key (hex) the messages are signed with: `verify-period --public-key`. */
-  signingPublicKey: string;
-  /** Newest sealed message (journaled; maybe not posted yet). */
-  lastSeq: number | null;
-  /** Newest message known to be on the Tangle, and its block. */
-  lastPostedSeq: number | null;
-  lastBlockId: string | null;
-  /** Sealed, not yet posted (the node is away). */
-  unposted: number;
-  /** Readings not yet sealed into a message. */
-  pendingSamples: number;
-  /** Periods closed by the agent whose root the channel has not produced yet. */
-  awaitingRoots: string[];
-  lastError: string | null;
-}
+/** The channel as the status snapshot shows it. */
+export type { MeterChannelView as ChannelView } from '@tanglewatt/contract';
 
 /** The narrow interface the agent uses; `FakeChannel` stands in for it in tests. */
 export interface AgentChannel {

@@ -1,27 +1,10 @@
 import { type MeterDidRef, resolveMeterDid } from '@tanglewatt/channels/node';
+import type { DidResolution } from '@tanglewatt/contract';
 import { isError } from '@tanglewatt/errors';
 import { DidUnresolvedError } from './errors.js';
 
-/** A DID as GET /dids/{did} answers it: every document version with its Ed25519 verification methods. */
-export interface DidResolutionJson {
-  did: string;
-  originOutputId: string;
-  aliasId: string;
-  versions: {
-    outputId: string;
-    /** Milestone that confirmed this version. */
-    fromMilestone: number;
-    /** Milestone that confirmed the next one (exclusive); absent for the current version. */
-    untilMilestone?: number;
-    deactivated: boolean;
-    /** Verification method ids with their Ed25519 public keys (hex, no 0x). */
-    methods: { id: string; publicKey: string }[];
-  }[];
-  /** The current document as the identity library resolves it. */
-  document: unknown;
-}
-
-export type DidResolver = (ref: MeterDidRef) => Promise<DidResolutionJson>;
+/** Resolves a DID as GET /dids/{did} answers it: every document version with its verification methods. */
+export type DidResolver = (ref: MeterDidRef) => Promise<DidResolution>;
 
 /** Resolves a meter DID from the ledger through the node (the alias chain from its origin output). */
 export function didResolver(nodeUrl: string): DidResolver {

@@ -1,41 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { Payment } from '@tanglewatt/contract';
-import type { MilestoneRef, NodeApi, NodeInfo } from '@tanglewatt/ledger';
+import { type FeedEventData, type MilestoneRef, type NodeStatus, nodeStatusOf } from '@tanglewatt/contract';
+import type { NodeApi } from '@tanglewatt/ledger';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 
-/** What the live feed carries; each becomes one server-sent event of that name. */
-export interface FeedEvents {
-  node: [NodeStatus];
-  /** `via` says whether inx-mqtt pushed it or a poll of the node found it. */
-  milestone: [MilestoneRef & { confirmed: boolean; via: 'mqtt' | 'poll' }];
-  tips: [{ tips: string[]; at: number }];
-  payment: [Payment];
-}
-
-export interface NodeStatus {
-  healthy: boolean;
-  synced: boolean;
-  networkName: string;
-  latestMilestone: MilestoneRef;
-  confirmedMilestone: MilestoneRef;
-  blocksPerSecond: number;
-  referencedBlocksPerSecond: number;
-  referencedRate: number;
-}
-
-function statusOf(info: NodeInfo): NodeStatus {
-  return {
-    healthy: info.status.isHealthy,
-    synced: info.status.confirmedMilestone.index >= info.status.latestMilestone.index,
-    networkName: info.protocol.networkName,
-    latestMilestone: info.status.latestMilestone,
-    confirmedMilestone: info.status.confirmedMilestone,
-    blocksPerSecond: info.metrics.blocksPerSecond,
-    referencedBlocksPerSecond: info.metrics.referencedBlocksPerSecond,
-    referencedRate: info.metrics.referencedRate,
-  };
-}
+/** What the live feed carries (the contract's FeedEventData); each becomes one server-sent event of that name. */
+export type FeedEvents = { [name in keyof FeedEventData]: [FeedEventData[name]] };
 
 /**
  * Node events for the live feed. Milestones come from inx-mqtt (through HORNET's /api/mqtt/v1) the moment
@@ -120,7 +90,7 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
       return;
     this.polling = true;
     try {
-      const status = statusOf(await this.api.info());
+      const status = nodeStatusOf(await this.api.info());
       const previous = this.last;
       this.last = status;
       this.announce(status.latestMilestone, false, 'poll');

@@ -1,7 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { blake2b } from '@noble/hashes/blake2.js';
-import { type PaymentMetadata, paymentMetadata } from '@tanglewatt/contract';
+import {
+  type ClaimState,
+  type PaymentMetadata,
+  paymentMetadata,
+  type ReceivedPayment as ReceivedPaymentJson,
+} from '@tanglewatt/contract';
 import { isError } from '@tanglewatt/errors';
 import { Journal } from '@tanglewatt/journal';
 import {
@@ -21,9 +26,6 @@ import { paymentEntriesOf } from './delivery-history.js';
  * description says of it. Journaled: the node keeps only a day of milestones and the wallet's ledger view
  * forgets spent outputs, so neither could rebuild the history after a restart.
  */
-
-/** Where a received micro-payment (an output with a storage-deposit return) stands. */
-export type ClaimState = 'unclaimed' | 'claimed' | 'expired' | 'returned';
 
 export interface ReceivedPayment {
   outputId: string;
@@ -46,15 +48,6 @@ export interface ReceivedPayment {
   expiresAt?: number;
   /** Milestone that spent a micro-payment's output: our claim before expiry, the sender's after. */
   settledAt?: { milestoneIndex: number; milestoneTimestamp: number };
-}
-
-export interface ReceivedPaymentJson
-  extends Omit<ReceivedPayment, 'amountUnits' | 'depositUnits' | 'settledAt'> {
-  amountUnits: string;
-  depositUnits?: string;
-  /** Micro-payments only; plain outputs need no claim. */
-  claim?: ClaimState;
-  settledAtMilestone?: number;
 }
 
 type Record_ =

@@ -1,170 +1,38 @@
-import type { BlockMetadata, OutputMetadata } from '@tanglewatt/ledger/node-api';
+import type { Balance, DidResolution, Payment, PaymentState, ReceivedPage } from '@tanglewatt/contract/wire';
+import type {
+  BlockMetadata,
+  NodeInfo,
+  MilestonePayload as NodeMilestonePayload,
+  OutputMetadata,
+} from '@tanglewatt/ledger/node-api';
 import type { OutputSummaryJson as OutputSummary } from '@tanglewatt/ledger/outputs';
 import { ApiError, getJson, getText, postJson, type RequestOptions } from './http';
 import type { AmendRequest, BuyRequest, MarketBook, MarketKind, Posted, SellRequest } from './market';
 
 /**
- * The wallet-service's read API (wallet-service/src/api.ts; contract/src/schemas.ts). Types are
- * declared here rather than imported: those modules pull in zod and node code a browser bundle should not.
+ * The wallet-service's read API (wallet-service/src/api.ts). Its answers' types come from the wire contract
+ * and the node's from the ledger, imported as types only: nothing of either reaches the bundle but the
+ * contract's small zod-free tables (@tanglewatt/contract/wire).
  */
 
-export interface MilestoneRef {
-  index: number;
-  timestamp: number;
-  milestoneId: string;
-}
+export type {
+  Balance,
+  ClaimState,
+  DidResolution,
+  MilestoneEvent,
+  MilestoneRef,
+  NodeStatus,
+  Payment,
+  PaymentMetadata,
+  PaymentState,
+  ReceivedPage,
+  ReceivedPayment,
+  TipsEvent,
+} from '@tanglewatt/contract/wire';
+export { nodeStatusOf as statusFromInfo, paymentStates } from '@tanglewatt/contract/wire';
 
-export interface NodeInfo {
-  name: string;
-  version: string;
-  status: {
-    isHealthy: boolean;
-    latestMilestone: MilestoneRef;
-    confirmedMilestone: MilestoneRef;
-    pruningIndex?: number;
-  };
-  protocol: { networkName: string; bech32Hrp: string; tokenSupply?: string; minPowScore?: number };
-  baseToken: { name: string; tickerSymbol: string; unit?: string; decimals: number };
-  metrics: { blocksPerSecond: number; referencedBlocksPerSecond: number; referencedRate: number };
-}
-
-/** The live feed's `node` event (wallet-service/src/feed.ts). */
-export interface NodeStatus {
-  healthy: boolean;
-  synced: boolean;
-  networkName: string;
-  latestMilestone: MilestoneRef;
-  confirmedMilestone: MilestoneRef;
-  blocksPerSecond: number;
-  referencedBlocksPerSecond: number;
-  referencedRate: number;
-}
-
-export type MilestoneEvent = MilestoneRef & { confirmed: boolean };
-export interface TipsEvent {
-  tips: string[];
-  at: number;
-}
-
-export function statusFromInfo(info: NodeInfo): NodeStatus {
-  return {
-    healthy: info.status.isHealthy,
-    synced: info.status.confirmedMilestone.index >= info.status.latestMilestone.index,
-    networkName: info.protocol.networkName,
-    latestMilestone: info.status.latestMilestone,
-    confirmedMilestone: info.status.confirmedMilestone,
-    blocksPerSecond: info.metrics.blocksPerSecond,
-    referencedBlocksPerSecond: info.metrics.referencedBlocksPerSecond,
-    referencedRate: info.metrics.referencedRate,
-  };
-}
-
-export type PaymentState = 'queued' | 'submitted' | 'included' | 'conflicting' | 'failed' | 'cancelled';
-export const paymentStates: readonly PaymentState[] = [
-  'queued',
-  'submitted',
-  'included',
-  'conflicting',
-  'failed',
-  'cancelled',
-];
-
-export interface PaymentMetadata {
-  periodId?: string;
-  meterId?: string;
-  energyMWs?: string;
-  priceUnitsPerWh?: string;
-  periodStart?: string;
-  periodEnd?: string;
-  readingsHash?: string;
-  note?: string;
-}
-
-export interface Payment {
-  idempotencyKey: string;
-  to: string;
-  amount: string;
-  metadata?: PaymentMetadata;
-  state: PaymentState;
-  micro: boolean;
-  depositUnits?: string;
-  blockId?: string;
-  transactionId?: string;
-  outputId?: string;
-  milestoneIndex?: number;
-  milestoneTimestamp?: number;
-  attempts: number;
-  error?: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** A micro-payment's claim: the payee's to take before it expires, then the payer's to take back. */
-export type ClaimState = 'unclaimed' | 'claimed' | 'expired' | 'returned';
-
-/** A payment the wallet received, as the ledger shows it (GET /received-payments). */
-export interface ReceivedPayment {
-  outputId: string;
-  transactionId: string;
-  blockId?: string;
-  milestoneIndex: number;
-  /** Unix seconds. */
-  milestoneTimestamp: number;
-  /** Base units that are the wallet's (a micro-payment's deposit goes back to the sender). */
-  amountUnits: string;
-  /** The address that signed the payment's transaction. */
-  from?: string;
-  /** The payer's idempotency key, when its transaction names it. */
-  key?: string;
-  metadata?: PaymentMetadata;
-  micro: boolean;
-  depositUnits?: string;
-  expiresAt?: number;
-  claim?: ClaimState;
-  settledAtMilestone?: number;
-}
-
-export interface ReceivedPage {
-  total: number;
-  items: ReceivedPayment[];
-  next: string | null;
-  /** The milestone the wallet's history of received payments began at. */
-  since: number | null;
-}
-
-/** GET /dids/{did}: a meter DID's document versions with their Ed25519 verification methods. */
-export interface DidResolution {
-  did: string;
-  originOutputId: string;
-  aliasId: string;
-  versions: {
-    outputId: string;
-    fromMilestone: number;
-    untilMilestone?: number;
-    deactivated: boolean;
-    /** Method ids with Ed25519 public keys (hex, no 0x). */
-    methods: { id: string; publicKey: string }[];
-  }[];
-}
-
-export interface Balance {
-  address: string;
-  totalUnits: string;
-  availableUnits: string;
-  claimableUnits: string;
-  outputs: number;
-  ledgerIndex: number;
-}
-
-export interface MilestonePayload {
-  type: 7;
-  index: number;
-  timestamp: number;
-  protocolVersion: number;
-  previousMilestoneId: string;
-  parents: string[];
-  inclusionMerkleRoot: string;
-  appliedMerkleRoot: string;
+/** A milestone as the node serves it, with the optional parts the explorer shows. */
+export interface MilestonePayload extends NodeMilestonePayload {
   metadata?: string;
   options?: { type: number; [field: string]: unknown }[];
   signatures?: { type: number; publicKey: string; signature: string }[];
@@ -244,7 +112,12 @@ export interface BlockJson {
 }
 
 // The node's own shapes, shared with the ledger package (type-only: nothing of it reaches the bundle).
-export type { BlockMetadata, LedgerInclusionState, OutputMetadata } from '@tanglewatt/ledger/node-api';
+export type {
+  BlockMetadata,
+  LedgerInclusionState,
+  NodeInfo,
+  OutputMetadata,
+} from '@tanglewatt/ledger/node-api';
 export type { OutputSummaryJson as OutputSummary } from '@tanglewatt/ledger/outputs';
 
 export interface OutputResponse {

@@ -31,6 +31,7 @@ function order(o: Partial<OrderView> & Pick<OrderView, 'id' | 'side' | 'owner'>)
     minLotWh: 1,
     status: 'open',
     placedAtMs: T0,
+    priority: { timestampMs: T0, author: o.owner, seq: 1, id: o.id },
     ...o,
   };
 }

@@ -13,6 +13,12 @@ const quality: PeriodRecord['quality'] = {
   overflows: 0,
   gapCount: 2,
   gapMs: 3000,
+  gaps: [
+    { fromMs: T0 + 10_000, toMs: T0 + 12_000 },
+    { fromMs: T0 + 30_000, toMs: T0 + 31_000 },
+  ],
+  coveredMs: 57_000,
+  clockSteps: 0,
   missedTicks: 1,
   minPowerUW: 1_000_000,
   meanPowerUW: 2_000_000,
@@ -25,6 +31,13 @@ const snapshot: AgentSnapshot = {
   consumer: ADDRESS,
   producer: ADDRESS,
   running: false,
+  pid: 4242,
+  sensors: [
+    { name: 'ina219', description: 'INA219 0x40 on /dev/i2c-1' },
+    { name: 'spare', description: 'INA219 0x41 on /dev/i2c-1' },
+  ],
+  meteredSensor: 'ina219',
+  ticks: { count: 60, missed: 1, lastLateMs: 3, maxLateMs: 12 },
   startedAtMs: T0,
   nowMs: T0,
   lastSample: {
@@ -45,11 +58,25 @@ const snapshot: AgentSnapshot = {
     quality,
   },
   lastPeriod: null,
-  outbox: { queued: [{ key: 'k', amount: '1', attempts: 2, lastError: 'wallet-service unreachable' }] },
+  outbox: {
+    queued: [{ key: 'k', amount: '1', attempts: 2, lastError: 'wallet-service unreachable' }],
+    nextAttemptAtMs: T0 + 5_000,
+    consecutiveFailures: 2,
+  },
   errors: [],
   relay: { description: 'GPIO 17', on: true },
   purchase: { id: 'buy-1', energyMWs: '7200000', deliveredMWs: '3600000', startMs: T0 },
 };
+
+/** What a closed period journals beside what the page shows. */
+const journaled = {
+  consumer: ADDRESS,
+  producer: ADDRESS,
+  pricing: 'carry',
+  carry: { money: '0/1', energyHalfNJ: '0' },
+  readingsHash: '00'.repeat(32),
+  resume: { bridge: null, uncoveredSinceMs: null, lastTMs: null },
+} as const;
 
 const periods: PeriodRecord[] = [
   {
@@ -59,9 +86,14 @@ const periods: PeriodRecord[] = [
     role: 'consumer',
     startMs: T0 - 60_000,
     endMs: T0,
+    closedAtMs: T0,
     energyMWs: '7200000',
+    deliveredHalfNJ: '14400000000000',
+    returnedHalfNJ: '0',
     price: { unitsPerWh: '250' },
+    amountExact: '500/1',
     amount: '500',
+    ...journaled,
     quality,
     payment: { state: 'due', key: 'k', to: ADDRESS, amount: '500' },
     outcome: { key: 'k', atMs: T0, result: 'rejected', reason: 'not enough funds' },
@@ -73,9 +105,14 @@ const periods: PeriodRecord[] = [
     role: 'consumer',
     startMs: T0 - 120_000,
     endMs: T0 - 60_000,
+    closedAtMs: T0 - 60_000,
     energyMWs: '0',
+    deliveredHalfNJ: '0',
+    returnedHalfNJ: '0',
     price: { unitsPerWh: '250' },
+    amountExact: '0/1',
     amount: '0',
+    ...journaled,
     quality: { ...quality, minPowerUW: null },
     payment: { state: 'nothing-due' },
   },

@@ -1,4 +1,9 @@
-import type { MarketSnapshot, MarketTrade, PaymentRequest } from '@tanglewatt/contract';
+import type {
+  MarketSnapshot,
+  MarketTrade,
+  PaymentRequest,
+  MeterTradeView as TradeView,
+} from '@tanglewatt/contract';
 import { deliveryStatement, settlementRequest, type TradeTerms, whToMWs } from '@tanglewatt/market';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
@@ -40,21 +45,7 @@ export function tradedMWsOf(trade: Pick<TradeTaken, 'energyWh'>): bigint {
 }
 
 /** How one trade stands, for the status snapshot and GET /trades. */
-export interface TradeView {
-  id: string;
-  seller: string;
-  payTo: string;
-  energyWh: number;
-  priceUnitsPerWh: string;
-  window: { startMs: number; endMs: number };
-  state: 'waiting' | 'delivering' | 'delivered' | 'shortfall';
-  creditedMWs: string;
-  shortfallMWs: string;
-  owedUnits: string;
-  paidUnits: string;
-  /** Payment increments the wallet-service has not answered yet. */
-  unanswered: number;
-}
+export type { MeterTradeView as TradeView } from '@tanglewatt/contract';
 
 export interface TradeDeskOptions {
   source: MarketSource;

@@ -1,9 +1,8 @@
+import type { SensorSample } from '@tanglewatt/contract';
 import type { PowerPoint } from './energy.js';
 
-/** One sensor's part of a sample: a reading, or why there is none. */
-export type SensorSample =
-  | { sensor: string; busVoltageMV: number; currentUA: number; powerUW: number; overflow?: true }
-  | { sensor: string; error: string };
+/** A sample's readings, a period's quality and where its integration resumes all cross the wire too. */
+export type { Gap, MeterResume, PeriodQuality, SensorSample } from '@tanglewatt/contract';
 
 /** One tick of the sampler, as journaled. Integers only, so the journal line is canonical. */
 export interface SampleRecord {
@@ -26,40 +25,4 @@ export function meteredValue(sample: SampleRecord, sensor: string): MeteredValue
   // An overflowed reading is saturated: using it would under-count by an unknown amount.
   if (reading.overflow) return { kind: 'overflow', tMs: sample.tMs };
   return { kind: 'valid', point: { tMs: sample.tMs, powerUW: reading.powerUW } };
-}
-
-export interface Gap {
-  fromMs: number;
-  toMs: number;
-}
-
-/** How well a period was observed. */
-export interface PeriodQuality {
-  /** Samples taken (valid or not). */
-  samples: number;
-  /** Ticks skipped because the sampler ran late; never made up by a burst. */
-  missedTicks: number;
-  readErrors: number;
-  overflows: number;
-  /** Samples ignored because the wall clock went backwards. */
-  clockSteps: number;
-  /** Time covered by integration; the rest of the period is gap. */
-  coveredMs: number;
-  gapMs: number;
-  gapCount: number;
-  /** The first gaps (at most 20), clipped to the period. */
-  gaps: Gap[];
-  minPowerUW: number | null;
-  meanPowerUW: number | null;
-  maxPowerUW: number | null;
-}
-
-/** Integration state at a period's end: where the next period's integration continues from. */
-export interface MeterResume {
-  /** Last valid point before the end that a later sample may still integrate from. */
-  bridge: PowerPoint | null;
-  /** Set while integration is interrupted: the time the uncovered stretch began. */
-  uncoveredSinceMs: number | null;
-  /** Time of the last sample taken before the end (to detect a clock going backwards). */
-  lastTMs: number | null;
 }

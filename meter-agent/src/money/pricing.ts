@@ -1,3 +1,4 @@
+import type { Price, PricingPolicy } from '@tanglewatt/contract';
 import {
   add,
   floor,
@@ -19,10 +20,7 @@ export const HALF_NJ_PER_MWS = 2_000_000n;
 export const HALF_NJ_PER_WH = 7_200_000_000_000n;
 
 /** The price as configured: base units per Wh or per mW·s, each an exact decimal string. */
-export type Price = { unitsPerWh: string } | { unitsPerMWs: string };
-
-/** `carry` keeps each period's fraction of a base unit for the next; `truncate` drops it (reference design). */
-export type PricingPolicy = 'carry' | 'truncate';
+export type { Price, PricingPolicy } from '@tanglewatt/contract';
 
 export function pricePerHalfNJ(price: Price): Rational {
   return 'unitsPerWh' in price

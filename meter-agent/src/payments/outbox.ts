@@ -1,3 +1,4 @@
+import type { OutboxView } from '@tanglewatt/contract';
 import { type Payment, type PaymentRequest, WalletServiceError } from '@tanglewatt/contract';
 import type { Clock, Timer } from '../clock.js';
 import { errorMessage } from '../errors.js';
@@ -14,19 +15,8 @@ export interface OutboxItem {
   request: PaymentRequest;
 }
 
-export interface OutboxEntryView {
-  key: string;
-  amount: string;
-  attempts: number;
-  lastError?: string;
-}
-
-export interface OutboxView {
-  queued: OutboxEntryView[];
-  /** When the next attempt is due (wall clock), if the outbox is backing off. */
-  nextAttemptAtMs: number | null;
-  consecutiveFailures: number;
-}
+/** What the outbox still holds, as the status snapshot shows it. */
+export type { OutboxEntryView, OutboxView } from '@tanglewatt/contract';
 
 /** Exponential backoff with jitter: half the window fixed, half random, so retries spread out. */
 export function backoffDelayMs(

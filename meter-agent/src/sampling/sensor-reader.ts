@@ -1,3 +1,4 @@
+import type { SensorReadStats } from '@tanglewatt/contract';
 import { MeterAgentError } from '../errors.js';
 import type { PowerReading, PowerSensor } from '../power-sensor.js';
 
@@ -9,16 +10,7 @@ export type ReadOutcome =
   | { kind: 'busy' };
 
 /** Per-sensor counters since the agent started (shown in status). */
-export interface SensorReadStats {
-  reads: number;
-  failures: number;
-  /** Reads given up after the deadline (their I/O ran on; the sensor stayed busy until it settled). */
-  timeouts: number;
-  /** Ticks that found the sensor still busy and started nothing. */
-  skippedReads: number;
-  /** Readings out of range (OVF or a register at full scale): kept out of the energy. */
-  overRange: number;
-}
+export type { SensorReadStats } from '@tanglewatt/contract';
 
 /**
  * Reads one sensor under a deadline. A read that misses the deadline is reported as failed, but the

@@ -1,69 +1,10 @@
 import { join } from 'node:path';
+import type { PaymentOutcome, AgentPaymentState as PaymentState, PeriodRecord } from '@tanglewatt/contract';
 import { Journal } from '@tanglewatt/journal';
-import type { MeterResume, PeriodQuality } from '../metering/records.js';
-import type { Price, PricingPolicy } from '../money/pricing.js';
 import { readJournalFile } from './journal-reader.js';
 
-export type Role = 'consumer' | 'producer';
-
-/** What a closed period asks of the payment outbox. */
-export type PaymentIntent =
-  /** In the outbox: to be sent to the wallet-service with `key` until it answers. */
-  | { state: 'due'; key: string; to: string; amount: string }
-  /** Less than one base unit owed (the fraction carries under `carry`). */
-  | { state: 'nothing-due' }
-  /** A producer records what it delivered; the consumer's agent pays. */
-  | { state: 'not-paying' };
-
-/** A closed payment period, as journaled. Big numbers are decimal strings (JSON has no bigint). */
-export interface PeriodRecord {
-  /** `<meterId>/<startISO>`: the period's name and its payment's idempotency key. */
-  id: string;
-  /** 1, 2, 3, … with no holes: each period starts where the previous one ended. */
-  seq: number;
-  meterId: string;
-  role: Role;
-  consumer: string;
-  producer: string;
-  startMs: number;
-  endMs: number;
-  closedAtMs: number;
-  /** Delivered energy in whole mW·s; the part below 1 mW·s carries into the next period. */
-  energyMWs: string;
-  deliveredHalfNJ: string;
-  returnedHalfNJ: string;
-  price: Price;
-  pricing: PricingPolicy;
-  /** What the energy is worth, exactly, as "num/den" base units. */
-  amountExact: string;
-  /** Whole base units owed for this period. */
-  amount: string;
-  /** Carried into the next period: money fraction ("num/den" base units) and energy below 1 mW·s. */
-  carry: { money: string; energyHalfNJ: string };
-  quality: PeriodQuality;
-  /** SHA-256 over the period's counted samples as the agent journaled them (see Meter). */
-  readingsHash: string;
-  /**
-   * Set when the readings are published on the meter's channel. The payment is requested only once `root`
-   * is journaled (a `channel-root` record), and then names it as readingsHash.
-   */
-  channel?: PeriodChannel;
-  resume: MeterResume;
-  payment: PaymentIntent;
-  /**
-   * Energy of this period delivered under market trades (paid to the trade's seller at the trade's price,
-   * so left out of `amount`), and the running total over all periods up to this one.
-   */
-  traded?: { halfNJ: string; totalHalfNJ: string };
-}
-
-/** The period's messages on the meter's channel: Merkle root of their hashes, and their seq range. */
-export interface PeriodChannel {
-  channelId: string;
-  root?: string;
-  fromSeq?: number;
-  toSeq?: number;
-}
+/** A closed period and what it asks of the outbox: journaled here, served as is by the read API. */
+export type { PaymentIntent, PeriodChannel, PeriodRecord, Role } from '@tanglewatt/contract';
 
 export interface ChannelRootRecord {
   periodId: string;
@@ -83,16 +24,7 @@ export function awaitingChannelRoot(period: PeriodRecord): boolean {
 }
 
 /** The wallet-service's final word on a period's payment. */
-export interface PaymentOutcome {
-  key: string;
-  atMs: number;
-  result: 'accepted' | 'rejected';
-  /** The payment's state at the wallet-service when it answered (queued, submitted, included…). */
-  serviceState?: string;
-  status?: number;
-  code?: string;
-  reason?: string;
-}
+export type { PaymentOutcome } from '@tanglewatt/contract';
 
 export interface PurchaseRecord {
   id: string;
@@ -162,7 +94,8 @@ export type StateRecord =
   | { kind: 'trade-due'; due: TradeDue }
   | { kind: 'trade-closed'; closed: TradeClosed };
 
-export type PaymentState = 'queued' | 'accepted' | 'rejected' | 'nothing-due' | 'not-paying';
+/** Where a period's payment stands, in the agent's words. */
+export type { AgentPaymentState as PaymentState } from '@tanglewatt/contract';
 
 export interface AgentState {
   periods: PeriodRecord[];

@@ -53,7 +53,16 @@ describe('resolveQuery', () => {
 
   it("tries the configured meters' channels last, for a bare 64-hex id or channel:…", async () => {
     const hex = id.slice(2);
-    const channel = { channelId: hex, mode: 'public' as const, signingPublicKey: '', lastSeq: 4 };
+    const channel = {
+      channelId: hex,
+      mode: 'public' as const,
+      signingPublicKey: '',
+      lastSeq: 4,
+      unposted: 0,
+      pendingSamples: 0,
+      awaitingRoots: [],
+      lastError: null,
+    };
     const meters = [
       { name: 'down', url: 'http://a', status: () => Promise.reject(new Error('unreachable')) },
       { name: 'other', url: 'http://b', status: () => Promise.resolve({ channel: null }) },

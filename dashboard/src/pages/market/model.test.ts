@@ -244,7 +244,7 @@ describe('the book', () => {
       acks: [],
       accepted: ['a'],
       pending: ['p'],
-      rejections: [{ reason: 'EXPIRED', detail: 'late', messageId: 'r' }],
+      rejections: [{ reason: 'EXPIRED' as const, detail: 'late', messageId: 'r' }],
       ledgerIndex: 1,
     };
     expect(outcomeOf(undefined, 'a').state).toBe('waiting');
