@@ -4,27 +4,22 @@
  * wallet-service, on the real tangle. Trade windows are the network's time (milestones come in real time),
  * so instead of a faster clock the loads are strong: a few Wh arrive in seconds.
  */
-import { join } from 'node:path';
-import { generateMnemonic, NodeApi } from '@tanglewatt/ledger';
 import { randomInt, seededRandom } from '@tanglewatt/market';
-import { type AgentHandle, startAgent, type TradeView } from '@tanglewatt/meter-agent';
+import type { AgentHandle, TradeView } from '@tanglewatt/meter-agent';
 import type { Logger } from 'pino';
+import { byAccountIndex, devMnemonic, fundedSlot, startHouseholdAgent } from '../household.js';
+import type { TangleState } from '../tangle.js';
+import { booksWithAll, type MarketBook, type Posted, post } from './book.js';
 import {
-  booksWithAll,
-  byAccountIndex,
   type CommunityHousehold,
-  devMnemonic,
-  type HouseholdSpec,
+  fundedMember,
   householdCall,
-  type MarketBook,
-  type Posted,
-  post,
+  newMarket,
   startHouseholds,
   stopHouseholds,
-  uniqueMarketId,
+  unfundedMember,
   until,
-} from './community-households.js';
-import type { TangleState } from './tangle.js';
+} from './households.js';
 
 export interface DeliveryOnTangleOptions {
   tangle: TangleState;
@@ -79,40 +74,24 @@ export async function runDeliveryOnTangle(options: DeliveryOnTangleOptions): Pro
   const n = options.households;
   const seed = options.seed ?? 1;
   const random = seededRandom(seed);
-  const accounts = byAccountIndex(tangle);
+  const funded = byAccountIndex(tangle).length;
   const consumers = Math.ceil(n / 2);
   if (n < 2) throw new Error('households: at least 2');
-  if (consumers > accounts.length)
-    throw new Error(`households: at most ${2 * accounts.length} (consumers pay from the funded accounts)`);
+  if (consumers > funded)
+    throw new Error(`households: at most ${2 * funded} (consumers pay from the funded accounts)`);
   const mnemonic = await devMnemonic();
-  const specs: HouseholdSpec[] = Array.from({ length: n }, (_, i) => {
-    const consumer = i < consumers;
-    const allocation = consumer ? accounts[i]! : undefined;
-    return {
-      name: `${consumer ? 'C' : 'P'}${String(i + 1).padStart(3, '0')}`,
-      role: consumer ? 'consumer' : 'producer',
-      mnemonic: consumer ? mnemonic : generateMnemonic(),
-      accountIndex: allocation?.accountIndex ?? 0,
-      initialOutputs: allocation ? [allocation.outputId] : [],
-    };
-  });
-  const households = await startHouseholds(
-    tangle,
-    specs,
-    {
-      id: uniqueMarketId(`delivery${n}`),
-      rule: 'cda',
-      defaultCapacityWh: 1_000,
-      fromMilestone: (await new NodeApi(tangle.nodes[0]!.restUrl).info()).status.confirmedMilestone.index,
-    },
-    options.dataDir,
-    log,
+  const members = Array.from({ length: n }, (_, i) =>
+    i < consumers
+      ? fundedMember(i, 'consumer', mnemonic, fundedSlot(tangle, i))
+      : unfundedMember(i, 'producer'),
   );
+  const market = await newMarket(tangle, `delivery${n}`, 'cda', 1_000);
+  const households = await startHouseholds(tangle, members, market, options.dataDir, log);
   const agents: AgentHandle[] = [];
   try {
     const buyers = households.filter((h) => h.role === 'consumer');
     const sellers = households.filter((h) => h.role === 'producer');
-    for (const h of buyers) agents.push(await startBuyerAgent(h, sellers[0]!, options.dataDir, random, log));
+    for (const h of buyers) agents.push(await startBuyerAgent(h, sellers[0]!, random, log));
 
     const now = Date.now();
     const window = { startMs: now, endMs: now + (options.windowMinutes ?? 3) * 60_000 };
@@ -135,7 +114,7 @@ export async function runDeliveryOnTangle(options: DeliveryOnTangleOptions): Pro
       )
     ).flat();
     const lastPosted = Date.now();
-    const books: MarketBook[] = await booksWithAll({ households }, households, posted, 120_000);
+    const books: MarketBook[] = await booksWithAll(households, posted, 120_000);
     const booksAgreeMs = Date.now() - lastPosted;
     const trades = books[0]!.trades;
 
@@ -210,11 +189,10 @@ export async function runDeliveryOnTangle(options: DeliveryOnTangleOptions): Pro
 function startBuyerAgent(
   h: CommunityHousehold,
   regularProducer: CommunityHousehold,
-  dataDir: string,
   random: () => number,
   log: Logger,
 ): Promise<AgentHandle> {
-  return startAgent({
+  return startHouseholdAgent(h, {
     config: {
       meterId: `${h.name}-meter`,
       role: 'consumer',
@@ -230,39 +208,10 @@ function startBuyerAgent(
       period: { seconds: 15 },
       // Only traded energy is priced here: the regular supply is free in this simulation.
       price: { unitsPerWh: '0' },
-      walletService: { url: h.url, token: h.token },
-      dataDir: join(dataDir, h.name, 'agent'),
       prepaid: { enabled: true, relay: { kind: 'simulated' } },
       market: { pollSeconds: 1 },
     },
+    pay: 'api',
     log: log.child({ meter: h.name }, { level: 'warn' }),
   });
-}
-
-export function deliverySummaryTable(s: DeliverySummary): string {
-  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const wh = (mws: bigint) => `${(Number(mws) / 3_600_000).toFixed(3)} Wh`;
-  const delivered = s.trades.filter((t) => t.state === 'delivered').length;
-  const lines = [
-    `Delivery on the tangle: ${s.households} households (${s.producers} producers, ${s.consumers} consumers with meter-agents), seed ${s.seed}`,
-    `${s.trades.length} trades, ${s.tradedWh} Wh: ${delivered} delivered in full, ${s.trades.length - delivered} closed short; ${wh(s.deliveredMWs)} delivered`,
-    `paid exactly what was owed: ${s.includedUnits} base units included on the ledger for ${s.owedUnits} owed, in ${s.trades.reduce((a, t) => a + t.payments, 0)} payments`,
-    `after the last order: books agree in ${sec(s.booksAgreeMs)}, every trade closed in ${sec(s.allClosedMs)}, every payment included in ${sec(s.allPaidMs)}`,
-    '',
-    ['seller', 'buyer', 'Wh', 'units/Wh', 'state', 'delivered', 'owed', 'paid', 'payments'].join('\t'),
-    ...s.trades.map((t) =>
-      [
-        t.seller,
-        t.buyer,
-        t.energyWh,
-        t.priceUnitsPerWh,
-        t.state,
-        wh(BigInt(t.creditedMWs)),
-        t.owedUnits,
-        t.includedUnits,
-        t.payments,
-      ].join('\t'),
-    ),
-  ];
-  return lines.join('\n');
 }
