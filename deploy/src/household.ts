@@ -48,10 +48,17 @@ export function byAccountIndex(tangle: TangleState) {
 }
 
 /** A genesis-funded development account by slot: what a household spends from. */
-export function fundedSlot(tangle: TangleState, slot: number): { accountIndex: number; outputId: string } {
+export function fundedSlot(
+  tangle: TangleState,
+  slot: number,
+): { accountIndex: number; outputId: string; address: string } {
   const allocation = byAccountIndex(tangle)[slot];
   if (allocation?.accountIndex === undefined) throw new Error(`no funded account in slot ${slot}`);
-  return { accountIndex: allocation.accountIndex, outputId: allocation.outputId };
+  return {
+    accountIndex: allocation.accountIndex,
+    outputId: allocation.outputId,
+    address: allocation.address,
+  };
 }
 
 /** File names in a household's dir. */

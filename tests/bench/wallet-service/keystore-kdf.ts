@@ -4,7 +4,7 @@
  * (the least disturbed by other work on a shared machine) times PI3_SLOWDOWN. The README's wallet-service
  * "Keys" paragraph says why that ratio.
  *
- *   npx tsx wallet-service/bench/keystore-kdf.ts [runs=5]
+ *   npx tsx tests/bench/wallet-service/keystore-kdf.ts [runs=5]
  */
 import { randomBytes, scrypt } from 'node:crypto';
 import { cpus } from 'node:os';
