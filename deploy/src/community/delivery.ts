@@ -3,30 +3,30 @@
  * meter-agent takes its trades, delivers them through its relay and pays the sellers through its
  * wallet-service, on the real tangle. Trade windows are the network's time (milestones come in real time),
  * so instead of a faster clock the loads are strong: a few Wh arrive in seconds.
+ *
+ * About half the households are consumers on funded development accounts, each with a meter-agent (constant
+ * load of 300–900 W, prepaid relay, `market` on); producers offer 3–8 Wh at 200–300 base units/Wh,
+ * consumers bid for 2–6 Wh at up to 250–350, all for the same window.
  */
-import { randomInt, seededRandom } from '@tanglewatt/market';
+import { randomInt } from '@tanglewatt/market';
 import type { AgentHandle, TradeView } from '@tanglewatt/meter-agent';
 import type { Logger } from 'pino';
 import { byAccountIndex, devMnemonic, fundedSlot, startHouseholdAgent } from '../household.js';
-import type { TangleState } from '../tangle.js';
 import { booksWithAll, type MarketBook, type Posted, post } from './book.js';
 import {
   type CommunityHousehold,
   fundedMember,
   householdCall,
   newMarket,
+  type RandomCommunityOptions,
+  randomCommunity,
   startHouseholds,
   stopHouseholds,
   unfundedMember,
   until,
 } from './households.js';
 
-export interface DeliveryOnTangleOptions {
-  tangle: TangleState;
-  dataDir: string;
-  log: Logger;
-  households: number;
-  seed?: number;
+export interface DeliveryOnTangleOptions extends RandomCommunityOptions {
   /** Length of the delivery window every order shares (default 3 minutes). */
   windowMinutes?: number;
 }
@@ -62,21 +62,12 @@ interface PaymentItem {
   state: string;
 }
 
-/**
- * Runs the delivery mode: about half the households are consumers on funded development accounts, each
- * with a meter-agent (constant load of 300–900 W, prepaid relay, `market` on); producers offer 3–8 Wh at
- * 200–300 base units/Wh, consumers bid for 2–6 Wh at up to 250–350, all for the same window. Returns once
- * every trade is closed and every payment included, and throws if any trade was paid other than exactly
- * what its delivered energy owes.
- */
+/** Returns once every trade is closed and every payment included; throws if one was paid other than owed. */
 export async function runDeliveryOnTangle(options: DeliveryOnTangleOptions): Promise<DeliverySummary> {
+  const { n, seed, random } = randomCommunity(options);
   const { tangle, log } = options;
-  const n = options.households;
-  const seed = options.seed ?? 1;
-  const random = seededRandom(seed);
   const funded = byAccountIndex(tangle).length;
   const consumers = Math.ceil(n / 2);
-  if (n < 2) throw new Error('households: at least 2');
   if (consumers > funded)
     throw new Error(`households: at most ${2 * funded} (consumers pay from the funded accounts)`);
   const mnemonic = await devMnemonic();

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { generateMnemonic, NodeApi } from '@tanglewatt/ledger';
-import type { MatchingRule } from '@tanglewatt/market';
+import { type MatchingRule, seededRandom } from '@tanglewatt/market';
 import type { WalletService } from '@tanglewatt/wallet-service';
 import type { Logger } from 'pino';
 import { startHousehold } from '../household.js';
@@ -29,6 +29,23 @@ export interface Member {
   accountIndex: number;
   /** Genesis output of a funded account. */
   initialOutputs: string[];
+}
+
+/** What a random community takes: the tangle, where its households live, how many, and the seed. */
+export interface RandomCommunityOptions {
+  tangle: TangleState;
+  dataDir: string;
+  log: Logger;
+  households: number;
+  seed?: number;
+}
+
+/** The community's size (at least 2) and the seeded source every random choice of the run draws from. */
+export function randomCommunity(options: RandomCommunityOptions) {
+  const n = options.households;
+  if (!Number.isSafeInteger(n) || n < 2) throw new Error('households: at least 2');
+  const seed = options.seed ?? 1;
+  return { n, seed, random: seededRandom(seed) };
 }
 
 /** The n-th household's name: P001, C002, … by its side of the market. */

@@ -2,9 +2,7 @@
  * The community simulator's scale mode: a random community of N households trading on the real market at
  * once, timed from the first order to every household's book agreeing.
  */
-import { type MatchingRule, randomInt, seededRandom } from '@tanglewatt/market';
-import type { Logger } from 'pino';
-import type { TangleState } from '../tangle.js';
+import { type MatchingRule, randomInt } from '@tanglewatt/market';
 import {
   bookDigest,
   deliveryWindow,
@@ -18,6 +16,8 @@ import {
 import {
   householdCall,
   newMarket,
+  type RandomCommunityOptions,
+  randomCommunity,
   sleep,
   startHouseholds,
   stopHouseholds,
@@ -25,12 +25,7 @@ import {
   until,
 } from './households.js';
 
-export interface ScaleOnTangleOptions {
-  tangle: TangleState;
-  dataDir: string;
-  log: Logger;
-  households: number;
-  seed?: number;
+export interface ScaleOnTangleOptions extends RandomCommunityOptions {
   /** Offers or bids each household posts (default 2). */
   ordersPerHousehold?: number;
   rule?: MatchingRule;
@@ -76,12 +71,9 @@ export interface ScaleSummary {
  */
 export async function runScaleOnTangle(options: ScaleOnTangleOptions): Promise<ScaleSummary> {
   const { tangle, log } = options;
-  const n = options.households;
-  if (!Number.isSafeInteger(n) || n < 2) throw new Error('households: at least 2');
-  const seed = options.seed ?? 1;
+  const { n, seed, random } = randomCommunity(options);
   const perHousehold = options.ordersPerHousehold ?? 2;
   const rule = options.rule ?? 'cda';
-  const random = seededRandom(seed);
   const members = Array.from({ length: n }, (_, i) => {
     const producer = i === 0 ? true : i === 1 ? false : randomInt(random, 0, 1) === 0;
     return unfundedMember(i, producer ? 'producer' : 'consumer');
