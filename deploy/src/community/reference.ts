@@ -18,6 +18,7 @@ import {
   bookDigest,
   booksWithAll,
   deliveryWindow,
+  type MarketBook,
   type Nudges,
   nudgesOf,
   type Posted,
@@ -25,6 +26,7 @@ import {
 } from './book.js';
 import {
   balanceOf,
+  type CommunityHousehold,
   householdCall,
   type Member,
   newMarket,
@@ -171,75 +173,20 @@ export async function runReferenceOnTangle(
         `${refused.length} reference orders rejected: ${book.rejections.map((r) => `${r.kind} ${r.reason} ${r.detail}`).join('; ')}`,
       );
 
-    // Both parties ack each trade (one at a time per household: each message spends a sequence number);
-    // the buyer pays the seller for full delivery.
-    const acksBy = new Map<string, string[]>();
-    for (const t of book.trades)
-      for (const party of [t.seller, t.buyer]) acksBy.set(party, [...(acksBy.get(party) ?? []), t.id]);
-    const ackPosts = Promise.all(
-      [...acksBy].map(async ([address, tradeIds]) => {
-        const h = byName.get(nameOf.get(address)!)!;
-        const out: Posted[] = [];
-        for (const tradeId of tradeIds) out.push(await post(h, 'ack', { tradeId }));
-        return out;
-      }),
-    );
+    const byAddress = new Map(households.map((h) => [h.address, h]));
+    const ackPosts = postAcks(book.trades, byAddress);
     // Awaited below, after the payments; marked handled so an early failure does not end the process.
     ackPosts.catch(() => undefined);
-    const requests = book.trades.map((trade) => {
-      const statement = deliveryStatement(trade, {
-        deliveredMWs: whToMWs(trade.energyWh),
-        nowMs: trade.window.endMs,
-      });
-      const request = settlementRequest(trade, statement, trade.payTo ?? trade.seller);
-      if (!request) throw new Error(`trade ${trade.id} owes nothing`);
-      return { trade, request, buyer: byName.get(nameOf.get(trade.buyer)!)! };
-    });
-    await Promise.all(requests.map((r) => householdCall(r.buyer, 'POST', '/payments', r.request)));
-    const included = await Promise.all(
-      requests.map((r) => paymentIncluded(r.buyer, r.request.idempotencyKey)),
-    );
-    const payments: SettlementPayment[] = requests.map((r, i) => ({
-      tradeId: r.trade.id,
-      from: r.buyer.name,
-      to: nameOf.get(r.trade.seller)!,
-      amountUnits: BigInt(r.request.amount),
-      idempotencyKey: r.request.idempotencyKey,
-      ...(included[i]!.blockId ? { blockId: included[i]!.blockId } : {}),
-      milestoneIndex: included[i]!.milestoneIndex!,
-    }));
+    const payments = await payForFullDelivery(book.trades, byAddress);
     const paidAt = Math.max(...payments.map((p) => p.milestoneIndex));
     const endUnits = new Map(
       await Promise.all(households.map(async (h) => [h.name, await balanceOf(h, paidAt)] as const)),
     );
-    const ackBooks = await booksWithAll(households, (await ackPosts).flat(), 60_000);
+    const ackBooks = await booksWithAll(households, await ackPosts, 60_000);
     if (new Set(ackBooks.map(bookDigest)).size !== 1) throw new Error('the households disagree on the acks');
     const settledMs = performance.now();
 
-    const memory = runReference(rule);
-    const referenceDelta = new Map(memory.rows.map((r) => [r.identity, r.endUnits - r.startUnits]));
-    const sum = (ts: readonly Trade[]) => ts.reduce((a, t) => a + t.energyWh, 0);
-    const rows = households.map((h): ReferenceOnTangleRow => {
-      const holdingsWh = referenceProducers.find((p) => p.identity === h.name)?.holdingsWh ?? 0;
-      const soldWh = sum(book.trades.filter((t) => t.seller === h.address));
-      const boughtWh = sum(book.trades.filter((t) => t.buyer === h.address));
-      const offer = book.orders.find((o) => o.side === 'sell' && o.owner === h.address);
-      const start = startUnits.get(h.name)!;
-      const end = endUnits.get(h.name)!;
-      return {
-        name: h.name,
-        address: h.address,
-        holdingsWh,
-        soldWh,
-        boughtWh,
-        energyWh: holdingsWh - soldWh + boughtWh,
-        unsoldWh: offer?.remainingWh ?? 0,
-        startUnits: start,
-        endUnits: end,
-        deltaUnits: end - start,
-        referenceDeltaUnits: referenceDelta.get(h.name) ?? 0n,
-      };
-    });
+    const rows = referenceRows(households, book, startUnits, endUnits, rule);
     return {
       marketId,
       rule,
@@ -256,4 +203,86 @@ export async function runReferenceOnTangle(
   } finally {
     await stopHouseholds(households);
   }
+}
+
+/**
+ * Both parties ack each trade, one ack at a time per household (each message spends a sequence number);
+ * resolves to every ack posted.
+ */
+async function postAcks(
+  trades: readonly Trade[],
+  byAddress: ReadonlyMap<string, CommunityHousehold>,
+): Promise<Posted[]> {
+  const acksBy = new Map<string, string[]>();
+  for (const t of trades)
+    for (const party of [t.seller, t.buyer]) acksBy.set(party, [...(acksBy.get(party) ?? []), t.id]);
+  const posted = await Promise.all(
+    [...acksBy].map(async ([address, tradeIds]) => {
+      const out: Posted[] = [];
+      for (const tradeId of tradeIds) out.push(await post(byAddress.get(address)!, 'ack', { tradeId }));
+      return out;
+    }),
+  );
+  return posted.flat();
+}
+
+/** Each buyer pays its seller what full delivery of the trade owes; resolves once every payment is included. */
+async function payForFullDelivery(
+  trades: readonly Trade[],
+  byAddress: ReadonlyMap<string, CommunityHousehold>,
+): Promise<SettlementPayment[]> {
+  const requests = trades.map((trade) => {
+    const statement = deliveryStatement(trade, {
+      deliveredMWs: whToMWs(trade.energyWh),
+      nowMs: trade.window.endMs,
+    });
+    const request = settlementRequest(trade, statement, trade.payTo ?? trade.seller);
+    if (!request) throw new Error(`trade ${trade.id} owes nothing`);
+    return { trade, request, buyer: byAddress.get(trade.buyer)! };
+  });
+  await Promise.all(requests.map((r) => householdCall(r.buyer, 'POST', '/payments', r.request)));
+  const included = await Promise.all(requests.map((r) => paymentIncluded(r.buyer, r.request.idempotencyKey)));
+  return requests.map((r, i) => ({
+    tradeId: r.trade.id,
+    from: r.buyer.name,
+    to: byAddress.get(r.trade.seller)!.name,
+    amountUnits: BigInt(r.request.amount),
+    idempotencyKey: r.request.idempotencyKey,
+    ...(included[i]!.blockId ? { blockId: included[i]!.blockId } : {}),
+    milestoneIndex: included[i]!.milestoneIndex!,
+  }));
+}
+
+/** Each household's energy and tokens before and after, beside what the in-memory reference says. */
+function referenceRows(
+  households: readonly CommunityHousehold[],
+  book: MarketBook,
+  startUnits: ReadonlyMap<string, bigint>,
+  endUnits: ReadonlyMap<string, bigint>,
+  rule: MatchingRule,
+): ReferenceOnTangleRow[] {
+  const memory = runReference(rule);
+  const referenceDelta = new Map(memory.rows.map((r) => [r.identity, r.endUnits - r.startUnits]));
+  const sum = (ts: readonly Trade[]) => ts.reduce((a, t) => a + t.energyWh, 0);
+  return households.map((h) => {
+    const holdingsWh = referenceProducers.find((p) => p.identity === h.name)?.holdingsWh ?? 0;
+    const soldWh = sum(book.trades.filter((t) => t.seller === h.address));
+    const boughtWh = sum(book.trades.filter((t) => t.buyer === h.address));
+    const offer = book.orders.find((o) => o.side === 'sell' && o.owner === h.address);
+    const start = startUnits.get(h.name)!;
+    const end = endUnits.get(h.name)!;
+    return {
+      name: h.name,
+      address: h.address,
+      holdingsWh,
+      soldWh,
+      boughtWh,
+      energyWh: holdingsWh - soldWh + boughtWh,
+      unsoldWh: offer?.remainingWh ?? 0,
+      startUnits: start,
+      endUnits: end,
+      deltaUnits: end - start,
+      referenceDeltaUnits: referenceDelta.get(h.name) ?? 0n,
+    };
+  });
 }
