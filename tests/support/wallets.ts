@@ -6,15 +6,11 @@ import {
   fundedSlot,
   type PreparedHousehold,
   prepareHousehold,
+  type ScopedToken,
   type TangleState,
 } from '@tanglewatt/deploy';
 import { generateMnemonic } from '@tanglewatt/ledger';
-import {
-  type ApiScope,
-  startWalletService,
-  type WalletConfig,
-  type WalletService,
-} from '@tanglewatt/wallet-service';
+import { startWalletService, type WalletConfig, type WalletService } from '@tanglewatt/wallet-service';
 import pino from 'pino';
 
 export interface TestWallet {
@@ -36,7 +32,7 @@ export interface WalletSetup {
   /** Market settings (e.g. its own market id, so test files running together keep their books apart). */
   market?: Partial<WalletConfig['market']>;
   /** Scoped tokens besides the every-scope one, each written to its own 0600 file. */
-  tokens?: { name: string; scopes: ApiScope[] }[];
+  tokens?: ScopedToken[];
   /** Host names the API answers besides the loopback ones. */
   allowedHosts?: string[];
   /** Where the API listens (default: a port the kernel picks when it starts). */
