@@ -20,3 +20,18 @@ export const DEMO_PRODUCER_SENSOR = {
     baseCurrentMA: 600,
   },
 } as const satisfies SensorInput;
+
+/** The demo consumer's load: a random walk between 50 mA and 1.5 A at 12 V. */
+export const DEMO_CONSUMER_SENSOR = {
+  name: 'load',
+  kind: 'simulated',
+  profile: {
+    type: 'random-walk',
+    seed: 12,
+    busVoltageMV: 12_000,
+    startMA: 400,
+    minMA: 50,
+    maxMA: 1_500,
+    stepMA: 40,
+  },
+} as const satisfies SensorInput;

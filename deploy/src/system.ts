@@ -3,25 +3,25 @@
  * consumer), each with a wallet-service and a simulated meter agent, and the dashboard over them.
  * What `npm start` runs, and what the browser tests run against.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromHex, newX25519SecretKey, toHex, x25519PublicKey } from '@tanglewatt/channels';
 import { buildDashboard, distDir, serveDashboard } from '@tanglewatt/dashboard/serve';
 import { NodeApi } from '@tanglewatt/ledger';
-import { type AgentHandle, startAgent } from '@tanglewatt/meter-agent';
-import {
-  type ApiScope,
-  parseWalletConfig,
-  startWalletService,
-  type WalletService,
-  writeKeystore,
-} from '@tanglewatt/wallet-service';
+import type { AgentHandle } from '@tanglewatt/meter-agent';
 import type { Logger } from 'pino';
 import type { StatusSnapshot } from './console.js';
-import { DEMO_PRODUCER_SENSOR } from './demo-meters.js';
+import { DEMO_CONSUMER_SENSOR, DEMO_PRODUCER_SENSOR } from './demo-meters.js';
 import { checkAborted, DeployError } from './errors.js';
+import {
+  fundedSlot,
+  keptSecret,
+  type RunningHousehold,
+  type ScopedToken,
+  startHousehold,
+  startHouseholdAgent,
+} from './household.js';
 import { ensureBinaries } from './install.js';
 import { assertPortFree, freePorts, isRunning, ownCommand, processStartTime } from './processes.js';
 import { loadProfile } from './profile.js';
@@ -116,36 +116,15 @@ const HOUSEHOLDS: Household[] = [
   { name: 'Consumer', role: 'consumer', slot: 1 },
 ];
 
-/** A secret made once and kept in a 0600 file, so restarts use the same one. */
-async function persistentSecret(file: string, make = () => randomBytes(24).toString('hex')): Promise<string> {
-  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
-  const value = make();
-  await writeFile(file, value, { mode: 0o600 });
-  return value;
-}
-
 /**
- * A household's three API tokens, each in its own 0600 file in `dir` (kept across runs): its own (every
- * scope, for tools: api.token), its agent's (pay, and the market acks and reads it makes: agent.token) and
- * its dashboard's (read and market, never pay, as config.json hands it to the page: dashboard.token).
+ * A household's tokens besides its own (every scope, for tools: api.token): its agent's (pay, and the market
+ * acks and reads it makes) and its dashboard's (read and market, never pay, as config.json hands it to the
+ * page). Each in its own 0600 file, kept across runs.
  */
-export async function householdTokens(dir: string) {
-  const token = await persistentSecret(join(dir, 'api.token'));
-  const dashboardToken = await persistentSecret(join(dir, 'dashboard.token'));
-  await persistentSecret(join(dir, 'agent.token'));
-  const scopes = (...s: ApiScope[]) => s;
-  return {
-    token,
-    dashboardToken,
-    api: {
-      tokenFile: join(dir, 'api.token'),
-      tokens: [
-        { name: 'agent', file: join(dir, 'agent.token'), scopes: scopes('pay', 'market', 'read') },
-        { name: 'dashboard', file: join(dir, 'dashboard.token'), scopes: scopes('market', 'read') },
-      ],
-    },
-  };
-}
+export const SYSTEM_TOKENS: ScopedToken[] = [
+  { name: 'agent', scopes: ['pay', 'market', 'read'] },
+  { name: 'dashboard', scopes: ['market', 'read'] },
+];
 
 async function dashboardIsBuilt(): Promise<boolean> {
   const index = join(distDir, 'index.html');
@@ -251,89 +230,64 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       await writeFile(marker, tangle.createdAt);
     }
 
-    const wallets: (WalletService & { name: string; token: string; dashboardToken: string })[] = [];
+    const wallets: (RunningHousehold & { name: string })[] = [];
     const agents: AgentHandle[] = [];
-    const byAccount = [...tangle.genesis.allocations].sort(
-      (a, b) => (a.accountIndex ?? 0) - (b.accountIndex ?? 0),
-    );
     for (const [i, household] of HOUSEHOLDS.entries()) {
       checkAborted(signal);
-      const allocation = byAccount[household.slot]!;
-      const dir = join(households, household.role);
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const password = await persistentSecret(join(dir, 'keystore.password'));
-      const { token, dashboardToken, api } = await householdTokens(dir);
-      const keystore = join(dir, 'keystore.json');
+      const allocation = fundedSlot(tangle, household.slot);
       // DEVELOPMENT ONLY: the development profile's public mnemonic, one account per household.
-      if (!existsSync(keystore)) await writeKeystore(keystore, profile.genesis.mnemonic, password);
-      const config = parseWalletConfig(
+      const wallet = await startHousehold(
         {
+          dir: join(households, household.role),
           nodeUrl: tangle.nodes[0]!.restUrl,
-          dataDir: join(dir, 'wallet'),
-          listen: { host: '127.0.0.1', port: walletPorts[i] },
-          keystore: { file: keystore, passwordFile: join(dir, 'keystore.password') },
-          account: { accountIndex: allocation.accountIndex },
-          // The dashboard (its tangle walk alone makes up to 12 reads a second), both agents and any local
-          // tool all come from 127.0.0.1: one client to the rate limiter, so it gets a local budget.
-          api: { ...api, corsOrigins: dashboardOrigins, rateLimitPerMinute: 6000 },
-          claims: { schedule: '*/15 * * * * *' },
-          ledger: { initialOutputs: [allocation.outputId] },
+          mnemonic: profile.genesis.mnemonic,
+          accountIndex: allocation.accountIndex,
+          initialOutputs: [allocation.outputId],
+          secrets: 'kept',
+          tokens: SYSTEM_TOKENS,
+          wallet: {
+            listen: { host: '127.0.0.1', port: walletPorts[i]! },
+            // The dashboard (its tangle walk alone makes up to 12 reads a second), both agents and any local
+            // tool all come from 127.0.0.1: one client to the rate limiter, so it gets a local budget.
+            api: { corsOrigins: dashboardOrigins, rateLimitPerMinute: 6000 },
+            claims: { schedule: '*/15 * * * * *' },
+          },
         },
-        dir,
+        log.child({ household: household.role }),
       );
-      const wallet = await startWalletService(config, log.child({ household: household.role }));
-      started.add(`the ${household.role} wallet-service`, () => wallet.stop());
-      wallets.push(Object.assign(wallet, { name: household.name, token, dashboardToken }));
+      started.add(`the ${household.role} wallet-service`, () => wallet.service.stop());
+      wallets.push({ ...wallet, name: household.name });
     }
-    const [producer, consumer] = wallets as unknown as [WalletService, WalletService];
+    const producer = wallets[0]!;
+    const consumer = wallets[1]!;
     const parties = { consumer: consumer.address, producer: producer.address };
     // The producer reads the consumer meter's restricted channel: its X25519 reader key, made once.
     const readerKeyFile = join(households, 'producer', 'channel-reader.key');
-    const readerSecret = fromHex(await persistentSecret(readerKeyFile, () => toHex(newX25519SecretKey())));
+    const readerSecret = fromHex(await keptSecret(readerKeyFile, () => toHex(newX25519SecretKey())));
     const readerPublicKey = toHex(x25519PublicKey(readerSecret));
     for (const [i, household] of HOUSEHOLDS.entries()) {
       checkAborted(signal);
-      const dir = join(households, household.role, 'agent');
-      const agent = await startAgent({
+      const consumes = household.role === 'consumer';
+      const agent = await startHouseholdAgent(wallets[i]!, {
         config: {
           meterId: `${household.role}-meter`,
           role: household.role,
           parties,
-          sensors: [
-            household.role === 'producer'
-              ? DEMO_PRODUCER_SENSOR
-              : {
-                  name: 'load',
-                  kind: 'simulated',
-                  profile: {
-                    type: 'random-walk',
-                    seed: 12,
-                    busVoltageMV: 12_000,
-                    startMA: 400,
-                    minMA: 50,
-                    maxMA: 1_500,
-                    stepMA: 40,
-                  },
-                },
-          ],
+          sensors: [consumes ? DEMO_CONSUMER_SENSOR : DEMO_PRODUCER_SENSOR],
           sampleIntervalMs: 1000,
           period: { seconds: options.periodSeconds ?? 60 },
           price: { unitsPerWh: '250' },
           pricing: 'carry',
           // The consumer runs its market trades: the relay delivers them, the seller is paid per trade.
-          ...(household.role === 'consumer'
+          ...(consumes
             ? {
-                walletService: {
-                  url: consumer.url,
-                  tokenFile: join(households, 'consumer', 'agent.token'),
-                },
                 prepaid: { enabled: true, relay: { kind: 'simulated' as const } },
                 market: { pollSeconds: 2 },
               }
             : {}),
           http: { host: '127.0.0.1', port: meterPorts[i]!, corsOrigins: dashboardOrigins },
           // The consumer publishes its readings on its channel; its payments carry the period's root.
-          ...(household.role === 'consumer'
+          ...(consumes
             ? {
                 channel: {
                   nodeUrl: tangle.nodes[0]!.restUrl,
@@ -342,8 +296,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
                 },
               }
             : {}),
-          dataDir: dir,
         },
+        // The consumer pays with its agent token.
+        ...(consumes ? { pay: 'agent' } : {}),
         log: log.child({ meter: household.role }),
       });
       started.add(`the ${household.role} meter agent`, () => agent.stop());
@@ -360,7 +315,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       port: dashboardPort,
       config: {
         // The households' dashboard tokens (read and market, never pay): the page reads and posts market offers.
-        wallets: wallets.map((w) => ({ name: w.name, url: w.url, token: w.dashboardToken })),
+        wallets: wallets.map((w) => ({ name: w.name, url: w.url, token: w.tokens.dashboard! })),
         meters: agents.map((a, i) => ({ name: `${HOUSEHOLDS[i]!.name} meter`, url: a.httpUrl! })),
       },
     });
@@ -376,7 +331,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       async status() {
         const [info, book] = await Promise.all([
           node.info().catch(() => undefined),
-          producer.market?.book().catch(() => undefined),
+          producer.service.market?.book().catch(() => undefined),
         ]);
         const confirmed = info?.status.confirmedMilestone;
         return {
@@ -386,8 +341,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
             : {}),
           meters: agents.map((a, i) => ({ name: HOUSEHOLDS[i]!.role, powerUW: a.snapshot().powerUW })),
           payments: {
-            queued: wallets.reduce((n, w) => n + w.store.unsettled().length, 0),
-            included: wallets.reduce((n, w) => n + w.store.list({ state: 'included', limit: 0 }).total, 0),
+            queued: wallets.reduce((n, w) => n + w.service.store.unsettled().length, 0),
+            included: wallets.reduce(
+              (n, w) => n + w.service.store.list({ state: 'included', limit: 0 }).total,
+              0,
+            ),
           },
           ...(book
             ? { offers: book.orders.filter((o) => o.side === 'sell' && o.status === 'open').length }

@@ -157,7 +157,7 @@ export class AgentMetrics {
   constructor(private readonly source: AgentMetricsSource) {
     this.m = define(this.registry, () => this.source);
     // The event-loop delay is sampled once a second, not every 10 ms (prom-client's default): those 100
-    // wake-ups a second took the agent from 0.2 % to 0.8 % of a core (meter-agent/bench/footprint.ts --http).
+    // wake-ups a second took the agent from 0.2 % to 0.8 % of a core (tests/bench/meter-agent/footprint.ts --http).
     if (source.processMetrics)
       collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
     const m = this.m;

@@ -2,18 +2,18 @@
  * Wallet-services as real processes on a real tangle, and the ledger read back: what the exactly-once
  * drill and the integration tests of copies, restarts and races share.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Payment } from '@tanglewatt/contract';
-import { freePorts, type TangleState } from '@tanglewatt/deploy';
+import { freePorts, type TangleState, WalletProcess } from '@tanglewatt/deploy';
 import { generateMnemonic, MnemonicSigner, type NodeApi } from '@tanglewatt/ledger';
 import { outputsCreatedFor } from './ledger-scan.js';
 import { ProgressError, waitForProgress } from './progress.js';
 import { prepareWallet } from './wallets.js';
 
-const cli = fileURLToPath(new URL('../../wallet-service/bin/wallet-service.mjs', import.meta.url));
+/** One wallet-service process, restartable on the same config and port. */
+export { WalletProcess as ServiceProcess };
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const random = (min: number, max: number) => min + Math.random() * (max - min);
 
@@ -28,48 +28,6 @@ export interface Row {
   note: string;
 }
 
-/** One wallet-service process, restartable on the same config and port. */
-export class ServiceProcess {
-  child: ChildProcess | undefined;
-  stderr = '';
-  constructor(
-    readonly configFile: string,
-    readonly url: string,
-  ) {}
-
-  start(): ChildProcess {
-    const child = spawn(process.execPath, [cli, 'run', '--config', this.configFile], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      this.stderr = (this.stderr + chunk.toString()).slice(-4000);
-    });
-    this.child = child;
-    return child;
-  }
-
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await exited;
-  }
-
-  async up(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.child && this.child.exitCode !== null)
-        throw new Error(`wallet-service exited ${this.child.exitCode}: ${this.stderr.trim()}`);
-      const res = await fetch(`${this.url}/health`).catch(() => undefined);
-      if (res?.status === 200) return;
-      await sleep(200);
-    }
-    throw new Error(`wallet-service at ${this.url} did not come up in ${timeoutMs / 1000} s`);
-  }
-}
-
 export interface Household {
   dir: string;
   configFile: string;
@@ -80,18 +38,19 @@ export interface Household {
 }
 
 export async function household(tangle: TangleState, slot: number): Promise<Household> {
-  const prepared = await prepareWallet(tangle, { slot, claimSchedule: '0 0 1 1 *' });
   const [port] = await freePorts(1);
-  const raw = JSON.parse(await readFile(prepared.configFile, 'utf8')) as Record<string, unknown>;
-  raw.listen = { host: '127.0.0.1', port };
-  await writeFile(prepared.configFile, JSON.stringify(raw, null, 2));
+  const prepared = await prepareWallet(tangle, {
+    slot,
+    claimSchedule: '0 0 1 1 *',
+    listen: { host: '127.0.0.1', port: port! },
+  });
   return {
     dir: prepared.dir,
     configFile: prepared.configFile,
     token: prepared.token,
     url: `http://127.0.0.1:${port}`,
     port: port!,
-    raw,
+    raw: prepared.raw,
   };
 }
 
@@ -239,7 +198,7 @@ export function bodies(prefix: string, payee: string, n: number, base: number): 
 }
 
 /** Kills and restarts a service at random moments until `stop` is called; resolves to the kill count. */
-export function randomKiller(service: ServiceProcess, minMs = 300, maxMs = 1500) {
+export function randomKiller(service: WalletProcess, minMs = 300, maxMs = 1500) {
   let running = true;
   let kills = 0;
   const loop = (async () => {

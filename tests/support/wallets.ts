@@ -1,17 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadProfile, type TangleState } from '@tanglewatt/deploy';
-import { generateMnemonic } from '@tanglewatt/ledger';
 import {
-  type ApiScope,
-  parseWalletConfig,
-  startWalletService,
-  type WalletConfig,
-  type WalletService,
-  writeKeystore,
-} from '@tanglewatt/wallet-service';
+  devMnemonic,
+  fundedSlot,
+  type PreparedHousehold,
+  prepareHousehold,
+  type ScopedToken,
+  type TangleState,
+} from '@tanglewatt/deploy';
+import { generateMnemonic } from '@tanglewatt/ledger';
+import { startWalletService, type WalletConfig, type WalletService } from '@tanglewatt/wallet-service';
 import pino from 'pino';
 
 export interface TestWallet {
@@ -33,61 +32,41 @@ export interface WalletSetup {
   /** Market settings (e.g. its own market id, so test files running together keep their books apart). */
   market?: Partial<WalletConfig['market']>;
   /** Scoped tokens besides the every-scope one, each written to its own 0600 file. */
-  tokens?: { name: string; scopes: ApiScope[] }[];
+  tokens?: ScopedToken[];
   /** Host names the API answers besides the loopback ones. */
   allowedHosts?: string[];
+  /** Where the API listens (default: a port the kernel picks when it starts). */
+  listen?: { host: string; port: number };
 }
 
-/** Writes a wallet's keystore, secrets (0600) and config into a new temp dir. */
+/** A household (the deploy harness) in a new temp dir: keystore, secrets (0600) and wallet.json. */
 export async function prepareWallet(
   tangle: TangleState,
   setup: WalletSetup = {},
-): Promise<{
-  dir: string;
-  config: WalletConfig;
-  configFile: string;
-  token: string;
-  tokens: Record<string, string>;
-}> {
+): Promise<PreparedHousehold & { configFile: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'tanglewatt-wallet-'));
-  const profile = await loadProfile('development');
-  if (!('mnemonic' in profile.genesis)) throw new Error('development profile must derive from a mnemonic');
-  const byAccount = [...tangle.genesis.allocations].sort(
-    (a, b) => (a.accountIndex ?? 0) - (b.accountIndex ?? 0),
-  );
-  const allocation = setup.slot === undefined ? undefined : byAccount[setup.slot];
-  const mnemonic = allocation ? profile.genesis.mnemonic : generateMnemonic();
-  const password = randomBytes(16).toString('hex');
-  const token = randomBytes(24).toString('hex');
-  await writeFile(join(dir, 'password'), password, { mode: 0o600 });
-  await writeFile(join(dir, 'token'), token, { mode: 0o600 });
-  const tokens: Record<string, string> = {};
-  for (const t of setup.tokens ?? []) {
-    tokens[t.name] = randomBytes(24).toString('hex');
-    await writeFile(join(dir, `${t.name}.token`), tokens[t.name]!, { mode: 0o600 });
-  }
-  await writeKeystore(join(dir, 'keystore.json'), mnemonic, password);
-  const raw = {
+  const account = setup.slot === undefined ? undefined : fundedSlot(tangle, setup.slot);
+  const prepared = await prepareHousehold({
+    dir,
     nodeUrl: tangle.nodes[0]!.restUrl,
-    dataDir: 'data',
-    listen: { host: '127.0.0.1', port: 0 },
-    keystore: { file: 'keystore.json', passwordEnv: 'TANGLEWATT_TEST_UNSET', passwordFile: 'password' },
-    account: { accountIndex: allocation?.accountIndex ?? 0 },
-    api: {
-      tokenEnv: 'TANGLEWATT_TEST_UNSET',
-      tokenFile: 'token',
-      tokens: (setup.tokens ?? []).map((t) => ({ name: t.name, file: `${t.name}.token`, scopes: t.scopes })),
-      allowedHosts: setup.allowedHosts ?? [],
-      corsOrigins: [],
+    mnemonic: account ? await devMnemonic() : generateMnemonic(),
+    accountIndex: account?.accountIndex ?? 0,
+    initialOutputs: account ? [account.outputId] : [],
+    files: { password: 'password', token: 'token' },
+    tokens: setup.tokens ?? [],
+    unsetEnv: 'TANGLEWATT_TEST_UNSET',
+    configFile: 'wallet.json',
+    wallet: {
+      dataDir: 'data',
+      ...(setup.listen ? { listen: setup.listen } : {}),
+      api: { allowedHosts: setup.allowedHosts ?? [], corsOrigins: [] },
+      settlement: { lingerMs: 100, reattachAfterSeconds: 5, ...setup.settlement },
+      claims: { schedule: setup.claimSchedule ?? '*/2 * * * * *' },
+      ledger: { pollIntervalMs: 200 },
+      ...(setup.market ? { market: setup.market } : {}),
     },
-    settlement: { lingerMs: 100, reattachAfterSeconds: 5, ...setup.settlement },
-    claims: { schedule: setup.claimSchedule ?? '*/2 * * * * *' },
-    ledger: { initialOutputs: allocation ? [allocation.outputId] : [], pollIntervalMs: 200 },
-    ...(setup.market ? { market: setup.market } : {}),
-  };
-  const configFile = join(dir, 'wallet.json');
-  await writeFile(configFile, JSON.stringify(raw, null, 2));
-  return { dir, config: parseWalletConfig(raw, dir), configFile, token, tokens };
+  });
+  return { ...prepared, configFile: prepared.configFile! };
 }
 
 export async function startTestWallet(tangle: TangleState, setup: WalletSetup = {}): Promise<TestWallet> {

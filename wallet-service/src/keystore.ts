@@ -15,7 +15,7 @@ const scrypt = promisify(scryptCallback) as (
 
 /**
  * scrypt cost of new keystores: 128 × N × r = 32 MiB, and about one second on a Raspberry Pi 3
- * (wallet-service/bench/keystore-kdf.ts; the README's "Keys" paragraph has the figures).
+ * (tests/bench/wallet-service/keystore-kdf.ts; the README's "Keys" paragraph has the figures).
  */
 export const KDF_COST = { N: 2 ** 15, r: 8, p: 1 } as const;
 
@@ -73,7 +73,8 @@ const keystoreFileSchema = z.strictObject(
 
 type KeystoreFile = z.infer<typeof keystoreFileSchema>;
 
-async function deriveKey(
+/** The keystore's key from its password: scrypt with the given cost, 32 bytes (what the KDF benchmark times). */
+export async function deriveKeystoreKey(
   password: string,
   salt: Buffer,
   kdf: { N: number; r: number; p: number },
@@ -178,7 +179,7 @@ export async function writeKeystore(
   checkKeystoreInputs(mnemonic, password);
   const salt = randomBytes(16);
   const iv = randomBytes(12);
-  const key = await deriveKey(password, salt, KDF_COST);
+  const key = await deriveKeystoreKey(password, salt, KDF_COST);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const ciphertext = Buffer.concat([cipher.update(mnemonic, 'utf8'), cipher.final()]);
   const content: KeystoreFile = {
@@ -275,7 +276,7 @@ async function readKeystoreFile(file: string): Promise<KeystoreFile> {
 /** Decrypts the mnemonic; a wrong password and a tampered file both fail authentication. */
 export async function readKeystore(file: string, password: string): Promise<string> {
   const parsed = await readKeystoreFile(file);
-  const key = await deriveKey(password, Buffer.from(parsed.kdf.salt, 'hex'), parsed.kdf);
+  const key = await deriveKeystoreKey(password, Buffer.from(parsed.kdf.salt, 'hex'), parsed.kdf);
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(parsed.cipher.iv, 'hex'));
   decipher.setAuthTag(Buffer.from(parsed.cipher.tag, 'hex'));
   try {

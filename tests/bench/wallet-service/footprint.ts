@@ -4,18 +4,15 @@
 // hold the integration lock. Not a test.
 //   npm run build && flock /tmp/tanglewatt-integration.lock npx tsx tests/bench/wallet-service/footprint.ts [--seconds 60] [--runtime built,tsx]
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLogger, tangleDown } from '@tanglewatt/deploy';
-import { cpuPercent, cpuTicks, memoryMB } from '../../../meter-agent/bench/proc.js';
+import { createLogger, freePorts, prepareHousehold, tangleDown, WalletProcess } from '@tanglewatt/deploy';
+import { generateMnemonic } from '@tanglewatt/ledger';
 import { startDevTangle } from '../../support/dev-tangle.js';
-import { prepareWallet } from '../../support/wallets.js';
+import { footprint, runtimes } from '../support/proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,36 +22,7 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const WARMUP_MS = 10_000;
-const serviceDir = fileURLToPath(new URL('../../../wallet-service/', import.meta.url));
-const entries: Record<string, string> = {
-  built: join(serviceDir, 'dist', 'wallet-service.mjs'),
-  tsx: join(serviceDir, 'bin', 'wallet-service.mjs'),
-};
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`wallet-service exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error('wallet-service did not answer /health within 60 s');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const entries = runtimes('wallet-service', 'wallet-service.mjs');
 
 const log = createLogger('bench');
 const dataDir = await mkdtemp(join(tmpdir(), 'tanglewatt-footprint-'));
@@ -65,33 +33,26 @@ try {
     const entry = entries[runtime];
     if (!entry || !existsSync(entry))
       throw new Error(`--runtime ${runtime}: ${entry ?? 'unknown'} is missing (npm run build)`);
-    const prepared = await prepareWallet(tangle, {});
-    // Production schedules (the test helper claims every 2 s and polls every 200 ms).
-    const raw = JSON.parse(await readFile(prepared.configFile, 'utf8'));
-    const port = await freePort();
-    raw.listen = { host: '127.0.0.1', port };
-    delete raw.claims;
-    delete raw.settlement;
-    delete raw.ledger.pollIntervalMs;
-    await writeFile(prepared.configFile, JSON.stringify(raw));
-    const child = spawn(process.execPath, [entry, 'run', '--config', prepared.configFile], {
-      stdio: 'ignore',
-      env: { ...process.env, LOG_LEVEL: 'warn' },
+    // A new household without funds, on the production schedules (no test settings).
+    const [port] = await freePorts(1);
+    const prepared = await prepareHousehold({
+      dir: await mkdtemp(join(tmpdir(), 'tanglewatt-wallet-')),
+      nodeUrl: tangle.nodes[0]!.restUrl,
+      mnemonic: generateMnemonic(),
+      unsetEnv: 'TANGLEWATT_BENCH_UNSET',
+      configFile: 'wallet.json',
+      wallet: { listen: { host: '127.0.0.1', port: port! } },
     });
-    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const service = new WalletProcess(prepared.configFile!, `http://127.0.0.1:${port}`, entry);
+    service.start();
     try {
-      await waitHealthy(`http://127.0.0.1:${port}`, child);
-      await new Promise((r) => setTimeout(r, WARMUP_MS));
-      const cpu0 = await cpuTicks(child.pid!);
-      const t0 = performance.now();
-      await new Promise((r) => setTimeout(r, seconds * 1000));
-      const cpu1 = await cpuTicks(child.pid!);
-      const m = await memoryMB(child.pid!);
-      const cpu = cpuPercent(cpu0, cpu1, (performance.now() - t0) / 1000);
-      rows.push(`| ${runtime} | ${m.rssMB.toFixed(1)} | ${m.peakMB.toFixed(1)} | ${cpu.toFixed(2)} |`);
+      await service.up();
+      const m = await footprint(service.child!.pid!, WARMUP_MS, seconds);
+      rows.push(
+        `| ${runtime} | ${m.rssMB.toFixed(1)} | ${m.peakMB.toFixed(1)} | ${m.cpuPercent.toFixed(2)} |`,
+      );
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      await service.kill('SIGTERM');
       await rm(prepared.dir, { recursive: true, force: true });
     }
   }

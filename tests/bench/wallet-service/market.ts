@@ -10,23 +10,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, tangleDown } from '@tanglewatt/deploy';
-import { startWalletService } from '@tanglewatt/wallet-service';
-import pino from 'pino';
 import { startDevTangle } from '../../support/dev-tangle.js';
-import { api, prepareWallet } from '../../support/wallets.js';
+import { api, startTestWallet } from '../../support/wallets.js';
 
 const rounds = Number(process.argv[2] ?? 10);
 const log = createLogger('bench');
 const dataDir = await mkdtemp(join(tmpdir(), 'tanglewatt-bench-market-'));
 const tangle = await startDevTangle(dataDir, log);
 try {
-  const quiet = pino({ level: 'warn' });
-  const start = async (slot: number) => {
-    const prepared = await prepareWallet(tangle, { slot });
-    return { service: await startWalletService(prepared.config, quiet), token: prepared.token };
-  };
-  const producer = await start(12);
-  const consumer = await start(13);
+  const producer = await startTestWallet(tangle, { slot: 12 });
+  const consumer = await startTestWallet(tangle, { slot: 13 });
   const tradesIn = async (w: typeof producer) =>
     (await api<{ trades: unknown[] }>(w, 'GET', '/market')).body.trades.length;
   const toBoth: number[] = [];

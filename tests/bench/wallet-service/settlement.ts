@@ -11,7 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, loadProfile, tangleDown } from '@tanglewatt/deploy';
+import { createLogger, devMnemonic, fundedSlot, tangleDown } from '@tanglewatt/deploy';
 import { generateMnemonic, LedgerClient, MnemonicSigner, NodeApi, outputIdOf } from '@tanglewatt/ledger';
 import { startWalletService } from '@tanglewatt/wallet-service';
 import pino from 'pino';
@@ -71,23 +71,19 @@ try {
   await service.stop();
 
   // B: straight with the SDK, one payment per transaction.
-  const profile = await loadProfile('development');
-  if (!('mnemonic' in profile.genesis)) throw new Error('development profile expected');
-  const allocation = [...tangle.genesis.allocations].sort(
-    (a, b) => (a.accountIndex ?? 0) - (b.accountIndex ?? 0),
-  )[11]!;
-  const signer = new MnemonicSigner(profile.genesis.mnemonic);
+  const account = fundedSlot(tangle, 11);
+  const signer = new MnemonicSigner(await devMnemonic());
   const client = new LedgerClient(tangle.nodes[0]!.restUrl);
-  let input = allocation.outputId;
+  let input = account.outputId;
   const startB = performance.now();
   for (let i = 0; i < DIRECT; i++) {
     const sent = await client.transfer({
       signer,
-      accountIndex: allocation.accountIndex!,
+      accountIndex: account.accountIndex,
       inputs: [input],
       to: payees[i % payees.length]!,
       amount: BigInt(10_000 + i),
-      remainderAddress: allocation.address,
+      remainderAddress: account.address,
     });
     await node.waitForReferenced(sent.blockId);
     // The change comes back as the second output; the next transfer spends it.

@@ -2,11 +2,10 @@
  * Channel benchmark: messages per second sealed (encode + sign + encrypt) and opened (decrypt + verify +
  * decode), and bytes per hour per meter at 1 Hz sampling with 60 s batches.
  *
- *   npx tsx channels/bench/channels.ts                 # CPU figures, bytes computed for 8-parent blocks
- *   npx tsx channels/bench/channels.ts --node <url>    # also posts an hour to that node, measures real blocks
+ *   npx tsx tests/bench/channels/channels.ts                 # CPU figures, bytes computed for 8-parent blocks
+ *   npx tsx tests/bench/channels/channels.ts --node <url>    # also posts an hour to that node, measures real blocks
  */
 import { cpus } from 'node:os';
-import { LedgerClient, NodeApi } from '@tanglewatt/ledger';
 import {
   ChannelWriter,
   type EpochKey,
@@ -19,8 +18,9 @@ import {
   staticSigners,
   verifyEntries,
   x25519PublicKey,
-} from '../src/index.js';
-import { deterministicRandom, fakePoster, simulatedSamples, summaryOf } from '../src/testing.js';
+} from '@tanglewatt/channels';
+import { deterministicRandom, fakePoster, simulatedSamples, summaryOf } from '@tanglewatt/channels/testing';
+import { LedgerClient, NodeApi } from '@tanglewatt/ledger';
 
 const T0 = Date.parse('2026-11-24T05:00:00Z');
 const HOUR = 3_600_000;

@@ -4,18 +4,11 @@
  * (the least disturbed by other work on a shared machine) times PI3_SLOWDOWN. The README's wallet-service
  * "Keys" paragraph says why that ratio.
  *
- *   npx tsx wallet-service/bench/keystore-kdf.ts [runs=5]
+ *   npx tsx tests/bench/wallet-service/keystore-kdf.ts [runs=5]
  */
-import { randomBytes, scrypt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import { promisify } from 'node:util';
-
-const derive = promisify(scrypt) as (
-  password: string,
-  salt: Buffer,
-  keylen: number,
-  options: { N: number; r: number; p: number; maxmem: number },
-) => Promise<Buffer>;
+import { deriveKeystoreKey } from '@tanglewatt/wallet-service';
 
 /** Cortex-A53 @ 1.2 GHz against one x86 server core, for scrypt (README: wallet-service, Keys). */
 const PI3_SLOWDOWN = 10;
@@ -29,7 +22,7 @@ for (let log2N = 14; log2N <= 18; log2N++) {
   for (let i = 0; i < runs; i++) {
     const salt = randomBytes(16);
     const start = process.hrtime.bigint();
-    await derive('correct horse battery staple', salt, 32, { N, r, p: 1, maxmem: 256 * N * r });
+    await deriveKeystoreKey('correct horse battery staple', salt, { N, r, p: 1 });
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   times.sort((a, b) => a - b);

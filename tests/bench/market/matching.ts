@@ -4,20 +4,21 @@
 //   warm     — rebuildBook again with the signature cache filled (what a rebuild on each new message costs),
 //              and of that, ordering + matching alone (warm rebuild minus the form checks);
 // for both matching rules, and node:crypto's Ed25519 verify for comparison (Node-only; not the consensus
-// verifier). Not a test. Run: npx tsx market/bench/matching.ts [--offers 10000] [--households 200] [--runs 3]
+// verifier). Not a test. Run: npx tsx tests/bench/market/matching.ts [--offers 10000] [--households 200] [--runs 3]
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import {
   type Book,
   MarketAuthor,
   matchingRules,
+  randomInt,
   rebuildBook,
   type SignedMessage,
   secretKeyFromPhrase,
+  seededRandom,
   signingBytes,
   verifyMessage,
-} from '../src/index.js';
-import { randomInt, seededRandom } from '../src/sim/profiles.js';
+} from '@tanglewatt/market';
 
 const { values } = parseArgs({
   options: {

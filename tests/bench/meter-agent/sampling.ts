@@ -1,11 +1,12 @@
 // Sampling benchmark: runs the agent in-process on the real clock with simulated sensors and reports
 // timer jitter (actual − target tick time), time from tick to sample durable and counted (fsync included),
-// and CPU time per sample. Not a test. Run: npx tsx meter-agent/bench/sampling.ts [--seconds 60] [--interval-ms 1000]
+// and CPU time per sample. Not a test. Run: npx tsx tests/bench/meter-agent/sampling.ts [--seconds 60] [--interval-ms 1000]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { silentLogger, startAgent } from '../src/index.js';
+import { silentLogger, startAgent } from '@tanglewatt/meter-agent';
+import { benchAgentConfig } from '../support/meter.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,28 +28,13 @@ function percentile(sorted: number[], p: number): number {
 const parent = values.dir ?? (await mkdtemp(join(tmpdir(), 'meter-bench-')));
 const dataDir = join(parent, 'data');
 const agent = await startAgent({
-  config: {
+  config: benchAgentConfig({
     meterId: 'bench',
-    role: 'producer',
-    parties: { consumer: 'bench-consumer', producer: 'bench-producer' },
-    sensors: Array.from({ length: sensorCount }, (_, i) => ({
-      name: `s${i}`,
-      kind: 'simulated' as const,
-      profile: {
-        type: 'random-walk' as const,
-        seed: i + 1,
-        busVoltageMV: 12_000,
-        startMA: 500,
-        minMA: 0,
-        maxMA: 2000,
-        stepMA: 50,
-      },
-    })),
+    sensors: sensorCount,
     sampleIntervalMs: intervalMs,
-    period: { seconds: Math.max(2, Math.ceil((20 * intervalMs) / 1000)) },
-    price: { unitsPerWh: '1' },
+    periodSeconds: Math.max(2, Math.ceil((20 * intervalMs) / 1000)),
     dataDir,
-  },
+  }),
   log: silentLogger(),
 });
 

@@ -1,5 +1,7 @@
 // What Linux says about a process's footprint, for the footprint benchmarks.
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on every architecture node runs on. */
 export const CLOCK_TICKS = 100;
@@ -22,4 +24,31 @@ export async function cpuTicks(pid: number): Promise<number> {
 /** CPU use between two readings as % of one core. */
 export function cpuPercent(ticks0: number, ticks1: number, elapsedS: number): number {
   return ((ticks1 - ticks0) / CLOCK_TICKS / elapsedS) * 100;
+}
+
+/**
+ * Resident memory and CPU of a running process: waits out its warm-up, then measures `seconds` of it
+ * (memory at the end and at its peak, CPU over the window).
+ */
+export async function footprint(
+  pid: number,
+  warmupMs: number,
+  seconds: number,
+): Promise<{ rssMB: number; peakMB: number; cpuPercent: number }> {
+  await new Promise((r) => setTimeout(r, warmupMs));
+  const cpu0 = await cpuTicks(pid);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const cpu1 = await cpuTicks(pid);
+  const elapsedS = (performance.now() - t0) / 1000;
+  return { ...(await memoryMB(pid)), cpuPercent: cpuPercent(cpu0, cpu1, elapsedS) };
+}
+
+/**
+ * How a package runs as its own process: `built`, `npm run build`'s bundle (what the Pi runs), or `tsx`,
+ * its TypeScript through the tsx launcher.
+ */
+export function runtimes(pkg: 'meter-agent' | 'wallet-service', bundle: string): Record<string, string> {
+  const dir = fileURLToPath(new URL(`../../../${pkg}/`, import.meta.url));
+  return { built: join(dir, 'dist', bundle), tsx: join(dir, 'bin', `${pkg}.mjs`) };
 }

@@ -3,35 +3,30 @@
  * meter-agent takes its trades, delivers them through its relay and pays the sellers through its
  * wallet-service, on the real tangle. Trade windows are the network's time (milestones come in real time),
  * so instead of a faster clock the loads are strong: a few Wh arrive in seconds.
+ *
+ * About half the households are consumers on funded development accounts, each with a meter-agent (constant
+ * load of 300–900 W, prepaid relay, `market` on); producers offer 3–8 Wh at 200–300 base units/Wh,
+ * consumers bid for 2–6 Wh at up to 250–350, all for the same window.
  */
-import { join } from 'node:path';
-import { generateMnemonic, NodeApi } from '@tanglewatt/ledger';
-import { randomInt, seededRandom } from '@tanglewatt/market';
-import { type AgentHandle, startAgent, type TradeView } from '@tanglewatt/meter-agent';
+import { randomInt } from '@tanglewatt/market';
+import type { AgentHandle, TradeView } from '@tanglewatt/meter-agent';
 import type { Logger } from 'pino';
+import { byAccountIndex, devMnemonic, fundedSlot, startHouseholdAgent } from '../household.js';
+import { booksWithAll, type MarketBook, type Posted, post } from './book.js';
 import {
-  booksWithAll,
-  byAccountIndex,
   type CommunityHousehold,
-  devMnemonic,
-  type HouseholdSpec,
+  fundedMember,
   householdCall,
-  type MarketBook,
-  type Posted,
-  post,
+  newMarket,
+  type RandomCommunityOptions,
+  randomCommunity,
   startHouseholds,
   stopHouseholds,
-  uniqueMarketId,
+  unfundedMember,
   until,
-} from './community-households.js';
-import type { TangleState } from './tangle.js';
+} from './households.js';
 
-export interface DeliveryOnTangleOptions {
-  tangle: TangleState;
-  dataDir: string;
-  log: Logger;
-  households: number;
-  seed?: number;
+export interface DeliveryOnTangleOptions extends RandomCommunityOptions {
   /** Length of the delivery window every order shares (default 3 minutes). */
   windowMinutes?: number;
 }
@@ -67,52 +62,27 @@ interface PaymentItem {
   state: string;
 }
 
-/**
- * Runs the delivery mode: about half the households are consumers on funded development accounts, each
- * with a meter-agent (constant load of 300–900 W, prepaid relay, `market` on); producers offer 3–8 Wh at
- * 200–300 base units/Wh, consumers bid for 2–6 Wh at up to 250–350, all for the same window. Returns once
- * every trade is closed and every payment included, and throws if any trade was paid other than exactly
- * what its delivered energy owes.
- */
+/** Returns once every trade is closed and every payment included; throws if one was paid other than owed. */
 export async function runDeliveryOnTangle(options: DeliveryOnTangleOptions): Promise<DeliverySummary> {
+  const { n, seed, random } = randomCommunity(options);
   const { tangle, log } = options;
-  const n = options.households;
-  const seed = options.seed ?? 1;
-  const random = seededRandom(seed);
-  const accounts = byAccountIndex(tangle);
+  const funded = byAccountIndex(tangle).length;
   const consumers = Math.ceil(n / 2);
-  if (n < 2) throw new Error('households: at least 2');
-  if (consumers > accounts.length)
-    throw new Error(`households: at most ${2 * accounts.length} (consumers pay from the funded accounts)`);
+  if (consumers > funded)
+    throw new Error(`households: at most ${2 * funded} (consumers pay from the funded accounts)`);
   const mnemonic = await devMnemonic();
-  const specs: HouseholdSpec[] = Array.from({ length: n }, (_, i) => {
-    const consumer = i < consumers;
-    const allocation = consumer ? accounts[i]! : undefined;
-    return {
-      name: `${consumer ? 'C' : 'P'}${String(i + 1).padStart(3, '0')}`,
-      role: consumer ? 'consumer' : 'producer',
-      mnemonic: consumer ? mnemonic : generateMnemonic(),
-      accountIndex: allocation?.accountIndex ?? 0,
-      initialOutputs: allocation ? [allocation.outputId] : [],
-    };
-  });
-  const households = await startHouseholds(
-    tangle,
-    specs,
-    {
-      id: uniqueMarketId(`delivery${n}`),
-      rule: 'cda',
-      defaultCapacityWh: 1_000,
-      fromMilestone: (await new NodeApi(tangle.nodes[0]!.restUrl).info()).status.confirmedMilestone.index,
-    },
-    options.dataDir,
-    log,
+  const members = Array.from({ length: n }, (_, i) =>
+    i < consumers
+      ? fundedMember(i, 'consumer', mnemonic, fundedSlot(tangle, i))
+      : unfundedMember(i, 'producer'),
   );
+  const market = await newMarket(tangle, `delivery${n}`, 'cda', 1_000);
+  const households = await startHouseholds(tangle, members, market, options.dataDir, log);
   const agents: AgentHandle[] = [];
   try {
     const buyers = households.filter((h) => h.role === 'consumer');
     const sellers = households.filter((h) => h.role === 'producer');
-    for (const h of buyers) agents.push(await startBuyerAgent(h, sellers[0]!, options.dataDir, random, log));
+    for (const h of buyers) agents.push(await startBuyerAgent(h, sellers[0]!, random, log));
 
     const now = Date.now();
     const window = { startMs: now, endMs: now + (options.windowMinutes ?? 3) * 60_000 };
@@ -135,7 +105,7 @@ export async function runDeliveryOnTangle(options: DeliveryOnTangleOptions): Pro
       )
     ).flat();
     const lastPosted = Date.now();
-    const books: MarketBook[] = await booksWithAll({ households }, households, posted, 120_000);
+    const books: MarketBook[] = await booksWithAll(households, posted, 120_000);
     const booksAgreeMs = Date.now() - lastPosted;
     const trades = books[0]!.trades;
 
@@ -210,11 +180,10 @@ export async function runDeliveryOnTangle(options: DeliveryOnTangleOptions): Pro
 function startBuyerAgent(
   h: CommunityHousehold,
   regularProducer: CommunityHousehold,
-  dataDir: string,
   random: () => number,
   log: Logger,
 ): Promise<AgentHandle> {
-  return startAgent({
+  return startHouseholdAgent(h, {
     config: {
       meterId: `${h.name}-meter`,
       role: 'consumer',
@@ -230,39 +199,10 @@ function startBuyerAgent(
       period: { seconds: 15 },
       // Only traded energy is priced here: the regular supply is free in this simulation.
       price: { unitsPerWh: '0' },
-      walletService: { url: h.url, token: h.token },
-      dataDir: join(dataDir, h.name, 'agent'),
       prepaid: { enabled: true, relay: { kind: 'simulated' } },
       market: { pollSeconds: 1 },
     },
+    pay: 'api',
     log: log.child({ meter: h.name }, { level: 'warn' }),
   });
-}
-
-export function deliverySummaryTable(s: DeliverySummary): string {
-  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const wh = (mws: bigint) => `${(Number(mws) / 3_600_000).toFixed(3)} Wh`;
-  const delivered = s.trades.filter((t) => t.state === 'delivered').length;
-  const lines = [
-    `Delivery on the tangle: ${s.households} households (${s.producers} producers, ${s.consumers} consumers with meter-agents), seed ${s.seed}`,
-    `${s.trades.length} trades, ${s.tradedWh} Wh: ${delivered} delivered in full, ${s.trades.length - delivered} closed short; ${wh(s.deliveredMWs)} delivered`,
-    `paid exactly what was owed: ${s.includedUnits} base units included on the ledger for ${s.owedUnits} owed, in ${s.trades.reduce((a, t) => a + t.payments, 0)} payments`,
-    `after the last order: books agree in ${sec(s.booksAgreeMs)}, every trade closed in ${sec(s.allClosedMs)}, every payment included in ${sec(s.allPaidMs)}`,
-    '',
-    ['seller', 'buyer', 'Wh', 'units/Wh', 'state', 'delivered', 'owed', 'paid', 'payments'].join('\t'),
-    ...s.trades.map((t) =>
-      [
-        t.seller,
-        t.buyer,
-        t.energyWh,
-        t.priceUnitsPerWh,
-        t.state,
-        wh(BigInt(t.creditedMWs)),
-        t.owedUnits,
-        t.includedUnits,
-        t.payments,
-      ].join('\t'),
-    ),
-  ];
-  return lines.join('\n');
 }

@@ -2,15 +2,15 @@
 // and reports resident memory (VmRSS at the end, VmHWM = peak) and CPU (utime + stime over the measured
 // window, as % of one core). `--runtime built` runs `npm run build`'s bundle (what the Pi runs), `tsx` the
 // TypeScript through tsx (the dev launcher). Not a test.
-//   npm run build && npx tsx meter-agent/bench/footprint.ts [--seconds 60] [--sensors 1,4] [--runtime built,tsx] [--http]
+//   npm run build && npx tsx tests/bench/meter-agent/footprint.ts [--seconds 60] [--sensors 1,4] [--runtime built,tsx] [--http]
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuPercent, cpuTicks, memoryMB } from './proc.js';
+import { benchAgentConfig } from '../support/meter.js';
+import { footprint, runtimes } from '../support/proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,27 +27,7 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const WARMUP_MS = 5_000;
 
-const agentDir = fileURLToPath(new URL('..', import.meta.url));
-const entries: Record<string, string> = {
-  built: join(agentDir, 'dist', 'meter-agent.cjs'),
-  tsx: join(agentDir, 'bin', 'meter-agent.mjs'),
-};
-
-function sensorsConfig(count: number) {
-  return Array.from({ length: count }, (_, i) => ({
-    name: `s${i}`,
-    kind: 'simulated',
-    profile: {
-      type: 'random-walk',
-      seed: i + 1,
-      busVoltageMV: 12_000,
-      startMA: 500,
-      minMA: 0,
-      maxMA: 2000,
-      stepMA: 50,
-    },
-  }));
-}
+const entries = runtimes('meter-agent', 'meter-agent.cjs');
 
 interface Result {
   runtime: string;
@@ -66,14 +46,13 @@ async function measure(runtime: string, sensors: number): Promise<Result> {
   await writeFile(
     configFile,
     JSON.stringify({
-      meterId: 'footprint',
-      role: 'producer',
-      parties: { consumer: 'bench-consumer', producer: 'bench-producer' },
-      sensors: sensorsConfig(sensors),
-      sampleIntervalMs: 1000,
-      period: { seconds: 60 },
-      price: { unitsPerWh: '1' },
-      dataDir: join(dir, 'data'),
+      ...benchAgentConfig({
+        meterId: 'footprint',
+        sensors,
+        sampleIntervalMs: 1000,
+        periodSeconds: 60,
+        dataDir: join(dir, 'data'),
+      }),
       ...(values.durability ? { durability: JSON.parse(values.durability) } : {}),
       ...(values.http ? { http: { host: '127.0.0.1', port: 0 } } : {}),
     }),
@@ -84,15 +63,8 @@ async function measure(runtime: string, sensors: number): Promise<Result> {
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const pid = child.pid!;
   try {
-    await new Promise((r) => setTimeout(r, WARMUP_MS));
-    const cpu0 = await cpuTicks(pid);
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    const cpu1 = await cpuTicks(pid);
-    const elapsedS = (performance.now() - t0) / 1000;
-    return { runtime, sensors, ...(await memoryMB(pid)), cpuPercent: cpuPercent(cpu0, cpu1, elapsedS) };
+    return { runtime, sensors, ...(await footprint(child.pid!, WARMUP_MS, seconds)) };
   } finally {
     child.kill('SIGTERM');
     await exited;

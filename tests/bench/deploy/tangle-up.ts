@@ -2,15 +2,13 @@
  * How long `tangle up` takes with cached binaries until milestones confirm: a new network (genesis,
  * bootstrap, start) and a restart of an existing one; one node and three.
  *
- *   npx tsx deploy/bench/tangle-up.ts [runs=5]
+ *   npx tsx tests/bench/deploy/tangle-up.ts [runs=5]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureBinaries, loadProfile, tangleDown, tangleUp } from '@tanglewatt/deploy';
 import pino from 'pino';
-import { ensureBinaries } from '../src/install.js';
-import { loadProfile } from '../src/profile.js';
-import { tangleDown, tangleUp } from '../src/tangle.js';
 
 const runs = Number(process.argv[2] ?? 5);
 const log = pino({ level: 'warn' });
