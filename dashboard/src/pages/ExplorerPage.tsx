@@ -14,7 +14,7 @@ import { resolveQuery } from './explorer/resolve';
 import { PageHeading } from './PageHeading';
 
 /** The channel view brings the channel codecs and crypto: loaded only when a channel is shown. */
-const ChannelView = lazy(() => import('./explorer/ChannelView'));
+const ChannelExplorer = lazy(() => import('./explorer/ChannelExplorer'));
 
 export function ExplorerPage({ query }: { query: string }) {
   const { wallets } = useServices();
@@ -131,7 +131,7 @@ function Result({ query }: { query: string }) {
       const meter = meters.find((m) => m.endpoint.url === r.meter.url);
       return (
         <Suspense fallback={<Loading what="the channel reader" />}>
-          <ChannelView
+          <ChannelExplorer
             channelId={r.channelId}
             meter={r.meter}
             channel={r.channel}

@@ -7,7 +7,7 @@ import { IdLink, MilestoneLink } from '../components/IdLink';
 import { LiveBadge } from '../components/LiveBadge';
 import { Empty, ErrorMessage, InlineError, Loading } from '../components/states';
 import { Term } from '../components/Term';
-import { TangleView } from '../components/tangle/TangleView';
+import { TangleGraph } from '../components/tangle/TangleGraph';
 import { useServices } from '../context';
 import {
   formatAge,
@@ -207,7 +207,7 @@ function NetworkView({ client, sourceName }: { client: WalletClient; sourceName:
 
       <section aria-labelledby="tangle-heading" className="panel">
         <h2 id="tangle-heading">Tangle</h2>
-        <TangleView
+        <TangleGraph
           client={client}
           tips={tips?.tips ?? []}
           confirmedIndex={status.confirmedMilestone.index}

@@ -30,7 +30,7 @@ import { FoundPanel, Ref } from './parts';
 /** How many samples of each message the table shows. */
 const SAMPLE_ROWS = 5;
 
-export interface ChannelViewProps extends ChannelSources {
+export interface ChannelExplorerProps extends ChannelSources {
   channelId: string;
   meter: { name: string; url: string };
   channel: AgentChannelView;
@@ -40,7 +40,7 @@ export interface ChannelViewProps extends ChannelSources {
   resolveDid(ref: MeterDid, o?: RequestOptions): Promise<DidResolution>;
 }
 
-export function ChannelView(props: ChannelViewProps) {
+export function ChannelExplorer(props: ChannelExplorerProps) {
   const { channel, meter, channelId } = props;
   const genesis = (() => {
     try {
@@ -368,4 +368,4 @@ function MessageRow({ message: m, signer }: { message: VerifiedMessage; signer: 
   );
 }
 
-export default ChannelView;
+export default ChannelExplorer;

@@ -124,7 +124,7 @@ export function TangleLegend() {
 }
 
 /** Recent blocks from the current tips back a few milestones, redrawn as tips change. */
-export function TangleView({
+export function TangleGraph({
   client,
   tips,
   confirmedIndex,
