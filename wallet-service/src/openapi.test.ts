@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { amendBody } from '@tanglewatt/market';
 import { paymentRequest } from '@tanglewatt/contract';
+import { amendBody } from '@tanglewatt/market';
 import { describe, expect, it } from 'vitest';
 import { OPENAPI_FILE, openApiDocument } from './openapi.js';
 
