@@ -29,7 +29,7 @@ import type { WalletConfig } from './config.js';
 import { parsePaymentsCsvQuery, paymentsCsv, paymentsInRange } from './csv.js';
 import { type DidResolver, DidUnresolvedError } from './dids.js';
 import type { LiveFeed } from './feed.js';
-import type { MarketView } from './market.js';
+import type { Market } from './market.js';
 import { WalletMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { IdempotencyConflictError, NotCancellableError, type PaymentsStore } from './payments-store.js';
@@ -42,7 +42,7 @@ export interface ApiDeps {
   store: PaymentsStore;
   ledger: WalletLedger;
   addresses: AddressIndex;
-  market?: MarketView;
+  market?: Market;
   settlement: Settlement;
   received: ReceivedPayments;
   /** Resolves meter DIDs from the ledger (GET /dids/:did). */

@@ -3,6 +3,7 @@ export * from './config.js';
 export * from './development.js';
 export * from './keystore.js';
 export * from './market.js';
+export * from './market-books.js';
 export * from './metrics.js';
 export * from './payments-store.js';
 export * from './received.js';
