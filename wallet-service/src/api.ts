@@ -7,11 +7,9 @@ import {
   walletRoutes,
 } from '@tanglewatt/contract';
 import {
-  basicOutputDeposit,
   bech32ToHex,
   isBech32Address,
   LedgerError,
-  microOutputDeposit,
   type NodeApi,
   outputSummaryToJson,
   type RentStructure,
@@ -32,6 +30,7 @@ import type { LiveFeed } from './feed.js';
 import type { Market } from './market.js';
 import { WalletMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { paymentKindOn } from './payment-kind.js';
 import { IdempotencyConflictError, NotCancellableError, type PaymentsStore } from './payments-store.js';
 import type { ReceivedPayment, ReceivedPayments } from './received.js';
 import { receivedToJson } from './received.js';
@@ -202,12 +201,9 @@ export function createApi(deps: ApiDeps): express.Express {
           `amount: at most ${deps.tokenSupply} base units (the network's total supply)`,
           'amount',
         );
-      const micro = BigInt(request.amount) < basicOutputDeposit(request.to, deps.rent);
+      const kind = paymentKindOn(deps.rent, deps.address, request.to, BigInt(request.amount));
       try {
-        const { payment, created } = await store.request(request, {
-          micro,
-          ...(micro ? { depositUnits: microOutputDeposit(request.to, deps.address, deps.rent) } : {}),
-        });
+        const { payment, created } = await store.request(request, kind);
         if (created) settlement.notify();
         res.status(created ? 202 : 200).json(payment);
       } catch (error) {
