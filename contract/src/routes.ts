@@ -106,6 +106,9 @@ export const receivedQuery = z.strictObject({
   before: outputIdHex.optional().describe("the next page after this outputId (the previous answer's next)"),
 });
 
+export const blocksQuery = z.object({ limit: count(1000, 100, 'at most this many (default 100)') });
+export const milestonesQuery = z.object({ count: count(50, 10, 'how many (default 10)') });
+
 const paymentKey = z.object({ key: idempotencyKey.describe("the payment's idempotencyKey") });
 
 export const didParams = z.object({
@@ -262,7 +265,7 @@ export const walletRoutes = {
     path: '/blocks',
     scope: 'read',
     summary: 'Blocks this service posted (its tagged payment blocks), newest first',
-    query: z.object({ limit: count(1000, 100, 'at most this many (default 100)') }),
+    query: blocksQuery,
     replies: { '200': json('{ tag, items: { blockId, transactionId, kind, state }[] }') },
     errors: ['400'],
   },
@@ -348,7 +351,7 @@ export const walletRoutes = {
     path: '/node/milestones',
     scope: 'read',
     summary: 'Latest confirmed milestones',
-    query: z.object({ count: count(50, 10, 'how many (default 10)') }),
+    query: milestonesQuery,
     replies: { '200': json('{ items }') },
     errors: ['400', '502', '503'],
   },

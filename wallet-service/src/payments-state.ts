@@ -8,37 +8,19 @@ import { outputIdOf } from '@tanglewatt/ledger';
 
 export type TransactionKind = 'payments' | 'claim' | 'consolidation';
 
+/** What a payment is: its key, payee, amount and what it says about the energy. */
+type Asked = { key: string; to: string; amount: string; metadata?: PaymentMetadata };
+/** The transaction a milestone included, and where. */
+type Inclusion = { txId: string; blockId: string; milestoneIndex: number; milestoneTimestamp: number };
+
+/** A transaction as signed, before any block carries it. */
+type Signed = Pick<StoredTransaction, 'txId' | 'kind' | 'keys' | 'outputIndexes' | 'inputs' | 'payloadJson'>;
+
 export type PaymentEvent =
-  | {
-      t: 'requested';
-      at: string;
-      key: string;
-      to: string;
-      amount: string;
-      metadata?: PaymentMetadata;
-      micro: boolean;
-      depositUnits?: string;
-    }
-  | {
-      t: 'signed';
-      at: string;
-      txId: string;
-      kind: TransactionKind;
-      keys: string[];
-      /** Essence output index of each key's payment, same order as `keys`. */
-      outputIndexes: number[];
-      inputs: string[];
-      payloadJson: string;
-    }
+  | ({ t: 'requested'; at: string; micro: boolean; depositUnits?: string } & Asked)
+  | ({ t: 'signed'; at: string } & Signed)
   | { t: 'posted'; at: string; txId: string; blockId: string }
-  | {
-      t: 'included';
-      at: string;
-      txId: string;
-      blockId: string;
-      milestoneIndex: number;
-      milestoneTimestamp: number;
-    }
+  | ({ t: 'included'; at: string } & Inclusion)
   | {
       t: 'conflicting';
       at: string;
@@ -50,33 +32,13 @@ export type PaymentEvent =
        */
       rejected?: boolean;
     }
-  | {
-      /** Another transaction (the one that won our input) already paid these payments. */
-      t: 'includedElsewhere';
-      at: string;
-      txId: string;
-      blockId: string;
-      milestoneIndex: number;
-      milestoneTimestamp: number;
-      items: { key: string; outputId: string }[];
-    }
+  /** Another transaction (the one that won our input) already paid these payments. */
+  | ({ t: 'includedElsewhere'; at: string; items: { key: string; outputId: string }[] } & Inclusion)
   | { t: 'cancelled'; at: string; key: string }
   | { t: 'failed'; at: string; keys: string[]; reason: string }
   | { t: 'note'; at: string; key: string; message: string }
-  | {
-      /** A payment found made by a transaction this store did not sign (another copy of this wallet). */
-      t: 'adopted';
-      at: string;
-      key: string;
-      to: string;
-      amount: string;
-      metadata?: PaymentMetadata;
-      txId: string;
-      outputId: string;
-      blockId: string;
-      milestoneIndex: number;
-      milestoneTimestamp: number;
-    };
+  /** A payment found made by a transaction this store did not sign (another copy of this wallet). */
+  | ({ t: 'adopted'; at: string; outputId: string } & Asked & Inclusion);
 
 export type TransactionState = 'signed' | 'posted' | 'included' | 'conflicting';
 
@@ -84,6 +46,7 @@ export interface StoredTransaction {
   txId: string;
   kind: TransactionKind;
   keys: string[];
+  /** Essence output index of each key's payment, same order as `keys`. */
   outputIndexes: number[];
   inputs: string[];
   payloadJson: string;
@@ -102,17 +65,17 @@ export interface StoredPayment extends Payment {
   rejections: number;
 }
 
-/** Where an included transaction put a payment. */
-type Inclusion = { blockId: string; milestoneIndex: number; milestoneTimestamp: number; at: string };
+/** Marks a payment changed by the event being applied. */
+type Touch = (p: StoredPayment) => void;
+type EventOf<T extends PaymentEvent['t']> = Extract<PaymentEvent, { t: T }>;
 
 /** Marks a payment included: by our transaction, by one that won its input, or by another copy's. */
-function include(p: StoredPayment, inclusion: Inclusion): void {
+function include(p: StoredPayment, inclusion: Omit<Inclusion, 'txId'>): void {
   p.state = 'included';
   p.blockId = inclusion.blockId;
   p.milestoneIndex = inclusion.milestoneIndex;
   p.milestoneTimestamp = inclusion.milestoneTimestamp;
   delete p.error;
-  p.updatedAt = inclusion.at;
 }
 
 export class PaymentsState {
@@ -125,6 +88,10 @@ export class PaymentsState {
   /** Applies one event; returns the payments it changed and the transaction it named, if any. */
   apply(event: PaymentEvent): { touched: StoredPayment[]; tx?: StoredTransaction } {
     const touched: StoredPayment[] = [];
+    const touch = (p: StoredPayment) => {
+      p.updatedAt = event.at;
+      touched.push(p);
+    };
     let tx: StoredTransaction | undefined;
     switch (event.t) {
       case 'requested': {
@@ -172,74 +139,18 @@ export class PaymentsState {
           p.state = 'queued';
           delete p.blockId;
           delete p.error;
-          p.updatedAt = event.at;
-          touched.push(p);
+          touch(p);
         });
         break;
       }
-      case 'posted': {
-        tx = this.transactions.get(event.txId);
-        if (!tx) return { touched };
-        tx.blockIds.push(event.blockId);
-        tx.lastPostedAt = event.at;
-        if (tx.state === 'signed') tx.state = 'posted';
-        for (const p of this.paymentsOf(tx)) {
-          if (p.state === 'included') continue;
-          p.state = 'submitted';
-          p.blockId ??= event.blockId;
-          p.updatedAt = event.at;
-          touched.push(p);
-        }
-        break;
-      }
-      case 'included': {
-        tx = this.transactions.get(event.txId);
-        if (!tx) return { touched };
-        tx.state = 'included';
-        tx.milestoneIndex = event.milestoneIndex;
-        // A payload no longer needed once included: drop it to keep memory small.
-        tx.payloadJson = '';
-        for (const p of this.paymentsOf(tx)) {
-          include(p, event);
-          if (p.micro && p.outputId) this.microOutputs.set(p.outputId, p.idempotencyKey);
-          touched.push(p);
-        }
-        // One of our own transactions spent a micro-payment we sent: its payee never claimed it before it
-        // expired, so the money is still owed. Back to the queue, to be paid by a new output.
-        for (const input of tx.inputs) {
-          const key = this.microOutputs.get(input);
-          const p = key ? this.payments.get(key) : undefined;
-          if (p?.state !== 'included') continue;
-          this.microOutputs.delete(input);
-          p.state = 'queued';
-          p.error = `micro-payment output ${input} expired unclaimed and came back to this wallet in transaction ${tx.txId}; paying it again`;
-          delete p.txId;
-          delete p.blockId;
-          delete p.milestoneIndex;
-          delete p.milestoneTimestamp;
-          p.updatedAt = event.at;
-          touched.push(p);
-        }
-        break;
-      }
+      case 'posted':
+      case 'included':
       case 'conflicting': {
         tx = this.transactions.get(event.txId);
         if (!tx) return { touched };
-        tx.state = 'conflicting';
-        tx.payloadJson = '';
-        for (const p of this.paymentsOf(tx)) {
-          delete p.txId;
-          p.updatedAt = event.at;
-          touched.push(p);
-          if (event.rejected && p.rejections >= 1) {
-            p.state = 'failed';
-            p.error = `the ledger refused its transaction twice: ${event.reason}`;
-            continue;
-          }
-          if (event.rejected) p.rejections += 1;
-          p.state = 'conflicting';
-          p.error = event.reason;
-        }
+        if (event.t === 'posted') this.posted(tx, event, touch);
+        else if (event.t === 'included') this.included(tx, event, touch);
+        else this.conflicting(tx, event, touch);
         break;
       }
       case 'includedElsewhere': {
@@ -251,7 +162,7 @@ export class PaymentsState {
           delete p.txId;
           include(p, event);
           if (p.micro) this.microOutputs.set(item.outputId, p.idempotencyKey);
-          touched.push(p);
+          touch(p);
         }
         break;
       }
@@ -260,8 +171,7 @@ export class PaymentsState {
         if (!p || p.txId !== undefined || p.state === 'included') return { touched };
         p.state = 'cancelled';
         delete p.error;
-        p.updatedAt = event.at;
-        touched.push(p);
+        touch(p);
         break;
       }
       case 'failed': {
@@ -270,8 +180,7 @@ export class PaymentsState {
           if (!p || p.txId !== undefined || p.state === 'included' || p.state === 'cancelled') continue;
           p.state = 'failed';
           p.error = event.reason;
-          p.updatedAt = event.at;
-          touched.push(p);
+          touch(p);
         }
         break;
       }
@@ -297,19 +206,77 @@ export class PaymentsState {
         p.outputId = event.outputId;
         include(p, event);
         this.payments.set(event.key, p);
-        touched.push(p);
+        touch(p);
         break;
       }
       case 'note': {
         const p = this.payments.get(event.key);
         if (!p) return { touched };
         p.error = event.message;
-        p.updatedAt = event.at;
-        touched.push(p);
+        touch(p);
         break;
       }
     }
     return tx ? { touched, tx } : { touched };
+  }
+
+  /** A block carried the transaction: its payments are submitted. */
+  private posted(tx: StoredTransaction, event: EventOf<'posted'>, touch: Touch): void {
+    tx.blockIds.push(event.blockId);
+    tx.lastPostedAt = event.at;
+    if (tx.state === 'signed') tx.state = 'posted';
+    for (const p of this.paymentsOf(tx)) {
+      if (p.state === 'included') continue;
+      p.state = 'submitted';
+      p.blockId ??= event.blockId;
+      touch(p);
+    }
+  }
+
+  /** A milestone included the transaction: its payments are done; a micro-payment it took back is owed again. */
+  private included(tx: StoredTransaction, event: EventOf<'included'>, touch: Touch): void {
+    tx.state = 'included';
+    tx.milestoneIndex = event.milestoneIndex;
+    // A payload no longer needed once included: drop it to keep memory small.
+    tx.payloadJson = '';
+    for (const p of this.paymentsOf(tx)) {
+      include(p, event);
+      if (p.micro && p.outputId) this.microOutputs.set(p.outputId, p.idempotencyKey);
+      touch(p);
+    }
+    // One of our own transactions spent a micro-payment we sent: its payee never claimed it before it
+    // expired, so the money is still owed. Back to the queue, to be paid by a new output.
+    for (const input of tx.inputs) {
+      const key = this.microOutputs.get(input);
+      const p = key ? this.payments.get(key) : undefined;
+      if (p?.state !== 'included') continue;
+      this.microOutputs.delete(input);
+      p.state = 'queued';
+      p.error = `micro-payment output ${input} expired unclaimed and came back to this wallet in transaction ${tx.txId}; paying it again`;
+      delete p.txId;
+      delete p.blockId;
+      delete p.milestoneIndex;
+      delete p.milestoneTimestamp;
+      touch(p);
+    }
+  }
+
+  /** The transaction lost an input, or the ledger refused it: its payments wait for another, or fail. */
+  private conflicting(tx: StoredTransaction, event: EventOf<'conflicting'>, touch: Touch): void {
+    tx.state = 'conflicting';
+    tx.payloadJson = '';
+    for (const p of this.paymentsOf(tx)) {
+      delete p.txId;
+      touch(p);
+      if (event.rejected && p.rejections >= 1) {
+        p.state = 'failed';
+        p.error = `the ledger refused its transaction twice: ${event.reason}`;
+        continue;
+      }
+      if (event.rejected) p.rejections += 1;
+      p.state = 'conflicting';
+      p.error = event.reason;
+    }
   }
 
   /** Payments of a transaction that it still carries (a conflict moves them on). */
