@@ -1,5 +1,5 @@
+import type { Payment } from '@tanglewatt/contract';
 import {
-  type BlockJson,
   basicOutputDeposit,
   conflictReasonText,
   hexToBech32,
@@ -16,19 +16,16 @@ import {
   outputIdOf,
   type RentStructure,
 } from '@tanglewatt/ledger';
-import type { Payment } from '@tanglewatt/contract';
 import type { Logger } from 'pino';
 import type { WalletConfig } from './config.js';
 import type { PaymentsStore, StoredTransaction, TransactionKind } from './payments-store.js';
+import { notFound, WalletCopies } from './wallet-copies.js';
 import type { WalletLedger } from './wallet-ledger.js';
-import { isPaymentBlock, paidByWinner } from './winner.js';
 
 /** Tag of the tagged-data payload that describes what a transaction pays for. */
 export const PAYMENT_TAG = 'tanglewatt/pay/v1';
 /** A first guess of room for the payment description; the signed block's measured size decides. */
 const MAX_DESCRIPTION_BYTES = 24_000;
-/** Foreign payment transactions remembered to check payments that arrive later against. */
-const MAX_FOREIGN_BLOCKS = 256;
 /** Most inputs a Stardust transaction may have. */
 const MAX_INPUTS = 128;
 
@@ -46,11 +43,6 @@ function isTransient(error: unknown): boolean {
     ].includes(error.code)
   );
 }
-
-const notFound = (error: unknown): undefined => {
-  if (error instanceof LedgerError && error.code === 'NOT_FOUND') return undefined;
-  throw error;
-};
 
 /**
  * The oldest waiting payments that free outputs can fund together, within the per-transaction limits;
@@ -136,16 +128,12 @@ export class Settlement {
   private claimRequested = false;
   private readonly basicDeposit: bigint;
   private loop: Promise<void> | undefined;
-  /** Transactions not ours that created outputs of ours, to read for payments they made. */
-  private readonly foreignToRead = new Set<string>();
-  private readonly foreignRead = new Set<string>();
-  /** Recent foreign transactions that carry a payment description, kept to check later payments against. */
-  private readonly foreignBlocks = new Map<string, BlockJson>();
-  /** Keys already checked against every block in `foreignBlocks`. */
-  private readonly matchedKeys = new Set<string>();
+  /** Payments another copy of this wallet made: found before anything is signed, or when one wins an input. */
+  private readonly copies: WalletCopies;
 
   constructor(private readonly deps: SettlementDeps) {
     this.basicDeposit = basicOutputDeposit(deps.address, deps.rent);
+    this.copies = new WalletCopies({ ...deps, paymentTag: PAYMENT_TAG });
   }
 
   /**
@@ -202,82 +190,9 @@ export class Settlement {
     }
   }
 
-  /**
-   * A confirmed milestone the wallet's ledger view read: note every transaction not ours that created an
-   * output of ours. Another copy of this wallet (a restored backup) spends our outputs too, and what it paid
-   * must not be paid again here.
-   */
+  /** A confirmed milestone the wallet's ledger view read: see WalletCopies.noteLedgerChanges. */
   noteLedgerChanges(changes: MilestoneChanges): void {
-    const hex = this.deps.ledger.addressHex;
-    for (const o of changes.created)
-      if (o.ownerHex === hex && !this.deps.store.transaction(o.transactionId))
-        this.foreignToRead.add(o.transactionId);
-  }
-
-  private isUnreadForeign(o: OutputSummary): boolean {
-    return !this.deps.store.transaction(o.transactionId) && !this.foreignRead.has(o.transactionId);
-  }
-
-  /**
-   * Reads each noted foreign transaction's payment description; payments of ours it made (same key, payee
-   * and amount) are recorded as included by it. Runs before any new transaction is signed, and again for
-   * payments that arrive later (the other copy may have been asked first).
-   */
-  private async readForeignTransactions(): Promise<void> {
-    const { api, store, ledger } = this.deps;
-    for (const o of ledger.all()) if (this.isUnreadForeign(o)) this.foreignToRead.add(o.transactionId);
-    const unsettled = store.unsettled();
-    const fresh: [string, BlockJson][] = [];
-    for (const txId of [...this.foreignToRead]) {
-      if (!store.transaction(txId) && !this.foreignRead.has(txId)) {
-        // Not readable (the genesis, or pruned): nothing it paid can be known.
-        const block = await api.includedBlock(txId).catch(notFound);
-        if (block && isPaymentBlock(block, PAYMENT_TAG)) fresh.push([txId, block]);
-        else this.foreignRead.add(txId);
-      }
-      this.foreignToRead.delete(txId);
-    }
-    const newcomers = unsettled.filter((p) => !this.matchedKeys.has(p.idempotencyKey));
-    for (const [txId, block] of this.foreignBlocks) await this.settleByForeign(txId, block, newcomers);
-    for (const [txId, block] of fresh) {
-      // Counted as read only once what it paid is journaled: a failure here is read again next time.
-      this.foreignToRead.add(txId);
-      await this.settleByForeign(txId, block, store.unsettled());
-      this.foreignToRead.delete(txId);
-      this.foreignRead.add(txId);
-      this.foreignBlocks.set(txId, block);
-      if (this.foreignBlocks.size > MAX_FOREIGN_BLOCKS)
-        this.foreignBlocks.delete(this.foreignBlocks.keys().next().value!);
-    }
-    for (const p of unsettled) this.matchedKeys.add(p.idempotencyKey);
-  }
-
-  private async settleByForeign(txId: string, block: BlockJson, candidates: Payment[]): Promise<void> {
-    const { api, store, log } = this.deps;
-    const open = candidates.filter((p) => {
-      const now = store.get(p.idempotencyKey);
-      return (
-        now !== undefined && now.state !== 'included' && now.state !== 'cancelled' && now.state !== 'failed'
-      );
-    });
-    if (open.length === 0) return;
-    const paid = paidByWinner(block, txId, open, { payer: this.deps.address, tag: PAYMENT_TAG });
-    if (paid.length === 0) return;
-    const meta = await api.includedBlockMetadata(txId);
-    const milestone = await api.milestoneByIndex(meta.referencedByMilestoneIndex!);
-    await store.recordIncludedElsewhere(
-      {
-        txId,
-        blockId: meta.blockId,
-        milestoneIndex: milestone.index,
-        milestoneTimestamp: milestone.timestamp,
-      },
-      paid,
-    );
-    log.warn(
-      { txId, payments: paid.length },
-      'another transaction from this wallet already paid these payments',
-    );
+    this.copies.noteLedgerChanges(changes);
   }
 
   /** One pass: follow open transactions, then start new ones while there is room. */
@@ -292,7 +207,7 @@ export class Settlement {
       this.claimRequested = false;
       await this.claim();
     }
-    await this.readForeignTransactions();
+    await this.copies.readForeignTransactions();
     const skipped = new Set<string>();
     while (this.deps.store.openTransactions().length < this.deps.config.maxInFlight) {
       if (!(await this.startBatch(skipped))) break;
@@ -415,41 +330,10 @@ export class Settlement {
    * issued again.
    */
   private async settleAgainstWinner(tx: StoredTransaction, input: string, winnerTxId: string): Promise<void> {
-    const { api, store, log } = this.deps;
-    const candidates = tx.keys.map((k) => store.get(k)).filter((p): p is Payment => p !== undefined);
-    let paid: { key: string; outputId: string }[] = [];
-    if (candidates.length > 0) {
-      const [block, meta] = await Promise.all([
-        api.includedBlock(winnerTxId).catch(notFound),
-        api.includedBlockMetadata(winnerTxId).catch(notFound),
-      ]);
-      if (!block || meta?.referencedByMilestoneIndex === undefined) {
-        // Spent, so included; the node should answer shortly (or has pruned it: then we cannot know).
-        throw new LedgerError('NOT_FOUND', `winning transaction ${winnerTxId} is not readable yet`);
-      }
-      paid = paidByWinner(block, winnerTxId, candidates, { payer: this.deps.address, tag: PAYMENT_TAG });
-      if (paid.length > 0) {
-        const milestone = await api.milestoneByIndex(meta.referencedByMilestoneIndex);
-        await store.recordIncludedElsewhere(
-          {
-            txId: winnerTxId,
-            blockId: meta.blockId,
-            milestoneIndex: milestone.index,
-            milestoneTimestamp: milestone.timestamp,
-          },
-          paid,
-        );
-      }
-    }
-    await store.recordConflicting(tx.txId, `input ${input} was spent by transaction ${winnerTxId}`);
-    log.warn(
-      {
-        txId: tx.txId,
-        input,
-        winner: winnerTxId,
-        paidByWinner: paid.length,
-        reissue: candidates.length - paid.length,
-      },
+    const { paid, candidates } = await this.copies.paidByWinnerOf(tx, winnerTxId);
+    await this.deps.store.recordConflicting(tx.txId, `input ${input} was spent by transaction ${winnerTxId}`);
+    this.deps.log.warn(
+      { txId: tx.txId, input, winner: winnerTxId, paidByWinner: paid, reissue: candidates - paid },
       'transaction conflicts; payments the winner did not pay will be re-issued from fresh inputs',
     );
   }
@@ -459,7 +343,7 @@ export class Settlement {
     const locked = this.lockedInputs();
     return this.deps.ledger
       .spendable()
-      .filter((o) => !locked.has(o.outputId) && !this.isUnreadForeign(o))
+      .filter((o) => !locked.has(o.outputId) && !this.copies.isUnreadForeign(o))
       .sort((a, b) => (a.amount === b.amount ? 0 : a.amount > b.amount ? -1 : 1));
   }
 
