@@ -1,10 +1,8 @@
 import type { Payment } from '@tanglewatt/contract';
 import {
   basicOutputDeposit,
-  conflictReasonText,
   hexToBech32,
   isBech32Address,
-  isSpentInputConflict,
   type LedgerClient,
   LedgerError,
   MAX_BLOCK_BYTES,
@@ -13,13 +11,13 @@ import {
   type NodeApi,
   type OutputSpec,
   type OutputSummary,
-  outputIdOf,
   type RentStructure,
 } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import type { WalletConfig } from './config.js';
-import type { PaymentsStore, StoredTransaction, TransactionKind } from './payments-store.js';
-import { notFound, WalletCopies } from './wallet-copies.js';
+import type { PaymentsStore, TransactionKind } from './payments-store.js';
+import { TransactionFollower } from './transaction-follower.js';
+import { WalletCopies } from './wallet-copies.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
 /** Tag of the tagged-data payload that describes what a transaction pays for. */
@@ -130,10 +128,12 @@ export class Settlement {
   private loop: Promise<void> | undefined;
   /** Payments another copy of this wallet made: found before anything is signed, or when one wins an input. */
   private readonly copies: WalletCopies;
+  private readonly follower: TransactionFollower;
 
   constructor(private readonly deps: SettlementDeps) {
     this.basicDeposit = basicOutputDeposit(deps.address, deps.rent);
     this.copies = new WalletCopies({ ...deps, paymentTag: PAYMENT_TAG });
+    this.follower = new TransactionFollower({ ...deps, ...deps.config, copies: this.copies });
   }
 
   /**
@@ -199,7 +199,7 @@ export class Settlement {
   async tick(): Promise<void> {
     for (const tx of this.deps.store.openTransactions()) {
       // One transaction the node cannot tell us about must not keep the others (or new ones) waiting.
-      await this.follow(tx).catch((error: unknown) => {
+      await this.follower.follow(tx).catch((error: unknown) => {
         this.deps.log.warn({ txId: tx.txId, err: (error as Error).message }, 'could not follow transaction');
       });
     }
@@ -214,128 +214,6 @@ export class Settlement {
     }
     await this.takeBackExpired();
     await this.consolidateIfNeeded();
-  }
-
-  /** Where and when the ledger included `tx`, if it did; read by transaction id, else from its outputs. */
-  private async inclusionOf(
-    tx: StoredTransaction,
-    everyOutput = false,
-  ): Promise<{ blockId: string; milestoneIndex: number; milestoneTimestamp: number } | undefined> {
-    const { api, ledger } = this.deps;
-    const included = await api.includedBlockMetadata(tx.txId).catch(notFound);
-    if (included?.ledgerInclusionState === 'included' && included.referencedByMilestoneIndex !== undefined) {
-      const milestone = await api.milestoneByIndex(included.referencedByMilestoneIndex).catch(notFound);
-      if (milestone)
-        return {
-          blockId: included.blockId,
-          milestoneIndex: milestone.index,
-          milestoneTimestamp: milestone.timestamp,
-        };
-    }
-    if (included) return undefined;
-    // The node may have pruned the transaction: its outputs (ours in the wallet view, or any the node still
-    // knows) show it was included all the same.
-    const own = ledger.all().find((o) => o.transactionId === tx.txId);
-    // Every output when the inputs are gone too (spent and pruned): an unspent one is never pruned.
-    const count = everyOutput ? outputCountOf(tx.payloadJson) : 1;
-    const outputIds = [
-      ...(own ? [own.outputId] : []),
-      ...Array.from({ length: count }, (_, i) => outputIdOf(tx.txId, i)),
-    ];
-    for (const id of outputIds) {
-      const meta = await api.outputMetadata(id).catch(notFound);
-      if (meta)
-        return {
-          blockId: meta.blockId,
-          milestoneIndex: meta.milestoneIndexBooked,
-          milestoneTimestamp: meta.milestoneTimestampBooked,
-        };
-    }
-    return undefined;
-  }
-
-  /** Brings one open transaction forward: included, conflicting, posted for the first time, or re-posted. */
-  private async follow(tx: StoredTransaction): Promise<void> {
-    const { api, store, client, log } = this.deps;
-    const inclusion = await this.inclusionOf(tx);
-    if (inclusion) {
-      await store.recordIncluded(
-        tx.txId,
-        inclusion.blockId,
-        inclusion.milestoneIndex,
-        inclusion.milestoneTimestamp,
-      );
-      log.info(
-        { txId: tx.txId, kind: tx.kind, payments: tx.keys.length, milestone: inclusion.milestoneIndex },
-        'transaction included',
-      );
-      return;
-    }
-    const last = tx.blockIds.at(-1);
-    const meta = last ? await api.blockMetadata(last).catch(() => undefined) : undefined;
-    const postedAgoMs = tx.lastPostedAt ? Date.now() - Date.parse(tx.lastPostedAt) : Number.POSITIVE_INFINITY;
-    const conflicting = meta?.ledgerInclusionState === 'conflicting';
-    if (tx.state === 'posted' && postedAgoMs < this.deps.config.reattachAfterSeconds * 1000 && !conflicting) {
-      if (meta?.shouldPromote && !meta.shouldReattach) await client.promote(last!).catch(() => undefined);
-      if (!meta?.shouldReattach) return;
-    }
-    // Not included (yet): before posting again, make sure no other transaction spent our inputs.
-    const missing: string[] = [];
-    for (const input of tx.inputs) {
-      const spent = await api.outputMetadata(input).catch(notFound);
-      if (!spent) {
-        missing.push(input);
-        continue;
-      }
-      if (spent.isSpent && spent.transactionIdSpent && spent.transactionIdSpent !== tx.txId) {
-        await this.settleAgainstWinner(tx, input, spent.transactionIdSpent);
-        return;
-      }
-      if (spent.isSpent) return; // spent by this very transaction: inclusion shows up shortly
-    }
-    if (conflicting && meta?.conflictReason !== undefined && !isSpentInputConflict(meta.conflictReason)) {
-      await this.rejected(tx, conflictReasonText(meta!.conflictReason!));
-      return;
-    }
-    if (missing.length > 0) {
-      const pruned = await this.inclusionOf(tx, true);
-      if (pruned) {
-        await store.recordIncluded(tx.txId, pruned.blockId, pruned.milestoneIndex, pruned.milestoneTimestamp);
-        return;
-      }
-      await this.rejected(
-        tx,
-        `input ${missing[0]} cannot be found on the node (spent and pruned, or never created)`,
-      );
-      return;
-    }
-    const blockId = await client.postTransaction(tx.payloadJson);
-    const attempt = tx.blockIds.length + 1;
-    await store.recordPosted(tx.txId, blockId);
-    log.info(
-      { txId: tx.txId, blockId, attempt },
-      attempt > 1 ? 'transaction re-posted' : 'transaction posted',
-    );
-  }
-
-  /** The ledger refused `tx` itself: its payments go to fresh inputs once, and fail the second time. */
-  private async rejected(tx: StoredTransaction, reason: string): Promise<void> {
-    await this.deps.store.recordConflicting(tx.txId, reason, { rejected: true });
-    this.deps.log.warn({ txId: tx.txId, reason }, 'the ledger refused the transaction');
-  }
-
-  /**
-   * Another transaction spent our input. It may be a second copy of this wallet that paid the very same
-   * keys: read what it paid, record those as included by it, and leave only what is really unpaid to be
-   * issued again.
-   */
-  private async settleAgainstWinner(tx: StoredTransaction, input: string, winnerTxId: string): Promise<void> {
-    const { paid, candidates } = await this.copies.paidByWinnerOf(tx, winnerTxId);
-    await this.deps.store.recordConflicting(tx.txId, `input ${input} was spent by transaction ${winnerTxId}`);
-    this.deps.log.warn(
-      { txId: tx.txId, input, winner: winnerTxId, paidByWinner: paid, reissue: candidates - paid },
-      'transaction conflicts; payments the winner did not pay will be re-issued from fresh inputs',
-    );
   }
 
   /** Plain outputs not used by an open transaction (nor made by a transaction not read yet), largest first. */
@@ -496,7 +374,7 @@ export class Settlement {
 
   private async postNow(txId: string): Promise<void> {
     const tx = this.deps.store.transaction(txId)!;
-    await this.follow(tx).catch((error: unknown) => {
+    await this.follower.follow(tx).catch((error: unknown) => {
       this.deps.log.warn({ err: (error as Error).message, txId }, 'posting failed; will retry');
     });
   }
@@ -610,16 +488,6 @@ export class Settlement {
       [{ kind: 'basic', address: this.deps.address, amount: total }],
       JSON.stringify({ v: 1, consolidate: inputs.length }),
     );
-  }
-}
-
-/** How many outputs a signed transaction payload (as journaled) has. */
-function outputCountOf(payloadJson: string): number {
-  try {
-    const payload = JSON.parse(payloadJson) as { essence?: { outputs?: unknown[] } };
-    return Math.max(1, payload.essence?.outputs?.length ?? 1);
-  } catch {
-    return 1;
   }
 }
 
