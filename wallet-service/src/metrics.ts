@@ -1,6 +1,6 @@
+import type { Payment, PaymentState } from '@tanglewatt/contract';
 import { journalSizes } from '@tanglewatt/journal';
 import type { NodeInfo } from '@tanglewatt/ledger';
-import type { Payment, PaymentState } from '@tanglewatt/contract';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { PaymentsStore, StoredTransaction, TransactionState } from './payments-store.js';
 

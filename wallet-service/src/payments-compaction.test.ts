@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeFiles, Journal } from '@tanglewatt/journal';
 import type { PaymentRequest } from '@tanglewatt/contract';
+import { FakeFiles, Journal } from '@tanglewatt/journal';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compactPaymentEvents, POSTED_KEPT } from './payments-compaction.js';
 import { PaymentsStore } from './payments-store.js';

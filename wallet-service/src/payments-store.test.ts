@@ -1,8 +1,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Journal } from '@tanglewatt/journal';
 import type { PaymentRequest } from '@tanglewatt/contract';
+import { Journal } from '@tanglewatt/journal';
 import { describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, PaymentsStore } from './payments-store.js';
 

@@ -1,5 +1,5 @@
-import { hexToBech32, LedgerError, type NodeApi, outputIdOf, utf8ToHex } from '@tanglewatt/ledger';
 import { paymentMetadata } from '@tanglewatt/contract';
+import { hexToBech32, LedgerError, type NodeApi, outputIdOf, utf8ToHex } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import { paymentEntriesOf } from './delivery-history.js';
 import type { PaymentsStore } from './payments-store.js';

@@ -1,5 +1,5 @@
-import { type BlockJson, bech32ToHex, MnemonicSigner, outputIdOf, utf8ToHex } from '@tanglewatt/ledger';
 import type { Payment } from '@tanglewatt/contract';
+import { type BlockJson, bech32ToHex, MnemonicSigner, outputIdOf, utf8ToHex } from '@tanglewatt/ledger';
 import { describe, expect, it } from 'vitest';
 import { paidByWinner } from './winner.js';
 

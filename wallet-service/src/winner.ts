@@ -1,3 +1,4 @@
+import type { Payment } from '@tanglewatt/contract';
 import {
   type BlockJson,
   bech32ToHex,
@@ -6,7 +7,6 @@ import {
   UnlockConditionType,
   utf8ToHex,
 } from '@tanglewatt/ledger';
-import type { Payment } from '@tanglewatt/contract';
 import { paymentEntriesOf } from './delivery-history.js';
 
 interface OutputJson {
