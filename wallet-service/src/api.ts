@@ -1,9 +1,14 @@
-import { idempotencyKey, type Payment, paymentRequest, paymentStates } from '@tanglewatt/contract';
 import {
-  basicOutputDeposit,
+  MAX_MILESTONE_INDEX,
+  type Payment,
+  paymentRequest,
+  type RouteSpec,
+  type WalletRouteId,
+  walletRoutes,
+} from '@tanglewatt/contract';
+import {
   bech32ToHex,
   isBech32Address,
-  microOutputDeposit,
   type NodeApi,
   outputSummaryToJson,
   type RentStructure,
@@ -22,9 +27,10 @@ import { parsePaymentsCsvQuery, paymentsCsv, paymentsInRange } from './csv.js';
 import type { DidResolver } from './dids.js';
 import type { LiveFeed } from './feed.js';
 import { HTTP_STATUS, HttpError, httpAnswer } from './http-errors.js';
-import type { MarketView } from './market.js';
+import type { Market } from './market.js';
 import { WalletMetrics } from './metrics.js';
-import { MAX_MILESTONE_INDEX, MAX_OFFSET, openApiDocument } from './openapi.js';
+import { openApiDocument } from './openapi.js';
+import { paymentKindOn } from './payment-kind.js';
 import type { PaymentsStore } from './payments-store.js';
 import type { ReceivedPayment, ReceivedPayments } from './received.js';
 import { receivedToJson } from './received.js';
@@ -35,7 +41,7 @@ export interface ApiDeps {
   store: PaymentsStore;
   ledger: WalletLedger;
   addresses: AddressIndex;
-  market?: MarketView;
+  market?: Market;
   settlement: Settlement;
   received: ReceivedPayments;
   /** Resolves meter DIDs from the ledger (GET /dids/:did). */
@@ -64,25 +70,14 @@ function fromZod(error: z.ZodError): HttpError {
   return new HttpError('INVALID_REQUEST', field ? `${field}: ${message}` : message, field || undefined);
 }
 
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, '0x and 64 lowercase hex digits');
-const outputIdParam = z.string().regex(/^0x[0-9a-f]{68}$/, '0x and 68 lowercase hex digits');
-const listQuery = z.strictObject({
-  state: z.enum(paymentStates).optional(),
-  periodId: z.string().max(128).optional(),
-  peer: z.string().max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
-});
+/** A request part as the route's schema reads it; else a 400 naming the field at fault. */
+function valid<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw fromZod(parsed.error);
+  return parsed.data;
+}
 
-const didParam = z
-  .string()
-  .regex(/^did:iota:(?:[a-z0-9]{1,6}:)?0x[0-9a-f]{64}$/, 'an IOTA DID, did:iota:<hrp>:0x<alias id>');
-const didQuery = z.strictObject({ origin: outputIdParam });
-
-const receivedQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: outputIdParam.optional(),
-});
+type Handler = (req: Request, res: Response) => unknown;
 
 /** The routes an app built by createApi serves: express path → methods (upper case), in registration order. */
 export function declaredRoutes(app: express.Express): Map<string, string[]> {
@@ -136,130 +131,16 @@ export function createApi(deps: ApiDeps): express.Express {
   );
 
   const book = new TokenBook(deps.tokens);
-  const needsPay = requireScope(book, 'pay');
-  const needsMarket = requireScope(book, 'market');
-  const needsRead = requireScope(book, 'read');
   // Bodies are parsed after the token is checked: a caller without one learns nothing from a parse error.
   const jsonBody = express.json({ limit: config.maxBodyBytes });
 
-  app.get('/health', (_req, res) => {
-    const status = feed.current;
-    res.json({ ok: true, nodeSynced: status?.synced ?? null, ledgerIndex: ledger.ledgerIndex });
-  });
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
-  });
-
-  app.post('/payments', needsPay, jsonBody, async (req, res) => {
-    const parsed = paymentRequest.safeParse(req.body);
-    if (!parsed.success) throw fromZod(parsed.error);
-    const request = parsed.data;
-    if (!isBech32Address(request.to, deps.bech32Hrp)) {
-      throw new HttpError(
-        'INVALID_REQUEST',
-        `to: a bech32 Ed25519 address of this network (starting "${deps.bech32Hrp}1")`,
-        'to',
-      );
-    }
-    if (request.to === deps.address)
-      throw new HttpError('INVALID_REQUEST', 'to: must not be this wallet itself', 'to');
-    if (BigInt(request.amount) > deps.tokenSupply)
-      throw new HttpError(
-        'INVALID_REQUEST',
-        `amount: at most ${deps.tokenSupply} base units (the network's total supply)`,
-        'amount',
-      );
-    const micro = BigInt(request.amount) < basicOutputDeposit(request.to, deps.rent);
-    const { payment, created } = await store.request(request, {
-      micro,
-      ...(micro ? { depositUnits: microOutputDeposit(request.to, deps.address, deps.rent) } : {}),
-    });
-    if (created) settlement.notify();
-    res.status(created ? 202 : 200).json(payment);
-  });
-
-  app.get('/payments', needsRead, (req, res) => {
-    const parsed = listQuery.safeParse(req.query);
-    if (!parsed.success) throw fromZod(parsed.error);
-    res.json(store.list(parsed.data));
-  });
-
-  // Bookkeeping export, oldest first. Header token only, like every read but the event stream.
-  app.get('/payments.csv', needsRead, (req, res) => {
-    const query = parsePaymentsCsvQuery(req.query);
-    if (!query.ok) throw new HttpError('INVALID_REQUEST', query.message, query.field);
-    const all = store.list({ limit: Number.MAX_SAFE_INTEGER }).items.reverse();
-    res.set({
-      'content-type': 'text/csv; charset=utf-8; header=present',
-      'content-disposition': 'attachment; filename="payments.csv"',
-      'cache-control': 'no-store',
-    });
-    res.send(paymentsCsv(paymentsInRange(all, query.sinceMs, query.untilMs)));
-  });
-
-  app.get('/received-payments', needsRead, (req, res) => {
-    const parsed = receivedQuery.safeParse(req.query);
-    if (!parsed.success) throw fromZod(parsed.error);
-    const page = deps.received.list(parsed.data);
-    if (!page)
-      throw new HttpError(
-        'INVALID_REQUEST',
-        "before: the outputId of a listed received payment (the previous page's next)",
-        'before',
-      );
-    res.json({ ...page, since: deps.received.beganAt ?? null });
-  });
-
-  app.get('/payments/:key', needsRead, (req, res) => {
-    const key = idempotencyKey.safeParse(req.params.key);
-    if (!key.success) throw new HttpError('INVALID_REQUEST', `key: ${key.error.issues[0]!.message}`, 'key');
-    const payment = store.get(key.data);
-    if (!payment) throw new HttpError('NOT_FOUND', `no payment with idempotencyKey "${req.params.key}"`);
-    res.json(payment);
-  });
-
-  // Withdraws a payment no transaction carries yet; a signed one is on its way and cannot be stopped.
-  app.post('/payments/:key/cancel', needsPay, async (req, res) => {
-    const parsedKey = idempotencyKey.safeParse(req.params.key);
-    if (!parsedKey.success)
-      throw new HttpError('INVALID_REQUEST', `key: ${parsedKey.error.issues[0]!.message}`, 'key');
-    const key = parsedKey.data;
-    const payment = await store.cancel(key);
-    if (!payment) throw new HttpError('NOT_FOUND', `no payment with idempotencyKey "${key}"`);
-    res.json(payment);
-  });
-
-  app.post('/claims', needsPay, (_req, res) => {
-    settlement.requestClaim();
-    res.status(202).json({ requested: true });
-  });
-
-  app.get('/balance', needsRead, (_req, res) => {
-    const b = ledger.balance(Math.floor(Date.now() / 1000), settlement.lockedInputs());
-    res.json({
-      address: deps.address,
-      totalUnits: b.totalUnits.toString(),
-      availableUnits: b.availableUnits.toString(),
-      claimableUnits: b.claimableUnits.toString(),
-      outputs: b.outputs,
-      ledgerIndex: b.ledgerIndex,
-    });
-  });
-
-  app.get('/addresses', needsRead, (_req, res) => {
-    res.json({ addresses: [deps.address] });
-  });
-
-  // The community market: the book as this household rebuilt it, and its own signed messages.
-  app.get('/market', needsRead, async (_req, res) => {
-    if (!deps.market)
-      throw new HttpError('NOT_FOUND', 'the market is disabled in this service (market.enabled)');
-    res.json(await deps.market.book());
-  });
-  for (const kind of ['sell', 'buy', 'cancel', 'amend', 'ack'] as const) {
-    app.post(`/market/${kind}`, needsMarket, jsonBody, async (req, res) => {
-      if (!deps.market)
-        throw new HttpError('NOT_FOUND', 'the market is disabled in this service (market.enabled)');
+  const { listPayments, receivedPayments, payment, cancelPayment, blocks, did, nodeMilestone } = walletRoutes;
+  const noMarket = () =>
+    new HttpError('NOT_FOUND', 'the market is disabled in this service (market.enabled)');
+  const publishAs =
+    (kind: UnsignedMessage['kind']): Handler =>
+    async (req, res) => {
+      if (!deps.market) throw noMarket();
       try {
         const { message, blockId } = await deps.market.publish({ kind, body: req.body } as Pick<
           UnsignedMessage,
@@ -270,146 +151,254 @@ export function createApi(deps: ApiDeps): express.Express {
         if (error instanceof z.ZodError) throw fromZod(error);
         throw error;
       }
-    });
-  }
-
-  app.get('/blocks', needsRead, (req, res) => {
-    const limit = z.coerce.number().int().min(1).max(1000).default(100).safeParse(req.query.limit);
-    if (!limit.success)
-      throw new HttpError('INVALID_REQUEST', 'limit: a whole number from 1 to 1000', 'limit');
-    res.json({ tag: PAYMENT_TAG, items: store.postedBlocks(limit.data) });
-  });
-
-  // A meter's DID document history, for checking its channel's signatures against the keys it lists.
-  app.get('/dids/:did', needsRead, async (req, res) => {
-    const did = didParam.safeParse(req.params.did);
-    if (!did.success) throw new HttpError('INVALID_REQUEST', `did: ${did.error.issues[0]!.message}`, 'did');
-    const query = didQuery.safeParse(req.query);
-    if (!query.success) {
-      const issue = query.error.issues[0]!;
-      const field = issue.path.join('.') || 'origin';
-      const message =
-        field === 'origin'
-          ? 'origin: the output that created the DID alias (0x and 68 hex digits): a ledger without an indexer finds the alias from it'
-          : `${field}: ${issue.message}`;
-      throw new HttpError('INVALID_REQUEST', message, field);
-    }
-    res.json(await deps.resolveDid({ did: did.data, originOutputId: query.data.origin }));
-  });
-
-  app.get('/outputs', needsRead, (_req, res) => {
-    res.json({ ledgerIndex: ledger.ledgerIndex, items: ledger.all().map(outputSummaryToJson) });
-  });
-
+    };
   // Network reads for the dashboard: the node's core API, validated and relayed.
-  const relay = (path: string, read: (id: string) => Promise<unknown>, param: z.ZodType<string>) => {
-    app.get(path, needsRead, async (req, res) => {
-      const id = param.safeParse(req.params.id);
-      if (!id.success) throw new HttpError('INVALID_REQUEST', `id: ${id.error.issues[0]!.message}`, 'id');
-      res.json(await read(id.data));
-    });
-  };
-  app.get('/node/info', needsRead, async (_req, res) => {
-    res.json(await node.info());
-  });
-  app.get('/node/tips', needsRead, async (_req, res) => {
-    res.json({ tips: await node.tips() });
-  });
-  app.get('/node/milestones', needsRead, async (req, res) => {
-    const count = z.coerce.number().int().min(1).max(50).default(10).safeParse(req.query.count);
-    if (!count.success) throw new HttpError('INVALID_REQUEST', 'count: a whole number from 1 to 50', 'count');
-    const latest = (await node.info()).status.confirmedMilestone.index;
-    const indexes = Array.from({ length: Math.min(count.data, latest) }, (_, i) => latest - i);
-    const items = await Promise.all(indexes.map((i) => node.milestoneByIndex(i).catch(() => undefined)));
-    res.json({ items: items.filter(Boolean) });
-  });
-  app.get('/node/milestones/:id', needsRead, async (req, res) => {
-    const id = String(req.params.id);
-    if (/^[1-9][0-9]{0,9}$/.test(id)) {
+  const relay =
+    (route: { params: z.ZodType<{ id: string }> }, read: (id: string) => Promise<unknown>): Handler =>
+    async (req, res) => {
+      res.json(await read(valid(route.params, req.params).id));
+    };
+  // Prometheus scrape: counts and sizes that tell about the household, so it takes a read token too.
+  const metrics = deps.metrics ?? new WalletMetrics({ store, ledger, node });
+
+  const handlers: Record<WalletRouteId, Handler> = {
+    health: (_req, res) => {
+      const status = feed.current;
+      res.json({ ok: true, nodeSynced: status?.synced ?? null, ledgerIndex: ledger.ledgerIndex });
+    },
+    openapi: (_req, res) => {
+      res.json(openApiDocument());
+    },
+
+    pay: async (req, res) => {
+      const request = valid(paymentRequest, req.body);
+      if (!isBech32Address(request.to, deps.bech32Hrp)) {
+        throw new HttpError(
+          'INVALID_REQUEST',
+          `to: a bech32 Ed25519 address of this network (starting "${deps.bech32Hrp}1")`,
+          'to',
+        );
+      }
+      if (request.to === deps.address)
+        throw new HttpError('INVALID_REQUEST', 'to: must not be this wallet itself', 'to');
+      if (BigInt(request.amount) > deps.tokenSupply)
+        throw new HttpError(
+          'INVALID_REQUEST',
+          `amount: at most ${deps.tokenSupply} base units (the network's total supply)`,
+          'amount',
+        );
+      const kind = paymentKindOn(deps.rent, deps.address, request.to, BigInt(request.amount));
+      const { payment, created } = await store.request(request, kind);
+      if (created) settlement.notify();
+      res.status(created ? 202 : 200).json(payment);
+    },
+
+    listPayments: (req, res) => {
+      res.json(store.list(valid(listPayments.query, req.query)));
+    },
+
+    // Bookkeeping export, oldest first. Header token only, like every read but the event stream.
+    paymentsCsv: (req, res) => {
+      const query = parsePaymentsCsvQuery(req.query);
+      if (!query.ok) throw new HttpError('INVALID_REQUEST', query.message, query.field);
+      const all = store.list({ limit: Number.MAX_SAFE_INTEGER }).items.reverse();
+      res.set({
+        'content-type': 'text/csv; charset=utf-8; header=present',
+        'content-disposition': 'attachment; filename="payments.csv"',
+        'cache-control': 'no-store',
+      });
+      res.send(paymentsCsv(paymentsInRange(all, query.sinceMs, query.untilMs)));
+    },
+
+    receivedPayments: (req, res) => {
+      const page = deps.received.list(valid(receivedPayments.query, req.query));
+      if (!page)
+        throw new HttpError(
+          'INVALID_REQUEST',
+          "before: the outputId of a listed received payment (the previous page's next)",
+          'before',
+        );
+      res.json({ ...page, since: deps.received.beganAt ?? null });
+    },
+
+    payment: (req, res) => {
+      const found = store.get(valid(payment.params, req.params).key);
+      if (!found) throw new HttpError('NOT_FOUND', `no payment with idempotencyKey "${req.params.key}"`);
+      res.json(found);
+    },
+
+    // Withdraws a payment no transaction carries yet; a signed one is on its way and cannot be stopped.
+    cancelPayment: async (req, res) => {
+      const { key } = valid(cancelPayment.params, req.params);
+      const payment = await store.cancel(key);
+      if (!payment) throw new HttpError('NOT_FOUND', `no payment with idempotencyKey "${key}"`);
+      res.json(payment);
+    },
+
+    claim: (_req, res) => {
+      settlement.requestClaim();
+      res.status(202).json({ requested: true });
+    },
+
+    balance: (_req, res) => {
+      const b = ledger.balance(Math.floor(Date.now() / 1000), settlement.lockedInputs());
+      res.json({
+        address: deps.address,
+        totalUnits: b.totalUnits.toString(),
+        availableUnits: b.availableUnits.toString(),
+        claimableUnits: b.claimableUnits.toString(),
+        outputs: b.outputs,
+        ledgerIndex: b.ledgerIndex,
+      });
+    },
+
+    addresses: (_req, res) => {
+      res.json({ addresses: [deps.address] });
+    },
+
+    // The community market: the book as this household rebuilt it, and its own signed messages.
+    market: async (_req, res) => {
+      if (!deps.market) throw noMarket();
+      res.json(await deps.market.book());
+    },
+    marketSell: publishAs('sell'),
+    marketBuy: publishAs('buy'),
+    marketCancel: publishAs('cancel'),
+    marketAmend: publishAs('amend'),
+    marketAck: publishAs('ack'),
+
+    blocks: (req, res) => {
+      const query = blocks.query.safeParse(req.query);
+      if (!query.success)
+        throw new HttpError('INVALID_REQUEST', 'limit: a whole number from 1 to 1000', 'limit');
+      res.json({ tag: PAYMENT_TAG, items: store.postedBlocks(query.data.limit) });
+    },
+
+    // A meter's DID document history, for checking its channel's signatures against the keys it lists.
+    did: async (req, res) => {
+      const params = valid(did.params, req.params);
+      const query = did.query.safeParse(req.query);
+      if (!query.success) {
+        const issue = query.error.issues[0]!;
+        const field = issue.path.join('.') || 'origin';
+        const message =
+          field === 'origin'
+            ? 'origin: the output that created the DID alias (0x and 68 hex digits): a ledger without an indexer finds the alias from it'
+            : `${field}: ${issue.message}`;
+        throw new HttpError('INVALID_REQUEST', message, field);
+      }
+      res.json(await deps.resolveDid({ did: params.did, originOutputId: query.data.origin }));
+    },
+
+    outputs: (_req, res) => {
+      res.json({ ledgerIndex: ledger.ledgerIndex, items: ledger.all().map(outputSummaryToJson) });
+    },
+
+    nodeInfo: async (_req, res) => {
+      res.json(await node.info());
+    },
+    nodeTips: async (_req, res) => {
+      res.json({ tips: await node.tips() });
+    },
+    nodeMilestones: async (req, res) => {
+      const query = walletRoutes.nodeMilestones.query.safeParse(req.query);
+      if (!query.success)
+        throw new HttpError('INVALID_REQUEST', 'count: a whole number from 1 to 50', 'count');
+      const latest = (await node.info()).status.confirmedMilestone.index;
+      const indexes = Array.from({ length: Math.min(query.data.count, latest) }, (_, i) => latest - i);
+      const items = await Promise.all(indexes.map((i) => node.milestoneByIndex(i).catch(() => undefined)));
+      res.json({ items: items.filter(Boolean) });
+    },
+    nodeMilestone: async (req, res) => {
+      const params = nodeMilestone.params.safeParse(req.params);
+      if (!params.success)
+        throw new HttpError(
+          'INVALID_REQUEST',
+          'id: a milestone index (from 1) or a milestone id (0x and 64 hex digits)',
+          'id',
+        );
+      const { id } = params.data;
+      if (id.startsWith('0x')) return void res.json(await node.milestoneById(id));
       const index = Number(id);
       // Indexes are uint32: a larger one names no milestone.
       if (index > MAX_MILESTONE_INDEX) throw new HttpError('NOT_FOUND', `no milestone ${index}`);
-      return void res.json(await node.milestoneByIndex(index));
-    }
-    if (!hex32.safeParse(id).success)
-      throw new HttpError(
-        'INVALID_REQUEST',
-        'id: a milestone index (from 1) or a milestone id (0x and 64 hex digits)',
-        'id',
-      );
-    res.json(await node.milestoneById(id));
-  });
-  relay('/node/blocks/:id', (id) => node.block(id), hex32);
-  relay('/node/blocks/:id/metadata', (id) => node.blockMetadata(id), hex32);
-  relay('/node/transactions/:id', (id) => node.includedBlock(id), hex32);
-  relay('/node/transactions/:id/metadata', (id) => node.includedBlockMetadata(id), hex32);
-  app.get('/node/addresses/:address', needsRead, (req, res) => {
-    const address = String(req.params.address);
-    if (!isBech32Address(address, deps.bech32Hrp)) {
-      throw new HttpError(
-        'INVALID_REQUEST',
-        `address: a bech32 Ed25519 address starting "${deps.bech32Hrp}1"`,
-        'address',
-      );
-    }
-    const hex = bech32ToHex(address).toLowerCase();
-    const own = hex === ledger.addressHex;
-    const items = own ? ledger.all().filter((o) => o.ownerHex === hex) : addresses.unspentOf(hex);
-    res.json({
-      address,
-      ledgerIndex: ledger.ledgerIndex,
-      // Outputs older than this milestone are known only for the wallet's own address.
-      seenSinceMilestone: own ? null : (addresses.firstMilestone ?? null),
-      items: items.map(outputSummaryToJson),
-    });
-  });
-  relay(
-    '/node/outputs/:id',
-    async (id) => {
+      res.json(await node.milestoneByIndex(index));
+    },
+    nodeBlock: relay(walletRoutes.nodeBlock, (id) => node.block(id)),
+    nodeBlockMetadata: relay(walletRoutes.nodeBlockMetadata, (id) => node.blockMetadata(id)),
+    nodeTransaction: relay(walletRoutes.nodeTransaction, (id) => node.includedBlock(id)),
+    nodeTransactionMetadata: relay(walletRoutes.nodeTransactionMetadata, (id) =>
+      node.includedBlockMetadata(id),
+    ),
+    nodeAddress: (req, res) => {
+      const address = String(req.params.address);
+      if (!isBech32Address(address, deps.bech32Hrp)) {
+        throw new HttpError(
+          'INVALID_REQUEST',
+          `address: a bech32 Ed25519 address starting "${deps.bech32Hrp}1"`,
+          'address',
+        );
+      }
+      const hex = bech32ToHex(address).toLowerCase();
+      const own = hex === ledger.addressHex;
+      const items = own ? ledger.all().filter((o) => o.ownerHex === hex) : addresses.unspentOf(hex);
+      res.json({
+        address,
+        ledgerIndex: ledger.ledgerIndex,
+        // Outputs older than this milestone are known only for the wallet's own address.
+        seenSinceMilestone: own ? null : (addresses.firstMilestone ?? null),
+        items: items.map(outputSummaryToJson),
+      });
+    },
+    nodeOutput: relay(walletRoutes.nodeOutput, async (id) => {
       const output = await node.output(id);
       return { ...output, summary: outputSummaryToJson(summarizeOutput(id, output)) };
+    }),
+
+    metrics: async (_req, res) => {
+      const text = await metrics.render();
+      res.set({ 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+      res.send(text);
     },
-    outputIdParam,
-  );
 
-  // Prometheus scrape: counts and sizes that tell about the household, so it takes a read token too.
-  const metrics = deps.metrics ?? new WalletMetrics({ store, ledger, node });
-  app.get('/metrics', needsRead, async (_req, res) => {
-    const text = await metrics.render();
-    res.set({ 'content-type': metrics.contentType, 'cache-control': 'no-store' });
-    res.send(text);
-  });
+    events: (req, res) => {
+      res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.flushHeaders();
+      res.write('retry: 2000\n\n');
+      const send = (event: string) => (data: unknown) => {
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      const handlers = {
+        node: send('node'),
+        milestone: send('milestone'),
+        tips: send('tips'),
+        payment: send('payment') as (p: Payment) => void,
+        received: (p: ReceivedPayment) => send('received')(receivedToJson(p, Math.floor(Date.now() / 1000))),
+      };
+      if (feed.current) handlers.node(feed.current);
+      feed.on('node', handlers.node);
+      feed.on('milestone', handlers.milestone);
+      feed.on('tips', handlers.tips);
+      store.on('payment', handlers.payment);
+      deps.received.on('received', handlers.received);
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      req.on('close', () => {
+        clearInterval(heartbeat);
+        feed.off('node', handlers.node);
+        feed.off('milestone', handlers.milestone);
+        feed.off('tips', handlers.tips);
+        store.off('payment', handlers.payment);
+        deps.received.off('received', handlers.received);
+      });
+    },
+  };
 
-  app.get('/events', requireScope(book, 'read', { stream: true }), (req, res) => {
-    res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    res.flushHeaders();
-    res.write('retry: 2000\n\n');
-    const send = (event: string) => (data: unknown) => {
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
-    const handlers = {
-      node: send('node'),
-      milestone: send('milestone'),
-      tips: send('tips'),
-      payment: send('payment') as (p: Payment) => void,
-      received: (p: ReceivedPayment) => send('received')(receivedToJson(p, Math.floor(Date.now() / 1000))),
-    };
-    if (feed.current) handlers.node(feed.current);
-    feed.on('node', handlers.node);
-    feed.on('milestone', handlers.milestone);
-    feed.on('tips', handlers.tips);
-    store.on('payment', handlers.payment);
-    deps.received.on('received', handlers.received);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      feed.off('node', handlers.node);
-      feed.off('milestone', handlers.milestone);
-      feed.off('tips', handlers.tips);
-      store.off('payment', handlers.payment);
-      deps.received.off('received', handlers.received);
-    });
-  });
+  // Every route of the table, guarded by its scope; bodies are parsed after the token is checked.
+  for (const [id, route] of Object.entries(walletRoutes) as [WalletRouteId, RouteSpec][]) {
+    const guard =
+      route.scope === 'public' ? [] : [requireScope(book, route.scope, { stream: !!route.stream })];
+    app[route.method](route.path, ...guard, ...(route.body ? [jsonBody] : []), handlers[id]);
+  }
 
   // A known path asked with a method it does not have: 405 naming the ones it has.
   app.locals.routes = routeMethods(app);

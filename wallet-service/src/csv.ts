@@ -1,6 +1,5 @@
-import type { Payment } from '@tanglewatt/contract';
+import { type Payment, paymentsCsvQuery } from '@tanglewatt/contract';
 import { stringify } from 'csv-stringify/sync';
-import { z } from 'zod';
 
 /**
  * Payments as CSV for bookkeeping (RFC 4180: a header row, CRLF line ends, a field with a comma, a quote,
@@ -20,21 +19,7 @@ export const PAYMENT_CSV_COLUMNS = [
   'includedAt',
 ] as const;
 
-/** A time bound: an ISO 8601 date-time with Z or an offset, or a date (its UTC midnight). */
-export const timeBound = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 const BOUND_HINT = 'an ISO 8601 time such as 2026-01-31T00:00:00Z, or a date such as 2026-01-31';
-
-export const paymentsCsvQuery = z
-  .strictObject({
-    since: timeBound.optional(),
-    until: timeBound.optional(),
-  })
-  .superRefine((q, ctx) => {
-    if (q.since && q.until && Date.parse(q.since) > Date.parse(q.until))
-      ctx.addIssue({ code: 'custom', path: ['until'], message: 'must not be before since' });
-  });
-
-export type PaymentsCsvQuery = z.infer<typeof paymentsCsvQuery>;
 
 /** The first problem of a query as one line naming the field, or the parsed bounds in ms. */
 export function parsePaymentsCsvQuery(

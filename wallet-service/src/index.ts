@@ -4,6 +4,7 @@ export * from './development.js';
 export * from './errors.js';
 export * from './keystore.js';
 export * from './market.js';
+export * from './market-books.js';
 export * from './metrics.js';
 export * from './payments-store.js';
 export * from './received.js';

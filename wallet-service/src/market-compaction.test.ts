@@ -7,7 +7,7 @@ import { hexToBech32 } from '@tanglewatt/ledger';
 import { MarketAuthor, publicKeyOf, type SignedMessage, secretKeyFromPhrase } from '@tanglewatt/market';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MarketView } from './market.js';
+import { Market } from './market.js';
 import { compactMarketEvents } from './market-compaction.js';
 
 const MARKET = 'compaction-market';
@@ -83,8 +83,7 @@ const deps = (dataDir: string) => ({
   dataDir,
   api: { url: 'http://127.0.0.1:1' },
   client: {},
-  signer: {},
-  chain: { coinType: 4218, accountIndex: 0, addressIndex: 0 },
+  key: {},
   address: household('buyer').address,
   config: {
     id: MARKET,
@@ -96,29 +95,27 @@ const deps = (dataDir: string) => ({
   log: pino({ level: 'silent' }),
 });
 
-async function viewOf(events: Event[]): Promise<MarketView> {
+async function viewOf(events: Event[]): Promise<Market> {
   const dataDir = await mkdtemp(join(tmpdir(), 'market-compaction-'));
   const { journal } = await Journal.open<Event>(join(dataDir, 'market.journal'));
   await journal.appendMany(events);
   await journal.close();
-  return MarketView.open(deps(dataDir) as unknown as Parameters<typeof MarketView.open>[0]);
+  return Market.open(deps(dataDir) as unknown as Parameters<typeof Market.open>[0]);
 }
 
 /** What replay builds: the fields every answer of the view comes from. */
-function stateOf(view: MarketView) {
-  const v = view as unknown as Record<string, unknown>;
-  return Object.fromEntries(
-    [
-      'messages',
-      'deliveries',
-      'tradePayments',
-      'milestoneOf',
-      'outgoing',
-      'checkpoint',
-      'lastMilestoneMs',
-      'nextSeq',
-    ].map((k) => [k, v[k]]),
-  );
+function stateOf(market: Market) {
+  const { books, publisher } = market as unknown as Record<'books' | 'publisher', Record<string, unknown>>;
+  return {
+    ...Object.fromEntries(
+      ['messages', 'deliveries', 'tradePayments', 'milestoneOf', 'checkpoint', 'lastMilestoneMs'].map((k) => [
+        k,
+        books[k],
+      ]),
+    ),
+    outgoing: publisher.outgoing,
+    nextSeq: publisher.nextSeq,
+  };
 }
 
 describe('market journal compaction', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { didKeyInForce } from './market.js';
+import { didKeyInForce } from './market-books.js';
 
 const OLD = 'aa'.repeat(32);
 const NEW = 'bb'.repeat(32);

@@ -1,174 +1,50 @@
 import { join } from 'node:path';
-import { blake2b } from '@noble/hashes/blake2.js';
-import { ChannelError, type DidDocumentVersion, resolveMeterDid } from '@tanglewatt/channels/node';
 import { CompactOnGrowth, Journal } from '@tanglewatt/journal';
-import {
-  bech32ToHex,
-  hexToUtf8,
-  type LedgerClient,
-  LedgerError,
-  type MilestoneCone,
-  type MnemonicSigner,
-  milestoneCone,
-  type NodeApi,
-  taggedDataOf,
-  utf8ToHex,
-} from '@tanglewatt/ledger';
-import {
-  type Book,
-  type MatchingRule,
-  rebuildBook,
-  type SignedMessage,
-  signingBytes,
-  type UnsignedMessage,
-  unsignedMessage,
-  type VerifiedMessage,
-  type Window,
-} from '@tanglewatt/market';
+import type { LedgerClient, NodeApi } from '@tanglewatt/ledger';
+import type { SignedMessage, UnsignedMessage } from '@tanglewatt/market';
 import type { Logger } from 'pino';
-import { capacityFromHistory, type PaidDelivery, paymentEntriesOf } from './delivery-history.js';
+import { MarketBooks, type MarketBookView, type MarketConfig, type MarketEvent } from './market-books.js';
 import { compactMarketEvents } from './market-compaction.js';
-import { PAYMENT_TAG } from './settlement.js';
-
-/** Tag of the tagged-data blocks that carry market messages. */
-export const MARKET_TAG = 'tanglewatt/market/v1';
-const MARKET_TAG_HEX = utf8ToHex(MARKET_TAG);
-const PAYMENT_TAG_HEX = utf8ToHex(PAYMENT_TAG);
-
-/**
- * This household's view of the community market: every market message the confirmed milestones carried
- * (read from each milestone's cone, in white-flag order, so every household sees the same messages with
- * the same observation times), and the book rebuilt from them. It also publishes this household's own
- * offers and orders, signed with the key of its wallet address, so the address is the identity.
- */
-
-type Event =
-  | { t: 'seen'; milestoneIndex: number; observedAtMs: number; blockId: string; message: unknown }
-  | { t: 'checkpoint'; milestoneIndex: number; timestampMs: number }
-  /** A delivery paid for, or a trade's payment: read from an included payment transaction. */
-  | {
-      t: 'paid';
-      milestoneIndex: number;
-      payeeHex: string;
-      units: string;
-      tradeId?: string;
-      energyMWs?: string;
-      periodMs?: number;
-    }
-  | { t: 'seq'; next: number }
-  | { t: 'format'; v: number }
-  /** A message of ours, journaled before its first post: after a crash it is posted (again). */
-  | { t: 'outgoing'; message: SignedMessage }
-  | { t: 'posted'; signature: string; blockId: string };
-
-/** A message of ours not yet seen in a confirmed milestone, with the blocks that carried it so far. */
-interface Outgoing {
-  message: SignedMessage;
-  blockIds: string[];
-  promotedAtMs: number;
-}
+import { MarketPublisher } from './market-publisher.js';
+import type { AddressKey } from './wallet-keys.js';
 
 /** 3: payments (deliveries and trade settlements) are recorded along with market messages. */
 const JOURNAL_FORMAT = 3;
-const TRADE_KEY = /^market\/([0-9a-f]{64})\//;
 
-/** The book as GET /market serves it: as of milestone `ledgerIndex`, with each trade's payments. */
-export type MarketBookView = Book & { ledgerIndex: number; settlements: TradeSettlement[] };
-
-/** What the ledger shows paid for one trade, to its payee. */
-export interface TradeSettlement {
-  tradeId: string;
-  paidUnits: string;
-  payments: number;
-  lastMilestoneIndex: number;
-}
-const PROMOTE_EVERY_MS = 3_000;
-
-export interface MarketConfig {
-  id: string;
-  rule: MatchingRule;
-  /** "paid-history": a producer's capacity comes from the payments made to it on the tangle. */
-  capacity: 'paid-history' | 'configured';
-  /** Wh a producer without history (or any, with capacity "configured") may offer in one window. */
-  defaultCapacityWh: number;
-  /** First milestone a new household reads the market from. */
-  fromMilestone: number;
-  /** Speak as this DID (its document lists the wallet address's key) rather than as the address. */
-  did?: { did: string; originOutputId: string };
-}
-
-/** A DID's document history as resolved from the tangle, complete up to milestone `through`. */
-type ResolvedDid = { versions: DidDocumentVersion[]; through: number } | { error: string; through: number };
-
-/** The document version in force at milestone `index` lists `publicKeyHex` (and is not deactivated). */
-export function didKeyInForce(
-  versions: readonly DidDocumentVersion[],
-  index: number,
-  publicKeyHex: string,
-): boolean {
-  const version = versions.find(
-    (v) => v.fromMilestone <= index && (v.untilMilestone === undefined || index < v.untilMilestone),
-  );
-  return !!version && !version.deactivated && version.methods.some((m) => m.publicKey === publicKeyHex);
-}
-
-/** An address speaks for itself: its key's BLAKE2b-256 hash is the address. */
-export function addressOwnsKey(address: string, publicKeyHex: string): boolean {
-  try {
-    const hash = blake2b(Buffer.from(publicKeyHex, 'hex'), { dkLen: 32 });
-    return `0x${Buffer.from(hash).toString('hex')}` === bech32ToHex(address).toLowerCase();
-  } catch {
-    return false;
-  }
-}
-
-export class MarketView {
-  private readonly messages: { observedAtMs: number; message: unknown; blockId: string }[] = [];
-  /** Paid deliveries by payee (address hash): the producers' history that bounds what they may offer. */
-  private readonly deliveries = new Map<string, PaidDelivery[]>();
-  /** Payments keyed `market/<trade>/…`, by trade: what the ledger shows each trade paid. */
-  private readonly tradePayments = new Map<
-    string,
-    { payeeHex: string; units: bigint; milestoneIndex: number }[]
-  >();
-  /** The milestone that first confirmed each message (by signature). */
-  private readonly milestoneOf = new Map<string, number>();
-  private readonly addressHexCache = new Map<string, string | undefined>();
-  /** DID identities by `did origin`: resolved once, again when a later message needs a later version. */
-  private readonly dids = new Map<string, ResolvedDid>();
-  /** Bumped by everything the book depends on; the last book is served again while it stands. */
-  private version = 0;
-  private cached: { version: number; book: MarketBookView } | undefined;
-  /** Our messages until a milestone confirms them: promoted, or posted again, when the node says so. */
-  private readonly outgoing = new Map<string, Outgoing>();
-  /** How often our blocks needed help since start: promoted, and posted again. */
-  readonly resends = { promoted: 0, reposted: 0 };
-  private checkpoint = 0;
-  private lastMilestoneMs = 0;
-  private nextSeq = 1;
+/**
+ * This household's part in the community market: the book read from the milestones (market-books.ts) and
+ * its own signed messages (market-publisher.ts), both kept in one journal so a restart rebuilds both.
+ */
+export class Market {
   private queue: Promise<void> = Promise.resolve();
-  /** Signatures already verified: a rebuild checks each message's signature once, not on every request. */
-  private readonly signatureCache = new Set<string>();
-  private compaction: CompactOnGrowth<Event> | undefined;
+  private compaction: CompactOnGrowth<MarketEvent> | undefined;
+  private readonly books: MarketBooks;
+  private readonly publisher: MarketPublisher;
 
   private constructor(
-    private readonly journal: Journal<Event>,
+    private readonly journal: Journal<MarketEvent>,
     private readonly deps: {
       api: NodeApi;
       client: LedgerClient;
-      signer: MnemonicSigner;
-      chain: { coinType: number; accountIndex: number; addressIndex: number };
+      /** Signs this household's messages: the wallet address's own key. */
+      key: AddressKey;
       address: string;
       config: MarketConfig;
       log: Logger;
     },
-  ) {}
+  ) {
+    const record = (events: MarketEvent[]) => this.commit(events);
+    this.books = new MarketBooks({ ...deps, record });
+    this.publisher = new MarketPublisher({
+      ...deps,
+      record,
+      confirmedAt: (signature) => this.books.confirmedAt(signature),
+    });
+  }
 
   /** The journal is compacted (see market-compaction.ts) on open and after growing by `compactAfterBytes`. */
-  static async open(
-    deps: MarketView['deps'] & { dataDir: string; compactAfterBytes?: number },
-  ): Promise<MarketView> {
-    const { journal, records } = await Journal.open<Event>(join(deps.dataDir, 'market.journal'));
+  static async open(deps: Market['deps'] & { dataDir: string; compactAfterBytes?: number }): Promise<Market> {
+    const { journal, records } = await Journal.open<MarketEvent>(join(deps.dataDir, 'market.journal'));
     let events = records;
     if (!records.some((e) => e.t === 'format' && e.v >= JOURNAL_FORMAT)) {
       // Read before deliveries were recorded: read the milestones again, keeping our own messages' records.
@@ -183,117 +59,37 @@ export class MarketView {
       events = compacted.events;
       await journal.rewrite(events);
     }
-    const view = new MarketView(journal, deps);
-    for (const e of events) view.apply(e);
-    view.compaction = new CompactOnGrowth(
+    const market = new Market(journal, deps);
+    for (const e of events) market.apply(e);
+    market.compaction = new CompactOnGrowth(
       journal,
       (e) => compactMarketEvents(e).events,
       deps.compactAfterBytes ?? 1024 * 1024,
     );
-    return view;
+    return market;
   }
 
-  private apply(e: Event): void {
-    this.version++;
-    if (e.t === 'seen') {
-      this.messages.push({ observedAtMs: e.observedAtMs, message: e.message, blockId: e.blockId });
-      const signature = (e.message as { signature?: unknown }).signature;
-      if (typeof signature === 'string' && !this.milestoneOf.has(signature))
-        this.milestoneOf.set(signature, e.milestoneIndex);
-      if (typeof signature === 'string') this.outgoing.delete(signature);
-    } else if (e.t === 'outgoing') {
-      if (!this.milestoneOf.has(e.message.signature))
-        this.outgoing.set(e.message.signature, { message: e.message, blockIds: [], promotedAtMs: 0 });
-    } else if (e.t === 'posted') {
-      this.outgoing.get(e.signature)?.blockIds.push(e.blockId);
-    } else if (e.t === 'paid') {
-      if (e.energyMWs !== undefined && e.periodMs !== undefined) {
-        const list = this.deliveries.get(e.payeeHex) ?? [];
-        list.push({
-          payeeHex: e.payeeHex,
-          energyMWs: BigInt(e.energyMWs),
-          periodMs: e.periodMs,
-          milestoneIndex: e.milestoneIndex,
-        });
-        this.deliveries.set(e.payeeHex, list);
-      }
-      if (e.tradeId !== undefined) {
-        const list = this.tradePayments.get(e.tradeId) ?? [];
-        list.push({ payeeHex: e.payeeHex, units: BigInt(e.units), milestoneIndex: e.milestoneIndex });
-        this.tradePayments.set(e.tradeId, list);
-      }
-    } else if (e.t === 'checkpoint') {
-      this.checkpoint = e.milestoneIndex;
-      this.lastMilestoneMs = e.timestampMs;
-    } else if (e.t === 'seq') this.nextSeq = Math.max(this.nextSeq, e.next);
+  private apply(e: MarketEvent): void {
+    this.books.apply(e);
+    this.publisher.apply(e);
   }
 
-  private async commit(events: Event[]): Promise<void> {
+  private async commit(events: MarketEvent[]): Promise<void> {
     await this.journal.appendMany(events);
     for (const e of events) this.apply(e);
     this.compaction?.check();
   }
 
   /**
-   * Reads the market messages of every confirmed milestone up to `confirmedIndex` not read yet, strictly in
-   * order; a failure stops the run and the next call resumes where it stopped, so no milestone is skipped.
-   * A new household starts from `fromMilestone` (default 1): the whole market history the node keeps.
+   * Reads the market messages of every confirmed milestone up to `confirmedIndex` not read yet (see
+   * MarketBooks.readUpTo), then helps our messages no milestone has confirmed yet. A failure is logged and
+   * the next call resumes where it stopped.
    */
   catchUp(confirmedIndex: number): Promise<void> {
     this.queue = this.queue
       .then(async () => {
-        for (
-          let index = Math.max(this.checkpoint + 1, this.deps.config.fromMilestone);
-          index <= confirmedIndex;
-          index++
-        ) {
-          let cone: MilestoneCone;
-          try {
-            cone = await milestoneCone(this.deps.api, index);
-          } catch (error) {
-            // Pruned by the node: what it no longer has cannot be read by anyone.
-            if (error instanceof LedgerError && error.code === 'NOT_FOUND') {
-              const info = await this.deps.api.info();
-              if (index <= info.status.pruningIndex) {
-                await this.commit([
-                  {
-                    t: 'checkpoint',
-                    milestoneIndex: info.status.pruningIndex,
-                    timestampMs: this.lastMilestoneMs,
-                  },
-                ]);
-                index = info.status.pruningIndex;
-                continue;
-              }
-            }
-            throw error;
-          }
-          const events: Event[] = [];
-          for (const { blockId, block } of cone.blocks) {
-            const tagged = taggedDataOf(blockId, block);
-            if (tagged?.tag === PAYMENT_TAG_HEX) {
-              events.push(...(await this.paymentEvents(blockId, block, index)));
-              continue;
-            }
-            if (!tagged || tagged.tag !== MARKET_TAG_HEX) continue;
-            let message: unknown;
-            try {
-              message = JSON.parse(hexToUtf8(tagged.data));
-            } catch {
-              message = { malformed: tagged.data.slice(0, 200) };
-            }
-            events.push({
-              t: 'seen',
-              milestoneIndex: index,
-              observedAtMs: cone.timestamp * 1000,
-              blockId,
-              message,
-            });
-          }
-          events.push({ t: 'checkpoint', milestoneIndex: index, timestampMs: cone.timestamp * 1000 });
-          await this.commit(events);
-        }
-        await this.nudgeOutgoing();
+        await this.books.readUpTo(confirmedIndex);
+        await this.publisher.nudge();
       })
       .catch((error: unknown) => {
         this.deps.log.warn({ err: (error as Error).message }, 'reading market messages failed; will resume');
@@ -301,245 +97,26 @@ export class MarketView {
     return this.queue;
   }
 
-  /**
-   * Our messages no milestone has confirmed yet: a burst of blocks can leave one unapproved until it is too
-   * old for tip selection. Such a block is promoted, and when the node says to reattach (or it was never
-   * posted, after a crash), the same signed message goes out in a new block; books keep one copy.
-   */
-  private async nudgeOutgoing(): Promise<void> {
-    const { api, client, log } = this.deps;
-    for (const [signature, pending] of this.outgoing) {
-      const last = pending.blockIds.at(-1);
-      const meta = last ? await api.blockMetadata(last).catch(() => undefined) : undefined;
-      if (meta?.referencedByMilestoneIndex !== undefined) continue; // seen with that milestone's cone
-      if (last && !meta?.shouldReattach) {
-        if (meta?.shouldPromote && Date.now() - pending.promotedAtMs > PROMOTE_EVERY_MS) {
-          pending.promotedAtMs = Date.now();
-          await client.promote(last).then(
-            () => this.resends.promoted++,
-            () => undefined,
-          );
-        }
-        continue;
-      }
-      const blockId = await client.postTaggedData(MARKET_TAG, JSON.stringify(pending.message));
-      await this.commit([{ t: 'posted', signature, blockId }]);
-      if (last) this.resends.reposted++;
-      log.info(
-        { kind: pending.message.kind, seq: pending.message.seq, blockId, attempt: pending.blockIds.length },
-        last
-          ? 'market message posted again: its block was left behind'
-          : 'market message posted after a restart',
-      );
-    }
-  }
-
-  /** What an included payment transaction paid: deliveries and trade settlements (a conflicting one, nothing). */
-  private async paymentEvents(
-    blockId: string,
-    block: MilestoneCone['blocks'][number]['block'],
-    milestoneIndex: number,
-  ): Promise<Event[]> {
-    const found = paymentEntriesOf(block, PAYMENT_TAG_HEX).filter(
-      (p) => p.delivery !== undefined || TRADE_KEY.test(p.key),
-    );
-    if (found.length === 0) return [];
-    const metadata = await this.deps.api.blockMetadata(blockId);
-    if (metadata.ledgerInclusionState !== 'included') return [];
-    return found.map((p) => {
-      const tradeId = TRADE_KEY.exec(p.key)?.[1];
-      return {
-        t: 'paid',
-        milestoneIndex,
-        payeeHex: p.payeeHex,
-        units: p.units.toString(),
-        ...(tradeId ? { tradeId } : {}),
-        ...(p.delivery ? { energyMWs: p.delivery.energyMWs.toString(), periodMs: p.delivery.periodMs } : {}),
-      };
-    });
-  }
-
-  /** Each trade's payments on the ledger, counting only outputs to the trade's payee. */
-  private settlementsOf(trades: readonly Book['trades'][number][]): TradeSettlement[] {
-    const out: TradeSettlement[] = [];
-    for (const trade of trades) {
-      const payments = this.tradePayments.get(trade.id);
-      if (!payments) continue;
-      const payee = this.hexOf(trade.payTo ?? trade.seller);
-      const toPayee = payments.filter((p) => p.payeeHex === payee);
-      if (toPayee.length === 0) continue;
-      out.push({
-        tradeId: trade.id,
-        paidUnits: toPayee.reduce((sum, p) => sum + p.units, 0n).toString(),
-        payments: toPayee.length,
-        lastMilestoneIndex: Math.max(...toPayee.map((p) => p.milestoneIndex)),
-      });
-    }
-    return out;
-  }
-
-  /** An address's Ed25519 hash (lowercase), or undefined for an identity that is no address. */
-  private hexOf(address: string): string | undefined {
-    if (!this.addressHexCache.has(address)) {
-      let hex: string | undefined;
-      try {
-        hex = bech32ToHex(address).toLowerCase();
-      } catch {
-        hex = undefined;
-      }
-      this.addressHexCache.set(address, hex);
-    }
-    return this.addressHexCache.get(address);
-  }
-
-  /** Wh `producer` may offer in `window`, by its paid history as of the milestone that confirmed `asOf`. */
-  private capacityWh(producer: string, window: Window, asOf: VerifiedMessage): number {
-    const { capacity, defaultCapacityWh } = this.deps.config;
-    if (capacity === 'configured') return defaultCapacityWh;
-    const hex = this.hexOf(producer); // a DID or name: no payments can name it
-    const history = hex === undefined ? undefined : this.deliveries.get(hex);
-    const before = this.milestoneOf.get(asOf.message.signature) ?? Number.POSITIVE_INFINITY;
-    const fromHistory = history && capacityFromHistory(history, window.endMs - window.startMs, before);
-    return fromHistory === undefined ? defaultCapacityWh : Number(fromHistory);
-  }
-
-  /**
-   * Resolves the DIDs that messages read so far speak as, from the alias history on the tangle. A DID is
-   * resolved again only when a message was confirmed after its last resolution. A DID that cannot be
-   * resolved (not an alias from that origin, no document) authorizes nothing; a node that does not answer
-   * is not a verdict, so it is tried again on the next read.
-   */
-  private async resolveIdentities(): Promise<void> {
-    const wanted = new Map<string, { did: string; origin: string; latest: number }>();
-    for (const m of this.messages) {
-      const { identity, didOrigin, signature } = (m.message ?? {}) as {
-        identity?: unknown;
-        didOrigin?: unknown;
-        signature?: unknown;
-      };
-      if (typeof identity !== 'string' || !identity.startsWith('did:') || typeof didOrigin !== 'string')
-        continue;
-      const key = `${identity} ${didOrigin}`;
-      const at = typeof signature === 'string' ? (this.milestoneOf.get(signature) ?? 0) : 0;
-      const entry = wanted.get(key);
-      if (!entry || at > entry.latest) wanted.set(key, { did: identity, origin: didOrigin, latest: at });
-    }
-    for (const [key, { did, origin, latest }] of wanted) {
-      const known = this.dids.get(key);
-      if (known && known.through >= latest) continue;
-      const through = this.checkpoint;
-      try {
-        const resolved = await resolveMeterDid({
-          nodeUrl: this.deps.api.url,
-          ref: { did, originOutputId: origin },
-        });
-        this.dids.set(key, { versions: resolved.versions, through });
-        this.version++;
-      } catch (error) {
-        const permanent =
-          error instanceof ChannelError || (error instanceof LedgerError && error.code === 'NOT_FOUND');
-        if (!permanent) throw error;
-        this.dids.set(key, { error: (error as Error).message, through });
-        this.version++;
-        this.deps.log.info(
-          { did, origin, err: (error as Error).message },
-          'market identity does not resolve',
-        );
-      }
-    }
-  }
-
-  /** Whether `publicKey` may speak for `identity` in message `m`: the address's own key, or the DID's. */
-  private isAuthorized(identity: string, publicKey: string, m: VerifiedMessage): boolean {
-    if (!identity.startsWith('did:')) return addressOwnsKey(identity, publicKey);
-    const origin = m.message.didOrigin;
-    const resolved = origin === undefined ? undefined : this.dids.get(`${identity} ${origin}`);
-    if (!resolved || 'error' in resolved) return false;
-    const at = this.milestoneOf.get(m.message.signature);
-    return at !== undefined && didKeyInForce(resolved.versions, at, publicKey);
-  }
-
-  /** The milestone that first confirmed a market message (by its signature), once this view has read it. */
+  /** The milestone that first confirmed a market message (by its signature), once it has been read. */
   confirmedAt(signature: string): number | undefined {
-    return this.milestoneOf.get(signature);
+    return this.books.confirmedAt(signature);
   }
 
   /** The book every household computes from the same messages: as of the last milestone read. */
-  async book(): Promise<MarketBookView> {
-    // Nothing read since the last book (and so no identity to resolve): serve it again.
-    if (this.cached?.version === this.version) return this.cached.book;
-    await this.resolveIdentities();
-    const version = this.version;
-    // When the network first saw each message: the milestone that confirmed its first copy.
-    const observed = new Map<string, number>();
-    for (const m of this.messages) {
-      const signature = (m.message as { signature?: unknown }).signature;
-      if (typeof signature === 'string' && !observed.has(signature)) observed.set(signature, m.observedAtMs);
-    }
-    // Other communities' markets share the tangle: their messages are theirs, not this book's rejections.
-    // A message posted again (its first block was left behind) is the same message: one copy goes in.
-    // (A copy is the whole message, byte for byte: a doctored body under the same signature is another.)
-    const copies = new Set<string>();
-    const ours = this.messages.filter((m) => {
-      const market = (m.message as { market?: unknown } | null)?.market;
-      if (typeof market === 'string' && market !== this.deps.config.id) return false;
-      const whole = JSON.stringify(m.message);
-      if (copies.has(whole)) return false;
-      copies.add(whole);
-      return true;
-    });
-    const book = rebuildBook(
-      ours.map((m) => m.message),
-      {
-        market: this.deps.config.id,
-        rule: this.deps.config.rule,
-        nowMs: this.lastMilestoneMs,
-        capacityWh: (producer, window, asOf) => this.capacityWh(producer, window, asOf),
-        isAuthorized: (identity, key, m) => this.isAuthorized(identity, key, m),
-        signatureCache: this.signatureCache,
-        observedAtMs: (m: VerifiedMessage) => observed.get(m.message.signature),
-      },
-    );
-    const result = { ...book, ledgerIndex: this.checkpoint, settlements: this.settlementsOf(book.trades) };
-    this.cached = { version, book: result };
-    return result;
+  book(): Promise<MarketBookView> {
+    return this.books.book();
   }
 
   /** Signs a market message with this wallet's address key and posts it as a tagged-data block. */
-  async publish(
+  publish(
     content: Pick<UnsignedMessage, 'kind' | 'body'>,
   ): Promise<{ message: SignedMessage; blockId: string }> {
-    const seq = this.nextSeq;
-    // The key is the address's own: fetch its public key with a first signature over the draft.
-    const probe = await this.deps.signer.signEd25519(new Uint8Array(), this.deps.chain);
-    const { did } = this.deps.config;
-    // As a DID, a sell names the wallet address to be paid (the DID itself holds no coins).
-    const body =
-      did && content.kind === 'sell' && (content.body as { payTo?: unknown }).payTo === undefined
-        ? { ...(content.body as object), payTo: this.deps.address }
-        : content.body;
-    const unsigned = unsignedMessage.parse({
-      v: 1,
-      market: this.deps.config.id,
-      author: probe.publicKey.replace(/^0x/, ''),
-      identity: did?.did ?? this.deps.address,
-      ...(did ? { didOrigin: did.originOutputId } : {}),
-      timestampMs: Date.now(),
-      seq,
-      kind: content.kind,
-      body,
-    });
-    const { signature } = await this.deps.signer.signEd25519(signingBytes(unsigned), this.deps.chain);
-    const message = { ...unsigned, signature: signature.replace(/^0x/, '') } as SignedMessage;
-    // Journaled before posting: the sequence number is spent, and after a crash the message still goes out.
-    await this.commit([
-      { t: 'seq', next: seq + 1 },
-      { t: 'outgoing', message },
-    ]);
-    const blockId = await this.deps.client.postTaggedData(MARKET_TAG, JSON.stringify(message));
-    await this.commit([{ t: 'posted', signature: message.signature, blockId }]);
-    this.deps.log.info({ kind: content.kind, seq, blockId }, 'market message posted');
-    return { message, blockId };
+    return this.publisher.publish(content);
+  }
+
+  /** How often our blocks needed help since start: promoted, and posted again. */
+  get resends(): { promoted: number; reposted: number } {
+    return this.publisher.resends;
   }
 
   async close(): Promise<void> {

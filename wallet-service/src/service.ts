@@ -22,13 +22,14 @@ import { WalletConfigError } from './errors.js';
 import { LiveFeed } from './feed.js';
 import { HTTP_STATUS } from './http-errors.js';
 import { readKeystore } from './keystore.js';
-import { MarketView } from './market.js';
+import { Market } from './market.js';
 import { WalletMetrics } from './metrics.js';
 import { PaymentsStore } from './payments-store.js';
 import { ReceivedPayments } from './received.js';
 import { adoptForeignPayments } from './reconcile.js';
 import { readSecret } from './secrets.js';
 import { PAYMENT_TAG, Settlement } from './settlement.js';
+import { addressKey } from './wallet-keys.js';
 import { WalletLedger } from './wallet-ledger.js';
 
 export interface WalletService {
@@ -39,7 +40,7 @@ export interface WalletService {
   ledger: WalletLedger;
   settlement: Settlement;
   received: ReceivedPayments;
-  market?: MarketView;
+  market?: Market;
   stop(): Promise<void>;
 }
 
@@ -216,12 +217,11 @@ async function startLocked(
   const addresses = new AddressIndex();
   ledger.on('milestone', (changes) => addresses.apply(changes));
   const market = config.market.enabled
-    ? await MarketView.open({
+    ? await Market.open({
         dataDir: config.dataDir,
         api: node,
         client,
-        signer,
-        chain: { ...config.account },
+        key: addressKey(signer, { ...config.account }),
         address,
         config: config.market,
         log,

@@ -1,35 +1,29 @@
 import type { Payment } from '@tanglewatt/contract';
 import { isError } from '@tanglewatt/errors';
 import {
-  type BlockJson,
   basicOutputDeposit,
-  conflictReasonText,
   hexToBech32,
   isBech32Address,
-  isSpentInputConflict,
   type LedgerClient,
-  LedgerError,
   MAX_BLOCK_BYTES,
   type MilestoneChanges,
   type MnemonicSigner,
   type NodeApi,
   type OutputSpec,
   type OutputSummary,
-  outputIdOf,
   type RentStructure,
 } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import type { WalletConfig } from './config.js';
-import type { PaymentsStore, StoredTransaction, TransactionKind } from './payments-store.js';
+import type { PaymentsStore, TransactionKind } from './payments-store.js';
+import { TransactionFollower } from './transaction-follower.js';
+import { WalletCopies } from './wallet-copies.js';
 import type { WalletLedger } from './wallet-ledger.js';
-import { isPaymentBlock, paidByWinner } from './winner.js';
 
 /** Tag of the tagged-data payload that describes what a transaction pays for. */
 export const PAYMENT_TAG = 'tanglewatt/pay/v1';
 /** A first guess of room for the payment description; the signed block's measured size decides. */
 const MAX_DESCRIPTION_BYTES = 24_000;
-/** Foreign payment transactions remembered to check payments that arrive later against. */
-const MAX_FOREIGN_BLOCKS = 256;
 /** Most inputs a Stardust transaction may have. */
 const MAX_INPUTS = 128;
 
@@ -44,11 +38,6 @@ function isTransient(error: unknown): boolean {
     'INPUT_UNAVAILABLE',
   ]);
 }
-
-const notFound = (error: unknown): undefined => {
-  if (isError(error, 'NOT_FOUND')) return undefined;
-  throw error;
-};
 
 /**
  * The oldest waiting payments that free outputs can fund together, within the per-transaction limits;
@@ -134,16 +123,14 @@ export class Settlement {
   private claimRequested = false;
   private readonly basicDeposit: bigint;
   private loop: Promise<void> | undefined;
-  /** Transactions not ours that created outputs of ours, to read for payments they made. */
-  private readonly foreignToRead = new Set<string>();
-  private readonly foreignRead = new Set<string>();
-  /** Recent foreign transactions that carry a payment description, kept to check later payments against. */
-  private readonly foreignBlocks = new Map<string, BlockJson>();
-  /** Keys already checked against every block in `foreignBlocks`. */
-  private readonly matchedKeys = new Set<string>();
+  /** Payments another copy of this wallet made: found before anything is signed, or when one wins an input. */
+  private readonly copies: WalletCopies;
+  private readonly follower: TransactionFollower;
 
   constructor(private readonly deps: SettlementDeps) {
     this.basicDeposit = basicOutputDeposit(deps.address, deps.rent);
+    this.copies = new WalletCopies({ ...deps, paymentTag: PAYMENT_TAG });
+    this.follower = new TransactionFollower({ ...deps, ...deps.config, copies: this.copies });
   }
 
   /**
@@ -200,89 +187,16 @@ export class Settlement {
     }
   }
 
-  /**
-   * A confirmed milestone the wallet's ledger view read: note every transaction not ours that created an
-   * output of ours. Another copy of this wallet (a restored backup) spends our outputs too, and what it paid
-   * must not be paid again here.
-   */
+  /** A confirmed milestone the wallet's ledger view read: see WalletCopies.noteLedgerChanges. */
   noteLedgerChanges(changes: MilestoneChanges): void {
-    const hex = this.deps.ledger.addressHex;
-    for (const o of changes.created)
-      if (o.ownerHex === hex && !this.deps.store.transaction(o.transactionId))
-        this.foreignToRead.add(o.transactionId);
-  }
-
-  private isUnreadForeign(o: OutputSummary): boolean {
-    return !this.deps.store.transaction(o.transactionId) && !this.foreignRead.has(o.transactionId);
-  }
-
-  /**
-   * Reads each noted foreign transaction's payment description; payments of ours it made (same key, payee
-   * and amount) are recorded as included by it. Runs before any new transaction is signed, and again for
-   * payments that arrive later (the other copy may have been asked first).
-   */
-  private async readForeignTransactions(): Promise<void> {
-    const { api, store, ledger } = this.deps;
-    for (const o of ledger.all()) if (this.isUnreadForeign(o)) this.foreignToRead.add(o.transactionId);
-    const unsettled = store.unsettled();
-    const fresh: [string, BlockJson][] = [];
-    for (const txId of [...this.foreignToRead]) {
-      if (!store.transaction(txId) && !this.foreignRead.has(txId)) {
-        // Not readable (the genesis, or pruned): nothing it paid can be known.
-        const block = await api.includedBlock(txId).catch(notFound);
-        if (block && isPaymentBlock(block, PAYMENT_TAG)) fresh.push([txId, block]);
-        else this.foreignRead.add(txId);
-      }
-      this.foreignToRead.delete(txId);
-    }
-    const newcomers = unsettled.filter((p) => !this.matchedKeys.has(p.idempotencyKey));
-    for (const [txId, block] of this.foreignBlocks) await this.settleByForeign(txId, block, newcomers);
-    for (const [txId, block] of fresh) {
-      // Counted as read only once what it paid is journaled: a failure here is read again next time.
-      this.foreignToRead.add(txId);
-      await this.settleByForeign(txId, block, store.unsettled());
-      this.foreignToRead.delete(txId);
-      this.foreignRead.add(txId);
-      this.foreignBlocks.set(txId, block);
-      if (this.foreignBlocks.size > MAX_FOREIGN_BLOCKS)
-        this.foreignBlocks.delete(this.foreignBlocks.keys().next().value!);
-    }
-    for (const p of unsettled) this.matchedKeys.add(p.idempotencyKey);
-  }
-
-  private async settleByForeign(txId: string, block: BlockJson, candidates: Payment[]): Promise<void> {
-    const { api, store, log } = this.deps;
-    const open = candidates.filter((p) => {
-      const now = store.get(p.idempotencyKey);
-      return (
-        now !== undefined && now.state !== 'included' && now.state !== 'cancelled' && now.state !== 'failed'
-      );
-    });
-    if (open.length === 0) return;
-    const paid = paidByWinner(block, txId, open, { payer: this.deps.address, tag: PAYMENT_TAG });
-    if (paid.length === 0) return;
-    const meta = await api.includedBlockMetadata(txId);
-    const milestone = await api.milestoneByIndex(meta.referencedByMilestoneIndex!);
-    await store.recordIncludedElsewhere(
-      {
-        txId,
-        blockId: meta.blockId,
-        milestoneIndex: milestone.index,
-        milestoneTimestamp: milestone.timestamp,
-      },
-      paid,
-    );
-    log.warn(
-      { txId, payments: paid.length },
-      'another transaction from this wallet already paid these payments',
-    );
+    this.copies.noteLedgerChanges(changes);
   }
 
   /** One pass: follow open transactions, then start new ones while there is room. */
   async tick(): Promise<void> {
     for (const tx of this.deps.store.openTransactions()) {
       // One transaction the node cannot tell us about must not keep the others (or new ones) waiting.
-      await this.follow(tx).catch((error: unknown) => {
+      await this.follower.follow(tx).catch((error: unknown) => {
         this.deps.log.warn({ txId: tx.txId, err: (error as Error).message }, 'could not follow transaction');
       });
     }
@@ -290,7 +204,7 @@ export class Settlement {
       this.claimRequested = false;
       await this.claim();
     }
-    await this.readForeignTransactions();
+    await this.copies.readForeignTransactions();
     const skipped = new Set<string>();
     while (this.deps.store.openTransactions().length < this.deps.config.maxInFlight) {
       if (!(await this.startBatch(skipped))) break;
@@ -299,165 +213,12 @@ export class Settlement {
     await this.consolidateIfNeeded();
   }
 
-  /** Where and when the ledger included `tx`, if it did; read by transaction id, else from its outputs. */
-  private async inclusionOf(
-    tx: StoredTransaction,
-    everyOutput = false,
-  ): Promise<{ blockId: string; milestoneIndex: number; milestoneTimestamp: number } | undefined> {
-    const { api, ledger } = this.deps;
-    const included = await api.includedBlockMetadata(tx.txId).catch(notFound);
-    if (included?.ledgerInclusionState === 'included' && included.referencedByMilestoneIndex !== undefined) {
-      const milestone = await api.milestoneByIndex(included.referencedByMilestoneIndex).catch(notFound);
-      if (milestone)
-        return {
-          blockId: included.blockId,
-          milestoneIndex: milestone.index,
-          milestoneTimestamp: milestone.timestamp,
-        };
-    }
-    if (included) return undefined;
-    // The node may have pruned the transaction: its outputs (ours in the wallet view, or any the node still
-    // knows) show it was included all the same.
-    const own = ledger.all().find((o) => o.transactionId === tx.txId);
-    // Every output when the inputs are gone too (spent and pruned): an unspent one is never pruned.
-    const count = everyOutput ? outputCountOf(tx.payloadJson) : 1;
-    const outputIds = [
-      ...(own ? [own.outputId] : []),
-      ...Array.from({ length: count }, (_, i) => outputIdOf(tx.txId, i)),
-    ];
-    for (const id of outputIds) {
-      const meta = await api.outputMetadata(id).catch(notFound);
-      if (meta)
-        return {
-          blockId: meta.blockId,
-          milestoneIndex: meta.milestoneIndexBooked,
-          milestoneTimestamp: meta.milestoneTimestampBooked,
-        };
-    }
-    return undefined;
-  }
-
-  /** Brings one open transaction forward: included, conflicting, posted for the first time, or re-posted. */
-  private async follow(tx: StoredTransaction): Promise<void> {
-    const { api, store, client, log } = this.deps;
-    const inclusion = await this.inclusionOf(tx);
-    if (inclusion) {
-      await store.recordIncluded(
-        tx.txId,
-        inclusion.blockId,
-        inclusion.milestoneIndex,
-        inclusion.milestoneTimestamp,
-      );
-      log.info(
-        { txId: tx.txId, kind: tx.kind, payments: tx.keys.length, milestone: inclusion.milestoneIndex },
-        'transaction included',
-      );
-      return;
-    }
-    const last = tx.blockIds.at(-1);
-    const meta = last ? await api.blockMetadata(last).catch(() => undefined) : undefined;
-    const postedAgoMs = tx.lastPostedAt ? Date.now() - Date.parse(tx.lastPostedAt) : Number.POSITIVE_INFINITY;
-    const conflicting = meta?.ledgerInclusionState === 'conflicting';
-    if (tx.state === 'posted' && postedAgoMs < this.deps.config.reattachAfterSeconds * 1000 && !conflicting) {
-      if (meta?.shouldPromote && !meta.shouldReattach) await client.promote(last!).catch(() => undefined);
-      if (!meta?.shouldReattach) return;
-    }
-    // Not included (yet): before posting again, make sure no other transaction spent our inputs.
-    const missing: string[] = [];
-    for (const input of tx.inputs) {
-      const spent = await api.outputMetadata(input).catch(notFound);
-      if (!spent) {
-        missing.push(input);
-        continue;
-      }
-      if (spent.isSpent && spent.transactionIdSpent && spent.transactionIdSpent !== tx.txId) {
-        await this.settleAgainstWinner(tx, input, spent.transactionIdSpent);
-        return;
-      }
-      if (spent.isSpent) return; // spent by this very transaction: inclusion shows up shortly
-    }
-    if (conflicting && meta?.conflictReason !== undefined && !isSpentInputConflict(meta.conflictReason)) {
-      await this.rejected(tx, conflictReasonText(meta!.conflictReason!));
-      return;
-    }
-    if (missing.length > 0) {
-      const pruned = await this.inclusionOf(tx, true);
-      if (pruned) {
-        await store.recordIncluded(tx.txId, pruned.blockId, pruned.milestoneIndex, pruned.milestoneTimestamp);
-        return;
-      }
-      await this.rejected(
-        tx,
-        `input ${missing[0]} cannot be found on the node (spent and pruned, or never created)`,
-      );
-      return;
-    }
-    const blockId = await client.postTransaction(tx.payloadJson);
-    const attempt = tx.blockIds.length + 1;
-    await store.recordPosted(tx.txId, blockId);
-    log.info(
-      { txId: tx.txId, blockId, attempt },
-      attempt > 1 ? 'transaction re-posted' : 'transaction posted',
-    );
-  }
-
-  /** The ledger refused `tx` itself: its payments go to fresh inputs once, and fail the second time. */
-  private async rejected(tx: StoredTransaction, reason: string): Promise<void> {
-    await this.deps.store.recordConflicting(tx.txId, reason, { rejected: true });
-    this.deps.log.warn({ txId: tx.txId, reason }, 'the ledger refused the transaction');
-  }
-
-  /**
-   * Another transaction spent our input. It may be a second copy of this wallet that paid the very same
-   * keys: read what it paid, record those as included by it, and leave only what is really unpaid to be
-   * issued again.
-   */
-  private async settleAgainstWinner(tx: StoredTransaction, input: string, winnerTxId: string): Promise<void> {
-    const { api, store, log } = this.deps;
-    const candidates = tx.keys.map((k) => store.get(k)).filter((p): p is Payment => p !== undefined);
-    let paid: { key: string; outputId: string }[] = [];
-    if (candidates.length > 0) {
-      const [block, meta] = await Promise.all([
-        api.includedBlock(winnerTxId).catch(notFound),
-        api.includedBlockMetadata(winnerTxId).catch(notFound),
-      ]);
-      if (!block || meta?.referencedByMilestoneIndex === undefined) {
-        // Spent, so included; the node should answer shortly (or has pruned it: then we cannot know).
-        throw new LedgerError('NOT_FOUND', `winning transaction ${winnerTxId} is not readable yet`);
-      }
-      paid = paidByWinner(block, winnerTxId, candidates, { payer: this.deps.address, tag: PAYMENT_TAG });
-      if (paid.length > 0) {
-        const milestone = await api.milestoneByIndex(meta.referencedByMilestoneIndex);
-        await store.recordIncludedElsewhere(
-          {
-            txId: winnerTxId,
-            blockId: meta.blockId,
-            milestoneIndex: milestone.index,
-            milestoneTimestamp: milestone.timestamp,
-          },
-          paid,
-        );
-      }
-    }
-    await store.recordConflicting(tx.txId, `input ${input} was spent by transaction ${winnerTxId}`);
-    log.warn(
-      {
-        txId: tx.txId,
-        input,
-        winner: winnerTxId,
-        paidByWinner: paid.length,
-        reissue: candidates.length - paid.length,
-      },
-      'transaction conflicts; payments the winner did not pay will be re-issued from fresh inputs',
-    );
-  }
-
   /** Plain outputs not used by an open transaction (nor made by a transaction not read yet), largest first. */
   private freeOutputs(): OutputSummary[] {
     const locked = this.lockedInputs();
     return this.deps.ledger
       .spendable()
-      .filter((o) => !locked.has(o.outputId) && !this.isUnreadForeign(o))
+      .filter((o) => !locked.has(o.outputId) && !this.copies.isUnreadForeign(o))
       .sort((a, b) => (a.amount === b.amount ? 0 : a.amount > b.amount ? -1 : 1));
   }
 
@@ -610,7 +371,7 @@ export class Settlement {
 
   private async postNow(txId: string): Promise<void> {
     const tx = this.deps.store.transaction(txId)!;
-    await this.follow(tx).catch((error: unknown) => {
+    await this.follower.follow(tx).catch((error: unknown) => {
       this.deps.log.warn({ err: (error as Error).message, txId }, 'posting failed; will retry');
     });
   }
@@ -724,16 +485,6 @@ export class Settlement {
       [{ kind: 'basic', address: this.deps.address, amount: total }],
       JSON.stringify({ v: 1, consolidate: inputs.length }),
     );
-  }
-}
-
-/** How many outputs a signed transaction payload (as journaled) has. */
-function outputCountOf(payloadJson: string): number {
-  try {
-    const payload = JSON.parse(payloadJson) as { essence?: { outputs?: unknown[] } };
-    return Math.max(1, payload.essence?.outputs?.length ?? 1);
-  } catch {
-    return 1;
   }
 }
 
