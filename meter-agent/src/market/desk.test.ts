@@ -1,22 +1,15 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MarketSnapshot, MarketTrade } from '@tanglewatt/contract';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AgentHandle, startAgent } from '../agent.js';
+import { describe, expect, it } from 'vitest';
+import type { AgentHandle } from '../agent.js';
 import { ManualClock } from '../clock.js';
 import type { AgentConfigInput } from '../config.js';
 import { FakeRelay } from '../hardware/relay.js';
-import { silentLogger } from '../log.js';
 import { FakeWallet } from '../payments/fake-wallet.js';
 import { readState } from '../store/state.js';
+import { agentConfig, constantLoad, freshDataDir, PRODUCER, T0 } from '../testing/fixtures.js';
+import { realPause, run as runAgent, TestAgents } from '../testing/in-process.js';
+import { marketTrade, SELLER } from '../testing/trade.js';
 import type { MarketSource } from './desk.js';
-import { FIXTURE_CONSUMER, FIXTURE_SELLER, marketTrade } from './trade-fixture.js';
-
-const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = FIXTURE_CONSUMER;
-const SELLER = FIXTURE_SELLER;
-const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
 
 /** Plays the wallet-service's market: a fixed book, and the acknowledgements it was asked for. */
 class FakeMarket implements MarketSource {
@@ -48,30 +41,14 @@ function trade(id: string, overrides: Partial<MarketTrade> = {}): MarketTrade {
 
 /** 12 V × 30 A = 360 W: 1 Wh in exactly ten 1-second segments; a 60 s period holds 6 Wh. */
 function config(dir: string): AgentConfigInput {
-  return {
-    meterId: 'house-12',
-    role: 'consumer',
-    parties: { consumer: CONSUMER, producer: PRODUCER },
-    sensors: [
-      {
-        name: 'load',
-        kind: 'simulated',
-        profile: { type: 'constant', busVoltageMV: 12_000, currentMA: 30_000 },
-      },
-    ],
-    period: { seconds: 60 },
-    price: { unitsPerWh: '3600' },
-    walletService: { url: 'http://127.0.0.1:8480', token: 'test-token-not-real' },
-    dataDir: dir,
+  return agentConfig(dir, {
+    sensors: [constantLoad(12_000, 30_000)],
     prepaid: { enabled: true, relay: { kind: 'simulated' } },
     market: { pollSeconds: 1 },
-  };
+  });
 }
 
-const agents: AgentHandle[] = [];
-afterEach(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-});
+const agents = new TestAgents();
 
 interface Household {
   agent: AgentHandle;
@@ -85,33 +62,18 @@ async function start(
   dir: string,
 ): Promise<Household> {
   const relay = new FakeRelay();
-  const agent = await startAgent({
-    config: config(dir),
-    clock,
-    wallet,
-    market,
-    relay,
-    log: silentLogger(),
-  });
-  agents.push(agent);
-  clock.advance(0);
-  await agent.idle();
+  const agent = await agents.start(clock, { config: config(dir), wallet, market, relay });
   return { agent, relay };
 }
 
-async function run(clock: ManualClock, agent: AgentHandle, ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 1000) {
-    clock.advance(1000);
-    await agent.idle();
-    // Desk work (state journal appends, each synced) runs beside sampling: give it real time per step.
-    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 2));
-  }
-}
+/** Desk work (state journal appends, each synced) runs beside sampling: give it real time per step. */
+const run = (clock: ManualClock, agent: AgentHandle, ms: number) =>
+  runAgent(clock, agent, ms, { settle: realPause(2, 5) });
 
 async function stop(agent: AgentHandle): Promise<void> {
   await agent.paymentsDrained();
   await agent.stop();
-  agents.splice(agents.indexOf(agent), 1);
+  agents.forget(agent);
 }
 
 /** Sum of what was asked of the wallet-service per payee. */
@@ -259,6 +221,4 @@ describe('market trades run by the meter-agent', () => {
   });
 });
 
-async function dataDir(): Promise<string> {
-  return join(await mkdtemp(join(tmpdir(), 'meter-agent-market-')), 'data');
-}
+const dataDir = () => freshDataDir('meter-agent-market-');
