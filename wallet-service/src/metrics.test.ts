@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seriesValue as value } from '@tanglewatt/contract/metrics';
 import { NodeApi, type NodeInfo } from '@tanglewatt/ledger';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -84,12 +85,6 @@ async function scrape(): Promise<string> {
   const res = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer read-secret' } });
   expect(res.status).toBe(200);
   return res.text();
-}
-
-/** The value of one series in the text format, e.g. value(text, 'x_total{kind="basic"}'). */
-function value(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 async function request(key: string, amount = '1000000', micro = false) {
