@@ -65,8 +65,7 @@ describe('meter agent (in-process, manual clock)', () => {
     const dir = await dataDir();
     const agent = await start(clock, wallet, config(dir));
     await run(clock, agent, 185_000);
-    await agent.paymentsDrained();
-    await agent.stop();
+    await agents.drainAndStop(agent);
     const state = await readState(dir);
     expect(state.periods.map((p) => p.seq)).toEqual([1, 2, 3]);
     for (const [i, p] of state.periods.entries()) {
@@ -155,8 +154,7 @@ describe('meter agent (in-process, manual clock)', () => {
     wallet.mode = 'up';
     const second = await start(clock, wallet, config(dir));
     await run(clock, second, 30_000);
-    await second.paymentsDrained();
-    await second.stop();
+    await agents.drainAndStop(second);
     const state = await readState(dir);
     expect(state.periods.map((p) => p.seq)).toEqual([1, 2, 3]);
     const [, p2, p3] = state.periods;

@@ -225,8 +225,7 @@ describe('meter agent with a (fake) channel', () => {
     channel.up = true;
     const second = await start();
     await run(clock, second, 5_000);
-    await second.paymentsDrained();
-    await second.stop();
+    await agents.drainAndStop(second);
     const state = await readState(dir);
     expect(state.periods.map((p) => p.seq)).toEqual([1, 2]);
     // Period 2 was handed over again (its readings from the journal), period 1 was not.
@@ -244,8 +243,7 @@ describe('meter agent with a (fake) channel', () => {
     const { clock, wallet, channel, dir, start } = await household();
     const agent = await start(config(dir, { channel: undefined }));
     await run(clock, agent, 25_000);
-    await agent.paymentsDrained();
-    await agent.stop();
+    await agents.drainAndStop(agent);
     const state = await readState(dir);
     expect(channel.opened).toBe(0);
     expect(state.periods[0]!.channel).toBeUndefined();

@@ -70,10 +70,16 @@ async function start(
 const run = (clock: ManualClock, agent: AgentHandle, ms: number) =>
   runAgent(clock, agent, ms, { settle: realPause(2, 5) });
 
-async function stop(agent: AgentHandle): Promise<void> {
-  await agent.paymentsDrained();
-  await agent.stop();
-  agents.forget(agent);
+const stop = (agent: AgentHandle) => agents.drainAndStop(agent);
+
+/** A clock at T0, a wallet, a market offering `trades` and a data dir; `start` starts a household on them. */
+async function setup(...trades: MarketTrade[]) {
+  const clock = new ManualClock(T0);
+  const wallet = new FakeWallet();
+  const market = new FakeMarket();
+  market.trades = trades;
+  const dir = await dataDir();
+  return { clock, wallet, market, dir, start: () => start(clock, wallet, market, dir) };
 }
 
 /** Sum of what was asked of the wallet-service per payee. */
@@ -89,12 +95,8 @@ function paidTo(wallet: FakeWallet, to: string): bigint {
 
 describe('market trades run by the meter-agent', () => {
   it('delivers a trade through the relay inside its window and pays the seller exactly its price', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    const market = new FakeMarket();
-    market.trades = [trade('a')];
-    const dir = await dataDir();
-    const { agent, relay } = await start(clock, wallet, market, dir);
+    const { clock, wallet, market, dir, start } = await setup(trade('a'));
+    const { agent, relay } = await start();
     await run(clock, agent, 3_000);
     expect(relay.isOn).toBe(false); // the window has not started
     await run(clock, agent, 4_000);
@@ -123,13 +125,11 @@ describe('market trades run by the meter-agent', () => {
   });
 
   it('closes a trade short at its window end, pays what arrived and records the shortfall', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    const market = new FakeMarket();
     // 2 Wh in a 10-second window: at 360 W only 1 Wh can arrive.
-    market.trades = [trade('b', { energyWh: 2, window: { startMs: T0 + 2_000, endMs: T0 + 12_000 } })];
-    const dir = await dataDir();
-    const { agent, relay } = await start(clock, wallet, market, dir);
+    const { clock, wallet, dir, start } = await setup(
+      trade('b', { energyWh: 2, window: { startMs: T0 + 2_000, endMs: T0 + 12_000 } }),
+    );
+    const { agent, relay } = await start();
     await run(clock, agent, 70_000);
     expect(relay.isOn).toBe(false);
     await stop(agent);
@@ -149,19 +149,17 @@ describe('market trades run by the meter-agent', () => {
   });
 
   it('survives a restart mid-delivery and still pays each increment once', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    const market = new FakeMarket();
     // 3 Wh from second 5: thirty seconds of delivery, crossing the first period's end.
-    market.trades = [trade('c', { energyWh: 3, window: { startMs: T0 + 45_000, endMs: T0 + 300_000 } })];
-    const dir = await dataDir();
-    const first = await start(clock, wallet, market, dir);
+    const { clock, wallet, dir, start } = await setup(
+      trade('c', { energyWh: 3, window: { startMs: T0 + 45_000, endMs: T0 + 300_000 } }),
+    );
+    const first = await start();
     await run(clock, first.agent, 63_000);
     expect(first.relay.isOn).toBe(true);
     await stop(first.agent);
     expect(first.relay.isOn).toBe(false); // a stop opens the relay
 
-    const second = await start(clock, wallet, market, dir);
+    const second = await start();
     expect(second.relay.isOn).toBe(true); // the unfinished trade resumes
     await run(clock, second.agent, 60_000);
     expect(second.relay.isOn).toBe(false);
@@ -180,17 +178,15 @@ describe('market trades run by the meter-agent', () => {
   });
 
   it('keeps the relay open after a restart past the window’s end, and closes the trade short', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    const market = new FakeMarket();
-    market.trades = [trade('e', { energyWh: 5, window: { startMs: T0 + 2_000, endMs: T0 + 30_000 } })];
-    const dir = await dataDir();
-    const first = await start(clock, wallet, market, dir);
+    const { clock, dir, start } = await setup(
+      trade('e', { energyWh: 5, window: { startMs: T0 + 2_000, endMs: T0 + 30_000 } }),
+    );
+    const first = await start();
     await run(clock, first.agent, 10_000);
     expect(first.relay.isOn).toBe(true);
     await stop(first.agent);
     clock.advance(60_000); // down until well after the window
-    const second = await start(clock, wallet, market, dir);
+    const second = await start();
     await run(clock, second.agent, 3_000);
     expect(second.relay.switches).toEqual([]);
     await stop(second.agent);
@@ -203,13 +199,9 @@ describe('market trades run by the meter-agent', () => {
   });
 
   it('ignores trades of other households and keeps going while the wallet-service is down', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    const market = new FakeMarket();
-    market.trades = [trade('d', { buyer: PRODUCER })];
+    const { clock, market, start } = await setup(trade('d', { buyer: PRODUCER }));
     market.down = true;
-    const dir = await dataDir();
-    const { agent, relay } = await start(clock, wallet, market, dir);
+    const { agent, relay } = await start();
     await run(clock, agent, 3_000);
     expect(agent.snapshot().errors.some((e) => e.message.includes('reading the market failed'))).toBe(true);
     market.down = false;

@@ -1,5 +1,5 @@
-import { deliveryStatement, settlementRequest, type TradeTerms, whToMWs } from '@tanglewatt/market';
 import type { MarketSnapshot, MarketTrade, PaymentRequest } from '@tanglewatt/contract';
+import { deliveryStatement, settlementRequest, type TradeTerms, whToMWs } from '@tanglewatt/market';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';

@@ -66,9 +66,16 @@ export class TestAgents {
     return agent;
   }
 
+  /** Waits for the payments in flight, then stops the agent. */
+  async drainAndStop(agent: AgentHandle): Promise<void> {
+    await agent.paymentsDrained();
+    await agent.stop();
+    this.forget(agent);
+  }
+
   /** Forgets the agents a test stopped itself, so they are not stopped again. */
   forget(agent?: AgentHandle): void {
     if (agent === undefined) this.#running.splice(0);
-    else this.#running.splice(this.#running.indexOf(agent), 1);
+    else if (this.#running.includes(agent)) this.#running.splice(this.#running.indexOf(agent), 1);
   }
 }
