@@ -2,7 +2,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type BlockJson,
   type BuildTransactionRequest,
   bech32ToHex,
   type LedgerClient,
@@ -13,12 +12,12 @@ import {
   type OutputSummary,
   outputIdOf,
   type SignedTransaction,
-  utf8ToHex,
 } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { PaymentsStore } from './payments-store.js';
-import { PAYMENT_TAG, Settlement } from './settlement.js';
+import { Settlement } from './settlement.js';
+import { basicOutput, transactionBlock } from './testing/blocks.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
 // Development-only mnemonic of hornet-config/profiles/development.json: the fakes never sign anything.
@@ -268,31 +267,10 @@ describe('Settlement', () => {
     expect(lost.keys).toEqual(['a', 'b']);
 
     const winner = hex32(4242);
-    const description = JSON.stringify({ v: 1, payments: [{ k: 'a', o: 1, a: '10000' }] });
-    const block: BlockJson = {
-      protocolVersion: 2,
-      parents: [],
-      nonce: '0',
-      payload: {
-        type: 6,
-        essence: {
-          type: 1,
-          outputs: [
-            {
-              type: 3,
-              amount: '999',
-              unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: payerHex } }],
-            },
-            {
-              type: 3,
-              amount: '10000',
-              unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: bech32ToHex(payeeA!) } }],
-            },
-          ],
-          payload: { type: 5, tag: utf8ToHex(PAYMENT_TAG), data: utf8ToHex(description) },
-        },
-      },
-    };
+    const block = transactionBlock({
+      outputs: [basicOutput(payerHex, '999'), basicOutput(bech32ToHex(payeeA!), '10000')],
+      description: { v: 1, payments: [{ k: 'a', o: 1, a: '10000' }] },
+    });
     const h = await harness({
       store: first.store,
       outputs: [spare],
@@ -360,31 +338,10 @@ describe('Settlement', () => {
       transactionId: other,
       outputId: outputIdOf(other, 1),
     };
-    const description = JSON.stringify({ v: 1, payments: [{ k: 'a', o: 0, a: '10000' }] });
-    const block: BlockJson = {
-      protocolVersion: 2,
-      parents: [],
-      nonce: '0',
-      payload: {
-        type: 6,
-        essence: {
-          type: 1,
-          outputs: [
-            {
-              type: 3,
-              amount: '10000',
-              unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: bech32ToHex(payeeA!) } }],
-            },
-            {
-              type: 3,
-              amount: '10000000',
-              unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: payerHex } }],
-            },
-          ],
-          payload: { type: 5, tag: utf8ToHex(PAYMENT_TAG), data: utf8ToHex(description) },
-        },
-      },
-    };
+    const block = transactionBlock({
+      outputs: [basicOutput(bech32ToHex(payeeA!), '10000'), basicOutput(payerHex, '10000000')],
+      description: { v: 1, payments: [{ k: 'a', o: 0, a: '10000' }] },
+    });
     const h = await harness({
       outputs: [remainder],
       api: {
