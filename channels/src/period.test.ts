@@ -3,8 +3,13 @@ import { toHex, utf8ToBytes } from './bytes.js';
 import { ed25519PublicKey, x25519PublicKey } from './crypto.js';
 import { PAYMENT_TAG, type PaymentApi, type PaymentDescription, verifyPeriod } from './period.js';
 import { staticSigners } from './signers.js';
-import { deterministicRandom, fakePoster, simulatedSamples, summaryOf } from './testing.js';
-import { ChannelWriter, MemoryWriterStore } from './writer.js';
+import {
+  deterministicRandom,
+  type fakePoster,
+  memoryWriter,
+  simulatedSamples,
+  summaryOf,
+} from './testing.js';
 
 const T0 = Date.parse('2026-11-24T05:00:00Z');
 const HOUR = 3_600_000;
@@ -44,14 +49,7 @@ function fakeNode(
 }
 
 async function twoPeriods(mode: 'public' | 'restricted') {
-  const poster = fakePoster();
-  const writer = await ChannelWriter.open({
-    store: new MemoryWriterStore(),
-    signingKey: meterKey,
-    mode,
-    readers: [x25519PublicKey(readerKey)],
-    post: poster.post,
-  });
+  const { writer, poster } = await memoryWriter(meterKey, mode, { readers: [x25519PublicKey(readerKey)] });
   const samples = simulatedSamples(240, T0, 30_000); // two hours at one reading per 30 s
   const periods = [];
   for (const p of [0, 1]) {
