@@ -14,7 +14,7 @@ import {
   verifyPeriod,
   x25519PublicKey,
 } from '@tanglewatt/channels/node';
-import { NodeApi } from '@tanglewatt/ledger';
+import type { Payment } from '@tanglewatt/contract';
 import {
   type AgentHandle,
   channelSampleOf,
@@ -22,15 +22,14 @@ import {
   readAllSamples,
   startAgent,
 } from '@tanglewatt/meter-agent';
-import type { Payment } from '@tanglewatt/contract';
+import { agentConfig, wanderingLoad } from '@tanglewatt/meter-agent/testing';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anyRose, waitForProgress } from '../support/progress.js';
+import { sharedTangle, stopServices } from '../support/shared-tangle.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
-const tangle = inject('tangle');
-const nodeUrl = tangle.nodes[0]!.restUrl;
-const node = new NodeApi(nodeUrl);
+const { tangle, nodeUrl, node } = sharedTangle();
 const run = promisify(execFile);
 
 describe('meter-agent publishing on its channel, payments tied to the readings', () => {
@@ -45,47 +44,39 @@ describe('meter-agent publishing on its channel, payments tied to the readings',
     consumer = await startTestWallet(tangle, { slot: 27 });
     dir = await mkdtemp(join(tmpdir(), 'tanglewatt-agent-channel-'));
     agent = await startAgent({
-      config: {
+      config: agentConfig(join(dir, 'agent'), {
         meterId: 'channel-consumer-1',
-        role: 'consumer',
         parties: { consumer: consumer.service.address, producer: producer.service.address },
         sensors: [
-          {
-            name: 'load',
-            kind: 'simulated',
-            // Fractional milliamps: the channel's mA/mW are the agent's µA/µW rounded.
-            profile: {
-              type: 'random-walk',
-              seed: 3,
-              busVoltageMV: 48_000,
-              startMA: 10_000.4,
-              minMA: 8_000,
-              maxMA: 12_000,
-              stepMA: 123.45,
-            },
-          },
+          // Fractional milliamps: the channel's mA/mW are the agent's µA/µW rounded.
+          wanderingLoad({
+            seed: 3,
+            busVoltageMV: 48_000,
+            startMA: 10_000.4,
+            minMA: 8_000,
+            maxMA: 12_000,
+            stepMA: 123.45,
+          }),
         ],
         sampleIntervalMs: 1000,
         period: { seconds: 10 },
         // About 480 W for 10 s is 1.33 Wh: over 5000 units a period, above a basic output's deposit.
         price: { unitsPerWh: '4000' },
         walletService: { url: consumer.service.url, token: consumer.token },
-        dataDir: join(dir, 'agent'),
         channel: {
           nodeUrl,
           mode: 'restricted',
           readers: [toHex(x25519PublicKey(readerKey))],
           batchSeconds: 3,
         },
-      },
+      }),
       log: pino({ level: 'warn' }),
     });
   });
 
   afterAll(async () => {
     await agent?.stop();
-    await producer?.service.stop();
-    await consumer?.service.stop();
+    await stopServices(producer, consumer);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

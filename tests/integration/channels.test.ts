@@ -35,16 +35,15 @@ import {
   verifyPeriod,
   x25519PublicKey,
 } from '@tanglewatt/channels/node';
-import { generateMnemonic, LedgerClient, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import type { Payment } from '@tanglewatt/contract';
+import { generateMnemonic, LedgerClient, MnemonicSigner } from '@tanglewatt/ledger';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fundedAccount } from '../support/accounts.js';
 import { waitForProgress } from '../support/progress.js';
+import { sharedTangle } from '../support/shared-tangle.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
-const tangle = inject('tangle');
-const nodeUrl = tangle.nodes[0]!.restUrl;
-const node = new NodeApi(nodeUrl);
+const { tangle, nodeUrl, node } = sharedTangle();
 const client = new LedgerClient(nodeUrl);
 const run = promisify(execFile);
 
