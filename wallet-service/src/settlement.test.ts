@@ -31,6 +31,24 @@ let blocksPosted = 0;
 let transactionsSigned = 0;
 const notFound = (path: string) => new NodeRequestError(404, path, 'not found');
 
+/** The node's answers for transaction `tx`, included in block `blockId` by milestone `index` (at 1 800 000 000 + index s). */
+function includedBy(tx: string, blockId: string, index: number) {
+  return {
+    includedBlockMetadata: async (id: string) => {
+      if (id !== tx) throw notFound(`/transactions/${id}/included-block/metadata`);
+      return {
+        blockId,
+        parents: [],
+        isSolid: true,
+        referencedByMilestoneIndex: index,
+        ledgerInclusionState: 'included' as const,
+      };
+    },
+    milestoneByIndex: async (i: number) =>
+      ({ index: i, timestamp: 1_800_000_000 + index }) as Awaited<ReturnType<NodeApi['milestoneByIndex']>>,
+  };
+}
+
 function plainOutput(n: number, amount: bigint): OutputSummary {
   return {
     outputId: outputIdOf(hex32(1000 + n), 0),
@@ -303,18 +321,7 @@ describe('Settlement', () => {
               }
             : { blockId: id, parents: [], isSolid: true },
         includedBlock: async () => block,
-        includedBlockMetadata: async (id: string) => {
-          if (id !== winner) throw notFound(`/transactions/${id}/included-block/metadata`);
-          return {
-            blockId: hex32(4343),
-            parents: [],
-            isSolid: true,
-            referencedByMilestoneIndex: 50,
-            ledgerInclusionState: 'included' as const,
-          };
-        },
-        milestoneByIndex: async (index: number) =>
-          ({ index, timestamp: 1_800_000_050 }) as Awaited<ReturnType<NodeApi['milestoneByIndex']>>,
+        ...includedBy(winner, hex32(4343), 50),
       },
     });
     await h.settlement.tick();
@@ -350,18 +357,7 @@ describe('Settlement', () => {
           if (id !== other) throw notFound(`/transactions/${id}/included-block`);
           return block;
         },
-        includedBlockMetadata: async (id: string) => {
-          if (id !== other) throw notFound(`/transactions/${id}/included-block/metadata`);
-          return {
-            blockId: hex32(7878),
-            parents: [],
-            isSolid: true,
-            referencedByMilestoneIndex: 33,
-            ledgerInclusionState: 'included' as const,
-          };
-        },
-        milestoneByIndex: async (index: number) =>
-          ({ index, timestamp: 1_800_000_033 }) as Awaited<ReturnType<NodeApi['milestoneByIndex']>>,
+        ...includedBy(other, hex32(7878), 33),
       },
     });
     await pay(h.store, 'a', payeeA!, '10000');
