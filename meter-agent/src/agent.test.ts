@@ -33,6 +33,14 @@ function config(dir: string, extra: Partial<AgentConfigInput> = {}): AgentConfig
 
 const agents = new TestAgents();
 
+/** A manual clock at T0, a fake wallet-service client answering as `mode` says, and a fresh data dir. */
+async function household(mode: FakeWallet['mode'] = 'up') {
+  const clock = new ManualClock(T0);
+  const wallet = new FakeWallet();
+  wallet.mode = mode;
+  return { clock, wallet, dir: await dataDir() };
+}
+
 function start(clock: ManualClock, wallet: FakeWallet, cfg: AgentConfigInput, relay?: FakeRelay) {
   return agents.start(clock, { config: cfg, wallet, ...(relay ? { relay } : {}) });
 }
@@ -60,9 +68,7 @@ function ina219Config(dir: string, maxCurrentA: number, extra: Partial<AgentConf
 
 describe('meter agent (in-process, manual clock)', () => {
   it('closes contiguous periods, pays each once by period id, and records both parties', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    const dir = await dataDir();
+    const { clock, wallet, dir } = await household();
     const agent = await start(clock, wallet, config(dir));
     await run(clock, agent, 185_000);
     await agents.drainAndStop(agent);
@@ -91,10 +97,8 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('keeps sampling and queues payments while the wallet-service is down, then drains them', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    wallet.mode = 'down';
-    const agent = await start(clock, wallet, config(await dataDir()));
+    const { clock, wallet, dir } = await household('down');
+    const agent = await start(clock, wallet, config(dir));
     await run(clock, agent, 150_000);
     const snapshot = agent.snapshot();
     expect(snapshot.outbox.queued.map((q) => q.key)).toEqual([
@@ -111,11 +115,9 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('never lets a hanging wallet-service hold up sampling', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    wallet.mode = 'hang';
+    const { clock, wallet, dir } = await household('hang');
     const walletService = { ...UNUSED_WALLET_SERVICE, timeoutMs: 300 };
-    const agent = await start(clock, wallet, config(await dataDir(), { walletService }));
+    const agent = await start(clock, wallet, config(dir, { walletService }));
     await run(clock, agent, 200_000);
     const snapshot = agent.snapshot();
     expect(snapshot.period.seq).toBe(4);
@@ -125,10 +127,7 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('marks a period rejected on a final 4xx and does not retry it', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    wallet.mode = 'reject';
-    const dir = await dataDir();
+    const { clock, wallet, dir } = await household('reject');
     const agent = await start(clock, wallet, config(dir));
     await run(clock, agent, 65_000);
     await agent.paymentsDrained();
@@ -142,10 +141,7 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('after a restart closes the period that ended while it was down and re-sends unanswered payments', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    wallet.mode = 'down';
-    const dir = await dataDir();
+    const { clock, wallet, dir } = await household('down');
     const first = await start(clock, wallet, config(dir));
     await run(clock, first, 90_000); // period 1 closed and queued; period 2 half done
     await first.stop();
@@ -285,10 +281,9 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('serves its state read-only over HTTP for the dashboard: /status, /periods, /events', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
+    const { clock, wallet, dir } = await household();
     const http = { host: '127.0.0.1', port: 0, corsOrigins: ['http://dashboard.local'] };
-    const agent = await start(clock, wallet, config(await dataDir(), { http }));
+    const agent = await start(clock, wallet, config(dir, { http }));
     const url = agent.httpUrl!;
     const status = await fetch(`${url}/status`, { headers: { origin: 'http://dashboard.local' } });
     expect(status.headers.get('access-control-allow-origin')).toBe('http://dashboard.local');
