@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   fromHex,
   NodeBlockSource,
@@ -25,12 +23,12 @@ import {
 import { agentConfig, wanderingLoad } from '@tanglewatt/meter-agent/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyPeriodCli } from '../support/channels-cli.js';
 import { anyRose, waitForProgress } from '../support/progress.js';
 import { sharedTangle, stopServices } from '../support/shared-tangle.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
 const { tangle, nodeUrl, node } = sharedTangle();
-const run = promisify(execFile);
 
 describe('meter-agent publishing on its channel, payments tied to the readings', () => {
   let producer: TestWallet;
@@ -167,29 +165,10 @@ describe('meter-agent publishing on its channel, payments tied to the readings',
     // And the CLI says the same.
     const blocksFile = join(dir, 'period-blocks.json');
     await writeFile(blocksFile, JSON.stringify(index));
-    const cli = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'channels/src/cli.ts',
-        'verify-period',
-        '--node',
-        nodeUrl,
-        '--transaction',
-        transactionId,
-        '--payment-key',
-        period.id,
-        '--channel',
-        channel.channelId,
-        '--blocks',
-        blocksFile,
-        '--key',
-        toHex(readerKey),
-        '--public-key',
-        channel.signingPublicKey,
-      ],
-      { cwd: new URL('../../', import.meta.url).pathname },
+    const cli = await verifyPeriodCli(
+      nodeUrl,
+      { transaction: transactionId, paymentKey: period.id, channel: channel.channelId, blocksFile },
+      ['--key', toHex(readerKey), '--public-key', channel.signingPublicKey],
     );
     expect(cli.stdout).toMatch(/^PASS: \d+ messages \(seq \d+\.\.\d+\) verified; root matches/);
   }, 600_000); // an outer bound only: the waits inside fail on a stall
