@@ -40,6 +40,23 @@ export function seriesNames(define: (registry: Registry) => unknown): string[] {
     );
 }
 
+/** A gauge read when Prometheus scrapes: `value()`, left as it was while that is undefined. */
+export function scrapedGauge(options: {
+  name: string;
+  help: string;
+  registers: Registry[];
+  value: () => number | undefined;
+}): Gauge {
+  const { value, ...metric } = options;
+  return new Gauge({
+    ...metric,
+    collect() {
+      const v = value();
+      if (v !== undefined) this.set(v);
+    },
+  });
+}
+
 /** A gauge of the bytes on disk of each journal in a data dir, measured when Prometheus scrapes. */
 export function journalSizeGauge(options: {
   name: string;

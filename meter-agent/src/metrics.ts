@@ -4,6 +4,7 @@ import {
   journalSizeGauge,
   ProcessMetrics,
   type Registry,
+  scrapedGauge,
   seriesNames,
 } from '@tanglewatt/contract/metrics';
 import { journalSizes } from '@tanglewatt/journal';
@@ -95,23 +96,17 @@ function define(registry: Registry, read: () => AgentMetricsSource | undefined) 
       help: 'Payments the wallet-service refused or gave up for good',
       registers,
     }),
-    outboxDepth: new Gauge({
+    outboxDepth: scrapedGauge({
       name: 'tanglewatt_agent_outbox_depth',
       help: 'Payments in the outbox, waiting for the wallet-service to answer',
       registers,
-      collect() {
-        const s = snapshot();
-        if (s) this.set(s.outbox.queued.length);
-      },
+      value: () => snapshot()?.outbox.queued.length,
     }),
-    outboxFailures: new Gauge({
+    outboxFailures: scrapedGauge({
       name: 'tanglewatt_agent_outbox_consecutive_failures',
       help: 'Failed attempts to reach the wallet-service in a row (0 when the last one got an answer)',
       registers,
-      collect() {
-        const s = snapshot();
-        if (s) this.set(s.outbox.consecutiveFailures);
-      },
+      value: () => snapshot()?.outbox.consecutiveFailures,
     }),
     relay: new Gauge({
       name: 'tanglewatt_agent_relay_on',

@@ -6,6 +6,7 @@ import {
   journalSizeGauge,
   ProcessMetrics,
   type Registry,
+  scrapedGauge,
   seriesNames,
 } from '@tanglewatt/contract/metrics';
 import { journalSizes } from '@tanglewatt/journal';
@@ -94,14 +95,11 @@ function define(registry: Registry, read: () => WalletMetricsSource | undefined)
         for (const [state, n] of counts) this.set({ state }, n);
       },
     }),
-    openTransactions: new Gauge({
+    openTransactions: scrapedGauge({
       name: 'tanglewatt_wallet_transactions_open',
       help: 'Transactions signed or posted and not included or conflicting yet',
       registers,
-      collect() {
-        const source = read();
-        if (source) this.set(source.store.openTransactions().length);
-      },
+      value: () => read()?.store.openTransactions().length,
     }),
     journals: journalSizeGauge({
       name: 'tanglewatt_wallet_journal_size_bytes',
@@ -110,14 +108,11 @@ function define(registry: Registry, read: () => WalletMetricsSource | undefined)
       dataDir: () => read()?.dataDir,
       sizes: journalSizes,
     }),
-    ledgerIndex: new Gauge({
+    ledgerIndex: scrapedGauge({
       name: 'tanglewatt_wallet_ledger_milestone_index',
       help: "The milestone the wallet's view of its outputs has applied",
       registers,
-      collect() {
-        const source = read();
-        if (source) this.set(source.ledger.ledgerIndex);
-      },
+      value: () => read()?.ledger.ledgerIndex,
     }),
     // Both node gauges are set by one probe when a scrape starts (see WalletMetrics.render).
     nodeReachable: new Gauge({
