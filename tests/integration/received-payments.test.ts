@@ -1,7 +1,7 @@
 import { ed25519PublicKey, newEd25519SecretKey, toHex } from '@tanglewatt/channels';
 import { publishMeterDid } from '@tanglewatt/channels/node';
-import { isPlainCoinOutput, NodeApi } from '@tanglewatt/ledger';
 import type { Payment, ReceivedPayment } from '@tanglewatt/contract';
+import { isPlainCoinOutput, NodeApi } from '@tanglewatt/ledger';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fundedAccount } from '../support/accounts.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';

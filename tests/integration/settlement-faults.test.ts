@@ -1,7 +1,7 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import type { Balance, Payment } from '@tanglewatt/contract';
+import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import {
   PaymentsStore,
   parseWalletConfig,

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
-import { generateMnemonic, MnemonicSigner } from '@tanglewatt/ledger';
 import type { Payment } from '@tanglewatt/contract';
+import { generateMnemonic, MnemonicSigner } from '@tanglewatt/ledger';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 

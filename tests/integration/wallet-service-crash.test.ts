@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { Balance, Payment } from '@tanglewatt/contract';
 import { freePorts } from '@tanglewatt/deploy';
 import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
-import type { Balance, Payment } from '@tanglewatt/contract';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { outputsCreatedFor } from '../support/ledger-scan.js';
 import { waitForProgress } from '../support/progress.js';

@@ -1,5 +1,5 @@
-import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import type { Balance, Payment } from '@tanglewatt/contract';
+import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { outputsCreatedFor } from '../support/ledger-scan.js';
 import { waitForProgress } from '../support/progress.js';
