@@ -3,7 +3,6 @@ import {
   Gauge,
   journalSizeGauge,
   ProcessMetrics,
-  type Registry,
   scrapedGauge,
   seriesNames,
 } from '@tanglewatt/contract/metrics';
@@ -39,7 +38,7 @@ export interface AgentMetricsSource {
   readonly processMetrics?: boolean;
 }
 
-function define(registry: Registry, read: () => AgentMetricsSource | undefined) {
+function define(registry: AgentMetrics['registry'], read: () => AgentMetricsSource | undefined) {
   const registers = [registry];
   const snapshot = () => read()?.snapshot();
   return {
