@@ -5,7 +5,7 @@ import { PAYMENT_TAG, type PaymentApi, type PaymentDescription, verifyPeriod } f
 import { staticSigners } from './signers.js';
 import {
   deterministicRandom,
-  type fakePoster,
+  type FakePoster,
   memoryWriter,
   simulatedSamples,
   summaryOf,
@@ -19,10 +19,7 @@ const readerKey = keys(32);
 const signers = staticSigners([ed25519PublicKey(meterKey)]);
 
 /** A node that knows the channel's blocks and some payment transactions. */
-function fakeNode(
-  poster: ReturnType<typeof fakePoster>,
-  transactions: Map<string, { tag: string; data: unknown }>,
-): PaymentApi {
+function fakeNode(poster: FakePoster, transactions: Map<string, { tag: string; data: unknown }>): PaymentApi {
   const hex = (bytes: Uint8Array) => `0x${toHex(bytes)}`;
   const notFound = () => Object.assign(new Error('not found'), { code: 'NOT_FOUND' });
   return {

@@ -58,6 +58,9 @@ export function summaryOf(
   return { periodId, startMs, endMs, energyMWs: energy, sampleCount: samples.length };
 }
 
+/** What fakePoster returns: `post`, and the blocks it was given in order. */
+export type FakePoster = ReturnType<typeof fakePoster>;
+
 /** A fake `post`: block id = 0x + SHA-256 of the bytes; remembers what was posted. */
 export function fakePoster(): {
   post: (tag: string, bytes: Uint8Array) => Promise<string>;
@@ -89,7 +92,7 @@ export async function memoryWriter(
   signingKey: Uint8Array,
   mode: ChannelMode,
   options: Partial<ChannelWriterOptions> = {},
-): Promise<{ writer: ChannelWriter; poster: ReturnType<typeof fakePoster> }> {
+): Promise<{ writer: ChannelWriter; poster: FakePoster }> {
   const poster = fakePoster();
   const writer = await ChannelWriter.open({
     store: new MemoryWriterStore(),
