@@ -3,8 +3,13 @@ import { toHex, utf8ToBytes } from './bytes.js';
 import { ed25519PublicKey, x25519PublicKey } from './crypto.js';
 import { PAYMENT_TAG, type PaymentApi, type PaymentDescription, verifyPeriod } from './period.js';
 import { staticSigners } from './signers.js';
-import { deterministicRandom, fakePoster, simulatedSamples, summaryOf } from './testing.js';
-import { ChannelWriter, MemoryWriterStore } from './writer.js';
+import {
+  deterministicRandom,
+  type FakePoster,
+  memoryWriter,
+  simulatedSamples,
+  summaryOf,
+} from './testing.js';
 
 const T0 = Date.parse('2026-11-24T05:00:00Z');
 const HOUR = 3_600_000;
@@ -14,10 +19,7 @@ const readerKey = keys(32);
 const signers = staticSigners([ed25519PublicKey(meterKey)]);
 
 /** A node that knows the channel's blocks and some payment transactions. */
-function fakeNode(
-  poster: ReturnType<typeof fakePoster>,
-  transactions: Map<string, { tag: string; data: unknown }>,
-): PaymentApi {
+function fakeNode(poster: FakePoster, transactions: Map<string, { tag: string; data: unknown }>): PaymentApi {
   const hex = (bytes: Uint8Array) => `0x${toHex(bytes)}`;
   const notFound = () => Object.assign(new Error('not found'), { code: 'NOT_FOUND' });
   return {
@@ -44,14 +46,7 @@ function fakeNode(
 }
 
 async function twoPeriods(mode: 'public' | 'restricted') {
-  const poster = fakePoster();
-  const writer = await ChannelWriter.open({
-    store: new MemoryWriterStore(),
-    signingKey: meterKey,
-    mode,
-    readers: [x25519PublicKey(readerKey)],
-    post: poster.post,
-  });
+  const { writer, poster } = await memoryWriter(meterKey, mode, { readers: [x25519PublicKey(readerKey)] });
   const samples = simulatedSamples(240, T0, 30_000); // two hours at one reading per 30 s
   const periods = [];
   for (const p of [0, 1]) {

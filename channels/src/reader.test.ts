@@ -7,8 +7,7 @@ import { sealPublicData } from './message.js';
 import { type ReadOptions, verifyEntries } from './reader.js';
 import { didHistorySigners, seqScheduleSigners, staticSigners } from './signers.js';
 import { MemorySource, type SourceEntry } from './sources.js';
-import { deterministicRandom, fakePoster, simulatedSamples } from './testing.js';
-import { ChannelWriter, MemoryWriterStore } from './writer.js';
+import { deterministicRandom, memoryWriter, simulatedSamples } from './testing.js';
 
 const T0 = 1_795_500_000_000;
 const keys = deterministicRandom('reader.test keys');
@@ -24,13 +23,8 @@ async function channel(
   perMessage = 3,
   readers = [consumerKey, auditorKey],
 ) {
-  const poster = fakePoster();
-  const writer = await ChannelWriter.open({
-    store: new MemoryWriterStore(),
-    signingKey: meterKey,
-    mode,
+  const { writer, poster } = await memoryWriter(meterKey, mode, {
     readers: readers.map(x25519PublicKey),
-    post: poster.post,
     random: deterministicRandom(`channel ${mode}`),
   });
   const samples = simulatedSamples(messages * perMessage, T0);
@@ -344,13 +338,7 @@ describe('restricted channel', () => {
 
 describe('signing keys', () => {
   it('a key schedule by seq honours a rotation and refuses the old key afterwards', async () => {
-    const poster = fakePoster();
-    const writer = await ChannelWriter.open({
-      store: new MemoryWriterStore(),
-      signingKey: meterKey,
-      mode: 'public',
-      post: poster.post,
-    });
+    const { writer, poster } = await memoryWriter(meterKey, 'public');
     writer.addSamples(simulatedSamples(2, T0));
     await writer.flush();
     const newKey = keys(32);

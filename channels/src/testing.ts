@@ -7,7 +7,9 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ByteWriter, concatBytes, utf8ToBytes } from './bytes.js';
 import type { RandomSource } from './crypto.js';
+import type { ChannelMode } from './format.js';
 import type { PeriodSummary, Sample } from './payload.js';
+import { ChannelWriter, type ChannelWriterOptions, MemoryWriterStore } from './writer.js';
 
 export function deterministicRandom(seed: string): RandomSource {
   const key = sha256(utf8ToBytes(seed));
@@ -56,6 +58,9 @@ export function summaryOf(
   return { periodId, startMs, endMs, energyMWs: energy, sampleCount: samples.length };
 }
 
+/** What fakePoster returns: `post`, and the blocks it was given in order. */
+export type FakePoster = ReturnType<typeof fakePoster>;
+
 /** A fake `post`: block id = 0x + SHA-256 of the bytes; remembers what was posted. */
 export function fakePoster(): {
   post: (tag: string, bytes: Uint8Array) => Promise<string>;
@@ -77,4 +82,24 @@ export function fakePoster(): {
       return id;
     },
   };
+}
+
+/**
+ * A writer on a fresh in-memory store posting to a fake poster, for a channel in `mode`; `options` adds or
+ * replaces the rest (readers for a restricted channel, say).
+ */
+export async function memoryWriter(
+  signingKey: Uint8Array,
+  mode: ChannelMode,
+  options: Partial<ChannelWriterOptions> = {},
+): Promise<{ writer: ChannelWriter; poster: FakePoster }> {
+  const poster = fakePoster();
+  const writer = await ChannelWriter.open({
+    store: new MemoryWriterStore(),
+    signingKey,
+    mode,
+    post: poster.post,
+    ...options,
+  });
+  return { writer, poster };
 }

@@ -9,7 +9,7 @@ import { merkleRootHex } from './merkle.js';
 import { verifyEntries } from './reader.js';
 import { staticSigners } from './signers.js';
 import type { SourceEntry } from './sources.js';
-import { deterministicRandom, fakePoster, simulatedSamples, summaryOf } from './testing.js';
+import { deterministicRandom, fakePoster, memoryWriter, simulatedSamples, summaryOf } from './testing.js';
 import { ChannelWriter, MemoryWriterStore, type WriterRecord } from './writer.js';
 
 const T0 = 1_795_500_000_000;
@@ -200,13 +200,8 @@ describe('ChannelWriter state in a journal', () => {
 
 describe('ChannelWriter messages', () => {
   it('splits a large batch so every message fits, keeping every reading in order', async () => {
-    const poster = fakePoster();
-    const writer = await ChannelWriter.open({
-      store: new MemoryWriterStore(),
-      signingKey: meterKey,
-      mode: 'restricted',
+    const { writer, poster } = await memoryWriter(meterKey, 'restricted', {
       readers: [x25519PublicKey(readerKey)],
-      post: poster.post,
       maxMessageBytes: 1024,
     });
     const samples = simulatedSamples(3000, T0);
@@ -224,13 +219,8 @@ describe('ChannelWriter messages', () => {
   });
 
   it('closes a period with the Merkle root of its messages; a restricted period opens on its own', async () => {
-    const poster = fakePoster();
-    const writer = await ChannelWriter.open({
-      store: new MemoryWriterStore(),
-      signingKey: meterKey,
-      mode: 'restricted',
+    const { writer, poster } = await memoryWriter(meterKey, 'restricted', {
       readers: [x25519PublicKey(readerKey)],
-      post: poster.post,
     });
     const hour = 3_600_000;
     const samples = simulatedSamples(400, T0, 30_000);
@@ -269,12 +259,7 @@ describe('ChannelWriter messages', () => {
   });
 
   it('refuses readings out of order and periods that end before sealed data', async () => {
-    const writer = await ChannelWriter.open({
-      store: new MemoryWriterStore(),
-      signingKey: meterKey,
-      mode: 'public',
-      post: fakePoster().post,
-    });
+    const { writer } = await memoryWriter(meterKey, 'public');
     writer.addSamples(simulatedSamples(3, T0));
     expect(() => writer.addSample(simulatedSamples(1, T0)[0]!)).toThrow(ChannelError);
     await writer.flush();
@@ -296,14 +281,7 @@ describe('ChannelWriter messages', () => {
   });
 
   it('posts a message every batchSeconds on its schedule', async () => {
-    const poster = fakePoster();
-    const writer = await ChannelWriter.open({
-      store: new MemoryWriterStore(),
-      signingKey: meterKey,
-      mode: 'public',
-      post: poster.post,
-      batchSeconds: 0.05,
-    });
+    const { writer, poster } = await memoryWriter(meterKey, 'public', { batchSeconds: 0.05 });
     writer.start();
     for (let i = 0; i < 4; i++) {
       writer.addSamples(simulatedSamples(2, T0 + i * 2000, 1000, `s${i}`));

@@ -9,6 +9,16 @@ async function file(): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), 'journal-')), 'records.journal');
 }
 
+/** A journal file of one record, closed, and then `tail` written after it as a crash might leave it. */
+async function oneRecordThen(record: string, tail: string): Promise<string> {
+  const f = await file();
+  const { journal } = await Journal.open<string>(f);
+  await journal.append(record);
+  await journal.close();
+  await appendFile(f, tail);
+  return f;
+}
+
 describe('Journal', () => {
   it('replays what was appended, in order, after reopening', async () => {
     const f = await file();
@@ -44,11 +54,7 @@ describe('Journal', () => {
   });
 
   it('cuts off a last line whose checksum does not match (garbage after power loss)', async () => {
-    const f = await file();
-    const { journal } = await Journal.open<string>(f);
-    await journal.append('a');
-    await journal.close();
-    await appendFile(f, 'ffffffffffff\t"b"\n');
+    const f = await oneRecordThen('a', 'ffffffffffff\t"b"\n');
     expect((await Journal.open<string>(f)).records).toEqual(['a']);
   });
 
@@ -89,11 +95,7 @@ describe('Journal', () => {
   });
 
   it('reads without writing: a torn tail is skipped and left in place', async () => {
-    const f = await file();
-    const { journal } = await Journal.open<string>(f);
-    await journal.append('a');
-    await journal.close();
-    await appendFile(f, '0123456789ab\t"in fli');
+    const f = await oneRecordThen('a', '0123456789ab\t"in fli');
     const before = await readFile(f, 'utf8');
     expect(await Journal.read<string>(f)).toEqual({ records: ['a'], tornBytes: 20 });
     expect(await readFile(f, 'utf8')).toBe(before);

@@ -6,6 +6,8 @@ import { tradeIdOf } from './trades.js';
 
 const sell = (who: string, t: number, energyWh: number, price: string, minLotWh = 1, window = W1) =>
   author(who).sell(at(t), { energyWh, priceUnitsPerWh: price, window, minLotWh });
+const buy = (who: string, t: number, energyWh: number, maxPrice: string) =>
+  author(who).buy(at(t), { energyWh, maxPriceUnitsPerWh: maxPrice, window: W1 });
 
 describe('fillWh (minimum lots)', () => {
   it('takes everything left when the buyer wants at least that, whatever the lot', () => {
@@ -29,8 +31,8 @@ describe('continuous double auction (price-time priority)', () => {
       alice.sell(at(1), { energyWh: 1000, priceUnitsPerWh: '10', window: W1 }),
       sell('bob', 2, 500, '9'),
       sell('carol', 3, 800, '10'),
-      author('dave').buy(at(4), { energyWh: 1800, maxPriceUnitsPerWh: '10', window: W1 }),
-      author('erin').buy(at(5), { energyWh: 600, maxPriceUnitsPerWh: '9.5', window: W1 }),
+      buy('dave', 4, 1800, '10'),
+      buy('erin', 5, 600, '9.5'),
       sell('frank', 6, 700, '9'),
     ];
     const b = book(messages);
@@ -56,19 +58,12 @@ describe('continuous double auction (price-time priority)', () => {
   });
 
   it('an incoming buy pays the ask, not its own higher limit', () => {
-    const b = book([
-      sell('alice', 1, 1000, '7.25'),
-      author('bob').buy(at(2), { energyWh: 400, maxPriceUnitsPerWh: '12', window: W1 }),
-    ]);
+    const b = book([sell('alice', 1, 1000, '7.25'), buy('bob', 2, 400, '12')]);
     expect(fills(b)).toEqual(['alice→bob 400@7.25']);
   });
 
   it('breaks price ties by time, then by author key, then by sequence number', () => {
-    const early = book([
-      sell('alice', 2, 500, '10'),
-      sell('bob', 1, 500, '10'),
-      author('zed').buy(at(3), { energyWh: 500, maxPriceUnitsPerWh: '10', window: W1 }),
-    ]);
+    const early = book([sell('alice', 2, 500, '10'), sell('bob', 1, 500, '10'), buy('zed', 3, 500, '10')]);
     expect(fills(early)).toEqual(['bob→zed 500@10']);
 
     // Same timestamp: the smaller author key (lowercase hex) wins.
@@ -78,7 +73,7 @@ describe('continuous double auction (price-time priority)', () => {
     const sameTime = book([
       second!.sell(at(1), { energyWh: 500, priceUnitsPerWh: '10', window: W1 }),
       first!.sell(at(1), { energyWh: 500, priceUnitsPerWh: '10', window: W1 }),
-      author('zed').buy(at(3), { energyWh: 500, maxPriceUnitsPerWh: '10', window: W1 }),
+      buy('zed', 3, 500, '10'),
     ]);
     expect(fills(sameTime)).toEqual([`${first!.identity}→zed 500@10`]);
 
@@ -86,11 +81,7 @@ describe('continuous double auction (price-time priority)', () => {
     const carol = author('carol');
     const o1 = carol.sell(at(1), { energyWh: 100, priceUnitsPerWh: '10', window: W1 });
     const o2 = carol.sell(at(1), { energyWh: 200, priceUnitsPerWh: '10', window: W1 });
-    const bySeq = book([
-      o2,
-      o1,
-      author('zed').buy(at(3), { energyWh: 100, maxPriceUnitsPerWh: '10', window: W1 }),
-    ]);
+    const bySeq = book([o2, o1, buy('zed', 3, 100, '10')]);
     expect(bySeq.trades[0]!.sellOrderId).toBe(messageIdOf(o1));
   });
 
@@ -98,9 +89,9 @@ describe('continuous double auction (price-time priority)', () => {
     const b = book([
       sell('alice', 1, 1000, '10', 400),
       sell('bob', 2, 1000, '11'),
-      author('carol').buy(at(3), { energyWh: 300, maxPriceUnitsPerWh: '11', window: W1 }), // too small for alice
-      author('dave').buy(at(4), { energyWh: 700, maxPriceUnitsPerWh: '10', window: W1 }), // 600 leaves a lot
-      author('erin').buy(at(5), { energyWh: 500, maxPriceUnitsPerWh: '10', window: W1 }), // takes the last 400
+      buy('carol', 3, 300, '11'), // too small for alice
+      buy('dave', 4, 700, '10'), // 600 leaves a lot
+      buy('erin', 5, 500, '10'), // takes the last 400
     ]);
     expect(fills(b)).toEqual(['bob→carol 300@11', 'alice→dave 600@10', 'alice→erin 400@10']);
     expect(remaining(b)).toMatchObject({ 'dave:buy': 100, 'erin:buy': 100, 'alice:sell': 0 });
@@ -144,9 +135,9 @@ describe('continuous double auction (price-time priority)', () => {
     const offer = alice.sell(at(1), { energyWh: 1000, priceUnitsPerWh: '10', window: W1 });
     const b = book([
       offer,
-      author('bob').buy(at(2), { energyWh: 400, maxPriceUnitsPerWh: '10', window: W1 }),
+      buy('bob', 2, 400, '10'),
       alice.cancel(at(3), messageIdOf(offer)),
-      author('carol').buy(at(4), { energyWh: 400, maxPriceUnitsPerWh: '10', window: W1 }),
+      buy('carol', 4, 400, '10'),
     ]);
     expect(fills(b)).toEqual(['alice→bob 400@10']);
     expect(b.orders[0]).toMatchObject({
@@ -162,14 +153,24 @@ describe('continuous double auction (price-time priority)', () => {
     const alice = author('alice');
     const offer = alice.sell(at(1), { energyWh: 500, priceUnitsPerWh: '10', window: W1 });
     const bobOffer = sell('bob', 2, 500, '10');
-    const buy = author('carol').buy(at(4), { energyWh: 500, maxPriceUnitsPerWh: '10', window: W1 });
+    const carolBuys = buy('carol', 4, 500, '10');
 
-    const more = book([offer, bobOffer, alice.amend(at(3), messageIdOf(offer), { energyWh: 600 }), buy]);
+    const more = book([
+      offer,
+      bobOffer,
+      alice.amend(at(3), messageIdOf(offer), { energyWh: 600 }),
+      carolBuys,
+    ]);
     expect(fills(more)).toEqual(['bob→carol 500@10']);
 
     const alice2 = author('alice');
     const offer2 = alice2.sell(at(1), { energyWh: 500, priceUnitsPerWh: '10', window: W1 });
-    const less = book([offer2, bobOffer, alice2.amend(at(3), messageIdOf(offer2), { energyWh: 400 }), buy]);
+    const less = book([
+      offer2,
+      bobOffer,
+      alice2.amend(at(3), messageIdOf(offer2), { energyWh: 400 }),
+      carolBuys,
+    ]);
     expect(fills(less)).toEqual(['alice→carol 400@10', 'bob→carol 100@10']);
   });
 
@@ -177,11 +178,7 @@ describe('continuous double auction (price-time priority)', () => {
     const alice = author('alice');
     const offer = alice.sell(at(2), { energyWh: 500, priceUnitsPerWh: '10', window: W1 });
     const amend = alice.amend(at(3), messageIdOf(offer), { priceUnitsPerWh: '9' });
-    const b = book([
-      author('bob').buy(at(1), { energyWh: 500, maxPriceUnitsPerWh: '9', window: W1 }),
-      offer,
-      amend,
-    ]);
+    const b = book([buy('bob', 1, 500, '9'), offer, amend]);
     expect(fills(b)).toEqual(['alice→bob 500@9']);
     expect(b.trades[0]!.causeId).toBe(messageIdOf(amend));
     expect(b.orders.find((o) => o.owner === 'alice')!.priority.id).toBe(messageIdOf(amend));
@@ -192,7 +189,7 @@ describe('continuous double auction (price-time priority)', () => {
     const offer = alice.sell(at(1), { energyWh: 1000, priceUnitsPerWh: '10', window: W1 });
     const b = book([
       offer,
-      author('bob').buy(at(2), { energyWh: 600, maxPriceUnitsPerWh: '10', window: W1 }),
+      buy('bob', 2, 600, '10'),
       alice.amend(at(3), messageIdOf(offer), { energyWh: 500 }),
     ]);
     expect(b.orders[0]).toMatchObject({ status: 'filled', energyWh: 500, filledWh: 600, remainingWh: 0 });
@@ -220,10 +217,7 @@ describe('continuous double auction (price-time priority)', () => {
   });
 
   it('gives each trade an id that anyone can recompute from its content', () => {
-    const b = book([
-      sell('alice', 1, 500, '10'),
-      author('bob').buy(at(2), { energyWh: 500, maxPriceUnitsPerWh: '10', window: W1 }),
-    ]);
+    const b = book([sell('alice', 1, 500, '10'), buy('bob', 2, 500, '10')]);
     const { id, ...content } = b.trades[0]!;
     expect(tradeIdOf(content)).toBe(id);
     expect(content).toMatchObject({ fill: 0, matchedAtMs: at(2), rule: 'cda', market: 'test-market' });
@@ -238,10 +232,10 @@ describe('pool rule (largest offers first)', () => {
         sell('B', 2, 5000, '12'),
         sell('C', 3, 5000, '11'),
         sell('D', 4, 1000, '9'),
-        author('E').buy(at(5), { energyWh: 9000, maxPriceUnitsPerWh: '12', window: W1 }),
+        buy('E', 5, 9000, '12'),
         sell('G', 6, 2000, '10'),
         sell('H', 7, 2000, '10'),
-        author('F').buy(at(8), { energyWh: 2500, maxPriceUnitsPerWh: '12', window: W1 }),
+        buy('F', 8, 2500, '12'),
       ],
       'pool',
     );
@@ -249,14 +243,7 @@ describe('pool rule (largest offers first)', () => {
     // (2000, same price), but A covers F.
     expect(fills(b)).toEqual(['C→E 5000@11', 'B→E 4000@12', 'A→F 2500@10']);
 
-    const tie = book(
-      [
-        sell('G', 1, 2000, '10'),
-        sell('H', 2, 2000, '10'),
-        author('F').buy(at(3), { energyWh: 2500, maxPriceUnitsPerWh: '10', window: W1 }),
-      ],
-      'pool',
-    );
+    const tie = book([sell('G', 1, 2000, '10'), sell('H', 2, 2000, '10'), buy('F', 3, 2500, '10')], 'pool');
     expect(fills(tie)).toEqual(['G→F 2000@10', 'H→F 500@10']);
   });
 
@@ -277,11 +264,7 @@ describe('pool rule (largest offers first)', () => {
   });
 
   it('serves resting buyers in arrival order at the offer price when an offer arrives', () => {
-    const messages = [
-      author('X').buy(at(1), { energyWh: 1000, maxPriceUnitsPerWh: '20', window: W1 }),
-      author('Y').buy(at(2), { energyWh: 1000, maxPriceUnitsPerWh: '30', window: W1 }),
-      sell('Z', 3, 1500, '15'),
-    ];
+    const messages = [buy('X', 1, 1000, '20'), buy('Y', 2, 1000, '30'), sell('Z', 3, 1500, '15')];
     expect(fills(book(messages, 'pool'))).toEqual(['Z→X 1000@15', 'Z→Y 500@15']);
     // The same book under CDA: the higher bid first, each at its own (resting) price.
     expect(fills(book(messages, 'cda'))).toEqual(['Z→Y 1000@30', 'Z→X 500@20']);
@@ -296,7 +279,7 @@ describe('pool rule (largest offers first)', () => {
         sell('B', 2, 3000, '10'),
         sell('C', 3, 2000, '10', 1, W2),
         A.amend(at(4), messageIdOf(big), { energyWh: 1000 }),
-        author('E').buy(at(5), { energyWh: 3500, maxPriceUnitsPerWh: '10', window: W1 }),
+        buy('E', 5, 3500, '10'),
       ],
       'pool',
     );

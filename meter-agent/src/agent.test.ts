@@ -1,9 +1,8 @@
-import { mkdtemp, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { type AgentHandle, startAgent } from './agent.js';
 import { FakeChannel } from './channel-fake.js';
 import { ManualClock } from './clock.js';
@@ -15,69 +14,64 @@ import { silentLogger } from './log.js';
 import { FakeWallet } from './payments/fake-wallet.js';
 import { readAllSamples } from './store/sample-store.js';
 import { paymentState, readState } from './store/state.js';
+import {
+  agentConfig,
+  CONSUMER,
+  freshDataDir,
+  PRODUCER,
+  T0,
+  UNUSED_WALLET_SERVICE,
+} from './testing/fixtures.js';
+import { run as runAgent, TestAgents, tick } from './testing/in-process.js';
 
-const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
-
-async function dataDir(): Promise<string> {
-  return join(await mkdtemp(join(tmpdir(), 'meter-agent-')), 'data');
-}
+const dataDir = () => freshDataDir('meter-agent-');
 
 /** 5 V × 200 mA = 1 W; at 3600 units per Wh a 60 s period costs exactly 60 units. */
 function config(dir: string, extra: Partial<AgentConfigInput> = {}): AgentConfigInput {
-  return {
-    meterId: 'house-12',
-    role: 'consumer',
-    parties: { consumer: CONSUMER, producer: PRODUCER },
-    sensors: [
-      { name: 'load', kind: 'simulated', profile: { type: 'constant', busVoltageMV: 5000, currentMA: 200 } },
-    ],
-    period: { seconds: 60 },
-    price: { unitsPerWh: '3600' },
-    walletService: { url: 'http://127.0.0.1:8480', token: 'test-token-not-real' },
-    dataDir: dir,
-    payments: { backoffBaseMs: 1000, backoffCapMs: 8000 },
-    ...extra,
-  };
+  return agentConfig(dir, { payments: { backoffBaseMs: 1000, backoffCapMs: 8000 }, ...extra });
 }
 
-const agents: AgentHandle[] = [];
-afterEach(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-});
+const agents = new TestAgents();
 
-async function start(clock: ManualClock, wallet: FakeWallet, cfg: AgentConfigInput, relay?: FakeRelay) {
-  const agent = await startAgent({
-    config: cfg,
-    clock,
-    wallet,
-    log: silentLogger(),
-    ...(relay ? { relay } : {}),
-  });
-  agents.push(agent);
-  clock.advance(0); // the first tick is due at once
-  await agent.idle();
-  return agent;
+/** A manual clock at T0, a fake wallet-service client answering as `mode` says, and a fresh data dir. */
+async function household(mode: FakeWallet['mode'] = 'up') {
+  const clock = new ManualClock(T0);
+  const wallet = new FakeWallet();
+  wallet.mode = mode;
+  return { clock, wallet, dir: await dataDir() };
+}
+
+function start(clock: ManualClock, wallet: FakeWallet, cfg: AgentConfigInput, relay?: FakeRelay) {
+  return agents.start(clock, { config: cfg, wallet, ...(relay ? { relay } : {}) });
 }
 
 /** Moves the manual clock on in sample steps, letting every sample become durable and counted. */
-async function run(clock: ManualClock, agent: AgentHandle, ms: number, stepMs = 1000): Promise<void> {
-  for (let t = 0; t < ms; t += stepMs) {
-    clock.advance(stepMs);
-    await agent.idle();
-    await new Promise((r) => setImmediate(r)); // let the payment loop take its turn
-  }
+const run = (clock: ManualClock, agent: AgentHandle, ms: number, stepMs?: number) =>
+  runAgent(clock, agent, ms, { stepMs });
+
+/** An INA219 behind a 0.1 Ω shunt on a fake I²C bus, measuring `currentA` at 12 V. */
+function ina219Bus(currentA: number) {
+  const bus = new FakeIna219Bus();
+  const chip = bus.addChip(0x40, 0.1);
+  chip.measure({ currentA, busVoltageV: 12 });
+  return { bus, chip };
+}
+
+/** A producer metering one INA219 at 0x40 behind a 0.1 Ω shunt, for up to `maxCurrentA`. */
+function ina219Config(dir: string, maxCurrentA: number, extra: Partial<AgentConfigInput> = {}) {
+  return config(dir, {
+    role: 'producer',
+    sensors: [{ name: 'load', kind: 'ina219', address: '0x40', shuntOhms: 0.1, maxCurrentA }],
+    ...extra,
+  });
 }
 
 describe('meter agent (in-process, manual clock)', () => {
   it('closes contiguous periods, pays each once by period id, and records both parties', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const wallet = new FakeWallet();
-    const dir = await dataDir();
+    const { clock, wallet, dir } = await household();
     const agent = await start(clock, wallet, config(dir));
     await run(clock, agent, 185_000);
-    await agent.paymentsDrained();
-    await agent.stop();
+    await agents.drainAndStop(agent);
     const state = await readState(dir);
     expect(state.periods.map((p) => p.seq)).toEqual([1, 2, 3]);
     for (const [i, p] of state.periods.entries()) {
@@ -103,10 +97,8 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('keeps sampling and queues payments while the wallet-service is down, then drains them', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const wallet = new FakeWallet();
-    wallet.mode = 'down';
-    const agent = await start(clock, wallet, config(await dataDir()));
+    const { clock, wallet, dir } = await household('down');
+    const agent = await start(clock, wallet, config(dir));
     await run(clock, agent, 150_000);
     const snapshot = agent.snapshot();
     expect(snapshot.outbox.queued.map((q) => q.key)).toEqual([
@@ -123,11 +115,9 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('never lets a hanging wallet-service hold up sampling', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const wallet = new FakeWallet();
-    wallet.mode = 'hang';
-    const walletService = { url: 'http://127.0.0.1:8480', token: 'test-token-not-real', timeoutMs: 300 };
-    const agent = await start(clock, wallet, config(await dataDir(), { walletService }));
+    const { clock, wallet, dir } = await household('hang');
+    const walletService = { ...UNUSED_WALLET_SERVICE, timeoutMs: 300 };
+    const agent = await start(clock, wallet, config(dir, { walletService }));
     await run(clock, agent, 200_000);
     const snapshot = agent.snapshot();
     expect(snapshot.period.seq).toBe(4);
@@ -137,10 +127,7 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('marks a period rejected on a final 4xx and does not retry it', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const wallet = new FakeWallet();
-    wallet.mode = 'reject';
-    const dir = await dataDir();
+    const { clock, wallet, dir } = await household('reject');
     const agent = await start(clock, wallet, config(dir));
     await run(clock, agent, 65_000);
     await agent.paymentsDrained();
@@ -154,20 +141,16 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('after a restart closes the period that ended while it was down and re-sends unanswered payments', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const wallet = new FakeWallet();
-    wallet.mode = 'down';
-    const dir = await dataDir();
+    const { clock, wallet, dir } = await household('down');
     const first = await start(clock, wallet, config(dir));
     await run(clock, first, 90_000); // period 1 closed and queued; period 2 half done
     await first.stop();
-    agents.splice(0);
+    agents.forget();
     clock.advance(100_000); // down across the end of period 2 and all of period 3
     wallet.mode = 'up';
     const second = await start(clock, wallet, config(dir));
     await run(clock, second, 30_000);
-    await second.paymentsDrained();
-    await second.stop();
+    await agents.drainAndStop(second);
     const state = await readState(dir);
     expect(state.periods.map((p) => p.seq)).toEqual([1, 2, 3]);
     const [, p2, p3] = state.periods;
@@ -182,7 +165,7 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('switches the relay off as soon as a prepaid purchase is delivered', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const clock = new ManualClock(T0);
     const relay = new FakeRelay();
     const dir = await dataDir();
     const agent = await start(
@@ -206,7 +189,7 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('holds samples for a group write, but syncs each one while a prepaid purchase runs', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const clock = new ManualClock(T0);
     const dir = await dataDir();
     const samplesDir = join(dir, 'samples');
     const agent = await start(
@@ -231,23 +214,10 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('meters an INA219 on an I²C bus (the fake one), with a read error bridged', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const bus = new FakeIna219Bus();
-    const chip = bus.addChip(0x40, 0.1);
-    chip.measure({ currentA: 0.5, busVoltageV: 12 });
+    const clock = new ManualClock(T0);
+    const { bus, chip } = ina219Bus(0.5);
     const dir = await dataDir();
-    const agent = await startAgent({
-      config: config(dir, {
-        role: 'producer',
-        sensors: [{ name: 'load', kind: 'ina219', address: '0x40', shuntOhms: 0.1, maxCurrentA: 3.2 }],
-      }),
-      clock,
-      openI2cBus: async () => bus,
-      log: silentLogger(),
-    });
-    agents.push(agent);
-    clock.advance(0);
-    await agent.idle();
+    const agent = await agents.start(clock, { config: ina219Config(dir, 3.2), openI2cBus: async () => bus });
     await run(clock, agent, 20_000);
     chip.failNextTransfers(1);
     await run(clock, agent, 45_000);
@@ -260,25 +230,16 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('skips a sensor while its timed-out read is still on the bus, and counts it in status', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const bus = new FakeIna219Bus();
-    const chip = bus.addChip(0x40, 0.1);
-    chip.measure({ currentA: 0.5, busVoltageV: 12 });
+    const clock = new ManualClock(T0);
+    const { bus } = ina219Bus(0.5);
     const problems: string[] = [];
-    const agent = await startAgent({
-      config: config(await dataDir(), {
-        role: 'producer',
-        sampleIntervalMs: 200, // reads time out after 160 ms
-        sensors: [{ name: 'load', kind: 'ina219', address: '0x40', shuntOhms: 0.1, maxCurrentA: 3.2 }],
-      }),
+    const agent = await agents.launch({
+      config: ina219Config(await dataDir(), 3.2, { sampleIntervalMs: 200 }), // reads time out after 160 ms
       clock,
       openI2cBus: async () => bus,
-      log: silentLogger(),
     });
-    agents.push(agent);
     agent.events.on('problem', (m) => problems.push(m));
-    clock.advance(0);
-    await agent.idle();
+    await tick(clock, agent, 0);
     const release = bus.hold();
     clock.advance(200);
     await agent.idle(); // gives up after 160 ms; the transfer stays stuck
@@ -297,26 +258,14 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('keeps over-range readings out of the energy and says so once per run', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const bus = new FakeIna219Bus();
-    const chip = bus.addChip(0x40, 0.1);
-    chip.measure({ currentA: 0.2, busVoltageV: 12 });
+    const clock = new ManualClock(T0);
+    const { bus, chip } = ina219Bus(0.2);
     const problems: string[] = [];
     const dir = await dataDir();
-    const agent = await startAgent({
-      config: config(dir, {
-        role: 'producer',
-        // 0.4 A × 0.1 Ω = 40 mV: PGA /1's full range; beyond it the shunt register clips without OVF.
-        sensors: [{ name: 'load', kind: 'ina219', address: '0x40', shuntOhms: 0.1, maxCurrentA: 0.4 }],
-      }),
-      clock,
-      openI2cBus: async () => bus,
-      log: silentLogger(),
-    });
-    agents.push(agent);
+    // 0.4 A × 0.1 Ω = 40 mV: PGA /1's full range; beyond it the shunt register clips without OVF.
+    const agent = await agents.launch({ config: ina219Config(dir, 0.4), clock, openI2cBus: async () => bus });
     agent.events.on('problem', (m) => problems.push(m));
-    clock.advance(0);
-    await agent.idle();
+    await tick(clock, agent, 0);
     await run(clock, agent, 20_000);
     chip.measure({ currentA: 0.6, busVoltageV: 12 });
     await run(clock, agent, 5_000);
@@ -332,10 +281,9 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('serves its state read-only over HTTP for the dashboard: /status, /periods, /events', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const wallet = new FakeWallet();
+    const { clock, wallet, dir } = await household();
     const http = { host: '127.0.0.1', port: 0, corsOrigins: ['http://dashboard.local'] };
-    const agent = await start(clock, wallet, config(await dataDir(), { http }));
+    const agent = await start(clock, wallet, config(dir, { http }));
     const url = agent.httpUrl!;
     const status = await fetch(`${url}/status`, { headers: { origin: 'http://dashboard.local' } });
     expect(status.headers.get('access-control-allow-origin')).toBe('http://dashboard.local');
@@ -366,7 +314,7 @@ describe('meter agent (in-process, manual clock)', () => {
   });
 
   it('answers its read API only under its own Host names: 421 with a JSON error to any other', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const clock = new ManualClock(T0);
     const http = { host: '127.0.0.1', port: 0, corsOrigins: [], allowedHosts: ['meter.local'] };
     const agent = await start(clock, new FakeWallet(), config(await dataDir(), { http }));
     const { port } = new URL(agent.httpUrl!);
@@ -409,6 +357,23 @@ function withFeatures(cfg: AgentConfigInput): AgentConfigInput {
   };
 }
 
+/** Starts an agent with every feature on, a fake wallet, and the relay and channel given. */
+function startWithFeatures(
+  cfg: AgentConfigInput,
+  clock: ManualClock,
+  relay: FakeRelay,
+  channel: FakeChannel,
+) {
+  return startAgent({
+    config: withFeatures(cfg),
+    clock,
+    wallet: new FakeWallet(),
+    relay,
+    openChannel: channel.open,
+    log: silentLogger(),
+  });
+}
+
 /** A FakeChannel that notes whether the relay was still on when the agent stopped it. */
 function channelWatching(relay: FakeRelay): { channel: FakeChannel; relayOnAtStop: boolean[] } {
   const channel = new FakeChannel();
@@ -423,21 +388,11 @@ function channelWatching(relay: FakeRelay): { channel: FakeChannel; relayOnAtSto
 
 describe('the agent as a kernel plus features', () => {
   it('stops delivery first: the relay is off before the channel stops', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const clock = new ManualClock(T0);
     const relay = new FakeRelay();
     const { channel, relayOnAtStop } = channelWatching(relay);
-    const agent = await startAgent({
-      config: withFeatures(config(await dataDir())),
-      clock,
-      wallet: new FakeWallet(),
-      relay,
-      openChannel: channel.open,
-      log: silentLogger(),
-    });
-    for (let i = 0; i < 3; i++) {
-      clock.advance(1000);
-      await agent.idle();
-    }
+    const agent = await startWithFeatures(config(await dataDir()), clock, relay, channel);
+    for (let i = 0; i < 3; i++) await tick(clock, agent, 1000);
     await agent.purchase(60_000n, 'p-1');
     expect(relay.isOn).toBe(true);
     await agent.stop();
@@ -454,17 +409,13 @@ describe('the agent as a kernel plus features', () => {
     });
     const port = (blocker.address() as { port: number }).port;
     const dir = await dataDir();
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const clock = new ManualClock(T0);
     const relay = new FakeRelay();
     const channel = new FakeChannel();
-    const failed = await startAgent({
-      config: withFeatures(config(dir, { http: { host: '127.0.0.1', port, corsOrigins: [] } })),
-      clock,
-      wallet: new FakeWallet(),
-      relay,
-      openChannel: channel.open,
-      log: silentLogger(),
-    }).catch((error: MeterAgentError) => error);
+    const http = { host: '127.0.0.1', port, corsOrigins: [] };
+    const failed = await startWithFeatures(config(dir, { http }), clock, relay, channel).catch(
+      (error: MeterAgentError) => error,
+    );
     expect(failed).toMatchObject({ code: 'BAD_CONFIG' });
     expect((failed as MeterAgentError).message).toMatch(/^http: cannot listen on 127\.0\.0\.1:\d+/);
     expect(channel.stopped).toBe(1);
@@ -472,15 +423,9 @@ describe('the agent as a kernel plus features', () => {
     expect(relay.switches).not.toContain(true);
 
     // The journal lock was released: the same data dir starts again.
-    const again = await startAgent({
-      config: withFeatures(config(dir)),
-      clock,
-      wallet: new FakeWallet(),
-      relay: new FakeRelay(),
-      openChannel: new FakeChannel().open,
-      log: silentLogger(),
-    });
-    agents.push(again);
+    const again = agents.track(
+      await startWithFeatures(config(dir), clock, new FakeRelay(), new FakeChannel()),
+    );
     expect(again.snapshot().running).toBe(true);
   });
 });

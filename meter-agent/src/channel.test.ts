@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ChannelWriter,
@@ -11,8 +10,8 @@ import {
   x25519PublicKey,
 } from '@tanglewatt/channels';
 import type { Payment, PaymentRequest } from '@tanglewatt/contract';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AgentHandle, startAgent } from './agent.js';
+import { describe, expect, it } from 'vitest';
+import type { AgentHandle } from './agent.js';
 import {
   type ChannelHooks,
   type ChannelSample,
@@ -29,9 +28,9 @@ import type { SampleRecord } from './metering/records.js';
 import type { PaymentClient } from './payments/outbox.js';
 import { readAllSamples } from './store/sample-store.js';
 import { type ChannelRootRecord, paymentState, readState } from './store/state.js';
+import { agentConfig, freshDataDir, T0, wanderingLoad } from './testing/fixtures.js';
+import { realPause, run as runAgent, TestAgents } from './testing/in-process.js';
 
-const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
 const READER = 'ab'.repeat(32);
 
 class FakeWallet implements PaymentClient {
@@ -43,68 +42,44 @@ class FakeWallet implements PaymentClient {
   }
 }
 
-async function dataDir(): Promise<string> {
-  return join(await mkdtemp(join(tmpdir(), 'meter-agent-channel-')), 'data');
-}
-
 /** A wandering load with fractional milliamps, so µA → mA rounding is exercised. */
 function config(dir: string, extra: Partial<AgentConfigInput> = {}): AgentConfigInput {
-  return {
+  return agentConfig(dir, {
     meterId: 'house-7',
-    role: 'consumer',
-    parties: { consumer: CONSUMER, producer: PRODUCER },
     sensors: [
-      {
-        name: 'load',
-        kind: 'simulated',
-        profile: {
-          type: 'random-walk',
-          seed: 7,
-          busVoltageMV: 12_003,
-          startMA: 700.2,
-          minMA: 100,
-          maxMA: 2000,
-          stepMA: 37.37,
-        },
-      },
+      wanderingLoad({
+        seed: 7,
+        busVoltageMV: 12_003,
+        startMA: 700.2,
+        minMA: 100,
+        maxMA: 2000,
+        stepMA: 37.37,
+      }),
     ],
     period: { seconds: 20 },
-    price: { unitsPerWh: '3600' },
-    walletService: { url: 'http://127.0.0.1:8480', token: 'test-token-not-real' },
-    dataDir: dir,
     payments: { backoffBaseMs: 1000, backoffCapMs: 4000 },
     channel: { nodeUrl: 'http://127.0.0.1:1', readers: [READER], batchSeconds: 5 },
     ...extra,
-  };
-}
-
-const agents: AgentHandle[] = [];
-afterEach(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-});
-
-async function start(clock: ManualClock, wallet: FakeWallet, channel: FakeChannel, cfg: AgentConfigInput) {
-  const agent = await startAgent({
-    config: cfg,
-    clock,
-    wallet,
-    log: silentLogger(),
-    openChannel: channel.open,
   });
-  agents.push(agent);
-  clock.advance(0);
-  await agent.idle();
-  return agent;
 }
 
-async function run(clock: ManualClock, agent: AgentHandle, ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 1000) {
-    clock.advance(1000);
-    await agent.idle();
-    // Roots and payments are journaled (synced) beside sampling: give them real time per step.
-    await new Promise((r) => setTimeout(r, 2));
-  }
+const dataDir = () => freshDataDir('meter-agent-channel-');
+const agents = new TestAgents();
+
+/** A clock, a wallet, a channel and a data dir; `start` starts an agent on them (config(dir) unless given). */
+async function household() {
+  const clock = new ManualClock(T0);
+  const wallet = new FakeWallet();
+  const channel = new FakeChannel();
+  const dir = await dataDir();
+  const start = (cfg = config(dir)) =>
+    agents.start(clock, { config: cfg, wallet, openChannel: channel.open });
+  return { clock, wallet, channel, dir, start };
 }
+
+/** Roots and payments are journaled (synced) beside sampling: give them real time per step. */
+const run = (clock: ManualClock, agent: AgentHandle, ms: number) =>
+  runAgent(clock, agent, ms, { settle: realPause(2) });
 
 const expectedReadings = (samples: SampleRecord[]) =>
   samples.map((s) => channelSampleOf(s, 'load')).filter((s): s is ChannelSample => s !== undefined);
@@ -181,11 +156,8 @@ describe('channel units', () => {
 
 describe('meter agent with a (fake) channel', () => {
   it('forwards every counted sample in channel units, closes each period once, and pays with its root', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const wallet = new FakeWallet();
-    const channel = new FakeChannel();
-    const dir = await dataDir();
-    const agent = await start(clock, wallet, channel, config(dir));
+    const { clock, wallet, channel, dir, start } = await household();
+    const agent = await start();
     await run(clock, agent, 65_000);
     await agent.paymentsDrained();
     expect(agent.snapshot().channel).toMatchObject({ channelId: channel.channelId, lastSeq: 2 });
@@ -218,12 +190,9 @@ describe('meter agent with a (fake) channel', () => {
   });
 
   it('keeps sampling and closing periods while the node is down; pays each once its root comes', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const wallet = new FakeWallet();
-    const channel = new FakeChannel();
+    const { clock, wallet, channel, dir, start } = await household();
     channel.up = false;
-    const dir = await dataDir();
-    const agent = await start(clock, wallet, channel, config(dir));
+    const agent = await start();
     await run(clock, agent, 65_000);
     const snapshot = agent.snapshot();
     expect(snapshot.period.seq).toBe(4);
@@ -243,24 +212,20 @@ describe('meter agent with a (fake) channel', () => {
   });
 
   it('after a restart closes again on the channel what never got a root, and pays it once', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const wallet = new FakeWallet();
-    const channel = new FakeChannel();
-    const dir = await dataDir();
-    const first = await start(clock, wallet, channel, config(dir));
+    const { clock, wallet, channel, dir, start } = await household();
+    const first = await start();
     await run(clock, first, 25_000); // period 1 closed, rooted and paid
     await first.paymentsDrained();
     channel.up = false;
     await run(clock, first, 20_000); // period 2 closed, no root
     await first.stop();
-    agents.splice(0);
+    agents.forget();
     expect(wallet.calls).toHaveLength(1);
 
     channel.up = true;
-    const second = await start(clock, wallet, channel, config(dir));
+    const second = await start();
     await run(clock, second, 5_000);
-    await second.paymentsDrained();
-    await second.stop();
+    await agents.drainAndStop(second);
     const state = await readState(dir);
     expect(state.periods.map((p) => p.seq)).toEqual([1, 2]);
     // Period 2 was handed over again (its readings from the journal), period 1 was not.
@@ -275,14 +240,10 @@ describe('meter agent with a (fake) channel', () => {
   });
 
   it('without a channel pays with the agent’s own readings hash, as before', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const wallet = new FakeWallet();
-    const channel = new FakeChannel();
-    const dir = await dataDir();
-    const agent = await start(clock, wallet, channel, config(dir, { channel: undefined }));
+    const { clock, wallet, channel, dir, start } = await household();
+    const agent = await start(config(dir, { channel: undefined }));
     await run(clock, agent, 25_000);
-    await agent.paymentsDrained();
-    await agent.stop();
+    await agents.drainAndStop(agent);
     const state = await readState(dir);
     expect(channel.opened).toBe(0);
     expect(state.periods[0]!.channel).toBeUndefined();
@@ -326,7 +287,6 @@ describe('NodeChannel (real writer, fake node)', () => {
     return { channel, writer, roots, problems };
   }
 
-  const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
   const READER_KEY = x25519PublicKey(newX25519SecretKey());
   const reading = (i: number): ChannelSample => ({
     timestampMs: T0 + i * 1000,

@@ -3,29 +3,24 @@
 // paid exactly once, that no journaled sample was lost, and that the periods are contiguous. ~30 s.
 // Each kill waits for the agent's journal to move first and each wait fails only when it stops moving,
 // so a loaded machine that starts the agent slowly makes the test slower, not flaky.
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { stat } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { waitForProgress } from '../../tests/support/progress.js';
-import { exited, sleep, spawnAgent } from './agent-process.js';
 import { type AgentConfigInput, gapThresholdMs, meteredSensorName, parseConfig } from './config.js';
 import { Meter } from './metering/meter.js';
 import { periodCalendar } from './metering/periods.js';
 import type { SampleRecord } from './metering/records.js';
-import { FakeWalletService } from './payments/fake-wallet-service.js';
 import { carryAfter, periodRecordFrom } from './period-record.js';
-import { seededRandom } from './sensors/prng.js';
 import { readAllSamples } from './store/sample-store.js';
 import { type PeriodRecord, paymentState, readState } from './store/state.js';
+import { sleep } from './testing/agent-process.js';
+import { crashHarness } from './testing/crash-run.js';
+import { agentConfig, wanderingLoad } from './testing/fixtures.js';
 
 const TOKEN = 'crash-test-token';
-const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
 const KILLS = 5;
 
-const wallet = new FakeWalletService(TOKEN);
-afterAll(() => wallet.server?.close());
+const { wallet, prepare } = crashHarness(TOKEN);
 
 /** Replays the whole sample journal from scratch, as one uninterrupted agent would have metered it. */
 function recompute(samples: SampleRecord[], input: AgentConfigInput): PeriodRecord[] {
@@ -50,46 +45,32 @@ describe('crash test: kill -9 the real agent at random points', () => {
   it('pays every closed period exactly once, loses no journaled sample, keeps periods contiguous', {
     timeout: 600_000, // an outer bound only: the waits inside fail on a stall
   }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'meter-agent-crash-'));
-    const url = await wallet.listen();
-    const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
-    const random = seededRandom(seed);
-    const config: AgentConfigInput = {
-      meterId: 'crash-meter',
-      role: 'consumer',
-      parties: { consumer: CONSUMER, producer: PRODUCER },
-      sensors: [
-        {
-          name: 'load',
-          kind: 'simulated',
-          profile: {
-            type: 'random-walk',
+    const crash = await prepare('meter-agent-crash-', (url, dataDir) =>
+      agentConfig(dataDir, {
+        meterId: 'crash-meter',
+        sensors: [
+          wanderingLoad({
             seed: 7,
             busVoltageMV: 12_000,
             startMA: 800,
             minMA: 100,
             maxMA: 2000,
             stepMA: 150,
-          },
-        },
-      ],
-      sampleIntervalMs: 1000,
-      // Each sample synced before it counts: no journaled sample may go missing (durability-crash.test.ts
-      // covers grouped writes).
-      durability: 'every-sample',
-      period: { seconds: 20 }, // 2 s of real time at speed 10
-      price: { unitsPerWh: '3600' },
-      walletService: { url, timeoutMs: 3000 },
-      payments: { backoffBaseMs: 200, backoffCapMs: 3000 },
-      dataDir: join(dir, 'data'),
-      clock: { speed: 10, epochMs: Date.now() },
-    };
-    const configFile = join(dir, 'agent.json');
-    const logFile = join(dir, 'agent.log');
-    await writeFile(configFile, JSON.stringify(config, null, 2));
-    const samplesDir = join(dir, 'data', 'samples');
+          }),
+        ],
+        sampleIntervalMs: 1000,
+        // Each sample synced before it counts: no journaled sample may go missing (durability-crash.test.ts
+        // covers grouped writes).
+        durability: 'every-sample',
+        period: { seconds: 20 }, // 2 s of real time at speed 10
+        walletService: { url, timeoutMs: 3000 },
+        payments: { backoffBaseMs: 200, backoffCapMs: 3000 },
+        clock: { speed: 10, epochMs: Date.now() },
+      }),
+    );
+    const { config, logFile, samplesDir, seed, random } = crash;
     const snapshots: SampleRecord[][] = [];
-    const context = () => `seed ${seed}, data in ${dir}`;
+    const context = () => crash.context();
 
     const samplesNow = async () => (await readAllSamples(samplesDir).catch(() => [])).length;
     const logBytes = async () => (await stat(logFile).catch(() => undefined))?.size ?? 0;
@@ -100,7 +81,7 @@ describe('crash test: kill -9 the real agent at random points', () => {
 
     let journaled = 0;
     for (let run = 0; run < KILLS; run++) {
-      const child = spawnAgent(configFile, logFile, TOKEN);
+      const child = await crash.spawn();
       if (run === 2) {
         // One kill lands exactly between the wallet-service paying and the agent journaling the answer.
         let held = false;
@@ -127,14 +108,13 @@ describe('crash test: kill -9 the real agent at random points', () => {
         });
         await sleep(random() * 2500);
       }
-      child.kill('SIGKILL');
-      expect((await exited(child)).signal, context()).toBe('SIGKILL');
+      await crash.kill(child);
       snapshots.push(await readAllSamples(samplesDir));
       journaled = snapshots.at(-1)!.length;
     }
 
     // The last run: let it settle what is owed, then stop it the way systemd does.
-    const last = spawnAgent(configFile, logFile, TOKEN);
+    const last = await crash.spawn();
     const settledState = async () => {
       const state = await readState(config.dataDir!);
       return {
@@ -152,10 +132,7 @@ describe('crash test: kill -9 the real agent at random points', () => {
       ceilingMs: 180_000,
       intervalMs: 200,
     });
-    last.kill('SIGTERM');
-    expect((await exited(last)).code, `${context()}\n${(await readFile(logFile, 'utf8')).slice(-2000)}`).toBe(
-      0,
-    );
+    await crash.stop(last);
 
     const final = await readAllSamples(samplesDir);
     const state = await readState(config.dataDir!);
@@ -199,7 +176,7 @@ describe('crash test: kill -9 the real agent at random points', () => {
     expect(replayed.map((p) => [p.id, p.deliveredHalfNJ, p.amount, p.readingsHash, p.carry.money])).toEqual(
       periods.map((p) => [p.id, p.deliveredHalfNJ, p.amount, p.readingsHash, p.carry.money]),
     );
-    const log = await readFile(logFile, 'utf8');
+    const log = await crash.log();
     expect(log.match(/meter-agent started/g)?.length).toBe(KILLS + 1);
     expect(log).not.toContain(TOKEN);
     console.info(

@@ -2,21 +2,16 @@
 // kills it with SIGKILL at random points, and checks that each kill lost at most the samples of the last
 // N s, and nothing recorded downstream: every period and payment answer journaled before a kill is still
 // there after it, each closed period's samples are all on disk, and every period owed is paid exactly once.
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { readFile, stat } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { waitForProgress } from '../../tests/support/progress.js';
-import { exited, sleep, spawnAgent } from './agent-process.js';
-import type { AgentConfigInput } from './config.js';
-import { FakeWalletService } from './payments/fake-wallet-service.js';
-import { seededRandom } from './sensors/prng.js';
 import { readAllSamples } from './store/sample-store.js';
 import { paymentState, readState } from './store/state.js';
+import { sleep } from './testing/agent-process.js';
+import { crashHarness } from './testing/crash-run.js';
+import { agentConfig, constantLoad } from './testing/fixtures.js';
 
 const TOKEN = 'durability-test-token';
-const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
 const KILLS = 4;
 const SPEED = 10;
 const EVERY_SECONDS = 5;
@@ -24,44 +19,28 @@ const INTERVAL_MS = 1000;
 /** Agent-time allowance for a group-write timer firing late on a busy machine (300 ms of real time). */
 const LATE_MS = 3000;
 
-const wallet = new FakeWalletService(TOKEN);
-afterAll(() => wallet.server?.close());
+const { wallet, prepare } = crashHarness(TOKEN);
 
 describe('crash test: grouped sample writes under kill -9', () => {
   it('loses at most the last N s of samples per kill and nothing recorded downstream', {
     timeout: 600_000, // an outer bound only: the start-up waits fail on a stall
   }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'meter-agent-durability-'));
-    const url = await wallet.listen();
-    const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
-    const random = seededRandom(seed);
     const epochMs = Date.now();
     const agentNowMs = () => Math.floor(epochMs + (Date.now() - epochMs) * SPEED);
-    const config: AgentConfigInput = {
-      meterId: 'durability-meter',
-      role: 'consumer',
-      parties: { consumer: CONSUMER, producer: PRODUCER },
-      sensors: [
-        {
-          name: 'load',
-          kind: 'simulated',
-          profile: { type: 'constant', busVoltageMV: 12_000, currentMA: 900 },
-        },
-      ],
-      sampleIntervalMs: INTERVAL_MS,
-      durability: { everySeconds: EVERY_SECONDS },
-      period: { seconds: 20 }, // 2 s of real time
-      price: { unitsPerWh: '3600' },
-      walletService: { url, timeoutMs: 3000 },
-      payments: { backoffBaseMs: 200, backoffCapMs: 3000 },
-      dataDir: join(dir, 'data'),
-      clock: { speed: SPEED, epochMs },
-    };
-    const configFile = join(dir, 'agent.json');
-    const logFile = join(dir, 'agent.log');
-    await writeFile(configFile, JSON.stringify(config, null, 2));
-    const samplesDir = join(dir, 'data', 'samples');
-    const context = () => `seed ${seed}, data in ${dir}`;
+    const crash = await prepare('meter-agent-durability-', (url, dataDir) =>
+      agentConfig(dataDir, {
+        meterId: 'durability-meter',
+        sensors: [constantLoad(12_000, 900)],
+        sampleIntervalMs: INTERVAL_MS,
+        durability: { everySeconds: EVERY_SECONDS },
+        period: { seconds: 20 }, // 2 s of real time
+        walletService: { url, timeoutMs: 3000 },
+        payments: { backoffBaseMs: 200, backoffCapMs: 3000 },
+        clock: { speed: SPEED, epochMs },
+      }),
+    );
+    const { config, logFile, samplesDir, random } = crash;
+    const context = () => crash.context();
     const before: Awaited<ReturnType<typeof readState>>[] = [];
 
     // A loaded machine may take seconds to start the CLI: each kill counts from the run's own start line.
@@ -69,7 +48,7 @@ describe('crash test: grouped sample writes under kill -9', () => {
       ((await readFile(logFile, 'utf8').catch(() => '')).match(/meter-agent started/g) ?? []).length;
     const logBytes = async () => (await stat(logFile).catch(() => undefined))?.size ?? 0;
     for (let run = 0; run < KILLS; run++) {
-      const child = spawnAgent(configFile, logFile, TOKEN);
+      const child = await crash.spawn();
       await waitForProgress({
         what: `run ${run + 1}: the agent starting (${context()})`,
         probe: async () => ({ started: await startedRuns(), log: await logBytes() }),
@@ -81,8 +60,7 @@ describe('crash test: grouped sample writes under kill -9', () => {
       await sleep(2500 + random() * 2000);
       const state = await readState(config.dataDir!);
       const killedAtMs = agentNowMs();
-      child.kill('SIGKILL');
-      expect((await exited(child)).signal, context()).toBe('SIGKILL');
+      await crash.kill(child);
       before.push(state);
       const lastOnDisk = (await readAllSamples(samplesDir)).at(-1);
       // Held samples are written once the oldest is N s old: the newest on disk is at most N s + one
@@ -92,7 +70,7 @@ describe('crash test: grouped sample writes under kill -9', () => {
       );
     }
 
-    const last = spawnAgent(configFile, logFile, TOKEN);
+    const last = await crash.spawn();
     const lastStarted = Date.now();
     for (;;) {
       await sleep(200);
@@ -100,10 +78,7 @@ describe('crash test: grouped sample writes under kill -9', () => {
       const settled = state.periods.every((p) => paymentState(p, state.outcomes) !== 'queued');
       if ((Date.now() - lastStarted > 3000 && settled) || Date.now() - lastStarted > 30_000) break;
     }
-    last.kill('SIGTERM');
-    expect((await exited(last)).code, `${context()}\n${(await readFile(logFile, 'utf8')).slice(-2000)}`).toBe(
-      0,
-    );
+    await crash.stop(last);
 
     const samples = await readAllSamples(samplesDir);
     const state = await readState(config.dataDir!);

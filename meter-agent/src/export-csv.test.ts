@@ -1,19 +1,16 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startAgent } from './agent.js';
 import { ManualClock } from './clock.js';
-import type { AgentConfigInput } from './config.js';
 import { mwsToWh, PERIOD_CSV_COLUMNS, parseTimeBound, periodsCsv, periodsInRange } from './export-csv.js';
 import { silentLogger } from './log.js';
 import { FakeWallet } from './payments/fake-wallet.js';
 import type { PaymentOutcome, PeriodRecord } from './store/state.js';
+import { agentConfig, T0 as NOON, PRODUCER, tempDir, writeConfigFile } from './testing/fixtures.js';
+import { nextTurn, run as runAgent, tick } from './testing/in-process.js';
 
-const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
 const HUGE = '18446744073709551615';
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
 
@@ -123,32 +120,13 @@ describe('meter-agent periods --csv', { timeout: 60_000 }, () => {
     });
 
   it("prints the agent's closed periods from its journal, and refuses a bad --since in one line", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'meter-csv-'));
-    const config: AgentConfigInput = {
-      meterId: 'house-12',
-      role: 'consumer',
-      parties: { consumer: CONSUMER, producer: PRODUCER },
-      sensors: [
-        {
-          name: 'load',
-          kind: 'simulated',
-          profile: { type: 'constant', busVoltageMV: 5000, currentMA: 200 },
-        },
-      ],
-      period: { seconds: 60 },
-      price: { unitsPerWh: '3600' },
-      walletService: { url: 'http://127.0.0.1:8480', token: 'test-token-not-real' },
-      dataDir: join(dir, 'data'),
-    };
-    const configFile = join(dir, 'agent.json');
-    await writeFile(configFile, JSON.stringify(config));
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const dir = await tempDir('meter-csv-');
+    const config = agentConfig(join(dir, 'data'));
+    const configFile = await writeConfigFile(dir, config);
+    const clock = new ManualClock(NOON);
     const agent = await startAgent({ config, clock, wallet: new FakeWallet(), log: silentLogger() });
-    for (let t = 0; t <= 185_000; t += 1000) {
-      clock.advance(t === 0 ? 0 : 1000);
-      await agent.idle();
-      await new Promise((r) => setImmediate(r));
-    }
+    await tick(clock, agent, 0, nextTurn);
+    await runAgent(clock, agent, 185_000);
     await agent.paymentsDrained();
     await agent.stop();
 

@@ -1,61 +1,30 @@
 import { EventEmitter } from 'node:events';
-import { mkdtemp, readdir, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AgentHandle, startAgent } from './agent.js';
+import { seriesValue as value } from '@tanglewatt/contract/metrics';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock.js';
-import { silentLogger } from './log.js';
 import type { SampleRecord } from './metering/records.js';
 import { AgentMetrics, agentMetricNames } from './metrics.js';
 import { FakeWallet } from './payments/fake-wallet.js';
 import type { Tick } from './sampling/scheduler.js';
 import type { AgentSnapshot } from './status.js';
 import { type PaymentOutcome, readState } from './store/state.js';
+import { agentConfig, freshDataDir, T0 } from './testing/fixtures.js';
+import { nextTurn, run, TestAgents, tick } from './testing/in-process.js';
 
-const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
-
-/** The value of one series in the text format, e.g. value(text, 'x_total{sensor="load"}'). */
-function value(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-const agents: AgentHandle[] = [];
-afterEach(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-});
+const agents = new TestAgents();
 
 describe('meter agent GET /metrics', () => {
   it('answers the Prometheus text format and counts samples, periods, energy and payments as they happen', async () => {
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
-    const dir = join(await mkdtemp(join(tmpdir(), 'meter-metrics-')), 'data');
-    const agent = await startAgent({
-      config: {
-        meterId: 'house-12',
-        role: 'consumer',
-        parties: { consumer: CONSUMER, producer: PRODUCER },
-        // 5 V × 200 mA = 1 W: 60 000 mW·s in a 60 s period.
-        sensors: [
-          {
-            name: 'load',
-            kind: 'simulated',
-            profile: { type: 'constant', busVoltageMV: 5000, currentMA: 200 },
-          },
-        ],
-        period: { seconds: 60 },
-        price: { unitsPerWh: '3600' },
-        walletService: { url: 'http://127.0.0.1:8480', token: 'test-token-not-real' },
-        dataDir: dir,
-        payments: { backoffBaseMs: 1000, backoffCapMs: 8000 },
-        http: { host: '127.0.0.1', port: 0, corsOrigins: [] },
-      },
-      clock,
-      wallet: new FakeWallet(),
-      log: silentLogger(),
+    const clock = new ManualClock(T0);
+    const dir = await freshDataDir('meter-metrics-');
+    // 5 V × 200 mA = 1 W: 60 000 mW·s in a 60 s period.
+    const config = agentConfig(dir, {
+      payments: { backoffBaseMs: 1000, backoffCapMs: 8000 },
+      http: { host: '127.0.0.1', port: 0, corsOrigins: [] },
     });
-    agents.push(agent);
+    const agent = await agents.launch({ config, clock, wallet: new FakeWallet() });
     const scrape = async () => {
       const res = await fetch(`${agent.httpUrl}/metrics`);
       expect(res.status).toBe(200);
@@ -71,11 +40,8 @@ describe('meter agent GET /metrics', () => {
     expect(text).not.toContain('test-token-not-real');
     expect(value(text, 'tanglewatt_agent_periods_closed_total')).toBe(0);
 
-    for (let t = 0; t <= 125_000; t += 1000) {
-      clock.advance(t === 0 ? 0 : 1000);
-      await agent.idle();
-      await new Promise((r) => setImmediate(r));
-    }
+    await tick(clock, agent, 0, nextTurn);
+    await run(clock, agent, 125_000);
     await agent.paymentsDrained();
     text = await scrape();
     const state = await readState(dir);

@@ -1,5 +1,12 @@
+import {
+  Counter,
+  Gauge,
+  journalSizeGauge,
+  ProcessMetrics,
+  scrapedGauge,
+  seriesNames,
+} from '@tanglewatt/contract/metrics';
 import { journalSizes } from '@tanglewatt/journal';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { SampleRecord } from './metering/records.js';
 import type { Tick } from './sampling/scheduler.js';
 import type { AgentSnapshot } from './status.js';
@@ -31,7 +38,7 @@ export interface AgentMetricsSource {
   readonly processMetrics?: boolean;
 }
 
-function define(registry: Registry, read: () => AgentMetricsSource | undefined) {
+function define(registry: AgentMetrics['registry'], read: () => AgentMetricsSource | undefined) {
   const registers = [registry];
   const snapshot = () => read()?.snapshot();
   return {
@@ -88,23 +95,17 @@ function define(registry: Registry, read: () => AgentMetricsSource | undefined) 
       help: 'Payments the wallet-service refused or gave up for good',
       registers,
     }),
-    outboxDepth: new Gauge({
+    outboxDepth: scrapedGauge({
       name: 'tanglewatt_agent_outbox_depth',
       help: 'Payments in the outbox, waiting for the wallet-service to answer',
       registers,
-      collect() {
-        const s = snapshot();
-        if (s) this.set(s.outbox.queued.length);
-      },
+      value: () => snapshot()?.outbox.queued.length,
     }),
-    outboxFailures: new Gauge({
+    outboxFailures: scrapedGauge({
       name: 'tanglewatt_agent_outbox_consecutive_failures',
       help: 'Failed attempts to reach the wallet-service in a row (0 when the last one got an answer)',
       registers,
-      collect() {
-        const s = snapshot();
-        if (s) this.set(s.outbox.consecutiveFailures);
-      },
+      value: () => snapshot()?.outbox.consecutiveFailures,
     }),
     relay: new Gauge({
       name: 'tanglewatt_agent_relay_on',
@@ -117,35 +118,22 @@ function define(registry: Registry, read: () => AgentMetricsSource | undefined) 
         if (relay) this.set({ relay: relay.description }, relay.on ? 1 : 0);
       },
     }),
-    journals: new Gauge({
+    journals: journalSizeGauge({
       name: 'tanglewatt_agent_journal_size_bytes',
       help: 'Bytes on disk of each journal in the data dir (samples: all days together)',
-      labelNames: ['journal'],
       registers,
-      async collect() {
-        const dataDir = read()?.dataDir;
-        if (!dataDir) return;
-        this.reset();
-        for (const [journal, bytes] of await journalSizes(dataDir)) this.set({ journal }, bytes);
-      },
+      dataDir: () => read()?.dataDir,
+      sizes: journalSizes,
     }),
   };
 }
 
 /** Every metric name the agent exports. */
 export function agentMetricNames(): string[] {
-  const registry = new Registry();
-  define(registry, () => undefined);
-  // A histogram is queried by its series: name_bucket, name_sum and name_count.
-  return registry
-    .getMetricsAsArray()
-    .flatMap((m) =>
-      m instanceof Histogram ? ['_bucket', '_sum', '_count'].map((s) => m.name + s) : [m.name],
-    );
+  return seriesNames((registry) => define(registry, () => undefined));
 }
 
-export class AgentMetrics {
-  readonly registry = new Registry();
+export class AgentMetrics extends ProcessMetrics {
   private readonly m: ReturnType<typeof define>;
   private readonly handlers: {
     sample: (s: SampleRecord) => void;
@@ -155,11 +143,8 @@ export class AgentMetrics {
   };
 
   constructor(private readonly source: AgentMetricsSource) {
+    super(source.processMetrics);
     this.m = define(this.registry, () => this.source);
-    // The event-loop delay is sampled once a second, not every 10 ms (prom-client's default): those 100
-    // wake-ups a second took the agent from 0.2 % to 0.8 % of a core (tests/bench/meter-agent/footprint.ts --http).
-    if (source.processMetrics)
-      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
     const m = this.m;
     this.handlers = {
       sample: (sample) => {
@@ -190,14 +175,6 @@ export class AgentMetrics {
     source.events.on('tick', this.handlers.tick);
     source.events.on('period', this.handlers.period);
     source.events.on('payment', this.handlers.payment);
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
-  render(): Promise<string> {
-    return this.registry.metrics();
   }
 
   close(): void {

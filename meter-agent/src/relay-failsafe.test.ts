@@ -1,13 +1,10 @@
 // The relay invariant: energized only while the agent is alive, metering valid samples, and owed a
 // purchase. Every test drives the real GPIO code against a fake kernel over a Raspberry Pi fixture tree.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AgentHandle, startAgent } from './agent.js';
-import { exited, sleep, spawnFakePi } from './agent-process.js';
+import { describe, expect, it } from 'vitest';
+import { startAgent } from './agent.js';
 import { ManualClock } from './clock.js';
-import type { AgentConfigInput } from './config.js';
 import { MeterAgentError } from './errors.js';
 import { FakeGpioKernel, lineState, makePiGpioTree, type PiModel } from './hardware/fake-gpio-kernel.js';
 import { GpioRelay } from './hardware/relay.js';
@@ -16,9 +13,10 @@ import { FakeWallet } from './payments/fake-wallet.js';
 import type { PowerReading, PowerSensor } from './power-sensor.js';
 import { submitPurchase } from './prepaid.js';
 import { readState } from './store/state.js';
+import { exited, sleep, spawnFakePi } from './testing/agent-process.js';
+import { agentConfig, T0, tempDir, UNUSED_WALLET_SERVICE, writeConfigFile } from './testing/fixtures.js';
+import { run, TestAgents, tick } from './testing/in-process.js';
 
-const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x';
 /** BCM 17 as sysfs numbers it with kernel 6.6. */
 const BCM17: Record<PiModel, number> = { pi3: 529, pi4: 529, pi5: 588 };
 
@@ -35,21 +33,15 @@ class UnpluggableSensor implements PowerSensor {
 }
 
 async function setup(model: PiModel, activeLow: boolean) {
-  const dir = await mkdtemp(join(tmpdir(), 'relay-failsafe-'));
+  const dir = await tempDir('relay-failsafe-');
   const gpioRoot = join(dir, 'sys-class-gpio');
   await makePiGpioTree(gpioRoot, model);
-  const config: AgentConfigInput = {
+  const config = agentConfig(join(dir, 'data'), {
     meterId: 'house-7',
     role: 'producer',
-    parties: { consumer: CONSUMER, producer: PRODUCER },
-    sensors: [
-      { name: 'load', kind: 'simulated', profile: { type: 'constant', busVoltageMV: 5000, currentMA: 200 } },
-    ],
-    period: { seconds: 60 },
-    price: { unitsPerWh: '3600' },
-    dataDir: join(dir, 'data'),
+    walletService: undefined,
     prepaid: { enabled: true, relay: { kind: 'gpio', bcm: 17, activeLow, gpioRoot } },
-  };
+  });
   /** What the relay board sees on the pin: on or off. */
   const physicallyOn = async () => {
     const s = await lineState(gpioRoot, BCM17[model]);
@@ -58,35 +50,15 @@ async function setup(model: PiModel, activeLow: boolean) {
   return { dir, gpioRoot, config, physicallyOn };
 }
 
-const agents: AgentHandle[] = [];
-afterEach(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-});
-
-async function run(clock: ManualClock, agent: AgentHandle, ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 1000) {
-    clock.advance(1000);
-    await agent.idle();
-    await new Promise((r) => setImmediate(r));
-  }
-}
+const agents = new TestAgents();
 
 describe('relay invariant (in-process agent, fake kernel)', () => {
   it('sensor gap → relay off: unplugging the metered sensor switches the relay off after the gap threshold, and on again when it reads', async () => {
     const { config, gpioRoot, physicallyOn } = await setup('pi4', true);
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const clock = new ManualClock(T0);
     const sensor = new UnpluggableSensor();
     const kernel = new FakeGpioKernel(gpioRoot);
-    const agent = await startAgent({
-      config,
-      clock,
-      log: silentLogger(),
-      sensors: [sensor],
-      gpioFiles: kernel,
-    });
-    agents.push(agent);
-    clock.advance(0);
-    await agent.idle();
+    const agent = await agents.start(clock, { config, sensors: [sensor], gpioFiles: kernel });
     await agent.purchase(20_000n, 'p-gap'); // 20 J at 1 W
     expect(await physicallyOn()).toBe(true);
     await run(clock, agent, 2000);
@@ -107,14 +79,12 @@ describe('relay invariant (in-process agent, fake kernel)', () => {
 
   it('failed switch-off retried: a switch-off that fails is retried until the line reads back off, and only then is the purchase done', async () => {
     const { config, gpioRoot, physicallyOn } = await setup('pi5', false);
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const clock = new ManualClock(T0);
     const kernel = new FakeGpioKernel(gpioRoot);
     const problems: string[] = [];
-    const agent = await startAgent({ config, clock, log: silentLogger(), gpioFiles: kernel });
-    agents.push(agent);
+    const agent = await agents.launch({ config, clock, gpioFiles: kernel });
     agent.events.on('problem', (m) => problems.push(m));
-    clock.advance(0);
-    await agent.idle();
+    await tick(clock, agent, 0);
     await agent.purchase(3_000n, 'p-stuck'); // 3 J at 1 W: three seconds
     await run(clock, agent, 2000);
     expect(await physicallyOn()).toBe(true);
@@ -136,11 +106,10 @@ describe('relay invariant (in-process agent, fake kernel)', () => {
 
   it('a stop whose first switch-off fails tries again before it goes on stopping', async () => {
     const { config, gpioRoot, physicallyOn } = await setup('pi3', false);
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const clock = new ManualClock(T0);
     const kernel = new FakeGpioKernel(gpioRoot);
     const agent = await startAgent({ config, clock, log: silentLogger(), gpioFiles: kernel });
-    clock.advance(0);
-    await agent.idle();
+    await tick(clock, agent, 0);
     await agent.purchase(60_000n, 'p-stop-retry');
     expect(await physicallyOn()).toBe(true);
     kernel.faults.failValueWrites = 2;
@@ -172,14 +141,14 @@ describe('relay invariant (in-process agent, fake kernel)', () => {
 
   it('a stop switches the relay off first, before waiting for a hanging wallet-service', async () => {
     const { config, gpioRoot, physicallyOn } = await setup('pi4', false);
-    const clock = new ManualClock(Date.UTC(2024, 5, 1, 12, 0, 0));
+    const clock = new ManualClock(T0);
     const wallet = new FakeWallet();
     wallet.mode = 'hang';
     const agent = await startAgent({
       config: {
         ...config,
         role: 'consumer',
-        walletService: { url: 'http://127.0.0.1:8480', token: 'test-token-not-real', timeoutMs: 1000 },
+        walletService: { ...UNUSED_WALLET_SERVICE, timeoutMs: 1000 },
         period: { seconds: 2 },
       },
       clock,
@@ -187,8 +156,7 @@ describe('relay invariant (in-process agent, fake kernel)', () => {
       log: silentLogger(),
       gpioFiles: new FakeGpioKernel(gpioRoot),
     });
-    clock.advance(0);
-    await agent.idle();
+    await tick(clock, agent, 0);
     await agent.purchase(60_000n, 'p-stop');
     await run(clock, agent, 3000); // a period closed: its payment hangs
     expect(wallet.calls.length).toBeGreaterThan(0);
@@ -217,8 +185,7 @@ describe('relay invariant across processes (the real CLI, fake kernel shared thr
     });
     await left.set(true);
     expect(await physicallyOn()).toBe(true);
-    const configFile = join(dir, 'agent.json');
-    await writeFile(configFile, JSON.stringify(config));
+    const configFile = await writeConfigFile(dir, config);
     const logFile = join(dir, 'relay-off.log');
     const child = spawnFakePi(['relay-off', '--config', configFile], gpioRoot, logFile);
     expect((await exited(child)).code, await readFile(logFile, 'utf8').catch(() => '')).toBe(0);
@@ -232,8 +199,7 @@ describe('relay invariant across processes (the real CLI, fake kernel shared thr
     timeout: 60_000,
   }, async () => {
     const { dir, config, gpioRoot, physicallyOn } = await setup('pi4', true);
-    const configFile = join(dir, 'agent.json');
-    await writeFile(configFile, JSON.stringify(config));
+    const configFile = await writeConfigFile(dir, config);
     const logFile = join(dir, 'agent.log');
     const log = () => readFile(logFile, 'utf8').catch(() => '');
     const agent = spawnFakePi(['run', '--config', configFile], gpioRoot, logFile);

@@ -1,16 +1,14 @@
 // systemd's notify protocol against a stand-in for the manager: a unix datagram socket bound by a small
 // Python listener (Node has none), which prints each message it receives on a line.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exited, sleep, spawnFakePi } from './agent-process.js';
-import type { AgentConfigInput } from './config.js';
 import { makePiGpioTree } from './hardware/fake-gpio-kernel.js';
 import { silentLogger } from './log.js';
 import { systemdNotifier } from './service-notify.js';
+import { exited, sleep, spawnFakePi } from './testing/agent-process.js';
+import { agentConfig, tempDir, writeConfigFile } from './testing/fixtures.js';
 
 // Receiving without room for ancillary data closes the fd systemd-notify's barrier passes, as the manager does.
 const LISTENER = `
@@ -29,7 +27,7 @@ afterEach(() => {
 
 /** Starts the fake manager; `messages` fills as datagrams arrive (BARRIER=1 left out). */
 async function fakeManager(): Promise<{ socket: string; messages: string[] }> {
-  const socket = join(await mkdtemp(join(tmpdir(), 'notify-')), 'notify.sock');
+  const socket = join(await tempDir('notify-'), 'notify.sock');
   const child = spawn('python3', ['-c', LISTENER, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
   listeners.push(child);
   const messages: string[] = [];
@@ -97,31 +95,17 @@ describe('systemd notify and watchdog', () => {
     timeout: 60_000,
   }, async () => {
     const { socket, messages } = await fakeManager();
-    const dir = await mkdtemp(join(tmpdir(), 'notify-agent-'));
+    const dir = await tempDir('notify-agent-');
     const gpioRoot = join(dir, 'gpio');
     await makePiGpioTree(gpioRoot, 'pi4');
-    const config: AgentConfigInput = {
+    const config = agentConfig(join(dir, 'data'), {
       meterId: 'house-9',
       role: 'producer',
-      parties: {
-        consumer: 'watt1qqpaqqxnul7x7cxf9x9dez6zlahpxr3ufqhsvcnsz7ex7qqrtjwp6qllr6x',
-        producer: 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y',
-      },
-      sensors: [
-        {
-          name: 'load',
-          kind: 'simulated',
-          profile: { type: 'constant', busVoltageMV: 5000, currentMA: 200 },
-        },
-      ],
+      walletService: undefined,
       sampleIntervalMs: 200,
-      period: { seconds: 60 },
-      price: { unitsPerWh: '3600' },
-      dataDir: join(dir, 'data'),
       prepaid: { enabled: true, relay: { kind: 'gpio', bcm: 17, gpioRoot } },
-    };
-    const configFile = join(dir, 'agent.json');
-    await writeFile(configFile, JSON.stringify(config));
+    });
+    const configFile = await writeConfigFile(dir, config);
     const agent = spawnFakePi(['run', '--config', configFile], gpioRoot, join(dir, 'agent.log'), {
       NOTIFY_SOCKET: socket,
       WATCHDOG_USEC: '1500000', // a ping every 0.5 s

@@ -41,6 +41,15 @@ interface Drill {
   log: ReturnType<typeof createLogger>;
 }
 
+/** Whether the service at `at` reports every one of `requests` included, in time. */
+function allIncluded(
+  at: { url: string; token: string },
+  requests: { idempotencyKey: string }[],
+): Promise<boolean> {
+  const keys = requests.map((r) => r.idempotencyKey);
+  return settled(at.url, at.token, keys);
+}
+
 /** A funded household with its service started, a fresh payee, and the milestone the count starts after. */
 async function begin(d: Drill) {
   const h = await household(d.tangle, d.nextSlot());
@@ -113,11 +122,7 @@ const scenarios: Record<string, Scenario> = {
     await sleep(3_000);
     const kills = await killer.stop();
     await service.up();
-    const ok = await settled(
-      h.url,
-      h.token,
-      requests.map((r) => r.idempotencyKey),
-    );
+    const ok = await allIncluded(h, requests);
     await service.kill('SIGTERM');
     return finish(
       d,
@@ -146,11 +151,7 @@ const scenarios: Record<string, Scenario> = {
       lines = second.stderr.trim().split('\n').at(-1) ?? '';
     }
     await posting;
-    const ok = await settled(
-      h.url,
-      h.token,
-      requests.map((r) => r.idempotencyKey),
-    );
+    const ok = await allIncluded(h, requests);
     await first.kill('SIGTERM');
     return finish(
       d,
@@ -231,11 +232,7 @@ const scenarios: Record<string, Scenario> = {
     await sleep(3_000);
     d.tangle = await restartTangle(d);
     await posting;
-    const ok = await settled(
-      h.url,
-      h.token,
-      requests.map((r) => r.idempotencyKey),
-    );
+    const ok = await allIncluded(h, requests);
     await service.kill('SIGTERM');
     return finish(
       d,
@@ -294,11 +291,7 @@ const scenarios: Record<string, Scenario> = {
       service.start();
       await service.up();
       await Promise.all(requests.map((r) => post(small.url, small.token, r)));
-      const ok = await settled(
-        small.url,
-        small.token,
-        requests.map((r) => r.idempotencyKey),
-      );
+      const ok = await allIncluded(small, requests);
       await service.kill('SIGTERM');
       const accepted = new Map(requests.map((r) => [r.idempotencyKey, BigInt(r.amount)]));
       return {

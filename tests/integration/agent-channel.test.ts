@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   fromHex,
   NodeBlockSource,
@@ -15,7 +13,6 @@ import {
   x25519PublicKey,
 } from '@tanglewatt/channels/node';
 import type { Payment } from '@tanglewatt/contract';
-import { NodeApi } from '@tanglewatt/ledger';
 import {
   type AgentHandle,
   channelSampleOf,
@@ -23,15 +20,15 @@ import {
   readAllSamples,
   startAgent,
 } from '@tanglewatt/meter-agent';
+import { agentConfig, wanderingLoad } from '@tanglewatt/meter-agent/testing';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyPeriodCli } from '../support/channels-cli.js';
 import { anyRose, waitForProgress } from '../support/progress.js';
+import { sharedTangle, stopServices } from '../support/shared-tangle.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
-const tangle = inject('tangle');
-const nodeUrl = tangle.nodes[0]!.restUrl;
-const node = new NodeApi(nodeUrl);
-const run = promisify(execFile);
+const { tangle, nodeUrl, node } = sharedTangle();
 
 describe('meter-agent publishing on its channel, payments tied to the readings', () => {
   let producer: TestWallet;
@@ -45,47 +42,39 @@ describe('meter-agent publishing on its channel, payments tied to the readings',
     consumer = await startTestWallet(tangle, { slot: 27 });
     dir = await mkdtemp(join(tmpdir(), 'tanglewatt-agent-channel-'));
     agent = await startAgent({
-      config: {
+      config: agentConfig(join(dir, 'agent'), {
         meterId: 'channel-consumer-1',
-        role: 'consumer',
         parties: { consumer: consumer.service.address, producer: producer.service.address },
         sensors: [
-          {
-            name: 'load',
-            kind: 'simulated',
-            // Fractional milliamps: the channel's mA/mW are the agent's µA/µW rounded.
-            profile: {
-              type: 'random-walk',
-              seed: 3,
-              busVoltageMV: 48_000,
-              startMA: 10_000.4,
-              minMA: 8_000,
-              maxMA: 12_000,
-              stepMA: 123.45,
-            },
-          },
+          // Fractional milliamps: the channel's mA/mW are the agent's µA/µW rounded.
+          wanderingLoad({
+            seed: 3,
+            busVoltageMV: 48_000,
+            startMA: 10_000.4,
+            minMA: 8_000,
+            maxMA: 12_000,
+            stepMA: 123.45,
+          }),
         ],
         sampleIntervalMs: 1000,
         period: { seconds: 10 },
         // About 480 W for 10 s is 1.33 Wh: over 5000 units a period, above a basic output's deposit.
         price: { unitsPerWh: '4000' },
         walletService: { url: consumer.service.url, token: consumer.token },
-        dataDir: join(dir, 'agent'),
         channel: {
           nodeUrl,
           mode: 'restricted',
           readers: [toHex(x25519PublicKey(readerKey))],
           batchSeconds: 3,
         },
-      },
+      }),
       log: pino({ level: 'warn' }),
     });
   });
 
   afterAll(async () => {
     await agent?.stop();
-    await producer?.service.stop();
-    await consumer?.service.stop();
+    await stopServices(producer, consumer);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -176,29 +165,10 @@ describe('meter-agent publishing on its channel, payments tied to the readings',
     // And the CLI says the same.
     const blocksFile = join(dir, 'period-blocks.json');
     await writeFile(blocksFile, JSON.stringify(index));
-    const cli = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'channels/src/cli.ts',
-        'verify-period',
-        '--node',
-        nodeUrl,
-        '--transaction',
-        transactionId,
-        '--payment-key',
-        period.id,
-        '--channel',
-        channel.channelId,
-        '--blocks',
-        blocksFile,
-        '--key',
-        toHex(readerKey),
-        '--public-key',
-        channel.signingPublicKey,
-      ],
-      { cwd: new URL('../../', import.meta.url).pathname },
+    const cli = await verifyPeriodCli(
+      nodeUrl,
+      { transaction: transactionId, paymentKey: period.id, channel: channel.channelId, blocksFile },
+      ['--key', toHex(readerKey), '--public-key', channel.signingPublicKey],
     );
     expect(cli.stdout).toMatch(/^PASS: \d+ messages \(seq \d+\.\.\d+\) verified; root matches/);
   }, 600_000); // an outer bound only: the waits inside fail on a stall

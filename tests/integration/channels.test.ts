@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   assertChannelOfDid,
   type ChannelWriter,
@@ -36,17 +34,16 @@ import {
   x25519PublicKey,
 } from '@tanglewatt/channels/node';
 import type { Payment } from '@tanglewatt/contract';
-import { generateMnemonic, LedgerClient, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
+import { generateMnemonic, LedgerClient, MnemonicSigner } from '@tanglewatt/ledger';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fundedAccount } from '../support/accounts.js';
+import { verifyPeriodCli } from '../support/channels-cli.js';
 import { waitForProgress } from '../support/progress.js';
+import { sharedTangle } from '../support/shared-tangle.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
-const tangle = inject('tangle');
-const nodeUrl = tangle.nodes[0]!.restUrl;
-const node = new NodeApi(nodeUrl);
+const { tangle, nodeUrl, node } = sharedTangle();
 const client = new LedgerClient(nodeUrl);
-const run = promisify(execFile);
 
 const MINUTE = 60_000;
 // Simulated meter time, accelerated: minutes of readings are published in seconds.
@@ -423,31 +420,10 @@ describe(`meter channels on ${inject('hornetVersion')}`, () => {
       const blocksFile = join(dir, 'period-blocks.json');
       await writeFile(blocksFile, JSON.stringify(writer.blockIndex(period.fromSeq, period.toSeq)));
       const cli = (tx: string, key: string) =>
-        run(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            'channels/src/cli.ts',
-            'verify-period',
-            '--node',
-            nodeUrl,
-            '--transaction',
-            tx,
-            '--payment-key',
-            key,
-            '--channel',
-            writer.channelId,
-            '--blocks',
-            blocksFile,
-            '--key',
-            toHex(consumerKey),
-            '--did',
-            did.did,
-            '--did-origin',
-            did.originOutputId,
-          ],
-          { cwd: new URL('../../', import.meta.url).pathname },
+        verifyPeriodCli(
+          nodeUrl,
+          { transaction: tx, paymentKey: key, channel: writer.channelId, blocksFile },
+          [...['--key', toHex(consumerKey)], ...['--did', did.did, '--did-origin', did.originOutputId]],
         ).then(
           (r) => ({ code: 0, out: r.stdout }),
           (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),

@@ -1,15 +1,14 @@
 import { fromHex, type PublishedDid, publishMeterDid } from '@tanglewatt/channels/node';
-import { LedgerClient, NodeApi } from '@tanglewatt/ledger';
+import { LedgerClient } from '@tanglewatt/ledger';
 import { type Book, MarketAuthor, secretKeyFromPhrase } from '@tanglewatt/market';
 import { MARKET_TAG } from '@tanglewatt/wallet-service';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fundedAccount } from '../support/accounts.js';
 import { waitForProgress } from '../support/progress.js';
+import { sharedTangle, stopServices, windowFromNow } from '../support/shared-tangle.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
-const tangle = inject('tangle');
-const nodeUrl = tangle.nodes[0]!.restUrl;
-const node = new NodeApi(nodeUrl);
+const { tangle, nodeUrl, node } = sharedTangle();
 const MARKET = 'market-did-test';
 
 type MarketBook = Book & { ledgerIndex: number };
@@ -40,14 +39,12 @@ describe('market identities that are DIDs', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await seller?.service.stop();
-    await buyer?.service.stop();
+    await stopServices(seller, buyer);
     await client.destroy();
   });
 
   it('trades as the DID, pays to the wallet address, and refuses a key the DID does not list', async () => {
-    const now = Date.now();
-    const window = { startMs: now, endMs: now + 3_600_000 };
+    const { nowMs: now, window } = windowFromNow(3_600_000);
     const sell = await api<{ messageId: string; blockId: string; message: { identity: string } }>(
       seller,
       'POST',

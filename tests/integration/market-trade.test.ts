@@ -2,17 +2,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Payment } from '@tanglewatt/contract';
-import { NodeApi } from '@tanglewatt/ledger';
 import type { Book } from '@tanglewatt/market';
 import { type AgentConfigInput, type AgentHandle, readState, startAgent } from '@tanglewatt/meter-agent';
+import { agentConfig, constantLoad } from '@tanglewatt/meter-agent/testing';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fundedAccount } from '../support/accounts.js';
 import { outputsCreatedFor } from '../support/ledger-scan.js';
+import { sharedTangle, stopServices } from '../support/shared-tangle.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
-const tangle = inject('tangle');
-const node = new NodeApi(tangle.nodes[0]!.restUrl);
+const { tangle, node } = sharedTangle();
 
 type MarketBook = Book & { ledgerIndex: number };
 
@@ -39,32 +39,23 @@ describe('a market trade delivered, metered and paid by the buyer’s meter-agen
 
   afterAll(async () => {
     await agent?.stop();
-    await seller?.service.stop();
-    await buyer?.service.stop();
+    await stopServices(seller, buyer);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  function agentConfig(): AgentConfigInput {
-    return {
+  function buyerAgentConfig(): AgentConfigInput {
+    return agentConfig(join(dir, 'agent'), {
       meterId: 'market-buyer-1',
-      role: 'consumer',
       parties: { consumer: buyer.service.address, producer: regularProducer },
       // 12 V × 30 A = 360 W: the traded 1 Wh arrives in ten seconds.
-      sensors: [
-        {
-          name: 'load',
-          kind: 'simulated',
-          profile: { type: 'constant', busVoltageMV: 12_000, currentMA: 30_000 },
-        },
-      ],
+      sensors: [constantLoad(12_000, 30_000)],
       sampleIntervalMs: 1000,
       period: { seconds: 20 },
       price: { unitsPerWh: '3000' },
       walletService: { url: buyer.service.url, token: buyer.token },
-      dataDir: join(dir, 'agent'),
       prepaid: { enabled: true, relay: { kind: 'simulated' } },
       market: { pollSeconds: 1 },
-    };
+    });
   }
 
   it('the agent takes the trade, closes the relay until 1 Wh is in, and the seller is paid exactly its price once', async () => {
@@ -86,7 +77,7 @@ describe('a market trade delivered, metered and paid by the buyer’s meter-agen
     expect(buy.status).toBe(202);
     await Promise.all([sell.body.blockId, buy.body.blockId].map((id) => node.waitForReferenced(id)));
 
-    agent = await startAgent({ config: agentConfig(), log: pino({ level: 'warn' }) });
+    agent = await startAgent({ config: buyerAgentConfig(), log: pino({ level: 'warn' }) });
 
     // The buyer's wallet-service finds the trade on the tangle; the agent takes it and delivers it.
     await expect
@@ -140,7 +131,7 @@ describe('a market trade delivered, metered and paid by the buyer’s meter-agen
 
     // A restart finds the trade closed and asks for nothing more.
     await agent.stop();
-    agent = await startAgent({ config: agentConfig(), log: pino({ level: 'warn' }) });
+    agent = await startAgent({ config: buyerAgentConfig(), log: pino({ level: 'warn' }) });
     await new Promise((r) => setTimeout(r, 3_000));
     await agent.paymentsDrained();
     expect((await keysOf()).length).toBe(payments.length);

@@ -1,19 +1,19 @@
-import { LedgerClient, NodeApi } from '@tanglewatt/ledger';
+import { LedgerClient } from '@tanglewatt/ledger';
 import { type Book, messageIdOf, type SignedMessage } from '@tanglewatt/market';
 import { MARKET_TAG } from '@tanglewatt/wallet-service';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForProgress } from '../support/progress.js';
+import { sharedTangle, stopServices, windowFromNow } from '../support/shared-tangle.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
-const tangle = inject('tangle');
-const node = new NodeApi(tangle.nodes[0]!.restUrl);
+const { tangle, nodeUrl, node } = sharedTangle();
 
 type MarketBook = Book & { ledgerIndex: number };
 
 describe('community market on the real tangle', () => {
   let producer: TestWallet;
   let consumer: TestWallet;
-  const client = new LedgerClient(tangle.nodes[0]!.restUrl);
+  const client = new LedgerClient(nodeUrl);
 
   beforeAll(async () => {
     producer = await startTestWallet(tangle, { slot: 7 });
@@ -21,14 +21,12 @@ describe('community market on the real tangle', () => {
   });
 
   afterAll(async () => {
-    await producer?.service.stop();
-    await consumer?.service.stop();
+    await stopServices(producer, consumer);
     await client.destroy();
   });
 
   it('two independent wallet-services rebuild the same book and trades; a doctored offer is rejected', async () => {
-    const now = Date.now();
-    const window = { startMs: now, endMs: now + 3_600_000 };
+    const { window } = windowFromNow(3_600_000);
     const sell = await api<{ messageId: string; blockId: string; message: SignedMessage }>(
       producer,
       'POST',

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Balance } from '@tanglewatt/contract';
 import { type AgentHandle, startAgent } from '@tanglewatt/meter-agent';
+import { agentConfig, constantLoad } from '@tanglewatt/meter-agent/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { anyRose, waitForProgress } from '../support/progress.js';
+import { stopServices } from '../support/shared-tangle.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
 const tangle = inject('tangle');
@@ -31,45 +33,27 @@ describe('metering end to end: agents, wallet-services and the real tangle', () 
       dirs.push(d);
       return d;
     };
+    // 48 V × 10 A = 480 W for 10 s is 1.33 Wh: 5333.3 units a period at 4000 units/Wh, above a basic
+    // output's deposit.
+    const meter = { sampleIntervalMs: 1000, period: { seconds: 10 }, price: { unitsPerWh: '4000' }, parties };
     consumerAgent = await startAgent({
-      config: {
+      config: agentConfig(await agentDir(), {
+        ...meter,
         meterId: 'consumer-1',
-        role: 'consumer',
-        parties,
-        sensors: [
-          {
-            name: 'load',
-            kind: 'simulated',
-            profile: { type: 'constant', busVoltageMV: 48_000, currentMA: 10_000 },
-          },
-        ],
-        sampleIntervalMs: 1000,
-        period: { seconds: 10 },
-        // 480 W for 10 s is 1.33 Wh: 5333.3 units a period at this price, above a basic output's deposit.
-        price: { unitsPerWh: '4000' },
+        sensors: [constantLoad(48_000, 10_000)],
         pricing: 'carry',
         walletService: { url: consumer.service.url, token: consumer.token },
-        dataDir: await agentDir(),
-      },
+      }),
       log,
     });
     producerAgent = await startAgent({
-      config: {
+      config: agentConfig(await agentDir(), {
+        ...meter,
         meterId: 'producer-1',
         role: 'producer',
-        parties,
-        sensors: [
-          {
-            name: 'panel',
-            kind: 'simulated',
-            profile: { type: 'constant', busVoltageMV: 48_000, currentMA: 10_000 },
-          },
-        ],
-        sampleIntervalMs: 1000,
-        period: { seconds: 10 },
-        price: { unitsPerWh: '4000' },
-        dataDir: await agentDir(),
-      },
+        sensors: [constantLoad(48_000, 10_000, 'panel')],
+        walletService: undefined,
+      }),
       log,
     });
   });
@@ -77,8 +61,7 @@ describe('metering end to end: agents, wallet-services and the real tangle', () 
   afterAll(async () => {
     await consumerAgent?.stop();
     await producerAgent?.stop();
-    await producer?.service.stop();
-    await consumer?.service.stop();
+    await stopServices(producer, consumer);
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 

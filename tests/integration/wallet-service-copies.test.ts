@@ -1,7 +1,7 @@
 import { cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NodeApi } from '@tanglewatt/ledger';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sharedTangle } from '../support/shared-tangle.js';
 import {
   bodies,
   copyOf,
@@ -16,8 +16,7 @@ import {
   waitSettled,
 } from '../support/wallet-processes.js';
 
-const tangle = inject('tangle');
-const node = new NodeApi(tangle.nodes[0]!.restUrl);
+const { tangle, node } = sharedTangle();
 const services: ServiceProcess[] = [];
 afterAll(async () => {
   await Promise.all(services.map((s) => s.kill('SIGKILL')));
@@ -29,14 +28,20 @@ function service(configFile: string, url: string): ServiceProcess {
   return s;
 }
 
+/** A funded household (genesis slot `slot`) with its service up, a fresh payee, and the milestone to count from. */
+async function householdUp(slot: number) {
+  const h = await household(tangle, slot);
+  const payee = await freshPayee(tangle);
+  const from = (await node.info()).status.confirmedMilestone.index;
+  const s = service(h.configFile, h.url);
+  s.start();
+  await s.up();
+  return { h, payee, from, s };
+}
+
 describe('wallet-service: one payment per key whatever runs beside it', () => {
   it('two bodies for one key at once: the one answered 202 is stored and paid once, also across kill -9 before and after signing', async () => {
-    const h = await household(tangle, 10);
-    const payee = await freshPayee(tangle);
-    const from = (await node.info()).status.confirmedMilestone.index;
-    const s = service(h.configFile, h.url);
-    s.start();
-    await s.up();
+    const { h, payee, from, s } = await householdUp(10);
     const a = bodies('race', payee, 8, 110_000);
     const b = a.map((p, i) => ({ ...p, amount: String(210_000 + i) }));
     const accepted = new Map<string, bigint>();
@@ -89,12 +94,7 @@ describe('wallet-service: one payment per key whatever runs beside it', () => {
   }, 120_000);
 
   it('a restored backup and two copies running at once pay every key once on the ledger', async () => {
-    const h = await household(tangle, 12);
-    const payee = await freshPayee(tangle);
-    const from = (await node.info()).status.confirmedMilestone.index;
-    const a = service(h.configFile, h.url);
-    a.start();
-    await a.up();
+    const { h, payee, from, s: a } = await householdUp(12);
     const requests = bodies('copies', payee, 10, 120_000);
     await Promise.all(requests.map((r) => post(h.url, h.token, r)));
     // A backup taken while the payments are on their way.

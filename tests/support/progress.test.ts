@@ -25,6 +25,14 @@ function sequence<T>(values: readonly T[]): { probe: () => T } {
   return { probe: () => values[Math.min(i++, values.length - 1)]! };
 }
 
+/** A probe every 100 ms, a stall after 1 s without progress, a 60 s ceiling, on `clock`; `changes` says otherwise. */
+function timing(
+  clock: ProgressClock,
+  changes: { stallMs?: number; ceilingMs?: number; intervalMs?: number } = {},
+) {
+  return { stallMs: 1_000, ceilingMs: 60_000, intervalMs: 100, clock, ...changes };
+}
+
 async function failure<T>(promise: Promise<T>): Promise<ProgressError> {
   const error = await promise.then(
     () => undefined,
@@ -41,10 +49,7 @@ describe('waitForProgress', () => {
       what: 'count',
       ...sequence([1, 2, 3]),
       done: (n) => n >= 3,
-      stallMs: 1_000,
-      ceilingMs: 10_000,
-      intervalMs: 100,
-      clock,
+      ...timing(clock, { ceilingMs: 10_000 }),
     });
     expect(value).toBe(3);
     expect(clock.t).toBe(200);
@@ -58,10 +63,7 @@ describe('waitForProgress', () => {
       what: 'milestones',
       ...sequence(values),
       done: (n) => n >= 40,
-      stallMs: 1_000,
-      ceilingMs: 60_000,
-      intervalMs: 100,
-      clock,
+      ...timing(clock),
     });
     expect(value).toBe(40);
     expect(clock.t).toBe(20_000);
@@ -74,10 +76,7 @@ describe('waitForProgress', () => {
         what: 'hornet-2 syncing',
         ...sequence([5, 6, 7]),
         done: (n) => n >= 10,
-        stallMs: 2_000,
-        ceilingMs: 60_000,
-        intervalMs: 100,
-        clock,
+        ...timing(clock, { stallMs: 2_000 }),
       }),
     );
     expect(error.code).toBe('STALLED');
@@ -94,10 +93,7 @@ describe('waitForProgress', () => {
         what: 'index',
         ...sequence([5, 3, 4, 5, 4]),
         done: () => false,
-        stallMs: 1_000,
-        ceilingMs: 60_000,
-        intervalMs: 100,
-        clock,
+        ...timing(clock),
       }),
     );
     expect(error.code).toBe('STALLED');
@@ -113,10 +109,7 @@ describe('waitForProgress', () => {
         what: 'journal',
         probe: () => n++,
         done: () => false,
-        stallMs: 1_000,
-        ceilingMs: 5_000,
-        intervalMs: 100,
-        clock,
+        ...timing(clock, { ceilingMs: 5_000 }),
       }),
     );
     expect(error.code).toBe('CEILING');
@@ -135,10 +128,7 @@ describe('waitForProgress', () => {
           throw new Error('connect ECONNREFUSED');
         },
         done: () => true,
-        stallMs: 1_000,
-        ceilingMs: 60_000,
-        intervalMs: 250,
-        clock,
+        ...timing(clock, { intervalMs: 250 }),
       }),
     );
     expect(error.code).toBe('STALLED');
@@ -158,10 +148,7 @@ describe('waitForProgress', () => {
         return 'up';
       },
       done: (s) => s === 'up',
-      stallMs: 1_000,
-      ceilingMs: 60_000,
-      intervalMs: 100,
-      clock,
+      ...timing(clock),
     });
     expect(value).toBe('up');
   });
@@ -175,10 +162,7 @@ describe('waitForProgress', () => {
         done: (s) => s === 'included',
         progressed: (a, b) => a !== b,
         show: (s) => s.toUpperCase(),
-        stallMs: 500,
-        ceilingMs: 60_000,
-        intervalMs: 100,
-        clock,
+        ...timing(clock, { stallMs: 500 }),
       }),
     );
     expect(error.message).toMatch(/^payment: no progress for 0\.5 s .*last value SUBMITTED\)$/);

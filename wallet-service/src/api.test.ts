@@ -1,24 +1,22 @@
 import { mkdtemp } from 'node:fs/promises';
-import { request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RouteSpec, walletRoutes } from '@tanglewatt/contract';
-import { LedgerError, NodeApi } from '@tanglewatt/ledger';
+import { LedgerError, type NodeApi } from '@tanglewatt/ledger';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiToken } from './access.js';
-import { createApi, declaredRoutes } from './api.js';
-import { parseWalletConfig } from './config.js';
+import { declaredRoutes } from './api.js';
 import { DidUnresolvedError } from './errors.js';
-import { LiveFeed } from './feed.js';
 import { openApiDocument } from './openapi.js';
 import { PaymentsStore } from './payments-store.js';
 import { ReceivedPayments } from './received.js';
 import type { Settlement } from './settlement.js';
+import { type ListeningApi, listenTestApi, TEST_ADDRESS } from './testing/api.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
-const ADDRESS = 'watt1qq9x4cs9vtwpd7m5etek37jw42tzvyy8nhmkyhpev0mfax937lpjuyjmu6a';
+const ADDRESS = TEST_ADDRESS;
 const tokens: ApiToken[] = [
   { name: 'all', secret: 'all-scopes-secret', scopes: ['pay', 'market', 'read'] },
   { name: 'agent', secret: 'pay-secret', scopes: ['pay'] },
@@ -47,9 +45,9 @@ interface Answer {
   body: string;
 }
 
-let server: Server;
+let api: ListeningApi;
 let port: number;
-let app: ReturnType<typeof createApi>;
+let app: ListeningApi['app'];
 let claims = 0;
 let received: ReceivedPayments;
 const OURS = `0x${'ab'.repeat(32)}`;
@@ -97,14 +95,6 @@ function call(
 
 beforeAll(async () => {
   const log = pino({ level: 'silent' });
-  // Nothing listens on port 9: node reads fail as NODE_UNREACHABLE (503).
-  const node = new NodeApi('http://127.0.0.1:9', { timeoutMs: 1000 });
-  const config = parseWalletConfig({
-    nodeUrl: 'http://127.0.0.1:9',
-    dataDir: '/unused',
-    keystore: { file: '/unused' },
-    api: { allowedHosts: ['pi.local', 'wallet.home:8480'] },
-  });
   received = await ReceivedPayments.open(await mkdtemp(join(tmpdir(), 'api-received-')), {
     // The node no longer has the transactions (pruned): payments are listed without a sender.
     api: {
@@ -121,10 +111,9 @@ beforeAll(async () => {
     ownTransaction: () => false,
     log,
   });
-  app = createApi({
+  api = await listenTestApi({
     store: await PaymentsStore.open(await mkdtemp(join(tmpdir(), 'api-'))),
     ledger: { ledgerIndex: 7 } as unknown as WalletLedger,
-    addresses: { unspentOf: () => [], firstMilestone: undefined } as never,
     settlement: {
       requestClaim: () => {
         claims++;
@@ -142,26 +131,14 @@ beforeAll(async () => {
         document: {},
       };
     },
-    node,
-    feed: new LiveFeed(node, log),
-    address: ADDRESS,
-    bech32Hrp: 'watt',
-    tokenSupply: 10n ** 15n,
-    rent: { vByteCost: 100, vByteFactorKey: 10, vByteFactorData: 1 },
-    config: config.api,
-    listenHost: '127.0.0.1',
+    api: { allowedHosts: ['pi.local', 'wallet.home:8480'] },
     tokens,
     log,
   });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  port = (server.address() as AddressInfo).port;
+  ({ app, port } = api);
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+afterAll(() => api.close());
 
 const routes = () =>
   [...declaredRoutes(app)].flatMap(([path, methods]) => methods.map((method) => ({ method, path })));

@@ -35,6 +35,16 @@ function wallet(args: string[], env: Record<string, string> = {}): Promise<Run> 
   });
 }
 
+/** `command` on the test's keystore, its password read from the test's password file. */
+const onKeystore = (command: string, ...args: string[]) => [
+  command,
+  '--keystore',
+  keystore,
+  '--password-file',
+  passwordFile,
+  ...args,
+];
+
 /** Fails if the output holds the mnemonic or any two of its words in a row. */
 function expectNoWords(output: string, mnemonic: string): void {
   const words = mnemonic.split(' ');
@@ -57,12 +67,12 @@ beforeEach(async () => {
 
 describe('wallet-service init', { timeout: 120_000 }, () => {
   it('refuses a second init on the same keystore in one line, and the first address stays', async () => {
-    const first = await wallet(['init', '--keystore', keystore, '--password-file', passwordFile]);
+    const first = await wallet(onKeystore('init'));
     expect(first.code).toBe(0);
     const mnemonic = await readKeystore(keystore, password);
     expect(first.stdout).toContain(`address ${await addressOf(mnemonic)}`);
 
-    const second = await wallet(['init', '--keystore', keystore, '--password-file', passwordFile]);
+    const second = await wallet(onKeystore('init'));
     expect(second.code).toBe(2);
     expect(second.stdout).toBe('');
     expect(second.stderr).toMatch(
@@ -74,7 +84,7 @@ describe('wallet-service init', { timeout: 120_000 }, () => {
   });
 
   it('with --force keeps the old keystore as a timestamped backup that opens to the first mnemonic', async () => {
-    expect((await wallet(['init', '--keystore', keystore, '--password-file', passwordFile])).code).toBe(0);
+    expect((await wallet(onKeystore('init'))).code).toBe(0);
     const first = await readKeystore(keystore, password);
     const forced = await wallet(['init', '--keystore', keystore, '--force'], { WALLET_PASSWORD: password });
     expect(forced.code).toBe(0);
@@ -90,7 +100,7 @@ describe('wallet-service init', { timeout: 120_000 }, () => {
   });
 
   it('off a terminal, never shows the words and says how to export them', async () => {
-    const run = await wallet(['init', '--keystore', keystore, '--password-file', passwordFile]);
+    const run = await wallet(onKeystore('init'));
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`wallet-service export-mnemonic --keystore ${keystore}`);
     expectNoWords(run.stdout + run.stderr, await readKeystore(keystore, password));
@@ -140,15 +150,7 @@ describe('wallet-service init', { timeout: 120_000 }, () => {
   it('refuses to import the development mnemonic without --development, and changes nothing', async () => {
     const mnemonicFile = join(dir, 'words');
     await writeFile(mnemonicFile, `${developmentMnemonic}\n`, { mode: 0o600 });
-    const refused = await wallet([
-      'init',
-      '--keystore',
-      keystore,
-      '--password-file',
-      passwordFile,
-      '--mnemonic-file',
-      mnemonicFile,
-    ]);
+    const refused = await wallet(onKeystore('init', '--mnemonic-file', mnemonicFile));
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
       /^wallet-service: KEYSTORE_DEVELOPMENT_MNEMONIC: .*words holds the public development mnemonic: .*--development\n$/,
@@ -156,16 +158,7 @@ describe('wallet-service init', { timeout: 120_000 }, () => {
     expectNoWords(refused.stdout + refused.stderr, developmentMnemonic);
     expect(await readdir(dir)).toEqual(['password', 'words']);
 
-    const imported = await wallet([
-      'init',
-      '--keystore',
-      keystore,
-      '--password-file',
-      passwordFile,
-      '--mnemonic-file',
-      mnemonicFile,
-      '--development',
-    ]);
+    const imported = await wallet(onKeystore('init', '--mnemonic-file', mnemonicFile, '--development'));
     expect(imported.code).toBe(0);
     expect(await readKeystore(keystore, password)).toBe(developmentMnemonic);
   });
@@ -173,16 +166,10 @@ describe('wallet-service init', { timeout: 120_000 }, () => {
 
 describe('wallet-service export-mnemonic', { timeout: 120_000 }, () => {
   it('prints the words to stdout with the right password, a warning on stderr, and refuses a wrong one', async () => {
-    expect((await wallet(['init', '--keystore', keystore, '--password-file', passwordFile])).code).toBe(0);
+    expect((await wallet(onKeystore('init'))).code).toBe(0);
     const mnemonic = await readKeystore(keystore, password);
 
-    const exported = await wallet([
-      'export-mnemonic',
-      '--keystore',
-      keystore,
-      '--password-file',
-      passwordFile,
-    ]);
+    const exported = await wallet(onKeystore('export-mnemonic'));
     expect(exported.code).toBe(0);
     expect(exported.stdout).toBe(`${mnemonic}\n`);
     expect(exported.stderr).toMatch(/^wallet-service: WARNING: these words are the wallet: .*\n$/);
@@ -212,16 +199,7 @@ describe('wallet-service run', { timeout: 120_000 }, () => {
   it('refuses the development mnemonic off the development network, in one line without the words', async () => {
     const mnemonicFile = join(dir, 'words');
     await writeFile(mnemonicFile, developmentMnemonic, { mode: 0o600 });
-    const init = await wallet([
-      'init',
-      '--keystore',
-      keystore,
-      '--password-file',
-      passwordFile,
-      '--mnemonic-file',
-      mnemonicFile,
-      '--development',
-    ]);
+    const init = await wallet(onKeystore('init', '--mnemonic-file', mnemonicFile, '--development'));
     expect(init.code).toBe(0);
     // The network the node last reported, as the service caches it for starts while the node is down.
     const dataDir = join(dir, 'data');

@@ -1,21 +1,15 @@
 import { mkdtemp } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Payment } from '@tanglewatt/contract';
-import { NodeApi } from '@tanglewatt/ledger';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApi } from './api.js';
-import { parseWalletConfig } from './config.js';
 import { PAYMENT_CSV_COLUMNS, paymentsCsv, writeCsv } from './csv.js';
-import { LiveFeed } from './feed.js';
 import { PaymentsStore } from './payments-store.js';
 import type { Settlement } from './settlement.js';
+import { type ListeningApi, listenTestApi } from './testing/api.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
-const ADDRESS = 'watt1qq9x4cs9vtwpd7m5etek37jw42tzvyy8nhmkyhpev0mfax937lpjuyjmu6a';
 const PAYEE = 'watt1qpszqzadsym6wpppd6z037dvlejmjuke7s24hm95s9fg9vpua7vluehe53e';
 const HUGE = '18446744073709551615';
 const TX = `0x${'ab'.repeat(32)}`;
@@ -65,7 +59,7 @@ describe('paymentsCsv', () => {
 });
 
 describe('wallet-service GET /payments.csv', () => {
-  let server: Server;
+  let api: ListeningApi;
   let url: string;
   let store: PaymentsStore;
 
@@ -84,43 +78,22 @@ describe('wallet-service GET /payments.csv', () => {
       await store.request({ idempotencyKey: key, to: PAYEE, amount }, { micro: false });
     }
     vi.useRealTimers();
-    const node = new NodeApi('http://127.0.0.1:9', { timeoutMs: 1000 });
-    const config = parseWalletConfig({
-      nodeUrl: 'http://127.0.0.1:9',
-      dataDir,
-      keystore: { file: '/unused' },
-    });
-    const app = createApi({
+    api = await listenTestApi({
       store,
       ledger: { ledgerIndex: 1 } as unknown as WalletLedger,
-      addresses: { unspentOf: () => [], firstMilestone: undefined } as never,
-      received: {} as never, // these routes do not read received payments or DIDs
-      resolveDid: async () => {
-        throw new Error('not used');
-      },
       settlement: {} as Settlement,
-      node,
-      feed: new LiveFeed(node, log),
-      address: ADDRESS,
-      bech32Hrp: 'watt',
       tokenSupply: 10n ** 20n,
-      rent: { vByteCost: 100, vByteFactorKey: 10, vByteFactorData: 1 },
-      config: config.api,
-      listenHost: '127.0.0.1',
       tokens: [
         { name: 'reader', secret: 'read-secret', scopes: ['read'] },
         { name: 'agent', secret: 'pay-secret', scopes: ['pay'] },
       ],
       log,
     });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    url = api.url;
   });
 
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await api.close();
     await store.close();
   });
 

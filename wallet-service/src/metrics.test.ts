@@ -1,21 +1,17 @@
 import { mkdtemp, stat } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NodeApi, type NodeInfo } from '@tanglewatt/ledger';
+import { seriesValue as value } from '@tanglewatt/contract/metrics';
+import type { NodeInfo } from '@tanglewatt/ledger';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiToken } from './access.js';
-import { createApi } from './api.js';
-import { parseWalletConfig } from './config.js';
-import { LiveFeed } from './feed.js';
 import { WalletMetrics, walletMetricNames } from './metrics.js';
 import { PaymentsStore } from './payments-store.js';
 import type { Settlement } from './settlement.js';
+import { type ListeningApi, listenTestApi } from './testing/api.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
-const ADDRESS = 'watt1qq9x4cs9vtwpd7m5etek37jw42tzvyy8nhmkyhpev0mfax937lpjuyjmu6a';
 const PAYEE = 'watt1qpszqzadsym6wpppd6z037dvlejmjuke7s24hm95s9fg9vpua7vluehe53e';
 const tokens: ApiToken[] = [
   { name: 'prometheus', secret: 'read-secret', scopes: ['read'] },
@@ -24,7 +20,7 @@ const tokens: ApiToken[] = [
 const txId = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 const blockId = (n: number) => `0x${(1000 + n).toString(16).padStart(64, '0')}`;
 
-let server: Server;
+let api: ListeningApi;
 let url: string;
 let store: PaymentsStore;
 let dataDir: string;
@@ -45,38 +41,20 @@ beforeEach(async () => {
   };
   const ledger = { ledgerIndex: 41 } as unknown as WalletLedger;
   metrics = new WalletMetrics({ store, ledger, node, dataDir });
-  const config = parseWalletConfig({ nodeUrl: 'http://127.0.0.1:9', dataDir, keystore: { file: '/unused' } });
-  const unreachable = new NodeApi('http://127.0.0.1:9', { timeoutMs: 1000 });
-  const app = createApi({
+  api = await listenTestApi({
     store,
     ledger,
-    addresses: { unspentOf: () => [], firstMilestone: undefined } as never,
-    received: {} as never, // these routes do not read received payments or DIDs
-    resolveDid: async () => {
-      throw new Error('not used');
-    },
     settlement: { notify: () => undefined } as unknown as Settlement,
-    node: unreachable,
-    feed: new LiveFeed(unreachable, log),
-    address: ADDRESS,
-    bech32Hrp: 'watt',
-    tokenSupply: 10n ** 15n,
-    rent: { vByteCost: 100, vByteFactorKey: 10, vByteFactorData: 1 },
-    config: config.api,
-    listenHost: '127.0.0.1',
     tokens,
     log,
     metrics,
   });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = api.url;
 });
 
 afterEach(async () => {
   metrics.close();
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await api.close();
   await store.close();
 });
 
@@ -84,12 +62,6 @@ async function scrape(): Promise<string> {
   const res = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer read-secret' } });
   expect(res.status).toBe(200);
   return res.text();
-}
-
-/** The value of one series in the text format, e.g. value(text, 'x_total{kind="basic"}'). */
-function value(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 async function request(key: string, amount = '1000000', micro = false) {

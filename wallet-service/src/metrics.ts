@@ -1,7 +1,16 @@
 import type { Payment, PaymentState } from '@tanglewatt/contract';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  journalSizeGauge,
+  ProcessMetrics,
+  type Registry,
+  scrapedGauge,
+  seriesNames,
+} from '@tanglewatt/contract/metrics';
 import { journalSizes } from '@tanglewatt/journal';
 import type { NodeInfo } from '@tanglewatt/ledger';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { PaymentsStore, StoredTransaction, TransactionState } from './payments-store.js';
 
 /**
@@ -86,35 +95,24 @@ function define(registry: Registry, read: () => WalletMetricsSource | undefined)
         for (const [state, n] of counts) this.set({ state }, n);
       },
     }),
-    openTransactions: new Gauge({
+    openTransactions: scrapedGauge({
       name: 'tanglewatt_wallet_transactions_open',
       help: 'Transactions signed or posted and not included or conflicting yet',
       registers,
-      collect() {
-        const source = read();
-        if (source) this.set(source.store.openTransactions().length);
-      },
+      value: () => read()?.store.openTransactions().length,
     }),
-    journals: new Gauge({
+    journals: journalSizeGauge({
       name: 'tanglewatt_wallet_journal_size_bytes',
       help: 'Bytes on disk of each journal in the data dir',
-      labelNames: ['journal'],
       registers,
-      async collect() {
-        const dataDir = read()?.dataDir;
-        if (!dataDir) return;
-        this.reset();
-        for (const [journal, bytes] of await journalSizes(dataDir)) this.set({ journal }, bytes);
-      },
+      dataDir: () => read()?.dataDir,
+      sizes: journalSizes,
     }),
-    ledgerIndex: new Gauge({
+    ledgerIndex: scrapedGauge({
       name: 'tanglewatt_wallet_ledger_milestone_index',
       help: "The milestone the wallet's view of its outputs has applied",
       registers,
-      collect() {
-        const source = read();
-        if (source) this.set(source.ledger.ledgerIndex);
-      },
+      value: () => read()?.ledger.ledgerIndex,
     }),
     // Both node gauges are set by one probe when a scrape starts (see WalletMetrics.render).
     nodeReachable: new Gauge({
@@ -132,18 +130,10 @@ function define(registry: Registry, read: () => WalletMetricsSource | undefined)
 
 /** Every metric name the wallet-service exports (a histogram by its three series). */
 export function walletMetricNames(): string[] {
-  const registry = new Registry();
-  define(registry, () => undefined);
-  // A histogram is queried by its series: name_bucket, name_sum and name_count.
-  return registry
-    .getMetricsAsArray()
-    .flatMap((m) =>
-      m instanceof Histogram ? ['_bucket', '_sum', '_count'].map((s) => m.name + s) : [m.name],
-    );
+  return seriesNames((registry) => define(registry, () => undefined));
 }
 
-export class WalletMetrics {
-  readonly registry = new Registry();
+export class WalletMetrics extends ProcessMetrics {
   private readonly m: ReturnType<typeof define>;
   /** Each known payment's last state: a change of state is what the counters count. */
   private readonly paymentStates = new Map<string, PaymentState>();
@@ -153,11 +143,8 @@ export class WalletMetrics {
   private readonly onTransaction = (tx: StoredTransaction) => this.transaction(tx);
 
   constructor(private readonly source: WalletMetricsSource) {
+    super(source.processMetrics);
     this.m = define(this.registry, () => this.source);
-    // The event-loop delay is sampled once a second, not every 10 ms (prom-client's default): those 100
-    // wake-ups a second took the agent from 0.2 % to 0.8 % of a core (tests/bench/meter-agent/footprint.ts --http).
-    if (source.processMetrics)
-      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
     for (const p of source.store.list({ limit: Number.MAX_SAFE_INTEGER }).items)
       this.paymentStates.set(p.idempotencyKey, p.state);
     for (const tx of source.store.openTransactions())
@@ -166,14 +153,10 @@ export class WalletMetrics {
     source.store.on('transaction', this.onTransaction);
   }
 
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
   /** The text exposition format, after asking the node how it is. */
-  async render(): Promise<string> {
+  override async render(): Promise<string> {
     await this.probeNode();
-    return this.registry.metrics();
+    return super.render();
   }
 
   close(): void {

@@ -1,21 +1,14 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PaymentRequest } from '@tanglewatt/contract';
 import { FakeFiles, Journal } from '@tanglewatt/journal';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compactPaymentEvents, POSTED_KEPT } from './payments-compaction.js';
 import { PaymentsStore } from './payments-store.js';
+import { paymentRequest, storeDir, txId } from './testing/payments.js';
 
-const dir = () => mkdtemp(join(tmpdir(), 'payments-compaction-'));
-const txId = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+const dir = () => storeDir('payments-compaction-');
 const blockId = (n: number) => `0x${(1_000_000 + n).toString(16).padStart(64, '0')}`;
-const request = (key: string): PaymentRequest => ({
-  idempotencyKey: key,
-  to: 'watt1qq9x4cs9vtwpd7m5etek37jw42tzvyy8nhmkyhpev0mfax937lpjuyjmu6a',
-  amount: '5000',
-  metadata: { periodId: key },
-});
+const request = (key: string) => paymentRequest(key, '5000', { metadata: { periodId: key } });
 const payload = (n: number) => JSON.stringify({ essence: 'x'.repeat(2_000), n });
 
 let clock = Date.parse('2026-01-01T00:00:00Z');

@@ -1,18 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { PaymentRequest } from '@tanglewatt/contract';
 import { describe, expect, it } from 'vitest';
 import { NotCancellableError } from './errors.js';
 import { PaymentsStore } from './payments-store.js';
+import { storeDir as dir, paymentRequest as request, txId } from './testing/payments.js';
 
-const dir = () => mkdtemp(join(tmpdir(), 'payments-'));
-const txId = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
-const request = (key: string, amount = '5000'): PaymentRequest => ({
-  idempotencyKey: key,
-  to: 'watt1qq9x4cs9vtwpd7m5etek37jw42tzvyy8nhmkyhpev0mfax937lpjuyjmu6a',
-  amount,
-});
 const sign = (store: PaymentsStore, n: number, keys: string[], inputs = [`0xin${n}`]) =>
   store.recordSigned({
     txId: txId(n),

@@ -1,20 +1,12 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PaymentRequest } from '@tanglewatt/contract';
 import { Journal } from '@tanglewatt/journal';
 import { describe, expect, it } from 'vitest';
 import { IdempotencyConflictError } from './errors.js';
 import { PaymentsStore } from './payments-store.js';
+import { storeDir as dir, paymentRequest, txId } from './testing/payments.js';
 
-const dir = () => mkdtemp(join(tmpdir(), 'payments-'));
-const txId = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
-const request = (key: string, amount = '5000'): PaymentRequest => ({
-  idempotencyKey: key,
-  to: 'watt1qq9x4cs9vtwpd7m5etek37jw42tzvyy8nhmkyhpev0mfax937lpjuyjmu6a',
-  amount,
-  metadata: { periodId: key },
-});
+const request = (key: string, amount = '5000') =>
+  paymentRequest(key, amount, { metadata: { periodId: key } });
 
 describe('PaymentsStore', () => {
   it('answers the same key with the same payment and refuses other content under it', async () => {

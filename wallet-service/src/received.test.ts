@@ -10,12 +10,12 @@ import {
   MnemonicSigner,
   type NodeApi,
   type OutputSummary,
-  utf8ToHex,
 } from '@tanglewatt/ledger';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ReceivedPayments, signerAddressHex } from './received.js';
 import { PAYMENT_TAG } from './settlement.js';
+import { basicOutput, transactionBlock } from './testing/blocks.js';
 
 const log = pino({ level: 'silent' });
 let ours: string;
@@ -54,32 +54,12 @@ function output(
 
 /** A transaction block as HORNET returns it: signed by `publicKey`, described under the payment tag. */
 function block(publicKey: string, description?: unknown): BlockJson {
-  return {
-    protocolVersion: 2,
-    parents: [],
-    nonce: '0',
-    payload: {
-      type: 6,
-      essence: {
-        type: 1,
-        inputs: [],
-        outputs: [
-          { type: 3, amount: '9', unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: ours } }] },
-          { type: 3, amount: '9', unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: ours } }] },
-        ],
-        ...(description
-          ? {
-              payload: {
-                type: 5,
-                tag: utf8ToHex(PAYMENT_TAG),
-                data: utf8ToHex(JSON.stringify(description)),
-              },
-            }
-          : {}),
-      },
-      unlocks: [{ type: 0, signature: { type: 0, publicKey, signature: '0x00' } }],
-    },
-  } as unknown as BlockJson;
+  return transactionBlock({
+    inputs: [],
+    outputs: [basicOutput(ours, '9'), basicOutput(ours, '9')],
+    description: description || undefined,
+    unlocks: [{ type: 0, signature: { type: 0, publicKey, signature: '0x00' } }],
+  });
 }
 
 function fakeNode(blocks: Map<string, BlockJson>): NodeApi {

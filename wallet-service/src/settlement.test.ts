@@ -2,7 +2,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type BlockJson,
   type BuildTransactionRequest,
   bech32ToHex,
   type LedgerClient,
@@ -13,12 +12,12 @@ import {
   type OutputSummary,
   outputIdOf,
   type SignedTransaction,
-  utf8ToHex,
 } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { PaymentsStore } from './payments-store.js';
-import { PAYMENT_TAG, Settlement } from './settlement.js';
+import { Settlement } from './settlement.js';
+import { basicOutput, transactionBlock } from './testing/blocks.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
 // Development-only mnemonic of hornet-config/profiles/development.json: the fakes never sign anything.
@@ -31,6 +30,24 @@ const hex32 = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 let blocksPosted = 0;
 let transactionsSigned = 0;
 const notFound = (path: string) => new NodeRequestError(404, path, 'not found');
+
+/** The node's answers for transaction `tx`, included in block `blockId` by milestone `index` (at 1 800 000 000 + index s). */
+function includedBy(tx: string, blockId: string, index: number) {
+  return {
+    includedBlockMetadata: async (id: string) => {
+      if (id !== tx) throw notFound(`/transactions/${id}/included-block/metadata`);
+      return {
+        blockId,
+        parents: [],
+        isSolid: true,
+        referencedByMilestoneIndex: index,
+        ledgerInclusionState: 'included' as const,
+      };
+    },
+    milestoneByIndex: async (i: number) =>
+      ({ index: i, timestamp: 1_800_000_000 + index }) as Awaited<ReturnType<NodeApi['milestoneByIndex']>>,
+  };
+}
 
 function plainOutput(n: number, amount: bigint): OutputSummary {
   return {
@@ -268,31 +285,10 @@ describe('Settlement', () => {
     expect(lost.keys).toEqual(['a', 'b']);
 
     const winner = hex32(4242);
-    const description = JSON.stringify({ v: 1, payments: [{ k: 'a', o: 1, a: '10000' }] });
-    const block: BlockJson = {
-      protocolVersion: 2,
-      parents: [],
-      nonce: '0',
-      payload: {
-        type: 6,
-        essence: {
-          type: 1,
-          outputs: [
-            {
-              type: 3,
-              amount: '999',
-              unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: payerHex } }],
-            },
-            {
-              type: 3,
-              amount: '10000',
-              unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: bech32ToHex(payeeA!) } }],
-            },
-          ],
-          payload: { type: 5, tag: utf8ToHex(PAYMENT_TAG), data: utf8ToHex(description) },
-        },
-      },
-    };
+    const block = transactionBlock({
+      outputs: [basicOutput(payerHex, '999'), basicOutput(bech32ToHex(payeeA!), '10000')],
+      description: { v: 1, payments: [{ k: 'a', o: 1, a: '10000' }] },
+    });
     const h = await harness({
       store: first.store,
       outputs: [spare],
@@ -325,18 +321,7 @@ describe('Settlement', () => {
               }
             : { blockId: id, parents: [], isSolid: true },
         includedBlock: async () => block,
-        includedBlockMetadata: async (id: string) => {
-          if (id !== winner) throw notFound(`/transactions/${id}/included-block/metadata`);
-          return {
-            blockId: hex32(4343),
-            parents: [],
-            isSolid: true,
-            referencedByMilestoneIndex: 50,
-            ledgerInclusionState: 'included' as const,
-          };
-        },
-        milestoneByIndex: async (index: number) =>
-          ({ index, timestamp: 1_800_000_050 }) as Awaited<ReturnType<NodeApi['milestoneByIndex']>>,
+        ...includedBy(winner, hex32(4343), 50),
       },
     });
     await h.settlement.tick();
@@ -360,31 +345,10 @@ describe('Settlement', () => {
       transactionId: other,
       outputId: outputIdOf(other, 1),
     };
-    const description = JSON.stringify({ v: 1, payments: [{ k: 'a', o: 0, a: '10000' }] });
-    const block: BlockJson = {
-      protocolVersion: 2,
-      parents: [],
-      nonce: '0',
-      payload: {
-        type: 6,
-        essence: {
-          type: 1,
-          outputs: [
-            {
-              type: 3,
-              amount: '10000',
-              unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: bech32ToHex(payeeA!) } }],
-            },
-            {
-              type: 3,
-              amount: '10000000',
-              unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: payerHex } }],
-            },
-          ],
-          payload: { type: 5, tag: utf8ToHex(PAYMENT_TAG), data: utf8ToHex(description) },
-        },
-      },
-    };
+    const block = transactionBlock({
+      outputs: [basicOutput(bech32ToHex(payeeA!), '10000'), basicOutput(payerHex, '10000000')],
+      description: { v: 1, payments: [{ k: 'a', o: 0, a: '10000' }] },
+    });
     const h = await harness({
       outputs: [remainder],
       api: {
@@ -393,18 +357,7 @@ describe('Settlement', () => {
           if (id !== other) throw notFound(`/transactions/${id}/included-block`);
           return block;
         },
-        includedBlockMetadata: async (id: string) => {
-          if (id !== other) throw notFound(`/transactions/${id}/included-block/metadata`);
-          return {
-            blockId: hex32(7878),
-            parents: [],
-            isSolid: true,
-            referencedByMilestoneIndex: 33,
-            ledgerInclusionState: 'included' as const,
-          };
-        },
-        milestoneByIndex: async (index: number) =>
-          ({ index, timestamp: 1_800_000_033 }) as Awaited<ReturnType<NodeApi['milestoneByIndex']>>,
+        ...includedBy(other, hex32(7878), 33),
       },
     });
     await pay(h.store, 'a', payeeA!, '10000');

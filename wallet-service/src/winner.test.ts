@@ -1,6 +1,7 @@
 import type { Payment } from '@tanglewatt/contract';
-import { type BlockJson, bech32ToHex, MnemonicSigner, outputIdOf, utf8ToHex } from '@tanglewatt/ledger';
+import { type BlockJson, bech32ToHex, MnemonicSigner, outputIdOf } from '@tanglewatt/ledger';
 import { describe, expect, it } from 'vitest';
+import { basicOutput, transactionBlock } from './testing/blocks.js';
 import { paidByWinner } from './winner.js';
 
 // Development-only mnemonic of hornet-config/profiles/development.json.
@@ -24,11 +25,7 @@ const payment = (key: string, amount: string, micro = false): Payment => ({
   updatedAt: '2026-01-01T00:00:00.000Z',
 });
 
-const plain = (to: string, amount: string) => ({
-  type: 3,
-  amount,
-  unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: hexOf(to) } }],
-});
+const plain = (to: string, amount: string) => basicOutput(hexOf(to), amount);
 const micro = (to: string, amount: string, returnTo: string, back: string) => ({
   type: 3,
   amount,
@@ -40,19 +37,7 @@ const micro = (to: string, amount: string, returnTo: string, back: string) => ({
 });
 
 function block(outputs: unknown[], payments: unknown[], tag = TAG): BlockJson {
-  return {
-    protocolVersion: 2,
-    parents: [],
-    nonce: '0',
-    payload: {
-      type: 6,
-      essence: {
-        type: 1,
-        outputs,
-        payload: { type: 5, tag: utf8ToHex(tag), data: utf8ToHex(JSON.stringify({ v: 1, payments })) },
-      },
-    },
-  };
+  return transactionBlock({ outputs, description: { v: 1, payments }, tag });
 }
 
 describe('paidByWinner', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MeterAgentError } from '../errors.js';
+import { INA219_OPTIONS, ina219OnFakeBus } from '../testing/fixtures.js';
 import { FakeIna219Bus } from './fake-ina219-bus.js';
 import {
   decodeBusVoltage,
@@ -11,23 +12,13 @@ import {
   INA219_DEFAULT_CONFIGURATION,
   INA219_REGISTER,
   Ina219,
-  type Ina219Options,
   overRangeOf,
   swapBytes,
   toSigned16,
 } from './ina219.js';
 import { computeCalibration, correctedCalibration } from './ina219-settings.js';
 
-const options: Ina219Options = {
-  name: 'load',
-  address: 0x40,
-  shuntOhms: 0.1,
-  maxCurrentA: 3.2,
-  busRangeV: 32,
-  pga: 8,
-  busAdc: '12bit',
-  shuntAdc: '12bit',
-};
+const options = INA219_OPTIONS;
 
 describe('INA219 calibration', () => {
   it('reproduces the datasheet example: 0.1 Ω, 3.2 A, Current_LSB chosen as 100 µA', () => {
@@ -131,9 +122,7 @@ describe('INA219 register decoding', () => {
 
 describe('Ina219 driver on the fake bus', () => {
   it('programs configuration and calibration, then reads the datasheet example', async () => {
-    const bus = new FakeIna219Bus();
-    const chip = bus.addChip(0x40, 0.1);
-    const sensor = await Ina219.open(bus, options);
+    const { chip, sensor } = await ina219OnFakeBus();
     expect(chip.register(INA219_REGISTER.configuration)).toBe(encodeConfiguration(options));
     expect(chip.register(INA219_REGISTER.calibration)).toBe(4194);
     chip.measure({ currentA: 1.5, busVoltageV: 12 });
@@ -159,9 +148,7 @@ describe('Ina219 driver on the fake bus', () => {
   });
 
   it('clears CNVR when power is read and sets it again on the next conversion', async () => {
-    const bus = new FakeIna219Bus();
-    const chip = bus.addChip(0x40, 0.1);
-    const sensor = await Ina219.open(bus, options);
+    const { chip, sensor } = await ina219OnFakeBus();
     chip.measure({ currentA: 0.1, busVoltageV: 5 });
     expect((await sensor.read()).conversionReady).toBe(true);
     expect((await sensor.read()).conversionReady).toBe(false);
@@ -170,10 +157,8 @@ describe('Ina219 driver on the fake bus', () => {
   });
 
   it('marks a reading over range when the shunt clips at the PGA full scale, though the chip sets no OVF', async () => {
-    const bus = new FakeIna219Bus();
-    const chip = bus.addChip(0x40, 0.1);
     // maxCurrentA × shuntOhms = 40 mV = the PGA /1 range: the current register tops out just below 2^15.
-    const sensor = await Ina219.open(bus, { ...options, pga: 1, maxCurrentA: 0.4 });
+    const { chip, sensor } = await ina219OnFakeBus({ pga: 1, maxCurrentA: 0.4 });
     chip.measure({ currentA: 0.3, busVoltageV: 5 });
     expect((await sensor.read()).overflow).toBe(false);
     chip.measure({ currentA: 0.6, busVoltageV: 5 }); // 60 mV across the shunt, range ±40 mV
@@ -188,10 +173,8 @@ describe('Ina219 driver on the fake bus', () => {
   });
 
   it('marks a reading over range when the chip flags a current calculation overflow (OVF)', async () => {
-    const bus = new FakeIna219Bus();
-    const chip = bus.addChip(0x40, 0.1);
     // PGA /8 holds 3.2 A, but the current register's full scale is 1 A.
-    const sensor = await Ina219.open(bus, { ...options, pga: 8, maxCurrentA: 1 });
+    const { chip, sensor } = await ina219OnFakeBus({ pga: 8, maxCurrentA: 1 });
     chip.measure({ currentA: 0.9, busVoltageV: 12 });
     expect((await sensor.read()).overflow).toBe(false);
     chip.measure({ currentA: 2, busVoltageV: 12 });
@@ -210,9 +193,7 @@ describe('Ina219 driver on the fake bus', () => {
   });
 
   it('reads within one count with an odd computed calibration (the chip keeps only the even part)', async () => {
-    const bus = new FakeIna219Bus();
-    const chip = bus.addChip(0x40, 0.1);
-    const sensor = await Ina219.open(bus, { ...options, maxCurrentA: 1 }); // trunc gives 13421
+    const { bus, chip, sensor } = await ina219OnFakeBus({ maxCurrentA: 1 }); // trunc gives 13421
     expect(chip.register(INA219_REGISTER.calibration)).toBe(13_420);
     chip.measure({ currentA: 0.5, busVoltageV: 12 });
     const reading = await sensor.read();
@@ -246,9 +227,7 @@ describe('Ina219 driver on the fake bus', () => {
   });
 
   it('passes read errors up, and reprograms a chip that lost its calibration', async () => {
-    const bus = new FakeIna219Bus();
-    const chip = bus.addChip(0x40, 0.1);
-    const sensor = await Ina219.open(bus, options);
+    const { chip, sensor } = await ina219OnFakeBus();
     chip.measure({ currentA: 1, busVoltageV: 12 });
     chip.failNextTransfers(1);
     await expect(sensor.read()).rejects.toThrow(/EIO/);

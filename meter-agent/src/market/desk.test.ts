@@ -1,22 +1,15 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MarketSnapshot, MarketTrade } from '@tanglewatt/contract';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AgentHandle, startAgent } from '../agent.js';
+import { describe, expect, it } from 'vitest';
+import type { AgentHandle } from '../agent.js';
 import { ManualClock } from '../clock.js';
 import type { AgentConfigInput } from '../config.js';
 import { FakeRelay } from '../hardware/relay.js';
-import { silentLogger } from '../log.js';
 import { FakeWallet } from '../payments/fake-wallet.js';
 import { readState } from '../store/state.js';
+import { agentConfig, constantLoad, freshDataDir, PRODUCER, T0 } from '../testing/fixtures.js';
+import { realPause, run as runAgent, TestAgents } from '../testing/in-process.js';
+import { marketTrade, SELLER } from '../testing/trade.js';
 import type { MarketSource } from './desk.js';
-import { FIXTURE_CONSUMER, FIXTURE_SELLER, marketTrade } from './trade-fixture.js';
-
-const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = FIXTURE_CONSUMER;
-const SELLER = FIXTURE_SELLER;
-const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
 
 /** Plays the wallet-service's market: a fixed book, and the acknowledgements it was asked for. */
 class FakeMarket implements MarketSource {
@@ -48,30 +41,14 @@ function trade(id: string, overrides: Partial<MarketTrade> = {}): MarketTrade {
 
 /** 12 V × 30 A = 360 W: 1 Wh in exactly ten 1-second segments; a 60 s period holds 6 Wh. */
 function config(dir: string): AgentConfigInput {
-  return {
-    meterId: 'house-12',
-    role: 'consumer',
-    parties: { consumer: CONSUMER, producer: PRODUCER },
-    sensors: [
-      {
-        name: 'load',
-        kind: 'simulated',
-        profile: { type: 'constant', busVoltageMV: 12_000, currentMA: 30_000 },
-      },
-    ],
-    period: { seconds: 60 },
-    price: { unitsPerWh: '3600' },
-    walletService: { url: 'http://127.0.0.1:8480', token: 'test-token-not-real' },
-    dataDir: dir,
+  return agentConfig(dir, {
+    sensors: [constantLoad(12_000, 30_000)],
     prepaid: { enabled: true, relay: { kind: 'simulated' } },
     market: { pollSeconds: 1 },
-  };
+  });
 }
 
-const agents: AgentHandle[] = [];
-afterEach(async () => {
-  for (const a of agents.splice(0)) await a.stop();
-});
+const agents = new TestAgents();
 
 interface Household {
   agent: AgentHandle;
@@ -85,33 +62,24 @@ async function start(
   dir: string,
 ): Promise<Household> {
   const relay = new FakeRelay();
-  const agent = await startAgent({
-    config: config(dir),
-    clock,
-    wallet,
-    market,
-    relay,
-    log: silentLogger(),
-  });
-  agents.push(agent);
-  clock.advance(0);
-  await agent.idle();
+  const agent = await agents.start(clock, { config: config(dir), wallet, market, relay });
   return { agent, relay };
 }
 
-async function run(clock: ManualClock, agent: AgentHandle, ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 1000) {
-    clock.advance(1000);
-    await agent.idle();
-    // Desk work (state journal appends, each synced) runs beside sampling: give it real time per step.
-    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 2));
-  }
-}
+/** Desk work (state journal appends, each synced) runs beside sampling: give it real time per step. */
+const run = (clock: ManualClock, agent: AgentHandle, ms: number) =>
+  runAgent(clock, agent, ms, { settle: realPause(2, 5) });
 
-async function stop(agent: AgentHandle): Promise<void> {
-  await agent.paymentsDrained();
-  await agent.stop();
-  agents.splice(agents.indexOf(agent), 1);
+const stop = (agent: AgentHandle) => agents.drainAndStop(agent);
+
+/** A clock at T0, a wallet, a market offering `trades` and a data dir; `start` starts a household on them. */
+async function setup(...trades: MarketTrade[]) {
+  const clock = new ManualClock(T0);
+  const wallet = new FakeWallet();
+  const market = new FakeMarket();
+  market.trades = trades;
+  const dir = await dataDir();
+  return { clock, wallet, market, dir, start: () => start(clock, wallet, market, dir) };
 }
 
 /** Sum of what was asked of the wallet-service per payee. */
@@ -127,12 +95,8 @@ function paidTo(wallet: FakeWallet, to: string): bigint {
 
 describe('market trades run by the meter-agent', () => {
   it('delivers a trade through the relay inside its window and pays the seller exactly its price', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    const market = new FakeMarket();
-    market.trades = [trade('a')];
-    const dir = await dataDir();
-    const { agent, relay } = await start(clock, wallet, market, dir);
+    const { clock, wallet, market, dir, start } = await setup(trade('a'));
+    const { agent, relay } = await start();
     await run(clock, agent, 3_000);
     expect(relay.isOn).toBe(false); // the window has not started
     await run(clock, agent, 4_000);
@@ -161,13 +125,11 @@ describe('market trades run by the meter-agent', () => {
   });
 
   it('closes a trade short at its window end, pays what arrived and records the shortfall', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    const market = new FakeMarket();
     // 2 Wh in a 10-second window: at 360 W only 1 Wh can arrive.
-    market.trades = [trade('b', { energyWh: 2, window: { startMs: T0 + 2_000, endMs: T0 + 12_000 } })];
-    const dir = await dataDir();
-    const { agent, relay } = await start(clock, wallet, market, dir);
+    const { clock, wallet, dir, start } = await setup(
+      trade('b', { energyWh: 2, window: { startMs: T0 + 2_000, endMs: T0 + 12_000 } }),
+    );
+    const { agent, relay } = await start();
     await run(clock, agent, 70_000);
     expect(relay.isOn).toBe(false);
     await stop(agent);
@@ -187,19 +149,17 @@ describe('market trades run by the meter-agent', () => {
   });
 
   it('survives a restart mid-delivery and still pays each increment once', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    const market = new FakeMarket();
     // 3 Wh from second 5: thirty seconds of delivery, crossing the first period's end.
-    market.trades = [trade('c', { energyWh: 3, window: { startMs: T0 + 45_000, endMs: T0 + 300_000 } })];
-    const dir = await dataDir();
-    const first = await start(clock, wallet, market, dir);
+    const { clock, wallet, dir, start } = await setup(
+      trade('c', { energyWh: 3, window: { startMs: T0 + 45_000, endMs: T0 + 300_000 } }),
+    );
+    const first = await start();
     await run(clock, first.agent, 63_000);
     expect(first.relay.isOn).toBe(true);
     await stop(first.agent);
     expect(first.relay.isOn).toBe(false); // a stop opens the relay
 
-    const second = await start(clock, wallet, market, dir);
+    const second = await start();
     expect(second.relay.isOn).toBe(true); // the unfinished trade resumes
     await run(clock, second.agent, 60_000);
     expect(second.relay.isOn).toBe(false);
@@ -218,17 +178,15 @@ describe('market trades run by the meter-agent', () => {
   });
 
   it('keeps the relay open after a restart past the window’s end, and closes the trade short', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    const market = new FakeMarket();
-    market.trades = [trade('e', { energyWh: 5, window: { startMs: T0 + 2_000, endMs: T0 + 30_000 } })];
-    const dir = await dataDir();
-    const first = await start(clock, wallet, market, dir);
+    const { clock, dir, start } = await setup(
+      trade('e', { energyWh: 5, window: { startMs: T0 + 2_000, endMs: T0 + 30_000 } }),
+    );
+    const first = await start();
     await run(clock, first.agent, 10_000);
     expect(first.relay.isOn).toBe(true);
     await stop(first.agent);
     clock.advance(60_000); // down until well after the window
-    const second = await start(clock, wallet, market, dir);
+    const second = await start();
     await run(clock, second.agent, 3_000);
     expect(second.relay.switches).toEqual([]);
     await stop(second.agent);
@@ -241,13 +199,9 @@ describe('market trades run by the meter-agent', () => {
   });
 
   it('ignores trades of other households and keeps going while the wallet-service is down', async () => {
-    const clock = new ManualClock(T0);
-    const wallet = new FakeWallet();
-    const market = new FakeMarket();
-    market.trades = [trade('d', { buyer: PRODUCER })];
+    const { clock, market, start } = await setup(trade('d', { buyer: PRODUCER }));
     market.down = true;
-    const dir = await dataDir();
-    const { agent, relay } = await start(clock, wallet, market, dir);
+    const { agent, relay } = await start();
     await run(clock, agent, 3_000);
     expect(agent.snapshot().errors.some((e) => e.message.includes('reading the market failed'))).toBe(true);
     market.down = false;
@@ -259,6 +213,4 @@ describe('market trades run by the meter-agent', () => {
   });
 });
 
-async function dataDir(): Promise<string> {
-  return join(await mkdtemp(join(tmpdir(), 'meter-agent-market-')), 'data');
-}
+const dataDir = () => freshDataDir('meter-agent-market-');

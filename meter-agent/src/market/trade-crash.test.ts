@@ -1,65 +1,44 @@
 // CRASH TEST for market trades. Spawns the real agent CLI in real time (trade windows are the network's
 // time), kills it with SIGKILL while it delivers a trade, restarts it on the same data dir, and checks that
 // the trade is delivered in full and its seller paid exactly its price, each increment once. ~40 s.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { exited, sleep, spawnAgent } from '../agent-process.js';
-import type { AgentConfigInput } from '../config.js';
-import { FakeWalletService } from '../payments/fake-wallet-service.js';
-import { seededRandom } from '../sensors/prng.js';
+import { describe, expect, it } from 'vitest';
 import { readState } from '../store/state.js';
-import { FIXTURE_CONSUMER, FIXTURE_SELLER, marketTrade } from './trade-fixture.js';
+import { sleep } from '../testing/agent-process.js';
+import { crashHarness } from '../testing/crash-run.js';
+import { agentConfig, constantLoad } from '../testing/fixtures.js';
+import { marketTrade } from '../testing/trade.js';
 
 const TOKEN = 'trade-crash-test-token';
-const PRODUCER = 'watt1qrufrjnxwx28lgd2wxnqdncq9gqd2689k5tu6zw8a0gndpp2rq6wuqvys9y';
-const CONSUMER = FIXTURE_CONSUMER;
-const _SELLER = FIXTURE_SELLER;
 const TRADE_ID = '7'.repeat(64);
 const KILLS = 3;
 
-const wallet = new FakeWalletService(TOKEN);
-afterAll(() => wallet.server?.close());
+const { wallet, prepare } = crashHarness(TOKEN);
 
 describe('crash test: kill -9 the real agent while it delivers a market trade', () => {
   it('delivers the trade in full and pays the seller its price exactly once', {
     timeout: 120_000,
   }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'meter-agent-trade-crash-'));
-    const url = await wallet.listen();
-    const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
-    const random = seededRandom(seed);
     const now = Date.now();
     // 3 Wh at 100 000 units/Wh; at 360 W the delivery takes 30 s of metered time.
     wallet.trades = [marketTrade('7', now, { energyWh: 3, priceUnitsPerWh: '100000' })];
-    const config: AgentConfigInput = {
-      meterId: 'trade-crash-meter',
-      role: 'consumer',
-      parties: { consumer: CONSUMER, producer: PRODUCER },
-      sensors: [
-        {
-          name: 'load',
-          kind: 'simulated',
-          profile: { type: 'constant', busVoltageMV: 12_000, currentMA: 30_000 },
-        },
-      ],
-      sampleIntervalMs: 500,
-      period: { seconds: 5 },
-      price: { unitsPerWh: '1000' },
-      walletService: { url, timeoutMs: 3000 },
-      payments: { backoffBaseMs: 200, backoffCapMs: 2000 },
-      dataDir: join(dir, 'data'),
-      prepaid: { enabled: true, relay: { kind: 'simulated' } },
-      market: { pollSeconds: 1 },
-    };
-    const configFile = join(dir, 'agent.json');
-    const logFile = join(dir, 'agent.log');
-    await writeFile(configFile, JSON.stringify(config, null, 2));
-    const context = () => `seed ${seed}, data in ${dir}`;
+    const crash = await prepare('meter-agent-trade-crash-', (url, dataDir) =>
+      agentConfig(dataDir, {
+        meterId: 'trade-crash-meter',
+        sensors: [constantLoad(12_000, 30_000)],
+        sampleIntervalMs: 500,
+        period: { seconds: 5 },
+        price: { unitsPerWh: '1000' },
+        walletService: { url, timeoutMs: 3000 },
+        payments: { backoffBaseMs: 200, backoffCapMs: 2000 },
+        prepaid: { enabled: true, relay: { kind: 'simulated' } },
+        market: { pollSeconds: 1 },
+      }),
+    );
+    const { config, seed, random } = crash;
+    const context = () => crash.context();
 
     for (let run = 0; run < KILLS; run++) {
-      const child = spawnAgent(configFile, logFile, TOKEN);
+      const child = await crash.spawn();
       if (run === 1) {
         // One kill lands between the wallet-service taking a payment and the agent journaling the answer.
         await Promise.race([new Promise<void>((resolve) => (wallet.holdNext = resolve)), sleep(15_000)]);
@@ -67,8 +46,7 @@ describe('crash test: kill -9 the real agent while it delivers a market trade', 
       } else {
         await sleep(4000 + random() * 4000);
       }
-      child.kill('SIGKILL');
-      expect((await exited(child)).signal, context()).toBe('SIGKILL');
+      await crash.kill(child);
     }
     const state0 = await readState(config.dataDir!);
     expect(state0.trades.get(TRADE_ID)?.closed, `killed before the trade was delivered, ${context()}`).toBe(
@@ -76,7 +54,7 @@ describe('crash test: kill -9 the real agent while it delivers a market trade', 
     );
 
     // The last run: let it finish the trade and settle, then stop it the way systemd does.
-    const last = spawnAgent(configFile, logFile, TOKEN);
+    const last = await crash.spawn();
     const started = Date.now();
     for (;;) {
       await sleep(300);
@@ -85,8 +63,7 @@ describe('crash test: kill -9 the real agent while it delivers a market trade', 
       const answered = entry?.dues.every((d) => state.outcomes.has(d.key));
       if ((entry?.closed && answered) || Date.now() - started > 60_000) break;
     }
-    last.kill('SIGTERM');
-    expect((await exited(last)).code, context()).toBe(0);
+    await crash.stop(last);
 
     const state = await readState(config.dataDir!);
     const entry = state.trades.get(TRADE_ID)!;
@@ -102,7 +79,7 @@ describe('crash test: kill -9 the real agent while it delivers a market trade', 
     expect(BigInt(state.periods.at(-1)!.traded!.totalHalfNJ)).toBe(traded);
     expect(traded, context()).toBeLessThanOrEqual(10_800_000n * 2_000_000n);
     expect(wallet.acks).toContain(TRADE_ID);
-    const log = await readFile(logFile, 'utf8');
+    const log = await crash.log();
     expect(log.match(/meter-agent started/g)?.length).toBe(KILLS + 1);
     expect(log).not.toContain(TOKEN);
     console.info(

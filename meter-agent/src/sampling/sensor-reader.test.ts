@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FakeIna219Bus } from '../hardware/fake-ina219-bus.js';
-import { Ina219 } from '../hardware/ina219.js';
+import { ina219OnFakeBus } from '../testing/fixtures.js';
 import { SensorReader } from './sensor-reader.js';
 
 async function chipOnBus() {
-  const bus = new FakeIna219Bus();
-  const chip = bus.addChip(0x40, 0.1);
-  const sensor = await Ina219.open(bus, {
-    name: 'load',
-    address: 0x40,
-    shuntOhms: 0.1,
-    maxCurrentA: 3.2,
-    busRangeV: 32,
-    pga: 8,
-    busAdc: '12bit',
-    shuntAdc: '12bit',
-  });
+  const { bus, chip, sensor } = await ina219OnFakeBus();
   chip.measure({ currentA: 1, busVoltageV: 12 });
   return { bus, chip, reader: new SensorReader(sensor) };
 }

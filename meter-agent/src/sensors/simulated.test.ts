@@ -11,6 +11,14 @@ import {
 } from './simulated.js';
 
 const DAY = Date.UTC(2024, 5, 1);
+/** An 18 V panel peaking at 2 A, sun from 06:00 to 18:00 of a 24 h day. */
+const PANEL = {
+  busVoltageMV: 18_000,
+  peakCurrentMA: 2000,
+  dayLengthS: 86_400,
+  sunriseHour: 6,
+  sunsetHour: 18,
+};
 
 describe('simulated sensors', () => {
   it('reads a constant profile in the chip units: 4 mV steps, µA, signed µW', async () => {
@@ -24,14 +32,7 @@ describe('simulated sensors', () => {
   });
 
   it('gives a solar bell that peaks at midday and is exactly zero at night', () => {
-    const solar = solarProfile({
-      busVoltageMV: 18_000,
-      peakCurrentMA: 2000,
-      dayLengthS: 86_400,
-      sunriseHour: 6,
-      sunsetHour: 18,
-      utcOffsetHours: 0,
-    });
+    const solar = solarProfile({ ...PANEL, utcOffsetHours: 0 });
     expect(solar(DAY + 3 * 3_600_000).currentMA).toBe(0);
     expect(solar(DAY + 23 * 3_600_000).currentMA).toBe(0);
     expect(solar(DAY + 12 * 3_600_000).currentMA).toBeCloseTo(2000, 6);
@@ -39,30 +40,15 @@ describe('simulated sensors', () => {
   });
 
   it('delivers the base current at night and on top of the bell by day', () => {
-    const solar = solarProfile({
-      busVoltageMV: 18_000,
-      peakCurrentMA: 2000,
-      dayLengthS: 86_400,
-      sunriseHour: 6,
-      sunsetHour: 18,
-      utcOffsetHours: 0,
-      baseCurrentMA: 600,
-    });
+    const solar = solarProfile({ ...PANEL, utcOffsetHours: 0, baseCurrentMA: 600 });
     expect(solar(DAY + 2 * 3_600_000).currentMA).toBe(600);
     expect(solar(DAY + 23 * 3_600_000).currentMA).toBe(600);
     expect(solar(DAY + 12 * 3_600_000).currentMA).toBeCloseTo(2600, 6);
   });
 
   it("follows the machine's local hour: 02:00 UTC is 11:00 in a UTC+9 zone, so the panel delivers", () => {
-    const day = {
-      busVoltageMV: 18_000,
-      peakCurrentMA: 2000,
-      dayLengthS: 86_400,
-      sunriseHour: 6,
-      sunsetHour: 18,
-    };
-    const tokyo = solarProfile({ ...day, utcOffsetHours: 'local' }, () => 9);
-    const utc = solarProfile({ ...day, utcOffsetHours: 0 });
+    const tokyo = solarProfile({ ...PANEL, utcOffsetHours: 'local' }, () => 9);
+    const utc = solarProfile({ ...PANEL, utcOffsetHours: 0 });
     const night = DAY + 2 * 3_600_000;
     expect(utc(night).currentMA).toBe(0);
     expect(tokyo(night).currentMA).toBeCloseTo(2000 * Math.exp(-0.5 * 0.5 ** 2), 6);
@@ -73,11 +59,10 @@ describe('simulated sensors', () => {
   it('compresses a day for tests: a 60 s day has its noon at 30 s', () => {
     expect(hourOfDay(DAY + 30_000, 60, 0)).toBeCloseTo(12, 9);
     const solar = solarProfile({
+      ...PANEL,
       busVoltageMV: 5000,
       peakCurrentMA: 100,
       dayLengthS: 60,
-      sunriseHour: 6,
-      sunsetHour: 18,
       utcOffsetHours: 0,
     });
     expect(solar(DAY + 30_000).currentMA).toBeCloseTo(100, 6);

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../bin/meter-agent.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/meter-agent.mjs', import.meta.url));
 
 /** Starts `meter-agent run --config <configFile>` with the wallet-service token in its environment. */
 export function spawnAgent(configFile: string, logFile: string, token: string): ChildProcess {
@@ -25,7 +25,7 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const FAKE_PI_MAIN = fileURLToPath(new URL('./fake-pi-main.ts', import.meta.url));
+const FAKE_PI_MAIN = fileURLToPath(new URL('../fake-pi-main.ts', import.meta.url));
 
 /** The real CLI with GPIO sysfs served by a FakeGpioKernel over `gpioRoot` (a fixture tree). */
 export function spawnFakePi(

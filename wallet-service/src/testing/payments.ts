@@ -1,0 +1,21 @@
+// Test support: payment requests, ids and data dirs for tests of the payments store.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PaymentRequest } from '@tanglewatt/contract';
+
+/** The address the test payments go to. */
+export const PAYEE = 'watt1qq9x4cs9vtwpd7m5etek37jw42tzvyy8nhmkyhpev0mfax937lpjuyjmu6a';
+
+/** A fresh directory for a store's journals. */
+export const storeDir = (prefix = 'payments-') => mkdtemp(join(tmpdir(), prefix));
+
+/** The n-th transaction id: 32 bytes of hex. */
+export const txId = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+
+/** A request of `amount` to PAYEE under `key`, and `extra` (metadata, say). */
+export const paymentRequest = (
+  key: string,
+  amount = '5000',
+  extra: Partial<PaymentRequest> = {},
+): PaymentRequest => ({ idempotencyKey: key, to: PAYEE, amount, ...extra });
