@@ -2,7 +2,6 @@
 // kills it with SIGKILL at random points, and checks that each kill lost at most the samples of the last
 // N s, and nothing recorded downstream: every period and payment answer journaled before a kill is still
 // there after it, each closed period's samples are all on disk, and every period owed is paid exactly once.
-import { readFile, stat } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { waitForProgress } from '../../tests/support/progress.js';
 import { readAllSamples } from './store/sample-store.js';
@@ -39,24 +38,13 @@ describe('crash test: grouped sample writes under kill -9', () => {
         clock: { speed: SPEED, epochMs },
       }),
     );
-    const { config, logFile, samplesDir, random } = crash;
+    const { config, samplesDir, random } = crash;
     const context = () => crash.context();
     const before: Awaited<ReturnType<typeof readState>>[] = [];
 
-    // A loaded machine may take seconds to start the CLI: each kill counts from the run's own start line.
-    const startedRuns = async () =>
-      ((await readFile(logFile, 'utf8').catch(() => '')).match(/meter-agent started/g) ?? []).length;
-    const logBytes = async () => (await stat(logFile).catch(() => undefined))?.size ?? 0;
     for (let run = 0; run < KILLS; run++) {
       const child = await crash.spawn();
-      await waitForProgress({
-        what: `run ${run + 1}: the agent starting (${context()})`,
-        probe: async () => ({ started: await startedRuns(), log: await logBytes() }),
-        done: (a) => a.started > run,
-        progressed: (a, b) => b.log > a.log,
-        stallMs: 30_000,
-        ceilingMs: 120_000,
-      });
+      await crash.untilStarted(run, waitForProgress);
       await sleep(2500 + random() * 2000);
       const state = await readState(config.dataDir!);
       const killedAtMs = agentNowMs();

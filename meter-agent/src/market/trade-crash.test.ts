@@ -2,6 +2,7 @@
 // time), kills it with SIGKILL while it delivers a trade, restarts it on the same data dir, and checks that
 // the trade is delivered in full and its seller paid exactly its price, each increment once. ~40 s.
 import { describe, expect, it } from 'vitest';
+import { waitForProgress } from '../../../tests/support/progress.js';
 import { readState } from '../store/state.js';
 import { sleep } from '../testing/agent-process.js';
 import { crashHarness } from '../testing/crash-run.js';
@@ -16,7 +17,8 @@ const { wallet, prepare } = crashHarness(TOKEN);
 
 describe('crash test: kill -9 the real agent while it delivers a market trade', () => {
   it('delivers the trade in full and pays the seller its price exactly once', {
-    timeout: 120_000,
+    // A hang guard: each run waits for the agent's own start, which takes long on a loaded machine.
+    timeout: 300_000,
   }, async () => {
     const now = Date.now();
     // 3 Wh at 100 000 units/Wh; at 360 W the delivery takes 30 s of metered time.
@@ -39,6 +41,7 @@ describe('crash test: kill -9 the real agent while it delivers a market trade', 
 
     for (let run = 0; run < KILLS; run++) {
       const child = await crash.spawn();
+      await crash.untilStarted(run, waitForProgress);
       if (run === 1) {
         // One kill lands between the wallet-service taking a payment and the agent journaling the answer.
         await Promise.race([new Promise<void>((resolve) => (wallet.holdNext = resolve)), sleep(15_000)]);

@@ -1,6 +1,6 @@
 // Test support: the real agent CLI against a fake wallet-service, killed and restarted on one data dir.
 import type { ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import type { AgentConfigInput } from '../config.js';
@@ -23,6 +23,21 @@ export function crashHarness(token: string) {
     },
   };
 }
+
+interface StartActivity {
+  started: number;
+  logBytes: number;
+}
+
+/** tests/support/progress.ts's waitForProgress, passed in: this module sits below the tests' support. */
+export type ProgressWaiter = (options: {
+  what: string;
+  probe: () => Promise<StartActivity>;
+  done: (a: StartActivity) => boolean;
+  progressed: (a: StartActivity, b: StartActivity) => boolean;
+  stallMs: number;
+  ceilingMs: number;
+}) => Promise<unknown>;
 
 export class CrashRun {
   readonly seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
@@ -68,5 +83,25 @@ export class CrashRun {
 
   log(): Promise<string> {
     return readFile(this.logFile, 'utf8');
+  }
+
+  /**
+   * Waits for run `run` (from 0) to log its start line: a loaded machine may take seconds to start the CLI,
+   * so a kill meant to land mid-run counts from there, not from the spawn.
+   */
+  async untilStarted(run: number, wait: ProgressWaiter): Promise<void> {
+    const probe = async (): Promise<StartActivity> => ({
+      started: ((await readFile(this.logFile, 'utf8').catch(() => '')).match(/meter-agent started/g) ?? [])
+        .length,
+      logBytes: (await stat(this.logFile).catch(() => undefined))?.size ?? 0,
+    });
+    await wait({
+      what: `run ${run + 1}: the agent starting (${this.context()})`,
+      probe,
+      done: (a) => a.started > run,
+      progressed: (a, b) => b.logBytes > a.logBytes,
+      stallMs: 30_000,
+      ceilingMs: 120_000,
+    });
   }
 }
