@@ -63,6 +63,21 @@ export interface PeriodChannel {
   root?: string;
   fromSeq?: number;
   toSeq?: number;
+  /** Where the messages are on the Tangle (journaled with the root once they are posted). */
+  refs?: ChannelBlockRefs;
+}
+
+/** What a payment names so that anyone finds the period's messages from the transaction alone. */
+export interface ChannelBlockRefs {
+  /** Block of the period's last message: the walk back by previous-block ids starts there. */
+  lastBlockId: string;
+  /** Ed25519 public key (hex) that signed the period's messages. */
+  publicKey?: string;
+  /** Restricted channels: epoch number → block of the announcement of each epoch the messages are in. */
+  epochs?: Record<string, string>;
+  /** The meter's DID and the output that created its alias, when it has one. */
+  did?: string;
+  didOrigin?: string;
 }
 
 export interface ChannelRootRecord {
@@ -70,6 +85,8 @@ export interface ChannelRootRecord {
   root: string;
   fromSeq: number;
   toSeq: number;
+  /** Set once the period's messages are posted (older journals have none). */
+  refs?: ChannelBlockRefs;
 }
 
 /** The readings hash a period's payment names: the channel's root when there is a channel. */
@@ -186,9 +203,10 @@ export function applyRecord(state: AgentState, record: StateRecord): void {
       state.outcomes.set(record.outcome.key, record.outcome);
       break;
     case 'channel-root': {
-      const { periodId, root, fromSeq, toSeq } = record.root;
+      const { periodId, root, fromSeq, toSeq, refs } = record.root;
       const period = state.periods.findLast((p) => p.id === periodId);
-      if (period?.channel) period.channel = { ...period.channel, root, fromSeq, toSeq };
+      if (period?.channel)
+        period.channel = { ...period.channel, root, fromSeq, toSeq, ...(refs ? { refs } : {}) };
       break;
     }
     case 'purchase':
