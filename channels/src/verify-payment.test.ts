@@ -243,7 +243,7 @@ describe('verifyPayment: from the transaction alone', () => {
 });
 
 describe('the channel description in a payment', () => {
-  // As a meter-agent payment describes it (recorded from a payment on the local tangle).
+  // Shaped as a meter-agent payment describes its period (hex values made up).
   const recorded = {
     k: 'channel-consumer-1/2026-12-02T06:50:20.000Z',
     o: 0,
