@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * tanglewatt-channels: check a channel and the payments tied to it, from the Tangle alone.
- *   verify-period  a payment's readingsHash against the Merkle root of the period's verified messages
+ *   verify-period  a payment's readingsHash against the Merkle root of the period's verified messages,
+ *                  found from the transaction alone (--tx) or from blocks given (--blocks)
  *   read           read and verify a channel from its blocks (an index, or walking back from the newest)
  *   resolve-did    a meter DID's document and key history
  *   keygen         a meter signing key (Ed25519) or a reader key (X25519)
+ *   public-key     the public key of a key file (and a meter's channel id)
  * Exit status: 0 verified, 1 verification failed, 2 usage or network error.
  */
 import { existsSync, readFileSync } from 'node:fs';
