@@ -1,7 +1,12 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { fromHex, toHex } from './bytes.js';
+import { channelIdHex, ed25519PublicKey, x25519PublicKey } from './crypto.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
@@ -43,8 +48,50 @@ describe('tanglewatt-channels CLI', () => {
   });
 
   it('leaves usage errors to Commander, which prints them once', async () => {
-    const result = await cli(['verify-period', '--node', NODE]);
+    const result = await cli(['read', '--node', NODE]);
     expect(result.code).toBe(2);
     expect(result.stderr.match(/error: required option/g)).toHaveLength(1);
+  });
+
+  it('verify-period needs the transaction, and says so in one line', async () => {
+    const result = await cli(['verify-period', '--node', NODE]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('error: give --tx <transactionId> (the payment transaction)');
+  });
+
+  it('verify-period --blocks still needs the channel and the payment key', async () => {
+    const result = await cli(['verify-period', '--node', NODE, '--tx', TX, '--blocks', BLOCK]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('error: --blocks needs --channel <id>');
+  });
+
+  it('a reader key file that holds no key is named, in one line, before any request', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'cli-test-')), 'reader.key');
+    await writeFile(file, 'not a key\n');
+    const result = await cli(['verify-period', '--node', NODE, '--tx', TX, '--key-file', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      `error: --key-file ${file}: holds no X25519 secret key (64 hex digits, or the JSON keygen prints)`,
+    );
+  });
+
+  it("prints a meter's public key and channel id from its signing key file, and a reader's public key", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-test-'));
+    const secret = '11'.repeat(32);
+    await writeFile(join(dir, 'signing.key'), `${secret}\n`);
+    const meter = await cli(['public-key', join(dir, 'signing.key')]);
+    expect(meter.code).toBe(0);
+    const publicKey = ed25519PublicKey(fromHex(secret, 32));
+    expect(JSON.parse(meter.stdout)).toEqual({
+      type: 'ed25519',
+      publicKey: toHex(publicKey),
+      channelId: channelIdHex(publicKey),
+    });
+    await writeFile(join(dir, 'reader.json'), JSON.stringify({ type: 'x25519', secretKey: secret }));
+    const reader = await cli(['public-key', '--reader', join(dir, 'reader.json')]);
+    expect(JSON.parse(reader.stdout)).toEqual({
+      type: 'x25519',
+      publicKey: toHex(x25519PublicKey(fromHex(secret, 32))),
+    });
   });
 });

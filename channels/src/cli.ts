@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /**
  * tanglewatt-channels: check a channel and the payments tied to it, from the Tangle alone.
- *   verify-period  a payment's readingsHash against the Merkle root of the period's verified messages
+ *   verify-period  a payment's readingsHash against the Merkle root of the period's verified messages,
+ *                  found from the transaction alone (--tx) or from blocks given (--blocks)
  *   read           read and verify a channel from its blocks (an index, or walking back from the newest)
  *   resolve-did    a meter DID's document and key history
  *   keygen         a meter signing key (Ed25519) or a reader key (X25519)
+ *   public-key     the public key of a key file (and a meter's channel id)
  * Exit status: 0 verified, 1 verification failed, 2 usage or network error.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isError } from '@tanglewatt/errors';
 import { NodeApi } from '@tanglewatt/ledger';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import {
@@ -27,6 +30,7 @@ import {
   type SignerKeys,
   staticSigners,
   toHex,
+  verifyPayment,
   verifyPeriod,
   x25519PublicKey,
 } from './node.js';
@@ -127,10 +131,11 @@ function printRead(result: ReadResult): void {
 const jsonReplacer = (_key: string, value: unknown) =>
   typeof value === 'bigint' ? value.toString() : value instanceof EpochKeyring ? undefined : value;
 
-function withKeyOptions(command: Command): Command {
+function withKeyOptions(command: Command, channelRequired = true): Command {
+  command.requiredOption('--node <url>', 'HORNET REST API, e.g. http://127.0.0.1:14265');
+  if (channelRequired) command.requiredOption('--channel <id>', 'channel id (64 hex digits)');
+  else command.option('--channel <id>', 'channel id (64 hex digits)');
   return command
-    .requiredOption('--node <url>', 'HORNET REST API, e.g. http://127.0.0.1:14265')
-    .requiredOption('--channel <id>', 'channel id (64 hex digits)')
     .option('--key <hex>', "restricted channels: this reader's X25519 secret key")
     .option(
       '--epoch-key <epoch:hex>',
@@ -152,44 +157,146 @@ const program = new Command('tanglewatt-channels')
   .exitOverride()
   .showHelpAfterError();
 
+interface VerifyOptions extends Omit<KeyOptions, 'channel'> {
+  channel?: string;
+  tx?: string;
+  transaction?: string;
+  paymentKey?: string;
+  period?: string;
+  blocks?: IndexedBlock[];
+  keyFile?: string;
+}
+
+/** A key file: the secret key as 64 hex digits, or `keygen`'s JSON (its secretKey). */
+function readKeyFile(file: string, what = 'X25519', option = '--key-file'): Uint8Array {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `${option} ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`,
+    );
+  }
+  let hex = text;
+  if (text.startsWith('{')) {
+    try {
+      hex = String((JSON.parse(text) as { secretKey?: unknown }).secretKey ?? '');
+    } catch {
+      hex = '';
+    }
+  }
+  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(hex))
+    throw new InvalidArgumentError(
+      `${option} ${file}: holds no ${what} secret key (64 hex digits, or the JSON keygen prints)`,
+    );
+  return fromHex(hex.replace(/^0x/, '').toLowerCase(), 32, 'reader key');
+}
+
+/** The rest of the story from the transaction alone: the payment names its channel messages. */
+async function verifyFromPayment(options: VerifyOptions, transactionId: string): Promise<void> {
+  const readerSecretKey = options.keyFile
+    ? readKeyFile(options.keyFile)
+    : options.key
+      ? hex32('reader key')(options.key)
+      : undefined;
+  // Keys named on the command line win over what the payment names.
+  if (options.did && !options.didOrigin)
+    throw new InvalidArgumentError('--did needs --did-origin (the alias origin output id)');
+  const given = options.publicKey?.length
+    ? {
+        signers: staticSigners(options.publicKey),
+        source: `${options.publicKey.length} key(s) given out of band`,
+      }
+    : undefined;
+  const verdicts = await verifyPayment({
+    api: new NodeApi(options.node),
+    transactionId,
+    ...(options.paymentKey !== undefined ? { paymentKey: options.paymentKey } : {}),
+    ...(options.period !== undefined ? { periodId: options.period } : {}),
+    ...(readerSecretKey ? { readerSecretKey } : {}),
+    ...(options.epochKey ? { epochKeys: options.epochKey } : {}),
+    ...(given ? { signers: given } : {}),
+    ...(options.did && options.didOrigin
+      ? { did: { did: options.did, originOutputId: options.didOrigin } }
+      : {}),
+    resolveDid: async (did, originOutputId, channelId) => {
+      try {
+        const resolved = await resolveMeterDid({ nodeUrl: options.node, ref: { did, originOutputId } });
+        assertChannelOfDid(channelId, resolved);
+        return {
+          signers: resolved.signers,
+          source: `${did} (${resolved.versions.length} document versions)`,
+        };
+      } catch (error) {
+        if (isError(error, 'DID_ERROR') || isError(error, 'DID_NOT_BOUND'))
+          return { error: `${did}: ${(error as Error).message}` };
+        throw error;
+      }
+    },
+  });
+  if (options.json) {
+    const out = verdicts.map(({ channel, ...rest }) => ({ ...rest, failures: channel?.failures ?? [] }));
+    process.stdout.write(`${JSON.stringify(out, jsonReplacer, 2)}\n`);
+  } else
+    for (const v of verdicts) {
+      const about = v.ok ? `; period ${v.payment?.periodId ?? v.paymentKey}; signer: ${v.signer}` : '';
+      process.stdout.write(`${v.ok ? 'PASS' : `FAIL ${v.code}`}: ${v.detail}${about}\n`);
+    }
+  process.exitCode = verdicts.every((v) => v.ok) ? 0 : 1;
+}
+
 withKeyOptions(
   program
     .command('verify-period')
     .description(
-      "check that a payment's readingsHash is the Merkle root of the period's verified channel messages",
+      "check that a payment's readingsHash is the Merkle root of the period's verified channel messages: " +
+        'from the transaction alone (--tx), or from blocks listed by hand (--blocks)',
     )
-    .requiredOption('--transaction <txId>', 'the payment transaction')
-    .requiredOption(
+    .option('--tx <txId>', 'the payment transaction (the payment names its channel messages)')
+    .option('--transaction <txId>', 'the same as --tx')
+    .option('--key-file <file>', "restricted channels: this reader's X25519 secret key, in a file")
+    .option('--period <periodId>', 'only the payment of this period (default: every payment in --tx)')
+    .option(
       '--payment-key <key>',
-      "the payment's idempotency key in the transaction's tanglewatt/pay/v1 data",
+      "only the payment with this idempotency key in the transaction's tanglewatt/pay/v1 data",
     )
-    .requiredOption('--blocks <file|list>', "the period's blocks in sequence order", parseBlocks),
-).action(
-  async (options: KeyOptions & { transaction: string; paymentKey: string; blocks: IndexedBlock[] }) => {
-    const { signers, source } = await signersFor(options);
-    const verdict = await verifyPeriod({
-      api: new NodeApi(options.node),
-      transactionId: options.transaction,
-      paymentKey: options.paymentKey,
-      channelId: options.channel,
-      blockIds: options.blocks.map((b) => b.blockId),
-      signers,
-      ...readKeys(options),
-    });
-    if (options.json) {
-      const { channel, ...rest } = verdict;
-      process.stdout.write(
-        `${JSON.stringify({ ...rest, failures: channel?.failures ?? [] }, jsonReplacer, 2)}\n`,
-      );
-    } else {
-      process.stdout.write(`${verdict.ok ? 'PASS' : `FAIL ${verdict.code}`}: ${verdict.detail}\n`);
-      process.stdout.write(`signers: ${source}\n`);
-      if (verdict.readingsHash) process.stdout.write(`readingsHash  ${verdict.readingsHash}\n`);
-      if (verdict.computedRoot) process.stdout.write(`computed root ${verdict.computedRoot}\n`);
-    }
-    process.exitCode = verdict.ok ? 0 : 1;
-  },
-);
+    .option(
+      '--blocks <file|list>',
+      "by hand: the period's blocks in sequence order (needs --channel)",
+      parseBlocks,
+    ),
+  false,
+).action(async (options: VerifyOptions) => {
+  const transactionId = options.tx ?? options.transaction;
+  if (!transactionId) throw new InvalidArgumentError('give --tx <transactionId> (the payment transaction)');
+  if (!options.blocks) return verifyFromPayment(options, transactionId);
+  if (!options.channel) throw new InvalidArgumentError('--blocks needs --channel <id>');
+  if (options.paymentKey === undefined) throw new InvalidArgumentError('--blocks needs --payment-key <key>');
+  const keyOptions = { ...options, channel: options.channel };
+  const { signers, source } = await signersFor(keyOptions);
+  const verdict = await verifyPeriod({
+    api: new NodeApi(options.node),
+    transactionId,
+    paymentKey: options.paymentKey,
+    channelId: options.channel,
+    blockIds: options.blocks.map((b) => b.blockId),
+    signers,
+    ...readKeys(keyOptions),
+    ...(options.keyFile ? { readerSecretKey: readKeyFile(options.keyFile) } : {}),
+  });
+  if (options.json) {
+    const { channel, ...rest } = verdict;
+    process.stdout.write(
+      `${JSON.stringify({ ...rest, failures: channel?.failures ?? [] }, jsonReplacer, 2)}\n`,
+    );
+  } else {
+    process.stdout.write(`${verdict.ok ? 'PASS' : `FAIL ${verdict.code}`}: ${verdict.detail}\n`);
+    process.stdout.write(`signers: ${source}\n`);
+    if (verdict.readingsHash) process.stdout.write(`readingsHash  ${verdict.readingsHash}\n`);
+    if (verdict.computedRoot) process.stdout.write(`computed root ${verdict.computedRoot}\n`);
+  }
+  process.exitCode = verdict.ok ? 0 : 1;
+});
 
 withKeyOptions(
   program
@@ -271,6 +378,30 @@ program
         `${JSON.stringify({ type: 'x25519', secretKey: toHex(secretKey), publicKey: toHex(x25519PublicKey(secretKey)) }, null, 2)}\n`,
       );
     }
+  });
+
+program
+  .command('public-key')
+  .description(
+    "the public key of a key file: a meter's Ed25519 signing key (with its channel id), or --reader an X25519 reader key",
+  )
+  .argument(
+    '<file>',
+    'the secret key: 64 hex digits (the meter-agent keeps it in channel/signing.key), or keygen JSON',
+  )
+  .option('--reader', 'an X25519 reader key')
+  .action((file: string, options: { reader?: boolean }) => {
+    if (options.reader) {
+      const secretKey = readKeyFile(file, 'X25519', 'key file');
+      process.stdout.write(
+        `${JSON.stringify({ type: 'x25519', publicKey: toHex(x25519PublicKey(secretKey)) }, null, 2)}\n`,
+      );
+      return;
+    }
+    const publicKey = ed25519PublicKey(readKeyFile(file, 'Ed25519', 'key file'));
+    process.stdout.write(
+      `${JSON.stringify({ type: 'ed25519', publicKey: toHex(publicKey), channelId: channelIdHex(publicKey) }, null, 2)}\n`,
+    );
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

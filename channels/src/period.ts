@@ -4,13 +4,14 @@
  * from their blocks, must hash to exactly that Merkle root.
  */
 import { z } from 'zod';
-import { fromHex } from './bytes.js';
+import { fromHex, isZero, toBlockId, toHex } from './bytes.js';
+import { channelIdHex, x25519PublicKey } from './crypto.js';
 import type { ChannelMode } from './format.js';
 import { merkleRootHex } from './merkle.js';
-import type { EpochKeyring } from './message.js';
-import { type ReadResult, readChannel } from './reader.js';
-import type { SignerKeys } from './signers.js';
-import { type BlockApi, NodeBlockSource } from './sources.js';
+import { EpochKeyring, openWire } from './message.js';
+import { type ReadResult, readChannel, verifyEntries } from './reader.js';
+import { type SignerKeys, staticSigners } from './signers.js';
+import { type BlockApi, fetchBlockEntry, NodeBlockSource, type SourceEntry } from './sources.js';
 
 /** Tag of the tagged data that describes a transaction's payments (wallet-service's PAYMENT_TAG). */
 export const PAYMENT_TAG = 'tanglewatt/pay/v1';
@@ -36,8 +37,51 @@ const paymentDescription = z.looseObject({
   periodStart: z.iso.datetime().optional(),
   periodEnd: z.iso.datetime().optional(),
   readingsHash: z.string().optional(),
+  /** Where the period's messages are (meter-agent payments name it); parsed on its own by channelRefOf. */
+  channel: z.unknown().optional(),
 });
 export type PaymentDescription = z.infer<typeof paymentDescription>;
+
+const hex64 = /^[0-9a-f]{64}$/;
+const blockIdPattern = /^0x[0-9a-f]{64}$/;
+/** The `channel` part of a payment description (contract's paymentChannel, read leniently here). */
+const channelRef = z.looseObject({
+  id: z.string().regex(hex64, '64 lowercase hex digits'),
+  publicKey: z.string().regex(hex64, '64 lowercase hex digits').optional(),
+  fromSeq: z.number().int().min(0),
+  toSeq: z.number().int().min(0),
+  lastBlockId: z.string().regex(blockIdPattern, 'a block id'),
+  epochs: z
+    .record(
+      z.string().regex(/^[1-9][0-9]{0,9}$/, 'an epoch number'),
+      z.string().regex(blockIdPattern, 'a block id'),
+    )
+    .optional(),
+  did: z.string().optional(),
+  didOrigin: z.string().optional(),
+});
+export type PaymentChannelRef = z.infer<typeof channelRef>;
+
+/** The payment's channel description, or why it has none usable. */
+export function channelRefOf(payment: PaymentDescription): { ref: PaymentChannelRef } | { error: string } {
+  if (payment.channel === undefined)
+    return {
+      error: `payment "${payment.k}" names no channel (paid before payments named their messages, or by a meter without a channel): give --channel and --blocks`,
+    };
+  const parsed = channelRef.safeParse(payment.channel);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { error: `payment "${payment.k}": channel.${issue.path.join('.')}: ${issue.message}` };
+  }
+  if (parsed.data.toSeq < parsed.data.fromSeq)
+    return { error: `payment "${payment.k}": channel.toSeq is before channel.fromSeq` };
+  if (parsed.data.toSeq - parsed.data.fromSeq >= MAX_PERIOD_MESSAGES)
+    return { error: `payment "${payment.k}": more than ${MAX_PERIOD_MESSAGES} messages in one period` };
+  return { ref: parsed.data };
+}
+
+/** A bound on the walk: a period of a day at one message a second. */
+const MAX_PERIOD_MESSAGES = 86_400;
 
 const paymentData = z.looseObject({ payments: z.array(z.unknown()) });
 
@@ -45,7 +89,13 @@ export type PeriodVerdictCode =
   | 'PASS'
   | 'PAYMENT_NOT_FOUND'
   | 'NO_READINGS_HASH'
+  | 'NO_CHANNEL'
   | 'NO_MESSAGES'
+  | 'MESSAGE_NOT_FOUND'
+  | 'RANGE_MISMATCH'
+  | 'WRONG_KEY'
+  | 'NO_SIGNER'
+  | 'BAD_SIGNATURE'
   | 'CHANNEL_INVALID'
   | 'OUTSIDE_PERIOD'
   | 'SUMMARY_MISMATCH'
@@ -64,18 +114,19 @@ export interface PeriodVerdict {
   computedRoot?: string;
   seqRange?: [number, number];
   channel?: ReadResult;
+  /** Whose keys the messages were verified with (a DID, the channel's own key, keys given). */
+  signer?: string;
 }
 
 function utf8OfHex(hex: string): string {
   return new TextDecoder().decode(fromHex(hex));
 }
 
-/** The payment with key `paymentKey` in a transaction's `tanglewatt/pay/v1` tagged data. */
-export async function findPayment(
+/** Every payment a transaction's `tanglewatt/pay/v1` tagged data describes (raw: parse each on its own). */
+export async function paymentsOf(
   api: PaymentApi,
   transactionId: string,
-  paymentKey: string,
-): Promise<{ payment: PaymentDescription } | { error: string }> {
+): Promise<{ payments: unknown[] } | { error: string }> {
   let block: Awaited<ReturnType<PaymentApi['includedBlock']>>;
   try {
     block = await api.includedBlock(transactionId);
@@ -102,15 +153,33 @@ export async function findPayment(
   }
   const data = paymentData.safeParse(json);
   if (!data.success) return { error: 'the transaction’s tagged data lists no payments' };
-  const raw = data.data.payments.find((p) => (p as { k?: unknown } | null)?.k === paymentKey);
-  if (raw === undefined)
-    return { error: `no payment with key "${paymentKey}" in transaction ${transactionId}` };
+  return { payments: data.data.payments };
+}
+
+function describedPayment(
+  raw: unknown,
+  paymentKey: string,
+): { payment: PaymentDescription } | { error: string } {
   const payment = paymentDescription.safeParse(raw);
   if (!payment.success)
     return {
       error: `payment "${paymentKey}" is described wrongly: ${z.prettifyError(payment.error).split('\n')[0]}`,
     };
   return { payment: payment.data };
+}
+
+/** The payment with key `paymentKey` in a transaction's `tanglewatt/pay/v1` tagged data. */
+export async function findPayment(
+  api: PaymentApi,
+  transactionId: string,
+  paymentKey: string,
+): Promise<{ payment: PaymentDescription } | { error: string }> {
+  const found = await paymentsOf(api, transactionId);
+  if ('error' in found) return found;
+  const raw = found.payments.find((p) => (p as { k?: unknown } | null)?.k === paymentKey);
+  if (raw === undefined)
+    return { error: `no payment with key "${paymentKey}" in transaction ${transactionId}` };
+  return describedPayment(raw, paymentKey);
 }
 
 export interface VerifyPeriodOptions {
@@ -160,15 +229,29 @@ export async function verifyPeriod(options: VerifyPeriodOptions): Promise<Period
     ...(options.readerSecretKey ? { readerSecretKey: options.readerSecretKey } : {}),
     ...(options.epochKeys ? { epochKeys: options.epochKeys } : {}),
   });
-  const extra = { payment, readingsHash, channel };
+  return judge(payment, readingsHash, channel, verdict);
+}
+
+type VerdictOf = (code: PeriodVerdictCode, detail: string, extra?: Partial<PeriodVerdict>) => PeriodVerdict;
+
+/** The verified messages against what the payment says: its period, its summary, its readingsHash. */
+function judge(
+  payment: PaymentDescription,
+  readingsHash: string,
+  channel: ReadResult,
+  verdict: VerdictOf,
+  signer?: string,
+): PeriodVerdict {
+  const extra = { payment, readingsHash, channel, ...(signer ? { signer } : {}) };
   const failure = channel.failures[0];
   if (failure)
     return verdict(
-      'CHANNEL_INVALID',
-      `${failure.reason} at ${failure.seq !== undefined ? `seq ${failure.seq}` : `position ${failure.position}`}: ${failure.detail}`,
+      failure.reason === 'BAD_SIGNATURE' && signer ? 'BAD_SIGNATURE' : 'CHANNEL_INVALID',
+      `${failure.reason} at ${failure.seq !== undefined ? `seq ${failure.seq}` : `position ${failure.position}`}: ${failure.detail}${signer ? ` (signer: ${signer})` : ''}`,
       extra,
     );
   const messages = channel.messages;
+  if (messages.length === 0) return verdict('NO_MESSAGES', 'no channel messages', extra);
   const seqRange: [number, number] = [messages[0]!.seq, messages.at(-1)!.seq];
 
   const startMs = payment.periodStart ? Date.parse(payment.periodStart) : undefined;
@@ -214,4 +297,218 @@ export async function verifyPeriod(options: VerifyPeriodOptions): Promise<Period
       seqRange,
     },
   );
+}
+
+/** Who signs a period's messages, as the caller resolved it (a DID through node.ts, keys given out of band). */
+export type SignerResolution = { signers: SignerKeys; source: string } | { error: string };
+
+export interface VerifyPaymentOptions {
+  api: PaymentApi;
+  transactionId: string;
+  /** Only this payment of the transaction (its idempotency key) … */
+  paymentKey?: string;
+  /** … or only the payment of this period; by default every payment that names a readingsHash. */
+  periodId?: string;
+  /** This reader's X25519 secret key: opens the epoch announcements the payment names. */
+  readerSecretKey?: Uint8Array;
+  epochKeys?: Iterable<[number, Uint8Array]>;
+  /** Keys given by the caller; they take precedence over what the payment names. */
+  signers?: { signers: SignerKeys; source: string };
+  /** A DID given by the caller, resolved instead of the one the payment names. */
+  did?: { did: string; originOutputId: string };
+  /** Resolves the DID a payment names (node.ts's resolveMeterDid); without it the channel's own key is used. */
+  resolveDid?: (did: string, originOutputId: string, channelId: string) => Promise<SignerResolution>;
+}
+
+const short = (id: string) => `${id.slice(0, 18)}…`;
+
+/** The signer of a payment's channel: given keys, else the DID it names, else the channel's own key. */
+async function signerOf(ref: PaymentChannelRef, options: VerifyPaymentOptions): Promise<SignerResolution> {
+  if (options.signers) return options.signers;
+  if (options.did && options.resolveDid)
+    return options.resolveDid(options.did.did, options.did.originOutputId, ref.id);
+  if (ref.did && options.resolveDid) {
+    if (!ref.didOrigin)
+      return { error: `the payment names DID ${ref.did} but not the output that created it` };
+    return options.resolveDid(ref.did, ref.didOrigin, ref.id);
+  }
+  if (ref.publicKey) {
+    const key = fromHex(ref.publicKey, 32, 'public key');
+    if (channelIdHex(key) === ref.id)
+      return { signers: staticSigners([key]), source: "the channel's own key (its id is the key's hash)" };
+    return {
+      error: `the payment's signing key ${short(ref.publicKey)} is not the channel's own (rotated?) and it names no DID: give --did with --did-origin, or --public-key`,
+    };
+  }
+  return {
+    error: 'the payment names neither a DID nor a signing key: give --did with --did-origin, or --public-key',
+  };
+}
+
+type Located = { entries: SourceEntry[]; ring: EpochKeyring } | { code: PeriodVerdictCode; detail: string };
+
+/**
+ * Finds a period's messages from its payment alone: opens the epoch announcements it names (with the
+ * reader's key), then walks back from its last block by each message's previous-block id to fromSeq.
+ * Verification comes after, over what was found.
+ */
+async function locate(
+  api: BlockApi,
+  ref: PaymentChannelRef,
+  options: VerifyPaymentOptions,
+): Promise<Located> {
+  const ring = new EpochKeyring(options.epochKeys ?? []);
+  const reader = options.readerSecretKey;
+  for (const [epochText, blockId] of Object.entries(ref.epochs ?? {}).sort(
+    ([a], [b]) => Number(a) - Number(b),
+  )) {
+    const epoch = Number(epochText);
+    if (ring.get(epoch)) continue;
+    const entry = await fetchBlockEntry(api, blockId, { milestones: false });
+    if (!entry.bytes)
+      return {
+        code: 'MESSAGE_NOT_FOUND',
+        detail: `the announcement of epoch ${epoch}: ${entry.missing?.detail ?? 'no data'} (pruned, or never posted)`,
+      };
+    if (!reader)
+      return {
+        code: 'WRONG_KEY',
+        detail: `no epoch key for epoch ${epoch}: the channel is restricted and no reader key was given (--key-file)`,
+      };
+    const opened = openWire(
+      entry.bytes,
+      { epochKeys: new EpochKeyring(), readerSecretKey: reader },
+      'restricted',
+    );
+    if (!opened.ok)
+      return {
+        code: opened.reason === 'WRONG_KEY' ? 'WRONG_KEY' : 'CHANNEL_INVALID',
+        detail:
+          opened.reason === 'WRONG_KEY'
+            ? `no epoch key for epoch ${epoch} with this reader key (${toHex(x25519PublicKey(reader)).slice(0, 16)}…): ${opened.detail}`
+            : `${opened.reason} in the announcement of epoch ${epoch} (block ${short(blockId)}): ${opened.detail}`,
+      };
+    const h = opened.inner.header;
+    if (h.kind !== 'epoch' || h.epoch !== epoch || !opened.key)
+      return {
+        code: 'CHANNEL_INVALID',
+        detail: `block ${short(blockId)} is not the announcement of epoch ${epoch} (it is ${h.kind} of epoch ${h.epoch})`,
+      };
+    ring.add(epoch, opened.key.key);
+  }
+
+  const keys = { epochKeys: ring, ...(reader ? { readerSecretKey: reader } : {}) };
+  const entries: SourceEntry[] = [];
+  let blockId = ref.lastBlockId;
+  for (let seq = ref.toSeq; ; seq--) {
+    const entry = await fetchBlockEntry(api, blockId);
+    if (!entry.bytes)
+      return {
+        code: 'MESSAGE_NOT_FOUND',
+        detail: `seq ${seq}: ${entry.missing?.detail ?? 'no data'} (pruned, or never posted)`,
+      };
+    const opened = openWire(entry.bytes, keys);
+    if (!opened.ok) {
+      if (opened.reason !== 'WRONG_KEY')
+        return { code: 'CHANNEL_INVALID', detail: `${opened.reason} at seq ${seq}: ${opened.detail}` };
+      return {
+        code: 'WRONG_KEY',
+        detail: `no epoch key for seq ${seq}: ${
+          reader || ring.size
+            ? 'the payment names no announcement this reader key opens for its epoch'
+            : 'the channel is restricted and no reader key was given (--key-file)'
+        }`,
+      };
+    }
+    const h = opened.inner.header;
+    if (h.seq !== seq)
+      return {
+        code: 'RANGE_MISMATCH',
+        detail: `block ${short(blockId)} holds seq ${h.seq} where the payment's range ${ref.fromSeq}..${ref.toSeq} puts seq ${seq}`,
+      };
+    if (h.kind === 'epoch' && opened.key) ring.add(h.epoch, opened.key.key);
+    entries.unshift(entry);
+    if (seq === ref.fromSeq) break;
+    if (isZero(h.prevBlockId))
+      return {
+        code: 'RANGE_MISMATCH',
+        detail: `seq ${seq} names no previous block; the payment's range starts at ${ref.fromSeq}`,
+      };
+    blockId = toBlockId(h.prevBlockId);
+  }
+  return { entries, ring };
+}
+
+/**
+ * "This payment pays for exactly these verified readings", from the transaction alone: the payment names
+ * its channel messages (channel id, seq range, last block, epoch announcements, signer), and those are
+ * found, opened with the reader's key, verified against the signer and hashed into the root it names.
+ * One verdict per payment checked; each failure names what is missing in its detail.
+ */
+export async function verifyPayment(options: VerifyPaymentOptions): Promise<PeriodVerdict[]> {
+  const { transactionId } = options;
+  const fail = (
+    paymentKey: string,
+    code: PeriodVerdictCode,
+    detail: string,
+    extra: Partial<PeriodVerdict> = {},
+  ) => ({ ok: code === 'PASS', code, detail, transactionId, paymentKey, ...extra }) satisfies PeriodVerdict;
+  const found = await paymentsOf(options.api, transactionId);
+  if ('error' in found) return [fail(options.paymentKey ?? '', 'PAYMENT_NOT_FOUND', found.error)];
+  const chosen = found.payments.filter((raw) => {
+    const p = raw as { k?: unknown; periodId?: unknown; readingsHash?: unknown } | null;
+    if (options.paymentKey !== undefined) return p?.k === options.paymentKey;
+    if (options.periodId !== undefined) return p?.periodId === options.periodId;
+    return typeof p?.readingsHash === 'string';
+  });
+  if (chosen.length === 0) {
+    const which =
+      options.paymentKey !== undefined
+        ? `no payment with key "${options.paymentKey}"`
+        : options.periodId !== undefined
+          ? `no payment for period "${options.periodId}"`
+          : 'no payment that names a readingsHash';
+    return [fail(options.paymentKey ?? '', 'PAYMENT_NOT_FOUND', `${which} in transaction ${transactionId}`)];
+  }
+  const verdicts: PeriodVerdict[] = [];
+  for (const raw of chosen) {
+    const key = String((raw as { k?: unknown }).k ?? '');
+    const described = describedPayment(raw, key);
+    if ('error' in described) {
+      verdicts.push(fail(key, 'PAYMENT_NOT_FOUND', described.error));
+      continue;
+    }
+    const { payment } = described;
+    const verdict: VerdictOf = (code, detail, extra = {}) => fail(key, code, detail, { payment, ...extra });
+    if (typeof payment.readingsHash !== 'string' || !/^(0x)?[0-9a-fA-F]{64}$/.test(payment.readingsHash)) {
+      verdicts.push(verdict('NO_READINGS_HASH', `payment "${key}" names no readingsHash`));
+      continue;
+    }
+    const readingsHash = normalizeHash(payment.readingsHash);
+    const refOf = channelRefOf(payment);
+    if ('error' in refOf) {
+      verdicts.push(verdict('NO_CHANNEL', refOf.error, { readingsHash }));
+      continue;
+    }
+    const { ref } = refOf;
+    const signer = await signerOf(ref, options);
+    if ('error' in signer) {
+      verdicts.push(verdict('NO_SIGNER', signer.error, { readingsHash }));
+      continue;
+    }
+    const located = await locate(options.api, ref, options);
+    if ('code' in located) {
+      verdicts.push(verdict(located.code, located.detail, { readingsHash, signer: signer.source }));
+      continue;
+    }
+    const channel = verifyEntries(located.entries, {
+      channelId: ref.id,
+      signers: signer.signers,
+      startAnywhere: true,
+      epochKeys: located.ring,
+      ...(options.readerSecretKey ? { readerSecretKey: options.readerSecretKey } : {}),
+    });
+    verdicts.push(judge(payment, readingsHash, channel, verdict, signer.source));
+  }
+  return verdicts;
 }

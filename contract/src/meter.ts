@@ -75,6 +75,21 @@ export interface PeriodChannel {
   root?: string;
   fromSeq?: number;
   toSeq?: number;
+  /** Where the messages are on the Tangle (journaled with the root once they are posted). */
+  refs?: ChannelBlockRefs;
+}
+
+/** What a payment names so that anyone finds the period's messages from the transaction alone. */
+export interface ChannelBlockRefs {
+  /** Block of the period's last message: the walk back by previous-block ids starts there. */
+  lastBlockId: string;
+  /** Ed25519 public key (hex) that signed the period's messages. */
+  publicKey?: string;
+  /** Restricted channels: epoch number → block of the announcement of each epoch the messages are in. */
+  epochs?: Record<string, string>;
+  /** The meter's DID and the output that created its alias, when it has one. */
+  did?: string;
+  didOrigin?: string;
 }
 
 /** A closed payment period, as journaled and as the `period` event carries it. */

@@ -23,6 +23,40 @@ export const idempotencyKey = z
   .max(128, '1 to 128 characters')
   .regex(/^[A-Za-z0-9._:/@-]+$/, 'letters, digits and . _ : / @ -');
 
+const blockId = z.string().regex(/^0x[0-9a-f]{64}$/, 'a block id: 0x and 64 lowercase hex digits');
+
+/**
+ * Where a period's readings are on the meter's channel, so that anyone holding the transaction (and, for a
+ * restricted channel, a reader key) finds and checks them: walk back from `lastBlockId` by each message's
+ * previous-block id down to `fromSeq`, after opening the epoch announcements named in `epochs`.
+ */
+export const paymentChannel = z.strictObject({
+  /** Channel id: 64 lowercase hex digits. */
+  id: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits'),
+  /** Ed25519 public key (hex) that signed the period's messages; trusted only if it is the channel's own. */
+  publicKey: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits')
+    .optional(),
+  fromSeq: z.number().int().min(0),
+  toSeq: z.number().int().min(0),
+  /** The block of the period's last message (seq toSeq). */
+  lastBlockId: blockId,
+  /** Restricted channels: epoch number → block of the announcement whose key seals that epoch's messages. */
+  epochs: z
+    .record(z.string().regex(/^[1-9][0-9]{0,9}$/, 'an epoch number'), blockId)
+    .refine((e) => Object.keys(e).length <= 16, 'at most 16 epochs')
+    .optional(),
+  /** The meter's DID, and the output that created its alias (found without an indexer). */
+  did: z.string().max(100).optional(),
+  didOrigin: z
+    .string()
+    .regex(/^0x[0-9a-f]{68}$/, 'an output id: 0x and 68 lowercase hex digits')
+    .optional(),
+});
+
+export type PaymentChannel = z.infer<typeof paymentChannel>;
+
 /** What a payment says about the energy it pays for. All optional: a payment may be for anything. */
 export const paymentMetadata = z.strictObject({
   periodId: z.string().max(128).optional(),
@@ -42,6 +76,8 @@ export const paymentMetadata = z.strictObject({
     .regex(/^(0x)?[0-9a-f]{64}$/, '32 bytes as lowercase hex')
     .optional(),
   note: z.string().max(256).optional(),
+  /** The period's messages on the meter's channel (readingsHash is their Merkle root). */
+  channel: paymentChannel.optional(),
 });
 
 export const paymentRequest = z.strictObject({

@@ -73,7 +73,11 @@ export class FakeChannel implements AgentChannel {
     const root = createHash('sha256')
       .update(JSON.stringify({ id: summary.periodId, e: summary.energyMWs.toString(), inPeriod }))
       .digest('hex');
-    const record = { periodId: summary.periodId, root, fromSeq: this.#nextSeq, toSeq: this.#nextSeq };
+    const seq = this.#nextSeq;
+    // One message per period, posted at once: it is its own last block and its epoch's announcement.
+    const blockId = `0x${seq.toString(16).padStart(64, '0')}`;
+    const refs = { lastBlockId: blockId, publicKey: '00'.repeat(32), epochs: { [String(seq + 1)]: blockId } };
+    const record = { periodId: summary.periodId, root, fromSeq: seq, toSeq: seq, refs };
     this.#nextSeq++;
     this.roots.set(summary.periodId, record);
     const hooks = this.#hooks;

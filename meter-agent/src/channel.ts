@@ -17,7 +17,7 @@ import type { ChannelConfig } from './config.js';
 import { errorMessage, MeterAgentError } from './errors.js';
 import type { Logger } from './log.js';
 import type { SampleRecord } from './metering/records.js';
-import type { ChannelRootRecord, PeriodRecord } from './store/state.js';
+import type { ChannelBlockRefs, ChannelRootRecord, PeriodRecord } from './store/state.js';
 
 /** One reading as the channel carries it: whole ms, mV, mA and mW. */
 export interface ChannelSample {
@@ -108,6 +108,54 @@ export function channelSummaryOf(period: PeriodRecord): ChannelSummary {
 
 export const CHANNEL_JOURNAL = join('channel', 'channel.journal');
 
+/** The meter's DID as a payment names it: the DID and the output that created its alias. */
+export interface MeterDid {
+  id: string;
+  originOutputId: string;
+}
+
+/** The writer's view of its messages that `blockRefsOf` needs. */
+export type WrittenMessages = Pick<ChannelWriter, 'mode' | 'message' | 'signingSchedule'>;
+
+/**
+ * Where a closed period's messages are on the Tangle, once its last message is posted (undefined before):
+ * the last block, the key that signed, and for a restricted channel the announcement of every epoch the
+ * messages are in (a reader opens those first, then can walk back from the last block). Messages post in
+ * seq order, so when the last one is posted every earlier one is too.
+ */
+export function blockRefsOf(
+  writer: WrittenMessages,
+  fromSeq: number,
+  toSeq: number,
+  did?: MeterDid,
+): ChannelBlockRefs | undefined {
+  const lastBlockId = writer.message(toSeq)?.blockId;
+  if (!lastBlockId) return undefined;
+  const signer = writer
+    .signingSchedule()
+    .find((k) => k.fromSeq <= toSeq && (k.untilSeq === undefined || toSeq < k.untilSeq));
+  const epochs: Record<string, string> = {};
+  if (writer.mode === 'restricted') {
+    for (let seq = fromSeq; seq <= toSeq; seq++) {
+      const epoch = writer.message(seq)?.epoch;
+      if (epoch === undefined || String(epoch) in epochs) continue;
+      // The announcement is the first message of its epoch: at or before the first message sealed under it.
+      for (let at = seq; at >= 0; at--) {
+        const m = writer.message(at);
+        if (m?.kind !== 'epoch' || m.epoch !== epoch) continue;
+        if (m.blockId) epochs[String(epoch)] = m.blockId;
+        break;
+      }
+    }
+  }
+  return {
+    lastBlockId,
+    ...(signer ? { publicKey: Buffer.from(signer.publicKey).toString('hex') } : {}),
+    ...(Object.keys(epochs).length ? { epochs } : {}),
+    ...(did ? { did: did.id, didOrigin: did.originOutputId } : {}),
+  };
+}
+
 /**
  * The meter's Ed25519 secret key from `file` (64 hex digits), made (32 random bytes, mode 0600, written to a
  * temporary file, synced and renamed into place) if the file does not exist. A key file that others can read
@@ -172,6 +220,7 @@ export class NodeChannel implements AgentChannel {
   readonly #hooks: ChannelHooks;
   readonly #batchMs: number;
   readonly #destroy: () => Promise<void>;
+  readonly #did: MeterDid | undefined;
   /** Readings the writer has not been given yet. */
   #buffer: ChannelSample[] = [];
   /** Closes requested but not yet handed to the writer, oldest first. */
@@ -198,9 +247,12 @@ export class NodeChannel implements AgentChannel {
       hooks: ChannelHooks;
       batchSeconds: number;
       destroy: () => Promise<void>;
+      /** The meter's DID, named in each period's block references. */
+      did?: MeterDid;
     },
   ) {
     this.#writer = writer;
+    this.#did = options.did;
     this.#clock = options.clock;
     this.#log = options.log;
     this.#hooks = options.hooks;
@@ -237,7 +289,18 @@ export class NodeChannel implements AgentChannel {
 
   rootOf(periodId: string): ChannelRootRecord | undefined {
     const p = this.#writer.periods().find((c) => c.periodId === periodId);
-    return p && { periodId: p.periodId, root: p.root, fromSeq: p.fromSeq, toSeq: p.toSeq };
+    return p && this.#rootRecord(p);
+  }
+
+  #rootRecord(p: { periodId: string; root: string; fromSeq: number; toSeq: number }): ChannelRootRecord {
+    const refs = blockRefsOf(this.#writer, p.fromSeq, p.toSeq, this.#did);
+    return {
+      periodId: p.periodId,
+      root: p.root,
+      fromSeq: p.fromSeq,
+      toSeq: p.toSeq,
+      ...(refs ? { refs } : {}),
+    };
   }
 
   addSample(sample: ChannelSample): void {
@@ -252,12 +315,13 @@ export class NodeChannel implements AgentChannel {
   closePeriod(summary: ChannelSummary): void {
     if (this.#stopped || this.#awaiting.has(summary.periodId)) return;
     const known = this.rootOf(summary.periodId);
-    if (known) {
+    if (known?.refs) {
       queueMicrotask(() => this.#hooks.onRoot(known));
       return;
     }
     this.#awaiting.add(summary.periodId);
-    this.#closes.push({ summary });
+    // Closed before but not posted yet (the node was away): its root comes once its messages are posted.
+    if (!known) this.#closes.push({ summary });
     this.#schedule(false);
   }
 
@@ -355,8 +419,12 @@ export class NodeChannel implements AgentChannel {
   #reportRoots(): void {
     if (this.#awaiting.size === 0) return;
     for (const p of this.#writer.periods()) {
-      if (!this.#awaiting.delete(p.periodId)) continue;
-      this.#hooks.onRoot({ periodId: p.periodId, root: p.root, fromSeq: p.fromSeq, toSeq: p.toSeq });
+      if (!this.#awaiting.has(p.periodId)) continue;
+      // Reported once posted, so the payment can name the blocks.
+      const record = this.#rootRecord(p);
+      if (!record.refs) continue;
+      this.#awaiting.delete(p.periodId);
+      this.#hooks.onRoot(record);
     }
   }
 
@@ -434,6 +502,7 @@ export const openNodeChannel: OpenChannel = async (config, { dataDir, clock, log
     hooks,
     batchSeconds: config.batchSeconds,
     destroy: () => client.destroy(),
+    ...(config.did ? { did: config.did } : {}),
   });
   channel.start();
   log.info(

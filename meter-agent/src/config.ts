@@ -134,6 +134,16 @@ const channel = z.strictObject({
   batchSeconds: z.number().int().min(1).max(3600).default(60),
   /** The meter's Ed25519 signing key (hex, mode 0600); made on first start. Default <dataDir>/channel/signing.key. */
   keyFile: z.string().min(1).optional(),
+  /** The meter's DID listing that key (see channels/README.md), named in each payment for verifiers. */
+  did: z
+    .strictObject({
+      id: z
+        .string()
+        .regex(/^did:iota:([a-z0-9]{1,6}:)?0x[0-9a-f]{64}$/, 'an IOTA DID, e.g. did:iota:tst:0x…'),
+      /** The output that created the DID's alias: readers resolve the DID without an indexer from it. */
+      originOutputId: z.string().regex(/^0x[0-9a-f]{68}$/, 'an output id: 0x and 68 hex digits'),
+    })
+    .optional(),
 });
 
 /** A load wandering between 0.1 and 2 A at 12 V; never chosen instead of a configured INA219. */

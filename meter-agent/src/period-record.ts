@@ -1,4 +1,4 @@
-import { type PaymentRequest, paymentRequest } from '@tanglewatt/contract';
+import { type PaymentChannel, type PaymentRequest, paymentRequest } from '@tanglewatt/contract';
 import type { AgentConfig } from './config.js';
 import type { PeriodTotals } from './metering/meter.js';
 import { periodId } from './metering/periods.js';
@@ -85,6 +85,25 @@ export function periodRecordFrom(
   };
 }
 
+/** The payment's `channel` description: the period's messages, where they are, and who signed them. */
+export function channelOfPayment(period: PeriodRecord): { channel?: PaymentChannel } {
+  const ch = period.channel;
+  if (!ch?.refs || ch.root === undefined || ch.fromSeq === undefined || ch.toSeq === undefined) return {};
+  const { lastBlockId, publicKey, epochs, did, didOrigin } = ch.refs;
+  return {
+    channel: {
+      id: ch.channelId,
+      ...(publicKey ? { publicKey } : {}),
+      fromSeq: ch.fromSeq,
+      toSeq: ch.toSeq,
+      lastBlockId,
+      ...(epochs && Object.keys(epochs).length ? { epochs } : {}),
+      ...(did ? { did } : {}),
+      ...(didOrigin ? { didOrigin } : {}),
+    },
+  };
+}
+
 /** The wallet-service request for a period that owes something; validated against the shared contract. */
 export function paymentRequestFor(period: PeriodRecord): PaymentRequest {
   if (period.payment.state !== 'due') throw new Error(`period ${period.id} owes nothing`);
@@ -101,6 +120,7 @@ export function paymentRequestFor(period: PeriodRecord): PaymentRequest {
       periodStart: new Date(period.startMs).toISOString(),
       periodEnd: new Date(period.endMs).toISOString(),
       readingsHash: paymentReadingsHash(period),
+      ...channelOfPayment(period),
       ...(period.traded && period.traded.halfNJ !== '0'
         ? {
             note: `${BigInt(period.traded.halfNJ) / HALF_NJ_PER_MWS} mW·s of it traded on the market, paid per trade`,

@@ -55,8 +55,9 @@ export class ChannelFeature implements Feature {
     this.#kernel = kernel;
     const reclose: PeriodRecord[] = [];
     for (const period of state.state.periods.filter(awaitingChannelRoot)) {
+      // A root whose messages are not all posted yet is not journaled: the payment must name their blocks.
       const root = this.#channel.rootOf(period.id);
-      if (root) await this.#journalRoot(root);
+      if (root?.refs) await this.#journalRoot(root);
       else reclose.push(period);
     }
     const openStartMs = kernel.openPeriod.startMs;

@@ -1,16 +1,29 @@
 import { join } from 'node:path';
-import type { PaymentOutcome, AgentPaymentState as PaymentState, PeriodRecord } from '@tanglewatt/contract';
+import type {
+  ChannelBlockRefs,
+  PaymentOutcome,
+  AgentPaymentState as PaymentState,
+  PeriodRecord,
+} from '@tanglewatt/contract';
 import { Journal } from '@tanglewatt/journal';
 import { readJournalFile } from './journal-reader.js';
 
 /** A closed period and what it asks of the outbox: journaled here, served as is by the read API. */
-export type { PaymentIntent, PeriodChannel, PeriodRecord, Role } from '@tanglewatt/contract';
+export type {
+  ChannelBlockRefs,
+  PaymentIntent,
+  PeriodChannel,
+  PeriodRecord,
+  Role,
+} from '@tanglewatt/contract';
 
 export interface ChannelRootRecord {
   periodId: string;
   root: string;
   fromSeq: number;
   toSeq: number;
+  /** Set once the period's messages are posted (older journals have none). */
+  refs?: ChannelBlockRefs;
 }
 
 /** The readings hash a period's payment names: the channel's root when there is a channel. */
@@ -119,9 +132,10 @@ export function applyRecord(state: AgentState, record: StateRecord): void {
       state.outcomes.set(record.outcome.key, record.outcome);
       break;
     case 'channel-root': {
-      const { periodId, root, fromSeq, toSeq } = record.root;
+      const { periodId, root, fromSeq, toSeq, refs } = record.root;
       const period = state.periods.findLast((p) => p.id === periodId);
-      if (period?.channel) period.channel = { ...period.channel, root, fromSeq, toSeq };
+      if (period?.channel)
+        period.channel = { ...period.channel, root, fromSeq, toSeq, ...(refs ? { refs } : {}) };
       break;
     }
     case 'purchase':
