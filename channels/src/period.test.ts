@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { toHex, utf8ToBytes } from './bytes.js';
 import { ed25519PublicKey, x25519PublicKey } from './crypto.js';
-import { PAYMENT_TAG, type PaymentApi, type PaymentDescription, verifyPeriod } from './period.js';
+import { PAYMENT_TAG, type PaymentDescription, verifyPeriod } from './period.js';
 import { staticSigners } from './signers.js';
 import {
   deterministicRandom,
-  type FakePoster,
+  fakePaymentNode,
   memoryWriter,
   simulatedSamples,
   summaryOf,
@@ -17,33 +16,6 @@ const keys = deterministicRandom('period.test keys');
 const meterKey = keys(32);
 const readerKey = keys(32);
 const signers = staticSigners([ed25519PublicKey(meterKey)]);
-
-/** A node that knows the channel's blocks and some payment transactions. */
-function fakeNode(poster: FakePoster, transactions: Map<string, { tag: string; data: unknown }>): PaymentApi {
-  const hex = (bytes: Uint8Array) => `0x${toHex(bytes)}`;
-  const notFound = () => Object.assign(new Error('not found'), { code: 'NOT_FOUND' });
-  return {
-    async block(id) {
-      const b = poster.blocks.get(id);
-      if (!b) throw notFound();
-      return { payload: { type: 5, tag: hex(utf8ToBytes(b.tag)), data: hex(b.bytes) } };
-    },
-    async blockMetadata() {
-      return { referencedByMilestoneIndex: 42 };
-    },
-    async includedBlock(txId) {
-      const tx = transactions.get(txId);
-      if (!tx) throw notFound();
-      const data = typeof tx.data === 'string' ? tx.data : JSON.stringify(tx.data);
-      return {
-        payload: {
-          type: 6,
-          essence: { payload: { type: 5, tag: hex(utf8ToBytes(tx.tag)), data: hex(utf8ToBytes(data)) } },
-        },
-      };
-    },
-  };
-}
 
 async function twoPeriods(mode: 'public' | 'restricted') {
   const { writer, poster } = await memoryWriter(meterKey, mode, { readers: [x25519PublicKey(readerKey)] });
@@ -111,7 +83,7 @@ describe('verifyPeriod', () => {
         },
       ],
     ]);
-    const api = fakeNode(poster, txs);
+    const api = fakePaymentNode(poster, txs);
     const check = (transactionId: string, blockIds = blocks, paymentKey = 'meter-1/1') =>
       verifyPeriod({ api, transactionId, paymentKey, channelId: writer.channelId, blockIds, signers });
 
@@ -162,7 +134,7 @@ describe('verifyPeriod', () => {
     const txs = new Map([
       ['0xpay', { tag: PAYMENT_TAG, data: { v: 1, payments: [payment(1, period.root)] } }],
     ]);
-    const api = fakeNode(poster, txs);
+    const api = fakePaymentNode(poster, txs);
     const blockIds = writer.blockIndex(period.fromSeq, period.toSeq).map((b) => b.blockId);
     const base = {
       api,

@@ -5,10 +5,11 @@
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { ByteWriter, concatBytes, utf8ToBytes } from './bytes.js';
+import { ByteWriter, concatBytes, toHex, utf8ToBytes } from './bytes.js';
 import type { RandomSource } from './crypto.js';
 import type { ChannelMode } from './format.js';
 import type { PeriodSummary, Sample } from './payload.js';
+import type { PaymentApi } from './period.js';
 import { ChannelWriter, type ChannelWriterOptions, MemoryWriterStore } from './writer.js';
 
 export function deterministicRandom(seed: string): RandomSource {
@@ -102,4 +103,37 @@ export async function memoryWriter(
     ...options,
   });
   return { writer, poster };
+}
+
+/** Payment transactions a fake node knows, by transaction id: the tagged data each carries. */
+export type FakeTransactions = Map<string, { tag: string; data: unknown }>;
+
+/**
+ * A node that knows a poster's channel blocks and some payment transactions, answering in the REST shapes
+ * NodeApi returns (tagged-data blocks, transactions with a tagged-data payload, NOT_FOUND otherwise).
+ */
+export function fakePaymentNode(poster: FakePoster, transactions: FakeTransactions): PaymentApi {
+  const hex = (bytes: Uint8Array) => `0x${toHex(bytes)}`;
+  const notFound = () => Object.assign(new Error('not found'), { code: 'NOT_FOUND' });
+  return {
+    async block(id) {
+      const b = poster.blocks.get(id);
+      if (!b) throw notFound();
+      return { payload: { type: 5, tag: hex(utf8ToBytes(b.tag)), data: hex(b.bytes) } };
+    },
+    async blockMetadata() {
+      return { referencedByMilestoneIndex: 42 };
+    },
+    async includedBlock(txId) {
+      const tx = transactions.get(txId);
+      if (!tx) throw notFound();
+      const data = typeof tx.data === 'string' ? tx.data : JSON.stringify(tx.data);
+      return {
+        payload: {
+          type: 6,
+          essence: { payload: { type: 5, tag: hex(utf8ToBytes(tx.tag)), data: hex(utf8ToBytes(data)) } },
+        },
+      };
+    },
+  };
 }

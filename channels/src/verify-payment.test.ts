@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { toHex, utf8ToBytes } from './bytes.js';
+import { toHex } from './bytes.js';
 import { ed25519PublicKey, x25519PublicKey } from './crypto.js';
-import { channelRefOf, PAYMENT_TAG, type PaymentApi, verifyPayment } from './period.js';
+import { channelRefOf, PAYMENT_TAG, verifyPayment } from './period.js';
 import { didHistorySigners } from './signers.js';
-import { deterministicRandom, fakePoster, simulatedSamples, summaryOf } from './testing.js';
+import { deterministicRandom, fakePaymentNode, fakePoster, simulatedSamples, summaryOf } from './testing.js';
 import { type ChannelWriter, MemoryWriterStore, ChannelWriter as Writer } from './writer.js';
 
 const T0 = Date.parse('2026-11-24T05:00:00Z');
@@ -15,33 +15,6 @@ const strangerKey = keys(32);
 const otherMeterKey = keys(32);
 
 type Txs = Map<string, { tag: string; data: unknown }>;
-
-/** A node that knows the channel's blocks and some payment transactions (REST shapes as NodeApi returns). */
-function fakeNode(poster: ReturnType<typeof fakePoster>, transactions: Txs): PaymentApi {
-  const hex = (bytes: Uint8Array) => `0x${toHex(bytes)}`;
-  const notFound = () => Object.assign(new Error('not found'), { code: 'NOT_FOUND' });
-  return {
-    async block(id) {
-      const b = poster.blocks.get(id);
-      if (!b) throw notFound();
-      return { payload: { type: 5, tag: hex(utf8ToBytes(b.tag)), data: hex(b.bytes) } };
-    },
-    async blockMetadata() {
-      return { referencedByMilestoneIndex: 42 };
-    },
-    async includedBlock(txId) {
-      const tx = transactions.get(txId);
-      if (!tx) throw notFound();
-      const data = typeof tx.data === 'string' ? tx.data : JSON.stringify(tx.data);
-      return {
-        payload: {
-          type: 6,
-          essence: { payload: { type: 5, tag: hex(utf8ToBytes(tx.tag)), data: hex(utf8ToBytes(data)) } },
-        },
-      };
-    },
-  };
-}
 
 async function twoPeriods(mode: 'public' | 'restricted') {
   const poster = fakePoster();
@@ -107,7 +80,7 @@ describe('verifyPayment: from the transaction alone', () => {
       ['0xpay', pay(payment(1, p.closed.root, channelOf(writer, p.closed.fromSeq, p.closed.toSeq)))],
     ]);
     const [verdict, ...rest] = await verifyPayment({
-      api: fakeNode(poster, txs),
+      api: fakePaymentNode(poster, txs),
       transactionId: '0xpay',
       readerSecretKey: readerKey,
     });
@@ -129,7 +102,7 @@ describe('verifyPayment: from the transaction alone', () => {
     const described = periods.map((p, i) =>
       payment(i, p.closed.root, channelOf(writer, p.closed.fromSeq, p.closed.toSeq)),
     );
-    const api = fakeNode(poster, new Map([['0xbatch', pay(...described)]]));
+    const api = fakePaymentNode(poster, new Map([['0xbatch', pay(...described)]]));
     const all = await verifyPayment({ api, transactionId: '0xbatch' });
     expect(all.map((v) => [v.paymentKey, v.code])).toEqual([
       ['meter-1/0', 'PASS'],
@@ -160,7 +133,7 @@ describe('verifyPayment: from the transaction alone', () => {
       ],
       ['0xshifted', pay(payment(1, p.closed.root, { ...ch, toSeq: p.closed.toSeq + 1 }))],
     ]);
-    const line = async (transactionId: string, more: object = {}, api = fakeNode(poster, txs)) => {
+    const line = async (transactionId: string, more: object = {}, api = fakePaymentNode(poster, txs)) => {
       const [v] = await verifyPayment({ api, transactionId, readerSecretKey: readerKey, ...more });
       return `${v!.code}: ${v!.detail}`;
     };
@@ -176,7 +149,7 @@ describe('verifyPayment: from the transaction alone', () => {
     expect(await line('0xbadchannel')).toBe(
       'NO_CHANNEL: payment "meter-1/1": channel.lastBlockId: a block id',
     );
-    expect(await line('0xok', {}, fakeNode(pruned, txs))).toBe(
+    expect(await line('0xok', {}, fakePaymentNode(pruned, txs))).toBe(
       `MESSAGE_NOT_FOUND: seq ${p.closed.fromSeq + 2}: block ${middle} not found (pruned, or never posted)`,
     );
     expect(await line('0xok', { readerSecretKey: strangerKey })).toBe(
@@ -207,7 +180,7 @@ describe('verifyPayment: from the transaction alone', () => {
     const did = `did:iota:tst:0x${'12'.repeat(32)}`;
     const didOrigin = `0x${'34'.repeat(34)}`;
     const ch = channelOf(writer, p.closed.fromSeq, p.closed.toSeq, { did, didOrigin });
-    const api = fakeNode(poster, new Map([['0xpay', pay(payment(1, p.closed.root, ch))]]));
+    const api = fakePaymentNode(poster, new Map([['0xpay', pay(payment(1, p.closed.root, ch))]]));
     const asked: string[] = [];
     const resolving = (listed: Uint8Array) => async (d: string, origin: string, channelId: string) => {
       asked.push(`${d} ${origin} ${channelId}`);

@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
  * The house plan of docs/architecture.md, checked: each workspace's floor and which of ours it may import.
  * A workspace imports only from floors below it (the dashboard and the market take only part of one).
  */
+const BELOW_PROCESSES = ['errors', 'ledger', 'journal', 'contract', 'channels', 'market', 'tariff'] as const;
+const PROCESSES = ['wallet-service', 'meter-agent', 'dashboard'] as const;
+
 const MAY_IMPORT: Record<string, readonly string[]> = {
   errors: [],
   ledger: ['errors'],
@@ -15,34 +18,11 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   channels: ['errors', 'ledger', 'journal'],
   market: ['errors', 'contract'],
   tariff: ['errors'],
-  'wallet-service': ['errors', 'ledger', 'journal', 'contract', 'channels', 'market', 'tariff'],
-  'meter-agent': ['errors', 'ledger', 'journal', 'contract', 'channels', 'market', 'tariff'],
+  'wallet-service': BELOW_PROCESSES,
+  'meter-agent': BELOW_PROCESSES,
   dashboard: ['errors', 'ledger', 'contract', 'channels'],
-  deploy: [
-    'errors',
-    'ledger',
-    'journal',
-    'contract',
-    'channels',
-    'market',
-    'tariff',
-    'wallet-service',
-    'meter-agent',
-    'dashboard',
-  ],
-  tests: [
-    'errors',
-    'ledger',
-    'journal',
-    'contract',
-    'channels',
-    'market',
-    'tariff',
-    'wallet-service',
-    'meter-agent',
-    'dashboard',
-    'deploy',
-  ],
+  deploy: [...BELOW_PROCESSES, ...PROCESSES],
+  tests: [...BELOW_PROCESSES, ...PROCESSES, 'deploy'],
 };
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
