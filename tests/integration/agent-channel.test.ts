@@ -12,7 +12,7 @@ import {
   verifyPeriod,
   x25519PublicKey,
 } from '@tanglewatt/channels/node';
-import type { Payment } from '@tanglewatt/contract';
+import { type Payment, paymentMetadata } from '@tanglewatt/contract';
 import {
   type AgentHandle,
   channelSampleOf,
@@ -23,7 +23,7 @@ import {
 import { agentConfig, wanderingLoad } from '@tanglewatt/meter-agent/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyPeriodCli } from '../support/channels-cli.js';
+import { verifyPeriodArgs, verifyPeriodCli } from '../support/channels-cli.js';
 import { anyRose, waitForProgress } from '../support/progress.js';
 import { sharedTangle, stopServices } from '../support/shared-tangle.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
@@ -172,4 +172,55 @@ describe('meter-agent publishing on its channel, payments tied to the readings',
     );
     expect(cli.stdout).toMatch(/^PASS: \d+ messages \(seq \d+\.\.\d+\) verified; root matches/);
   }, 600_000); // an outer bound only: the waits inside fail on a stall
+
+  it('verify-period passes with only the transaction id, the node and a reader key file; a stranger’s key gets one WRONG_KEY line', async () => {
+    // Runs after the test above, which waited for periods 2 and 3 to be paid and included.
+    const period = agent.periods(50).find((p) => p.seq === 2)!;
+    const paid = consumer.service.store.get(period.id)!;
+    expect(paid.state).toBe('included');
+    const transactionId = paid.transactionId!;
+    // The payment names its messages: what the verifier starts from.
+    const channel = paymentMetadata.parse(paid.metadata).channel!;
+    expect(channel).toMatchObject({
+      id: agent.snapshot().channel!.channelId,
+      publicKey: agent.snapshot().channel!.signingPublicKey,
+      fromSeq: period.channel!.fromSeq,
+      toSeq: period.channel!.toSeq,
+    });
+    expect(Object.keys(channel.epochs ?? {})).toHaveLength(1);
+
+    const readerFile = join(dir, 'reader.key');
+    await writeFile(readerFile, `${toHex(readerKey)}\n`, { mode: 0o600 });
+    const pass = await verifyPeriodArgs(['--tx', transactionId, '--node', nodeUrl, '--key-file', readerFile]);
+    expect(pass.stderr).toBe('');
+    expect(pass.stdout).toBe(
+      `PASS: ${channel.toSeq - channel.fromSeq + 1} messages (seq ${channel.fromSeq}..${channel.toSeq}) verified; root matches; period ${period.id}; signer: the channel's own key (its id is the key's hash)\n`,
+    );
+    expect(pass.code).toBe(0);
+
+    const stranger = newX25519SecretKey();
+    const strangerFile = join(dir, 'stranger.key');
+    await writeFile(strangerFile, JSON.stringify({ type: 'x25519', secretKey: toHex(stranger) }), {
+      mode: 0o600,
+    });
+    const refused = await verifyPeriodArgs([
+      '--tx',
+      transactionId,
+      '--node',
+      nodeUrl,
+      '--key-file',
+      strangerFile,
+    ]);
+    const [epoch] = Object.keys(channel.epochs!);
+    expect(refused.stdout).toBe(
+      `FAIL WRONG_KEY: no epoch key for epoch ${epoch} with this reader key (${toHex(x25519PublicKey(stranger)).slice(0, 16)}…): none of the 1 wraps is for this reader (not authorised)\n`,
+    );
+    expect(refused.code).toBe(1);
+
+    const unknown = await verifyPeriodArgs(['--tx', `0x${'00'.repeat(32)}`, '--node', nodeUrl]);
+    expect(unknown.stdout).toBe(
+      `FAIL PAYMENT_NOT_FOUND: transaction 0x${'00'.repeat(32)} is not included in the ledger\n`,
+    );
+    expect(unknown.code).toBe(1);
+  });
 });

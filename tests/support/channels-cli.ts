@@ -25,3 +25,20 @@ export function verifyPeriodCli(
     { cwd: ROOT },
   );
 }
+
+/** `channels verify-period` with any arguments, as a member runs it: exit code and what it printed. */
+export async function verifyPeriodArgs(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'channels/src/cli.ts', 'verify-period', ...args],
+      { cwd: ROOT },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
