@@ -57,20 +57,15 @@ program
   .action(async (opts: { config: string }) => {
     const config = await loadConfig(opts.config);
     const log = createLogger('meter-agent');
-    const agent: AgentHandle = await startAgent({ config, log });
-    // Under systemd (Type=notify): ready now, and the watchdog fed only by samples actually taken.
-    const notifier = systemdNotifier(process.env, { log });
-    if (notifier) {
-      agent.events.on('sample', () => notifier.sampleTaken());
-      await notifier.ready();
-    }
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
+    // The signal handlers come first: a SIGTERM while the agent starts (rebuilding periods, paying what is
+    // queued) stops it cleanly once it has started, instead of ending the process mid-start.
+    let agent: AgentHandle | undefined;
+    let notifier: ReturnType<typeof systemdNotifier>;
+    let stopSignal: string | undefined;
+    const stopNow = (running: AgentHandle, signal: string) => {
       log.info({ signal }, 'stopping');
       void notifier?.stopping();
-      agent.stop().then(
+      running.stop().then(
         () => process.exit(0),
         (error) => {
           log.error({ error: errorMessage(error) }, 'stop failed');
@@ -78,8 +73,23 @@ program
         },
       );
     };
+    const stop = (signal: string) => {
+      if (stopSignal) return;
+      stopSignal = signal;
+      if (agent) stopNow(agent, signal);
+    };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    agent = await startAgent({ config, log });
+    // Under systemd (Type=notify): ready now, and the watchdog fed only by samples actually taken.
+    notifier = systemdNotifier(process.env, { log });
+    if (stopSignal) return stopNow(agent, stopSignal);
+    if (notifier) {
+      // READY=1 first: a sample taken before it would otherwise send WATCHDOG=1 ahead of it.
+      const ready = notifier;
+      await ready.ready();
+      agent.events.on('sample', () => ready.sampleTaken());
+    }
   });
 
 function printStatus(config: AgentConfig, s: AgentSnapshot | undefined, running: boolean): void {
