@@ -13,4 +13,5 @@ export * from './period.js';
 export * from './reader.js';
 export * from './signers.js';
 export * from './sources.js';
+export * from './verify-payment.js';
 export * from './writer.js';

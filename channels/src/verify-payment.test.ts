@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from './bytes.js';
 import { ed25519PublicKey, x25519PublicKey } from './crypto.js';
-import { channelRefOf, PAYMENT_TAG, verifyPayment } from './period.js';
+import { channelRefOf, PAYMENT_TAG } from './period.js';
 import { didHistorySigners } from './signers.js';
 import { deterministicRandom, fakePaymentNode, fakePoster, simulatedSamples, summaryOf } from './testing.js';
+import { verifyPayment } from './verify-payment.js';
 import { type ChannelWriter, MemoryWriterStore, ChannelWriter as Writer } from './writer.js';
 
 const T0 = Date.parse('2026-11-24T05:00:00Z');

@@ -2,13 +2,12 @@
  * How long pricing takes: one period of 1 Hz samples (3,600 for an hour) across the 17:00 standard/high
  * boundary of the README's example tariff, priced and settled `--runs` times; prints the median.
  *
- *   npx tsx tariff/bench/pricing.ts [--seconds 3600] [--runs 20]
+ *   npx tsx tests/bench/tariff/pricing.ts [--seconds 3600] [--runs 20]
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { exampleTariff } from '../src/fixtures.js';
-import { pricePeriodEnergy, settleWithCarry } from '../src/pricing.js';
-import { parseTariffHistory } from '../src/schedule.js';
+import { parseTariffHistory, pricePeriodEnergy, settleWithCarry } from '@tanglewatt/tariff';
+import { exampleTariff } from '@tanglewatt/tariff/testing';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '3600' }, runs: { type: 'string', default: '20' } },
