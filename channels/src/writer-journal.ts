@@ -7,7 +7,7 @@ import { restrictedTag } from './crypto.js';
 import { ChannelError } from './errors.js';
 import { type ChannelMode, HASH_BYTES, type MessageKind } from './format.js';
 import { merkleRootHex } from './merkle.js';
-import { type EpochKey, epochKey } from './message.js';
+import { type ChainPosition, type EpochKey, epochKey, type SealedMessage } from './message.js';
 import type { ScheduledKey } from './signers.js';
 
 /** What the writer journals. Secrets (epoch keys) are in it: keep the file 0600 (node.ts does). */
@@ -74,6 +74,23 @@ export interface EpochState {
 
 export type SealedRecord = { t: 'sealed'; bytes: string } & MessageFacts;
 
+/** The journal record of a sealed message, bytes included, posted under `tag`. */
+export function sealedRecordOf(sealed: SealedMessage, tag: string): SealedRecord {
+  const h = sealed.header;
+  return {
+    t: 'sealed' as const,
+    seq: h.seq,
+    hash: toHex(sealed.hash),
+    wireBytes: sealed.bytes.length,
+    tag,
+    kind: h.kind,
+    epoch: h.epoch,
+    fromMs: h.fromMs,
+    toMs: h.toMs,
+    bytes: toBase64(sealed.bytes),
+  };
+}
+
 const ZERO_HASH = new Uint8Array(HASH_BYTES);
 
 /** The channel as its journal records it; the writer seals and posts on top of it. */
@@ -133,6 +150,31 @@ export class WriterChain {
         this.periodStartSeq = r.toSeq + 1;
         return;
     }
+  }
+
+  /** Where the next message goes: its seq and the links to the head before it. */
+  positionOf(channelId: Uint8Array, fromMs: number, toMs: number): ChainPosition {
+    return {
+      channelId,
+      seq: this.nextSeq,
+      prevHash: this.prevHash,
+      prevBlockId: this.prevBlockId,
+      fromMs,
+      toMs,
+    };
+  }
+
+  /** Takes on an epoch to be announced at `seq`; returns the record to journal with its announcement. */
+  beginEpoch(key: EpochKey, readers: Uint8Array[], seq: number): WriterRecord {
+    const record: WriterRecord = {
+      t: 'epoch',
+      epoch: key.epoch,
+      key: toBase64(key.key),
+      readers: readers.map(toHex),
+      announcedAtSeq: seq,
+    };
+    this.epochs.set(key.epoch, { key, readers, announcedAtSeq: seq });
+    return record;
   }
 
   /** An epoch journaled without its announcement was never used: forgets its key, returns its reader set. */

@@ -6,7 +6,7 @@
  *
  * Samples not yet sealed live in memory only; the meter-agent's own journal is their durable copy.
  */
-import { equalBytes, fromBase64, fromHex, toBase64, toHex } from './bytes.js';
+import { equalBytes, fromBase64, fromHex, toHex } from './bytes.js';
 import {
   channelIdOf,
   ed25519PublicKey,
@@ -41,10 +41,11 @@ import {
   type ClosedPeriod,
   type MessageInfo,
   type SealedRecord,
+  sealedRecordOf,
   WriterChain,
   type WriterRecord,
-  type WriterStore,
 } from './writer-journal.js';
+import type { ChannelWriterOptions, PostedMessage } from './writer-options.js';
 
 export {
   type ClosedPeriod,
@@ -52,45 +53,7 @@ export {
   type WriterRecord,
   type WriterStore,
 } from './writer-journal.js';
-
-/** Posts a message; resolves with the id of the block that carries it. */
-export type PostMessage = (tag: string, bytes: Uint8Array) => Promise<string>;
-
-export interface ChannelWriterOptions {
-  store: WriterStore;
-  /** The meter's current Ed25519 secret key (32 bytes). */
-  signingKey: Uint8Array;
-  /** Mode of a new channel; must match the journal's for an existing one. */
-  mode: ChannelMode;
-  /** Restricted mode: X25519 public keys of the readers. A different set on reopen starts a new epoch. */
-  readers?: Uint8Array[];
-  post: PostMessage;
-  /** Seconds between scheduled messages (default 60). */
-  batchSeconds?: number;
-  /** Largest wire message before a batch is split (default 16 KiB; at most MAX_WIRE_BYTES). */
-  maxMessageBytes?: number;
-  /** Restricted mode: a fresh epoch key for every period (default true), so a period reads on its own. */
-  newEpochEachPeriod?: boolean;
-  /** Clock for announcement times of a channel with no data yet (default Date.now). */
-  now?: () => number;
-  random?: RandomSource;
-  /** Failures of scheduled flushes (the next one retries). */
-  onError?: (error: unknown) => void;
-  /** Compact the store after this many appended records (default 2000). */
-  compactAfterRecords?: number;
-}
-
-export interface PostedMessage {
-  seq: number;
-  hash: string;
-  blockId: string;
-  tag: string;
-  kind: MessageKind;
-  epoch: number;
-  fromMs: number;
-  toMs: number;
-  wireBytes: number;
-}
+export type { ChannelWriterOptions, PostedMessage, PostMessage } from './writer-options.js';
 
 function sameKeys(a: Uint8Array[], b: Uint8Array[]): boolean {
   const hexes = (keys: Uint8Array[]) => keys.map(toHex).sort().join();
@@ -365,14 +328,7 @@ export class ChannelWriter {
   }
 
   private position(fromMs: number, toMs: number): ChainPosition {
-    return {
-      channelId: this.channelIdBytes,
-      seq: this.chain.nextSeq,
-      prevHash: this.chain.prevHash,
-      prevBlockId: this.chain.prevBlockId,
-      fromMs,
-      toMs,
-    };
+    return this.chain.positionOf(this.channelIdBytes, fromMs, toMs);
   }
 
   private tagFor(seq: number, kind: MessageKind, epoch: number): string {
@@ -399,14 +355,7 @@ export class ChannelWriter {
     // At the end of the chain's time so far; a new channel starts at its first reading (or now).
     const atMs = seq === 0 ? (this.queue[0]?.samples[0]?.timestampMs ?? this.now()) : this.chain.lastToMs;
     const readers = [...this.readers];
-    const epochRecord: WriterRecord = {
-      t: 'epoch',
-      epoch: number,
-      key: toBase64(key.key),
-      readers: readers.map(toHex),
-      announcedAtSeq: seq,
-    };
-    this.chain.epochs.set(number, { key, readers, announcedAtSeq: seq });
+    const epochRecord = this.chain.beginEpoch(key, readers, seq);
     const sealed = sealEpochAnnouncement(this.position(atMs, atMs), this.signer, key, readers, this.random);
     const record = await this.record(sealed, undefined, [epochRecord]).catch((error: unknown) => {
       this.chain.epochs.delete(number);
@@ -420,18 +369,7 @@ export class ChannelWriter {
   /** Journals a sealed message (with the records that must land with it), then makes it the chain's head. */
   private async record(sealed: SealedMessage, closesPeriod: string | undefined, before: WriterRecord[] = []) {
     const h = sealed.header;
-    const record = {
-      t: 'sealed' as const,
-      seq: h.seq,
-      hash: toHex(sealed.hash),
-      wireBytes: sealed.bytes.length,
-      tag: this.tagFor(h.seq, h.kind, h.epoch),
-      kind: h.kind,
-      epoch: h.epoch,
-      fromMs: h.fromMs,
-      toMs: h.toMs,
-      bytes: toBase64(sealed.bytes),
-    };
+    const record = sealedRecordOf(sealed, this.tagFor(h.seq, h.kind, h.epoch));
     const records: WriterRecord[] = [...before, record];
     let period: ClosedPeriod | undefined;
     if (closesPeriod !== undefined) {
