@@ -111,6 +111,22 @@ async function newEd25519Key(binaries: Binaries, signal?: AbortSignal): Promise<
   }
 }
 
+/** A node's gossip identity, kept in `<dir>/p2pstore`. */
+export async function newP2pIdentity(
+  binaries: Binaries,
+  dir: string,
+  signal?: AbortSignal,
+): Promise<{ peerId: string }> {
+  return JSON.parse(
+    await hornetTool(
+      binaries,
+      ['p2pidentity-gen', '--json', `--outputPath=${join(dir, 'p2pstore')}`],
+      undefined,
+      signal,
+    ),
+  ) as { peerId: string };
+}
+
 /** Creates keys, genesis snapshot, node configs and milestone 1 in an empty data dir. */
 export async function createNetwork(
   options: GenesisOptions,
@@ -160,14 +176,7 @@ export async function createNetwork(
     const dir = join(dataDir, alias);
     await mkdir(join(dir, 'snapshots'), { recursive: true });
     await copyFile(snapshot, join(dir, 'snapshots', 'full_snapshot.bin'));
-    const identity = JSON.parse(
-      await hornetTool(
-        binaries,
-        ['p2pidentity-gen', '--json', `--outputPath=${join(dir, 'p2pstore')}`],
-        undefined,
-        signal,
-      ),
-    ) as { peerId: string };
+    const identity = await newP2pIdentity(binaries, dir, signal);
     const restPort = ports.rest + i;
     const gossipPort = ports.gossip + i;
     const config = await nodeConfig(template, protocol.networkName, keys, {

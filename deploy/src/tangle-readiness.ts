@@ -6,7 +6,8 @@ import { checkAborted, DeployError } from './errors.js';
 import { isRunning, logTail, type ManagedProcess } from './processes.js';
 import type { NodeEntry, TangleState } from './tangle-state.js';
 
-async function failIfExited(started: ManagedProcess[], signal?: AbortSignal): Promise<void> {
+/** Fails the start with a process's last log line when one it started has exited. */
+export async function failIfExited(started: ManagedProcess[], signal?: AbortSignal): Promise<void> {
   checkAborted(signal);
   for (const proc of started) {
     if (!isRunning(proc)) {
