@@ -13,7 +13,7 @@ import { assertPortFree, isRunning, type ManagedProcess, startDetached, stopProc
 import { NODE_CONFIG_FILE } from './profile.js';
 import { hornetTool, newP2pIdentity, writeSecret } from './tangle-genesis.js';
 import { failIfExited, isSynced } from './tangle-readiness.js';
-import { type NodeEntry, readState, type TangleState, writeState } from './tangle-state.js';
+import { type NodeEntry, readState, startRecorder, type TangleState, writeState } from './tangle-state.js';
 
 export interface JoinPorts {
   rest: number;
@@ -204,12 +204,7 @@ export async function joinNetwork(options: JoinOptions): Promise<TangleState> {
   const joined = state.joined!;
   await assertJoinPortsFree({ ...state.ports, indexer: joined.indexerPort ?? 0 }, options.indexer === true);
 
-  const started: ManagedProcess[] = [];
-  const record = async (proc: ManagedProcess) => {
-    started.push(proc);
-    state!.processes = [...started];
-    await writeState(dataDir, state!);
-  };
+  const { started, record } = startRecorder(dataDir, state);
   try {
     const peers = joined.peers;
     await record(

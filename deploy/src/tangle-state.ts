@@ -69,3 +69,20 @@ export async function readState(dataDir: string): Promise<TangleState | undefine
 export async function writeState(dataDir: string, state: TangleState): Promise<void> {
   await writeFile(join(dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
 }
+
+/**
+ * What a start has started so far. `record` writes each process into the state file as soon as it starts,
+ * before anything else can fail or be interrupted, so a stop (or the next start) finds it.
+ */
+export function startRecorder(
+  dataDir: string,
+  state: TangleState,
+): { started: ManagedProcess[]; record: (proc: ManagedProcess) => Promise<void> } {
+  const started: ManagedProcess[] = [];
+  const record = async (proc: ManagedProcess) => {
+    started.push(proc);
+    state.processes = [...started];
+    await writeState(dataDir, state);
+  };
+  return { started, record };
+}

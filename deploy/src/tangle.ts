@@ -11,7 +11,7 @@ import { durationMs, loadProtocolParameters, type NetworkProfile } from './profi
 import { createNetwork, type NetworkKeys } from './tangle-genesis.js';
 import { ensurePortsFree, resolvePorts } from './tangle-ports.js';
 import { isSynced, waitForApi, waitForConfirmedMilestones, waitForInx } from './tangle-readiness.js';
-import { readState, type TanglePorts, type TangleState, writeState } from './tangle-state.js';
+import { readState, startRecorder, type TanglePorts, type TangleState, writeState } from './tangle-state.js';
 
 // Creating a network, its ports, readiness and its state file live beside this module; importers of the
 // tangle find them all here.
@@ -139,13 +139,7 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
   const dialHost = gossipHost && gossipHost !== '0.0.0.0' ? gossipHost : '127.0.0.1';
   const keys = JSON.parse(await readFile(join(dataDir, 'secrets', 'keys.json'), 'utf8')) as NetworkKeys;
 
-  const started: ManagedProcess[] = [];
-  const record = async (proc: ManagedProcess) => {
-    started.push(proc);
-    // Recorded before anything else can fail or be interrupted, so a stop (or the next start) finds it.
-    state!.processes = [...started];
-    await writeState(dataDir, state!);
-  };
+  const { started, record } = startRecorder(dataDir, state);
   try {
     for (const [i, node] of state.nodes.entries()) {
       checkAborted(signal);
