@@ -6,32 +6,19 @@
  *
  * Samples not yet sealed live in memory only; the meter-agent's own journal is their durable copy.
  */
-import { equalBytes, fromBase64, fromHex, toBase64, toHex } from './bytes.js';
+import { equalBytes, fromBase64, fromHex, toHex } from './bytes.js';
 import {
   channelIdOf,
   ed25519PublicKey,
   keyIdOf,
   publicTag,
   type RandomSource,
-  restrictedTag,
   secureRandom,
 } from './crypto.js';
 import { ChannelError } from './errors.js';
-import {
-  type ChannelMode,
-  ENVELOPE_PREFIX_BYTES,
-  GCM_TAG_BYTES,
-  HASH_BYTES,
-  KEY_CHECK_BYTES,
-  MAX_WIRE_BYTES,
-  type MessageKind,
-  MIN_INNER_BYTES,
-  NONCE_BYTES,
-} from './format.js';
-import { merkleRootHex } from './merkle.js';
+import { type ChannelMode, MAX_WIRE_BYTES, type MessageKind } from './format.js';
 import {
   type ChainPosition,
-  type EpochKey,
   epochKey,
   type SealedMessage,
   type SigningKey,
@@ -43,124 +30,30 @@ import {
   assertValidSample,
   assertValidSummary,
   type DataPayload,
-  encodeDataPayload,
   MAX_READERS,
-  MAX_SAMPLES_PER_MESSAGE,
   type PeriodSummary,
   type Sample,
   timeRangeOf,
 } from './payload.js';
 import type { ScheduledKey } from './signers.js';
+import { type Batch, splitBatch } from './writer-batches.js';
+import {
+  type ClosedPeriod,
+  type MessageInfo,
+  type SealedRecord,
+  sealedRecordOf,
+  WriterChain,
+  type WriterRecord,
+} from './writer-journal.js';
+import type { ChannelWriterOptions, PostedMessage } from './writer-options.js';
 
-/** What the writer journals. Secrets (epoch keys) are in it: keep the file 0600 (node.ts does). */
-export type WriterRecord =
-  | { t: 'channel'; v: 1; channelId: string; mode: ChannelMode; genesisPublicKey: string }
-  | { t: 'key'; publicKey: string; fromSeq: number }
-  | { t: 'epoch'; epoch: number; key: string; readers: string[]; announcedAtSeq: number }
-  | ({ t: 'sealed'; bytes: string } & MessageFacts)
-  | { t: 'posted'; seq: number; blockId: string }
-  /** A sealed and posted message after compaction: everything but its bytes. */
-  | ({ t: 'message'; blockId: string } & MessageFacts)
-  | { t: 'period'; periodId: string; fromSeq: number; toSeq: number; root: string };
-
-interface MessageFacts {
-  seq: number;
-  hash: string;
-  wireBytes: number;
-  tag: string;
-  kind: MessageKind;
-  epoch: number;
-  fromMs: number;
-  toMs: number;
-}
-
-export interface WriterStore {
-  load(): Promise<WriterRecord[]>;
-  append(records: WriterRecord[]): Promise<void>;
-  /** Replaces every record atomically (compaction). Optional. */
-  rewrite?(records: WriterRecord[]): Promise<void>;
-  close?(): Promise<void>;
-}
-
-/** A store in memory, for tests and for browsers that keep nothing. */
-export class MemoryWriterStore implements WriterStore {
-  records: WriterRecord[] = [];
-  async load(): Promise<WriterRecord[]> {
-    return structuredClone(this.records);
-  }
-  async append(records: WriterRecord[]): Promise<void> {
-    this.records.push(...structuredClone(records));
-  }
-  async rewrite(records: WriterRecord[]): Promise<void> {
-    this.records = structuredClone(records);
-  }
-}
-
-/** Posts a message; resolves with the id of the block that carries it. */
-export type PostMessage = (tag: string, bytes: Uint8Array) => Promise<string>;
-
-export interface ChannelWriterOptions {
-  store: WriterStore;
-  /** The meter's current Ed25519 secret key (32 bytes). */
-  signingKey: Uint8Array;
-  /** Mode of a new channel; must match the journal's for an existing one. */
-  mode: ChannelMode;
-  /** Restricted mode: X25519 public keys of the readers. A different set on reopen starts a new epoch. */
-  readers?: Uint8Array[];
-  post: PostMessage;
-  /** Seconds between scheduled messages (default 60). */
-  batchSeconds?: number;
-  /** Largest wire message before a batch is split (default 16 KiB; at most MAX_WIRE_BYTES). */
-  maxMessageBytes?: number;
-  /** Restricted mode: a fresh epoch key for every period (default true), so a period reads on its own. */
-  newEpochEachPeriod?: boolean;
-  /** Clock for announcement times of a channel with no data yet (default Date.now). */
-  now?: () => number;
-  random?: RandomSource;
-  /** Failures of scheduled flushes (the next one retries). */
-  onError?: (error: unknown) => void;
-  /** Compact the store after this many appended records (default 2000). */
-  compactAfterRecords?: number;
-}
-
-export interface PostedMessage {
-  seq: number;
-  hash: string;
-  blockId: string;
-  tag: string;
-  kind: MessageKind;
-  epoch: number;
-  fromMs: number;
-  toMs: number;
-  wireBytes: number;
-}
-
-export interface ClosedPeriod {
-  periodId: string;
-  fromSeq: number;
-  toSeq: number;
-  /** Merkle root (RFC 6962, SHA-256) of the period's message hashes: the payment's readingsHash. */
-  root: string;
-}
-
-interface MessageInfo extends MessageFacts {
-  blockId?: string;
-}
-
-interface Batch {
-  samples: Sample[];
-  summaries: PeriodSummary[];
-  closesPeriod?: string;
-}
-
-interface EpochState {
-  key: EpochKey;
-  readers: Uint8Array[];
-  announcedAtSeq: number;
-}
-
-const ZERO_HASH = new Uint8Array(HASH_BYTES);
-const RESTRICTED_OVERHEAD = ENVELOPE_PREFIX_BYTES + NONCE_BYTES + KEY_CHECK_BYTES + GCM_TAG_BYTES;
+export {
+  type ClosedPeriod,
+  MemoryWriterStore,
+  type WriterRecord,
+  type WriterStore,
+} from './writer-journal.js';
+export type { ChannelWriterOptions, PostedMessage, PostMessage } from './writer-options.js';
 
 function sameKeys(a: Uint8Array[], b: Uint8Array[]): boolean {
   const hexes = (keys: Uint8Array[]) => keys.map(toHex).sort().join();
@@ -171,19 +64,10 @@ export class ChannelWriter {
   readonly mode: ChannelMode;
   private readonly channelIdBytes: Uint8Array;
   private signer: SigningKey;
-  private readonly keySchedule: { publicKey: Uint8Array; fromSeq: number }[] = [];
-  private nextSeqValue = 0;
-  private prevHash: Uint8Array = ZERO_HASH;
-  private prevBlockId: Uint8Array = ZERO_HASH;
-  private lastToMs = 0;
-  private readonly epochs = new Map<number, EpochState>();
+  private readonly chain = new WriterChain();
   private currentEpoch = 0;
   private readers: Uint8Array[] = [];
   private rotationDue = false;
-  private readonly unposted: ({ t: 'sealed'; bytes: string } & MessageFacts)[] = [];
-  private readonly messages = new Map<number, MessageInfo>();
-  private readonly closedPeriods: ClosedPeriod[] = [];
-  private periodStartSeq = 0;
   private pending: Sample[] = [];
   private readonly queue: Batch[] = [];
   private lock: Promise<unknown> = Promise.resolve();
@@ -233,14 +117,14 @@ export class ChannelWriter {
         { t: 'key', publicKey: toHex(publicKey), fromSeq: 0 },
       ];
       await options.store.append(start);
-      for (const r of start) writer.apply(r);
+      for (const r of start) writer.chain.apply(r);
     } else {
       if (first.t !== 'channel' || first.v !== 1)
         throw new ChannelError('STATE_CORRUPT', 'the store does not start with a v1 channel record');
       if (first.mode !== options.mode)
         throw new ChannelError('INVALID_OPTIONS', `mode: the channel is ${first.mode}`);
       writer = new ChannelWriter(options, fromHex(first.channelId, 32, 'channel id'), first.mode);
-      for (const r of records) writer.apply(r);
+      for (const r of records) writer.chain.apply(r);
       writer.recordsSinceCompaction = records.length;
     }
     writer.afterLoad(options.readers);
@@ -249,78 +133,29 @@ export class ChannelWriter {
 
   // ---- state from records ----
 
-  private apply(r: WriterRecord): void {
-    switch (r.t) {
-      case 'channel':
-        return;
-      case 'key':
-        this.keySchedule.push({ publicKey: fromHex(r.publicKey, 32, 'public key'), fromSeq: r.fromSeq });
-        return;
-      case 'epoch':
-        this.epochs.set(r.epoch, {
-          key: epochKey(r.epoch, fromBase64(r.key)),
-          readers: r.readers.map((x) => fromHex(x, 32, 'reader key')),
-          announcedAtSeq: r.announcedAtSeq,
-        });
-        return;
-      case 'sealed':
-      case 'message': {
-        const { t: _t, ...facts } = r;
-        const info: MessageInfo = { ...facts };
-        delete (info as { bytes?: string }).bytes;
-        this.messages.set(r.seq, info);
-        this.nextSeqValue = r.seq + 1;
-        this.prevHash = fromHex(r.hash, 32, 'hash');
-        this.lastToMs = Math.max(this.lastToMs, r.toMs);
-        if (r.t === 'sealed') this.unposted.push(r);
-        else this.prevBlockId = fromHex(r.blockId, 32, 'block id');
-        return;
-      }
-      case 'posted': {
-        const info = this.messages.get(r.seq);
-        if (!info) throw new ChannelError('STATE_CORRUPT', `posted record for unknown seq ${r.seq}`);
-        info.blockId = r.blockId;
-        const i = this.unposted.findIndex((u) => u.seq === r.seq);
-        if (i >= 0) this.unposted.splice(i, 1);
-        if (r.seq === this.nextSeqValue - 1) this.prevBlockId = fromHex(r.blockId, 32, 'block id');
-        return;
-      }
-      case 'period':
-        this.closedPeriods.push({ periodId: r.periodId, fromSeq: r.fromSeq, toSeq: r.toSeq, root: r.root });
-        this.periodStartSeq = r.toSeq + 1;
-        return;
-    }
-  }
-
   private afterLoad(readers: Uint8Array[] | undefined): void {
-    const current = this.keySchedule.at(-1);
+    const current = this.chain.keySchedule.at(-1);
     if (!current || !equalBytes(current.publicKey, this.signer.publicKey))
       throw new ChannelError(
         'KEY_MISMATCH',
         `signingKey: the channel's current key has id ${current ? toHex(keyIdOf(current.publicKey)) : '?'}; ` +
           'a new key must be taken on with rotateSigningKey()',
       );
-    // An epoch journaled without its announcement was never used: forget its key, keep its reader set.
-    let intended: Uint8Array[] | undefined;
-    for (const [epoch, state] of [...this.epochs]) {
-      if (this.messages.get(state.announcedAtSeq)?.kind === 'epoch') continue;
-      this.epochs.delete(epoch);
-      intended = state.readers;
-    }
-    this.currentEpoch = Math.max(0, ...this.epochs.keys());
+    const intended = this.chain.dropUnannouncedEpochs();
+    this.currentEpoch = Math.max(0, ...this.chain.epochs.keys());
     if (this.mode === 'public') return;
-    this.readers = intended ?? this.epochs.get(this.currentEpoch)?.readers ?? [];
+    this.readers = intended ?? this.chain.epochs.get(this.currentEpoch)?.readers ?? [];
     if (readers && !sameKeys(readers, this.readers)) {
       this.readers = [...readers];
       this.rotationDue = true;
     }
     if (this.readers.length === 0)
       throw new ChannelError('INVALID_OPTIONS', 'readers: a restricted channel needs at least one reader');
-    const lastPeriod = this.closedPeriods.at(-1);
+    const lastPeriod = this.chain.closedPeriods.at(-1);
     if (
       this.currentEpoch === 0 ||
       intended !== undefined ||
-      (this.newEpochEachPeriod && lastPeriod && lastPeriod.toSeq === this.nextSeqValue - 1)
+      (this.newEpochEachPeriod && lastPeriod && lastPeriod.toSeq === this.chain.nextSeq - 1)
     )
       this.rotationDue = true;
   }
@@ -333,7 +168,7 @@ export class ChannelWriter {
 
   /** Sequence number the next message will get. */
   get nextSeq(): number {
-    return this.nextSeqValue;
+    return this.chain.nextSeq;
   }
 
   get signingPublicKey(): Uint8Array {
@@ -342,32 +177,26 @@ export class ChannelWriter {
 
   /** Seq → block id of every posted message, in order. */
   blockIndex(fromSeq = 0, toSeq = Number.POSITIVE_INFINITY): { seq: number; blockId: string }[] {
-    return [...this.messages.values()]
-      .filter((m) => m.blockId !== undefined && m.seq >= fromSeq && m.seq <= toSeq)
-      .sort((a, b) => a.seq - b.seq)
-      .map((m) => ({ seq: m.seq, blockId: m.blockId! }));
+    return this.chain.blockIndex(fromSeq, toSeq);
   }
 
   /** What the writer knows of one message (hash, tag, block id once posted). */
   message(seq: number): Readonly<MessageInfo> | undefined {
-    return this.messages.get(seq);
+    return this.chain.messages.get(seq);
   }
 
   periods(): ClosedPeriod[] {
-    return [...this.closedPeriods];
+    return [...this.chain.closedPeriods];
   }
 
   /** Epoch keys of this channel (the owner can read its own restricted channel with them). */
   epochKeys(): [number, Uint8Array][] {
-    return [...this.epochs.values()].map((e) => [e.key.epoch, e.key.key]);
+    return this.chain.epochKeys();
   }
 
   /** Which key signed which sequence numbers, for seqScheduleSigners. */
   signingSchedule(): ScheduledKey[] {
-    return this.keySchedule.map((k, i) => {
-      const next = this.keySchedule[i + 1];
-      return { publicKey: k.publicKey, fromSeq: k.fromSeq, ...(next ? { untilSeq: next.fromSeq } : {}) };
-    });
+    return this.chain.signingSchedule();
   }
 
   /** Samples waiting for the next message. */
@@ -383,7 +212,7 @@ export class ChannelWriter {
 
   private latestTimeMs(): number {
     const queued = this.queue.at(-1)?.samples.at(-1)?.timestampMs ?? 0;
-    return Math.max(this.lastToMs, queued, this.pending.at(-1)?.timestampMs ?? 0);
+    return Math.max(this.chain.lastToMs, queued, this.pending.at(-1)?.timestampMs ?? 0);
   }
 
   /** Adds a reading. Readings must come in time order, none before the last sealed message ends. */
@@ -428,15 +257,15 @@ export class ChannelWriter {
     return this.exclusive(async () => {
       this.assertOpen();
       assertValidSummary(summary);
-      if (this.closedPeriods.some((p) => p.periodId === summary.periodId))
+      if (this.chain.closedPeriods.some((p) => p.periodId === summary.periodId))
         throw new ChannelError('INVALID_SUMMARY', `period ${summary.periodId} is already closed`);
-      if (summary.endMs < Math.max(this.lastToMs, this.queue.at(-1)?.samples.at(-1)?.timestampMs ?? 0))
+      if (summary.endMs < Math.max(this.chain.lastToMs, this.queue.at(-1)?.samples.at(-1)?.timestampMs ?? 0))
         throw new ChannelError('INVALID_SUMMARY', 'endMs: before data already queued or sealed');
       const inPeriod = this.pending.filter((s) => s.timestampMs < summary.endMs);
       this.pending = this.pending.slice(inPeriod.length);
       this.queue.push({ samples: inPeriod, summaries: [{ ...summary }], closesPeriod: summary.periodId });
       await this.drain();
-      return this.closedPeriods.find((p) => p.periodId === summary.periodId)!;
+      return this.chain.closedPeriods.find((p) => p.periodId === summary.periodId)!;
     });
   }
 
@@ -462,20 +291,29 @@ export class ChannelWriter {
     return this.exclusive(async () => {
       this.assertOpen();
       const publicKey = ed25519PublicKey(newSecretKey);
-      const record: WriterRecord = { t: 'key', publicKey: toHex(publicKey), fromSeq: this.nextSeqValue };
+      const record: WriterRecord = { t: 'key', publicKey: toHex(publicKey), fromSeq: this.chain.nextSeq };
       await this.options.store.append([record]);
-      this.apply(record);
+      this.chain.apply(record);
       this.signer = { secretKey: newSecretKey, publicKey };
     });
   }
 
+  /** Drops the bytes of posted messages from the store; keys, epochs, the block index and periods stay. */
+  private async compactIfDue(): Promise<void> {
+    const { store } = this.options;
+    if (!store.rewrite || this.recordsSinceCompaction < (this.options.compactAfterRecords ?? 2000)) return;
+    const records = this.chain.compactedRecords(this.channelIdBytes, this.mode);
+    await store.rewrite(records);
+    this.recordsSinceCompaction = records.length;
+  }
+
   private async drain(): Promise<PostedMessage[]> {
     const posted: PostedMessage[] = [];
-    for (const u of [...this.unposted]) posted.push(await this.post(u));
+    for (const u of [...this.chain.unposted]) posted.push(await this.post(u));
     if (this.mode === 'restricted' && this.rotationDue) posted.push(await this.announceEpoch());
     while (this.queue.length) {
       const batch = this.queue[0]!;
-      for (const part of this.partsOf(batch)) {
+      for (const part of splitBatch(batch, this.mode, this.maxMessageBytes)) {
         const closing = batch.closesPeriod !== undefined && part.summaries.length > 0;
         const sealed = await this.sealData(part, closing ? batch.closesPeriod : undefined);
         // Progress is kept in the batch, so a failed post resumes after what was sealed.
@@ -489,48 +327,13 @@ export class ChannelWriter {
     return posted;
   }
 
-  /** Splits a batch so every message stays under maxMessageBytes; summaries ride with the last part. */
-  private partsOf(batch: Batch): DataPayload[] {
-    const overhead = MIN_INNER_BYTES + (this.mode === 'restricted' ? RESTRICTED_OVERHEAD : 0);
-    const fits = (p: DataPayload) => {
-      if (p.samples.length > MAX_SAMPLES_PER_MESSAGE) return false;
-      const range = timeRangeOf(p);
-      return !range || encodeDataPayload(p, range.fromMs).length + overhead <= this.maxMessageBytes;
-    };
-    const split = (p: DataPayload): DataPayload[] => {
-      if (fits(p)) return [p];
-      if (p.samples.length <= 1)
-        throw new ChannelError(
-          'MESSAGE_TOO_LARGE',
-          'a single reading with its summaries does not fit a message',
-        );
-      const half = Math.ceil(p.samples.length / 2);
-      return [
-        ...split({ samples: p.samples.slice(0, half), summaries: [] }),
-        ...split({ samples: p.samples.slice(half), summaries: p.summaries }),
-      ];
-    };
-    if (batch.samples.length === 0 && batch.summaries.length === 0) return [];
-    return split({ samples: batch.samples, summaries: batch.summaries });
-  }
-
   private position(fromMs: number, toMs: number): ChainPosition {
-    return {
-      channelId: this.channelIdBytes,
-      seq: this.nextSeqValue,
-      prevHash: this.prevHash,
-      prevBlockId: this.prevBlockId,
-      fromMs,
-      toMs,
-    };
+    return this.chain.positionOf(this.channelIdBytes, fromMs, toMs);
   }
 
   private tagFor(seq: number, kind: MessageKind, epoch: number): string {
     if (this.mode === 'public') return publicTag(this.channelIdBytes);
-    // An announcement carries the tag of the epoch before it, so that epoch's readers can spot it.
-    const keyed =
-      kind === 'epoch' ? (this.epochs.get(epoch - 1) ?? this.epochs.get(epoch)) : this.epochs.get(epoch);
-    return restrictedTag(keyed!.key.subkeys, seq);
+    return this.chain.restrictedTagFor(seq, kind, epoch);
   }
 
   private async sealData(payload: DataPayload, closesPeriod: string | undefined) {
@@ -538,7 +341,7 @@ export class ChannelWriter {
     const position = this.position(range.fromMs, range.toMs);
     if (this.mode === 'public')
       return this.record(sealPublicData(position, payload, this.signer), closesPeriod);
-    const epoch = this.epochs.get(this.currentEpoch)!;
+    const epoch = this.chain.epochs.get(this.currentEpoch)!;
     return this.record(
       sealRestrictedData(position, payload, this.signer, epoch.key, this.random),
       closesPeriod,
@@ -548,21 +351,14 @@ export class ChannelWriter {
   private async announceEpoch() {
     const number = this.currentEpoch + 1;
     const key = epochKey(number, this.random(32));
-    const seq = this.nextSeqValue;
+    const seq = this.chain.nextSeq;
     // At the end of the chain's time so far; a new channel starts at its first reading (or now).
-    const atMs = seq === 0 ? (this.queue[0]?.samples[0]?.timestampMs ?? this.now()) : this.lastToMs;
+    const atMs = seq === 0 ? (this.queue[0]?.samples[0]?.timestampMs ?? this.now()) : this.chain.lastToMs;
     const readers = [...this.readers];
-    const epochRecord: WriterRecord = {
-      t: 'epoch',
-      epoch: number,
-      key: toBase64(key.key),
-      readers: readers.map(toHex),
-      announcedAtSeq: seq,
-    };
-    this.epochs.set(number, { key, readers, announcedAtSeq: seq });
+    const epochRecord = this.chain.beginEpoch(key, readers, seq);
     const sealed = sealEpochAnnouncement(this.position(atMs, atMs), this.signer, key, readers, this.random);
     const record = await this.record(sealed, undefined, [epochRecord]).catch((error: unknown) => {
-      this.epochs.delete(number);
+      this.chain.epochs.delete(number);
       throw error;
     });
     this.currentEpoch = number;
@@ -573,92 +369,34 @@ export class ChannelWriter {
   /** Journals a sealed message (with the records that must land with it), then makes it the chain's head. */
   private async record(sealed: SealedMessage, closesPeriod: string | undefined, before: WriterRecord[] = []) {
     const h = sealed.header;
-    const record = {
-      t: 'sealed' as const,
-      seq: h.seq,
-      hash: toHex(sealed.hash),
-      wireBytes: sealed.bytes.length,
-      tag: this.tagFor(h.seq, h.kind, h.epoch),
-      kind: h.kind,
-      epoch: h.epoch,
-      fromMs: h.fromMs,
-      toMs: h.toMs,
-      bytes: toBase64(sealed.bytes),
-    };
+    const record = sealedRecordOf(sealed, this.tagFor(h.seq, h.kind, h.epoch));
     const records: WriterRecord[] = [...before, record];
     let period: ClosedPeriod | undefined;
     if (closesPeriod !== undefined) {
-      const hashes: string[] = [];
-      for (let seq = this.periodStartSeq; seq < h.seq; seq++) hashes.push(this.messages.get(seq)!.hash);
-      hashes.push(record.hash);
-      period = {
-        periodId: closesPeriod,
-        fromSeq: this.periodStartSeq,
-        toSeq: h.seq,
-        root: merkleRootHex(hashes),
-      };
+      period = this.chain.periodEndingWith(closesPeriod, h.seq, record.hash);
       records.push({ t: 'period', ...period });
     }
     // Durable before it is posted: after a crash these exact bytes go out again under the same seq.
     await this.options.store.append(records);
     this.recordsSinceCompaction += records.length;
-    this.apply(record);
+    this.chain.apply(record);
     if (period) {
-      this.apply({ t: 'period', ...period });
+      this.chain.apply({ t: 'period', ...period });
       if (this.mode === 'restricted' && this.newEpochEachPeriod) this.rotationDue = true;
     }
     return record;
   }
 
-  private async post(record: { t: 'sealed'; bytes: string } & MessageFacts): Promise<PostedMessage> {
+  private async post(record: SealedRecord): Promise<PostedMessage> {
     const bytes = fromBase64(record.bytes);
     const blockId = await this.options.post(record.tag, bytes);
     const posted: WriterRecord = { t: 'posted', seq: record.seq, blockId };
     await this.options.store.append([posted]);
     this.recordsSinceCompaction++;
-    this.apply(posted);
+    this.chain.apply(posted);
     await this.compactIfDue();
     const { t: _t, bytes: _bytes, ...facts } = record;
     return { ...facts, blockId };
-  }
-
-  /** Drops the bytes of posted messages from the store; keys, epochs, the block index and periods stay. */
-  private async compactIfDue(): Promise<void> {
-    const { store } = this.options;
-    if (!store.rewrite || this.recordsSinceCompaction < (this.options.compactAfterRecords ?? 2000)) return;
-    const first = this.keySchedule[0]!;
-    const records: WriterRecord[] = [
-      {
-        t: 'channel',
-        v: 1,
-        channelId: toHex(this.channelIdBytes),
-        mode: this.mode,
-        genesisPublicKey: toHex(first.publicKey),
-      },
-      ...this.keySchedule.map(
-        (k): WriterRecord => ({ t: 'key', publicKey: toHex(k.publicKey), fromSeq: k.fromSeq }),
-      ),
-      ...[...this.epochs.values()].map(
-        (e): WriterRecord => ({
-          t: 'epoch',
-          epoch: e.key.epoch,
-          key: toBase64(e.key.key),
-          readers: e.readers.map(toHex),
-          announcedAtSeq: e.announcedAtSeq,
-        }),
-      ),
-      ...[...this.messages.values()]
-        .sort((a, b) => a.seq - b.seq)
-        .map((m): WriterRecord => {
-          const unposted = this.unposted.find((u) => u.seq === m.seq);
-          if (unposted) return unposted;
-          const { blockId, ...facts } = m;
-          return { t: 'message', ...facts, blockId: blockId! };
-        }),
-      ...this.closedPeriods.map((p): WriterRecord => ({ t: 'period', ...p })),
-    ];
-    await store.rewrite(records);
-    this.recordsSinceCompaction = records.length;
   }
 
   // ---- schedule ----

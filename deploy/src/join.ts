@@ -9,24 +9,11 @@ import { checkAborted, DeployError } from './errors.js';
 import { startIndexer } from './indexer.js';
 import type { Binaries } from './install.js';
 import { gossipMultiaddr, type JoinBundle, readJoinBundle } from './join-bundle.js';
-import {
-  assertPortFree,
-  isRunning,
-  logTail,
-  type ManagedProcess,
-  startDetached,
-  stopProcess,
-} from './processes.js';
+import { assertPortFree, isRunning, type ManagedProcess, startDetached, stopProcess } from './processes.js';
 import { NODE_CONFIG_FILE } from './profile.js';
-import {
-  hornetTool,
-  isSynced,
-  type NodeEntry,
-  readState,
-  type TangleState,
-  writeSecret,
-  writeState,
-} from './tangle.js';
+import { hornetTool, newP2pIdentity, writeSecret } from './tangle-genesis.js';
+import { failIfExited, isSynced } from './tangle-readiness.js';
+import { type NodeEntry, readState, startRecorder, type TangleState, writeState } from './tangle-state.js';
 
 export interface JoinPorts {
   rest: number;
@@ -118,14 +105,7 @@ async function createJoinedNode(options: JoinOptions, bundle: JoinBundle): Promi
   if (bundle.snapshots.delta) {
     await copyFile(join(bundleDir, bundle.snapshots.delta), join(dir, 'snapshots', 'delta_snapshot.bin'));
   }
-  const identity = JSON.parse(
-    await hornetTool(
-      binaries,
-      ['p2pidentity-gen', '--json', `--outputPath=${join(dir, 'p2pstore')}`],
-      undefined,
-      signal,
-    ),
-  ) as { peerId: string };
+  const identity = await newP2pIdentity(binaries, dir, signal);
 
   // This node's own JWT salt and admin token: the coordinator host's never leave it.
   const jwtSalt = randomBytes(24).toString('hex');
@@ -224,12 +204,7 @@ export async function joinNetwork(options: JoinOptions): Promise<TangleState> {
   const joined = state.joined!;
   await assertJoinPortsFree({ ...state.ports, indexer: joined.indexerPort ?? 0 }, options.indexer === true);
 
-  const started: ManagedProcess[] = [];
-  const record = async (proc: ManagedProcess) => {
-    started.push(proc);
-    state!.processes = [...started];
-    await writeState(dataDir, state!);
-  };
+  const { started, record } = startRecorder(dataDir, state);
   try {
     const peers = joined.peers;
     await record(
@@ -309,16 +284,7 @@ async function waitForCatchUp(
   let best = -1;
   let firstSynced: number | undefined;
   for (;;) {
-    checkAborted(signal);
-    for (const proc of started) {
-      if (!isRunning(proc)) {
-        const last = (await logTail(proc.logFile, 5)).split('\n').filter(Boolean).pop() ?? '';
-        throw new DeployError(
-          'START_FAILED',
-          `${proc.name} exited during start: ${last.trim()} (log: ${proc.logFile})`,
-        );
-      }
-    }
+    await failIfExited(started, signal);
     const info: NodeInfo | undefined = await api.info().catch(() => undefined);
     const confirmed = info?.status.confirmedMilestone.index ?? -1;
     if (confirmed > best) {

@@ -1,45 +1,32 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { NodeApi, type NodeInfo } from '@tanglewatt/ledger';
+import { NodeApi } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import { checkAborted, DeployError } from './errors.js';
-import { ExecError, exec, tail } from './exec.js';
 import { startIndexer } from './indexer.js';
 import type { Binaries } from './install.js';
-import {
-  assertPortFree,
-  freePorts,
-  isRunning,
-  logTail,
-  type ManagedProcess,
-  startDetached,
-  stopProcess,
-} from './processes.js';
-import {
-  durationMs,
-  type GenesisPlan,
-  loadProtocolParameters,
-  type NetworkProfile,
-  NODE_CONFIG_FILE,
-  PROTOCOL_PARAMETERS_FILE,
-  planGenesis,
-} from './profile.js';
+import { isRunning, type ManagedProcess, startDetached, stopProcess } from './processes.js';
+import { durationMs, loadProtocolParameters, type NetworkProfile } from './profile.js';
+import { createNetwork, type NetworkKeys } from './tangle-genesis.js';
+import { ensurePortsFree, resolvePorts } from './tangle-ports.js';
+import { isSynced, waitForApi, waitForConfirmedMilestones, waitForInx } from './tangle-readiness.js';
+import { readState, startRecorder, type TanglePorts, type TangleState, writeState } from './tangle-state.js';
 
-export interface TanglePorts {
-  /** REST API of node 1; node n uses rest + n − 1. */
-  rest: number;
-  /** Gossip of node 1; node n uses gossip + n − 1. */
-  gossip: number;
-  /** INX of node 1 (the coordinator's node). */
-  inx: number;
-  /** inx-mqtt's websocket, proxied by HORNET at /api/mqtt/v1. */
-  mqtt: number;
-}
-
-export const DEFAULT_PORTS: TanglePorts = { rest: 14265, gossip: 15600, inx: 9029, mqtt: 1888 };
+// Creating a network, its ports, readiness and its state file live beside this module; importers of the
+// tangle find them all here.
+export { hornetTool, writeSecret } from './tangle-genesis.js';
+export { resolvePorts } from './tangle-ports.js';
+export { isSynced } from './tangle-readiness.js';
+export {
+  DEFAULT_PORTS,
+  type JoinedNode,
+  type NodeEntry,
+  readState,
+  type TanglePorts,
+  type TangleState,
+  writeState,
+} from './tangle-state.js';
 
 export interface UpOptions {
   dataDir: string;
@@ -68,310 +55,6 @@ export interface UpOptions {
    * hosts peer with them (`tangle join`). Remembered in `tangle.json` for later starts.
    */
   gossipHost?: string;
-}
-
-export interface NodeEntry {
-  alias: string;
-  restUrl: string;
-  restPort: number;
-  gossipPort: number;
-  peerId: string;
-  dir: string;
-}
-
-/** What `tangle.json` in the data dir records: enough for `down`, `status` and clients to find everything. */
-export interface TangleState {
-  formatVersion: 1;
-  networkName: string;
-  bech32Hrp: string;
-  profile: string;
-  milestoneInterval: string;
-  createdAt: string;
-  ports: TanglePorts;
-  nodes: NodeEntry[];
-  mqttUrl?: string;
-  /** The community indexer's REST API, when one runs beside node 1. */
-  indexerUrl?: string;
-  genesis: {
-    mintAddress: string;
-    mintOutputId: string;
-    allocations: { address: string; amount: string; outputId: string; accountIndex?: number }[];
-  };
-  processes: ManagedProcess[];
-  /** Where the nodes' gossip listens when not on loopback only (UpOptions.gossipHost). */
-  gossipHost?: string;
-  /** Set when this data dir holds a node that joined another host's network (join.ts), not a network of its own. */
-  joined?: JoinedNode;
-}
-
-/** A node started from a join bundle: it has no coordinator, and its static peers live on other hosts. */
-export interface JoinedNode {
-  /** The gossip multiaddrs it keeps a connection to. */
-  peers: { alias: string; multiAddress: string }[];
-  /** The indexer's REST port, when one runs beside it. */
-  indexerPort?: number;
-}
-
-const STATE_FILE = 'tangle.json';
-
-export async function readState(dataDir: string): Promise<TangleState | undefined> {
-  const file = join(dataDir, STATE_FILE);
-  if (!existsSync(file)) return undefined;
-  return JSON.parse(await readFile(file, 'utf8')) as TangleState;
-}
-
-export async function writeState(dataDir: string, state: TangleState): Promise<void> {
-  await writeFile(join(dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
-}
-
-export async function hornetTool(
-  binaries: Binaries,
-  args: string[],
-  env?: NodeJS.ProcessEnv,
-  signal?: AbortSignal,
-): Promise<string> {
-  try {
-    return (
-      await exec(binaries.hornet, ['tool', ...args], {
-        env: { ...process.env, ...env },
-        ...(signal ? { signal } : {}),
-      })
-    ).stdout;
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    const output = error instanceof ExecError ? tail(`${error.stdout}\n${error.stderr}`) : String(error);
-    throw new DeployError(
-      'START_FAILED',
-      `hornet tool ${args[0]} failed: ${output.split('\n').pop()}`,
-      output,
-    );
-  }
-}
-
-export async function writeSecret(file: string, content: string): Promise<void> {
-  await writeFile(file, content, { mode: 0o600 });
-  await chmod(file, 0o600);
-}
-
-/** The ports a start uses: those asked for, or for an existing network the ones its node configs hold. */
-export async function resolvePorts(
-  requested: UpOptions['ports'],
-  previous?: TanglePorts,
-  nodes = 1,
-): Promise<TanglePorts> {
-  if (requested === 'auto') {
-    // An existing network keeps the ports its nodes' configs were written with.
-    if (previous) return previous;
-    // Extra nodes use the ports after these, which the kernel did not vouch for: pick again while one of
-    // them is taken (ensurePortsFree still probes them all before anything starts).
-    for (let attempt = 1; ; attempt++) {
-      const [rest, gossip, inx, mqtt] = (await freePorts(4)) as [number, number, number, number];
-      const ports = { rest, gossip, inx, mqtt };
-      if (attempt >= 20 || (await followOnPortsFree(ports, nodes))) return ports;
-    }
-  }
-  return requested ?? previous ?? DEFAULT_PORTS;
-}
-
-async function followOnPortsFree(ports: TanglePorts, nodes: number): Promise<boolean> {
-  const extra = Array.from({ length: nodes - 1 }, (_, i) => [
-    ports.rest + i + 1,
-    ports.gossip + i + 1,
-  ]).flat();
-  const all = [ports.rest, ports.gossip, ports.inx, ports.mqtt, ...extra];
-  if (new Set(all).size !== all.length) return false;
-  for (const port of extra) {
-    if (port > 65_535) return false;
-    const free = await assertPortFree(port, '', '').then(
-      () => true,
-      () => false,
-    );
-    if (!free) return false;
-  }
-  return true;
-}
-
-async function ensurePortsFree(ports: TanglePorts, nodes: number, withMqtt: boolean): Promise<void> {
-  for (let i = 0; i < nodes; i++) {
-    await assertPortFree(ports.rest + i, `hornet-${i + 1} REST API`, '--rest-port');
-    await assertPortFree(ports.gossip + i, `hornet-${i + 1} gossip`, '--gossip-port');
-  }
-  await assertPortFree(ports.inx, 'hornet-1 INX', '--inx-port');
-  if (withMqtt) await assertPortFree(ports.mqtt, 'inx-mqtt websocket', '--mqtt-port');
-}
-
-interface Keys {
-  coordinator: { privateKey: string; publicKey: string }[];
-  jwtSalt: string;
-}
-
-async function nodeConfig(
-  template: Record<string, unknown>,
-  networkName: string,
-  keys: Keys,
-  node: { alias: string; dir: string; restPort: number; gossipPort: number; inxPort?: number },
-): Promise<Record<string, unknown>> {
-  const config = structuredClone(template) as Record<string, Record<string, unknown>>;
-  const section = (name: string) => {
-    config[name] ??= {};
-    return config[name];
-  };
-  section('node').alias = node.alias;
-  Object.assign(section('protocol'), {
-    targetNetworkName: networkName,
-    milestonePublicKeyCount: keys.coordinator.length,
-    publicKeyRanges: keys.coordinator.map((k) => ({ key: k.publicKey, start: 0, end: 0 })),
-  });
-  Object.assign(section('db'), { path: join(node.dir, 'db') });
-  const p2p = section('p2p');
-  p2p.bindMultiAddresses = [`/ip4/127.0.0.1/tcp/${node.gossipPort}`];
-  p2p.db = { path: join(node.dir, 'p2pstore') };
-  Object.assign(section('snapshots'), {
-    fullPath: join(node.dir, 'snapshots', 'full_snapshot.bin'),
-    deltaPath: join(node.dir, 'snapshots', 'delta_snapshot.bin'),
-  });
-  Object.assign(section('restAPI'), {
-    bindAddress: `127.0.0.1:${node.restPort}`,
-    jwtAuth: { salt: keys.jwtSalt },
-  });
-  Object.assign(section('inx'), {
-    enabled: node.inxPort !== undefined,
-    bindAddress: `127.0.0.1:${node.inxPort ?? 0}`,
-  });
-  return config;
-}
-
-/**
- * `hornet tool ed25519-key`: HORNET 2.0.1 now and then fails its own random mnemonic ("invalid checksum"
- * from re-parsing it), so a fresh draw is taken a few times before giving up.
- */
-async function newEd25519Key(binaries: Binaries, signal?: AbortSignal): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await hornetTool(binaries, ['ed25519-key', '--json'], undefined, signal);
-    } catch (error) {
-      if (attempt >= 5 || !String((error as Error).message).includes('invalid checksum')) throw error;
-    }
-  }
-}
-
-/** Creates keys, genesis snapshot, node configs and milestone 1 in an empty data dir. */
-async function bootstrap(options: UpOptions, ports: TanglePorts, nodeCount: number): Promise<TangleState> {
-  const { dataDir, binaries, log, profile, signal } = options;
-  const protocol = await loadProtocolParameters();
-  const plan: GenesisPlan = await planGenesis(profile, protocol);
-  for (const dir of ['secrets', 'genesis', 'coordinator', 'logs'])
-    await mkdir(join(dataDir, dir), { recursive: true });
-  await chmod(join(dataDir, 'secrets'), 0o700);
-
-  // Coordinator keys are made here, at first start, and never leave the data dir.
-  const coordinator = [];
-  for (let i = 0; i < 2; i++) {
-    const key = JSON.parse(await newEd25519Key(binaries, signal)) as {
-      privateKey: string;
-      publicKey: string;
-    };
-    coordinator.push({ privateKey: key.privateKey, publicKey: key.publicKey });
-  }
-  const keys: Keys = { coordinator, jwtSalt: randomBytes(24).toString('hex') };
-  await writeSecret(join(dataDir, 'secrets', 'keys.json'), `${JSON.stringify(keys, null, 2)}\n`);
-
-  const snapshot = join(dataDir, 'genesis', 'full_snapshot.bin');
-  log.info({ allocations: plan.allocations.length }, 'creating genesis snapshot');
-  await hornetTool(
-    binaries,
-    [
-      'snap-gen',
-      `--protocolParametersPath=${PROTOCOL_PARAMETERS_FILE}`,
-      `--mintAddress=${plan.mintAddress}`,
-      ...(plan.allocations.length
-        ? [`--genesisAddresses=${plan.allocations.map((a) => `${a.address}:${a.amount}`).join(',')}`]
-        : []),
-      `--outputPath=${snapshot}`,
-    ],
-    undefined,
-    signal,
-  );
-
-  const template = JSON.parse(await readFile(NODE_CONFIG_FILE, 'utf8')) as Record<string, unknown>;
-  const nodes: NodeEntry[] = [];
-  for (let i = 0; i < nodeCount; i++) {
-    const alias = `hornet-${i + 1}`;
-    const dir = join(dataDir, alias);
-    await mkdir(join(dir, 'snapshots'), { recursive: true });
-    await copyFile(snapshot, join(dir, 'snapshots', 'full_snapshot.bin'));
-    const identity = JSON.parse(
-      await hornetTool(
-        binaries,
-        ['p2pidentity-gen', '--json', `--outputPath=${join(dir, 'p2pstore')}`],
-        undefined,
-        signal,
-      ),
-    ) as { peerId: string };
-    const restPort = ports.rest + i;
-    const gossipPort = ports.gossip + i;
-    const config = await nodeConfig(template, protocol.networkName, keys, {
-      alias,
-      dir,
-      restPort,
-      gossipPort,
-      ...(i === 0 ? { inxPort: ports.inx } : {}),
-    });
-    await writeFile(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-    nodes.push({
-      alias,
-      restUrl: `http://127.0.0.1:${restPort}`,
-      restPort,
-      gossipPort,
-      peerId: identity.peerId,
-      dir,
-    });
-  }
-
-  log.info('bootstrapping milestone 1 and the coordinator state');
-  await hornetTool(
-    binaries,
-    [
-      'bootstrap-private-tangle',
-      `--configFile=${join(nodes[0]!.dir, 'config.json')}`,
-      `--snapshotPath=${snapshot}`,
-      `--databasePath=${join(nodes[0]!.dir, 'db')}`,
-      `--cooStatePath=${join(dataDir, 'coordinator', 'coordinator.state')}`,
-      '--databaseEngine=pebble',
-    ],
-    { COO_PRV_KEYS: coordinator.map((k) => k.privateKey).join(',') },
-    signal,
-  );
-
-  // An admin token for HORNET's protected routes, kept beside the keys.
-  const jwt = JSON.parse(
-    await hornetTool(
-      binaries,
-      ['jwt-api', '--json', `--databasePath=${join(nodes[0]!.dir, 'p2pstore')}`, `--salt=${keys.jwtSalt}`],
-      undefined,
-      signal,
-    ),
-  ) as { jwt: string };
-  await writeSecret(join(dataDir, 'secrets', 'admin.jwt'), `${jwt.jwt}\n`);
-
-  const state: TangleState = {
-    formatVersion: 1,
-    networkName: protocol.networkName,
-    bech32Hrp: protocol.bech32HRP,
-    profile: profile.name,
-    milestoneInterval: options.milestoneInterval ?? profile.milestoneInterval,
-    createdAt: new Date().toISOString(),
-    ports,
-    nodes,
-    genesis: {
-      mintAddress: plan.mintAddress,
-      mintOutputId: plan.mintOutputId,
-      allocations: plan.allocations.map((a) => ({ ...a, amount: a.amount.toString() })),
-    },
-    processes: [],
-  };
-  await writeState(dataDir, state);
-  return state;
 }
 
 function runningProcesses(state: TangleState | undefined): ManagedProcess[] {
@@ -442,7 +125,7 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
   await mkdir(dataDir, { recursive: true });
   if (!state) {
     try {
-      state = await bootstrap(options, ports, nodeCount);
+      state = await createNetwork(options, ports, nodeCount);
     } catch (error) {
       // A half-made network is useless: leave an empty dir, not a stale one.
       await rm(dataDir, { recursive: true, force: true });
@@ -454,15 +137,9 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
   const gossipHost = state.gossipHost;
   // Nodes of this host reach each other where they listen: loopback unless bound to one address.
   const dialHost = gossipHost && gossipHost !== '0.0.0.0' ? gossipHost : '127.0.0.1';
-  const keys = JSON.parse(await readFile(join(dataDir, 'secrets', 'keys.json'), 'utf8')) as Keys;
+  const keys = JSON.parse(await readFile(join(dataDir, 'secrets', 'keys.json'), 'utf8')) as NetworkKeys;
 
-  const started: ManagedProcess[] = [];
-  const record = async (proc: ManagedProcess) => {
-    started.push(proc);
-    // Recorded before anything else can fail or be interrupted, so a stop (or the next start) finds it.
-    state!.processes = [...started];
-    await writeState(dataDir, state!);
-  };
+  const { started, record } = startRecorder(dataDir, state);
   try {
     for (const [i, node] of state.nodes.entries()) {
       checkAborted(signal);
@@ -558,132 +235,6 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
     `tangle "${state.networkName}" is up`,
   );
   return state;
-}
-
-async function failIfExited(started: ManagedProcess[], signal?: AbortSignal): Promise<void> {
-  checkAborted(signal);
-  for (const proc of started) {
-    if (!isRunning(proc)) {
-      const last = (await logTail(proc.logFile, 5)).split('\n').filter(Boolean).pop() ?? '';
-      throw new DeployError(
-        'START_FAILED',
-        `${proc.name} exited during start: ${last.trim()} (log: ${proc.logFile})`,
-      );
-    }
-  }
-}
-
-async function waitForApi(
-  node: NodeEntry,
-  started: ManagedProcess[],
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<void> {
-  const api = new NodeApi(node.restUrl, { timeoutMs: 2_000 });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    await failIfExited(started, signal);
-    try {
-      await api.info();
-      return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      throw new DeployError(
-        'SYNC_TIMEOUT',
-        `${node.alias} did not answer on ${node.restUrl} within ${Math.round(timeoutMs / 1000)} s: see ${join(node.dir, '..', 'logs', `${node.alias}.log`)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Resolves once something accepts TCP connections on the node's INX port. */
-async function waitForInx(
-  node: NodeEntry,
-  port: number,
-  started: ManagedProcess[],
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    await failIfExited(started, signal);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) {
-      throw new DeployError(
-        'SYNC_TIMEOUT',
-        `${node.alias} did not open its INX port 127.0.0.1:${port} within ${Math.round(timeoutMs / 1000)} s: see ${join(node.dir, '..', 'logs', `${node.alias}.log`)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Confirmed up to the latest milestone it knows of. */
-export function isSynced(info: NodeInfo): boolean {
-  return (
-    info.status.confirmedMilestone.index >= info.status.latestMilestone.index &&
-    info.status.latestMilestone.index > 0
-  );
-}
-
-/** Every node synced, healthy where it has peers, and its confirmed milestone moved past where it was when we started waiting. */
-async function waitForConfirmedMilestones(
-  state: TangleState,
-  started: ManagedProcess[],
-  timeoutMs: number,
-  log: Logger,
-  signal?: AbortSignal,
-): Promise<void> {
-  const apis = state.nodes.map((n) => new NodeApi(n.restUrl, { timeoutMs: 2_000 }));
-  // `timeoutMs` counts from the slowest node's last step forward: a loaded machine syncs slowly, not never.
-  const ceiling = Date.now() + 5 * timeoutMs;
-  let deadline = Date.now() + timeoutMs;
-  let slowest: number | undefined;
-  let first: number | undefined;
-  for (;;) {
-    await failIfExited(started, signal);
-    const infos = await Promise.all(apis.map((a) => a.info().catch(() => undefined)));
-    const slowestNow = Math.min(...infos.map((i) => i?.status.confirmedMilestone.index ?? -1));
-    if (slowest === undefined || slowestNow > slowest) {
-      if (slowest !== undefined) deadline = Math.min(Date.now() + timeoutMs, ceiling);
-      slowest = slowestNow;
-    }
-    const coordinatorView = infos[0]?.status.confirmedMilestone.index;
-    if (first === undefined && coordinatorView !== undefined) first = coordinatorView;
-    // HORNET calls a node healthy only with a gossip peer, so a lone node is judged by sync alone.
-    const ready =
-      first !== undefined &&
-      infos.every(
-        (i) =>
-          i !== undefined &&
-          isSynced(i) &&
-          i.status.confirmedMilestone.index > first! &&
-          (state.nodes.length === 1 || i.status.isHealthy),
-      );
-    if (ready) {
-      log.debug({ confirmed: infos.map((i) => i?.status.confirmedMilestone.index) }, 'milestones confirm');
-      return;
-    }
-    if (Date.now() > deadline) {
-      const lagging = state.nodes.filter((_, i) => !infos[i] || !isSynced(infos[i]!)).map((n) => n.alias);
-      throw new DeployError(
-        'SYNC_TIMEOUT',
-        `no advancing confirmed milestone within ${Math.round(timeoutMs / 1000)} s (slowest node at ${slowest ?? '-'})${lagging.length ? ` (not synced: ${lagging.join(', ')})` : ''}: see the logs in ${join(state.nodes[0]!.dir, '..', 'logs')}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Stops every process the data dir's state lists, coordinator first. */
