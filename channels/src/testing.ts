@@ -137,3 +137,30 @@ export function fakePaymentNode(poster: FakePoster, transactions: FakeTransactio
     },
   };
 }
+
+/**
+ * Two closed hourly periods `meter-1/0` and `meter-1/1` from `startMs` by a fresh in-memory writer:
+ * 240 readings 30 s apart, flushed every 20 so each period has several data messages.
+ */
+export async function twoHourlyPeriods(
+  signingKey: Uint8Array,
+  mode: ChannelMode,
+  readers: Uint8Array[],
+  startMs: number,
+) {
+  const HOUR = 3_600_000;
+  const { writer, poster } = await memoryWriter(signingKey, mode, { readers });
+  const samples = simulatedSamples(240, startMs, 30_000);
+  const periods = [];
+  for (const p of [0, 1]) {
+    const from = startMs + p * HOUR;
+    const mine = samples.filter((s) => s.timestampMs >= from && s.timestampMs < from + HOUR);
+    for (let i = 0; i < mine.length; i += 20) {
+      writer.addSamples(mine.slice(i, i + 20));
+      if (i + 20 < mine.length) await writer.flush();
+    }
+    const summary = summaryOf(`meter-1/${p}`, mine, from, from + HOUR);
+    periods.push({ closed: await writer.closePeriod(summary), summary });
+  }
+  return { writer, poster, periods };
+}
