@@ -3,11 +3,16 @@ import { toHex } from './bytes.js';
 import { ed25519PublicKey, x25519PublicKey } from './crypto.js';
 import { channelRefOf, PAYMENT_TAG, verifyPayment } from './period.js';
 import { didHistorySigners } from './signers.js';
-import { deterministicRandom, fakePaymentNode, fakePoster, twoHourlyPeriods } from './testing.js';
+import {
+  deterministicRandom,
+  fakePaymentNode,
+  fakePoster,
+  hourlyPayment,
+  twoHourlyPeriods,
+} from './testing.js';
 import type { ChannelWriter } from './writer.js';
 
 const T0 = Date.parse('2026-11-24T05:00:00Z');
-const HOUR = 3_600_000;
 const keys = deterministicRandom('verify-payment.test keys');
 const meterKey = keys(32);
 const readerKey = keys(32);
@@ -33,19 +38,11 @@ function channelOf(writer: ChannelWriter, fromSeq: number, toSeq: number, extra:
   };
 }
 
-function payment(index: number, root: string, channel?: object, extra: object = {}) {
-  return {
-    k: `meter-1/${index}`,
-    o: 0,
-    a: '1000',
-    periodId: `meter-1/${index}`,
-    periodStart: new Date(T0 + index * HOUR).toISOString(),
-    periodEnd: new Date(T0 + (index + 1) * HOUR).toISOString(),
-    readingsHash: root,
-    ...(channel ? { channel } : {}),
-    ...extra,
-  };
-}
+const payment = (index: number, root: string, channel?: object, extra: object = {}) => ({
+  ...hourlyPayment(index, root, T0),
+  ...(channel ? { channel } : {}),
+  ...extra,
+});
 
 const pay = (...payments: object[]): { tag: string; data: unknown } => ({
   tag: PAYMENT_TAG,
