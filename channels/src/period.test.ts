@@ -2,53 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { ed25519PublicKey, x25519PublicKey } from './crypto.js';
 import { PAYMENT_TAG, type PaymentDescription, verifyPeriod } from './period.js';
 import { staticSigners } from './signers.js';
-import {
-  deterministicRandom,
-  fakePaymentNode,
-  memoryWriter,
-  simulatedSamples,
-  summaryOf,
-} from './testing.js';
+import { deterministicRandom, fakePaymentNode, hourlyPayment, twoHourlyPeriods } from './testing.js';
 
 const T0 = Date.parse('2026-11-24T05:00:00Z');
-const HOUR = 3_600_000;
 const keys = deterministicRandom('period.test keys');
 const meterKey = keys(32);
 const readerKey = keys(32);
 const signers = staticSigners([ed25519PublicKey(meterKey)]);
 
-async function twoPeriods(mode: 'public' | 'restricted') {
-  const { writer, poster } = await memoryWriter(meterKey, mode, { readers: [x25519PublicKey(readerKey)] });
-  const samples = simulatedSamples(240, T0, 30_000); // two hours at one reading per 30 s
-  const periods = [];
-  for (const p of [0, 1]) {
-    const mine = samples.filter((s) => s.timestampMs >= T0 + p * HOUR && s.timestampMs < T0 + (p + 1) * HOUR);
-    for (let i = 0; i < mine.length; i += 20) {
-      writer.addSamples(mine.slice(i, i + 20));
-      if (i + 20 < mine.length) await writer.flush();
-    }
-    const summary = summaryOf(`meter-1/${p}`, mine, T0 + p * HOUR, T0 + (p + 1) * HOUR);
-    periods.push({ closed: await writer.closePeriod(summary), summary });
-  }
-  return { writer, poster, periods };
-}
+const twoPeriods = (mode: 'public' | 'restricted') =>
+  twoHourlyPeriods(meterKey, mode, [x25519PublicKey(readerKey)], T0);
 
-function payment(
-  periodIndex: number,
-  root: string,
-  extra: Partial<PaymentDescription> = {},
-): PaymentDescription {
-  return {
-    k: `meter-1/${periodIndex}`,
-    o: 0,
-    a: '1000',
-    periodId: `meter-1/${periodIndex}`,
-    periodStart: new Date(T0 + periodIndex * HOUR).toISOString(),
-    periodEnd: new Date(T0 + (periodIndex + 1) * HOUR).toISOString(),
-    readingsHash: root,
-    ...extra,
-  };
-}
+const payment = (periodIndex: number, root: string, extra: Partial<PaymentDescription> = {}) => ({
+  ...hourlyPayment(periodIndex, root, T0),
+  ...extra,
+});
 
 describe('verifyPeriod', () => {
   it('passes for an honest payment and fails for a doctored one, saying why', async () => {

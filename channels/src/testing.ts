@@ -9,7 +9,7 @@ import { ByteWriter, concatBytes, toHex, utf8ToBytes } from './bytes.js';
 import type { RandomSource } from './crypto.js';
 import type { ChannelMode } from './format.js';
 import type { PeriodSummary, Sample } from './payload.js';
-import type { PaymentApi } from './period.js';
+import type { PaymentApi, PaymentDescription } from './period.js';
 import { ChannelWriter, type ChannelWriterOptions, MemoryWriterStore } from './writer.js';
 
 export function deterministicRandom(seed: string): RandomSource {
@@ -136,4 +136,45 @@ export function fakePaymentNode(poster: FakePoster, transactions: FakeTransactio
       };
     },
   };
+}
+
+const HOUR = 3_600_000;
+
+/** The payment of 1000 units for hour `index` (from `startMs`) of twoHourlyPeriods, naming its readings root. */
+export function hourlyPayment(index: number, readingsHash: string, startMs: number): PaymentDescription {
+  return {
+    k: `meter-1/${index}`,
+    o: 0,
+    a: '1000',
+    periodId: `meter-1/${index}`,
+    periodStart: new Date(startMs + index * HOUR).toISOString(),
+    periodEnd: new Date(startMs + (index + 1) * HOUR).toISOString(),
+    readingsHash,
+  };
+}
+
+/**
+ * Two closed hourly periods `meter-1/0` and `meter-1/1` from `startMs` by a fresh in-memory writer:
+ * 240 readings 30 s apart, flushed every 20 so each period has several data messages.
+ */
+export async function twoHourlyPeriods(
+  signingKey: Uint8Array,
+  mode: ChannelMode,
+  readers: Uint8Array[],
+  startMs: number,
+) {
+  const { writer, poster } = await memoryWriter(signingKey, mode, { readers });
+  const samples = simulatedSamples(240, startMs, 30_000);
+  const periods = [];
+  for (const p of [0, 1]) {
+    const from = startMs + p * HOUR;
+    const mine = samples.filter((s) => s.timestampMs >= from && s.timestampMs < from + HOUR);
+    for (let i = 0; i < mine.length; i += 20) {
+      writer.addSamples(mine.slice(i, i + 20));
+      if (i + 20 < mine.length) await writer.flush();
+    }
+    const summary = summaryOf(`meter-1/${p}`, mine, from, from + HOUR);
+    periods.push({ closed: await writer.closePeriod(summary), summary });
+  }
+  return { writer, poster, periods };
 }

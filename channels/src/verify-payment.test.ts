@@ -3,12 +3,17 @@ import { toHex } from './bytes.js';
 import { ed25519PublicKey, x25519PublicKey } from './crypto.js';
 import { channelRefOf, PAYMENT_TAG } from './period.js';
 import { didHistorySigners } from './signers.js';
-import { deterministicRandom, fakePaymentNode, fakePoster, simulatedSamples, summaryOf } from './testing.js';
+import {
+  deterministicRandom,
+  fakePaymentNode,
+  fakePoster,
+  hourlyPayment,
+  twoHourlyPeriods,
+} from './testing.js';
 import { verifyPayment } from './verify-payment.js';
-import { type ChannelWriter, MemoryWriterStore, ChannelWriter as Writer } from './writer.js';
+import type { ChannelWriter } from './writer.js';
 
 const T0 = Date.parse('2026-11-24T05:00:00Z');
-const HOUR = 3_600_000;
 const keys = deterministicRandom('verify-payment.test keys');
 const meterKey = keys(32);
 const readerKey = keys(32);
@@ -17,28 +22,8 @@ const otherMeterKey = keys(32);
 
 type Txs = Map<string, { tag: string; data: unknown }>;
 
-async function twoPeriods(mode: 'public' | 'restricted') {
-  const poster = fakePoster();
-  const writer = await Writer.open({
-    store: new MemoryWriterStore(),
-    signingKey: meterKey,
-    mode,
-    readers: [x25519PublicKey(readerKey)],
-    post: poster.post,
-  });
-  const samples = simulatedSamples(240, T0, 30_000);
-  const periods = [];
-  for (const p of [0, 1]) {
-    const mine = samples.filter((s) => s.timestampMs >= T0 + p * HOUR && s.timestampMs < T0 + (p + 1) * HOUR);
-    for (let i = 0; i < mine.length; i += 20) {
-      writer.addSamples(mine.slice(i, i + 20));
-      if (i + 20 < mine.length) await writer.flush();
-    }
-    const summary = summaryOf(`meter-1/${p}`, mine, T0 + p * HOUR, T0 + (p + 1) * HOUR);
-    periods.push({ closed: await writer.closePeriod(summary), summary });
-  }
-  return { writer, poster, periods };
-}
+const twoPeriods = (mode: 'public' | 'restricted') =>
+  twoHourlyPeriods(meterKey, mode, [x25519PublicKey(readerKey)], T0);
 
 /** What the meter-agent names: channel id, seq range, last block, announcements, signing key. */
 function channelOf(writer: ChannelWriter, fromSeq: number, toSeq: number, extra: object = {}) {
@@ -54,19 +39,11 @@ function channelOf(writer: ChannelWriter, fromSeq: number, toSeq: number, extra:
   };
 }
 
-function payment(index: number, root: string, channel?: object, extra: object = {}) {
-  return {
-    k: `meter-1/${index}`,
-    o: 0,
-    a: '1000',
-    periodId: `meter-1/${index}`,
-    periodStart: new Date(T0 + index * HOUR).toISOString(),
-    periodEnd: new Date(T0 + (index + 1) * HOUR).toISOString(),
-    readingsHash: root,
-    ...(channel ? { channel } : {}),
-    ...extra,
-  };
-}
+const payment = (index: number, root: string, channel?: object, extra: object = {}) => ({
+  ...hourlyPayment(index, root, T0),
+  ...(channel ? { channel } : {}),
+  ...extra,
+});
 
 const pay = (...payments: object[]): { tag: string; data: unknown } => ({
   tag: PAYMENT_TAG,

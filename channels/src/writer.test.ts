@@ -10,7 +10,13 @@ import { verifyEntries } from './reader.js';
 import { staticSigners } from './signers.js';
 import type { SourceEntry } from './sources.js';
 import { deterministicRandom, fakePoster, memoryWriter, simulatedSamples, summaryOf } from './testing.js';
-import { ChannelWriter, MemoryWriterStore, type WriterRecord } from './writer.js';
+import {
+  ChannelWriter,
+  type ChannelWriterOptions,
+  MemoryWriterStore,
+  type PostMessage,
+  type WriterRecord,
+} from './writer.js';
 
 const T0 = 1_795_500_000_000;
 const keys = deterministicRandom('writer.test keys');
@@ -26,6 +32,14 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The meter's channel writer on the journal at `journalFile`, as a process (re)starting opens it. */
+const meterWriter = (
+  journalFile: string,
+  mode: 'public' | 'restricted',
+  post: PostMessage,
+  options: Partial<ChannelWriterOptions> = {},
+) => openChannelWriter({ journalFile, signingKey: meterKey, mode, post, ...options });
+
 function entriesOf(
   poster: ReturnType<typeof fakePoster>,
   index: { seq: number; blockId: string }[],
@@ -37,12 +51,7 @@ describe('ChannelWriter state in a journal', () => {
   it('continues the chain after a restart: next seq, prev hash and block index survive', async () => {
     const poster = fakePoster();
     const journalFile = join(dir, 'meter', 'channel.journal');
-    const first = await openChannelWriter({
-      journalFile,
-      signingKey: meterKey,
-      mode: 'public',
-      post: poster.post,
-    });
+    const first = await meterWriter(journalFile, 'public', poster.post);
     first.addSamples(simulatedSamples(5, T0));
     await first.flush();
     first.addSamples(simulatedSamples(5, T0 + 5000));
@@ -50,12 +59,7 @@ describe('ChannelWriter state in a journal', () => {
     expect((await stat(journalFile)).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'meter'))).mode & 0o777).toBe(0o700);
 
-    const second = await openChannelWriter({
-      journalFile,
-      signingKey: meterKey,
-      mode: 'public',
-      post: poster.post,
-    });
+    const second = await meterWriter(journalFile, 'public', poster.post);
     expect(second.channelId).toBe(first.channelId);
     expect(second.nextSeq).toBe(2);
     expect(second.blockIndex()).toEqual(first.blockIndex());
@@ -83,12 +87,7 @@ describe('ChannelWriter state in a journal', () => {
       return poster.post(tag, bytes);
     };
     const journalFile = join(dir, 'channel.journal');
-    const writer = await openChannelWriter({
-      journalFile,
-      signingKey: meterKey,
-      mode: 'public',
-      post: flaky,
-    });
+    const writer = await meterWriter(journalFile, 'public', flaky);
     writer.addSamples(simulatedSamples(3, T0));
     await expect(writer.flush()).rejects.toThrow('node unreachable');
     expect(writer.nextSeq).toBe(1); // sealed and journaled, not posted
@@ -96,12 +95,7 @@ describe('ChannelWriter state in a journal', () => {
     expect(sealed).toBe(true);
 
     // The process dies here; a new one opens the journal.
-    const restarted = await openChannelWriter({
-      journalFile,
-      signingKey: meterKey,
-      mode: 'public',
-      post: poster.post,
-    });
+    const restarted = await meterWriter(journalFile, 'public', poster.post);
     expect(restarted.nextSeq).toBe(1);
     restarted.addSamples(simulatedSamples(3, T0 + 3000));
     const posted = await restarted.flush();
@@ -162,12 +156,8 @@ describe('ChannelWriter state in a journal', () => {
   it('compacts the journal and still continues from it', async () => {
     const poster = fakePoster();
     const journalFile = join(dir, 'channel.journal');
-    const writer = await openChannelWriter({
-      journalFile,
-      signingKey: meterKey,
-      mode: 'restricted',
+    const writer = await meterWriter(journalFile, 'restricted', poster.post, {
       readers: [x25519PublicKey(readerKey)],
-      post: poster.post,
       compactAfterRecords: 12,
     });
     for (let i = 0; i < 10; i++) {
@@ -178,12 +168,7 @@ describe('ChannelWriter state in a journal', () => {
     const text = await readFile(journalFile, 'utf8');
     expect(text).toContain('"t":"message"');
     expect((await stat(journalFile)).mode & 0o777).toBe(0o600);
-    const reopened = await openChannelWriter({
-      journalFile,
-      signingKey: meterKey,
-      mode: 'restricted',
-      post: poster.post,
-    });
+    const reopened = await meterWriter(journalFile, 'restricted', poster.post);
     expect(reopened.nextSeq).toBe(11);
     reopened.addSamples(simulatedSamples(5, T0 + 11 * 60_000));
     await reopened.flush();

@@ -85,3 +85,8 @@ export function seriesValue(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
+
+/** The value of each of the series named in a scrape's text, by name (undefined where one is absent). */
+export function seriesValues(text: string, series: Iterable<string>): Record<string, number | undefined> {
+  return Object.fromEntries([...series].map((s) => [s, seriesValue(text, s)]));
+}

@@ -24,6 +24,11 @@ export interface Component {
 export const COORDINATOR_SOURCE_DIR = fileURLToPath(new URL('../coordinator/', import.meta.url));
 export const INDEXER_SOURCE_DIR = fileURLToPath(new URL('../../indexer/', import.meta.url));
 
+/** One of our own programs, built from its source folder in this repository. */
+function ownSource(name: ComponentName, dir: string, required: boolean): Component {
+  return { name, version: 'source', build: { kind: 'source', dir }, required };
+}
+
 export const COMPONENTS: readonly Component[] = [
   {
     name: 'hornet',
@@ -31,13 +36,8 @@ export const COMPONENTS: readonly Component[] = [
     build: { kind: 'install', module: 'github.com/iotaledger/hornet/v2' },
     required: true,
   },
-  {
-    // Issues milestones over INX; our own because inx-coordinator is not served by the module proxy.
-    name: 'tanglewatt-coordinator',
-    version: 'source',
-    build: { kind: 'source', dir: COORDINATOR_SOURCE_DIR },
-    required: true,
-  },
+  // Issues milestones over INX; our own because inx-coordinator is not served by the module proxy.
+  ownSource('tanglewatt-coordinator', COORDINATOR_SOURCE_DIR, true),
   {
     // go.mod has a `replace` directive, so `go install module@version` refuses it: build inside the module.
     name: 'inx-mqtt',
@@ -45,11 +45,6 @@ export const COMPONENTS: readonly Component[] = [
     build: { kind: 'module-dir', module: 'github.com/iotaledger/inx-mqtt' },
     required: false,
   },
-  {
-    // Keeps what the community reads (outputs by address, our tagged data) past HORNET's pruning.
-    name: 'tanglewatt-indexer',
-    version: 'source',
-    build: { kind: 'source', dir: INDEXER_SOURCE_DIR },
-    required: false,
-  },
+  // Keeps what the community reads (outputs by address, our tagged data) past HORNET's pruning.
+  ownSource('tanglewatt-indexer', INDEXER_SOURCE_DIR, false),
 ];

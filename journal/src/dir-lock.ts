@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { link, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DataDirLockedError } from './errors.js';
+import { syncDir } from './files.js';
 
 /**
  * One writer per data dir. The lock file names its holder's pid and boot: a lock left by kill -9 or by
@@ -51,15 +52,6 @@ async function readLock(file: string): Promise<LockContent | undefined> {
     return typeof parsed.pid === 'number' ? (parsed as LockContent) : undefined;
   } catch {
     return undefined; // missing, or half-written by a holder that died before it finished
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

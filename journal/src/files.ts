@@ -26,6 +26,16 @@ export interface FileLayer {
   remove(path: string): Promise<void>;
 }
 
+/** Makes the directory's entries (created, renamed, linked files) durable: fsync on the directory itself. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Bytes read at a time when opening a journal. */
 export const READ_CHUNK_BYTES = 64 * 1024;
 
@@ -70,14 +80,7 @@ export const nodeFiles: FileLayer = {
 
   rename: (from, to) => rename(from, to),
 
-  async syncDir(dir) {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  },
+  syncDir,
 
   remove: (path) => rm(path, { force: true }),
 };

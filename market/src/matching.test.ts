@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { fillWh } from './matching.js';
-import { messageIdOf } from './messages.js';
+import { type MarketAuthor, messageIdOf } from './messages.js';
 import { at, author, book, fills, HOUR, remaining, T0, W1, W2 } from './testing.js';
 import { tradeIdOf } from './trades.js';
 
-const sell = (who: string, t: number, energyWh: number, price: string, minLotWh = 1, window = W1) =>
-  author(who).sell(at(t), { energyWh, priceUnitsPerWh: price, window, minLotWh });
-const buy = (who: string, t: number, energyWh: number, maxPrice: string) =>
-  author(who).buy(at(t), { energyWh, maxPriceUnitsPerWh: maxPrice, window: W1 });
+/** An order by `who`: a fresh author of that name, or one that goes on to cancel or amend it. */
+const by = (who: string | MarketAuthor) => (typeof who === 'string' ? author(who) : who);
+const sell = (
+  who: string | MarketAuthor,
+  t: number,
+  energyWh: number,
+  price: string,
+  minLotWh = 1,
+  window = W1,
+) => by(who).sell(at(t), { energyWh, priceUnitsPerWh: price, window, minLotWh });
+const buy = (who: string | MarketAuthor, t: number, energyWh: number, maxPrice: string) =>
+  by(who).buy(at(t), { energyWh, maxPriceUnitsPerWh: maxPrice, window: W1 });
 
 describe('fillWh (minimum lots)', () => {
   it('takes everything left when the buyer wants at least that, whatever the lot', () => {
@@ -28,7 +36,7 @@ describe('continuous double auction (price-time priority)', () => {
   it('fills a hand-worked book: cheapest first, partial fills, trade at the resting price', () => {
     const alice = author('alice');
     const messages = [
-      alice.sell(at(1), { energyWh: 1000, priceUnitsPerWh: '10', window: W1 }),
+      sell(alice, 1, 1000, '10'),
       sell('bob', 2, 500, '9'),
       sell('carol', 3, 800, '10'),
       buy('dave', 4, 1800, '10'),
@@ -71,16 +79,16 @@ describe('continuous double auction (price-time priority)', () => {
       x.publicKey < y.publicKey ? -1 : 1,
     );
     const sameTime = book([
-      second!.sell(at(1), { energyWh: 500, priceUnitsPerWh: '10', window: W1 }),
-      first!.sell(at(1), { energyWh: 500, priceUnitsPerWh: '10', window: W1 }),
+      sell(second!, 1, 500, '10'),
+      sell(first!, 1, 500, '10'),
       buy('zed', 3, 500, '10'),
     ]);
     expect(fills(sameTime)).toEqual([`${first!.identity}→zed 500@10`]);
 
     // Same author, same timestamp: the lower seq is the earlier order.
     const carol = author('carol');
-    const o1 = carol.sell(at(1), { energyWh: 100, priceUnitsPerWh: '10', window: W1 });
-    const o2 = carol.sell(at(1), { energyWh: 200, priceUnitsPerWh: '10', window: W1 });
+    const o1 = sell(carol, 1, 100, '10');
+    const o2 = sell(carol, 1, 200, '10');
     const bySeq = book([o2, o1, buy('zed', 3, 100, '10')]);
     expect(bySeq.trades[0]!.sellOrderId).toBe(messageIdOf(o1));
   });
@@ -121,18 +129,14 @@ describe('continuous double auction (price-time priority)', () => {
 
   it('never trades an identity with itself; its order is skipped, not cancelled', () => {
     const alice = author('alice');
-    const b = book([
-      alice.sell(at(1), { energyWh: 500, priceUnitsPerWh: '5', window: W1 }),
-      sell('bob', 2, 500, '10'),
-      alice.buy(at(3), { energyWh: 300, maxPriceUnitsPerWh: '10', window: W1 }),
-    ]);
+    const b = book([sell(alice, 1, 500, '5'), sell('bob', 2, 500, '10'), buy(alice, 3, 300, '10')]);
     expect(fills(b)).toEqual(['bob→alice 300@10']);
     expect(remaining(b)['alice:sell']).toBe(500);
   });
 
   it('a cancel removes what is left of an order', () => {
     const alice = author('alice');
-    const offer = alice.sell(at(1), { energyWh: 1000, priceUnitsPerWh: '10', window: W1 });
+    const offer = sell(alice, 1, 1000, '10');
     const b = book([
       offer,
       buy('bob', 2, 400, '10'),
@@ -151,7 +155,7 @@ describe('continuous double auction (price-time priority)', () => {
 
   it('an amend to more energy or a new price loses time priority; less energy keeps it', () => {
     const alice = author('alice');
-    const offer = alice.sell(at(1), { energyWh: 500, priceUnitsPerWh: '10', window: W1 });
+    const offer = sell(alice, 1, 500, '10');
     const bobOffer = sell('bob', 2, 500, '10');
     const carolBuys = buy('carol', 4, 500, '10');
 
@@ -164,7 +168,7 @@ describe('continuous double auction (price-time priority)', () => {
     expect(fills(more)).toEqual(['bob→carol 500@10']);
 
     const alice2 = author('alice');
-    const offer2 = alice2.sell(at(1), { energyWh: 500, priceUnitsPerWh: '10', window: W1 });
+    const offer2 = sell(alice2, 1, 500, '10');
     const less = book([
       offer2,
       bobOffer,
@@ -176,7 +180,7 @@ describe('continuous double auction (price-time priority)', () => {
 
   it('an amend that crosses a resting order trades at once, caused by the amend', () => {
     const alice = author('alice');
-    const offer = alice.sell(at(2), { energyWh: 500, priceUnitsPerWh: '10', window: W1 });
+    const offer = sell(alice, 2, 500, '10');
     const amend = alice.amend(at(3), messageIdOf(offer), { priceUnitsPerWh: '9' });
     const b = book([buy('bob', 1, 500, '9'), offer, amend]);
     expect(fills(b)).toEqual(['alice→bob 500@9']);
@@ -186,7 +190,7 @@ describe('continuous double auction (price-time priority)', () => {
 
   it('an amend down to what is already filled closes the order', () => {
     const alice = author('alice');
-    const offer = alice.sell(at(1), { energyWh: 1000, priceUnitsPerWh: '10', window: W1 });
+    const offer = sell(alice, 1, 1000, '10');
     const b = book([
       offer,
       buy('bob', 2, 600, '10'),
@@ -252,11 +256,11 @@ describe('pool rule (largest offers first)', () => {
     const b = book(
       [
         sell('A', 1, 9000, '20'),
-        E.sell(at(2), { energyWh: 8000, priceUnitsPerWh: '1', window: W1 }),
+        sell(E, 2, 8000, '1'),
         sell('B', 3, 7000, '10', 5000),
         sell('C', 4, 1000, '10'),
         sell('D', 5, 800, '10'),
-        E.buy(at(6), { energyWh: 1500, maxPriceUnitsPerWh: '10', window: W1 }),
+        buy(E, 6, 1500, '10'),
       ],
       'pool',
     );
@@ -272,7 +276,7 @@ describe('pool rule (largest offers first)', () => {
 
   it('amends act the same way under the pool rule', () => {
     const A = author('A');
-    const big = A.sell(at(1), { energyWh: 5000, priceUnitsPerWh: '10', window: W1 });
+    const big = sell(A, 1, 5000, '10');
     const b = book(
       [
         big,

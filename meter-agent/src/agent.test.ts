@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -18,6 +17,7 @@ import {
   agentConfig,
   CONSUMER,
   freshDataDir,
+  getWithHost,
   PRODUCER,
   T0,
   UNUSED_WALLET_SERVICE,
@@ -318,19 +318,7 @@ describe('meter agent (in-process, manual clock)', () => {
     const http = { host: '127.0.0.1', port: 0, corsOrigins: [], allowedHosts: ['meter.local'] };
     const agent = await start(clock, new FakeWallet(), config(await dataDir(), { http }));
     const { port } = new URL(agent.httpUrl!);
-    // fetch will not send a forged Host header; node:http will.
-    const get = (host: string) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = httpRequest({ host: '127.0.0.1', port, path: '/status', headers: { host } }, (res) => {
-          let body = '';
-          res.on('data', (c) => {
-            body += c;
-          });
-          res.on('end', () => resolve({ status: res.statusCode!, body }));
-        });
-        req.on('error', reject);
-        req.end();
-      });
+    const get = (host: string) => getWithHost(agent.httpUrl!, '/status', host);
     const forged = await get(`rebind.example:${port}`);
     expect(forged.status).toBe(421);
     expect(JSON.parse(forged.body).error.code).toBe('MISDIRECTED_REQUEST');

@@ -1,35 +1,32 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  ChannelWriter,
   MemoryWriterStore,
   merkleRootHex,
   newEd25519SecretKey,
   newX25519SecretKey,
-  type PostMessage,
   x25519PublicKey,
 } from '@tanglewatt/channels';
 import type { Payment, PaymentRequest } from '@tanglewatt/contract';
 import { describe, expect, it } from 'vitest';
 import type { AgentHandle } from './agent.js';
 import {
-  type ChannelHooks,
   type ChannelSample,
   channelSampleOf,
   loadOrCreateSigningKey,
   microToMilli,
-  NodeChannel,
+  type NodeChannel,
 } from './channel.js';
 import { FakeChannel } from './channel-fake.js';
 import { ManualClock } from './clock.js';
 import { type AgentConfigInput, parseConfig } from './config.js';
-import { silentLogger } from './log.js';
 import type { SampleRecord } from './metering/records.js';
 import type { PaymentClient } from './payments/outbox.js';
 import { readAllSamples } from './store/sample-store.js';
-import { type ChannelRootRecord, paymentState, readState } from './store/state.js';
+import { paymentState, readState } from './store/state.js';
 import { agentConfig, freshDataDir, T0, wanderingLoad } from './testing/fixtures.js';
 import { realPause, run as runAgent, TestAgents } from './testing/in-process.js';
+import { FakeNode, openNodeChannel, periodSummary } from './testing/node-channel.js';
 
 const READER = 'ab'.repeat(32);
 
@@ -253,39 +250,8 @@ describe('meter agent with a (fake) channel', () => {
 
 /** NodeChannel over a real ChannelWriter in memory, with a node that can be down. */
 describe('NodeChannel (real writer, fake node)', () => {
-  class FakeNode {
-    up = true;
-    readonly blocks: { tag: string; bytes: Uint8Array }[] = [];
-    post: PostMessage = async (tag, bytes) => {
-      if (!this.up) throw new Error('connect ECONNREFUSED 127.0.0.1:14265');
-      this.blocks.push({ tag, bytes });
-      return `0x${this.blocks.length.toString(16).padStart(64, '0')}`;
-    };
-  }
-
-  async function open(store: MemoryWriterStore, node: FakeNode, clock: ManualClock, key: Uint8Array) {
-    const roots: ChannelRootRecord[] = [];
-    const problems: string[] = [];
-    const hooks: ChannelHooks = { onRoot: (r) => roots.push(r), onProblem: (m) => problems.push(m) };
-    const writer = await ChannelWriter.open({
-      store,
-      signingKey: key,
-      mode: 'restricted',
-      readers: [READER_KEY],
-      post: node.post,
-      batchSeconds: 5,
-      now: () => clock.nowMs(),
-    });
-    const channel = new NodeChannel(writer, {
-      clock,
-      log: silentLogger(),
-      hooks,
-      batchSeconds: 5,
-      destroy: async () => undefined,
-    });
-    channel.start();
-    return { channel, writer, roots, problems };
-  }
+  const open = (store: MemoryWriterStore, node: FakeNode, clock: ManualClock, signingKey: Uint8Array) =>
+    openNodeChannel({ store, node, clock, signingKey, readers: [READER_KEY] });
 
   const READER_KEY = x25519PublicKey(newX25519SecretKey());
   const reading = (i: number): ChannelSample => ({
@@ -298,13 +264,7 @@ describe('NodeChannel (real writer, fake node)', () => {
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     return ch;
   };
-  const summary = (n: number) => ({
-    periodId: `m/p${n}`,
-    startMs: T0 + (n - 1) * 10_000,
-    endMs: T0 + n * 10_000,
-    energyMWs: BigInt(n),
-    sampleCount: 10,
-  });
+  const summary = periodSummary;
 
   it('queues while the node is down, never mixes periods in a message, and resumes a restart without reposting', async () => {
     const clock = new ManualClock(T0);

@@ -50,11 +50,12 @@ const program = new Command('meter-agent')
   )
   .showHelpAfterError();
 
-program
-  .command('run')
-  .description('run the agent until SIGINT/SIGTERM (what the systemd unit starts)')
-  .requiredOption('-c, --config <file>', 'agent config (JSON)')
-  .action(async (opts: { config: string }) => {
+/** A subcommand that reads the agent config file named by -c. */
+const configCommand = (name: string, description: string) =>
+  program.command(name).description(description).requiredOption('-c, --config <file>', 'agent config (JSON)');
+
+configCommand('run', 'run the agent until SIGINT/SIGTERM (what the systemd unit starts)').action(
+  async (opts: { config: string }) => {
     const config = await loadConfig(opts.config);
     const log = createLogger('meter-agent');
     // The signal handlers come first: a SIGTERM while the agent starts (rebuilding periods, paying what is
@@ -90,7 +91,8 @@ program
       await ready.ready();
       agent.events.on('sample', () => ready.sampleTaken());
     }
-  });
+  },
+);
 
 function printStatus(config: AgentConfig, s: AgentSnapshot | undefined, running: boolean): void {
   if (!s) {
@@ -143,12 +145,10 @@ function printStatus(config: AgentConfig, s: AgentSnapshot | undefined, running:
   for (const e of s.errors) out(`  error       ${iso(e.atMs)} ${e.message}`);
 }
 
-program
-  .command('status')
-  .description(
-    'current period, queued payments and last errors (reads the data dir; the agent may be running)',
-  )
-  .requiredOption('-c, --config <file>', 'agent config (JSON)')
+configCommand(
+  'status',
+  'current period, queued payments and last errors (reads the data dir; the agent may be running)',
+)
   .option('--json', 'print JSON')
   .action(async (opts: { config: string; json?: boolean }) => {
     const config = await loadConfig(opts.config);
@@ -190,10 +190,7 @@ function periodLine(p: PeriodRecord, state: Awaited<ReturnType<typeof readState>
   ].join(' ');
 }
 
-program
-  .command('periods')
-  .description('closed periods with energy, amount and payment state')
-  .requiredOption('-c, --config <file>', 'agent config (JSON)')
+configCommand('periods', 'closed periods with energy, amount and payment state')
   .option('-n, --limit <n>', 'the latest n periods', (v) => Math.max(1, Number.parseInt(v, 10) || 20), 20)
   .option('--json', 'print the period records as JSON')
   .option('--csv', 'print CSV for bookkeeping (RFC 4180; every period in range unless -n is given)')
@@ -298,10 +295,7 @@ program
     },
   );
 
-program
-  .command('buy')
-  .description('prepaid mode: ask the running agent to deliver an amount of energy (closes the relay)')
-  .requiredOption('-c, --config <file>', 'agent config (JSON)')
+configCommand('buy', 'prepaid mode: ask the running agent to deliver an amount of energy (closes the relay)')
   .requiredOption('--wh <wh>', 'energy to deliver in Wh (decimal)')
   .option('--id <id>', 'purchase id (default: random)')
   .action(async (opts: { config: string; wh: string; id?: string }) => {
@@ -324,28 +318,22 @@ program
     );
   });
 
-program
-  .command('relay-off')
-  .description(
-    'drive the prepaid relay off and read it back, nothing else (no journal, no lock): the unit runs it before start and after every stop, crash or kill',
-  )
-  .requiredOption('-c, --config <file>', 'agent config (JSON)')
-  .action(async (opts: { config: string }) => {
-    const config = await loadConfig(opts.config);
-    const options = gpioRelayOptions(config);
-    if (!options) {
-      out(`${opts.config}: no GPIO relay configured: nothing to switch off`);
-      return;
-    }
-    const relay = await openGpioRelayOff(options);
-    out(`${relay.description}: off (reads back off)`);
-  });
+configCommand(
+  'relay-off',
+  'drive the prepaid relay off and read it back, nothing else (no journal, no lock): the unit runs it before start and after every stop, crash or kill',
+).action(async (opts: { config: string }) => {
+  const config = await loadConfig(opts.config);
+  const options = gpioRelayOptions(config);
+  if (!options) {
+    out(`${opts.config}: no GPIO relay configured: nothing to switch off`);
+    return;
+  }
+  const relay = await openGpioRelayOff(options);
+  out(`${relay.description}: off (reads back off)`);
+});
 
-program
-  .command('check-config')
-  .description('validate a config file and print what it sets up')
-  .requiredOption('-c, --config <file>', 'agent config (JSON)')
-  .action(async (opts: { config: string }) => {
+configCommand('check-config', 'validate a config file and print what it sets up').action(
+  async (opts: { config: string }) => {
     const config = await loadConfig(opts.config);
     out(`${opts.config}: valid`);
     out(`  meter ${config.meterId}, ${config.role}, data in ${config.dataDir}`);
@@ -358,7 +346,8 @@ program
       out(
         `  relay${config.prepaid.enabled ? '' : ' (prepaid disabled)'}: ${relay.kind === 'gpio' ? `${relay.bcm !== undefined ? `BCM ${relay.bcm}` : `sysfs GPIO ${relay.pin}`}${relay.activeLow ? ', active low' : ''}, under ${relay.gpioRoot}` : 'simulated'}`,
       );
-  });
+  },
+);
 
 try {
   await program.parseAsync(process.argv);

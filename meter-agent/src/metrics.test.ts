@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { seriesValue as value } from '@tanglewatt/contract/metrics';
+import { seriesValues, seriesValue as value } from '@tanglewatt/contract/metrics';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock.js';
 import type { SampleRecord } from './metering/records.js';
@@ -12,6 +12,10 @@ import type { AgentSnapshot } from './status.js';
 import { type PaymentOutcome, readState } from './store/state.js';
 import { agentConfig, freshDataDir, T0 } from './testing/fixtures.js';
 import { nextTurn, run, TestAgents, tick } from './testing/in-process.js';
+
+/** Asserts the scraped value of each series named (undefined: absent from the scrape). */
+const expectSeries = (text: string, want: Record<string, number | undefined>) =>
+  expect(seriesValues(text, Object.keys(want))).toEqual(want);
 
 const agents = new TestAgents();
 
@@ -50,14 +54,16 @@ describe('meter agent GET /metrics', () => {
     expect(value(text, 'tanglewatt_agent_energy_mws_total')).toBe(
       state.periods.reduce((sum, p) => sum + Number(p.energyMWs), 0),
     );
-    expect(value(text, 'tanglewatt_agent_energy_mws_total')).toBe(120_000);
-    expect(value(text, 'tanglewatt_agent_samples_total')).toBe(126);
-    expect(value(text, 'tanglewatt_agent_ticks_total')).toBe(126);
-    expect(value(text, 'tanglewatt_agent_missed_ticks_total')).toBe(0);
-    expect(value(text, 'tanglewatt_agent_payments_queued_total')).toBe(2);
-    expect(value(text, 'tanglewatt_agent_payments_accepted_total{service_state="queued"}')).toBe(2);
-    expect(value(text, 'tanglewatt_agent_payments_rejected_total')).toBe(0);
-    expect(value(text, 'tanglewatt_agent_outbox_depth')).toBe(0);
+    expectSeries(text, {
+      tanglewatt_agent_energy_mws_total: 120_000,
+      tanglewatt_agent_samples_total: 126,
+      tanglewatt_agent_ticks_total: 126,
+      tanglewatt_agent_missed_ticks_total: 0,
+      tanglewatt_agent_payments_queued_total: 2,
+      'tanglewatt_agent_payments_accepted_total{service_state="queued"}': 2,
+      tanglewatt_agent_payments_rejected_total: 0,
+      tanglewatt_agent_outbox_depth: 0,
+    });
     expect(text).not.toMatch(/^tanglewatt_agent_relay_on /m);
 
     const stateBytes = (await stat(join(dir, 'state.journal'))).size;
@@ -105,14 +111,16 @@ describe('AgentMetrics', () => {
     events.emit('payment', { key: 'p', atMs: 1, result: 'rejected', status: 400 });
     events.emit('payment', { key: 'q', atMs: 1, result: 'accepted', serviceState: 'included' });
     const text = await metrics.render();
-    expect(value(text, 'tanglewatt_agent_read_errors_total{sensor="load"}')).toBe(2);
-    expect(value(text, 'tanglewatt_agent_read_errors_total{sensor="pv"}')).toBeUndefined();
-    expect(value(text, 'tanglewatt_agent_over_range_readings_total{sensor="pv"}')).toBe(1);
-    expect(value(text, 'tanglewatt_agent_samples_total')).toBe(2);
-    expect(value(text, 'tanglewatt_agent_ticks_total')).toBe(2);
-    expect(value(text, 'tanglewatt_agent_missed_ticks_total')).toBe(3);
-    expect(value(text, 'tanglewatt_agent_payments_rejected_total')).toBe(1);
-    expect(value(text, 'tanglewatt_agent_payments_accepted_total{service_state="included"}')).toBe(1);
+    expectSeries(text, {
+      'tanglewatt_agent_read_errors_total{sensor="load"}': 2,
+      'tanglewatt_agent_read_errors_total{sensor="pv"}': undefined,
+      'tanglewatt_agent_over_range_readings_total{sensor="pv"}': 1,
+      tanglewatt_agent_samples_total: 2,
+      tanglewatt_agent_ticks_total: 2,
+      tanglewatt_agent_missed_ticks_total: 3,
+      tanglewatt_agent_payments_rejected_total: 1,
+      'tanglewatt_agent_payments_accepted_total{service_state="included"}': 1,
+    });
     metrics.close();
     events.emit('tick', { missedTicks: 5 } as Tick);
     expect(value(await metrics.render(), 'tanglewatt_agent_missed_ticks_total')).toBe(3);
@@ -121,9 +129,11 @@ describe('AgentMetrics', () => {
   it('reports the relay, the outbox depth and its failures in a row from the snapshot', async () => {
     const on = source({ description: 'GPIO 17', on: true }, 2);
     let text = await on.metrics.render();
-    expect(value(text, 'tanglewatt_agent_relay_on{relay="GPIO 17"}')).toBe(1);
-    expect(value(text, 'tanglewatt_agent_outbox_depth')).toBe(2);
-    expect(value(text, 'tanglewatt_agent_outbox_consecutive_failures')).toBe(3);
+    expectSeries(text, {
+      'tanglewatt_agent_relay_on{relay="GPIO 17"}': 1,
+      tanglewatt_agent_outbox_depth: 2,
+      tanglewatt_agent_outbox_consecutive_failures: 3,
+    });
     text = await source({ description: 'GPIO 17', on: false }).metrics.render();
     expect(value(text, 'tanglewatt_agent_relay_on{relay="GPIO 17"}')).toBe(0);
   });

@@ -5,30 +5,19 @@ import {
   MemoryWriterStore,
   newEd25519SecretKey,
   newX25519SecretKey,
-  type PostMessage,
   x25519PublicKey,
 } from '@tanglewatt/channels';
 import { paymentMetadata } from '@tanglewatt/contract';
 import { describe, expect, it } from 'vitest';
-import { blockRefsOf, type ChannelHooks, NodeChannel } from './channel.js';
+import { blockRefsOf } from './channel.js';
 import { ManualClock } from './clock.js';
-import { silentLogger } from './log.js';
 import { channelOfPayment, paymentRequestFor } from './period-record.js';
-import type { ChannelRootRecord, PeriodRecord } from './store/state.js';
+import type { PeriodRecord } from './store/state.js';
+import { FakeNode, openNodeChannel, periodSummary } from './testing/node-channel.js';
 
 const T0 = Date.UTC(2024, 5, 1, 12, 0, 0);
 const READER = x25519PublicKey(newX25519SecretKey());
 const DID = { id: `did:iota:tst:0x${'12'.repeat(32)}`, originOutputId: `0x${'34'.repeat(34)}` };
-
-class FakeNode {
-  up = true;
-  readonly blocks: string[] = [];
-  post: PostMessage = async () => {
-    if (!this.up) throw new Error('connect ECONNREFUSED 127.0.0.1:14265');
-    this.blocks.push(`0x${(this.blocks.length + 1).toString(16).padStart(64, '0')}`);
-    return this.blocks.at(-1)!;
-  };
-}
 
 const sample = (i: number) => ({
   timestampMs: T0 + i * 1000,
@@ -36,13 +25,7 @@ const sample = (i: number) => ({
   currentMA: 500,
   powerMW: 6000,
 });
-const summary = (n: number) => ({
-  periodId: `m/p${n}`,
-  startMs: T0 + (n - 1) * 10_000,
-  endMs: T0 + n * 10_000,
-  energyMWs: BigInt(n),
-  sampleCount: 10,
-});
+const summary = periodSummary;
 
 async function writerWithTwoPeriods(node: FakeNode, key = newEd25519SecretKey()) {
   const writer = await ChannelWriter.open({
@@ -101,26 +84,14 @@ describe("a period's block references (what its payment names)", () => {
   it('NodeChannel reports a root only once the period is posted, with its references', async () => {
     const node = new FakeNode();
     const clock = new ManualClock(T0);
-    const writer = await ChannelWriter.open({
+    const { channel, writer, roots } = await openNodeChannel({
       store: new MemoryWriterStore(),
-      signingKey: newEd25519SecretKey(),
-      mode: 'restricted',
-      readers: [READER],
-      post: node.post,
-      batchSeconds: 5,
-      now: () => clock.nowMs(),
-    });
-    const roots: ChannelRootRecord[] = [];
-    const hooks: ChannelHooks = { onRoot: (r) => roots.push(r), onProblem: () => undefined };
-    const channel = new NodeChannel(writer, {
+      node,
       clock,
-      log: silentLogger(),
-      hooks,
-      batchSeconds: 5,
-      destroy: async () => undefined,
+      signingKey: newEd25519SecretKey(),
+      readers: [READER],
       did: DID,
     });
-    channel.start();
     const settle = async () => {
       for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     };

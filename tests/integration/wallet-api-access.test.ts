@@ -1,34 +1,10 @@
-import { request } from 'node:http';
 import type { Payment } from '@tanglewatt/contract';
 import { generateMnemonic, MnemonicSigner } from '@tanglewatt/ledger';
+import { getWithHost } from '@tanglewatt/meter-agent/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
 const tangle = inject('tangle');
-
-/** node:http, as fetch will not send a forged Host header. */
-function getWithHost(url: string, path: string, host: string, token?: string) {
-  const { hostname, port } = new URL(url);
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(
-      {
-        host: hostname,
-        port,
-        path,
-        headers: { host, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode!, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('wallet-service tokens and Host names on the real tangle', () => {
   let wallet: TestWallet;

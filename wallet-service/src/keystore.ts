@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCallback
 import { chmod, link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { syncDir } from '@tanglewatt/journal';
 import { assertValidMnemonic } from '@tanglewatt/ledger';
 import { z } from 'zod';
 import { KeystoreError } from './errors.js';
@@ -116,14 +117,7 @@ export const nodeDisk: KeystoreDisk = {
   link,
   unlink,
   chmod,
-  async syncDirectory(dir) {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  },
+  syncDirectory: syncDir,
 };
 
 function unwritable(file: string, error: unknown): KeystoreError {

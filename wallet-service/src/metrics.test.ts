@@ -1,7 +1,7 @@
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seriesValue as value } from '@tanglewatt/contract/metrics';
+import { seriesValues, seriesValue as value } from '@tanglewatt/contract/metrics';
 import type { NodeInfo } from '@tanglewatt/ledger';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,10 @@ import { PaymentsStore } from './payments-store.js';
 import type { Settlement } from './settlement.js';
 import { type ListeningApi, listenTestApi } from './testing/api.js';
 import type { WalletLedger } from './wallet-ledger.js';
+
+/** Asserts the scraped value of each series named (undefined: absent from the scrape). */
+const expectSeries = (text: string, want: Record<string, number | undefined>) =>
+  expect(seriesValues(text, Object.keys(want))).toEqual(want);
 
 const PAYEE = 'watt1qpszqzadsym6wpppd6z037dvlejmjuke7s24hm95s9fg9vpua7vluehe53e';
 const tokens: ApiToken[] = [
@@ -121,28 +125,34 @@ describe('wallet-service GET /metrics', () => {
     await request('period-1');
     await request('period-2', '1', true);
     let text = await scrape();
-    expect(value(text, 'tanglewatt_wallet_payments_requested_total{kind="basic"}')).toBe(1);
-    expect(value(text, 'tanglewatt_wallet_payments_requested_total{kind="micro"}')).toBe(1);
-    expect(value(text, 'tanglewatt_wallet_payments_pending{state="queued"}')).toBe(2);
-    expect(value(text, 'tanglewatt_wallet_payments_included_total{kind="basic"}')).toBeUndefined();
+    expectSeries(text, {
+      'tanglewatt_wallet_payments_requested_total{kind="basic"}': 1,
+      'tanglewatt_wallet_payments_requested_total{kind="micro"}': 1,
+      'tanglewatt_wallet_payments_pending{state="queued"}': 2,
+      'tanglewatt_wallet_payments_included_total{kind="basic"}': undefined,
+    });
 
     await sign(1, ['period-1', 'period-2']);
     await store.recordPosted(txId(1), blockId(1));
     await store.recordPosted(txId(1), blockId(2));
     text = await scrape();
-    expect(value(text, 'tanglewatt_wallet_transactions_posted_total{kind="payments"}')).toBe(1);
-    expect(value(text, 'tanglewatt_wallet_transactions_reposted_total{kind="payments"}')).toBe(1);
-    expect(value(text, 'tanglewatt_wallet_payments_pending{state="submitted"}')).toBe(2);
-    expect(value(text, 'tanglewatt_wallet_transactions_open')).toBe(1);
+    expectSeries(text, {
+      'tanglewatt_wallet_transactions_posted_total{kind="payments"}': 1,
+      'tanglewatt_wallet_transactions_reposted_total{kind="payments"}': 1,
+      'tanglewatt_wallet_payments_pending{state="submitted"}': 2,
+      tanglewatt_wallet_transactions_open: 1,
+    });
 
     await store.recordIncluded(txId(1), blockId(2), 17, Math.floor(Date.now() / 1000));
     text = await scrape();
-    expect(value(text, 'tanglewatt_wallet_payments_included_total{kind="basic"}')).toBe(1);
-    expect(value(text, 'tanglewatt_wallet_payments_included_total{kind="micro"}')).toBe(1);
-    expect(value(text, 'tanglewatt_wallet_settlement_latency_seconds_count')).toBe(2);
-    expect(value(text, 'tanglewatt_wallet_settlement_latency_seconds_bucket{le="+Inf"}')).toBe(2);
-    expect(value(text, 'tanglewatt_wallet_payments_pending{state="submitted"}')).toBe(0);
-    expect(value(text, 'tanglewatt_wallet_transactions_open')).toBe(0);
+    expectSeries(text, {
+      'tanglewatt_wallet_payments_included_total{kind="basic"}': 1,
+      'tanglewatt_wallet_payments_included_total{kind="micro"}': 1,
+      tanglewatt_wallet_settlement_latency_seconds_count: 2,
+      'tanglewatt_wallet_settlement_latency_seconds_bucket{le="+Inf"}': 2,
+      'tanglewatt_wallet_payments_pending{state="submitted"}': 0,
+      tanglewatt_wallet_transactions_open: 0,
+    });
     // The same request again is the same payment: nothing more is counted.
     await request('period-1');
     text = await scrape();
@@ -155,15 +165,19 @@ describe('wallet-service GET /metrics', () => {
     await store.recordPosted(txId(1), blockId(1));
     await store.recordConflicting(txId(1), 'refused', { rejected: true });
     let text = await scrape();
-    expect(value(text, 'tanglewatt_wallet_transaction_conflicts_total{kind="payments"}')).toBe(1);
-    expect(value(text, 'tanglewatt_wallet_payments_pending{state="conflicting"}')).toBe(1);
-    expect(value(text, 'tanglewatt_wallet_payments_failed_total{kind="basic"}')).toBeUndefined();
+    expectSeries(text, {
+      'tanglewatt_wallet_transaction_conflicts_total{kind="payments"}': 1,
+      'tanglewatt_wallet_payments_pending{state="conflicting"}': 1,
+      'tanglewatt_wallet_payments_failed_total{kind="basic"}': undefined,
+    });
     await sign(2, ['period-1']);
     await store.recordConflicting(txId(2), 'refused again', { rejected: true });
     text = await scrape();
-    expect(value(text, 'tanglewatt_wallet_transaction_conflicts_total{kind="payments"}')).toBe(2);
-    expect(value(text, 'tanglewatt_wallet_payments_failed_total{kind="basic"}')).toBe(1);
-    expect(value(text, 'tanglewatt_wallet_transactions_posted_total{kind="payments"}')).toBe(1);
+    expectSeries(text, {
+      'tanglewatt_wallet_transaction_conflicts_total{kind="payments"}': 2,
+      'tanglewatt_wallet_payments_failed_total{kind="basic"}': 1,
+      'tanglewatt_wallet_transactions_posted_total{kind="payments"}': 1,
+    });
   });
 
   it('counts only what happens after it started: a reopened store replays without counting', async () => {
@@ -182,10 +196,12 @@ describe('wallet-service GET /metrics', () => {
     await store.recordIncluded(txId(1), blockId(2), 3, 1);
     const text = await fresh.render();
     fresh.close();
-    expect(value(text, 'tanglewatt_wallet_payments_requested_total{kind="basic"}')).toBeUndefined();
-    expect(value(text, 'tanglewatt_wallet_transactions_posted_total{kind="payments"}')).toBeUndefined();
-    expect(value(text, 'tanglewatt_wallet_transactions_reposted_total{kind="payments"}')).toBe(1);
-    expect(value(text, 'tanglewatt_wallet_payments_included_total{kind="basic"}')).toBe(1);
+    expectSeries(text, {
+      'tanglewatt_wallet_payments_requested_total{kind="basic"}': undefined,
+      'tanglewatt_wallet_transactions_posted_total{kind="payments"}': undefined,
+      'tanglewatt_wallet_transactions_reposted_total{kind="payments"}': 1,
+      'tanglewatt_wallet_payments_included_total{kind="basic"}': 1,
+    });
   });
 
   it("reports the payments journal's size on disk and whether the node answers", async () => {

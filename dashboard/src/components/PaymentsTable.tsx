@@ -1,10 +1,9 @@
 import type { Payment } from '../api/wallet';
 import type { TokenInfo } from '../format/amount';
 import { formatPricePerWh } from '../format/amount';
-import { formatEnergyMWs } from '../format/energy';
 import { DataTable } from './DataTable';
 import { AddressLink, IdLink, MilestoneLink } from './IdLink';
-import { latestOf, PaymentAmount, PeriodTimes } from './payment-cells';
+import { amountColumn, energyColumn, latestOf, PeriodTimes } from './payment-cells';
 import { StateBadge } from './StateBadge';
 import { Empty, type LoadState, NotLoaded, StaleError } from './states';
 
@@ -71,23 +70,13 @@ export function PaymentsTable({
                 </>
               ),
             },
-            {
-              header: 'Energy',
-              attrs: { className: 'num' },
-              cell: (p) => formatEnergyMWs(p.metadata?.energyMWs),
-            },
+            energyColumn(),
             { header: 'Price', cell: (p) => formatPricePerWh(p.metadata?.priceUnitsPerWh, token) },
-            {
-              header: 'Amount',
-              attrs: { className: 'num' },
-              cell: (p) => (
-                <PaymentAmount
-                  units={p.amount}
-                  token={token}
-                  micro={p.micro && 'Sent with a storage deposit the payee returns when claiming'}
-                />
-              ),
-            },
+            amountColumn<Payment>(
+              token,
+              (p) => p.amount,
+              'Sent with a storage deposit the payee returns when claiming',
+            ),
             { header: 'Payee', cell: (p) => <AddressLink address={p.to} /> },
             {
               header: 'State',

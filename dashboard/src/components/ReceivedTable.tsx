@@ -1,10 +1,9 @@
 import type { ClaimState, ReceivedPayment } from '../api/wallet';
 import type { TokenInfo } from '../format/amount';
-import { formatEnergyMWs } from '../format/energy';
 import { formatDateTime, fromUnixSeconds, isoTime } from '../format/time';
 import { DataTable } from './DataTable';
 import { AddressLink, IdLink, MilestoneLink } from './IdLink';
-import { latestOf, PaymentAmount, PeriodTimes } from './payment-cells';
+import { amountColumn, energyColumn, latestOf, PeriodTimes } from './payment-cells';
 import { StateBadge } from './StateBadge';
 import { Empty, type LoadState, NotLoaded, StaleError } from './states';
 
@@ -92,22 +91,12 @@ export function ReceivedTable({ payments, token, label, total, since, ...state }
           rowAttrs={(p) => ({ 'data-output': p.outputId, 'data-claim': p.claim ?? 'none' })}
           columns={[
             { header: 'Period', cell: (p) => <PaymentName p={p} /> },
-            {
-              header: 'Energy',
-              attrs: { className: 'num' },
-              cell: (p) => formatEnergyMWs(p.metadata?.energyMWs),
-            },
-            {
-              header: 'Amount',
-              attrs: { className: 'num' },
-              cell: (p) => (
-                <PaymentAmount
-                  units={p.amountUnits}
-                  token={token}
-                  micro={p.micro && 'Came with a storage deposit that goes back to the sender when claimed'}
-                />
-              ),
-            },
+            energyColumn(),
+            amountColumn<ReceivedPayment>(
+              token,
+              (p) => p.amountUnits,
+              'Came with a storage deposit that goes back to the sender when claimed',
+            ),
             {
               header: 'From',
               cell: (p) =>

@@ -1,7 +1,9 @@
 import type { PaymentMetadata } from '../api/wallet';
 import type { TokenInfo } from '../format/amount';
+import { formatEnergyMWs } from '../format/energy';
 import { formatDateTime, formatTime } from '../format/time';
 import { Amount } from './Amount';
+import type { Column } from './DataTable';
 
 /** The period a payment is for, from its metadata; nothing when it names none. */
 export function PeriodTimes({ metadata }: { metadata: PaymentMetadata | undefined }) {
@@ -33,6 +35,30 @@ export function PaymentAmount({
       )}
     </>
   );
+}
+
+/** The Energy column: what the payment's metadata names, right-aligned. */
+export function energyColumn<
+  T extends { metadata?: Pick<PaymentMetadata, 'energyMWs'> | undefined },
+>(): Column<T> {
+  return {
+    header: 'Energy',
+    attrs: { className: 'num' },
+    cell: (p) => formatEnergyMWs(p.metadata?.energyMWs),
+  };
+}
+
+/** The Amount column: the payment's units, and `microNote` on those that went with a storage deposit. */
+export function amountColumn<T extends { micro?: boolean | undefined }>(
+  token: TokenInfo | undefined,
+  unitsOf: (p: T) => string,
+  microNote: string,
+): Column<T> {
+  return {
+    header: 'Amount',
+    attrs: { className: 'num' },
+    cell: (p) => <PaymentAmount units={unitsOf(p)} token={token} micro={p.micro && microNote} />,
+  };
 }
 
 /** " (latest 20 of 57)" when the list shows only the newest part of the total. */

@@ -1,4 +1,4 @@
-import { type FormEvent, lazy, Suspense, useEffect, useId, useState } from 'react';
+import { type FormEvent, lazy, Suspense, useEffect, useState } from 'react';
 import { SearchRow } from '../components/SearchRow';
 import { SyncNotice } from '../components/SyncNotice';
 import { Empty, ErrorMessage, InlineError, Loading } from '../components/states';
@@ -19,8 +19,6 @@ const ChannelExplorer = lazy(() => import('./explorer/ChannelExplorer'));
 export function ExplorerPage({ query }: { query: string }) {
   const { wallets } = useServices();
   const [text, setText] = useState(query);
-  const inputId = useId();
-  const hintId = useId();
   useEffect(() => setText(query), [query]);
   const typed = classifyQuery(text);
 
@@ -37,26 +35,21 @@ export function ExplorerPage({ query }: { query: string }) {
       <search>
         <form className="search" onSubmit={submit}>
           <SearchRow
-            id={inputId}
             label="Search the tangle"
             button="Search"
             type="search"
             value={text}
             onChange={(e) => setText(e.target.value)}
             placeholder="block, transaction, milestone or output id · address · milestone index · channel id"
-            aria-describedby={hintId}
-            autoComplete="off"
-            spellCheck={false}
+            hint={{
+              className: `hint ${typed.kind === 'invalid' ? 'hint-error' : ''}`,
+              'aria-live': 'polite',
+              children:
+                typed.kind === 'empty'
+                  ? 'Ids are 0x and 64 hex digits (block, transaction, milestone) or 68 (output); addresses are bech32; channel ids are 64 hex digits, or channel: and 64 hex digits.'
+                  : `${typed.kind === 'invalid' ? 'Not searchable: ' : 'Looks like '}${describeQuery(typed)}.`,
+            }}
           />
-          <p
-            id={hintId}
-            className={`hint ${typed.kind === 'invalid' ? 'hint-error' : ''}`}
-            aria-live="polite"
-          >
-            {typed.kind === 'empty'
-              ? 'Ids are 0x and 64 hex digits (block, transaction, milestone) or 68 (output); addresses are bech32; channel ids are 64 hex digits, or channel: and 64 hex digits.'
-              : `${typed.kind === 'invalid' ? 'Not searchable: ' : 'Looks like '}${describeQuery(typed)}.`}
-          </p>
         </form>
       </search>
       {wallets[0] ? (

@@ -369,14 +369,8 @@ export function tradesCreditedHalfNJ(state: AgentState, active: PurchaseProgress
   return total;
 }
 
-function termsOf(trade: TradeTaken): TradeTerms {
-  return {
-    id: trade.id,
-    market: trade.market,
-    energyWh: trade.energyWh,
-    priceUnitsPerWh: trade.priceUnitsPerWh,
-    window: trade.window,
-  };
+function termsOf({ id, market, energyWh, priceUnitsPerWh, window }: TradeTaken): TradeTerms {
+  return { id, market, energyWh, priceUnitsPerWh, window };
 }
 
 /** What the trade's payments asked for so far (answered or not): never asked twice. */

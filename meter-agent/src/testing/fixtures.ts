@@ -1,5 +1,6 @@
 // Test support: the household, loads and config the meter-agent's tests start from, written once.
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfigInput } from '../config.js';
@@ -81,4 +82,28 @@ export async function ina219OnFakeBus(overrides: Partial<Ina219Options> = {}) {
   const chip = bus.addChip(0x40, 0.1);
   const sensor = await Ina219.open(bus, { ...INA219_OPTIONS, ...overrides });
   return { bus, chip, sensor };
+}
+
+/** GET `path` from the server at `url` with the given Host header (node:http, as fetch will not send a forged one). */
+export function getWithHost(url: string, path: string, host: string, token?: string) {
+  const { hostname, port } = new URL(url);
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(
+      {
+        host: hostname,
+        port,
+        path,
+        headers: { host, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -162,7 +162,6 @@ function TrustSummary({ trust, channelId }: { trust: Trust; channelId: string })
 /** Which DID to check against: the configured one, or any other (e.g. one a market message names). */
 function DidForm({ current, onSubmit }: { current: MeterDid | undefined; onSubmit: (d: MeterDid) => void }) {
   const didId = useId();
-  const originId = useId();
   const [did, setDid] = useState(current?.did ?? '');
   const [origin, setOrigin] = useState(current?.originOutputId ?? '');
   const [error, setError] = useState('');
@@ -190,7 +189,6 @@ function DidForm({ current, onSubmit }: { current: MeterDid | undefined; onSubmi
           autoComplete="off"
         />
         <SearchRow
-          id={originId}
           label="Alias origin output"
           button="Check"
           value={origin}
@@ -222,8 +220,6 @@ function PublicMessages({ entries, channel, trust }: MessagesProps) {
 }
 
 function RestrictedMessages({ entries, channel, trust }: MessagesProps) {
-  const inputId = useId();
-  const hintId = useId();
   const [text, setText] = useState('');
   const [outcome, setOutcome] = useState<{ result?: ReadResult; error?: string }>();
   const submit = (e: FormEvent) => {
@@ -242,21 +238,16 @@ function RestrictedMessages({ entries, channel, trust }: MessagesProps) {
     <>
       <form className="search" onSubmit={submit}>
         <SearchRow
-          id={inputId}
           label="Reader key"
           button="Decode"
           type="password"
           value={text}
           onChange={(e) => setText(e.target.value)}
           placeholder="X25519 secret key, 64 hex digits"
-          aria-describedby={hintId}
-          autoComplete="off"
-          spellCheck={false}
+          hint={{
+            children: `${entries.length} sealed messages. The key decodes them here, in this page: it is never stored and never sent anywhere.`,
+          }}
         />
-        <p id={hintId} className="hint">
-          {entries.length} sealed messages. The key decodes them here, in this page: it is never stored and
-          never sent anywhere.
-        </p>
       </form>
       {outcome?.error && <InlineError>{outcome.error}</InlineError>}
       {outcome?.result && <ReadOutcome result={outcome.result} trust={trust} />}

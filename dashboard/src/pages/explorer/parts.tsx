@@ -149,6 +149,24 @@ function Condition({ condition: c, ctx }: { condition: UnlockConditionJson; ctx:
   return <>Unknown condition (type {c.type})</>;
 }
 
+/** Unlock conditions or features, in their order: they are positional, so keyed by type and place. */
+function TypedList<T extends { type: number }>({
+  items,
+  render,
+}: {
+  items: T[];
+  render: (item: T) => ReactNode;
+}) {
+  return (
+    <ul className="conditions">
+      {items.map((item, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: conditions and features are positional
+        <li key={`${item.type}-${i}`}>{render(item)}</li>
+      ))}
+    </ul>
+  );
+}
+
 /** Unlock conditions in words: who may spend the output, and under what terms. */
 export function UnlockConditions({
   conditions,
@@ -158,16 +176,7 @@ export function UnlockConditions({
   ctx: ViewContext;
 }) {
   if (!conditions?.length) return <span className="muted">none</span>;
-  return (
-    <ul className="conditions">
-      {conditions.map((c, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: conditions and features are positional
-        <li key={`${c.type}-${i}`}>
-          <Condition condition={c} ctx={ctx} />
-        </li>
-      ))}
-    </ul>
-  );
+  return <TypedList items={conditions} render={(c) => <Condition condition={c} ctx={ctx} />} />;
 }
 
 /** Hex data as text, or pretty JSON when it parses, with the raw hex a click away. */
@@ -230,16 +239,7 @@ function Feature({ feature: f, ctx }: { feature: FeatureJson; ctx: ViewContext }
 
 export function Features({ features, ctx }: { features: FeatureJson[] | undefined; ctx: ViewContext }) {
   if (!features?.length) return null;
-  return (
-    <ul className="conditions">
-      {features.map((f, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: conditions and features are positional
-        <li key={`${f.type}-${i}`}>
-          <Feature feature={f} ctx={ctx} />
-        </li>
-      ))}
-    </ul>
-  );
+  return <TypedList items={features} render={(f) => <Feature feature={f} ctx={ctx} />} />;
 }
 
 /** An output's contents: amount, conditions, features, tokens. */
