@@ -10,41 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import pino, { type Logger } from 'pino';
-import { ensureBinaries } from '../install.js';
+import pino from 'pino';
 import { createLogger } from '../log.js';
-import { loadProfile } from '../profile.js';
-import { tangleDown, tangleUp } from '../tangle.js';
+import { tangleDown } from '../tangle.js';
 import type { FleetOptions } from './plan.js';
 import { fleetHolds, fleetTable } from './report.js';
-import { type FleetReport, runFleetOnTangle } from './run.js';
-
-/** A fleet on a fresh tangle under dataDir/network, torn down at the end. */
-export async function runFleet(
-  options: FleetOptions,
-  dataDir: string,
-  log: Logger,
-  signal?: AbortSignal,
-): Promise<FleetReport> {
-  const networkDir = join(dataDir, 'network');
-  try {
-    const tangle = await tangleUp({
-      dataDir: networkDir,
-      profile: await loadProfile('development'),
-      binaries: await ensureBinaries({ log }),
-      log,
-      nodes: options.nodes,
-      milestoneInterval: options.milestoneInterval,
-      ports: 'auto',
-      fresh: true,
-      indexer: true,
-      ...(signal ? { signal } : {}),
-    });
-    return await runFleetOnTangle(tangle, options, join(dataDir, 'households'), log, signal);
-  } finally {
-    await tangleDown(networkDir).catch(() => undefined);
-  }
-}
+import { type FleetReport, runFleet } from './run.js';
 
 const whole = (what: string, min: number, max: number) => (value: string) => {
   const n = Number(value);

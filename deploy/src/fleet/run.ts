@@ -3,13 +3,16 @@
  * metering until the stop time, every payment settled, then the audit of the ledger read twice (indexer and
  * core API) and the per-process CPU of what `tangleUp` started.
  */
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Payment } from '@tanglewatt/contract';
 import { NodeApi } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import { sleep } from '../community/households.js';
 import { byAccountIndex } from '../household.js';
-import type { TangleState } from '../tangle.js';
+import { ensureBinaries } from '../install.js';
+import { loadProfile } from '../profile.js';
+import { type TangleState, tangleDown, tangleUp } from '../tangle.js';
 import { auditPayments, cpuPercent, type DuePayment, type PaymentAudit, quantile } from './audit.js';
 import {
   blocksReferenced,
@@ -191,5 +194,32 @@ export async function runFleetOnTangle(
     };
   } finally {
     await pool.stop();
+  }
+}
+
+/** A fleet on a fresh tangle under dataDir/network, torn down at the end. */
+export async function runFleet(
+  options: FleetOptions,
+  dataDir: string,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<FleetReport> {
+  const networkDir = join(dataDir, 'network');
+  try {
+    const tangle = await tangleUp({
+      dataDir: networkDir,
+      profile: await loadProfile('development'),
+      binaries: await ensureBinaries({ log }),
+      log,
+      nodes: options.nodes,
+      milestoneInterval: options.milestoneInterval,
+      ports: 'auto',
+      fresh: true,
+      indexer: true,
+      ...(signal ? { signal } : {}),
+    });
+    return await runFleetOnTangle(tangle, options, join(dataDir, 'households'), log, signal);
+  } finally {
+    await tangleDown(networkDir).catch(() => undefined);
   }
 }
