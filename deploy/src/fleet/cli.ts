@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
     : createLogger('simulate');
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : await mkdtemp(join(tmpdir(), 'tanglewatt-fleet-'));
   const abort = new AbortController();
-  // Ctrl-C: a second one is not needed; everything started is stopped, the tangle last.
+  // Ctrl-C: the households stop, then the tangle; should that hang, the tangle is stopped after 30 s anyway.
   process.once('SIGINT', () => {
     log.warn('interrupted: stopping the households and the tangle');
     abort.abort(new Error('interrupted'));
@@ -82,10 +82,12 @@ async function main(argv: string[]): Promise<number> {
   let report: FleetReport;
   try {
     report = await runFleet(options, dataDir, log, abort.signal);
+  } catch (error) {
+    if (abort.signal.aborted) return 130;
+    throw error;
   } finally {
     if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
   }
-  if (abort.signal.aborted) return 130;
   process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : fleetTable(report)}\n`);
   return fleetHolds(report) ? 0 : 1;
 }

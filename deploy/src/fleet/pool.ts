@@ -110,6 +110,7 @@ export async function startPool(
   options: FleetOptions,
   dataDir: string,
   log: Logger,
+  signal?: AbortSignal,
 ): Promise<FleetPool> {
   const mnemonic = await devMnemonic();
   const signer = new MnemonicSigner(mnemonic);
@@ -133,6 +134,7 @@ export async function startPool(
   try {
     // A few at a time: each wallet-service start derives keys and runs scrypt twice.
     await mapLimit(plan.pairs, 4, async (pair) => {
+      signal?.throwIfAborted();
       const node = tangle.nodes[pair.index % tangle.nodes.length]!;
       const producerAddress = await addressOf(signer, pair.producer.accountIndex, tangle.bech32Hrp);
       const funds = pair.consumer.funds;

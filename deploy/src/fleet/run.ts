@@ -105,7 +105,7 @@ export async function runFleetOnTangle(
   const node = new NodeApi(tangle.nodes[0]!.restUrl);
   const rss0 = process.memoryUsage().rss;
   const t0 = performance.now();
-  const pool = await startPool(tangle, plan, options, dataDir, log);
+  const pool = await startPool(tangle, plan, options, dataDir, log, signal);
   try {
     const startupSeconds = (performance.now() - t0) / 1000;
     const rssUp = process.memoryUsage().rss;
@@ -129,6 +129,7 @@ export async function runFleetOnTangle(
       const open = walletPayments(pool).filter((p) => p.state !== 'included').length;
       log.info({ open, leftSeconds: Math.round((stopAt - Date.now()) / 1000) }, 'metering');
     }
+    if (signal?.aborted) throw signal.reason;
     const meteringSeconds = (Date.now() - startMs) / 1000;
     const ticks1 = await processTicks(tangle);
     const cpu1 = process.cpuUsage(cpu0);
