@@ -120,7 +120,10 @@ export async function startPool(
   const stopAgents = async () => {
     await Promise.all([...consumers, ...producers].map((h) => h.agent.stop().catch(() => undefined)));
   };
+  let stopped = false;
   const stop = async () => {
+    if (stopped) return;
+    stopped = true;
     await stopAgents();
     await Promise.all(consumers.map((c) => c.wallet.service.stop().catch(() => undefined)));
   };

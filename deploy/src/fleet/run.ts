@@ -135,25 +135,29 @@ export async function runFleetOnTangle(
     const cpu1 = process.cpuUsage(cpu0);
     loop.disable();
     const rssEnd = process.memoryUsage().rss;
+    log.info('metering stopped: stopping the agents, waiting for every payment to be included');
     await pool.stopAgents();
     await settled(pool, 60_000 + 200 * pool.consumers.length, log);
 
+    const { closed, due } = duePayments(pool);
+    const payments = walletPayments(pool);
+    const latencies = payments
+      .filter((p) => p.state === 'included')
+      .map((p) => Date.parse(p.updatedAt) - Date.parse(p.createdAt));
+    // The audit reads hundreds of milestones: not on an event loop and nodes still busy with the households.
+    await pool.stop();
     // The indexer follows confirmed milestones: wait until it has what the node confirmed by now.
     const toMilestone = (await node.info()).status.confirmedMilestone.index;
     for (let i = 0; (await indexerHealth(tangle.indexerUrl)).indexedMilestone < toMilestone; i++) {
       if (i > 120) throw new Error(`the indexer did not reach milestone ${toMilestone} in 60 s`);
       await sleep(500);
     }
-    const { closed, due } = duePayments(pool);
+    log.info({ milestones: [fromMilestone, toMilestone] }, 'auditing the ledger');
     const [fromIndexer, fromNode, blocks] = await Promise.all([
       paymentsFromIndexer(tangle.indexerUrl, fromMilestone),
       paymentsFromNode(tangle.nodes[tangle.nodes.length - 1]!.restUrl, fromMilestone, toMilestone),
       blocksReferenced(tangle.indexerUrl, fromMilestone, toMilestone),
     ]);
-    const payments = walletPayments(pool);
-    const latencies = payments
-      .filter((p) => p.state === 'included')
-      .map((p) => Date.parse(p.updatedAt) - Date.parse(p.createdAt));
     const processes: ProcessUse[] = await Promise.all(
       ticks1.map(async (p, i) => {
         const rss = await rssMB(p.pid);
