@@ -145,7 +145,10 @@ export async function runFleetOnTangle(
       .filter((p) => p.state === 'included')
       .map((p) => Date.parse(p.updatedAt) - Date.parse(p.createdAt));
     // The audit reads hundreds of milestones: not on an event loop and nodes still busy with the households.
-    await pool.stop();
+    // A wallet-service still settling may take long to stop: audit meanwhile rather than wait for it.
+    const stopping = pool.stop();
+    if ((await Promise.race([stopping.then(() => true), sleep(30_000).then(() => false)])) === false)
+      log.warn('wallet-services still stopping after 30 s: auditing meanwhile');
     // The indexer follows confirmed milestones: wait until it has what the node confirmed by now.
     const toMilestone = (await node.info()).status.confirmedMilestone.index;
     for (let i = 0; (await indexerHealth(tangle.indexerUrl)).indexedMilestone < toMilestone; i++) {
