@@ -38,6 +38,8 @@ export interface FleetPool {
 const walletTuning = {
   // The consumer's own agent is its only client, but a slow run must not turn its retries into 429s.
   api: { rateLimitPerMinute: 100_000 },
+  // The fleet pays for metered periods only: no household reads every milestone's cone for a market book.
+  market: { enabled: false },
 };
 
 async function addressOf(signer: MnemonicSigner, accountIndex: number, bech32Hrp: string) {
