@@ -104,13 +104,14 @@ export async function runFleetOnTangle(
   const plan = planFleet(options.meters, byAccountIndex(tangle).length);
   const node = new NodeApi(tangle.nodes[0]!.restUrl);
   const rss0 = process.memoryUsage().rss;
+  // From before the households start: the first of them pay while the last ones are still starting.
+  const fromMilestone = (await node.info()).status.confirmedMilestone.index + 1;
   const t0 = performance.now();
   const pool = await startPool(tangle, plan, options, dataDir, log, signal);
   try {
     const startupSeconds = (performance.now() - t0) / 1000;
     const rssUp = process.memoryUsage().rss;
     const startMs = Date.now();
-    const fromMilestone = (await node.info()).status.confirmedMilestone.index + 1;
     const ticks0 = await processTicks(tangle);
     const cpu0 = process.cpuUsage();
     const loop = monitorEventLoopDelay({ resolution: 20 });
