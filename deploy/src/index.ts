@@ -8,6 +8,16 @@ export * from './community/tables.js';
 export * from './components.js';
 export * from './defaults.js';
 export * from './errors.js';
+export {
+  allPaidOnce,
+  auditPayments,
+  type DuePayment,
+  type LedgerPayment,
+  type PaymentAudit,
+} from './fleet/audit.js';
+export { type FleetOptions, planFleet } from './fleet/plan.js';
+export { fleetHolds, fleetTable } from './fleet/report.js';
+export { type FleetReport, runFleet, runFleetOnTangle } from './fleet/run.js';
 export * from './household.js';
 export * from './indexer.js';
 export * from './install.js';
