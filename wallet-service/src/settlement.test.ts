@@ -159,6 +159,7 @@ async function harness(options: {
     config: {
       maxOutputsPerTransaction: 127,
       lingerMs: 0,
+      lingerQuietMs: 0,
       maxInFlight: 4,
       microExpirationSeconds: 86_400,
       reattachAfterSeconds: options.reattachAfterSeconds ?? 15,
