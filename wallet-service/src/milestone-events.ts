@@ -1,4 +1,10 @@
-import type { LiveFeed } from './feed.js';
+import type { MilestoneEvent } from '@tanglewatt/contract';
+
+/** Where milestones come from: the LiveFeed, or a fake in tests. */
+export interface MilestoneSource {
+  on(event: 'milestone', listener: (m: MilestoneEvent) => void): unknown;
+  off(event: 'milestone', listener: (m: MilestoneEvent) => void): unknown;
+}
 
 /**
  * Confirmed milestones from the live feed (inx-mqtt's milestone-info/confirmed as HORNET confirms one, or
@@ -6,11 +12,8 @@ import type { LiveFeed } from './feed.js';
  * inclusion check, so a transaction is recorded as included moments after its milestone, not at a timer.
  * Returns the unsubscribe.
  */
-export function followConfirmedMilestones(
-  feed: Pick<LiveFeed, 'on' | 'off'>,
-  onConfirmed: (() => void)[],
-): () => void {
-  const onMilestone = (m: { confirmed: boolean }) => {
+export function followConfirmedMilestones(feed: MilestoneSource, onConfirmed: (() => void)[]): () => void {
+  const onMilestone = (m: MilestoneEvent) => {
     if (!m.confirmed) return;
     for (const wake of onConfirmed) wake();
   };
