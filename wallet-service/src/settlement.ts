@@ -295,13 +295,16 @@ export class Settlement {
     if (!this.deps.ledger.caughtUp) return false;
     const waiting = store.awaitingTransaction().filter((p) => !skipped.has(p.idempotencyKey));
     if (waiting.length === 0) return false;
+    // Going early pays only when another free output remains for the payments that follow: with one,
+    // they would wait for this transaction's change, a milestone later.
+    const quietMs = this.freeOutputs().length > 1 ? config.lingerQuietMs : config.lingerMs;
     const left = lingerLeftMs(
       waiting.map((p) => Date.parse(p.createdAt)),
       Date.now(),
       {
         maxOutputs: config.maxOutputsPerTransaction,
         lingerMs: config.lingerMs,
-        quietMs: config.lingerQuietMs,
+        quietMs,
       },
     );
     if (left > 0) {
