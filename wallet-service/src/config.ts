@@ -77,6 +77,11 @@ export const walletConfigSchema = z.strictObject({
       maxOutputsPerTransaction: z.number().int().min(1).max(127).default(127),
       /** How long a new payment waits for others to share its transaction. */
       lingerMs: z.number().int().nonnegative().max(60_000).default(250),
+      /**
+       * A payment stops waiting for others once none has arrived for this long (still at most lingerMs):
+       * a lone payment goes almost at once, a burst shares a transaction.
+       */
+      lingerQuietMs: z.number().int().nonnegative().max(60_000).default(50),
       /** Transactions under way at once (each on its own inputs). */
       maxInFlight: z.number().int().min(1).max(32).default(4),
       /** How long a micro-payment's payee has to claim it before the payer may take it back. */
@@ -89,6 +94,7 @@ export const walletConfigSchema = z.strictObject({
     .default({
       maxOutputsPerTransaction: 127,
       lingerMs: 250,
+      lingerQuietMs: 50,
       maxInFlight: 4,
       microExpirationSeconds: 86_400,
       reattachAfterSeconds: 15,

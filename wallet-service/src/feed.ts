@@ -83,10 +83,9 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
   }
 
   private async poll(): Promise<void> {
-    if (
-      this.polling ||
-      this.listenerCount('node') + this.listenerCount('milestone') + this.listenerCount('tips') === 0
-    )
+    // Milestone listeners alone (the ledger view and settlement) need no poll while inx-mqtt brings them.
+    const milestoneListeners = this.mqttConnected ? 0 : this.listenerCount('milestone');
+    if (this.polling || this.listenerCount('node') + milestoneListeners + this.listenerCount('tips') === 0)
       return;
     this.polling = true;
     try {

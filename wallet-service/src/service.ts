@@ -24,6 +24,7 @@ import { HTTP_STATUS } from './http-errors.js';
 import { readKeystore } from './keystore.js';
 import { Market } from './market.js';
 import { WalletMetrics } from './metrics.js';
+import { followConfirmedMilestones } from './milestone-events.js';
 import { PaymentsStore } from './payments-store.js';
 import { ReceivedPayments } from './received.js';
 import { adoptForeignPayments } from './reconcile.js';
@@ -210,6 +211,8 @@ async function startLocked(
     tokenSupply: BigInt(protocol.tokenSupply),
     config: config.settlement,
     log,
+    // Confirmed milestones (below), new payments and ledger changes wake it; the timer is a safety net.
+    idleTickMs: 1_000,
   });
   const feed = new LiveFeed(node, log);
   cleanups.push(() => feed.stop());
@@ -257,6 +260,7 @@ async function startLocked(
   ledger.onMilestoneRead((changes) => received.noteMilestone(changes));
   ledger.on('milestone', (changes) => settlement.noteLedgerChanges(changes));
   ledger.on('changed', () => settlement.notify());
+  followConfirmedMilestones(feed, [() => ledger.wake(), () => settlement.notify()]);
   ledger.follow(config.ledger.pollIntervalMs);
   settlement.start();
   feed.start();

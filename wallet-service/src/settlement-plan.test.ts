@@ -1,6 +1,6 @@
 import type { Payment } from '@tanglewatt/contract';
 import { describe, expect, it } from 'vitest';
-import { halvings, planBatch } from './settlement.js';
+import { halvings, lingerLeftMs, planBatch } from './settlement.js';
 
 const payment = (key: string, amount: string): Payment => ({
   idempotencyKey: key,
@@ -50,5 +50,27 @@ describe('halvings', () => {
     expect(halvings(127)).toEqual([127, 64, 32, 16, 8, 4, 2, 1]);
     expect(halvings(3)).toEqual([3, 2, 1]);
     expect(halvings(1)).toEqual([1]);
+  });
+});
+
+describe('lingerLeftMs', () => {
+  const options = { maxOutputs: 4, lingerMs: 250, quietMs: 50 };
+
+  it('a lone payment waits only the quiet time, not the whole linger', () => {
+    expect(lingerLeftMs([1_000], 1_000, options)).toBe(50);
+    expect(lingerLeftMs([1_000], 1_050, options)).toBe(0);
+  });
+
+  it('payments that keep arriving wait for each other, at most the linger after the oldest', () => {
+    expect(lingerLeftMs([1_000, 1_040, 1_080], 1_100, options)).toBe(30);
+    expect(lingerLeftMs([1_000, 1_100, 1_200], 1_240, options)).toBe(10);
+  });
+
+  it('a full batch goes at once', () => {
+    expect(lingerLeftMs([1_000, 1_001, 1_002, 1_003], 1_003, options)).toBe(0);
+  });
+
+  it('the quiet time never exceeds the linger', () => {
+    expect(lingerLeftMs([1_000], 1_000, { ...options, lingerMs: 0 })).toBe(0);
   });
 });

@@ -90,6 +90,7 @@ async function harness(options: {
   api?: Partial<NodeApi>;
   store?: PaymentsStore;
   reattachAfterSeconds?: number;
+  linger?: { lingerMs: number; lingerQuietMs: number };
 }): Promise<Harness> {
   const store = options.store ?? (await PaymentsStore.open(await mkdtemp(join(tmpdir(), 'settle-'))));
   const signed: BuildTransactionRequest[] = [];
@@ -158,7 +159,7 @@ async function harness(options: {
     tokenSupply: 1_000_000_000_000_000n,
     config: {
       maxOutputsPerTransaction: 127,
-      lingerMs: 0,
+      ...(options.linger ?? { lingerMs: 0, lingerQuietMs: 0 }),
       maxInFlight: 4,
       microExpirationSeconds: 86_400,
       reattachAfterSeconds: options.reattachAfterSeconds ?? 15,
@@ -183,6 +184,24 @@ const unspentMeta: OutputMetadata = {
 };
 
 describe('Settlement', () => {
+  it('a lone payment goes after the quiet time when another free output remains, else waits the linger', async () => {
+    const linger = { lingerMs: 60_000, lingerQuietMs: 0 };
+    const two = await harness({
+      outputs: [plainOutput(1, 10_000_000n), plainOutput(2, 10_000_000n)],
+      linger,
+    });
+    await pay(two.store, 'alone', payeeA!, '10000');
+    await two.settlement.tick();
+    expect(two.store.get('alone')?.state).toBe('submitted');
+
+    // With one output, a payment arriving next would wait for this transaction's change: keep lingering.
+    const one = await harness({ outputs: [plainOutput(3, 10_000_000n)], linger });
+    await pay(one.store, 'alone', payeeA!, '10000');
+    await one.settlement.tick();
+    expect(one.store.get('alone')?.state).toBe('queued');
+    expect(one.signed).toHaveLength(0);
+  });
+
   it('halves a batch whose block would be too large until it fits, and pays everything', async () => {
     const h = await harness({
       outputs: [1, 2, 3, 4].map((n) => plainOutput(n, 10_000_000n)),

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { WalletConfig } from './config.js';
 import type { PaymentsStore, TransactionKind } from './payments-store.js';
 import { TransactionFollower } from './transaction-follower.js';
+import { Waker } from './waker.js';
 import { WalletCopies } from './wallet-copies.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
@@ -70,6 +71,24 @@ export function planBatch(
   return { batch, unfundable };
 }
 
+/**
+ * How much longer waiting payments should wait for company before they go into a transaction (0 or less:
+ * now). A full batch goes at once; otherwise they wait only while more keep arriving (each within `quietMs`
+ * of the one before), and never longer than `lingerMs` after the oldest: a lone payment waits `quietMs`,
+ * a burst is batched.
+ */
+export function lingerLeftMs(
+  arrivedAtMs: number[],
+  nowMs: number,
+  options: { maxOutputs: number; lingerMs: number; quietMs: number },
+): number {
+  if (arrivedAtMs.length === 0 || arrivedAtMs.length >= options.maxOutputs) return 0;
+  const oldest = Math.min(...arrivedAtMs);
+  const newest = Math.max(...arrivedAtMs);
+  const quiet = Math.min(options.quietMs, options.lingerMs);
+  return Math.min(oldest + options.lingerMs, newest + quiet) - nowMs;
+}
+
 /** Batch sizes to try when a batch cannot be signed or does not fit a block: n, n/2, …, 1. */
 export function halvings(n: number): number[] {
   const sizes: number[] = [];
@@ -111,6 +130,11 @@ export interface SettlementDeps {
   tokenSupply: bigint;
   config: WalletConfig['settlement'];
   log: Logger;
+  /**
+   * Longest pause between two passes when nothing wakes the loop. Confirmed milestones, new payments and
+   * ledger changes wake it (see notify), so this is only a safety net; default 250 ms.
+   */
+  idleTickMs?: number;
 }
 
 /**
@@ -119,7 +143,9 @@ export interface SettlementDeps {
  */
 export class Settlement {
   private running = false;
-  private wakeUp: (() => void) | undefined;
+  private readonly waker = new Waker();
+  /** When the lingering payments are due, if some are waiting for company. */
+  private lingerDueInMs = Number.POSITIVE_INFINITY;
   private claimRequested = false;
   private readonly basicDeposit: bigint;
   private loop: Promise<void> | undefined;
@@ -152,13 +178,16 @@ export class Settlement {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wakeUp?.();
+    this.waker.wake();
     await this.loop;
   }
 
-  /** A new payment or an included transaction: look again now rather than at the next tick. */
+  /**
+   * A new payment, a confirmed milestone (which may include a transaction of ours) or a change in our
+   * outputs: look again now rather than at the next tick. A notice during a pass runs another pass after it.
+   */
   notify(): void {
-    this.wakeUp?.();
+    this.waker.wake();
   }
 
   requestClaim(): void {
@@ -177,13 +206,8 @@ export class Settlement {
         if (message !== lastError) this.deps.log.warn({ err: message }, 'settlement step failed; retrying');
         lastError = message;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 250);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      const idle = this.deps.idleTickMs ?? 250;
+      await this.waker.sleep(Math.max(1, Math.min(idle, this.lingerDueInMs)));
     }
   }
 
@@ -194,6 +218,7 @@ export class Settlement {
 
   /** One pass: follow open transactions, then start new ones while there is room. */
   async tick(): Promise<void> {
+    this.lingerDueInMs = Number.POSITIVE_INFINITY;
     for (const tx of this.deps.store.openTransactions()) {
       // One transaction the node cannot tell us about must not keep the others (or new ones) waiting.
       await this.follower.follow(tx).catch((error: unknown) => {
@@ -270,9 +295,22 @@ export class Settlement {
     if (!this.deps.ledger.caughtUp) return false;
     const waiting = store.awaitingTransaction().filter((p) => !skipped.has(p.idempotencyKey));
     if (waiting.length === 0) return false;
-    const oldestMs = Math.min(...waiting.map((p) => Date.parse(p.createdAt)));
-    if (waiting.length < config.maxOutputsPerTransaction && Date.now() - oldestMs < config.lingerMs)
+    // Going early pays only when another free output remains for the payments that follow: with one,
+    // they would wait for this transaction's change, a milestone later.
+    const quietMs = this.freeOutputs().length > 1 ? config.lingerQuietMs : config.lingerMs;
+    const left = lingerLeftMs(
+      waiting.map((p) => Date.parse(p.createdAt)),
+      Date.now(),
+      {
+        maxOutputs: config.maxOutputsPerTransaction,
+        lingerMs: config.lingerMs,
+        quietMs,
+      },
+    );
+    if (left > 0) {
+      this.lingerDueInMs = left;
       return false;
+    }
 
     const invalid = waiting.filter((p) => this.impossible(p) !== undefined);
     for (const p of invalid) await store.recordFailed([p.idempotencyKey], this.impossible(p)!);

@@ -14,6 +14,7 @@ import {
   summarizeOutput,
 } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
+import { Waker } from './waker.js';
 
 /**
  * The wallet's view of its own outputs, kept by following confirmed milestones (Stardust has no address
@@ -51,6 +52,7 @@ export class WalletLedger extends EventEmitter<{
   private following = false;
   private stopRequested = false;
   private loop: Promise<void> | undefined;
+  private readonly waker = new Waker();
   /** The node's confirmed milestone when catchUp last finished reading everything up to it. */
   private caughtUpTo = -1;
   private spendObserver: ((outputIds: string[], milestoneIndex: number) => Promise<void>) | undefined;
@@ -196,7 +198,15 @@ export class WalletLedger extends EventEmitter<{
     await this.commit(events);
   }
 
-  /** Follows milestones until stop() is called; errors are logged and retried. */
+  /**
+   * A milestone was confirmed (inx-mqtt tells the moment it is): read it now rather than at the next poll.
+   * A wake during a catch-up runs another right after it.
+   */
+  wake(): void {
+    this.waker.wake();
+  }
+
+  /** Follows milestones until stop() is called, when woken or every pollIntervalMs; errors are logged and retried. */
   follow(pollIntervalMs: number): void {
     if (this.following) return;
     this.following = true;
@@ -218,12 +228,13 @@ export class WalletLedger extends EventEmitter<{
         if (message !== lastError) this.log.warn({ err: message }, 'following milestones failed; retrying');
         lastError = message;
       }
-      await new Promise((r) => setTimeout(r, pollIntervalMs));
+      await this.waker.sleep(pollIntervalMs);
     }
   }
 
   async stop(): Promise<void> {
     this.stopRequested = true;
+    this.waker.wake();
     await this.loop;
     await this.journal.close();
   }
