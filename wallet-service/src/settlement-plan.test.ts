@@ -1,6 +1,6 @@
 import type { Payment } from '@tanglewatt/contract';
 import { describe, expect, it } from 'vitest';
-import { halvings, lingerLeftMs, planBatch } from './settlement.js';
+import { halvings, lingerLeftMs, planBatch } from './settlement-plan.js';
 
 const payment = (key: string, amount: string): Payment => ({
   idempotencyKey: key,

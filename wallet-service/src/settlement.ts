@@ -1,5 +1,4 @@
 import type { Payment } from '@tanglewatt/contract';
-import { isError } from '@tanglewatt/errors';
 import {
   basicOutputDeposit,
   hexToBech32,
@@ -16,103 +15,23 @@ import {
 import type { Logger } from 'pino';
 import type { WalletConfig } from './config.js';
 import type { PaymentsStore, TransactionKind } from './payments-store.js';
+import {
+  describe,
+  halvings,
+  isTransient,
+  lingerLeftMs,
+  MAX_DESCRIPTION_BYTES,
+  MAX_INPUTS,
+  PAYMENT_TAG,
+  planBatch,
+  refusal,
+} from './settlement-plan.js';
 import { TransactionFollower } from './transaction-follower.js';
 import { Waker } from './waker.js';
 import { WalletCopies } from './wallet-copies.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
-/** Tag of the tagged-data payload that describes what a transaction pays for. */
-export const PAYMENT_TAG = 'tanglewatt/pay/v1';
-/** A first guess of room for the payment description; the signed block's measured size decides. */
-const MAX_DESCRIPTION_BYTES = 24_000;
-/** Most inputs a Stardust transaction may have. */
-const MAX_INPUTS = 128;
-
-/** Node trouble (retry later) as opposed to something wrong with what we asked to sign. */
-function isTransient(error: unknown): boolean {
-  return isError(error, [
-    'NODE_UNREACHABLE',
-    'NODE_NOT_SYNCED',
-    'NODE_REQUEST_FAILED',
-    'TIMEOUT',
-    'NOT_FOUND',
-    'INPUT_UNAVAILABLE',
-  ]);
-}
-
-/**
- * The oldest waiting payments that free outputs can fund together, within the per-transaction limits;
- * a payment that cannot be funded even alone is left out (and reported) rather than holding up the rest.
- */
-export function planBatch(
-  waiting: Payment[],
-  options: {
-    maxOutputs: number;
-    maxDescriptionBytes: number;
-    outputAmount: (p: Payment) => bigint;
-    canFund: (need: bigint) => boolean;
-  },
-): { batch: Payment[]; unfundable: Payment[] } {
-  const batch: Payment[] = [];
-  const unfundable: Payment[] = [];
-  let need = 0n;
-  let descriptionBytes = 0;
-  for (const p of waiting) {
-    if (batch.length >= options.maxOutputs) break;
-    const size = Buffer.byteLength(JSON.stringify(describe(p, batch.length)));
-    if (descriptionBytes + size > options.maxDescriptionBytes) break;
-    const amount = options.outputAmount(p);
-    if (options.canFund(need + amount)) {
-      batch.push(p);
-      need += amount;
-      descriptionBytes += size;
-    } else if (!options.canFund(amount)) unfundable.push(p);
-  }
-  return { batch, unfundable };
-}
-
-/**
- * How much longer waiting payments should wait for company before they go into a transaction (0 or less:
- * now). A full batch goes at once; otherwise they wait only while more keep arriving (each within `quietMs`
- * of the one before), and never longer than `lingerMs` after the oldest: a lone payment waits `quietMs`,
- * a burst is batched.
- */
-export function lingerLeftMs(
-  arrivedAtMs: number[],
-  nowMs: number,
-  options: { maxOutputs: number; lingerMs: number; quietMs: number },
-): number {
-  if (arrivedAtMs.length === 0 || arrivedAtMs.length >= options.maxOutputs) return 0;
-  const oldest = Math.min(...arrivedAtMs);
-  const newest = Math.max(...arrivedAtMs);
-  const quiet = Math.min(options.quietMs, options.lingerMs);
-  return Math.min(oldest + options.lingerMs, newest + quiet) - nowMs;
-}
-
-/** Batch sizes to try when a batch cannot be signed or does not fit a block: n, n/2, …, 1. */
-export function halvings(n: number): number[] {
-  const sizes: number[] = [];
-  for (let size = n; size >= 1; size = size > 1 ? Math.ceil(size / 2) : 0) {
-    sizes.push(size);
-    if (size === 1) break;
-  }
-  return sizes;
-}
-
-/**
- * What a refused signing says about the payments: `final` when no transaction could ever carry them as
- * they are (an address or amount the protocol does not allow), else worth another try later.
- */
-export function refusal(error: unknown): { reason: string; final: boolean; unfundable: boolean } {
-  const message = (error as Error).message;
-  return {
-    reason: `could not build the transaction: ${message}`,
-    final:
-      isError(error, 'INVALID_ADDRESS') ||
-      /storage deposit|invalid (output )?amount|output amount/i.test(message),
-    unfundable: isError(error, 'INSUFFICIENT_FUNDS'),
-  };
-}
+export * from './settlement-plan.js';
 
 type SubmitResult = { ok: true } | { ok: false; reason: string; final: boolean; unfundable?: boolean };
 
@@ -524,9 +443,4 @@ export class Settlement {
       JSON.stringify({ v: 1, consolidate: inputs.length }),
     );
   }
-}
-
-/** The public description of one payment inside its transaction's tagged data. */
-export function describe(p: Payment, outputIndex: number): Record<string, unknown> {
-  return { k: p.idempotencyKey, o: outputIndex, a: p.amount, ...(p.metadata ?? {}) };
 }
