@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { followConfirmedMilestones } from './milestone-events.js';
 import { PaymentsStore } from './payments-store.js';
 import { Settlement } from './settlement.js';
-import { PAYEE, storeDir, txId } from './testing/payments.js';
+import { PAYEE, storeDir, testSettlementNetwork, txId } from './testing/payments.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
 // Development-only mnemonic of hornet-config/profiles/development.json: the fakes never sign anything.
@@ -109,19 +109,7 @@ async function startSettlement(api: NodeApi) {
     api,
     signer,
     address: payer!,
-    bech32Hrp: 'watt',
-    rent: { vByteCost: 10, vByteFactorData: 1, vByteFactorKey: 10 },
-    account: { coinType: 4219, accountIndex: 0 },
-    tokenSupply: 1_000_000_000_000_000n,
-    config: {
-      maxOutputsPerTransaction: 127,
-      lingerMs: 0,
-      lingerQuietMs: 0,
-      maxInFlight: 4,
-      microExpirationSeconds: 86_400,
-      reattachAfterSeconds: 15,
-      consolidateAbove: 40,
-    },
+    ...testSettlementNetwork(),
     log: pino({ level: 'silent' }),
     idleTickMs: NEVER_MS,
   });

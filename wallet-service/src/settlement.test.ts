@@ -18,6 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { PaymentsStore } from './payments-store.js';
 import { Settlement } from './settlement.js';
 import { basicOutput, transactionBlock } from './testing/blocks.js';
+import { testSettlementNetwork } from './testing/payments.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
 // Development-only mnemonic of hornet-config/profiles/development.json: the fakes never sign anything.
@@ -153,18 +154,12 @@ async function harness(options: {
     api,
     signer,
     address: payer!,
-    bech32Hrp: 'watt',
-    rent: { vByteCost: 10, vByteFactorData: 1, vByteFactorKey: 10 },
-    account: { coinType: 4219, accountIndex: 0 },
-    tokenSupply: 1_000_000_000_000_000n,
-    config: {
-      maxOutputsPerTransaction: 127,
-      ...(options.linger ?? { lingerMs: 0, lingerQuietMs: 0 }),
-      maxInFlight: 4,
-      microExpirationSeconds: 86_400,
-      reattachAfterSeconds: options.reattachAfterSeconds ?? 15,
-      consolidateAbove: 40,
-    },
+    ...testSettlementNetwork({
+      ...options.linger,
+      ...(options.reattachAfterSeconds === undefined
+        ? {}
+        : { reattachAfterSeconds: options.reattachAfterSeconds }),
+    }),
     log,
   });
   return { settlement, store, signed, posted, logs };
