@@ -4,45 +4,21 @@
  * the block that included each transaction). Both give the payments of included transactions only.
  */
 import { readFile } from 'node:fs/promises';
-import { NodeApi, taggedDataOf, utf8ToHex } from '@tanglewatt/ledger';
+import { IndexerApi, NodeApi, taggedDataOf, utf8ToHex } from '@tanglewatt/ledger';
 import { type LedgerPayment, paymentsOfDescription } from './audit.js';
 
 export const PAYMENT_TAG = 'tanglewatt/pay/v1';
 
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text().catch(() => '')}`);
-  return (await res.json()) as T;
-}
-
-interface IndexedBlock {
-  blockId: string;
-  milestoneIndex: number;
-  data: string;
-  ledgerInclusionState: string;
-}
-
 /** Payments in included transactions the indexer holds under our payment tag, from milestone `from` on. */
 export async function paymentsFromIndexer(indexerUrl: string, from: number): Promise<LedgerPayment[]> {
-  const out: LedgerPayment[] = [];
-  let after: string | undefined;
-  do {
-    const page = await getJson<{ items: IndexedBlock[]; next?: string }>(
-      `${indexerUrl}/api/v1/tags/${encodeURIComponent(PAYMENT_TAG)}/blocks?from=${from}&limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`,
-    );
-    for (const b of page.items)
-      if (b.ledgerInclusionState === 'included') out.push(...paymentsOfDescription(b.data, b.blockId));
-    after = page.next;
-  } while (after);
-  return out;
+  const blocks = await new IndexerApi(indexerUrl, { timeoutMs: 30_000 }).allTagBlocks(PAYMENT_TAG, { from });
+  return blocks
+    .filter((b) => b.ledgerInclusionState === 'included')
+    .flatMap((b) => paymentsOfDescription(b.data, b.blockId));
 }
 
-export interface IndexerHealth {
-  indexedMilestone: number;
-  nodeConfirmedMilestone: number;
-}
-
-export const indexerHealth = (indexerUrl: string) => getJson<IndexerHealth>(`${indexerUrl}/health`);
+export const indexerHealth = (indexerUrl: string) =>
+  new IndexerApi(indexerUrl, { timeoutMs: 30_000 }).health();
 
 /** Blocks the milestones from..to referenced, by the indexer's milestone summaries, and their time span. */
 export async function blocksReferenced(
@@ -50,13 +26,12 @@ export async function blocksReferenced(
   from: number,
   to: number,
 ): Promise<{ blocks: number; seconds: number }> {
+  const api = new IndexerApi(indexerUrl, { timeoutMs: 30_000 });
   let blocks = 0;
   let first: number | undefined;
   let last: number | undefined;
   for (let i = from; i <= to; i++) {
-    const m = await getJson<{ blocksReferenced: number; timestamp: number }>(
-      `${indexerUrl}/api/v1/milestones/${i}`,
-    );
+    const m = await api.milestone(i);
     blocks += m.blocksReferenced;
     first ??= m.timestamp;
     last = m.timestamp;
