@@ -29,6 +29,18 @@ const apiToken = z
 export const walletConfigSchema = z.strictObject({
   /** HORNET REST API this wallet talks to. */
   nodeUrl: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as http://127.0.0.1:14265' }),
+  /**
+   * The community indexer beside that node (indexer/): where the wallet reads its own slice of the ledger,
+   * the market and the explorer's lookups, and what outlives the node's pruning. Optional: without it the
+   * wallet follows every milestone on the node itself.
+   */
+  indexer: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as http://127.0.0.1:9092' }),
+      /** Environment variable holding the indexer's bearer token, when it was started with one. */
+      tokenEnv: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Where the payment journal and ledger view live. */
   dataDir: z.string().min(1),
   listen: z
