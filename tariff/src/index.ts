@@ -1,8 +1,10 @@
+export * from './check.js';
 export * from './errors.js';
 export * from './modes.js';
 export * from './pricing.js';
 export type { Rational } from './rational.js';
 export * as rational from './rational.js';
+export * from './readings.js';
 export * from './registers.js';
 export * from './schedule.js';
 export { isTimeZone, localTime } from './zone.js';
