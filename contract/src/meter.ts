@@ -63,7 +63,14 @@ export type PricingPolicy = 'carry' | 'truncate';
 /** What a closed period asks of the payment outbox. */
 export type PaymentIntent =
   /** In the outbox: to be sent to the wallet-service with `key` until it answers. */
-  | { state: 'due'; key: string; to: string; amount: string }
+  | {
+      state: 'due';
+      key: string;
+      to: string;
+      amount: string;
+      /** Under a tariff: the operator's and grid's units, paid in the same transaction. */
+      shares?: { role: 'operator' | 'grid'; to: string; amount: string }[];
+    }
   /** Less than one base unit owed (the fraction carries under `carry`). */
   | { state: 'nothing-due' }
   /** A producer records what it delivered; the consumer's agent pays. */
@@ -132,7 +139,29 @@ export interface PeriodRecord {
    * so left out of `amount`), and the running total over all periods up to this one.
    */
   traded?: { halfNJ: string; totalHalfNJ: string };
+  /** Set when a tariff priced the period (then `amount` is the producer's units). */
+  tariff?: PeriodTariff;
 }
+
+/** A period priced slot by slot under a tariff, from its readings at the channel's resolution. */
+export interface PeriodTariff {
+  id: string;
+  /** The version(s) in force, joined by ",". */
+  version: string;
+  /** The reading before the period its first stretch starts from, if within gapMs. */
+  from?: { tMs: number; powerMW: number };
+  gapMs: number;
+  /** Energy per band digit, whole mW·s. */
+  bandsMWs: Record<string, string>;
+  /** Per payee, exact base units "num/den": what the period's energy comes to, carried in and out. */
+  exact: Record<TariffPayee, string>;
+  carryIn: Record<TariffPayee, string>;
+  carryOut: Record<TariffPayee, string>;
+  /** Whole base units owed now per payee (0 each when the producer's is 0: all is carried). */
+  units: Record<TariffPayee, string>;
+}
+
+export type TariffPayee = 'producer' | 'operator' | 'grid';
 
 /** Where a period's payment stands, in the agent's words. */
 export type AgentPaymentState = 'queued' | 'accepted' | 'rejected' | 'nothing-due' | 'not-paying';

@@ -11,6 +11,9 @@ export const baseUnits = z
   .regex(WHOLE, 'a whole number of base units as a decimal string, e.g. "1500"')
   .refine((s) => !WHOLE.test(s) || (s.length <= 20 && BigInt(s) <= MAX_U64), 'at most 2^64 - 1 base units');
 
+/** An exact non-negative fraction "num/den" of base units. */
+const rationalText = z.string().regex(/^[0-9]{1,60}\/[1-9][0-9]{0,59}$/, 'an exact fraction "num/den"');
+
 export const positiveBaseUnits = baseUnits.refine(
   (s) => !WHOLE.test(s) || BigInt(s) > 0n,
   'more than 0 base units',
@@ -78,14 +81,48 @@ export const paymentMetadata = z.strictObject({
   note: z.string().max(256).optional(),
   /** The period's messages on the meter's channel (readingsHash is their Merkle root). */
   channel: paymentChannel.optional(),
+  /** The tariff that priced the period (versions joined by "," when it changed inside the period). */
+  tariff: z
+    .strictObject({
+      id: z.string().min(1).max(64),
+      version: z.string().regex(/^[0-9]{1,9}(,[0-9]{1,9}){0,8}$/),
+    })
+    .optional(),
+  /** Energy per tariff band (OBIS digit 1–9) in the period, whole mW·s as strings. */
+  bands: z
+    .record(z.string().regex(/^[1-9]$/, 'an OBIS tariff digit 1–9'), baseUnits)
+    .refine((b) => Object.keys(b).length <= 9, 'at most 9 bands')
+    .optional(),
+  /** Each payee's carry into the period, exact base units "num/den": amount = floor(exact + carry). */
+  carry: z.strictObject({ producer: rationalText, operator: rationalText, grid: rationalText }).optional(),
+  /** The reading before the period its first stretch starts from (ms, mW), when there is one. */
+  pricedFrom: z.strictObject({ t: z.number().int().min(0), mW: z.number().int() }).optional(),
+  /** Readings further apart than this were not bridged (the meter's gap threshold, ms). */
+  gapMs: z.number().int().positive().optional(),
 });
 
-export const paymentRequest = z.strictObject({
-  idempotencyKey,
+/** What a payment pays the operator or the grid besides the producer, in the same transaction. */
+export const paymentShare = z.strictObject({
+  role: z.enum(['operator', 'grid'], { error: '"operator" or "grid"' }),
   /** The payee's bech32 address on this network. */
   to: z.string().min(1).max(100),
   amount: positiveBaseUnits,
+});
+
+export type PaymentShare = z.infer<typeof paymentShare>;
+
+export const paymentRequest = z.strictObject({
+  idempotencyKey,
+  /** The payee's bech32 address on this network (the producer, when there are shares). */
+  to: z.string().min(1).max(100),
+  amount: positiveBaseUnits,
   metadata: paymentMetadata.optional(),
+  /** Paid as further outputs of the same transaction: at most one per role. */
+  shares: z
+    .array(paymentShare)
+    .max(2, 'at most 2 shares (operator and grid)')
+    .refine((s) => new Set(s.map((x) => x.role)).size === s.length, 'each role at most once')
+    .optional(),
 });
 
 export type PaymentRequest = z.infer<typeof paymentRequest>;
@@ -96,6 +133,17 @@ export const payment = z.object({
   to: z.string(),
   amount: baseUnits,
   metadata: paymentMetadata.optional(),
+  /** Shares paid in the same transaction, each sent like a payment (micro below a basic deposit). */
+  shares: z
+    .array(
+      paymentShare.extend({
+        /** Sent with a storage-deposit return (absent: a basic output). */
+        micro: z.boolean().optional(),
+        depositUnits: baseUnits.optional(),
+        outputId: z.string().optional(),
+      }),
+    )
+    .optional(),
   state: z.enum(paymentStates),
   /** Sent as an output with a storage-deposit return (the amount is below a basic output's deposit). */
   micro: z.boolean(),

@@ -63,7 +63,10 @@ export function checkStatedPricing(
   if (!stated.tariff) return fail('NOT_PRICED', 'the payment names no tariff (paid at a single price)');
   const id = history[0]!.id;
   if (stated.tariff.id !== id)
-    return fail('TARIFF_MISMATCH', `the payment names tariff "${String(stated.tariff.id)}", the file is "${id}"`);
+    return fail(
+      'TARIFF_MISMATCH',
+      `the payment names tariff "${String(stated.tariff.id)}", the file is "${id}"`,
+    );
   const priced = priceReadings(history, readings);
   const version = priced.versions.join(',');
   if (priced.versions.length > 0 && String(stated.tariff.version) !== version)
@@ -74,7 +77,10 @@ export function checkStatedPricing(
   const bands = bandsMWs(priced);
   const statedBands = JSON.stringify(stated.bands ?? {});
   if (statedBands !== JSON.stringify(bands))
-    return fail('BANDS_MISMATCH', `stated ${statedBands} mW·s per band, the readings give ${JSON.stringify(bands)}`);
+    return fail(
+      'BANDS_MISMATCH',
+      `stated ${statedBands} mW·s per band, the readings give ${JSON.stringify(bands)}`,
+    );
   const carry = carryIn(stated.carry);
   if (typeof carry === 'string') return fail('CARRY_INVALID', carry);
   const { units } = settleWithCarry(priced.exact, carry);

@@ -83,8 +83,7 @@ function checkReadings(input: ReadingsInput): PowerReading[] {
     const field = input.from ? (i === 0 ? 'from' : `readings[${i - 1}]`) : `readings[${i}]`;
     if (!Number.isSafeInteger(p.tMs)) invalid(`${field}.tMs`, 'must be whole ms since 1970');
     if (!Number.isSafeInteger(p.powerMW)) invalid(`${field}.powerMW`, 'must be whole mW');
-    if (i > 0 && p.tMs <= points[i - 1]!.tMs)
-      invalid(`${field}.tMs`, 'must be after the reading before it');
+    if (i > 0 && p.tMs <= points[i - 1]!.tMs) invalid(`${field}.tMs`, 'must be after the reading before it');
   });
   return points;
 }

@@ -187,8 +187,30 @@ export function createApi(deps: ApiDeps): express.Express {
           `amount: at most ${deps.tokenSupply} base units (the network's total supply)`,
           'amount',
         );
+      const shares = (request.shares ?? []).map((share, i) => {
+        const field = `shares.${i}`;
+        if (!isBech32Address(share.to, deps.bech32Hrp))
+          throw new HttpError(
+            'INVALID_REQUEST',
+            `${field}.to: a bech32 Ed25519 address of this network (starting "${deps.bech32Hrp}1")`,
+            `${field}.to`,
+          );
+        if (share.to === deps.address)
+          throw new HttpError(
+            'INVALID_REQUEST',
+            `${field}.to: must not be this wallet itself`,
+            `${field}.to`,
+          );
+        if (BigInt(share.amount) > deps.tokenSupply)
+          throw new HttpError(
+            'INVALID_REQUEST',
+            `${field}.amount: at most ${deps.tokenSupply} base units (the network's total supply)`,
+            `${field}.amount`,
+          );
+        return paymentKindOn(deps.rent, deps.address, share.to, BigInt(share.amount));
+      });
       const kind = paymentKindOn(deps.rent, deps.address, request.to, BigInt(request.amount));
-      const { payment, created } = await store.request(request, kind);
+      const { payment, created } = await store.request(request, { ...kind, shares });
       if (created) settlement.notify();
       res.status(created ? 202 : 200).json(payment);
     },

@@ -9,7 +9,9 @@ import { outputIdOf } from '@tanglewatt/ledger';
 export type TransactionKind = 'payments' | 'claim' | 'consolidation';
 
 /** What a payment is: its key, payee, amount and what it says about the energy. */
-type Asked = { key: string; to: string; amount: string; metadata?: PaymentMetadata };
+type Asked = { key: string; to: string; amount: string; metadata?: PaymentMetadata; shares?: Share[] };
+/** A share of a payment as requested, with how it goes out (its output follows the payment's). */
+type Share = NonNullable<Payment['shares']>[number];
 /** The transaction a milestone included, and where. */
 type Inclusion = { txId: string; blockId: string; milestoneIndex: number; milestoneTimestamp: number };
 
@@ -103,6 +105,7 @@ export class PaymentsState {
           to: event.to,
           amount: event.amount,
           ...(event.metadata ? { metadata: event.metadata } : {}),
+          ...(event.shares ? { shares: event.shares.map((s) => ({ ...s })) } : {}),
           state: 'queued',
           micro: event.micro,
           ...(event.depositUnits ? { depositUnits: event.depositUnits } : {}),
@@ -135,6 +138,10 @@ export class PaymentsState {
           p.txId = event.txId;
           p.transactionId = event.txId;
           p.outputId = outputIdOf(event.txId, event.outputIndexes[i]!);
+          // A payment's shares are the outputs right after its own.
+          p.shares?.forEach((s, j) => {
+            s.outputId = outputIdOf(event.txId, event.outputIndexes[i]! + 1 + j);
+          });
           p.attempts += 1;
           p.state = 'queued';
           delete p.blockId;

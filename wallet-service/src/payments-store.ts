@@ -22,12 +22,18 @@ export type { StoredTransaction, TransactionKind, TransactionState } from './pay
  */
 
 function samePayment(a: StoredPayment, request: PaymentRequest): boolean {
+  const shares = (p: { role: string; to: string; amount: string }[] | undefined) =>
+    JSON.stringify((p ?? []).map(({ role, to, amount }) => [role, to, amount]));
   return (
     a.to === request.to &&
     a.amount === request.amount &&
-    JSON.stringify(a.metadata ?? {}) === JSON.stringify(request.metadata ?? {})
+    JSON.stringify(a.metadata ?? {}) === JSON.stringify(request.metadata ?? {}) &&
+    shares(a.shares) === shares(request.shares)
   );
 }
+
+/** How each share goes out, in the request's order. */
+export type ShareKinds = { micro: boolean; depositUnits?: bigint }[];
 
 export class PaymentsStore extends EventEmitter<{
   payment: [Payment];
@@ -79,7 +85,7 @@ export class PaymentsStore extends EventEmitter<{
    */
   async request(
     request: PaymentRequest,
-    options: { micro: boolean; depositUnits?: bigint },
+    options: { micro: boolean; depositUnits?: bigint; shares?: ShareKinds },
   ): Promise<{ payment: Payment; created: boolean }> {
     // Requests for one key run one after another, so only the first ever reaches the journal: the one
     // answered 202 is the one stored, replayed and paid.
@@ -99,7 +105,7 @@ export class PaymentsStore extends EventEmitter<{
 
   private async requestInOrder(
     request: PaymentRequest,
-    options: { micro: boolean; depositUnits?: bigint },
+    options: { micro: boolean; depositUnits?: bigint; shares?: ShareKinds },
   ): Promise<{ payment: Payment; created: boolean }> {
     const existing = this.state.payments.get(request.idempotencyKey);
     if (existing) {
@@ -115,6 +121,18 @@ export class PaymentsStore extends EventEmitter<{
       ...(request.metadata ? { metadata: request.metadata } : {}),
       micro: options.micro,
       ...(options.depositUnits !== undefined ? { depositUnits: options.depositUnits.toString() } : {}),
+      ...(request.shares?.length
+        ? {
+            shares: request.shares.map((share, i) => {
+              const kind = options.shares?.[i] ?? { micro: false };
+              return {
+                ...share,
+                micro: kind.micro,
+                ...(kind.depositUnits !== undefined ? { depositUnits: kind.depositUnits.toString() } : {}),
+              };
+            }),
+          }
+        : {}),
     };
     await this.append(event);
     this.apply(event, true);

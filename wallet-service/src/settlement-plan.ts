@@ -35,6 +35,8 @@ export function planBatch(
     maxOutputs: number;
     maxDescriptionBytes: number;
     outputAmount: (p: Payment) => bigint;
+    /** Outputs a payment takes (its own and one per share); 1 when not given. */
+    outputCount?: (p: Payment) => number;
     canFund: (need: bigint) => boolean;
   },
 ): { batch: Payment[]; unfundable: Payment[] } {
@@ -42,15 +44,18 @@ export function planBatch(
   const unfundable: Payment[] = [];
   let need = 0n;
   let descriptionBytes = 0;
+  let outputs = 0;
   for (const p of waiting) {
-    if (batch.length >= options.maxOutputs) break;
-    const size = Buffer.byteLength(JSON.stringify(describe(p, batch.length)));
+    const count = options.outputCount?.(p) ?? 1;
+    if (outputs + count > options.maxOutputs) break;
+    const size = Buffer.byteLength(JSON.stringify(describe(p, outputs)));
     if (descriptionBytes + size > options.maxDescriptionBytes) break;
     const amount = options.outputAmount(p);
     if (options.canFund(need + amount)) {
       batch.push(p);
       need += amount;
       descriptionBytes += size;
+      outputs += count;
     } else if (!options.canFund(amount)) unfundable.push(p);
   }
   return { batch, unfundable };
@@ -99,7 +104,17 @@ export function refusal(error: unknown): { reason: string; final: boolean; unfun
   };
 }
 
-/** The public description of one payment inside its transaction's tagged data. */
+/**
+ * The public description of one payment inside its transaction's tagged data: its key, output and amount,
+ * its metadata, and each share as { role, o, a, to } (a share's output follows the payment's own).
+ */
 export function describe(p: Payment, outputIndex: number): Record<string, unknown> {
-  return { k: p.idempotencyKey, o: outputIndex, a: p.amount, ...(p.metadata ?? {}) };
+  const shares = p.shares?.map((s, i) => ({ role: s.role, o: outputIndex + 1 + i, a: s.amount, to: s.to }));
+  return {
+    k: p.idempotencyKey,
+    o: outputIndex,
+    a: p.amount,
+    ...(p.metadata ?? {}),
+    ...(shares?.length ? { shares } : {}),
+  };
 }

@@ -179,7 +179,16 @@ export class Settlement {
     return undefined;
   }
 
-  private outputFor(p: Payment): OutputSpec {
+  /** The payment's outputs: the payee's, then one per share, each sent as a payment on its own would be. */
+  private outputsFor(p: Payment): OutputSpec[] {
+    return [this.outputFor(p), ...(p.shares ?? []).map((s) => this.outputFor(s))];
+  }
+
+  private outputAmount(p: Payment): bigint {
+    return this.outputsFor(p).reduce((sum, o) => sum + o.amount, 0n);
+  }
+
+  private outputFor(p: { to: string; amount: string; micro?: boolean; depositUnits?: string }): OutputSpec {
     const amount = BigInt(p.amount);
     if (!p.micro) return { kind: 'basic', address: p.to, amount };
     const deposit = BigInt(p.depositUnits!);
@@ -197,8 +206,10 @@ export class Settlement {
   private impossible(p: Payment): string | undefined {
     if (!isBech32Address(p.to, this.deps.bech32Hrp))
       return `to: not a bech32 Ed25519 address of this network (starting "${this.deps.bech32Hrp}1")`;
-    if (this.outputFor(p).amount > this.deps.tokenSupply)
+    if (this.outputAmount(p) > this.deps.tokenSupply)
       return `amount: more than the network's total supply of ${this.deps.tokenSupply} base units`;
+    const share = (p.shares ?? []).findIndex((s) => !isBech32Address(s.to, this.deps.bech32Hrp));
+    if (share >= 0) return `shares.${share}.to: not a bech32 Ed25519 address of this network`;
     return undefined;
   }
 
@@ -239,7 +250,8 @@ export class Settlement {
     const { batch, unfundable } = planBatch(valid, {
       maxOutputs: config.maxOutputsPerTransaction,
       maxDescriptionBytes: MAX_DESCRIPTION_BYTES,
-      outputAmount: (p) => this.outputFor(p).amount,
+      outputAmount: (p) => this.outputAmount(p),
+      outputCount: (p) => 1 + (p.shares?.length ?? 0),
       canFund: (need) => this.selectInputs(need, free) !== undefined,
     });
     const spendable = free.reduce((s, o) => s + o.amount, 0n);
@@ -247,7 +259,7 @@ export class Settlement {
       skipped.add(p.idempotencyKey);
       await store.note(
         p.idempotencyKey,
-        `waiting for funds: needs ${this.outputFor(p).amount} base units, ${spendable} spendable now`,
+        `waiting for funds: needs ${this.outputAmount(p)} base units, ${spendable} spendable now`,
       );
     }
     // Those failed or skipped no longer count: look again at the rest.
@@ -274,11 +286,20 @@ export class Settlement {
   private async submitPayments(part: Payment[], free: OutputSummary[]): Promise<SubmitResult> {
     const { client, store, signer, account, address, log } = this.deps;
     const keys = part.map((p) => p.idempotencyKey);
-    const outputs = part.map((p) => this.outputFor(p));
+    // Each payment's outputs in a row: its own first, then its shares; outputIndexes name its own.
+    const outputIndexes: number[] = [];
+    const outputs: OutputSpec[] = [];
+    for (const p of part) {
+      outputIndexes.push(outputs.length);
+      outputs.push(...this.outputsFor(p));
+    }
     const need = outputs.reduce((s, o) => s + o.amount, 0n);
     const inputs = this.selectInputs(need, free);
     if (!inputs) return { ok: false, reason: `needs ${need} base units`, final: false, unfundable: true };
-    const description = JSON.stringify({ v: 1, payments: part.map((p, i) => describe(p, i)) });
+    const description = JSON.stringify({
+      v: 1,
+      payments: part.map((p, i) => describe(p, outputIndexes[i]!)),
+    });
     // Held from here until the signed transaction is journaled: a cancel cannot slip in between.
     if (!store.hold(keys)) return { ok: true };
     let txId: string;
@@ -310,7 +331,7 @@ export class Settlement {
         txId: signed.transactionId,
         kind: 'payments',
         keys,
-        outputIndexes: keys.map((_, i) => i),
+        outputIndexes,
         inputs: inputs.map((o) => o.outputId),
         payloadJson: signed.payloadJson,
       });
