@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { resolveTariff, tariffConfigSchema } from './config-tariff.js';
 import { AgentConfigError, errorMessage, MeterAgentError } from './errors.js';
 import {
   ADC_SETTINGS,
@@ -252,6 +253,8 @@ export const configSchema = z
       })
       .optional(),
     channel: channel.optional(),
+    /** Prices each period slot by slot under a tariff, paying operator and grid fees in the same transaction. */
+    tariff: tariffConfigSchema.optional(),
     /**
      * Runs this household's market trades (it is the buyer): prepaid delivery of the traded energy inside
      * the trade's window, paid to the seller at the trade's price through the wallet-service.
@@ -348,6 +351,8 @@ export const configSchema = z
       if (c.clock.speed > 1)
         issue(['clock', 'speed'], "1 with market: trade windows are in the network's time");
     }
+    if (c.tariff && c.market)
+      issue(['tariff'], 'not with market: traded energy is paid per trade at the trade’s price');
     if (c.channel?.mode === 'restricted' && c.channel.readers.length === 0)
       issue(
         ['channel', 'readers'],
@@ -413,6 +418,7 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
         ? { ...s, profile: { ...s.profile, file: abs(s.profile.file) } }
         : s,
     ),
+    ...(config.tariff ? { tariff: resolveTariff(config.tariff, source, abs) } : {}),
     ...(config.walletService?.tokenFile
       ? { walletService: { ...config.walletService, tokenFile: abs(config.walletService.tokenFile) } }
       : {}),

@@ -10,6 +10,7 @@ import { Meter, type MeterStart, type PeriodTotals } from './metering/meter.js';
 import { type PeriodCalendar, periodId } from './metering/periods.js';
 import { meteredValue, type SampleRecord, type SensorSample } from './metering/records.js';
 import { pricePeriod } from './money/pricing.js';
+import { closingTariff } from './money/tariff-period.js';
 import { carryAfter, periodRecordFrom, tradedShare } from './period-record.js';
 import type { PowerSensor } from './power-sensor.js';
 import type { PurchaseProgress } from './prepaid.js';
@@ -448,6 +449,9 @@ export class Kernel {
           totals.energy.deliveredHalfNJ,
         )
       : undefined;
+    const previous = this.#lastPeriod;
+    const problem = (message: string) => this.problem(message);
+    const tariff = await closingTariff(totals, { ...this.#p, gapMs: this.gapThresholdMs, previous, problem });
     const record = periodRecordFrom(
       totals,
       carryAfter(this.#lastPeriod),
@@ -455,6 +459,7 @@ export class Kernel {
       clock.nowMs(),
       this.#p.channelId,
       traded,
+      tariff,
     );
     await state.append({ kind: 'period', period: record });
     this.#lastPeriod = record;
@@ -479,7 +484,9 @@ export class Kernel {
     // A period still waiting for its channel root may need its samples again after a restart.
     const awaitingStartMs =
       state.state.periods.find(awaitingChannelRoot)?.startMs ?? Number.POSITIVE_INFINITY;
-    const keepFromMs = Math.min(retentionStartMs, record.endMs, purchaseStartMs, awaitingStartMs);
+    // Under a tariff the next period starts from the last reading before it.
+    const bridgeMs = config.tariff ? this.gapThresholdMs : 0;
+    const keepFromMs = Math.min(retentionStartMs, record.endMs - bridgeMs, purchaseStartMs, awaitingStartMs);
     const deleted = await samples.prune(keepFromMs).catch((error) => {
       this.problem(`pruning old sample files failed: ${errorMessage(error)}`);
       return [];

@@ -1,10 +1,16 @@
-import { type PaymentChannel, type PaymentRequest, paymentRequest } from '@tanglewatt/contract';
+import {
+  type PaymentChannel,
+  type PaymentIntent,
+  type PaymentRequest,
+  type PeriodTariff,
+  paymentRequest,
+} from '@tanglewatt/contract';
 import type { AgentConfig } from './config.js';
 import type { PeriodTotals } from './metering/meter.js';
 import { periodId } from './metering/periods.js';
 import { HALF_NJ_PER_MWS, pricePeriod, priceUnitsPerWh, splitMWs } from './money/pricing.js';
 import { formatRational, parseRational, type Rational, ZERO } from './money/rational.js';
-import { type PaymentIntent, type PeriodRecord, paymentReadingsHash } from './store/state.js';
+import { type PeriodRecord, paymentReadingsHash } from './store/state.js';
 
 export interface Carry {
   money: Rational;
@@ -35,7 +41,9 @@ export function tradedShare(
 
 /**
  * Turns a closed period's totals into its record: energy, price, amount, carry and payment intent. Energy
- * delivered under market trades (`traded`) is paid per trade, so the period's amount leaves it out.
+ * delivered under market trades (`traded`) is paid per trade, so the period's amount leaves it out. Under a
+ * tariff (`tariff`, priced by money/tariff-period.ts) the amount is the producer's units and the operator's
+ * and grid's units go with the payment as shares.
  */
 export function periodRecordFrom(
   totals: PeriodTotals,
@@ -44,17 +52,30 @@ export function periodRecordFrom(
   closedAtMs: number,
   channelId?: string,
   traded?: { halfNJ: bigint; totalHalfNJ: bigint },
+  tariff?: PeriodTariff,
 ): PeriodRecord {
   const id = periodId(config.meterId, totals.startMs);
   const delivered = totals.energy.deliveredHalfNJ;
   const { energyMWs, remainderHalfNJ } = splitMWs(carryIn.energyHalfNJ + delivered);
   const tradedHalfNJ = traded?.halfNJ ?? 0n;
-  const priced = pricePeriod(delivered - tradedHalfNJ, config.price, config.pricing, carryIn.money);
+  const priced = tariff
+    ? {
+        exact: parseRational(tariff.exact.producer),
+        amount: BigInt(tariff.units.producer),
+        carryOut: parseRational(tariff.carryOut.producer),
+      }
+    : pricePeriod(delivered - tradedHalfNJ, config.price, config.pricing, carryIn.money);
   const payment: PaymentIntent =
     config.role === 'producer'
       ? { state: 'not-paying' }
       : priced.amount > 0n
-        ? { state: 'due', key: id, to: config.parties.producer, amount: priced.amount.toString() }
+        ? {
+            state: 'due',
+            key: id,
+            to: config.parties.producer,
+            amount: priced.amount.toString(),
+            ...sharesOf(tariff, config),
+          }
         : { state: 'nothing-due' };
   return {
     id,
@@ -82,6 +103,32 @@ export function periodRecordFrom(
     ...(traded && traded.totalHalfNJ > 0n
       ? { traded: { halfNJ: traded.halfNJ.toString(), totalHalfNJ: traded.totalHalfNJ.toString() } }
       : {}),
+    ...(tariff ? { tariff } : {}),
+  };
+}
+
+/** The operator's and grid's units of a tariff-priced period, to the addresses the config names. */
+function sharesOf(
+  tariff: PeriodTariff | undefined,
+  config: AgentConfig,
+): { shares?: { role: 'operator' | 'grid'; to: string; amount: string }[] } {
+  if (!tariff || !config.tariff) return {};
+  const shares = (['operator', 'grid'] as const).flatMap((role) => {
+    const to = config.tariff?.[role];
+    return to && tariff.units[role] !== '0' ? [{ role, to, amount: tariff.units[role] }] : [];
+  });
+  return shares.length ? { shares } : {};
+}
+
+/** What a tariff-priced payment states so that a verifier recomputes it from the channel's readings. */
+function tariffMetadata(t: PeriodTariff | undefined) {
+  if (!t) return {};
+  return {
+    tariff: { id: t.id, version: t.version },
+    bands: t.bandsMWs,
+    carry: t.carryIn,
+    ...(t.from ? { pricedFrom: { t: t.from.tMs, mW: t.from.powerMW } } : {}),
+    gapMs: t.gapMs,
   };
 }
 
@@ -107,16 +154,18 @@ export function channelOfPayment(period: PeriodRecord): { channel?: PaymentChann
 /** The wallet-service request for a period that owes something; validated against the shared contract. */
 export function paymentRequestFor(period: PeriodRecord): PaymentRequest {
   if (period.payment.state !== 'due') throw new Error(`period ${period.id} owes nothing`);
-  const perWh = priceUnitsPerWh(period.price);
+  const perWh = period.tariff ? undefined : priceUnitsPerWh(period.price);
   return paymentRequest.parse({
     idempotencyKey: period.payment.key,
     to: period.payment.to,
     amount: period.payment.amount,
+    ...(period.payment.shares?.length ? { shares: period.payment.shares } : {}),
     metadata: {
       periodId: period.id,
       meterId: period.meterId,
       energyMWs: period.energyMWs,
       ...(perWh ? { priceUnitsPerWh: perWh } : {}),
+      ...tariffMetadata(period.tariff),
       periodStart: new Date(period.startMs).toISOString(),
       periodEnd: new Date(period.endMs).toISOString(),
       readingsHash: paymentReadingsHash(period),

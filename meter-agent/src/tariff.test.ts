@@ -1,0 +1,130 @@
+import type { TariffInput } from '@tanglewatt/tariff';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from './clock.js';
+import { type AgentConfigInput, parseConfig } from './config.js';
+import { FakeWallet } from './payments/fake-wallet.js';
+import { paymentRequestFor } from './period-record.js';
+import { readState } from './store/state.js';
+import { agentConfig, freshDataDir, PRODUCER } from './testing/fixtures.js';
+import { run, TestAgents } from './testing/in-process.js';
+
+const OPERATOR = `watt1q${'p'.repeat(58)}`;
+const GRID = `watt1q${'z'.repeat(58)}`;
+/** 16:00 UTC on Wednesday 14 January 2026: 120 s periods start on even minutes. */
+const T0 = Date.UTC(2026, 0, 14, 16, 0, 0);
+
+/**
+ * A UTC tariff whose high band starts at 16:01, inside the 16:00–16:02 period: 3600 units/Wh standard,
+ * 7200 high; the operator takes 10 % on top, the grid 360 or 1080 units/Wh.
+ */
+function splitTariff(): TariffInput {
+  return {
+    id: 'split-test',
+    version: 1,
+    timeZone: 'UTC',
+    validFrom: '2026-01-01T00:00Z',
+    bands: [
+      { digit: 1, name: 'high', priceUnitsPerWh: '7200' },
+      { digit: 2, name: 'standard', priceUnitsPerWh: '3600' },
+    ],
+    slots: [
+      { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', to: '16:01', band: 'standard' },
+      { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '16:01', to: '24:00', band: 'high' },
+    ],
+    fees: {
+      operator: { percentOfEnergy: '10' },
+      grid: { unitsPerWh: { standard: '360', high: '1080' } },
+    },
+  };
+}
+
+/** House 12's 1 W load (5 V × 200 mA), in 120 s periods, under the split tariff. */
+const config = (dir: string, extra: Partial<AgentConfigInput> = {}): AgentConfigInput =>
+  agentConfig(dir, {
+    period: { seconds: 120 },
+    tariff: { schedule: splitTariff(), operator: OPERATOR, grid: GRID },
+    ...extra,
+  });
+
+const agents = new TestAgents();
+
+describe('an agent with a tariff', () => {
+  it('pays producer, operator and grid per band, carrying each fraction, across a restart', async () => {
+    const clock = new ManualClock(T0);
+    const wallet = new FakeWallet();
+    const dir = await freshDataDir('tariff-agent-');
+    const first = await agents.start(clock, { config: config(dir), wallet });
+    await run(clock, first, 125_000); // period 1 (16:00–16:02) closed, period 2 begun
+    await agents.drainAndStop(first);
+    const second = await agents.start(clock, { config: config(dir), wallet });
+    await run(clock, second, 120_000); // period 2 (16:02–16:04) closed from the journal and new samples
+    await agents.drainAndStop(second);
+
+    // Period 1: readings at 16:00:00 … 16:01:59, 1 W. 16:00:00–16:01:00 standard, 60 s = 1/60 Wh:
+    //   energy 3600/60 = 60, operator 6, grid 360/60 = 6.
+    // 16:01:00–16:01:59 high, 59 s = 59/3600 Wh: energy 7200 × 59/3600 = 118, operator 11.8,
+    //   grid 1080 × 59/3600 = 17.7. Totals 178, 17.8, 23.7 → pays 178, 17, 23; carries 0.8 and 0.7.
+    // Period 2: 16:01:59 (the reading before it) to 16:03:59, 120 s high = 1/30 Wh: energy 240,
+    //   operator 24, grid 36; with the carries 24.8 → 24 and 36.7 → 36, carrying 0.8 and 0.7 again.
+    const [p1, p2] = (await readState(dir)).periods;
+    expect(p1!.tariff).toMatchObject({
+      id: 'split-test',
+      version: '1',
+      bandsMWs: { '1': '59000', '2': '60000' },
+      exact: { producer: '178/1', operator: '89/5', grid: '237/10' },
+      units: { producer: '178', operator: '17', grid: '23' },
+      carryOut: { producer: '0/1', operator: '4/5', grid: '7/10' },
+    });
+    expect(p1!.tariff!.from).toBeUndefined();
+    expect(p2!.tariff).toMatchObject({
+      from: { tMs: T0 + 119_000, powerMW: 1000 },
+      bandsMWs: { '1': '120000' },
+      carryIn: { producer: '0/1', operator: '4/5', grid: '7/10' },
+      units: { producer: '240', operator: '24', grid: '36' },
+      carryOut: { producer: '0/1', operator: '4/5', grid: '7/10' },
+    });
+    expect(p1!.amount).toBe('178');
+
+    expect(wallet.calls.map((c) => [c.to, c.amount, c.shares])).toEqual([
+      [
+        PRODUCER,
+        '178',
+        [
+          { role: 'operator', to: OPERATOR, amount: '17' },
+          { role: 'grid', to: GRID, amount: '23' },
+        ],
+      ],
+      [
+        PRODUCER,
+        '240',
+        [
+          { role: 'operator', to: OPERATOR, amount: '24' },
+          { role: 'grid', to: GRID, amount: '36' },
+        ],
+      ],
+    ]);
+    expect(wallet.calls[1]!.metadata).toMatchObject({
+      tariff: { id: 'split-test', version: '1' },
+      bands: { '1': '120000' },
+      carry: { producer: '0/1', operator: '4/5', grid: '7/10' },
+      pricedFrom: { t: T0 + 119_000, mW: 1000 },
+      gapMs: 3000,
+    });
+    expect(wallet.calls[1]!.metadata?.priceUnitsPerWh).toBeUndefined();
+    expect(paymentRequestFor(p2!)).toEqual(wallet.calls[1]);
+  });
+
+  it('refuses a bad tariff or a missing fee address in one line naming the field', () => {
+    const dir = '/tmp/unused';
+    const bad = { ...splitTariff(), bands: [{ digit: 0, name: 'high', priceUnitsPerWh: '1' }] };
+    expect(() => parseConfig(config(dir, { tariff: { schedule: bad, grid: GRID } }))).toThrow(
+      'config: tariff.schedule: history[0].bands[0].digit: must be 1–9',
+    );
+    expect(() => parseConfig(config(dir, { tariff: { schedule: splitTariff(), grid: GRID } }))).toThrow(
+      'config: tariff.operator: required: the tariff has operator fees, paid to this bech32 address',
+    );
+    expect(() => parseConfig(config(dir, { tariff: { schedule: 'no-such-tariff.json' } }))).toThrow(
+      /^config: tariff\.schedule: \/.*no-such-tariff\.json cannot be read: give a tariff JSON file$/,
+    );
+  });
+});
