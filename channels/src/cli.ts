@@ -2,7 +2,8 @@
 /**
  * tanglewatt-channels: check a channel and the payments tied to it, from the Tangle alone.
  *   verify-period  a payment's readingsHash against the Merkle root of the period's verified messages,
- *                  found from the transaction alone (--tx) or from blocks given (--blocks)
+ *                  found from the transaction alone (--tx) or from blocks given (--blocks); with
+ *                  --tariff, each payee's amount recomputed from those readings
  *   read           read and verify a channel from its blocks (an index, or walking back from the newest)
  *   resolve-did    a meter DID's document and key history
  *   keygen         a meter signing key (Ed25519) or a reader key (X25519)
@@ -12,6 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isError } from '@tanglewatt/errors';
 import { NodeApi } from '@tanglewatt/ledger';
+import type { TariffHistory } from '@tanglewatt/tariff';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import {
   assertChannelOfDid,
@@ -34,6 +36,8 @@ import {
   verifyPeriod,
   x25519PublicKey,
 } from './node.js';
+import type { PeriodVerdict } from './period.js';
+import { checkPaymentTariff, tariffHistoryFromJson } from './tariff-check.js';
 
 interface KeyOptions {
   node: string;
@@ -165,6 +169,33 @@ interface VerifyOptions extends Omit<KeyOptions, 'channel'> {
   period?: string;
   blocks?: IndexedBlock[];
   keyFile?: string;
+  tariff?: TariffHistory;
+}
+
+/** --tariff: a tariff file (one version or a list of versions), validated by the tariff package. */
+function parseTariffFile(file: string): TariffHistory {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new InvalidArgumentError(`${file} cannot be read: give a tariff JSON file`);
+  }
+  try {
+    return tariffHistoryFromJson(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`${file}: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** One line per priced payment whose readings verified: PASS, or FAIL <CODE> naming what is wrong. */
+function tariffLines(verdicts: PeriodVerdict[], history: TariffHistory | undefined): string[] {
+  if (!history) return [];
+  return verdicts
+    .filter((v) => v.ok)
+    .map((v) => {
+      const check = checkPaymentTariff(v, history);
+      return check.ok ? `PASS: ${check.detail}` : `FAIL ${check.code}: ${check.detail}`;
+    });
 }
 
 /** A key file: the secret key as 64 hex digits, or `keygen`'s JSON (its secretKey). */
@@ -234,6 +265,7 @@ async function verifyFromPayment(options: VerifyOptions, transactionId: string):
       }
     },
   });
+  const priced = tariffLines(verdicts, options.tariff);
   if (options.json) {
     const out = verdicts.map(({ channel, ...rest }) => ({ ...rest, failures: channel?.failures ?? [] }));
     process.stdout.write(`${JSON.stringify(out, jsonReplacer, 2)}\n`);
@@ -242,7 +274,9 @@ async function verifyFromPayment(options: VerifyOptions, transactionId: string):
       const about = v.ok ? `; period ${v.payment?.periodId ?? v.paymentKey}; signer: ${v.signer}` : '';
       process.stdout.write(`${v.ok ? 'PASS' : `FAIL ${v.code}`}: ${v.detail}${about}\n`);
     }
-  process.exitCode = verdicts.every((v) => v.ok) ? 0 : 1;
+  for (const line of priced) process.stdout.write(`${line}\n`);
+  const allPass = verdicts.every((v) => v.ok) && priced.every((l) => l.startsWith('PASS'));
+  process.exitCode = allPass ? 0 : 1;
 }
 
 withKeyOptions(
@@ -264,6 +298,11 @@ withKeyOptions(
       '--blocks <file|list>',
       "by hand: the period's blocks in sequence order (needs --channel)",
       parseBlocks,
+    )
+    .option(
+      '--tariff <file>',
+      "also recompute each payee's amount from the period's readings under this tariff (JSON)",
+      parseTariffFile,
     ),
   false,
 ).action(async (options: VerifyOptions) => {
@@ -295,7 +334,9 @@ withKeyOptions(
     if (verdict.readingsHash) process.stdout.write(`readingsHash  ${verdict.readingsHash}\n`);
     if (verdict.computedRoot) process.stdout.write(`computed root ${verdict.computedRoot}\n`);
   }
-  process.exitCode = verdict.ok ? 0 : 1;
+  const priced = tariffLines([verdict], options.tariff);
+  for (const line of priced) process.stdout.write(`${line}\n`);
+  process.exitCode = verdict.ok && priced.every((l) => l.startsWith('PASS')) ? 0 : 1;
 });
 
 withKeyOptions(
