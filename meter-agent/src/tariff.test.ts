@@ -28,7 +28,12 @@ function splitTariff(): TariffInput {
       { digit: 2, name: 'standard', priceUnitsPerWh: '3600' },
     ],
     slots: [
-      { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', to: '16:01', band: 'standard' },
+      {
+        days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
+        from: '00:00',
+        to: '16:01',
+        band: 'standard',
+      },
       { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '16:01', to: '24:00', band: 'high' },
     ],
     fees: {
