@@ -74,6 +74,32 @@ describe('paid delivery history', () => {
     ]);
   });
 
+  it('reads a payment with shares as the producer's: the shares are not part of its metadata', () => {
+    const block = paymentBlock([
+      {
+        k: 'split',
+        o: 0,
+        a: '100',
+        energyMWs: '36000000',
+        ...hour,
+        shares: [
+          { role: 'operator', o: 1, a: '1', to: 'watt1…' },
+          { role: 'grid', o: 2, a: '7', to: 'watt1…' },
+        ],
+      },
+    ]);
+    expect(paymentEntriesOf(block, TAG)).toEqual([
+      {
+        key: 'split',
+        units: 100n,
+        payeeHex: PRODUCER,
+        outputIndex: 0,
+        metadata: { energyMWs: '36000000', ...hour },
+        delivery: { energyMWs: 36_000_000n, periodMs: 3_600_000 },
+      },
+    ]);
+  });
+
   it('ignores blocks that are not payment transactions', () => {
     expect(
       paidDeliveriesOf(paymentBlock([{ o: 0, energyMWs: '1', ...hour }], utf8ToHex('other')), TAG, 1),

@@ -58,7 +58,8 @@ export function paymentEntriesOf(block: BlockJson, paymentTagHex: string): Payme
   const outputs = payload.essence?.outputs ?? [];
   const found: PaymentEntry[] = [];
   for (const entry of description.payments as Record<string, unknown>[]) {
-    const { k, o, a, ...metadata } = entry ?? {};
+    // A payment's shares (operator, grid) are outputs of their own, not part of what it says of the energy.
+    const { k, o, a, shares: _shares, ...metadata } = entry ?? {};
     const { energyMWs, periodStart, periodEnd } = metadata;
     if (typeof k !== 'string' || typeof o !== 'number' || typeof a !== 'string' || !/^[0-9]{1,20}$/.test(a))
       continue;
