@@ -74,7 +74,7 @@ describe('paid delivery history', () => {
     ]);
   });
 
-  it('reads a payment with shares as the producer's: the shares are not part of its metadata', () => {
+  it('reads a payment with shares as the producer’s: the shares are not part of its metadata', () => {
     const block = paymentBlock([
       {
         k: 'split',
