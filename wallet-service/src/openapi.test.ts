@@ -16,7 +16,13 @@ describe('OpenAPI document', () => {
     };
     const request = doc.components.schemas.PaymentRequest!;
     expect(request.required).toEqual(expect.arrayContaining(['idempotencyKey', 'to', 'amount']));
-    expect(Object.keys(request.properties ?? {})).toEqual(['idempotencyKey', 'to', 'amount', 'metadata', 'shares']);
+    expect(Object.keys(request.properties ?? {})).toEqual([
+      'idempotencyKey',
+      'to',
+      'amount',
+      'metadata',
+      'shares',
+    ]);
   });
 });
 
