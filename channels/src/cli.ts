@@ -36,8 +36,7 @@ import {
   verifyPeriod,
   x25519PublicKey,
 } from './node.js';
-import type { PeriodVerdict } from './period.js';
-import { checkPaymentTariff, tariffHistoryFromJson } from './tariff-check.js';
+import { parseTariffFile, tariffChecks, tariffLine } from './tariff-check.js';
 
 interface KeyOptions {
   node: string;
@@ -172,32 +171,6 @@ interface VerifyOptions extends Omit<KeyOptions, 'channel'> {
   tariff?: TariffHistory;
 }
 
-/** --tariff: a tariff file (one version or a list of versions), validated by the tariff package. */
-function parseTariffFile(file: string): TariffHistory {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new InvalidArgumentError(`${file} cannot be read: give a tariff JSON file`);
-  }
-  try {
-    return tariffHistoryFromJson(text);
-  } catch (error) {
-    throw new InvalidArgumentError(`${file}: ${(error as Error).message.split('\n')[0]}`);
-  }
-}
-
-/** One line per priced payment whose readings verified: PASS, or FAIL <CODE> naming what is wrong. */
-function tariffLines(verdicts: PeriodVerdict[], history: TariffHistory | undefined): string[] {
-  if (!history) return [];
-  return verdicts
-    .filter((v) => v.ok)
-    .map((v) => {
-      const check = checkPaymentTariff(v, history);
-      return check.ok ? `PASS: ${check.detail}` : `FAIL ${check.code}: ${check.detail}`;
-    });
-}
-
 /** A key file: the secret key as 64 hex digits, or `keygen`'s JSON (its secretKey). */
 function readKeyFile(file: string, what = 'X25519', option = '--key-file'): Uint8Array {
   let text: string;
@@ -265,18 +238,22 @@ async function verifyFromPayment(options: VerifyOptions, transactionId: string):
       }
     },
   });
-  const priced = tariffLines(verdicts, options.tariff);
+  const priced = tariffChecks(verdicts, options.tariff);
   if (options.json) {
-    const out = verdicts.map(({ channel, ...rest }) => ({ ...rest, failures: channel?.failures ?? [] }));
+    const out = verdicts.map(({ channel, ...rest }) => ({
+      ...rest,
+      failures: channel?.failures ?? [],
+      ...(options.tariff ? { tariff: priced.find((c) => c.paymentKey === rest.paymentKey) } : {}),
+    }));
     process.stdout.write(`${JSON.stringify(out, jsonReplacer, 2)}\n`);
-  } else
+  } else {
     for (const v of verdicts) {
       const about = v.ok ? `; period ${v.payment?.periodId ?? v.paymentKey}; signer: ${v.signer}` : '';
       process.stdout.write(`${v.ok ? 'PASS' : `FAIL ${v.code}`}: ${v.detail}${about}\n`);
     }
-  for (const line of priced) process.stdout.write(`${line}\n`);
-  const allPass = verdicts.every((v) => v.ok) && priced.every((l) => l.startsWith('PASS'));
-  process.exitCode = allPass ? 0 : 1;
+    for (const check of priced) process.stdout.write(`${tariffLine(check)}\n`);
+  }
+  process.exitCode = verdicts.every((v) => v.ok) && priced.every((c) => c.ok) ? 0 : 1;
 }
 
 withKeyOptions(
@@ -323,20 +300,21 @@ withKeyOptions(
     ...readKeys(keyOptions),
     ...(options.keyFile ? { readerSecretKey: readKeyFile(options.keyFile) } : {}),
   });
+  const priced = tariffChecks([verdict], options.tariff);
   if (options.json) {
     const { channel, ...rest } = verdict;
+    const tariff = options.tariff ? { tariff: priced[0] } : {};
     process.stdout.write(
-      `${JSON.stringify({ ...rest, failures: channel?.failures ?? [] }, jsonReplacer, 2)}\n`,
+      `${JSON.stringify({ ...rest, failures: channel?.failures ?? [], ...tariff }, jsonReplacer, 2)}\n`,
     );
   } else {
     process.stdout.write(`${verdict.ok ? 'PASS' : `FAIL ${verdict.code}`}: ${verdict.detail}\n`);
     process.stdout.write(`signers: ${source}\n`);
     if (verdict.readingsHash) process.stdout.write(`readingsHash  ${verdict.readingsHash}\n`);
     if (verdict.computedRoot) process.stdout.write(`computed root ${verdict.computedRoot}\n`);
+    for (const check of priced) process.stdout.write(`${tariffLine(check)}\n`);
   }
-  const priced = tariffLines([verdict], options.tariff);
-  for (const line of priced) process.stdout.write(`${line}\n`);
-  process.exitCode = verdict.ok && priced.every((l) => l.startsWith('PASS')) ? 0 : 1;
+  process.exitCode = verdict.ok && priced.every((c) => c.ok) ? 0 : 1;
 });
 
 withKeyOptions(

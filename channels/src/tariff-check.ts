@@ -4,6 +4,8 @@
  * the tariff, give each payee's exact amount; the stated producer amount and shares must be
  * floor(exact + carry-in), with the carry-in the payment states.
  */
+
+import { readFileSync } from 'node:fs';
 import {
   checkStatedPricing,
   type PowerReading,
@@ -11,6 +13,7 @@ import {
   parseTariffHistory,
   type TariffHistory,
 } from '@tanglewatt/tariff';
+import { InvalidArgumentError } from 'commander';
 import type { PeriodVerdict } from './period.js';
 
 /** A tariff file: one version, or the list of versions in force over time. */
@@ -81,3 +84,30 @@ function check(
 }
 
 type StatedTariff = { id?: unknown; version?: unknown } | undefined;
+
+/** --tariff: a tariff file (one version or a list of versions), validated by the tariff package. */
+export function parseTariffFile(file: string): TariffHistory {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new InvalidArgumentError(`${file} cannot be read: give a tariff JSON file`);
+  }
+  try {
+    return tariffHistoryFromJson(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`${file}: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** The tariff check of each payment whose readings verified (none without --tariff). */
+export function tariffChecks(verdicts: PeriodVerdict[], history: TariffHistory | undefined) {
+  if (!history) return [];
+  return verdicts
+    .filter((v) => v.ok)
+    .map((v) => ({ paymentKey: v.paymentKey, ...checkPaymentTariff(v, history) }));
+}
+
+/** One line per check: PASS, or FAIL <CODE> naming what is wrong. */
+export const tariffLine = (check: ReturnType<typeof tariffChecks>[number]) =>
+  check.ok ? `PASS: ${check.detail}` : `FAIL ${check.code}: ${check.detail}`;
