@@ -1,6 +1,6 @@
 import type { Payment } from '@tanglewatt/contract';
 import { describe, expect, it } from 'vitest';
-import { halvings, lingerLeftMs, planBatch } from './settlement-plan.js';
+import { describe as describePayment, halvings, lingerLeftMs, planBatch } from './settlement-plan.js';
 
 const payment = (key: string, amount: string): Payment => ({
   idempotencyKey: key,
@@ -35,6 +35,34 @@ describe('planBatch', () => {
     const { batch, unfundable } = plan([payment('a', '300'), payment('b', '300'), payment('c', '100')], 450n);
     expect(batch.map((p) => p.idempotencyKey)).toEqual(['a', 'c']);
     expect(unfundable).toEqual([]);
+  });
+
+  it('counts a payment with shares as its outputs, and describes each share at the output after its own', () => {
+    const split: Payment = {
+      ...payment('split', '100'),
+      shares: [
+        { role: 'operator', to: 'watt1op', amount: '10' },
+        { role: 'grid', to: 'watt1grid', amount: '20' },
+      ],
+    };
+    // 2 + 3 outputs fit in 5; the next plain payment would be the sixth.
+    const { batch } = planBatch([payment('a', '1'), payment('b', '1'), split, payment('c', '1')], {
+      maxOutputs: 5,
+      maxDescriptionBytes: 24_000,
+      outputAmount: (p) => BigInt(p.amount) + (p.shares ?? []).reduce((s, x) => s + BigInt(x.amount), 0n),
+      outputCount: (p) => 1 + (p.shares?.length ?? 0),
+      canFund: () => true,
+    });
+    expect(batch.map((p) => p.idempotencyKey)).toEqual(['a', 'b', 'split']);
+    expect(describePayment(split, 2)).toEqual({
+      k: 'split',
+      o: 2,
+      a: '100',
+      shares: [
+        { role: 'operator', o: 3, a: '10', to: 'watt1op' },
+        { role: 'grid', o: 4, a: '20', to: 'watt1grid' },
+      ],
+    });
   });
 
   it('stops at the output and description limits', () => {
