@@ -213,7 +213,7 @@ async function walkForward(
     if (next.inner.header.kind === 'epoch' && next.key)
       keys.epochKeys.add(next.inner.header.epoch, next.key.key);
     seq += 1;
-    found.set(seq, entry);
+    found.set(seq, { ...entry, seq });
     last = entry;
   }
 }
