@@ -63,7 +63,9 @@ export function VerifyPanel({ sources }: { sources: VerifySources }) {
           onChange={(e) => setKeyText(e.target.value)}
           placeholder="X25519 secret key, 64 hex digits"
         />
-        <p className="hint">Held only in this page's memory while it checks: not saved, not sent to any server.</p>
+        <p className="hint">
+          Held only in this page's memory while it checks: not saved, not sent to any server.
+        </p>
       </form>
       {outcome && 'running' in outcome && <p role="status">Checking…</p>}
       {outcome && 'error' in outcome && <InlineError>{outcome.error}</InlineError>}
