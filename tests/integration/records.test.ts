@@ -12,7 +12,7 @@ import {
   stopIndexer,
 } from '@tanglewatt/deploy';
 import { IndexerApi } from '@tanglewatt/ledger';
-import { type AgentHandle, type PeriodRecord, startAgent } from '@tanglewatt/meter-agent';
+import { type AgentHandle, type PeriodView, startAgent } from '@tanglewatt/meter-agent';
 import { agentConfig, wanderingLoad } from '@tanglewatt/meter-agent/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,7 +118,7 @@ describe('verifiable records of a real agent’s channel, through the indexer', 
       ceilingMs: 300_000,
       intervalMs: 500,
     });
-    const [first, second] = included().sort((a, b) => a.seq - b.seq) as [PeriodRecord, PeriodRecord];
+    const [first, second] = included().sort((a, b) => a.seq - b.seq) as [PeriodView, PeriodView];
     const api = new IndexerApi(indexer.url);
     // The indexer has the payments once it indexed their milestones.
     await expect
@@ -188,7 +188,7 @@ describe('verifiable records of a real agent’s channel, through the indexer', 
       .filter((p) => p.seq >= 2 && consumer.service.store.get(p.id)?.state === 'included')
       .sort((a, b) => a.seq - b.seq)
       .slice(0, 2);
-    const [period] = periods as [PeriodRecord];
+    const [period] = periods as [PeriodView];
     const pass = await channelsCli([
       'verify-period',
       ...[
