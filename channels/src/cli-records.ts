@@ -203,6 +203,10 @@ export function addRecordCommands(program: Command): void {
         report.write(
           `FAIL ${f.reason}: ${f.seq !== undefined ? `seq ${f.seq}` : `block ${f.blockId}`}: ${f.detail}\n`,
         );
+      if (result.records.length === 0 && result.failures.length === 0)
+        report.write(
+          `FAIL NO_MESSAGES: no message of channel ${options.channel} found in that range (${options.indexer ? 'neither under its public tag nor named by a payment' : 'from the --tx/--newest given'})\n`,
+        );
       const [first, last] = [result.records[0]?.seq, result.records.at(-1)?.seq];
       report.write(
         `exported ${result.records.length} records${first !== undefined ? ` (seq ${first}..${last})` : ''} of channel ${options.channel}; signer: ${signer.source}\n`,

@@ -64,7 +64,10 @@ export interface RecordsVerdict {
 }
 
 export interface VerifyRecordsOptions {
-  /** Who may sign (keys given, a DID's history); by default only the channel's own key (its id is its hash). */
+  /**
+   * Who may sign (keys given, a DID's history); by default only the channel's own key (its id is its hash).
+   * A DID's key is judged by the milestone the record names, which only `ledger` confirms.
+   */
   signers?: SignerKeys;
   /** Also check each block on the ledger (a node, the indexer, or both). */
   ledger?: BlockApi;
