@@ -4,7 +4,7 @@ import { channelIdHex, ed25519PublicKey, x25519PublicKey } from './crypto.js';
 import { recordLine, type VerifiableRecord } from './record-view.js';
 import { exportRecords } from './records-export.js';
 import { verifyRecords } from './records-verify.js';
-import { staticSigners } from './signers.js';
+import { didHistorySigners, staticSigners } from './signers.js';
 import { deterministicRandom, fakePaymentNode, twoHourlyPeriods } from './testing.js';
 
 const T0 = Date.parse('2026-11-24T05:00:00Z');
@@ -159,6 +159,16 @@ describe('verifiable records: export and the standalone check', () => {
     const given = await verifyRecords(other.lines.join('\n'), { signers: staticSigners([meterPublic]) });
     expect(given.failures.every((f) => f.code === 'WRONG_KEY')).toBe(true);
     expect(given.failures).toHaveLength(other.lines.length);
+  });
+
+  it('with a DID, the key its document lists at the record’s milestone signs; a key it does not list is WRONG_KEY', async () => {
+    const { lines } = await exported('public');
+    const listed = didHistorySigners([{ fromMilestone: 1, publicKeys: [meterPublic] }]);
+    expect((await verifyRecords(lines.join('\n'), { signers: listed })).failures).toEqual([]);
+    // The fake node says milestone 42 referenced every block: a document from 50 on does not cover them.
+    const later = didHistorySigners([{ fromMilestone: 50, publicKeys: [meterPublic] }]);
+    const verdict = await verifyRecords(lines.join('\n'), { signers: later });
+    expect(verdict.failures.map((f) => f.code)).toEqual(lines.map(() => 'WRONG_KEY'));
   });
 
   it('a changed link in the chain is BROKEN_CHAIN; a line that is not a record is MALFORMED', async () => {
