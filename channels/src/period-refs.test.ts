@@ -11,6 +11,7 @@ import {
   deterministicRandom,
   type FakeTransactions,
   fakeIndexer,
+  fakePaymentNode,
   hourlyPayment,
   twoHourlyPeriods,
 } from './testing.js';
@@ -95,6 +96,24 @@ describe('verifyPeriods: many periods, by transaction or by period id through th
     });
     expect(stranger.failures.map((f) => f.code)).toEqual(['WRONG_KEY']);
     expect(stranger.energyMWs).toBe(0n);
+  });
+
+  it('takes a transaction the node has pruned from the indexer', async () => {
+    const { indexer, poster } = await paidPeriods();
+    const prunedNode = fakePaymentNode(poster, new Map());
+    const verdict = await verifyPeriods([{ transactionId: '0xtx0' }], {
+      api: prunedNode,
+      indexer,
+      readerSecretKey: readerKey,
+    });
+    expect(verdict.periods.map((v) => v.code)).toEqual(['PASS']);
+    const nodeOnly = await verifyPeriods([{ transactionId: '0xtx0' }], {
+      api: prunedNode,
+      readerSecretKey: readerKey,
+    });
+    expect(nodeOnly.failures.map((f) => f.detail)).toEqual([
+      'transaction 0xtx0 is not included in the ledger',
+    ]);
   });
 
   it('exports a restricted channel from the indexer alone (payments, then tags forward) and the records verify on it', async () => {

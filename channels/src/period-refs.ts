@@ -66,13 +66,30 @@ function paymentApi(options: VerifyPeriodsOptions, known: Map<string, string>): 
     block: (id) => blocks.block(id),
     blockMetadata: (id) => blocks.blockMetadata(id),
     includedBlock: async (txId) => {
-      if (!known.has(txId) && indexer && !api)
-        for (const p of await indexedPayments(indexer)) known.set(p.transactionId, p.blockId);
-      const blockId = known.get(txId);
-      if (blockId && indexer)
-        return (await indexer.block(blockId)) as Awaited<ReturnType<PaymentApi['includedBlock']>>;
-      if (api) return api.includedBlock(txId);
-      throw notFound();
+      const fromIndexer = async () => {
+        if (!indexer) return undefined;
+        if (!known.has(txId))
+          for (const p of await indexedPayments(indexer)) known.set(p.transactionId, p.blockId);
+        const blockId = known.get(txId);
+        return blockId
+          ? ((await indexer.block(blockId)) as Awaited<ReturnType<PaymentApi['includedBlock']>>)
+          : undefined;
+      };
+      if (known.has(txId) || !api) {
+        const block = await fromIndexer();
+        if (block) return block;
+        throw notFound();
+      }
+      try {
+        return await api.includedBlock(txId);
+      } catch (error) {
+        // The node may have pruned it: the indexer keeps payments.
+        const e = error as { code?: unknown; status?: unknown };
+        if (e?.code !== 'NOT_FOUND' && e?.status !== 404) throw error;
+        const block = await fromIndexer();
+        if (block) return block;
+        throw error;
+      }
     },
   };
 }
