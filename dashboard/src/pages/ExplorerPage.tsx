@@ -11,12 +11,11 @@ import { classifyQuery, describeQuery } from './explorer/classify';
 import { AddressView, OutputView } from './explorer/ledger';
 import type { ViewContext } from './explorer/parts';
 import { resolveQuery } from './explorer/resolve';
+import { VerifyPanel } from './explorer/VerifyPanel';
 import { PageHeading } from './PageHeading';
 
 /** The channel view brings the channel codecs and crypto: loaded only when a channel is shown. */
 const ChannelExplorer = lazy(() => import('./explorer/ChannelExplorer'));
-/** So does the Verify panel. */
-const VerifyPanel = lazy(() => import('./explorer/VerifyPanel'));
 
 export function ExplorerPage({ query }: { query: string }) {
   const { wallets } = useServices();
@@ -63,11 +62,7 @@ export function ExplorerPage({ query }: { query: string }) {
       ) : (
         <Empty>No wallet-service is configured: the explorer reads the tangle through one.</Empty>
       )}
-      {wallets[0] && (
-        <Suspense fallback={<Loading what="the verifier" />}>
-          <VerifyPanel sources={wallets[0].client} />
-        </Suspense>
-      )}
+      {wallets[0] && <VerifyPanel sources={wallets[0].client} />}
     </>
   );
 }

@@ -1,15 +1,24 @@
 /**
  * The explorer's Verify panel: paste a payment's transaction id or a period id (and, for a restricted
  * channel, a reader key kept only in this page's memory) and see PASS or the one-line failure, checked in
- * the browser from the ledger. Loaded lazily: it brings the channel codecs and crypto.
+ * the browser from the ledger. The channel codecs and crypto load on the first check, not with the page.
  */
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { describeError } from '../../api/http';
 import { SearchRow } from '../../components/SearchRow';
 import { InlineError } from '../../components/states';
-import { parseReaderKey, type VerifyLine, type VerifySources, verifyInBrowser } from './verify-period';
+import type { VerifyLine, VerifySources } from './verify-period';
 
 type Outcome = { lines: VerifyLine[] } | { error: string } | { running: true };
+
+/** A reader key typed into the page: 64 hex digits (or none), else a one-line error naming the field. */
+export function parseReaderKey(text: string): { key?: Uint8Array } | { error: string } {
+  const hex = text.trim().replace(/^0x/i, '').toLowerCase();
+  if (hex === '') return {};
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    return { error: 'Reader key: 64 hex digits (an X25519 secret key), or empty' };
+  return { key: Uint8Array.from(hex.match(/../g)!, (b) => Number.parseInt(b, 16)) };
+}
 
 export function VerifyPanel({ sources }: { sources: VerifySources }) {
   const headingId = useId();
@@ -29,6 +38,7 @@ export function VerifyPanel({ sources }: { sources: VerifySources }) {
     running.current = abort;
     setOutcome({ running: true });
     try {
+      const { verifyInBrowser } = await import('./verify-period');
       const lines = await verifyInBrowser(sources, query, parsed.key, abort.signal);
       if (!abort.signal.aborted) setOutcome({ lines });
     } catch (error) {
@@ -81,5 +91,3 @@ export function VerifyPanel({ sources }: { sources: VerifySources }) {
     </section>
   );
 }
-
-export default VerifyPanel;

@@ -34,15 +34,6 @@ export interface VerifyLine {
 
 const TX_ID = /^0x[0-9a-f]{64}$/;
 
-/** A reader key typed into the page: 64 hex digits (or none), else a one-line error naming the field. */
-export function parseReaderKey(text: string): { key?: Uint8Array } | { error: string } {
-  const hex = text.trim().replace(/^0x/, '').toLowerCase();
-  if (hex === '') return {};
-  if (!/^[0-9a-f]{64}$/.test(hex))
-    return { error: 'Reader key: 64 hex digits (an X25519 secret key), or empty' };
-  return { key: fromHex(hex, 32, 'reader key') };
-}
-
 const status = (error: unknown) => (error as { status?: number }).status;
 
 function lineOf(v: PeriodVerdict): VerifyLine {
