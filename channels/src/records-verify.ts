@@ -89,7 +89,8 @@ function shapeError(value: unknown): string | undefined {
   if (typeof r !== 'object' || r === null) return 'not a JSON object';
   if (r.record !== RECORD_FORMAT) return `record: must be "${RECORD_FORMAT}"`;
   if (!Number.isInteger(r.seq) || (r.seq ?? -1) < 0) return 'seq: a whole number from 0';
-  if (typeof r.signed !== 'string' || !hex.test(r.signed)) return 'signed: lowercase hex';
+  if (typeof r.signed !== 'string' || !hex.test(r.signed) || r.signed.length % 2 !== 0)
+    return 'signed: lowercase hex, whole bytes';
   if (r.signature?.SA !== RECORD_SIGNATURE_ALGORITHM)
     return `signature.SA: must be ${RECORD_SIGNATURE_ALGORITHM}`;
   if (typeof r.signature.SD !== 'string' || !/^[0-9a-f]{128}$/.test(r.signature.SD))

@@ -178,6 +178,23 @@ describe('verifiable records: export and the standalone check', () => {
       r.wireHash = '00'.repeat(32);
     });
     changed.push('{"record":"nothing"}');
-    expect(codes(await verifyRecords(changed.join('\n')))).toEqual(['BROKEN_CHAIN@3', 'MALFORMED@undefined']);
+    changed.push(
+      edit(lines[1]!, (r) => {
+        r.signed = r.signed.slice(1);
+      }),
+    );
+    changed.push('not json');
+    const verdict = await verifyRecords(changed.join('\n'));
+    expect(codes(verdict)).toEqual([
+      'BROKEN_CHAIN@3',
+      'MALFORMED@undefined',
+      'MALFORMED@1',
+      'MALFORMED@undefined',
+    ]);
+    expect(verdict.failures.slice(1).map((f) => f.detail)).toEqual([
+      'record: must be "tanglewatt-record/v1"',
+      'signed: lowercase hex, whole bytes',
+      'not JSON',
+    ]);
   });
 });
