@@ -196,7 +196,8 @@ async function walkForward(
   keys: Keys,
   toSeq: number,
 ) {
-  let seq = Math.max(...found.keys());
+  // (a loop, not Math.max(...): a long channel has more seqs than a call takes arguments)
+  let seq = [...found.keys()].reduce((a, b) => Math.max(a, b));
   let last = found.get(seq)!;
   for (;;) {
     const opened = last.bytes ? openWire(last.bytes, keys) : undefined;

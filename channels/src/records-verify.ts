@@ -304,7 +304,14 @@ export async function verifyRecords(
     ok: failures.length === 0,
     ...(channelId ? { channelId } : {}),
     records: checked,
-    ...(seqs.length ? { seqRange: [Math.min(...seqs), Math.max(...seqs)] as [number, number] } : {}),
+    ...(seqs.length
+      ? {
+          seqRange: [seqs.reduce((a, b) => Math.min(a, b)), seqs.reduce((a, b) => Math.max(a, b))] as [
+            number,
+            number,
+          ],
+        }
+      : {}),
     energyMWs: checked.reduce((sum, r) => sum + r.energyMWs, 0n),
     publicKeys: [...publicKeys],
     onLedger: options.ledger !== undefined,
