@@ -53,10 +53,38 @@ describe('tanglewatt-channels CLI', () => {
     expect(result.stderr.match(/error: required option/g)).toHaveLength(1);
   });
 
-  it('verify-period needs the transaction, and says so in one line', async () => {
-    const result = await cli(['verify-period', '--node', NODE]);
+  it('verify-period needs the transaction, or the period with the indexer, and says so in one line', async () => {
+    const result = await cli(['verify-period', '--node', NODE, '--period', 'meter-1/3']);
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe('error: give --tx <transactionId> (the payment transaction)');
+    expect(result.stderr.trim()).toBe(
+      'error: give --tx <transactionId> (the payment transaction), or --period <periodId> with --indexer',
+    );
+    const nowhere = await cli(['verify-period', '--tx', TX]);
+    expect(nowhere.stderr.trim()).toBe('error: give --node <url> or --indexer <url>');
+  });
+
+  it('export-records needs somewhere to find the messages, verify-records a readable file; each one line, exit 2', async () => {
+    const bare = await cli(['export-records', '--channel', CHANNEL, '--node', NODE]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr.trim()).toBe(
+      'error: without --indexer, give --tx or --newest: where the channel’s messages are',
+    );
+    const badFrom = await cli([
+      'export-records',
+      '--channel',
+      CHANNEL,
+      '--indexer',
+      NODE,
+      '--from',
+      'yesterday',
+    ]);
+    expect(badFrom.code).toBe(2);
+    expect(badFrom.stderr.split('\n')[0]).toBe(
+      "error: option '--from <seq|date>' argument 'yesterday' is invalid. --from: a sequence number or a date (ISO 8601), not \"yesterday\"",
+    );
+    const missing = await cli(['verify-records', '/nonexistent/records.jsonl']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe('error: /nonexistent/records.jsonl: cannot be read (ENOENT)');
   });
 
   it('verify-period --blocks still needs the channel and the payment key', async () => {

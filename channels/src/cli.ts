@@ -8,32 +8,34 @@
  *   resolve-did    a meter DID's document and key history
  *   keygen         a meter signing key (Ed25519) or a reader key (X25519)
  *   public-key     the public key of a key file (and a meter's channel id)
+ *   export-records / verify-records   verifiable records of a channel, and their standalone check
  * Exit status: 0 verified, 1 verification failed, 2 usage or network error.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isError } from '@tanglewatt/errors';
 import { NodeApi } from '@tanglewatt/ledger';
 import type { TariffHistory } from '@tanglewatt/tariff';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { collectEpochKey, collectPublicKey, didResolver, hex32, readKeyFile } from './cli-common.js';
+import { addRecordCommands, indexerOf } from './cli-records.js';
 import {
   assertChannelOfDid,
   channelIdHex,
   EpochKeyring,
   ed25519PublicKey,
   followChain,
-  fromHex,
   type IndexedBlock,
   NodeBlockSource,
   newEd25519SecretKey,
   newX25519SecretKey,
+  type PeriodRef,
   type ReadResult,
   readChannel,
   resolveMeterDid,
   type SignerKeys,
   staticSigners,
   toHex,
-  verifyPayment,
   verifyPeriod,
+  verifyPeriods,
   x25519PublicKey,
 } from './node.js';
 import { parseTariffFile, tariffChecks, tariffLine } from './tariff-check.js';
@@ -47,24 +49,6 @@ interface KeyOptions {
   didOrigin?: string;
   publicKey?: Uint8Array[];
   json?: boolean;
-}
-
-const hex32 = (what: string) => (value: string) => {
-  try {
-    return fromHex(value, 32, what);
-  } catch {
-    throw new InvalidArgumentError(`${what}: 32 bytes as hex`);
-  }
-};
-
-function collectPublicKey(value: string, previous: Uint8Array[] = []): Uint8Array[] {
-  return [...previous, hex32('public key')(value)];
-}
-
-function collectEpochKey(value: string, previous: [number, Uint8Array][] = []): [number, Uint8Array][] {
-  const [epoch, key] = value.split(':');
-  if (!epoch || !key || !/^[0-9]+$/.test(epoch)) throw new InvalidArgumentError('epoch key: <epoch>:<hex>');
-  return [...previous, [Number(epoch), hex32('epoch key')(key)]];
 }
 
 /** A file (JSON array of ids or {seq, blockId}, or one id per line) or a comma-separated list. */
@@ -134,8 +118,9 @@ function printRead(result: ReadResult): void {
 const jsonReplacer = (_key: string, value: unknown) =>
   typeof value === 'bigint' ? value.toString() : value instanceof EpochKeyring ? undefined : value;
 
-function withKeyOptions(command: Command, channelRequired = true): Command {
-  command.requiredOption('--node <url>', 'HORNET REST API, e.g. http://127.0.0.1:14265');
+function withKeyOptions(command: Command, channelRequired = true, nodeRequired = true): Command {
+  if (nodeRequired) command.requiredOption('--node <url>', 'HORNET REST API, e.g. http://127.0.0.1:14265');
+  else command.option('--node <url>', 'HORNET REST API, e.g. http://127.0.0.1:14265');
   if (channelRequired) command.requiredOption('--channel <id>', 'channel id (64 hex digits)');
   else command.option('--channel <id>', 'channel id (64 hex digits)');
   return command
@@ -160,7 +145,10 @@ const program = new Command('tanglewatt-channels')
   .exitOverride()
   .showHelpAfterError();
 
-interface VerifyOptions extends Omit<KeyOptions, 'channel'> {
+interface VerifyOptions extends Omit<KeyOptions, 'channel' | 'node'> {
+  node?: string;
+  indexer?: string;
+  address?: string;
   channel?: string;
   tx?: string;
   transaction?: string;
@@ -171,33 +159,11 @@ interface VerifyOptions extends Omit<KeyOptions, 'channel'> {
   tariff?: TariffHistory;
 }
 
-/** A key file: the secret key as 64 hex digits, or `keygen`'s JSON (its secretKey). */
-function readKeyFile(file: string, what = 'X25519', option = '--key-file'): Uint8Array {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8').trim();
-  } catch (error) {
-    throw new InvalidArgumentError(
-      `${option} ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`,
-    );
-  }
-  let hex = text;
-  if (text.startsWith('{')) {
-    try {
-      hex = String((JSON.parse(text) as { secretKey?: unknown }).secretKey ?? '');
-    } catch {
-      hex = '';
-    }
-  }
-  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(hex))
-    throw new InvalidArgumentError(
-      `${option} ${file}: holds no ${what} secret key (64 hex digits, or the JSON keygen prints)`,
-    );
-  return fromHex(hex.replace(/^0x/, '').toLowerCase(), 32, 'reader key');
-}
-
-/** The rest of the story from the transaction alone: the payment names its channel messages. */
-async function verifyFromPayment(options: VerifyOptions, transactionId: string): Promise<void> {
+/**
+ * The rest of the story from the transaction alone (or from the period id, through the indexer): the payment
+ * names its channel messages, their epoch announcements and their signer.
+ */
+async function verifyFromPayment(options: VerifyOptions, transactionId: string | undefined): Promise<void> {
   const readerSecretKey = options.keyFile
     ? readKeyFile(options.keyFile)
     : options.key
@@ -212,31 +178,23 @@ async function verifyFromPayment(options: VerifyOptions, transactionId: string):
         source: `${options.publicKey.length} key(s) given out of band`,
       }
     : undefined;
-  const verdicts = await verifyPayment({
-    api: new NodeApi(options.node),
-    transactionId,
-    ...(options.paymentKey !== undefined ? { paymentKey: options.paymentKey } : {}),
-    ...(options.period !== undefined ? { periodId: options.period } : {}),
+  const ref: PeriodRef = transactionId
+    ? {
+        transactionId,
+        ...(options.paymentKey !== undefined ? { paymentKey: options.paymentKey } : {}),
+        ...(options.period !== undefined ? { periodId: options.period } : {}),
+      }
+    : { periodId: options.period!, ...(options.address ? { payer: options.address } : {}) };
+  const { periods: verdicts } = await verifyPeriods([ref], {
+    ...(options.node ? { api: new NodeApi(options.node) } : {}),
+    ...(options.indexer ? { indexer: indexerOf(options.indexer) } : {}),
     ...(readerSecretKey ? { readerSecretKey } : {}),
     ...(options.epochKey ? { epochKeys: options.epochKey } : {}),
     ...(given ? { signers: given } : {}),
     ...(options.did && options.didOrigin
       ? { did: { did: options.did, originOutputId: options.didOrigin } }
       : {}),
-    resolveDid: async (did, originOutputId, channelId) => {
-      try {
-        const resolved = await resolveMeterDid({ nodeUrl: options.node, ref: { did, originOutputId } });
-        assertChannelOfDid(channelId, resolved);
-        return {
-          signers: resolved.signers,
-          source: `${did} (${resolved.versions.length} document versions)`,
-        };
-      } catch (error) {
-        if (isError(error, 'DID_ERROR') || isError(error, 'DID_NOT_BOUND'))
-          return { error: `${did}: ${(error as Error).message}` };
-        throw error;
-      }
-    },
+    resolveDid: didResolver(options.node),
   });
   const priced = tariffChecks(verdicts, options.tariff);
   if (options.json) {
@@ -266,7 +224,12 @@ withKeyOptions(
     .option('--tx <txId>', 'the payment transaction (the payment names its channel messages)')
     .option('--transaction <txId>', 'the same as --tx')
     .option('--key-file <file>', "restricted channels: this reader's X25519 secret key, in a file")
-    .option('--period <periodId>', 'only the payment of this period (default: every payment in --tx)')
+    .option(
+      '--period <periodId>',
+      'only the payment of this period (default: every payment in --tx); without --tx, found through --indexer',
+    )
+    .option('--indexer <url>', 'the community indexer: finds payments by period id, serves pruned blocks')
+    .option('--address <bech32>', "with --period: only the payments this payer's transactions made")
     .option(
       '--payment-key <key>',
       "only the payment with this idempotency key in the transaction's tanglewatt/pay/v1 data",
@@ -282,13 +245,20 @@ withKeyOptions(
       parseTariffFile,
     ),
   false,
+  false,
 ).action(async (options: VerifyOptions) => {
   const transactionId = options.tx ?? options.transaction;
-  if (!transactionId) throw new InvalidArgumentError('give --tx <transactionId> (the payment transaction)');
+  if (!options.node && !options.indexer)
+    throw new InvalidArgumentError('give --node <url> or --indexer <url>');
+  if (!transactionId && !(options.period && options.indexer))
+    throw new InvalidArgumentError(
+      'give --tx <transactionId> (the payment transaction), or --period <periodId> with --indexer',
+    );
   if (!options.blocks) return verifyFromPayment(options, transactionId);
+  if (!transactionId || !options.node) throw new InvalidArgumentError('--blocks needs --tx and --node');
   if (!options.channel) throw new InvalidArgumentError('--blocks needs --channel <id>');
   if (options.paymentKey === undefined) throw new InvalidArgumentError('--blocks needs --payment-key <key>');
-  const keyOptions = { ...options, channel: options.channel };
+  const keyOptions = { ...options, channel: options.channel, node: options.node };
   const { signers, source } = await signersFor(keyOptions);
   const verdict = await verifyPeriod({
     api: new NodeApi(options.node),
@@ -422,6 +392,8 @@ program
       `${JSON.stringify({ type: 'ed25519', publicKey: toHex(publicKey), channelId: channelIdHex(publicKey) }, null, 2)}\n`,
     );
   });
+
+addRecordCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Thrown by an action (not while Commander parsed the options), so nobody has printed it yet.

@@ -155,11 +155,24 @@ export class EpochKeyring {
     return this.keys.get(epoch);
   }
 
-  /** The held key whose key check matches, trying the newest epochs first. */
+  /**
+   * The held key whose key check matches: first the epoch that matched last and the one after it (messages
+   * are mostly read in order, so a reader holding many epochs' keys tries one or two), then the newest first.
+   */
   findByKeyCheck(nonce: Uint8Array, keyCheck: Uint8Array): EpochKey | undefined {
-    const newestFirst = [...this.keys.values()].sort((a, b) => b.epoch - a.epoch);
-    return newestFirst.find((k) => equalBytes(keyCheckOf(k.subkeys, nonce), keyCheck));
+    const fits = (k: EpochKey | undefined) =>
+      k !== undefined && equalBytes(keyCheckOf(k.subkeys, nonce), keyCheck);
+    const likely = this.lastMatched === undefined ? [] : [this.lastMatched, this.lastMatched + 1];
+    let found = likely.map((e) => this.keys.get(e)).find(fits);
+    if (!found) {
+      const newestFirst = [...this.keys.values()].sort((a, b) => b.epoch - a.epoch);
+      found = newestFirst.find((k) => !likely.includes(k.epoch) && fits(k));
+    }
+    if (found) this.lastMatched = found.epoch;
+    return found;
   }
+
+  private lastMatched: number | undefined;
 
   get size(): number {
     return this.keys.size;

@@ -10,6 +10,7 @@ import type { RandomSource } from './crypto.js';
 import type { ChannelMode } from './format.js';
 import type { PeriodSummary, Sample } from './payload.js';
 import type { PaymentApi, PaymentDescription } from './period.js';
+import type { PaymentIndexer } from './period-refs.js';
 import { ChannelWriter, type ChannelWriterOptions, MemoryWriterStore } from './writer.js';
 
 export function deterministicRandom(seed: string): RandomSource {
@@ -177,4 +178,65 @@ export async function twoHourlyPeriods(
     periods.push({ closed: await writer.closePeriod(summary), summary });
   }
   return { writer, poster, periods };
+}
+
+/**
+ * An indexer over a poster's channel blocks and some payment transactions, answering as the community
+ * indexer's REST API does: blocks by tag prefix (hex tag and data), blocks and metadata by id (NOT_FOUND
+ * otherwise), and each payer's outputs naming the transaction that spent them (`payers`: tx id → payer).
+ */
+export function fakeIndexer(
+  poster: FakePoster,
+  transactions: FakeTransactions,
+  payers: Map<string, string> = new Map(),
+): PaymentIndexer {
+  const hex = (bytes: Uint8Array) => `0x${toHex(bytes)}`;
+  const notFound = () => Object.assign(new Error('not found'), { code: 'NOT_FOUND' });
+  const txBlock = (txId: string) => `0x${toHex(sha256(utf8ToBytes(txId)))}`;
+  const items = () => [
+    ...poster.order.map((blockId) => {
+      const b = poster.blocks.get(blockId)!;
+      return {
+        blockId,
+        tag: hex(utf8ToBytes(b.tag)),
+        data: hex(b.bytes),
+        milestoneIndex: 42,
+        ledgerInclusionState: 'noTransaction',
+      };
+    }),
+    ...[...transactions].map(([transactionId, tx]) => ({
+      blockId: txBlock(transactionId),
+      tag: hex(utf8ToBytes(tx.tag)),
+      data: hex(utf8ToBytes(typeof tx.data === 'string' ? tx.data : JSON.stringify(tx.data))),
+      milestoneIndex: 43,
+      ledgerInclusionState: 'included',
+      transactionId,
+    })),
+  ];
+  const byTag = (tag: string) => {
+    const prefix = hex(utf8ToBytes(tag));
+    return items().filter((i) => i.tag.startsWith(prefix));
+  };
+  const node = fakePaymentNode(poster, transactions);
+  return {
+    allTagBlocks: async (tag) => byTag(tag),
+    tagBlocks: async (tag) => ({ items: byTag(tag) }),
+    async block(id) {
+      const tx = [...transactions.keys()].find((t) => txBlock(t) === id);
+      if (tx) return node.includedBlock(tx);
+      return node.block(id);
+    },
+    async blockMetadata(id) {
+      const found = items().find((i) => i.blockId === id);
+      if (!found) throw notFound();
+      return { milestoneIndex: found.milestoneIndex };
+    },
+    milestone: async (index) => ({ milestoneId: `0x${'ab'.repeat(32)}`, timestamp: 1_764_000_000 + index }),
+    allAddressOutputs: async (bech32) =>
+      [...payers]
+        .filter(([, payer]) => payer === bech32)
+        .map(([transactionIdSpent]) => ({
+          metadata: { transactionId: `0x${'00'.repeat(32)}`, transactionIdSpent },
+        })),
+  };
 }

@@ -11,6 +11,7 @@ import { classifyQuery, describeQuery } from './explorer/classify';
 import { AddressView, OutputView } from './explorer/ledger';
 import type { ViewContext } from './explorer/parts';
 import { resolveQuery } from './explorer/resolve';
+import { VerifyPanel } from './explorer/VerifyPanel';
 import { PageHeading } from './PageHeading';
 
 /** The channel view brings the channel codecs and crypto: loaded only when a channel is shown. */
@@ -61,6 +62,7 @@ export function ExplorerPage({ query }: { query: string }) {
       ) : (
         <Empty>No wallet-service is configured: the explorer reads the tangle through one.</Empty>
       )}
+      {wallets[0] && <VerifyPanel sources={wallets[0].client} />}
     </>
   );
 }
