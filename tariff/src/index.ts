@@ -5,4 +5,4 @@ export type { Rational } from './rational.js';
 export * as rational from './rational.js';
 export * from './registers.js';
 export * from './schedule.js';
-export { isTimeZone, localTime } from './zone.js';
+export { instantAtLocal, isTimeZone, localTime } from './zone.js';
