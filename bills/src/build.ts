@@ -4,7 +4,7 @@
  * bigint base units, baselines and shares exact rationals; nothing is rounded here.
  */
 import { type Rational, rational } from '@tanglewatt/tariff';
-import { type BillConfig, type BandPrices, priceOf } from './config.js';
+import { type BandPrices, type BillConfig, priceOf } from './config.js';
 import { type PaymentTerms, readDescription, type ShareRole } from './describe.js';
 import { BillError } from './errors.js';
 import { whOf } from './exact.js';
@@ -161,7 +161,9 @@ export function buildBill(input: BillInput): Bill {
       atMs,
     });
   }
-  lines.sort((a, b) => a.atMs - b.atMs || a.milestoneIndex - b.milestoneIndex || (a.terms.key < b.terms.key ? -1 : 1));
+  lines.sort(
+    (a, b) => a.atMs - b.atMs || a.milestoneIndex - b.milestoneIndex || (a.terms.key < b.terms.key ? -1 : 1),
+  );
 
   const bought = new Map<number, bigint>();
   const sold = new Map<number, bigint>();
@@ -184,9 +186,13 @@ export function buildBill(input: BillInput): Bill {
     const boughtMWs = bought.get(digit) ?? 0n;
     const soldMWs = sold.get(digit) ?? 0n;
     const retail =
-      boughtMWs > 0n ? price(config.retail, digit, 'retailUnitsPerWh', 'bought energy') : (priceOf(config.retail, digit) ?? ZERO);
+      boughtMWs > 0n
+        ? price(config.retail, digit, 'retailUnitsPerWh', 'bought energy')
+        : (priceOf(config.retail, digit) ?? ZERO);
     const feedIn =
-      soldMWs > 0n ? price(config.feedIn, digit, 'feedInUnitsPerWh', 'sold energy') : (priceOf(config.feedIn, digit) ?? ZERO);
+      soldMWs > 0n
+        ? price(config.feedIn, digit, 'feedInUnitsPerWh', 'sold energy')
+        : (priceOf(config.feedIn, digit) ?? ZERO);
     return {
       digit,
       boughtMWs,

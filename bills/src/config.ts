@@ -12,9 +12,11 @@ const decimal = z
 /** One price for every band, or a price per band digit ("1" … "9"). */
 const perBand = z.union([
   decimal,
-  z.record(z.string().regex(/^[1-9]$/, 'a band digit 1-9'), decimal).refine((r) => Object.keys(r).length > 0, {
-    message: 'at least one band',
-  }),
+  z
+    .record(z.string().regex(/^[1-9]$/, 'a band digit 1-9'), decimal)
+    .refine((r) => Object.keys(r).length > 0, {
+      message: 'at least one band',
+    }),
 ]);
 /** A local date (the day, in timeZone) or an ISO instant with Z or an offset. */
 export const cycleBound = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
@@ -59,7 +61,9 @@ export function priceOf(prices: BandPrices, band: number): Rational | undefined 
 function bandPrices(value: string | Record<string, string>): BandPrices {
   if (typeof value === 'string') return { all: rational.parseDecimal(value), byBand: new Map() };
   return {
-    byBand: new Map(Object.entries(value).map(([digit, price]) => [Number(digit), rational.parseDecimal(price)])),
+    byBand: new Map(
+      Object.entries(value).map(([digit, price]) => [Number(digit), rational.parseDecimal(price)]),
+    ),
   };
 }
 

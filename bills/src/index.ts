@@ -6,6 +6,7 @@ export * from './describe.js';
 export * from './errors.js';
 export * from './exact.js';
 export * from './json.js';
+export * from './make.js';
 export * from './pdf.js';
 export * from './reader.js';
 export * from './summary.js';

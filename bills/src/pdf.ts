@@ -5,7 +5,7 @@
  */
 import type { BillJson } from '@tanglewatt/contract';
 import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from 'pdf-lib';
-import { billSummaryRows } from './summary.js';
+import { billSummaryRows, cycleDays } from './summary.js';
 
 const PAGE: [number, number] = [595.28, 841.89]; // A4 in points
 const MARGIN = 48;
@@ -72,7 +72,7 @@ const short = (id: string) => (id.length > 20 ? `${id.slice(0, 12)}...${id.slice
 
 export async function billPdf(bill: BillJson): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
-  doc.setTitle(`TangleWatt bill ${bill.cycle.from.slice(0, 10)} to ${bill.cycle.to.slice(0, 10)}`);
+  doc.setTitle(`TangleWatt bill ${cycleDays(bill)}`);
   doc.setSubject(`Member bill of ${bill.household}`);
   doc.setProducer('TangleWatt bills (pdf-lib)');
   doc.setCreationDate(new Date(bill.cycle.to));
@@ -85,7 +85,9 @@ export async function billPdf(bill: BillJson): Promise<Uint8Array> {
 
   w.text('TangleWatt member bill', { bold: true, size: 16 });
   w.text(`Household ${bill.household}`);
-  w.text(`Cycle ${bill.cycle.from} to ${bill.cycle.to} (${bill.cycle.timeZone})`);
+  w.text(
+    `Cycle ${cycleDays(bill)} (${bill.cycle.timeZone}; ${bill.cycle.from} to ${bill.cycle.to}, end excluded)`,
+  );
   w.gap();
   w.text('Summary', { bold: true, size: 12 });
   for (const [label, value] of billSummaryRows(bill)) w.row([label, value], [0, 220]);
@@ -100,7 +102,11 @@ export async function billPdf(bill: BillJson): Promise<Uint8Array> {
 
   w.text('Paid periods (check each on the ledger by its transaction and block)', { bold: true, size: 12 });
   const lineX = [0, 40, 160, 235, 300, 355, 400, 470];
-  w.row(['', 'period', 'start', 'energy mWs', 'units', 'fees', 'milestone', 'transaction / block'], lineX, true);
+  w.row(
+    ['', 'period', 'start', 'energy mWs', 'units', 'fees', 'milestone', 'transaction / block'],
+    lineX,
+    true,
+  );
   for (const l of bill.lines) {
     const fees = (BigInt(l.operatorUnits) + BigInt(l.gridUnits)).toString();
     w.row(

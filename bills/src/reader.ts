@@ -8,11 +8,11 @@ import { blake2b } from '@noble/hashes/blake2.js';
 import {
   type BlockApi,
   channelIdHex,
+  channelRefOf,
   followChain,
   fromHex,
   PAYMENT_TAG,
   type PaymentChannelRef,
-  channelRefOf,
   staticSigners,
   verifyEntries,
 } from '@tanglewatt/channels';
@@ -123,7 +123,9 @@ export async function readPayments(
       const output = txOutputs[terms.o];
       const payee = ownerOf(output);
       if (!output || !payee) {
-        warn(`payment "${terms.key}": output ${terms.o} of ${meta.transactionId} is not a payment to an address`);
+        warn(
+          `payment "${terms.key}": output ${terms.o} of ${meta.transactionId} is not a payment to an address`,
+        );
         continue;
       }
       const sent = signer === householdHex && payee !== householdHex;
@@ -131,7 +133,9 @@ export async function readPayments(
       if (!sent && !received) continue;
       const amountUnits = valueOf(output);
       if (terms.a !== undefined && terms.a !== amountUnits)
-        warn(`payment "${terms.key}": its description says ${terms.a} units, the ledger ${amountUnits}: the ledger's counted`);
+        warn(
+          `payment "${terms.key}": its description says ${terms.a} units, the ledger ${amountUnits}: the ledger's counted`,
+        );
       const shares: { role: ShareRole; units: bigint; to?: string }[] = [];
       if (sent)
         for (const s of terms.shares) {
@@ -177,7 +181,10 @@ export async function readReadings(
     const terms = readDescription(p.description);
     if (!terms?.channel) continue;
     const atMs = terms.periodStart ? Date.parse(terms.periodStart) : p.milestoneTimestamp * 1000;
-    if ((options.fromMs !== undefined && atMs < options.fromMs) || (options.toMs !== undefined && atMs >= options.toMs))
+    if (
+      (options.fromMs !== undefined && atMs < options.fromMs) ||
+      (options.toMs !== undefined && atMs >= options.toMs)
+    )
       continue;
     const found = channelRefOf({ k: terms.key, channel: terms.channel });
     if ('error' in found) {
@@ -196,7 +203,9 @@ export async function readReadings(
   for (const [channelId, { ref, fromSeq }] of spans) {
     const publicKey = ref.publicKey ? fromHex(ref.publicKey, 32, 'public key') : undefined;
     if (!publicKey || channelIdHex(publicKey) !== channelId) {
-      warn(`channel ${channelId.slice(0, 16)}…: its payments name no key of its own (a rotated key or a DID): not read`);
+      warn(
+        `channel ${channelId.slice(0, 16)}…: its payments name no key of its own (a rotated key or a DID): not read`,
+      );
       continue;
     }
     const walked = await followChain(indexerBlocks(api), ref.lastBlockId, {
@@ -221,7 +230,13 @@ export async function readReadings(
     }
     for (const m of read.messages)
       for (const s of m.summaries)
-        readings.push({ channelId, periodId: s.periodId, startMs: s.startMs, endMs: s.endMs, energyMWs: s.energyMWs });
+        readings.push({
+          channelId,
+          periodId: s.periodId,
+          startMs: s.startMs,
+          endMs: s.endMs,
+          energyMWs: s.energyMWs,
+        });
   }
   return readings;
 }
