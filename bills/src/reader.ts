@@ -68,7 +68,7 @@ function ownerOf(output: OutputJson | undefined): string | undefined {
 }
 
 /** What the output gives its owner: its amount less a deposit owed back to the sender. */
-function valueOf(output: OutputJson): bigint {
+function ownedValue(output: OutputJson): bigint {
   const deposit = output.unlockConditions?.find((c) => c.type === DEPOSIT_RETURN_UNLOCK)?.amount;
   return BigInt(output.amount) - BigInt(deposit ?? '0');
 }
@@ -131,7 +131,7 @@ export async function readPayments(
       const sent = signer === householdHex && payee !== householdHex;
       const received = signer !== householdHex && payee === householdHex;
       if (!sent && !received) continue;
-      const amountUnits = valueOf(output);
+      const amountUnits = ownedValue(output);
       if (terms.a !== undefined && terms.a !== amountUnits)
         warn(
           `payment "${terms.key}": its description says ${terms.a} units, the ledger ${amountUnits}: the ledger's counted`,
@@ -145,7 +145,7 @@ export async function readPayments(
             warn(`payment "${terms.key}": its ${s.role} share names output ${s.o}, which is not a payment`);
             continue;
           }
-          shares.push({ role: s.role, units: valueOf(shareOutput), to: hexToBech32(to, hrp) });
+          shares.push({ role: s.role, units: ownedValue(shareOutput), to: hexToBech32(to, hrp) });
         }
       const counterparty = sent ? payee : signer;
       payments.push({
