@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { billConfigSchema } from '@tanglewatt/bills';
 import { DEFAULT_COIN_TYPE } from '@tanglewatt/ledger';
 import { z } from 'zod';
 import { WalletConfigError } from './errors.js';
@@ -41,6 +42,12 @@ export const walletConfigSchema = z.strictObject({
       tokenEnv: z.string().min(1).optional(),
     })
     .optional(),
+  /**
+   * What GET /bills compares this household's bills with: the retail supplier's and the feed-in price per
+   * Wh (one, or per band digit), the grid's CO2 g/kWh and the zone whose days the cycle is in. Without it
+   * the baselines are 0 and each bill says so.
+   */
+  bills: billConfigSchema.omit({ from: true, to: true }).optional(),
   /** Where the payment journal and ledger view live. */
   dataDir: z.string().min(1),
   listen: z

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { acquireDirLock } from '@tanglewatt/journal';
 import {
   bech32ToHex,
+  IndexerApi,
   LedgerClient,
   MnemonicSigner,
   NodeApi,
@@ -271,6 +272,8 @@ async function startLocked(
     ledger,
     addresses,
     ...(market ? { market } : {}),
+    ...(config.indexer ? { indexer: indexerOf(config.indexer) } : {}),
+    ...(config.bills ? { bills: config.bills } : {}),
     settlement,
     received,
     resolveDid: didResolver(config.nodeUrl),
@@ -320,4 +323,12 @@ async function startLocked(
       await releaseLock();
     },
   };
+}
+
+/** The community indexer the config names, with its token from the environment when it has one. */
+function indexerOf(indexer: NonNullable<WalletConfig['indexer']>): IndexerApi {
+  const token = indexer.tokenEnv ? process.env[indexer.tokenEnv] : undefined;
+  if (indexer.tokenEnv && !token)
+    throw new WalletConfigError(`indexer.tokenEnv: the environment variable ${indexer.tokenEnv} is not set`);
+  return new IndexerApi(indexer.url, token ? { token } : {});
 }
