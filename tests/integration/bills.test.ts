@@ -220,11 +220,12 @@ describe('member bills from the ledger and the meter channel, through the indexe
       '--out',
       out,
     ]);
+    // Without --config the baselines are 0: joining "saved" minus what was paid.
     expect(json.stderr).toBe(
-      `wrote ${out}: ${consumerBill.lines.length} lines; paid ${consumerBill.totals.paidUnits}, earned 0, savings ${consumerBill.totals.savingsUnits} units\n`,
+      `wrote ${out}: ${consumerBill.lines.length} lines; paid ${consumerBill.totals.paidUnits}, earned 0, savings -${consumerBill.totals.paidUnits} units\n`,
     );
     const written = JSON.parse(await readFile(out, 'utf8')) as BillJson;
-    // Without --config the baselines are 0, and the bill says so.
+    // … and the bill says so.
     expect(written.totals.paidUnits).toBe(consumerBill.totals.paidUnits);
     expect(written.warnings).toEqual([
       'no bill config (--config): the retail and feed-in baselines and CO2 factor are 0',
