@@ -78,7 +78,12 @@ export function getText(
 }
 
 /** GET a file (a PDF, say) as a Blob, asking for `accept`; failures as getJson's (error bodies read as JSON). */
-export function getBlob(base: string, path: string, accept: string, options: PostOptions = {}): Promise<Blob> {
+export function getBlob(
+  base: string,
+  path: string,
+  accept: string,
+  options: PostOptions = {},
+): Promise<Blob> {
   return requestText('GET', base, path, undefined, options, accept, true).then((r) => r.blob!);
 }
 

@@ -36,7 +36,8 @@ export function billPoints(bill: BillJson): BillPoint[] {
     .filter((l) => l.direction === 'bought')
     .map((l) => {
       paid += Number(l.amountUnits) + Number(l.operatorUnits) + Number(l.gridUnits);
-      for (const [digit, mws] of Object.entries(l.bands)) retail += (Number(mws) / 3_600_000) * (retailOf.get(digit) ?? 0);
+      for (const [digit, mws] of Object.entries(l.bands))
+        retail += (Number(mws) / 3_600_000) * (retailOf.get(digit) ?? 0);
       const tMs = l.periodStart ? Date.parse(l.periodStart) : l.milestoneTimestamp * 1000;
       return { tMs, paid, retail };
     });
@@ -69,7 +70,9 @@ export function BillsPage() {
       {wallets.length === 0 ? (
         <Empty>No wallet-service is configured: add one to config.json.</Empty>
       ) : (
-        wallets.map((w) => <WalletBill key={w.endpoint.url} endpoint={w.endpoint} client={w.client} cycle={cycle} />)
+        wallets.map((w) => (
+          <WalletBill key={w.endpoint.url} endpoint={w.endpoint} client={w.client} cycle={cycle} />
+        ))
       )}
     </>
   );
@@ -77,7 +80,10 @@ export function BillsPage() {
 
 function WalletBill({ endpoint, client, cycle }: { endpoint: Endpoint; client: WalletClient; cycle: Cycle }) {
   const token = useProtocol(client)?.token;
-  const bill = useResource((signal) => client.bill(cycle, { signal }), `${client.url}|${cycle.from}|${cycle.to}`);
+  const bill = useResource(
+    (signal) => client.bill(cycle, { signal }),
+    `${client.url}|${cycle.from}|${cycle.to}`,
+  );
   const headingId = `bill-${endpoint.name.replace(/\W+/g, '-')}`;
   const points = useMemo(() => (bill.data ? billPoints(bill.data) : []), [bill.data]);
   const b = bill.data;
@@ -85,7 +91,12 @@ function WalletBill({ endpoint, client, cycle }: { endpoint: Endpoint; client: W
     <section aria-labelledby={headingId} className="card">
       <h2 id={headingId}>{endpoint.name}</h2>
       {!b ? (
-        <NotLoaded loading={bill.loading} error={bill.error} what={`${endpoint.name} bill`} retry={bill.reload} />
+        <NotLoaded
+          loading={bill.loading}
+          error={bill.error}
+          what={`${endpoint.name} bill`}
+          retry={bill.reload}
+        />
       ) : (
         <>
           <Verdict bill={b} />
@@ -125,7 +136,10 @@ function WalletBill({ endpoint, client, cycle }: { endpoint: Endpoint; client: W
             <div>
               {points.length > 0 && (
                 <Suspense fallback={<Loading what="chart" />}>
-                  <BillChart points={points} label={`What ${endpoint.name} paid against the retail baseline`} />
+                  <BillChart
+                    points={points}
+                    label={`What ${endpoint.name} paid against the retail baseline`}
+                  />
                 </Suspense>
               )}
               <p>
@@ -239,7 +253,10 @@ function BillDownload({
       setTimeout(() => URL.revokeObjectURL(href), 0);
       setState({ busy: false });
     } catch (error) {
-      setState({ busy: false, error: error instanceof ApiError || error instanceof Error ? error.message : String(error) });
+      setState({
+        busy: false,
+        error: error instanceof ApiError || error instanceof Error ? error.message : String(error),
+      });
     }
   };
   const label = format.toUpperCase();
