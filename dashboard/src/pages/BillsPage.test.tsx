@@ -79,7 +79,10 @@ const bill: BillJson = {
     milestoneTimestamp: 1_800_000_000 + n,
     counterparty: producer,
     energyMWs: String(2 * WH),
-    bands: (n === 1 ? { '1': String(2 * WH) } : { '1': String(WH), '2': String(WH) }) as Record<string, string>,
+    bands: (n === 1 ? { '1': String(2 * WH) } : { '1': String(WH), '2': String(WH) }) as Record<
+      string,
+      string
+    >,
     amountUnits: '700',
     operatorUnits: '30',
     gridUnits: '20',
