@@ -4,9 +4,12 @@ import { ApiError } from '../api/http';
 import type { BillJson, WalletClient } from '../api/wallet';
 import { Amount } from '../components/Amount';
 import type { BillPoint } from '../components/BillChart';
+import { type Column, DataTable } from '../components/DataTable';
 import { IdLink } from '../components/IdLink';
 import { Empty, Loading, NotLoaded } from '../components/states';
+import { Term } from '../components/Term';
 import { useServices } from '../context';
+import type { TokenInfo } from '../format/amount';
 import { formatEnergyMWs } from '../format/energy';
 import { exactToNumber, formatExact, formatShare } from '../format/exact';
 import { useProtocol } from '../hooks/useProtocol';
@@ -102,36 +105,25 @@ function WalletBill({ endpoint, client, cycle }: { endpoint: Endpoint; client: W
           <Verdict bill={b} />
           <div className="meter-grid">
             <dl className="bill-totals">
-              <dt>Paid in all</dt>
-              <dd>
+              <Term name="Paid in all">
                 <Amount units={b.totals.paidUnits} token={token} inline />
-              </dd>
-              <dt>of which operator fee</dt>
-              <dd>
+              </Term>
+              <Term name="of which operator fee">
                 <Amount units={b.totals.operatorFeeUnits} token={token} inline />
-              </dd>
-              <dt>of which grid fee</dt>
-              <dd>
+              </Term>
+              <Term name="of which grid fee">
                 <Amount units={b.totals.gridFeeUnits} token={token} inline />
-              </dd>
-              <dt>Earned</dt>
-              <dd>
+              </Term>
+              <Term name="Earned">
                 <Amount units={b.totals.earnedUnits} token={token} inline />
-              </dd>
-              <dt>Retail baseline</dt>
-              <dd>{formatExact(b.totals.retailBaselineUnits)} units</dd>
-              <dt>Feed-in baseline</dt>
-              <dd>{formatExact(b.totals.feedInBaselineUnits)} units</dd>
-              <dt>Energy bought</dt>
-              <dd>{formatEnergyMWs(b.totals.boughtMWs)}</dd>
-              <dt>Energy sold</dt>
-              <dd>{formatEnergyMWs(b.totals.soldMWs)}</dd>
-              <dt>Self-sufficiency</dt>
-              <dd>{formatShare(b.selfSufficiency)}</dd>
-              <dt>Self-consumption</dt>
-              <dd>{formatShare(b.selfConsumption)}</dd>
-              <dt>CO₂ avoided</dt>
-              <dd>{formatExact(b.co2AvoidedGrams, 0)} g</dd>
+              </Term>
+              <Term name="Retail baseline">{formatExact(b.totals.retailBaselineUnits)} units</Term>
+              <Term name="Feed-in baseline">{formatExact(b.totals.feedInBaselineUnits)} units</Term>
+              <Term name="Energy bought">{formatEnergyMWs(b.totals.boughtMWs)}</Term>
+              <Term name="Energy sold">{formatEnergyMWs(b.totals.soldMWs)}</Term>
+              <Term name="Self-sufficiency">{formatShare(b.selfSufficiency)}</Term>
+              <Term name="Self-consumption">{formatShare(b.selfConsumption)}</Term>
+              <Term name="CO₂ avoided">{formatExact(b.co2AvoidedGrams, 0)} g</Term>
             </dl>
             <div>
               {points.length > 0 && (
@@ -149,55 +141,22 @@ function WalletBill({ endpoint, client, cycle }: { endpoint: Endpoint; client: W
             </div>
           </div>
           <h3>Bands</h3>
-          <table className="data-table">
-            <thead>
-              <tr>
-                <th scope="col">Band</th>
-                <th scope="col">Bought</th>
-                <th scope="col">Sold</th>
-                <th scope="col">Retail units/Wh</th>
-                <th scope="col">Feed-in units/Wh</th>
-              </tr>
-            </thead>
-            <tbody>
-              {b.bands.map((band) => (
-                <tr key={band.digit}>
-                  <td>{band.digit}</td>
-                  <td>{formatEnergyMWs(band.boughtMWs)}</td>
-                  <td>{formatEnergyMWs(band.soldMWs)}</td>
-                  <td>{band.retailUnitsPerWh}</td>
-                  <td>{band.feedInUnitsPerWh}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            className="data-table"
+            caption={`Energy per tariff band of ${endpoint.name}`}
+            columns={bandColumns}
+            rows={b.bands}
+            rowKey={(band) => band.digit}
+          />
           <h3>Paid periods ({b.lines.length})</h3>
-          <table className="data-table">
-            <thead>
-              <tr>
-                <th scope="col">Period</th>
-                <th scope="col"> </th>
-                <th scope="col">Energy</th>
-                <th scope="col">Amount</th>
-                <th scope="col">Transaction</th>
-              </tr>
-            </thead>
-            <tbody>
-              {b.lines.map((l) => (
-                <tr key={`${l.transactionId}|${l.key}`}>
-                  <td>{l.periodId ?? l.key}</td>
-                  <td>{l.direction}</td>
-                  <td>{formatEnergyMWs(l.energyMWs)}</td>
-                  <td>
-                    <Amount units={l.amountUnits} token={token} inline />
-                  </td>
-                  <td>
-                    <IdLink id={l.transactionId} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            className="data-table"
+            caption={`Paid periods of ${endpoint.name}, each with its transaction on the ledger`}
+            scrollLabel={`Paid periods of ${endpoint.name}`}
+            columns={lineColumns(token)}
+            rows={b.lines}
+            rowKey={(l) => `${l.transactionId}|${l.key}`}
+          />
           {b.warnings.length > 0 && (
             <ul className="bill-warnings" aria-label="Warnings">
               {b.warnings.map((w) => (
@@ -209,6 +168,34 @@ function WalletBill({ endpoint, client, cycle }: { endpoint: Endpoint; client: W
       )}
     </section>
   );
+}
+
+type BandRow = BillJson['bands'][number];
+type LineRow = BillJson['lines'][number];
+
+const bandColumns: Column<BandRow>[] = [
+  { header: 'Band', cell: (b) => b.digit },
+  { header: 'Bought', cell: (b) => formatEnergyMWs(b.boughtMWs) },
+  { header: 'Sold', cell: (b) => formatEnergyMWs(b.soldMWs) },
+  { header: 'Retail units/Wh', cell: (b) => b.retailUnitsPerWh },
+  { header: 'Feed-in units/Wh', cell: (b) => b.feedInUnitsPerWh },
+];
+
+function lineColumns(token: TokenInfo | undefined): Column<LineRow>[] {
+  return [
+    { header: 'Period', cell: (l) => l.periodId ?? l.key },
+    { header: 'Direction', cell: (l) => l.direction },
+    { header: 'Energy', cell: (l) => formatEnergyMWs(l.energyMWs) },
+    { header: 'Amount', cell: (l) => <Amount units={l.amountUnits} token={token} inline /> },
+    {
+      header: 'Fees',
+      cell: (l) => (
+        <Amount units={String(BigInt(l.operatorUnits) + BigInt(l.gridUnits))} token={token} inline />
+      ),
+    },
+    { header: 'Transaction', cell: (l) => <IdLink id={l.transactionId} /> },
+    { header: 'Block', cell: (l) => <IdLink id={l.blockId} /> },
+  ];
 }
 
 /** The answer to "did joining save me money?", in one sentence. */
