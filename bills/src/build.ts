@@ -27,6 +27,8 @@ export interface LedgerPayment {
   shares?: { role: ShareRole; units: bigint; to?: string }[];
   /** The raw entry of the transaction's `tanglewatt/pay/v1` description. */
   description: unknown;
+  /** Whether its readings were checked against its readingsHash: PASS, or the failure's code. */
+  readings?: string;
 }
 
 /** One period summary from the household's meter channel. */
@@ -61,6 +63,7 @@ export interface BillLine {
   amountUnits: bigint;
   operatorUnits: bigint;
   gridUnits: bigint;
+  readings?: string;
   /** Unix ms the line is billed at: its period start, else its milestone. */
   atMs: number;
 }
@@ -158,6 +161,7 @@ export function buildBill(input: BillInput): Bill {
       amountUnits: p.amountUnits,
       operatorUnits: fee('operator'),
       gridUnits: fee('grid'),
+      ...(p.readings !== undefined ? { readings: p.readings } : {}),
       atMs,
     });
   }

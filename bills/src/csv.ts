@@ -1,7 +1,8 @@
 /**
  * The bill as CSV (RFC 4180: a header row, CRLF line ends, a field holding a comma, quote, CR or LF in
  * double quotes with its quotes doubled). One table: a row per paid period (`bought`/`sold`, with the
- * transaction and block to check it by), a row per band, then the totals by name. Exact values only.
+ * transaction and block to check it by, and for a purchase whether its readings matched its readingsHash),
+ * a row per band, then the totals by name. Exact values only.
  */
 import type { BillJson } from '@tanglewatt/contract';
 
@@ -19,6 +20,7 @@ export const BILL_CSV_COLUMNS = [
   'units',
   'operatorUnits',
   'gridUnits',
+  'readings',
 ] as const;
 
 type Row = Partial<Record<(typeof BILL_CSV_COLUMNS)[number], string | number>>;
@@ -54,6 +56,7 @@ export function billCsv(bill: BillJson): string {
       units: l.amountUnits,
       operatorUnits: l.operatorUnits,
       gridUnits: l.gridUnits,
+      readings: l.readings,
     });
   for (const b of bill.bands) {
     rows.push({

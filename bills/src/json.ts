@@ -73,6 +73,7 @@ export function billToJson(bill: Bill): BillJson {
       operatorUnits: l.operatorUnits.toString(),
       gridUnits: l.gridUnits.toString(),
       ...(l.terms.tariff ? { tariff: l.terms.tariff } : {}),
+      ...(l.readings !== undefined ? { readings: l.readings } : {}),
     })),
     warnings: bill.warnings,
   };

@@ -122,7 +122,7 @@ export async function billPdf(bill: BillJson): Promise<Uint8Array> {
       ],
       lineX,
     );
-    w.row(['', '', '', '', '', '', '', short(l.blockId)], lineX);
+    w.row(['', l.readings ? `readings ${l.readings}` : '', '', '', '', '', '', short(l.blockId)], lineX);
   }
   if (bill.warnings.length) {
     w.gap();

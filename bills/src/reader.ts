@@ -2,20 +2,10 @@
  * Gathers a bill's inputs from the community indexer (ledger's IndexerApi), never from a wallet's or
  * agent's own files: the household's transactions (every output it was paid, and every transaction that
  * spent one of its outputs), their `tanglewatt/pay/v1` descriptions, and the period summaries on the meter
- * channels its purchases name, read and verified with channels' reader.
+ * channels its purchases name, each purchase checked against its readings as `verify-period --tx` does.
  */
 import { blake2b } from '@noble/hashes/blake2.js';
-import {
-  type BlockApi,
-  channelIdHex,
-  channelRefOf,
-  followChain,
-  fromHex,
-  PAYMENT_TAG,
-  type PaymentChannelRef,
-  staticSigners,
-  verifyEntries,
-} from '@tanglewatt/channels';
+import { type BlockApi, PAYMENT_TAG, type PaymentApi, verifyPayment } from '@tanglewatt/channels';
 import { bech32ToHex, hexToBech32, type IndexerApi } from '@tanglewatt/ledger';
 import type { LedgerPayment, MeterReading } from './build.js';
 import { readDescription, type ShareRole } from './describe.js';
@@ -92,21 +82,32 @@ export async function readPayments(
   const hrp = household.slice(0, household.lastIndexOf('1'));
   const householdHex = bech32ToHex(household).toLowerCase();
   const outputs = await api.allAddressOutputs(household);
-  const transactions = new Set<string>();
+  // The block that included a transaction which paid the household is on its output; a transaction that
+  // only spent the household's outputs (no change back) is found under the payment tag instead.
+  const blocks = new Map<string, { blockId: string; milestoneIndex: number; milestoneTimestamp: number }>();
+  const spentBy = new Set<string>();
   for (const o of outputs) {
     if (!o.roles.includes('address')) continue;
-    transactions.add(o.metadata.transactionId);
-    if (o.metadata.transactionIdSpent) transactions.add(o.metadata.transactionIdSpent);
+    const m = o.metadata;
+    blocks.set(m.transactionId, {
+      blockId: m.blockId,
+      milestoneIndex: m.milestoneIndexBooked,
+      milestoneTimestamp: m.milestoneTimestampBooked,
+    });
+    if (m.transactionIdSpent) spentBy.add(m.transactionIdSpent);
   }
-  const tagged = (await api.allTagBlocks(PAYMENT_TAG)).filter(
-    (b) => b.ledgerInclusionState === 'included' && b.transactionId && transactions.has(b.transactionId),
-  );
+  if ([...spentBy].some((id) => !blocks.has(id)))
+    for (const b of await api.allTagBlocks(PAYMENT_TAG))
+      if (b.ledgerInclusionState === 'included' && b.transactionId && spentBy.has(b.transactionId))
+        blocks.set(b.transactionId, b);
+  const tagged = [...blocks].map(([transactionId, b]) => ({ transactionId, ...b }));
   const payments: LedgerPayment[] = [];
   for (const meta of tagged) {
     const payload = (await api.block(meta.blockId)).payload as TransactionJson | undefined;
     const tx = payload?.type === TRANSACTION_PAYLOAD ? payload : undefined;
     const data = tx?.essence?.payload;
-    if (!tx || data?.type !== TAGGED_DATA_PAYLOAD || !data.data) continue;
+    if (!tx || data?.type !== TAGGED_DATA_PAYLOAD || !data.data || hexToUtf8(data.tag ?? '') !== PAYMENT_TAG)
+      continue;
     let description: { payments?: unknown };
     try {
       description = JSON.parse(hexToUtf8(data.data)) as typeof description;
@@ -150,7 +151,7 @@ export async function readPayments(
       const counterparty = sent ? payee : signer;
       payments.push({
         direction: sent ? 'sent' : 'received',
-        transactionId: meta.transactionId!,
+        transactionId: meta.transactionId,
         blockId: meta.blockId,
         milestoneIndex: meta.milestoneIndex,
         milestoneTimestamp: meta.milestoneTimestamp,
@@ -165,78 +166,67 @@ export async function readPayments(
 }
 
 /**
- * The period summaries on the channels the household's purchases name: per channel, walk back from the
- * newest payment's last block to the oldest payment's first message, then verify every message under the
- * channel's own key (its id is the key's hash). A channel that cannot be read is a warning, not a bill.
+ * The period summaries behind the household's purchases in the cycle: each purchase is checked as
+ * `verify-period --tx` does (channels' verifyPayment, over the indexer, which keeps blocks the node has
+ * pruned): its messages found from the last block it names, opened (with the reader key for a restricted
+ * channel), verified under the channel's own key and hashed into the readingsHash it states. A purchase that
+ * fails keeps its line, with the failure's code as its `readings` verdict and a warning saying why.
  */
 export async function readReadings(
   api: BillIndexer,
-  sent: readonly LedgerPayment[],
+  payments: LedgerPayment[],
   options: ReadBillOptions,
   warn: (m: string) => void,
 ): Promise<MeterReading[]> {
-  const spans = new Map<string, { ref: PaymentChannelRef; fromSeq: number }>();
-  for (const p of sent) {
-    if (p.direction !== 'sent') continue;
+  const inCycle = (p: LedgerPayment) => {
     const terms = readDescription(p.description);
-    if (!terms?.channel) continue;
-    const atMs = terms.periodStart ? Date.parse(terms.periodStart) : p.milestoneTimestamp * 1000;
-    if (
-      (options.fromMs !== undefined && atMs < options.fromMs) ||
-      (options.toMs !== undefined && atMs >= options.toMs)
-    )
-      continue;
-    const found = channelRefOf({ k: terms.key, channel: terms.channel });
-    if ('error' in found) {
-      warn(found.error);
-      continue;
-    }
-    const { ref } = found;
-    const span = spans.get(ref.id);
-    if (!span) spans.set(ref.id, { ref, fromSeq: ref.fromSeq });
-    else {
-      if (ref.toSeq > span.ref.toSeq) span.ref = ref;
-      span.fromSeq = Math.min(span.fromSeq, ref.fromSeq);
-    }
-  }
+    const atMs = terms?.periodStart ? Date.parse(terms.periodStart) : p.milestoneTimestamp * 1000;
+    return (
+      (options.fromMs === undefined || atMs >= options.fromMs) &&
+      (options.toMs === undefined || atMs < options.toMs)
+    );
+  };
+  const bought = payments.filter((p) => p.direction === 'sent' && inCycle(p));
+  const blockOf = new Map(bought.map((p) => [p.transactionId, p.blockId]));
+  const blockApi = indexerBlocks(api);
+  const paymentApi: PaymentApi = {
+    ...blockApi,
+    includedBlock: (transactionId) => {
+      const blockId = blockOf.get(transactionId);
+      if (!blockId)
+        return Promise.reject(Object.assign(new Error(`transaction ${transactionId}`), { status: 404 }));
+      return api.block(blockId);
+    },
+  };
   const readings: MeterReading[] = [];
-  for (const [channelId, { ref, fromSeq }] of spans) {
-    const publicKey = ref.publicKey ? fromHex(ref.publicKey, 32, 'public key') : undefined;
-    if (!publicKey || channelIdHex(publicKey) !== channelId) {
-      warn(
-        `channel ${channelId.slice(0, 16)}…: its payments name no key of its own (a rotated key or a DID): not read`,
+  for (const transactionId of blockOf.keys()) {
+    const verdicts = await verifyPayment({
+      api: paymentApi,
+      transactionId,
+      ...(options.readerSecretKey ? { readerSecretKey: options.readerSecretKey } : {}),
+    });
+    for (const verdict of verdicts) {
+      const line = bought.find(
+        (p) =>
+          p.transactionId === transactionId && readDescription(p.description)?.key === verdict.paymentKey,
       );
-      continue;
+      if (!line) continue;
+      line.readings = verdict.code;
+      if (!verdict.ok) {
+        warn(`payment "${verdict.paymentKey}": readings ${verdict.code}: ${verdict.detail}`);
+        continue;
+      }
+      const channelId = verdict.channel?.channelId ?? '';
+      for (const m of verdict.channel?.messages ?? [])
+        for (const s of m.summaries)
+          readings.push({
+            channelId,
+            periodId: s.periodId,
+            startMs: s.startMs,
+            endMs: s.endMs,
+            energyMWs: s.energyMWs,
+          });
     }
-    const walked = await followChain(indexerBlocks(api), ref.lastBlockId, {
-      stopAtSeq: fromSeq,
-      milestones: false,
-      ...(options.readerSecretKey ? { readerSecretKey: options.readerSecretKey } : {}),
-    });
-    if (walked.stopped) {
-      warn(`channel ${channelId.slice(0, 16)}…: ${walked.stopped.detail}`);
-      continue;
-    }
-    const read = verifyEntries(walked.entries, {
-      channelId,
-      signers: staticSigners([publicKey]),
-      startAnywhere: true,
-      ...(options.readerSecretKey ? { readerSecretKey: options.readerSecretKey } : {}),
-    });
-    const failure = read.failures[0];
-    if (failure) {
-      warn(`channel ${channelId.slice(0, 16)}…: ${failure.reason}: ${failure.detail}`);
-      continue;
-    }
-    for (const m of read.messages)
-      for (const s of m.summaries)
-        readings.push({
-          channelId,
-          periodId: s.periodId,
-          startMs: s.startMs,
-          endMs: s.endMs,
-          energyMWs: s.energyMWs,
-        });
   }
   return readings;
 }

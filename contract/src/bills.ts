@@ -47,6 +47,11 @@ export const billLine = z.object({
   operatorUnits: integer,
   gridUnits: integer,
   tariff: z.object({ id: z.string(), version: z.number().int() }).optional(),
+  /**
+   * A purchase's readings checked against its readingsHash (its channel messages found, opened, verified
+   * and hashed): PASS, or the failure's code (NO_CHANNEL, WRONG_KEY, ROOT_MISMATCH, …). Absent for sales.
+   */
+  readings: z.string().optional(),
 });
 
 export const billReading = z.object({

@@ -193,6 +193,7 @@ function lineColumns(token: TokenInfo | undefined): Column<LineRow>[] {
         <Amount units={String(BigInt(l.operatorUnits) + BigInt(l.gridUnits))} token={token} inline />
       ),
     },
+    { header: 'Readings', cell: (l) => l.readings ?? '—' },
     { header: 'Transaction', cell: (l) => <IdLink id={l.transactionId} /> },
     { header: 'Block', cell: (l) => <IdLink id={l.blockId} /> },
   ];
