@@ -24,6 +24,7 @@ interface Options {
   out?: string;
   tokenEnv?: string;
   readerKeyFile?: string;
+  meter?: string[];
 }
 
 function url(value: string): string {
@@ -80,13 +81,19 @@ const program = new Command()
   .option('--out <file>', 'where to write the bill (default: standard output, json and csv only)')
   .option('--token-env <name>', "environment variable holding the indexer's bearer token")
   .option('--reader-key-file <file>', "an X25519 reader key of the household's restricted channel")
+  .option(
+    '--meter <publicKey>',
+    "the household's own meter by its public signing key (repeatable): its public channel is read too",
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
   .action(async (options: Options) => {
     if (!isBech32Address(options.address))
       throw new InvalidArgumentError('address: a bech32 Ed25519 address such as rms1q…');
     if (options.format === 'pdf' && options.out === undefined)
       throw new InvalidArgumentError('out: a PDF needs a file to go to (--out bill.pdf)');
     const { json, warnings } = readConfig(options.config);
-    const config = parseBillConfig(json, { from: options.from, to: options.to });
+    const withMeters = options.meter ? { ...json, meters: [...(json.meters ?? []), ...options.meter] } : json;
+    const config = parseBillConfig(withMeters, { from: options.from, to: options.to });
     const token = options.tokenEnv ? process.env[options.tokenEnv] : undefined;
     if (options.tokenEnv && !token)
       throw new InvalidArgumentError(`token-env: ${options.tokenEnv} is not set`);

@@ -30,6 +30,10 @@ export const billConfigSchema = z.strictObject({
   feedInUnitsPerWh: perBand.default('0'),
   /** Grams of CO₂ per kWh of the grid mix the community's energy displaces. */
   co2GramsPerKWh: decimal.default('0'),
+  /** The household's own meters by their public signing key (64 hex digits): their public channels are read. */
+  meters: z
+    .array(z.string().regex(/^[0-9a-f]{64}$/, "a meter's public signing key, 64 lowercase hex digits"))
+    .default([]),
   /** Cycle start: a local date (its midnight) or an instant. */
   from: cycleBound.optional(),
   /** Cycle end: a local date (the cycle includes that whole day) or an instant (excluded). */
@@ -42,6 +46,8 @@ export interface BillConfig {
   retail: BandPrices;
   feedIn: BandPrices;
   co2GramsPerKWh: Rational;
+  /** Public signing keys of the household's own meters. */
+  meters: string[];
   /** Unix ms, inclusive. */
   fromMs: number;
   /** Unix ms, exclusive. */
@@ -113,6 +119,7 @@ export function parseBillConfig(json: unknown, cycle: { from?: string; to?: stri
     retail: bandPrices(c.retailUnitsPerWh),
     feedIn: bandPrices(c.feedInUnitsPerWh),
     co2GramsPerKWh: rational.parseDecimal(c.co2GramsPerKWh),
+    meters: c.meters,
     fromMs,
     toMs,
   };

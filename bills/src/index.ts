@@ -7,6 +7,7 @@ export * from './errors.js';
 export * from './exact.js';
 export * from './json.js';
 export * from './make.js';
+export * from './meters.js';
 export * from './pdf.js';
 export * from './reader.js';
 export * from './summary.js';

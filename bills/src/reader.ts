@@ -9,6 +9,7 @@ import { type BlockApi, PAYMENT_TAG, type PaymentApi, verifyPayment } from '@tan
 import { bech32ToHex, hexToBech32, type IndexerApi } from '@tanglewatt/ledger';
 import type { LedgerPayment, MeterReading } from './build.js';
 import { readDescription, type ShareRole } from './describe.js';
+import { readOwnMeter } from './meters.js';
 
 const TRANSACTION_PAYLOAD = 6;
 const TAGGED_DATA_PAYLOAD = 5;
@@ -31,6 +32,8 @@ export interface ReadBillOptions {
   /** Only payments and periods from this instant on are read into readings (unix ms). */
   fromMs?: number;
   toMs?: number;
+  /** Public signing keys of the household's own meters, whose public channels are read as well. */
+  meters?: string[];
 }
 
 interface OutputJson {
@@ -241,5 +244,14 @@ export async function readBillSources(
   const warn = (m: string) => warnings.push(m);
   const payments = await readPayments(api, household, warn);
   const readings = await readReadings(api, payments, options, warn);
+  for (const key of options.meters ?? [])
+    readings.push(
+      ...(await readOwnMeter(
+        api,
+        key,
+        { fromMs: options.fromMs ?? 0, toMs: options.toMs ?? Date.now() },
+        warn,
+      )),
+    );
   return { payments, readings, warnings };
 }

@@ -47,6 +47,7 @@ describe('member bills from the ledger and the meter channel, through the indexe
   let from: string;
   let to: string;
   let included: Payment[] = [];
+  let meterKey: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tanglewatt-bills-'));
@@ -95,6 +96,7 @@ describe('member bills from the ledger and the meter channel, through the indexe
       ceilingMs: 300_000,
       intervalMs: 500,
     });
+    meterKey = agent.snapshot().channel!.signingPublicKey;
     // Stop metering, then let every payment the agent made reach the ledger: the set is final.
     await agent.stop();
     agent = undefined;
@@ -200,6 +202,19 @@ describe('member bills from the ledger and the meter channel, through the indexe
     expect(
       (await PDFDocument.load(new Uint8Array(await pdf.arrayBuffer()))).getPageCount(),
     ).toBeGreaterThanOrEqual(1);
+  });
+
+  it("naming the household's own meter reads every period on its public channel, paid or not", async () => {
+    const paid = await billOf(consumer.service.address);
+    const config = parseBillConfig({ ...BILLS, meters: [meterKey] }, { from, to });
+    const bill = await billFromIndexer(new IndexerApi(indexer.url), consumer.service.address, config);
+    expect(bill.warnings).toEqual([]);
+    const periods = bill.readings.periods.map((r) => r.periodId);
+    expect(new Set(periods).size).toBe(periods.length);
+    for (const line of paid.lines) expect(periods).toContain(line.periodId);
+    // The agent closed periods it had not paid when it stopped: metered, so consumption is at least bought.
+    expect(BigInt(bill.readings.consumptionMWs)).toBeGreaterThanOrEqual(BigInt(bill.totals.boughtMWs));
+    expect(bill.totals.paidUnits).toBe(paid.totals.paidUnits);
   });
 
   it('the CLI writes the same bill as JSON, and a PDF pdf-lib loads', async () => {

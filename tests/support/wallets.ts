@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BillConfigFile } from '@tanglewatt/bills';
 import {
   devMnemonic,
   fundedSlot,
@@ -40,7 +41,7 @@ export interface WalletSetup {
   /** The community indexer beside the node (GET /bills reads from it). */
   indexer?: WalletConfig['indexer'];
   /** What GET /bills compares with. */
-  bills?: WalletConfig['bills'];
+  bills?: Omit<BillConfigFile, 'from' | 'to'>;
 }
 
 /** A household (the deploy harness) in a new temp dir: keystore, secrets (0600) and wallet.json. */
