@@ -106,7 +106,13 @@ export async function readPayments(
   const tagged = [...blocks].map(([transactionId, b]) => ({ transactionId, ...b }));
   const payments: LedgerPayment[] = [];
   for (const meta of tagged) {
-    const payload = (await api.block(meta.blockId)).payload as TransactionJson | undefined;
+    // The indexer keeps only blocks with our tags: another transaction's block (a genesis output's, a
+    // consolidation's) is not a payment, and answers 404.
+    const block = await api.block(meta.blockId).catch((error: unknown) => {
+      if ((error as { status?: unknown }).status === 404) return undefined;
+      throw error;
+    });
+    const payload = block?.payload as TransactionJson | undefined;
     const tx = payload?.type === TRANSACTION_PAYLOAD ? payload : undefined;
     const data = tx?.essence?.payload;
     if (!tx || data?.type !== TAGGED_DATA_PAYLOAD || !data.data || hexToUtf8(data.tag ?? '') !== PAYMENT_TAG)
