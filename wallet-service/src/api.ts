@@ -54,6 +54,8 @@ export interface ApiDeps {
   indexer?: BillIndexer;
   /** What bills compare with (wallet config `bills`). */
   bills?: WalletConfig['bills'];
+  /** The X25519 reader key of the household's restricted meter channel (`bills.readerKeyFile`). */
+  billsReaderKey?: Uint8Array;
   settlement: Settlement;
   received: ReceivedPayments;
   /** Resolves meter DIDs from the ledger (GET /dids/:did). */
@@ -250,7 +252,11 @@ export function createApi(deps: ApiDeps): express.Express {
         );
       let config: ReturnType<typeof parseBillConfig>;
       try {
-        config = parseBillConfig(deps.bills ?? ZERO_BASELINE, { from: query.from, to: query.to });
+        const { readerKeyFile: _file, ...billConfig } = deps.bills ?? {
+          ...ZERO_BASELINE,
+          readerKeyFile: undefined,
+        };
+        config = parseBillConfig(billConfig, { from: query.from, to: query.to });
       } catch (error) {
         if (error instanceof BillError) {
           const field = error.message.split(':')[0]!;
@@ -263,7 +269,10 @@ export function createApi(deps: ApiDeps): express.Express {
         : ['no bills config in the wallet config: the retail and feed-in baselines and CO2 factor are 0'];
       let bill: Awaited<ReturnType<typeof billFromIndexer>>;
       try {
-        bill = await billFromIndexer(deps.indexer, deps.address, config, { warnings });
+        bill = await billFromIndexer(deps.indexer, deps.address, config, {
+          warnings,
+          ...(deps.billsReaderKey ? { readerSecretKey: deps.billsReaderKey } : {}),
+        });
       } catch (error) {
         // A band this cycle has energy in but the config prices not: the wallet config is short of it.
         if (error instanceof BillError) throw new HttpError('NOT_CONFIGURED', `bills.${error.message}`);

@@ -44,10 +44,17 @@ export const walletConfigSchema = z.strictObject({
     .optional(),
   /**
    * What GET /bills compares this household's bills with: the retail supplier's and the feed-in price per
-   * Wh (one, or per band digit), the grid's CO2 g/kWh and the zone whose days the cycle is in. Without it
-   * the baselines are 0 and each bill says so.
+   * Wh (one, or per band digit), the grid's CO2 g/kWh, the zone whose days the cycle is in, the household's
+   * own meters, and a reader key for its restricted channel. Without it the baselines are 0 and each bill
+   * says so.
    */
-  bills: billConfigSchema.omit({ from: true, to: true }).optional(),
+  bills: billConfigSchema
+    .omit({ from: true, to: true })
+    .extend({
+      /** A 0600 file holding an X25519 reader key of the household's restricted meter channel (64 hex digits). */
+      readerKeyFile: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Where the payment journal and ledger view live. */
   dataDir: z.string().min(1),
   listen: z
@@ -206,6 +213,7 @@ export function parseWalletConfig(raw: unknown, baseDir = process.cwd(), source 
   if (config.keystore.passwordFile) config.keystore.passwordFile = abs(config.keystore.passwordFile);
   if (config.api.tokenFile) config.api.tokenFile = abs(config.api.tokenFile);
   for (const token of config.api.tokens) if (token.file) token.file = abs(token.file);
+  if (config.bills?.readerKeyFile) config.bills.readerKeyFile = abs(config.bills.readerKeyFile);
   return config;
 }
 
