@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { billFromIndexer, parseBillConfig } from '@tanglewatt/bills';
+import { newX25519SecretKey, toHex, x25519PublicKey } from '@tanglewatt/channels';
 import type { BillJson, Payment } from '@tanglewatt/contract';
 import {
   createLogger,
@@ -38,16 +39,62 @@ async function onLedger(outputId: string): Promise<bigint> {
   return BigInt(output.amount) - BigInt(deposit);
 }
 
-describe('member bills from the ledger and the meter channel, through the indexer', () => {
+async function ledgerSum(payments: Payment[]): Promise<bigint> {
+  let sum = 0n;
+  for (const p of payments) sum += await onLedger(p.outputId!);
+  return sum;
+}
+
+const isOpen = (p: Payment) => p.state !== 'included' && p.state !== 'cancelled' && p.state !== 'failed';
+
+// Two households, each metering its load and paying the other for it: A on a public channel, B on a
+// restricted one that only B's reader key opens.
+describe('member bills from the ledger and the meter channels, through the indexer', () => {
   let indexer: RunningIndexer;
   let dir: string;
-  let producer: TestWallet;
-  let consumer: TestWallet;
-  let agent: AgentHandle | undefined;
+  let a: TestWallet;
+  let b: TestWallet;
+  const agents: AgentHandle[] = [];
+  const readerKey = newX25519SecretKey();
+  let readerKeyFile: string;
   let from: string;
   let to: string;
-  let included: Payment[] = [];
-  let meterKey: string;
+  /** Each household's payments, all included once the agents stopped. */
+  let paidByA: Payment[] = [];
+  let paidByB: Payment[] = [];
+  let meterKeyA: string;
+
+  const meter = (household: 'a' | 'b', payer: TestWallet, payee: TestWallet, seed: number) =>
+    startAgent({
+      config: agentConfig(join(dir, `agent-${household}`), {
+        meterId: `bills-${household}`,
+        parties: { consumer: payer.service.address, producer: payee.service.address },
+        sensors: [
+          wanderingLoad({
+            seed,
+            busVoltageMV: 48_000,
+            startMA: 10_000,
+            minMA: 8_000,
+            maxMA: 12_000,
+            stepMA: 150,
+          }),
+        ],
+        sampleIntervalMs: 1000,
+        period: { seconds: 10 },
+        price: { unitsPerWh: '4000' },
+        walletService: { url: payer.service.url, token: payer.token },
+        channel:
+          household === 'a'
+            ? { nodeUrl: tangle.nodes[0]!.restUrl, mode: 'public', batchSeconds: 3 }
+            : {
+                nodeUrl: tangle.nodes[0]!.restUrl,
+                mode: 'restricted',
+                readers: [toHex(x25519PublicKey(readerKey))],
+                batchSeconds: 3,
+              },
+      }),
+      log: pino({ level: 'warn' }),
+    });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tanglewatt-bills-'));
@@ -58,146 +105,131 @@ describe('member bills from the ledger and the meter channel, through the indexe
       inxAddress: `127.0.0.1:${tangle.ports.inx}`,
       dataDir: join(dir, 'indexer'),
     });
+    readerKeyFile = join(dir, 'reader.key');
+    await writeFile(readerKeyFile, `${toHex(readerKey)}\n`, { mode: 0o600 });
     const indexerConfig = { url: indexer.url };
-    producer = await startTestWallet(tangle, { slot: 41, indexer: indexerConfig, bills: BILLS });
-    consumer = await startTestWallet(tangle, { slot: 42, indexer: indexerConfig, bills: BILLS });
-    from = new Date(Date.now() - 60_000).toISOString();
-    agent = await startAgent({
-      config: agentConfig(join(dir, 'agent'), {
-        meterId: 'bills-consumer-1',
-        parties: { consumer: consumer.service.address, producer: producer.service.address },
-        sensors: [
-          wanderingLoad({
-            seed: 7,
-            busVoltageMV: 48_000,
-            startMA: 10_000,
-            minMA: 8_000,
-            maxMA: 12_000,
-            stepMA: 150,
-          }),
-        ],
-        sampleIntervalMs: 1000,
-        period: { seconds: 10 },
-        // About 480 W for 10 s is 1.33 Wh: over 5000 units a period, above a basic output's deposit.
-        price: { unitsPerWh: '4000' },
-        walletService: { url: consumer.service.url, token: consumer.token },
-        channel: { nodeUrl: tangle.nodes[0]!.restUrl, mode: 'public', batchSeconds: 3 },
-      }),
-      log: pino({ level: 'warn' }),
+    a = await startTestWallet(tangle, { slot: 42, indexer: indexerConfig, bills: BILLS });
+    b = await startTestWallet(tangle, {
+      slot: 41,
+      indexer: indexerConfig,
+      bills: { ...BILLS, readerKeyFile },
     });
-    const paidAndIncluded = () =>
-      agent!.periods(50).filter((p) => consumer.service.store.get(p.id)?.state === 'included').length;
+    from = new Date(Date.now() - 60_000).toISOString();
+    agents.push(await meter('a', a, b, 7), await meter('b', b, a, 8));
+    const included = (w: TestWallet) =>
+      w.service.store.list({ limit: 1000 }).items.filter((p) => p.state === 'included');
     await waitForProgress({
-      what: 'three periods paid and included',
-      probe: () => ({ closed: agent!.periods(50).length, included: paidAndIncluded() }),
-      done: (n) => n.included >= 3,
+      what: 'three periods of each household paid and included',
+      probe: () => ({ a: included(a).length, b: included(b).length }),
+      done: (n) => n.a >= 3 && n.b >= 3,
       progressed: anyRose,
       stallMs: 60_000,
       ceilingMs: 300_000,
       intervalMs: 500,
     });
-    meterKey = agent.snapshot().channel!.signingPublicKey;
-    // Stop metering, then let every payment the agent made reach the ledger: the set is final.
-    await agent.stop();
-    agent = undefined;
+    meterKeyA = agents[0]!.snapshot().channel!.signingPublicKey;
+    // Stop metering, then let every payment reach the ledger: the sets are final.
+    for (const agent of agents.splice(0)) await agent.stop();
     const open = () =>
-      consumer.service.store
-        .list({ limit: 1000 })
-        .items.filter((p) => p.state !== 'included' && p.state !== 'cancelled' && p.state !== 'failed');
+      [a, b].flatMap((w) => w.service.store.list({ limit: 1000 }).items.filter(isOpen)).length;
     await waitForProgress({
       what: 'every payment included',
-      probe: () => ({ open: -open().length }),
+      probe: () => ({ open: -open() }),
       done: (n) => n.open === 0,
       progressed: anyRose,
       stallMs: 60_000,
       ceilingMs: 180_000,
       intervalMs: 500,
     });
-    included = consumer.service.store.list({ limit: 1000 }).items.filter((p) => p.state === 'included');
+    paidByA = included(a);
+    paidByB = included(b);
     to = new Date(Date.now() + 60_000).toISOString();
   }, 600_000);
 
   afterAll(async () => {
-    await agent?.stop();
-    await stopServices(producer, consumer);
+    for (const agent of agents) await agent.stop();
+    await stopServices(a, b);
     if (indexer) await stopIndexer(indexer);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  /** The bill once the indexer has reached every included payment. */
-  async function billOf(address: string): Promise<BillJson> {
+  /** A household's bill once the indexer has reached every included payment it made or received. */
+  async function billOf(address: string, readerSecretKey?: Uint8Array): Promise<BillJson> {
     const config = parseBillConfig(BILLS, { from, to });
     const indexerApi = new IndexerApi(indexer.url);
     let bill: BillJson | undefined;
     await expect
       .poll(
         async () => {
-          bill = await billFromIndexer(indexerApi, address, config);
+          bill = await billFromIndexer(
+            indexerApi,
+            address,
+            config,
+            readerSecretKey ? { readerSecretKey } : {},
+          );
           return bill.lines.length;
         },
         { timeout: 30_000, interval: 1000 },
       )
-      .toBe(included.length);
+      .toBe(paidByA.length + paidByB.length);
     return bill!;
   }
 
-  it("the consumer's paid total equals the sum of its payments on the ledger, to the unit", async () => {
-    expect(included.length).toBeGreaterThanOrEqual(3);
-    const bill = await billOf(consumer.service.address);
-    let ledgerSum = 0n;
-    for (const p of included) ledgerSum += await onLedger(p.outputId!);
-    expect(BigInt(bill.totals.paidUnits)).toBe(ledgerSum);
-    expect(bill.totals).toMatchObject({
-      operatorFeeUnits: '0',
-      gridFeeUnits: '0',
-      earnedUnits: '0',
-      energyPaidUnits: String(ledgerSum),
-    });
-    expect(bill.lines.map((l) => l.transactionId).sort()).toEqual(
-      included.map((p) => p.transactionId!).sort(),
-    );
-    // Each line's block is on the ledger and carries the transaction the line names.
+  it("a household's paid and earned totals equal its payments on the ledger, to the unit", async () => {
+    expect(paidByA.length).toBeGreaterThanOrEqual(3);
+    const bill = await billOf(a.service.address);
+    expect(BigInt(bill.totals.paidUnits)).toBe(await ledgerSum(paidByA));
+    expect(BigInt(bill.totals.earnedUnits)).toBe(await ledgerSum(paidByB));
+    expect(bill.totals).toMatchObject({ operatorFeeUnits: '0', gridFeeUnits: '0' });
+    const bought = bill.lines.filter((l) => l.direction === 'bought');
+    expect(bought.map((l) => l.transactionId).sort()).toEqual(paidByA.map((p) => p.transactionId!).sort());
     for (const line of bill.lines) {
+      // Each line's block is on the ledger.
       expect((await node.blockMetadata(line.blockId)).ledgerInclusionState).toBe('included');
-      expect(line).toMatchObject({
-        direction: 'bought',
-        counterparty: producer.service.address,
-        // Its messages found from the payment alone, verified, and hashed into its readingsHash.
-        readings: 'PASS',
-      });
+      expect(line.counterparty).toBe(b.service.address);
     }
-    expect(bill.lines.map((l) => l.energyMWs)).toEqual(
-      [...included]
-        .sort((a, b) => Date.parse(a.metadata!.periodStart!) - Date.parse(b.metadata!.periodStart!))
-        .map((p) => p.metadata!.energyMWs),
-    );
-    // The meter channel: every paid period read back, verified, with the energy its payment states.
+    // Each purchase's messages found from the payment alone, verified, and hashed into its readingsHash.
+    expect(bought.map((l) => l.readings)).toEqual(bought.map(() => 'PASS'));
     const readings = new Map(bill.readings.periods.map((r) => [r.periodId, r.energyMWs]));
-    for (const line of bill.lines) expect(readings.get(line.periodId!)).toBe(line.energyMWs);
+    for (const line of bought) expect(readings.get(line.periodId!)).toBe(line.energyMWs);
     expect(bill.readings.consumptionMWs).toBe(bill.totals.boughtMWs);
     expect(bill.selfSufficiency).toBe('1');
     expect(bill.warnings).toEqual([]);
   });
 
-  it("the producer's bill earns what the consumer paid, and GET /bills answers the same bill", async () => {
-    const bill = await billOf(producer.service.address);
-    const consumerBill = await billOf(consumer.service.address);
-    expect(bill.totals.earnedUnits).toBe(consumerBill.totals.paidUnits);
-    expect(bill.totals.soldMWs).toBe(consumerBill.totals.boughtMWs);
-    expect(bill.totals.paidUnits).toBe('0');
+  it("the other household's bill mirrors it, and its restricted channel opens only with its reader key", async () => {
+    const billA = await billOf(a.service.address);
+    const bill = await billOf(b.service.address, readerKey);
+    expect(bill.totals.earnedUnits).toBe(billA.totals.paidUnits);
+    expect(bill.totals.soldMWs).toBe(billA.totals.boughtMWs);
+    expect(bill.totals.paidUnits).toBe(billA.totals.earnedUnits);
+    expect(BigInt(bill.totals.paidUnits)).toBe(await ledgerSum(paidByB));
+    const bought = bill.lines.filter((l) => l.direction === 'bought');
+    expect(bought.map((l) => l.readings)).toEqual(bought.map(() => 'PASS'));
+    expect(bill.warnings).toEqual([]);
 
+    // Without the key the money is the same; the readings cannot be checked, and the bill says so.
+    const blind = await billOf(b.service.address);
+    expect(blind.totals).toEqual(bill.totals);
+    expect(new Set(blind.lines.filter((l) => l.direction === 'bought').map((l) => l.readings))).toEqual(
+      new Set(['WRONG_KEY']),
+    );
+    expect(blind.selfSufficiency).toBeNull();
+    expect(blind.warnings.length).toBe(bought.length);
+  });
+
+  it('GET /bills answers the same bills (with the reader key from bills.readerKeyFile), as CSV and PDF too', async () => {
     const query = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
-    const answer = await api<BillJson>(consumer, 'GET', `/bills?${query}`);
-    expect(answer.status).toBe(200);
-    expect(answer.body).toEqual(consumerBill);
-    const csv = await fetch(`${consumer.service.url}/bills?${query}&format=csv`, {
-      headers: { authorization: `Bearer ${consumer.token}` },
-    });
+    const answerB = await api<BillJson>(b, 'GET', `/bills?${query}`);
+    expect(answerB.status).toBe(200);
+    expect(answerB.body).toEqual(await billOf(b.service.address, readerKey));
+    const billA = await billOf(a.service.address);
+    expect((await api<BillJson>(a, 'GET', `/bills?${query}`)).body).toEqual(billA);
+    const auth = { headers: { authorization: `Bearer ${a.token}` } };
+    const csv = await fetch(`${a.service.url}/bills?${query}&format=csv`, auth);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(await csv.text()).toContain(`total,paid,,,,,,,,,${consumerBill.totals.paidUnits},0,0,\r\n`);
-    const pdf = await fetch(`${consumer.service.url}/bills?${query}&format=pdf`, {
-      headers: { authorization: `Bearer ${consumer.token}` },
-    });
+    expect(await csv.text()).toContain(`total,paid,,,,,,,,,${billA.totals.paidUnits},0,0,\r\n`);
+    const pdf = await fetch(`${a.service.url}/bills?${query}&format=pdf`, auth);
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
     expect(
       (await PDFDocument.load(new Uint8Array(await pdf.arrayBuffer()))).getPageCount(),
@@ -205,54 +237,40 @@ describe('member bills from the ledger and the meter channel, through the indexe
   });
 
   it("naming the household's own meter reads every period on its public channel, paid or not", async () => {
-    const paid = await billOf(consumer.service.address);
-    const config = parseBillConfig({ ...BILLS, meters: [meterKey] }, { from, to });
-    const bill = await billFromIndexer(new IndexerApi(indexer.url), consumer.service.address, config);
+    const paid = await billOf(a.service.address);
+    const config = parseBillConfig({ ...BILLS, meters: [meterKeyA] }, { from, to });
+    const bill = await billFromIndexer(new IndexerApi(indexer.url), a.service.address, config);
     expect(bill.warnings).toEqual([]);
     const periods = bill.readings.periods.map((r) => r.periodId);
     expect(new Set(periods).size).toBe(periods.length);
-    for (const line of paid.lines) expect(periods).toContain(line.periodId);
+    for (const line of paid.lines.filter((l) => l.direction === 'bought'))
+      expect(periods).toContain(line.periodId);
     // The agent closed periods it had not paid when it stopped: metered, so consumption is at least bought.
     expect(BigInt(bill.readings.consumptionMWs)).toBeGreaterThanOrEqual(BigInt(bill.totals.boughtMWs));
     expect(bill.totals.paidUnits).toBe(paid.totals.paidUnits);
   });
 
-  it('the CLI writes the same bill as JSON, and a PDF pdf-lib loads', async () => {
-    const consumerBill = await billOf(consumer.service.address);
+  it('the CLI writes the same bill as JSON (a reader key from --reader-key-file), and a PDF pdf-lib loads', async () => {
+    const billB = await billOf(b.service.address, readerKey);
     const out = join(dir, 'bill.json');
-    const args = [
-      '--indexer',
-      indexer.url,
-      '--address',
-      consumer.service.address,
-      '--from',
-      from,
-      '--to',
-      to,
-    ];
+    const args = ['--indexer', indexer.url, '--address', b.service.address, '--from', from, '--to', to];
     const json = await run(process.execPath, [
-      '--import',
-      'tsx',
-      CLI,
-      ...args,
-      '--format',
-      'json',
-      '--out',
-      out,
+      ...['--import', 'tsx', CLI, ...args],
+      ...['--reader-key-file', readerKeyFile, '--format', 'json', '--out', out],
     ]);
-    // Without --config the baselines are 0: joining "saved" minus what was paid.
+    // Without --config the baselines are 0: joining "saved" what was earned less what was paid.
+    const { paidUnits, earnedUnits } = billB.totals;
     expect(json.stderr).toBe(
-      `wrote ${out}: ${consumerBill.lines.length} lines; paid ${consumerBill.totals.paidUnits}, earned 0, savings -${consumerBill.totals.paidUnits} units\n`,
+      `wrote ${out}: ${billB.lines.length} lines; paid ${paidUnits}, earned ${earnedUnits}, savings ${BigInt(earnedUnits) - BigInt(paidUnits)} units\n`,
     );
     const written = JSON.parse(await readFile(out, 'utf8')) as BillJson;
-    // … and the bill says so.
-    expect(written.totals.paidUnits).toBe(consumerBill.totals.paidUnits);
+    expect(written.lines).toEqual(billB.lines);
     expect(written.warnings).toEqual([
       'no bill config (--config): the retail and feed-in baselines and CO2 factor are 0',
     ]);
     const pdfFile = join(dir, 'bill.pdf');
     await run(process.execPath, ['--import', 'tsx', CLI, ...args, '--format', 'pdf', '--out', pdfFile]);
     const doc = await PDFDocument.load(await readFile(pdfFile));
-    expect(doc.getSubject()).toBe(`Member bill of ${consumer.service.address}`);
+    expect(doc.getSubject()).toBe(`Member bill of ${b.service.address}`);
   });
 });

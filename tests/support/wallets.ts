@@ -41,7 +41,7 @@ export interface WalletSetup {
   /** The community indexer beside the node (GET /bills reads from it). */
   indexer?: WalletConfig['indexer'];
   /** What GET /bills compares with. */
-  bills?: Omit<BillConfigFile, 'from' | 'to'>;
+  bills?: Omit<BillConfigFile, 'from' | 'to'> & { readerKeyFile?: string };
 }
 
 /** A household (the deploy harness) in a new temp dir: keystore, secrets (0600) and wallet.json. */
