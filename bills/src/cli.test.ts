@@ -35,6 +35,7 @@ describe('tanglewatt-bills CLI', () => {
       [[...base, '--format', 'pdf'], 'error: out: a PDF needs a file to go to (--out bill.pdf)'],
       [[...base, '--config', config], 'error: timeZone: an IANA time zone such as "Europe/Berlin"'],
       [[...base, '--to', '2026-10-01'], 'error: to: must be after from'],
+      [[...base, '--meter', 'abc'], "error: meters.0: a meter's public signing key, 64 lowercase hex digits"],
     ];
     for (const [args, line] of cases) {
       const result = await cli(args);
