@@ -2,18 +2,27 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-export interface BillPoint {
-  tMs: number;
-  /** Running totals over the cycle, in base units. */
-  paid: number;
-  retail: number;
+export interface BillSeries {
+  label: string;
+  values: (number | null)[];
+  dashed?: boolean;
 }
 
 /**
- * What the household paid over the cycle against what the retail supplier would have charged for the same
- * energy (uPlot, loaded with the Bills page). The totals table beside it is the accessible, exact view.
+ * A bill's lines over the cycle (uPlot, loaded with the Bills page): times in ms and one or two series.
+ * The tables beside it are the accessible, exact view.
  */
-export default function BillChart({ points, label }: { points: BillPoint[]; label: string }) {
+export default function BillChart({
+  times,
+  series,
+  unit,
+  label,
+}: {
+  times: number[];
+  series: BillSeries[];
+  unit: string;
+  label: string;
+}) {
   const host = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -27,27 +36,31 @@ export default function BillChart({ points, label }: { points: BillPoint[]; labe
     const u = new uPlot(
       {
         width: Math.max(200, el.clientWidth),
-        height: 220,
+        height: 200,
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true } },
-        axes: [{ ...axisOpts }, { ...axisOpts, label: 'base units', size: 70 }],
+        axes: [{ ...axisOpts }, { ...axisOpts, label: unit, size: 70 }],
         series: [
           {},
-          { label: 'Paid (running total)', stroke, width: 2 },
-          { label: 'Retail baseline', stroke: axis, width: 2, dash: [6, 4] },
+          ...series.map((s, i) => ({
+            label: s.label,
+            stroke: i === 0 ? stroke : axis,
+            width: 2,
+            ...(s.dashed ? { dash: [6, 4] } : {}),
+          })),
         ],
       },
-      [points.map((p) => p.tMs / 1000), points.map((p) => p.paid), points.map((p) => p.retail)],
+      [times.map((t) => t / 1000), ...series.map((s) => s.values)],
       el,
     );
-    const resize = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height: 220 }));
+    const resize = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height: 200 }));
     resize.observe(el);
     return () => {
       resize.disconnect();
       u.destroy();
     };
-  }, [points]);
+  }, [times, series, unit]);
 
   return <div ref={host} className="chart" role="img" aria-label={label} />;
 }

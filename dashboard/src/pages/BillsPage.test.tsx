@@ -2,10 +2,10 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DashboardConfig } from '../api/config';
 import type { BillJson } from '../api/wallet';
-import type { BillPoint } from '../components/BillChart';
+import type { BillSeries } from '../components/BillChart';
 import { fakeFetch } from '../test/fakes';
 import { nodeInfo, renderWithServices, withFakeFeeds } from '../test/harness';
-import { BillsPage, billPoints, currentMonth } from './BillsPage';
+import { BillsPage, costChart, currentMonth, energyChart } from './BillsPage';
 
 const config: DashboardConfig = {
   wallets: [{ name: 'Household 7', url: 'http://wallet.test', token: 'read-token' }],
@@ -105,9 +105,9 @@ function renderPage(
 }
 
 // happy-dom has no canvas for uPlot to draw on: the chart is replaced by one that records what it was given.
-const charted: { points: BillPoint[]; label: string }[] = [];
+const charted: { times: number[]; series: BillSeries[]; label: string }[] = [];
 vi.mock('../components/BillChart', () => ({
-  default: (props: { points: BillPoint[]; label: string }) => {
+  default: (props: { times: number[]; series: BillSeries[]; label: string }) => {
     charted.push(props);
     return <div role="img" aria-label={props.label} />;
   },
@@ -134,11 +134,15 @@ describe('BillsPage', () => {
     ).toBeTruthy();
   });
 
-  it('charts the running totals of paid and retail baseline per period', () => {
+  it('charts the running totals of paid and retail baseline, and the energy per period', () => {
     // Line 1: 750 paid, 2 Wh × 500; line 2: 750 more, 1 Wh × 500 + 1 Wh × 300.
-    expect(billPoints(bill).map((p) => [p.paid, p.retail])).toEqual([
-      [750, 1000],
-      [1500, 1800],
+    expect(costChart(bill).series.map((s) => s.values)).toEqual([
+      [750, 1500],
+      [1000, 1800],
+    ]);
+    expect(energyChart(bill).series.map((s) => s.values)).toEqual([
+      [2, 2],
+      [null, null],
     ]);
   });
 

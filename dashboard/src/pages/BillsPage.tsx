@@ -3,7 +3,7 @@ import type { Endpoint } from '../api/config';
 import { ApiError } from '../api/http';
 import type { BillJson, WalletClient } from '../api/wallet';
 import { Amount } from '../components/Amount';
-import type { BillPoint } from '../components/BillChart';
+import type { BillSeries } from '../components/BillChart';
 import { type Column, DataTable } from '../components/DataTable';
 import { IdLink } from '../components/IdLink';
 import { Empty, Loading, NotLoaded } from '../components/states';
@@ -30,20 +30,48 @@ export function currentMonth(now = new Date()): Cycle {
   return { from: day(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))), to: day(now) };
 }
 
-/** Running totals of what was paid and what the retail supplier would have charged, line by line. */
-export function billPoints(bill: BillJson): BillPoint[] {
+interface Chart {
+  times: number[];
+  series: BillSeries[];
+}
+
+const lineMs = (l: BillJson['lines'][number]) =>
+  l.periodStart ? Date.parse(l.periodStart) : l.milestoneTimestamp * 1000;
+
+/** Running totals of what was paid and what the retail supplier would have charged, purchase by purchase. */
+export function costChart(bill: BillJson): Chart {
   const retailOf = new Map(bill.bands.map((b) => [String(b.digit), exactToNumber(b.retailUnitsPerWh)]));
   let paid = 0;
   let retail = 0;
-  return bill.lines
-    .filter((l) => l.direction === 'bought')
-    .map((l) => {
-      paid += Number(l.amountUnits) + Number(l.operatorUnits) + Number(l.gridUnits);
-      for (const [digit, mws] of Object.entries(l.bands))
-        retail += (Number(mws) / 3_600_000) * (retailOf.get(digit) ?? 0);
-      const tMs = l.periodStart ? Date.parse(l.periodStart) : l.milestoneTimestamp * 1000;
-      return { tMs, paid, retail };
-    });
+  const bought = bill.lines.filter((l) => l.direction === 'bought');
+  const paidValues: number[] = [];
+  const retailValues: number[] = [];
+  for (const l of bought) {
+    paid += Number(l.amountUnits) + Number(l.operatorUnits) + Number(l.gridUnits);
+    for (const [digit, mws] of Object.entries(l.bands))
+      retail += (Number(mws) / 3_600_000) * (retailOf.get(digit) ?? 0);
+    paidValues.push(paid);
+    retailValues.push(retail);
+  }
+  return {
+    times: bought.map(lineMs),
+    series: [
+      { label: 'Paid (running total)', values: paidValues },
+      { label: 'Retail baseline', values: retailValues, dashed: true },
+    ],
+  };
+}
+
+/** Wh bought and sold in each paid period (a period has one or the other). */
+export function energyChart(bill: BillJson): Chart {
+  const wh = (l: BillJson['lines'][number]) => Number(l.energyMWs) / 3_600_000;
+  return {
+    times: bill.lines.map(lineMs),
+    series: [
+      { label: 'Bought (Wh)', values: bill.lines.map((l) => (l.direction === 'bought' ? wh(l) : null)) },
+      { label: 'Sold (Wh)', values: bill.lines.map((l) => (l.direction === 'sold' ? wh(l) : null)) },
+    ],
+  };
 }
 
 export function BillsPage() {
@@ -88,7 +116,10 @@ function WalletBill({ endpoint, client, cycle }: { endpoint: Endpoint; client: W
     `${client.url}|${cycle.from}|${cycle.to}`,
   );
   const headingId = `bill-${endpoint.name.replace(/\W+/g, '-')}`;
-  const points = useMemo(() => (bill.data ? billPoints(bill.data) : []), [bill.data]);
+  const charts = useMemo(
+    () => (bill.data ? { cost: costChart(bill.data), energy: energyChart(bill.data) } : undefined),
+    [bill.data],
+  );
   const b = bill.data;
   return (
     <section aria-labelledby={headingId} className="card">
@@ -126,11 +157,19 @@ function WalletBill({ endpoint, client, cycle }: { endpoint: Endpoint; client: W
               <Term name="CO₂ avoided">{formatExact(b.co2AvoidedGrams, 0)} g</Term>
             </dl>
             <div>
-              {points.length > 0 && (
-                <Suspense fallback={<Loading what="chart" />}>
+              {charts && charts.energy.times.length > 0 && (
+                <Suspense fallback={<Loading what="charts" />}>
+                  {charts.cost.times.length > 0 && (
+                    <BillChart
+                      {...charts.cost}
+                      unit="base units"
+                      label={`What ${endpoint.name} paid against the retail baseline`}
+                    />
+                  )}
                   <BillChart
-                    points={points}
-                    label={`What ${endpoint.name} paid against the retail baseline`}
+                    {...charts.energy}
+                    unit="Wh"
+                    label={`Energy ${endpoint.name} bought and sold per period`}
                   />
                 </Suspense>
               )}
