@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: [
-            '{errors,ledger,journal,contract,tariff,channels,market,deploy,meter-agent,wallet-service}/src/**/*.test.ts',
+            '{errors,ledger,journal,contract,tariff,channels,market,bills,deploy,meter-agent,wallet-service}/src/**/*.test.ts',
             'tests/support/**/*.test.ts',
             'tests/architecture/**/*.test.ts',
           ],

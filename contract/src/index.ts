@@ -1,3 +1,4 @@
+export * from './bills.js';
 export * from './client.js';
 export * from './feed.js';
 export * from './hosts.js';

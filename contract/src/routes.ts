@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bill, billFormats } from './bills.js';
 import { apiError, balance, idempotencyKey, payment, paymentRequest, receivedPayment } from './schemas.js';
 import { paymentStates } from './tables.js';
 
@@ -22,6 +23,7 @@ export const wireSchemas = {
   Payment: payment,
   Balance: balance,
   ReceivedPayment: receivedPayment,
+  Bill: bill,
   Error: apiError,
 } as const;
 /** Market message bodies: @tanglewatt/market defines them and checks them when the service signs one. */
@@ -33,7 +35,9 @@ export interface RouteReply {
   /** The body's named schema; without one the description states the JSON. */
   schema?: SchemaName;
   /** Not JSON: CSV, Prometheus text, or a server-sent event stream. */
-  media?: 'text/csv' | 'text/plain' | 'text/event-stream';
+  media?: 'text/csv' | 'text/plain' | 'text/event-stream' | 'application/pdf';
+  /** Further media the route answers with on request (a `format` query parameter). */
+  alsoMedia?: ('text/csv' | 'application/pdf')[];
 }
 
 export interface RouteSpec {
@@ -98,6 +102,15 @@ export const receivedQuery = z.strictObject({
   limit: count(500, 100, 'at most this many (default 100)'),
   before: outputIdHex.optional().describe("the next page after this outputId (the previous answer's next)"),
 });
+
+/** A cycle bound of a bill: a local date in the bill's zone, or an ISO instant with Z or an offset. */
+const billBound = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+export const billsQuery = z.strictObject({
+  from: billBound.describe("cycle start: a date YYYY-MM-DD (its midnight in the bill's zone) or an ISO time"),
+  to: billBound.describe('cycle end: a date YYYY-MM-DD (included) or an ISO time (excluded)'),
+  format: z.enum(billFormats).default('json').describe('json (default), csv or pdf'),
+});
+export type BillsQuery = z.infer<typeof billsQuery>;
 
 export const blocksQuery = z.object({ limit: count(1000, 100, 'at most this many (default 100)') });
 export const milestonesQuery = z.object({ count: count(50, 10, 'how many (default 10)') });
@@ -222,6 +235,21 @@ export const walletRoutes = {
       ),
     },
     errors: ['400'],
+  },
+  bills: {
+    method: 'get',
+    path: '/bills',
+    scope: 'read',
+    summary:
+      "This household's bill for a cycle, built from the community indexer (the ledger's payments and the meter channels, not this service's own records): energy per band bought and sold, paid, earned, fees, savings against the retail baseline, self-sufficiency, CO2 avoided, a line per paid period (409: no indexer configured)",
+    query: billsQuery,
+    replies: {
+      '200': {
+        ...json('The bill (format=csv: RFC 4180 CSV; format=pdf: a PDF)', 'Bill'),
+        alsoMedia: ['text/csv', 'application/pdf'],
+      },
+    },
+    errors: ['400', '409', '502', '503'],
   },
   cancelPayment: {
     method: 'post',

@@ -8,6 +8,7 @@ import { type Page, pages, parseHash, useHash } from './router';
 // The first route (Network) is in the entry chunk; the others load when visited.
 const MetersPage = lazy(() => import('./pages/MetersPage').then((m) => ({ default: m.MetersPage })));
 const PaymentsPage = lazy(() => import('./pages/PaymentsPage').then((m) => ({ default: m.PaymentsPage })));
+const BillsPage = lazy(() => import('./pages/BillsPage').then((m) => ({ default: m.BillsPage })));
 const MarketPage = lazy(() => import('./pages/MarketPage').then((m) => ({ default: m.MarketPage })));
 const ExplorerPage = lazy(() => import('./pages/ExplorerPage').then((m) => ({ default: m.ExplorerPage })));
 
@@ -67,6 +68,7 @@ export function App({ config: given }: { config?: DashboardConfig }) {
               {route.page === 'network' && <NetworkPage />}
               {route.page === 'meters' && <MetersPage />}
               {route.page === 'payments' && <PaymentsPage />}
+              {route.page === 'bills' && <BillsPage />}
               {route.page === 'market' && <MarketPage household={route.query} />}
               {route.page === 'explorer' && <ExplorerPage query={route.query} />}
             </Suspense>

@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react';
 
-export type Page = 'network' | 'meters' | 'payments' | 'market' | 'explorer';
+export type Page = 'network' | 'meters' | 'payments' | 'bills' | 'market' | 'explorer';
 
 export interface Route {
   page: Page;
@@ -12,6 +12,7 @@ export const pages: { page: Page; title: string }[] = [
   { page: 'network', title: 'Network' },
   { page: 'meters', title: 'Meters' },
   { page: 'payments', title: 'Payments' },
+  { page: 'bills', title: 'Bills' },
   { page: 'market', title: 'Market' },
   { page: 'explorer', title: 'Explorer' },
 ];

@@ -7,4 +7,4 @@ export * as rational from './rational.js';
 export * from './readings.js';
 export * from './registers.js';
 export * from './schedule.js';
-export { isTimeZone, localTime } from './zone.js';
+export { instantAtLocal, isTimeZone, localTime } from './zone.js';

@@ -7,7 +7,16 @@ import { describe, expect, it } from 'vitest';
  * The house plan of docs/architecture.md, checked: each workspace's floor and which of ours it may import.
  * A workspace imports only from floors below it (the dashboard and the market take only part of one).
  */
-const BELOW_PROCESSES = ['errors', 'ledger', 'journal', 'contract', 'channels', 'market', 'tariff'] as const;
+const BELOW_PROCESSES = [
+  'errors',
+  'ledger',
+  'journal',
+  'contract',
+  'channels',
+  'market',
+  'tariff',
+  'bills',
+] as const;
 const PROCESSES = ['wallet-service', 'meter-agent', 'dashboard'] as const;
 
 const MAY_IMPORT: Record<string, readonly string[]> = {
@@ -19,6 +28,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   channels: ['errors', 'ledger', 'journal', 'tariff'],
   market: ['errors', 'contract'],
   tariff: ['errors'],
+  bills: ['errors', 'contract', 'tariff', 'ledger', 'channels'],
   'wallet-service': BELOW_PROCESSES,
   'meter-agent': BELOW_PROCESSES,
   dashboard: ['errors', 'ledger', 'contract', 'channels'],

@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BillConfigFile } from '@tanglewatt/bills';
 import {
   devMnemonic,
   fundedSlot,
@@ -37,6 +38,10 @@ export interface WalletSetup {
   allowedHosts?: string[];
   /** Where the API listens (default: a port the kernel picks when it starts). */
   listen?: { host: string; port: number };
+  /** The community indexer beside the node (GET /bills reads from it). */
+  indexer?: WalletConfig['indexer'];
+  /** What GET /bills compares with. */
+  bills?: Omit<BillConfigFile, 'from' | 'to'> & { readerKeyFile?: string };
 }
 
 /** A household (the deploy harness) in a new temp dir: keystore, secrets (0600) and wallet.json. */
@@ -64,6 +69,8 @@ export async function prepareWallet(
       claims: { schedule: setup.claimSchedule ?? '*/2 * * * * *' },
       ledger: { pollIntervalMs: 200 },
       ...(setup.market ? { market: setup.market } : {}),
+      ...(setup.indexer ? { indexer: setup.indexer } : {}),
+      ...(setup.bills ? { bills: setup.bills } : {}),
     },
   });
   return { ...prepared, configFile: prepared.configFile! };

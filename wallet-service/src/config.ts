@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { billConfigSchema } from '@tanglewatt/bills';
 import { DEFAULT_COIN_TYPE } from '@tanglewatt/ledger';
 import { z } from 'zod';
 import { WalletConfigError } from './errors.js';
@@ -39,6 +40,19 @@ export const walletConfigSchema = z.strictObject({
       url: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as http://127.0.0.1:9092' }),
       /** Environment variable holding the indexer's bearer token, when it was started with one. */
       tokenEnv: z.string().min(1).optional(),
+    })
+    .optional(),
+  /**
+   * What GET /bills compares this household's bills with: the retail supplier's and the feed-in price per
+   * Wh (one, or per band digit), the grid's CO2 g/kWh, the zone whose days the cycle is in, the household's
+   * own meters, and a reader key for its restricted channel. Without it the baselines are 0 and each bill
+   * says so.
+   */
+  bills: billConfigSchema
+    .omit({ from: true, to: true })
+    .extend({
+      /** A 0600 file holding an X25519 reader key of the household's restricted meter channel (64 hex digits). */
+      readerKeyFile: z.string().min(1).optional(),
     })
     .optional(),
   /** Where the payment journal and ledger view live. */
@@ -199,6 +213,7 @@ export function parseWalletConfig(raw: unknown, baseDir = process.cwd(), source 
   if (config.keystore.passwordFile) config.keystore.passwordFile = abs(config.keystore.passwordFile);
   if (config.api.tokenFile) config.api.tokenFile = abs(config.api.tokenFile);
   for (const token of config.api.tokens) if (token.file) token.file = abs(token.file);
+  if (config.bills?.readerKeyFile) config.bills.readerKeyFile = abs(config.bills.readerKeyFile);
   return config;
 }
 

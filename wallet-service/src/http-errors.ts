@@ -14,7 +14,9 @@ export type HttpErrorCode =
   | 'MISDIRECTED_REQUEST'
   | 'RATE_LIMITED'
   | 'INTERNAL'
-  | 'STARTING';
+  | 'STARTING'
+  /** The route needs a part this service was not configured with (GET /bills: an indexer). */
+  | 'NOT_CONFIGURED';
 
 /** Every code a request may be answered with. Any other error is a fault of the service: 500 INTERNAL. */
 export type AnsweredCode =
@@ -35,6 +37,7 @@ export const HTTP_STATUS: Readonly<Record<AnsweredCode, number>> = {
   METHOD_NOT_ALLOWED: 405,
   NOT_CANCELLABLE: 409,
   IDEMPOTENCY_CONFLICT: 409,
+  NOT_CONFIGURED: 409,
   BODY_TOO_LARGE: 413,
   MISDIRECTED_REQUEST: 421,
   RATE_LIMITED: 429,

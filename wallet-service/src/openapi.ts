@@ -15,7 +15,8 @@ const errorMeaning: Record<string, string> = {
   '401': 'Missing or unknown bearer token',
   '403': 'The token lacks the scope this route needs (the message names it)',
   '404': 'Not found (GET /dids/{did}: DID_UNRESOLVED, the message says why)',
-  '409': 'The idempotencyKey names a different payment',
+  '409':
+    'The idempotencyKey names a different payment (POST /payments), or a part the route needs is not configured (GET /bills: indexer, bills)',
   '413': 'Body larger than api.maxBodyBytes',
   '421': 'The Host header is not a name of this server (api.allowedHosts)',
   '429': 'Rate limited (api.rateLimitPerMinute per client)',
@@ -89,12 +90,14 @@ const mediaSchema = {
   'text/csv': { type: 'string' },
   'text/plain': { type: 'string' },
   'text/event-stream': {},
+  'application/pdf': { type: 'string', format: 'binary' },
 };
 
 function reply(r: RouteReply): Record<string, unknown> {
   const content = r.media
     ? { [r.media]: { schema: mediaSchema[r.media] } }
     : { 'application/json': { schema: r.schema ? ref(r.schema) : {} } };
+  for (const media of r.alsoMedia ?? []) Object.assign(content, { [media]: { schema: mediaSchema[media] } });
   return { description: r.description, content };
 }
 

@@ -2,9 +2,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fromHex } from '@tanglewatt/channels';
 import { acquireDirLock } from '@tanglewatt/journal';
 import {
   bech32ToHex,
+  IndexerApi,
   LedgerClient,
   MnemonicSigner,
   NodeApi,
@@ -271,6 +273,9 @@ async function startLocked(
     ledger,
     addresses,
     ...(market ? { market } : {}),
+    ...(config.indexer ? { indexer: indexerOf(config.indexer) } : {}),
+    ...(config.bills ? { bills: config.bills } : {}),
+    ...(config.bills?.readerKeyFile ? { billsReaderKey: billsReaderKey(config.bills.readerKeyFile) } : {}),
     settlement,
     received,
     resolveDid: didResolver(config.nodeUrl),
@@ -320,4 +325,22 @@ async function startLocked(
       await releaseLock();
     },
   };
+}
+
+/** The community indexer the config names, with its token from the environment when it has one. */
+function indexerOf(indexer: NonNullable<WalletConfig['indexer']>): IndexerApi {
+  const token = indexer.tokenEnv ? process.env[indexer.tokenEnv] : undefined;
+  if (indexer.tokenEnv && !token)
+    throw new WalletConfigError(`indexer.tokenEnv: the environment variable ${indexer.tokenEnv} is not set`);
+  return new IndexerApi(indexer.url, token ? { token } : {});
+}
+
+/** The reader key of the household's restricted meter channel, from its 0600 file. */
+function billsReaderKey(file: string): Uint8Array {
+  const text = readSecret('bills.readerKeyFile', { file });
+  try {
+    return fromHex(text, 32, 'reader key');
+  } catch {
+    throw new WalletConfigError(`bills.readerKeyFile: ${file} must hold an X25519 secret key, 64 hex digits`);
+  }
 }

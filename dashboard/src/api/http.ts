@@ -77,6 +77,16 @@ export function getText(
   return requestText('GET', base, path, undefined, options, accept).then((r) => r.text);
 }
 
+/** GET a file (a PDF, say) as a Blob, asking for `accept`; failures as getJson's (error bodies read as JSON). */
+export function getBlob(
+  base: string,
+  path: string,
+  accept: string,
+  options: PostOptions = {},
+): Promise<Blob> {
+  return requestText('GET', base, path, undefined, options, accept, true).then((r) => r.blob!);
+}
+
 async function requestJson<T>(
   method: 'GET' | 'POST',
   base: string,
@@ -99,7 +109,8 @@ async function requestText(
   body: unknown,
   options: PostOptions,
   accept: string,
-): Promise<{ text: string; url: string; status: number }> {
+  binary = false,
+): Promise<{ text: string; blob?: Blob; url: string; status: number }> {
   const url = joinUrl(base, path);
   const controller = new AbortController();
   let timedOut = false;
@@ -113,7 +124,8 @@ async function requestText(
   if (method === 'POST') headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let res: Response;
-  let text: string;
+  let text = '';
+  let blob: Blob | undefined;
   // The timeout covers the body too: a response whose body stalls must not hold its caller forever.
   try {
     if (options.signal?.aborted) throw new DOMException('aborted', 'AbortError');
@@ -123,9 +135,12 @@ async function requestText(
       signal: controller.signal,
       ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
     });
-    text = await res.text().catch((cause: unknown) => {
+    const read = async () => {
+      if (binary && res.ok) blob = await res.blob();
+      else text = await res.text();
+    };
+    await read().catch((cause: unknown) => {
       if (timedOut || options.signal?.aborted) throw cause;
-      return '';
     });
   } catch (cause) {
     if (timedOut) throw new ApiError('timeout', `${url} did not answer in time`, url);
@@ -149,5 +164,5 @@ async function requestText(
     }
     throw new ApiError('http', message, url, res.status, code, field);
   }
-  return { text, url, status: res.status };
+  return { text, ...(blob ? { blob } : {}), url, status: res.status };
 }

@@ -1,4 +1,11 @@
-import type { Balance, DidResolution, Payment, PaymentState, ReceivedPage } from '@tanglewatt/contract/wire';
+import type {
+  Balance,
+  BillJson,
+  DidResolution,
+  Payment,
+  PaymentState,
+  ReceivedPage,
+} from '@tanglewatt/contract/wire';
 import type {
   BlockMetadata,
   NodeInfo,
@@ -6,7 +13,7 @@ import type {
   OutputMetadata,
 } from '@tanglewatt/ledger/node-api';
 import type { OutputSummaryJson as OutputSummary } from '@tanglewatt/ledger/outputs';
-import { ApiError, getJson, getText, postJson, type RequestOptions } from './http';
+import { ApiError, getBlob, getJson, getText, postJson, type RequestOptions } from './http';
 import type { AmendRequest, BuyRequest, MarketBook, MarketKind, Posted, SellRequest } from './market';
 
 /**
@@ -17,6 +24,7 @@ import type { AmendRequest, BuyRequest, MarketBook, MarketKind, Posted, SellRequ
 
 export type {
   Balance,
+  BillJson,
   ClaimState,
   DidResolution,
   MilestoneEvent,
@@ -181,6 +189,17 @@ export function createWalletClient(url: string, token?: string) {
         ...o,
         ...(token ? { token } : {}),
       }),
+    /** This household's bill for a cycle (dates YYYY-MM-DD, the last one included), built by its wallet-service from the indexer. */
+    bill: (cycle: { from: string; to: string }, o?: RequestOptions) =>
+      get<BillJson>(`/bills?from=${q(cycle.from)}&to=${q(cycle.to)}`, { timeoutMs: POST_TIMEOUT_MS, ...o }),
+    /** The bill as a CSV or PDF file (the token in the header, never the URL). */
+    billFile: (cycle: { from: string; to: string }, format: 'csv' | 'pdf', o?: RequestOptions) =>
+      getBlob(
+        url,
+        `/bills?from=${q(cycle.from)}&to=${q(cycle.to)}&format=${format}`,
+        format === 'csv' ? 'text/csv' : 'application/pdf',
+        { timeoutMs: POST_TIMEOUT_MS, ...o, ...(token ? { token } : {}) },
+      ),
     outputs: (o?: RequestOptions) => get<{ ledgerIndex: number; items: OutputSummary[] }>('/outputs', o),
     nodeInfo: (o?: RequestOptions) => get<NodeInfo>('/node/info', o),
     tips: (o?: RequestOptions) => get<{ tips: string[] }>('/node/tips', o),

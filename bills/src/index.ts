@@ -1,0 +1,13 @@
+/** @tanglewatt/bills: member bills from the ledger and the meter channels. */
+export * from './build.js';
+export * from './config.js';
+export * from './csv.js';
+export * from './describe.js';
+export * from './errors.js';
+export * from './exact.js';
+export * from './json.js';
+export * from './make.js';
+export * from './meters.js';
+export * from './pdf.js';
+export * from './reader.js';
+export * from './summary.js';

@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseBillConfig } from './config.js';
+
+describe("the README's Member bills section", () => {
+  it('shows a bill config that parses', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Member bills\n'));
+    const json = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(json).toBeDefined();
+    const config = parseBillConfig(JSON.parse(json!), { from: '2026-11-01', to: '2026-11-30' });
+    expect(config.timeZone).toBe('Europe/Berlin');
+    expect(config.retail.byBand.size).toBe(2);
+  });
+});
