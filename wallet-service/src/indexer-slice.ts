@@ -152,8 +152,8 @@ export class IndexerSlice implements LedgerSource {
     if (indexed <= checkpoint) return { indexed, milestones: [] };
     const byIndex = new Map<number, Milestone>();
     const at = (index: number, timestamp: number) => {
-      let m = byIndex.get(index);
-      if (!m) byIndex.set(index, (m = { index, timestamp, created: [], consumed: [] }));
+      const m = byIndex.get(index) ?? { index, timestamp, created: [], consumed: [] };
+      byIndex.set(index, m);
       return m;
     };
     const unspent = await indexer.allAddressOutputs(address, { unspent: true });
