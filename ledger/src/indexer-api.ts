@@ -199,7 +199,11 @@ export class IndexerApi {
     });
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body) parser.feed(decoder.decode(chunk, { stream: true }));
+      for await (const chunk of res.body) {
+        parser.feed(decoder.decode(chunk, { stream: true }));
+        // Aborted by a listener while this chunk was read: the body's next read would not end.
+        if (signal?.aborted) break;
+      }
     } catch (cause) {
       if (!signal?.aborted) throw new NodeUnreachableError(this.url, { cause });
     } finally {
