@@ -37,6 +37,8 @@ export interface WalletSetup {
   allowedHosts?: string[];
   /** Where the API listens (default: a port the kernel picks when it starts). */
   listen?: { host: string; port: number };
+  /** A community indexer beside the node: the wallet reads its ledger slice there. */
+  indexerUrl?: string;
 }
 
 /** A household (the deploy harness) in a new temp dir: keystore, secrets (0600) and wallet.json. */
@@ -49,6 +51,7 @@ export async function prepareWallet(
   const prepared = await prepareHousehold({
     dir,
     nodeUrl: tangle.nodes[0]!.restUrl,
+    ...(setup.indexerUrl ? { indexerUrl: setup.indexerUrl } : {}),
     mnemonic: account ? await devMnemonic() : generateMnemonic(),
     accountIndex: account?.accountIndex ?? 0,
     initialOutputs: account ? [account.outputId] : [],

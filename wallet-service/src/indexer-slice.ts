@@ -91,7 +91,9 @@ export class IndexerSlice implements LedgerSource {
     stopped: () => boolean,
   ): AsyncIterable<LedgerStep> {
     if (this.needsRest) {
-      if (!this.deps.stream.connected) throw new Error('the indexer stream is not connected; reconnecting');
+      // Connecting (at start, or after a drop): worth a short wait before this read counts as failed.
+      if (!(await this.deps.stream.opened(5_000)))
+        throw new Error('the indexer stream is not connected; reconnecting');
       const connection = this.deps.stream.connections;
       const { indexed, milestones } = await this.overRest(checkpoint, known);
       for (const m of milestones) {

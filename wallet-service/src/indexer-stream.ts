@@ -50,6 +50,21 @@ export class IndexerStream extends EventEmitter<{ open: []; batch: [StreamBatch]
     return this.open_;
   }
 
+  /** Resolves true once a connection is open, false after `timeoutMs` without one. */
+  async opened(timeoutMs: number): Promise<boolean> {
+    if (this.open_) return true;
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.off('open', onOpen);
+        resolve(ok);
+      };
+      const onOpen = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.on('open', onOpen);
+    });
+  }
+
   start(): void {
     this.loop ??= this.run();
   }

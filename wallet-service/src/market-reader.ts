@@ -105,7 +105,7 @@ export class IndexerMarketReader implements MarketReader {
   async *read(checkpoint: number): AsyncIterable<MarketStep> {
     const { indexer, stream } = this.deps;
     if (this.needsRest) {
-      if (!stream.connected) throw new Error('the indexer stream is not connected; reconnecting');
+      if (!(await stream.opened(5_000))) throw new Error('the indexer stream is not connected; reconnecting');
       const connection = stream.connections;
       const indexed = (await indexer.health()).indexedMilestone;
       if (indexed > checkpoint) {
