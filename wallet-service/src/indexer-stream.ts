@@ -37,6 +37,7 @@ export class IndexerStream extends EventEmitter<{ open: []; batch: [StreamBatch]
   private open_ = false;
   private sleepTimer: NodeJS.Timeout | undefined;
   private wakeSleep: (() => void) | undefined;
+  private readonly waiters = new Set<(ok: boolean) => void>();
   /** How many times the stream has been (re)connected. */
   connections = 0;
 
@@ -53,15 +54,18 @@ export class IndexerStream extends EventEmitter<{ open: []; batch: [StreamBatch]
   /** Resolves true once a connection is open, false after `timeoutMs` without one. */
   async opened(timeoutMs: number): Promise<boolean> {
     if (this.open_) return true;
+    if (this.stopped) return false;
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
         clearTimeout(timer);
         this.off('open', onOpen);
+        this.waiters.delete(done);
         resolve(ok);
       };
       const onOpen = () => done(true);
       const timer = setTimeout(() => done(false), timeoutMs);
       this.on('open', onOpen);
+      this.waiters.add(done);
     });
   }
 
@@ -71,6 +75,7 @@ export class IndexerStream extends EventEmitter<{ open: []; batch: [StreamBatch]
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const done of [...this.waiters]) done(false);
     this.abort?.abort();
     this.wakeSleep?.();
     await this.loop;
