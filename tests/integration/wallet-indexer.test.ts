@@ -10,12 +10,14 @@ import {
   stopIndexer,
 } from '@tanglewatt/deploy';
 import { IndexerApi, NodeApi, type OutputSummaryJson } from '@tanglewatt/ledger';
+import type { Book } from '@tanglewatt/market';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fundedAccount } from '../support/accounts.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
 const tangle = inject('tangle');
+type MarketBook = Book & { ledgerIndex: number };
 const node = new NodeApi(tangle.nodes[0]!.restUrl);
 const log = pino({ level: 'warn' });
 
@@ -108,6 +110,36 @@ describe('wallet-services reading their ledger from the community indexer', { ti
     );
     expect(lookup.body.seenSinceMilestone).toBeNull();
     expect(lookup.body.items.some((o) => o.amount === '1000000')).toBe(true);
+  });
+
+  it('rebuilds the same market book from the indexer’s market blocks in both wallets', async () => {
+    const window = { startMs: Date.now(), endMs: Date.now() + 3_600_000 };
+    const sell = await api<{ messageId: string; blockId: string }>(payee, 'POST', '/market/sell', {
+      energyWh: 1_000,
+      priceUnitsPerWh: '10',
+      window,
+      minLotWh: 1,
+    });
+    expect(sell.status).toBe(202);
+    const buy = await api<{ messageId: string; blockId: string }>(payer, 'POST', '/market/buy', {
+      energyWh: 400,
+      maxPriceUnitsPerWh: '12',
+      window,
+    });
+    expect(buy.status).toBe(202);
+    const referenced = await Promise.all(
+      [sell.body.blockId, buy.body.blockId].map((id) => node.waitForReferenced(id)),
+    );
+    const target = Math.max(...referenced.map((m) => m.referencedByMilestoneIndex!));
+    const bookOf = async (w: TestWallet) => (await api<MarketBook>(w, 'GET', '/market')).body;
+    for (const w of [payer, payee])
+      await expect
+        .poll(async () => (await bookOf(w)).ledgerIndex, { timeout: 60_000 })
+        .toBeGreaterThanOrEqual(target);
+    const [a, b] = await Promise.all([bookOf(payer), bookOf(payee)]);
+    expect({ orders: a.orders, trades: a.trades }).toEqual({ orders: b.orders, trades: b.trades });
+    expect(a.trades).toHaveLength(1);
+    expect(a.trades[0]).toMatchObject({ energyWh: 400 });
   });
 
   it('survives the indexer killed and started again: reads resume, nothing is paid twice', async () => {
