@@ -171,6 +171,20 @@ describe("the wallet's ledger view from the community indexer", () => {
     expect(view.stream.connections).toBe(2);
   });
 
+  it('waits for an indexer that is not up yet instead of failing to start', async () => {
+    const fake = new FakeIndexer();
+    await fake.start();
+    const a = ours(77n);
+    fake.commit({ created: [a] });
+    await fake.kill();
+    const opening = openView(fake, await mkdtemp(join(tmpdir(), 'slice-')));
+    await new Promise((r) => setTimeout(r, 400));
+    await fake.start();
+    running.push({ stop: () => fake.kill() });
+    const view = await opening;
+    expect(view.unspent()).toEqual(new Set([a.outputId]));
+  });
+
   it('continues from its journaled checkpoint after a restart of the wallet', async () => {
     const fake = new FakeIndexer();
     await fake.start();

@@ -7,6 +7,7 @@ import type {
   OutputWithMetadata,
 } from '@tanglewatt/ledger';
 import { summarizeOutput } from '@tanglewatt/ledger';
+import type { Logger } from 'pino';
 import type { IndexerStream, StreamBatch } from './indexer-stream.js';
 import type { LedgerSource, LedgerStep } from './ledger-source.js';
 
@@ -47,6 +48,7 @@ export class IndexerSlice implements LedgerSource {
       /** The wallet's bech32 address. */
       address: string;
       concernsUs: (o: OutputSummary) => boolean;
+      log?: Logger;
     },
   ) {
     const { stream } = deps;
@@ -79,10 +81,18 @@ export class IndexerSlice implements LedgerSource {
 
   /** Everything the indexer holds unspent for the address, as of (at least) its indexed milestone. */
   async initial(): Promise<{ outputs: OutputSummary[]; checkpoint: number }> {
-    const { indexer, address, concernsUs } = this.deps;
-    const indexed = (await indexer.health()).indexedMilestone;
-    const unspent = await indexer.allAddressOutputs(address, { unspent: true });
-    return { outputs: unspent.map(summaryOf).filter(concernsUs), checkpoint: indexed };
+    const { indexer, address, concernsUs, log } = this.deps;
+    // A new wallet waits for its indexer (as for its node) rather than fail to start.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const indexed = (await indexer.health()).indexedMilestone;
+        const unspent = await indexer.allAddressOutputs(address, { unspent: true });
+        return { outputs: unspent.map(summaryOf).filter(concernsUs), checkpoint: indexed };
+      } catch (error) {
+        if (attempt === 0) log?.warn({ err: (error as Error).message }, 'waiting for the indexer');
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
+      }
+    }
   }
 
   async *read(

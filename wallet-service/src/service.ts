@@ -214,7 +214,7 @@ async function startLocked(
     dataDir: config.dataDir,
     api: node,
     ...(indexer && stream
-      ? { source: (concernsUs) => new IndexerSlice({ indexer, stream, address, concernsUs }) }
+      ? { source: (concernsUs) => new IndexerSlice({ indexer, stream, address, concernsUs, log }) }
       : {}),
     addressHex: bech32ToHex(address),
     initialOutputs: config.ledger.initialOutputs,
