@@ -22,7 +22,7 @@ export class IndexerAddresses implements AddressLookup {
 
 /**
  * Unspent outputs of every address, as seen in the milestones this service has followed since it
- * started: the explorer's address lookup, standing in for an indexer the network does not have.
+ * started: the explorer's address lookup of a wallet-service configured without a community indexer.
  * In memory and bounded; a restart starts it afresh.
  */
 export class AddressIndex implements AddressLookup {

@@ -79,7 +79,10 @@ export class IndexerSlice implements LedgerSource {
     for (const wake of this.wakes) wake();
   }
 
-  /** Everything the indexer holds unspent for the address, as of (at least) its indexed milestone. */
+  /**
+   * Everything the indexer holds unspent for the address, as of (at least) its indexed milestone. The
+   * configured starting outputs and scan milestone are not needed: the indexer lists every output.
+   */
   async initial(): Promise<{ outputs: OutputSummary[]; checkpoint: number }> {
     const { indexer, address, concernsUs, log } = this.deps;
     // A new wallet waits for its indexer (as for its node) rather than fail to start.
