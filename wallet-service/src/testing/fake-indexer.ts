@@ -1,7 +1,9 @@
 // Test support: a community indexer that does only what indexer/README.md promises of its REST API and
 // stream — outputs by address in booking order, paged with `next`; an output's metadata with its spend;
-// `/health`'s indexed milestone; a stream that sends a milestone's outputs and then the milestone, and that
-// drops a reader with `event: error` when it falls behind. Its ledger is what the test commits to it.
+// tagged blocks by tag prefix (by tag, then milestone; `from`), each block and its metadata; milestones;
+// `/health`'s indexed milestone; a stream that sends a milestone's outputs and tagged data, then the
+// milestone, and that drops a reader with `event: error` when it falls behind. Its ledger is what the test
+// commits to it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -18,14 +20,25 @@ export interface FakeOutput {
 
 const MILESTONE_TIME = 1_800_000_000;
 
+export interface FakeTaggedBlock {
+  blockId: string;
+  /** Text, e.g. tanglewatt/market/v1. */
+  tag: string;
+  /** The block as HORNET would serve it. */
+  block: unknown;
+}
+
+const hex = (text: string) => `0x${Buffer.from(text, 'utf8').toString('hex')}`;
+
 export class FakeIndexer {
   indexed = 0;
   readonly outputs = new Map<string, FakeOutput>();
+  readonly blocks = new Map<string, FakeTaggedBlock & { milestoneIndex: number }>();
   /** Items per address page (the real one answers up to `limit`, 1000 at most, and `next` while there are more). */
   pageSize = 2;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readers: { res: ServerResponse; address?: string }[] = [];
+  private readers: { res: ServerResponse; address?: string; tag?: string }[] = [];
   port = 0;
   /** A hung indexer: streams stay open and say nothing (REST still answers). */
   silent = false;
@@ -55,9 +68,15 @@ export class FakeIndexer {
   }
 
   /** Indexes the next milestone: these outputs created, those spent; streams its events, then the milestone. */
-  commit(change: { created?: Omit<FakeOutput, 'booked'>[]; spent?: string[] } = {}): number {
+  commit(
+    change: { created?: Omit<FakeOutput, 'booked'>[]; spent?: string[]; tagged?: FakeTaggedBlock[] } = {},
+  ): number {
     const index = ++this.indexed;
     const events: [string, unknown, string][] = [];
+    for (const b of change.tagged ?? []) {
+      this.blocks.set(b.blockId, { ...b, milestoneIndex: index });
+      events.push(['tagged-data', this.metadata(b.blockId), b.tag]);
+    }
     for (const o of change.created ?? []) {
       const output = { ...o, booked: index };
       this.outputs.set(o.outputId, output);
@@ -69,8 +88,13 @@ export class FakeIndexer {
       events.push(['output', { ...this.body(output), change: 'spent' }, output.address]);
     }
     for (const reader of this.silent ? [] : this.readers) {
-      for (const [name, data, address] of events)
-        if (!reader.address || reader.address === address) send(reader.res, name, data);
+      for (const [name, data, key] of events) {
+        const wanted =
+          name === 'output'
+            ? reader.address === key || (!reader.address && !reader.tag)
+            : key.startsWith(reader.tag ?? '') && (reader.tag !== undefined || !reader.address);
+        if (wanted) send(reader.res, name, data);
+      }
       send(reader.res, 'milestone', { index, timestamp: MILESTONE_TIME + index });
     }
     return index;
@@ -113,6 +137,18 @@ export class FakeIndexer {
     };
   }
 
+  private metadata(blockId: string) {
+    const b = this.blocks.get(blockId)!;
+    return {
+      blockId,
+      milestoneIndex: b.milestoneIndex,
+      milestoneTimestamp: MILESTONE_TIME + b.milestoneIndex,
+      tag: hex(b.tag),
+      data: '0x',
+      ledgerInclusionState: 'noTransaction',
+    };
+  }
+
   private route(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.url);
     const path = url.pathname;
@@ -140,11 +176,40 @@ export class FakeIndexer {
       if (!o) return json(res, { error: `output ${output[1]} is not indexed` }, 404);
       return json(res, { ...this.body(o), addresses: [{ address: o.address, roles: ['address'] }] });
     }
+    const byTag = /^\/api\/v1\/tags\/([^/]+)\/blocks$/.exec(path);
+    if (byTag) {
+      const prefix = decodeURIComponent(byTag[1]!);
+      const from = Number(url.searchParams.get('from') ?? 0);
+      const all = [...this.blocks.values()]
+        .filter((b) => b.tag.startsWith(prefix) && b.milestoneIndex >= from)
+        .sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : a.milestoneIndex - b.milestoneIndex));
+      const after = url.searchParams.get('after');
+      const start = after ? all.findIndex((b) => b.blockId === after) + 1 : 0;
+      const page = all.slice(start, start + this.pageSize);
+      return json(res, {
+        tag: prefix,
+        items: page.map((b) => this.metadata(b.blockId)),
+        ...(start + this.pageSize < all.length ? { next: page.at(-1)!.blockId } : {}),
+      });
+    }
+    const block = /^\/api\/v1\/blocks\/(0x[0-9a-f]+)(\/metadata)?$/.exec(path);
+    if (block) {
+      const b = this.blocks.get(block[1]!);
+      if (!b) return json(res, { error: `block ${block[1]} is not indexed` }, 404);
+      return json(res, block[2] ? this.metadata(b.blockId) : b.block);
+    }
+    const milestone = /^\/api\/v1\/milestones\/(\d+)$/.exec(path);
+    if (milestone) {
+      const index = Number(milestone[1]);
+      if (index > this.indexed) return json(res, { error: `milestone ${index} is not indexed` }, 404);
+      return json(res, { index, timestamp: MILESTONE_TIME + index });
+    }
     if (path === '/api/v1/stream') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(': connected\n\n');
       const address = url.searchParams.get('address') ?? undefined;
-      this.readers.push({ res, ...(address ? { address } : {}) });
+      const tag = url.searchParams.get('tag') ?? undefined;
+      this.readers.push({ res, ...(address ? { address } : {}), ...(tag ? { tag } : {}) });
       req.on('close', () => {
         this.readers = this.readers.filter((r) => r.res !== res);
       });
