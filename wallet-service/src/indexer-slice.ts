@@ -9,7 +9,7 @@ import type {
 import { summarizeOutput } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import type { IndexerStream, StreamBatch } from './indexer-stream.js';
-import type { LedgerSource, LedgerStep } from './ledger-source.js';
+import type { KnownOutputs, LedgerSource, LedgerStep } from './ledger-source.js';
 
 /**
  * The wallet's ledger read from the community indexer: only this address's slice, so the node's load does
@@ -98,11 +98,7 @@ export class IndexerSlice implements LedgerSource {
     }
   }
 
-  async *read(
-    checkpoint: number,
-    known: ReadonlySet<string>,
-    stopped: () => boolean,
-  ): AsyncIterable<LedgerStep> {
+  async *read(checkpoint: number, known: KnownOutputs, stopped: () => boolean): AsyncIterable<LedgerStep> {
     if (this.needsRest) {
       // Connecting (at start, or after a drop): worth a short wait before this read counts as failed.
       if (!(await this.deps.stream.opened(5_000)))
@@ -122,13 +118,10 @@ export class IndexerSlice implements LedgerSource {
       this.queue = this.queue.filter((b) => b.milestone.index > indexed);
       checkpoint = Math.max(checkpoint, indexed);
     }
-    const seen = new Set(known);
     while (this.queue.length > 0 && !this.needsRest && !stopped()) {
       const batch = this.queue[0]!;
       if (batch.milestone.index > checkpoint) {
-        const changes = this.changesOf(batch, seen);
-        yield { kind: 'milestone', changes };
-        for (const o of changes.created) seen.add(o.outputId);
+        yield { kind: 'milestone', changes: this.changesOf(batch, known) };
         checkpoint = batch.milestone.index;
       }
       // Taken off only once read: a failed read leaves it for the next try.
@@ -138,7 +131,7 @@ export class IndexerSlice implements LedgerSource {
   }
 
   /** One streamed milestone's outputs of ours. */
-  private changesOf(batch: StreamBatch, known: ReadonlySet<string>): MilestoneChanges {
+  private changesOf(batch: StreamBatch, known: KnownOutputs): MilestoneChanges {
     const created: OutputSummary[] = [];
     const consumed: string[] = [];
     for (const event of batch.outputs) {
@@ -160,7 +153,7 @@ export class IndexerSlice implements LedgerSource {
    */
   private async overRest(
     checkpoint: number,
-    known: ReadonlySet<string>,
+    known: KnownOutputs,
   ): Promise<{ indexed: number; milestones: Milestone[] }> {
     const { indexer, address } = this.deps;
     const indexed = (await indexer.health()).indexedMilestone;
@@ -180,7 +173,7 @@ export class IndexerSlice implements LedgerSource {
       const index = Math.max(booked, checkpoint + 1);
       at(index, o.metadata.milestoneTimestampBooked).created.push(summaryOf(o));
     }
-    for (const id of known) {
+    for (const id of [...known.keys()]) {
       if (stillUnspent.has(id)) continue;
       const found = await indexer.output(id).catch((error: unknown) => {
         if (isError(error, 'NOT_FOUND')) return undefined;

@@ -21,14 +21,17 @@ export type LedgerStep =
   /** Everything up to `index` is read: the checkpoint may move there. */
   | { kind: 'reached'; index: number };
 
+/** The outputs the view holds, by id. */
+export type KnownOutputs = ReadonlyMap<string, unknown>;
+
 export interface LedgerSource {
   /** The outputs the view starts with and the milestone they are as of (a new view's first read). */
   initial(
     initialOutputs: string[],
     scanFrom?: number,
   ): Promise<{ outputs: OutputSummary[]; checkpoint: number }>;
-  /** What followed `checkpoint`, in milestone order; `known` are the outputs the view holds. */
-  read(checkpoint: number, known: ReadonlySet<string>, stopped: () => boolean): AsyncIterable<LedgerStep>;
+  /** What followed `checkpoint`, in milestone order; `known` are the outputs the view holds (live). */
+  read(checkpoint: number, known: KnownOutputs, stopped: () => boolean): AsyncIterable<LedgerStep>;
   /**
    * A milestone with no change of ours needs no journal record of its own: the checkpoint is written at
    * least every this many milestones (1: every one). Re-reading a few after a restart is harmless.
@@ -59,11 +62,7 @@ export class NodeMilestones implements LedgerSource {
     return { outputs, checkpoint: start - 1 };
   }
 
-  async *read(
-    checkpoint: number,
-    known: ReadonlySet<string>,
-    stopped: () => boolean,
-  ): AsyncIterable<LedgerStep> {
+  async *read(checkpoint: number, known: KnownOutputs, stopped: () => boolean): AsyncIterable<LedgerStep> {
     const info = await this.api.info();
     const confirmed = info.status.confirmedMilestone.index;
     for (let index = checkpoint + 1; index <= confirmed && !stopped(); index++) {
@@ -84,9 +83,9 @@ export class NodeMilestones implements LedgerSource {
   }
 
   /** The outputs of ours the node no longer has unspent. */
-  private async goneOf(known: ReadonlySet<string>): Promise<string[]> {
+  private async goneOf(known: KnownOutputs): Promise<string[]> {
     const gone: string[] = [];
-    for (const id of known) {
+    for (const id of [...known.keys()]) {
       const meta = await this.api.outputMetadata(id).catch(() => undefined);
       if (!meta || meta.isSpent) gone.push(id);
     }

@@ -154,8 +154,7 @@ export class WalletLedger extends EventEmitter<{
   /** Processes every milestone its source has after the checkpoint. Returns how many it processed. */
   async catchUp(): Promise<number> {
     let processed = 0;
-    const known = new Set(this.outputs.keys());
-    for await (const step of this.source.read(this.checkpoint, known, () => this.stopRequested)) {
+    for await (const step of this.source.read(this.checkpoint, this.outputs, () => this.stopRequested)) {
       if (step.kind === 'milestone') {
         await this.read(step.changes);
         processed++;
