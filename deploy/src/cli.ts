@@ -71,10 +71,10 @@ program
   .option('--interval <duration>', "milestone interval, e.g. 1s (default: the profile's)")
   .option('--rest-port <port>', 'REST API port of node 1 (node n: +n-1)', port)
   .option('--gossip-port <port>', 'gossip port of node 1 (node n: +n-1)', port)
-  .option('--inx-port <port>', 'INX port of node 1', port)
+  .option('--inx-port <port>', 'INX port of node 1 (node n: +n-1)', port)
   .option('--mqtt-port <port>', 'inx-mqtt websocket port', port)
   .option('--fresh', 'delete the data dir first and create a new network')
-  .option('--no-indexer', 'do not start the community indexer beside node 1')
+  .option('--no-indexer', 'do not start a community indexer beside each node')
   .option(
     '--gossip-host <ipv4>',
     'address the gossip listens on (default 127.0.0.1); 0.0.0.0 lets other hosts join',
@@ -126,9 +126,11 @@ program
         indexer: opts.indexer,
         ...(opts.gossipHost ? { gossipHost: opts.gossipHost } : {}),
       });
-      for (const node of state.nodes) process.stdout.write(`${node.alias}  ${node.restUrl}\n`);
+      for (const node of state.nodes)
+        process.stdout.write(
+          `${node.alias}  ${node.restUrl}${node.indexerUrl ? `  indexer ${node.indexerUrl}` : ''}\n`,
+        );
       if (state.mqttUrl) process.stdout.write(`mqtt      ${state.mqttUrl}\n`);
-      if (state.indexerUrl) process.stdout.write(`indexer   ${state.indexerUrl}\n`);
       if (opts.foreground) await superviseUntilSignal(resolve(opts.dataDir));
     },
   );

@@ -84,6 +84,8 @@ export interface ScopedToken {
 export interface HouseholdSpec {
   dir: string;
   nodeUrl: string;
+  /** The community indexer beside that node: the wallet then reads its ledger slice and the market there. */
+  indexerUrl?: string;
   mnemonic: string;
   accountIndex?: number;
   /** Genesis outputs the account holds (a funded development account). */
@@ -141,6 +143,7 @@ export async function prepareHousehold(spec: HouseholdSpec): Promise<PreparedHou
   const { dataDir, listen, api, ledger, ...rest } = spec.wallet ?? {};
   const raw: Record<string, unknown> = {
     nodeUrl: spec.nodeUrl,
+    ...(spec.indexerUrl ? { indexer: { url: spec.indexerUrl } } : {}),
     dataDir: dataDir ?? 'wallet',
     listen: listen ?? { host: '127.0.0.1', port: 0 },
     keystore: { file: files.keystore, ...env('passwordEnv'), passwordFile: files.password },

@@ -30,6 +30,8 @@ export interface IndexerOptions {
   /** Bearer token the API then requires on /api/v1 routes. */
   token?: string;
   readyTimeoutMs?: number;
+  /** The process's name in the tangle's state (default "indexer"). */
+  name?: string;
 }
 
 export interface RunningIndexer {
@@ -60,7 +62,7 @@ export async function startIndexer(options: IndexerOptions): Promise<RunningInde
   delete env[INDEXER_TOKEN_ENV];
   if (options.token) env[INDEXER_TOKEN_ENV] = options.token;
 
-  const proc = startDetached('indexer', options.binary, indexerArgs(options, apiPort), {
+  const proc = startDetached(options.name ?? 'indexer', options.binary, indexerArgs(options, apiPort), {
     cwd: options.dataDir,
     logFile: options.logFile ?? join(options.dataDir, 'indexer.log'),
     env,

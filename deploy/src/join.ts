@@ -222,6 +222,7 @@ export async function joinNetwork(options: JoinOptions): Promise<TangleState> {
     );
     const indexerBinary = binaries['tanglewatt-indexer'];
     delete state.indexerUrl;
+    delete node.indexerUrl;
     if (options.indexer && !indexerBinary)
       log.warn('tanglewatt-indexer was not built: the node runs without it');
     if (options.indexer && indexerBinary) {
@@ -236,6 +237,7 @@ export async function joinNetwork(options: JoinOptions): Promise<TangleState> {
       });
       await record(indexer.process);
       state.indexerUrl = indexer.url;
+      node.indexerUrl = indexer.url;
       await writeState(dataDir, state);
     }
     await waitForCatchUp(node, started, options.readyTimeoutMs ?? 120_000, log, signal);

@@ -240,6 +240,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         {
           dir: join(households, household.role),
           nodeUrl: tangle.nodes[0]!.restUrl,
+          ...(tangle.nodes[0]!.indexerUrl ? { indexerUrl: tangle.nodes[0]!.indexerUrl } : {}),
           mnemonic: profile.genesis.mnemonic,
           accountIndex: allocation.accountIndex,
           initialOutputs: [allocation.outputId],

@@ -184,7 +184,8 @@ export async function createNetwork(
       dir,
       restPort,
       gossipPort,
-      ...(i === 0 ? { inxPort: ports.inx } : {}),
+      // Every node serves INX: the coordinator and inx-mqtt use node 1's, each node's indexer its own.
+      inxPort: ports.inx + i,
     });
     await writeFile(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     nodes.push({
@@ -194,6 +195,7 @@ export async function createNetwork(
       gossipPort,
       peerId: identity.peerId,
       dir,
+      inxPort: ports.inx + i,
     });
   }
 

@@ -25,6 +25,7 @@ async function followOnPortsFree(ports: TanglePorts, nodes: number): Promise<boo
   const extra = Array.from({ length: nodes - 1 }, (_, i) => [
     ports.rest + i + 1,
     ports.gossip + i + 1,
+    ports.inx + i + 1,
   ]).flat();
   const all = [ports.rest, ports.gossip, ports.inx, ports.mqtt, ...extra];
   if (new Set(all).size !== all.length) return false;
@@ -44,6 +45,6 @@ export async function ensurePortsFree(ports: TanglePorts, nodes: number, withMqt
     await assertPortFree(ports.rest + i, `hornet-${i + 1} REST API`, '--rest-port');
     await assertPortFree(ports.gossip + i, `hornet-${i + 1} gossip`, '--gossip-port');
   }
-  await assertPortFree(ports.inx, 'hornet-1 INX', '--inx-port');
+  for (let i = 0; i < nodes; i++) await assertPortFree(ports.inx + i, `hornet-${i + 1} INX`, '--inx-port');
   if (withMqtt) await assertPortFree(ports.mqtt, 'inx-mqtt websocket', '--mqtt-port');
 }

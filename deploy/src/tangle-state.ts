@@ -8,7 +8,7 @@ export interface TanglePorts {
   rest: number;
   /** Gossip of node 1; node n uses gossip + n − 1. */
   gossip: number;
-  /** INX of node 1 (the coordinator's node). */
+  /** INX of node 1 (the coordinator's node); node n uses inx + n − 1 (networks created since every node has INX). */
   inx: number;
   /** inx-mqtt's websocket, proxied by HORNET at /api/mqtt/v1. */
   mqtt: number;
@@ -23,6 +23,10 @@ export interface NodeEntry {
   gossipPort: number;
   peerId: string;
   dir: string;
+  /** The node's INX port; absent for nodes 2… of networks created when only node 1 served INX. */
+  inxPort?: number;
+  /** The community indexer's REST API beside this node, while one runs. */
+  indexerUrl?: string;
 }
 
 /** What `tangle.json` in the data dir records: enough for `down`, `status` and clients to find everything. */
@@ -36,7 +40,7 @@ export interface TangleState {
   ports: TanglePorts;
   nodes: NodeEntry[];
   mqttUrl?: string;
-  /** The community indexer's REST API, when one runs beside node 1. */
+  /** The community indexer's REST API beside node 1, when one runs (each node's: `nodes[i].indexerUrl`). */
   indexerUrl?: string;
   genesis: {
     mintAddress: string;

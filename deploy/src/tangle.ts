@@ -48,7 +48,7 @@ export interface UpOptions {
   takeOver?: boolean;
   /** Aborts the start: whatever it started is stopped, and it rejects with the abort's reason. */
   signal?: AbortSignal;
-  /** Starts the community indexer beside node 1 (on its INX port) when its binary was built. */
+  /** Starts a community indexer beside every node (on its INX port) when its binary was built. */
   indexer?: boolean;
   /**
    * Address the nodes' gossip listens on (default 127.0.0.1): 0.0.0.0 or a LAN address lets nodes on other
@@ -208,18 +208,28 @@ export async function tangleUp(options: UpOptions): Promise<TangleState> {
 
     const indexerBinary = binaries['tanglewatt-indexer'];
     delete state.indexerUrl;
+    for (const node of state.nodes) delete node.indexerUrl;
     if (options.indexer && indexerBinary) {
-      checkAborted(signal);
-      // Its store lives with the network, so it resumes where it stopped and keeps what the node prunes.
-      const indexer = await startIndexer({
-        binary: indexerBinary,
-        inxAddress: `127.0.0.1:${ports.inx}`,
-        dataDir: join(dataDir, 'indexer'),
-        logFile: join(dataDir, 'logs', 'indexer.log'),
-      });
-      await record(indexer.process);
-      state.indexerUrl = indexer.url;
-      await writeState(dataDir, state);
+      // One beside every node that serves INX, so each node's households read the ledger from their own
+      // node's indexer. Each store lives with the network: it resumes where it stopped and keeps what the
+      // node prunes.
+      for (const [i, node] of state.nodes.entries()) {
+        const inxPort = i === 0 ? ports.inx : node.inxPort;
+        if (inxPort === undefined) continue;
+        checkAborted(signal);
+        if (i > 0) await waitForInx(node, inxPort, started, readyTimeoutMs, signal);
+        const indexer = await startIndexer({
+          binary: indexerBinary,
+          inxAddress: `127.0.0.1:${inxPort}`,
+          dataDir: join(dataDir, i === 0 ? 'indexer' : `indexer-${i + 1}`),
+          logFile: join(dataDir, 'logs', i === 0 ? 'indexer.log' : `indexer-${i + 1}.log`),
+          name: i === 0 ? 'indexer' : `indexer-${i + 1}`,
+        });
+        await record(indexer.process);
+        node.indexerUrl = indexer.url;
+        if (i === 0) state.indexerUrl = indexer.url;
+        await writeState(dataDir, state);
+      }
     }
 
     await waitForConfirmedMilestones(state, started, readyTimeoutMs, log, signal);

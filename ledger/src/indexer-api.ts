@@ -151,12 +151,14 @@ export class IndexerApi {
   /**
    * Opens the live stream (filtered by address and/or tag prefix) and calls `onEvent` for each event until
    * `signal` aborts or the indexer ends the stream; resolves then. Rejects if it cannot connect. Milestone
-   * events always come, so a reader knows how far the index is.
+   * events always come, so a reader knows how far the index is. `onOpen` is called once the indexer has
+   * answered: it subscribed this reader before answering, so every event from then on will come.
    */
   async stream(
     filter: { address?: string; tag?: string },
     onEvent: (event: IndexerEvent) => void,
     signal?: AbortSignal,
+    onOpen?: () => void,
   ): Promise<void> {
     const path = `/api/v1/stream${query(filter)}`;
     const connectTimeout = AbortSignal.timeout(this.timeoutMs);
@@ -181,6 +183,7 @@ export class IndexerApi {
       const text = await res.text().catch(() => '');
       throw new NodeRequestError(res.status, path, text.slice(0, 200));
     }
+    onOpen?.();
     const parser = createParser({
       onEvent(message: EventSourceMessage) {
         const type = message.event ?? 'message';
@@ -196,7 +199,11 @@ export class IndexerApi {
     });
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body) parser.feed(decoder.decode(chunk, { stream: true }));
+      for await (const chunk of res.body) {
+        parser.feed(decoder.decode(chunk, { stream: true }));
+        // Aborted by a listener while this chunk was read: the body's next read would not end.
+        if (signal?.aborted) break;
+      }
     } catch (cause) {
       if (!signal?.aborted) throw new NodeUnreachableError(this.url, { cause });
     } finally {

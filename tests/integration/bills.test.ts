@@ -107,11 +107,10 @@ describe('member bills from the ledger and the meter channels, through the index
     });
     readerKeyFile = join(dir, 'reader.key');
     await writeFile(readerKeyFile, `${toHex(readerKey)}\n`, { mode: 0o600 });
-    const indexerConfig = { url: indexer.url };
-    a = await startTestWallet(tangle, { slot: 42, indexer: indexerConfig, bills: BILLS });
+    a = await startTestWallet(tangle, { slot: 42, indexerUrl: indexer.url, bills: BILLS });
     b = await startTestWallet(tangle, {
       slot: 41,
-      indexer: indexerConfig,
+      indexerUrl: indexer.url,
       bills: { ...BILLS, readerKeyFile },
     });
     from = new Date(Date.now() - 60_000).toISOString();

@@ -38,10 +38,10 @@ export interface WalletSetup {
   allowedHosts?: string[];
   /** Where the API listens (default: a port the kernel picks when it starts). */
   listen?: { host: string; port: number };
-  /** The community indexer beside the node (GET /bills reads from it). */
-  indexer?: WalletConfig['indexer'];
   /** What GET /bills compares with. */
   bills?: Omit<BillConfigFile, 'from' | 'to'> & { readerKeyFile?: string };
+  /** A community indexer beside the node: the wallet reads its ledger slice there, and GET /bills too. */
+  indexerUrl?: string;
 }
 
 /** A household (the deploy harness) in a new temp dir: keystore, secrets (0600) and wallet.json. */
@@ -54,6 +54,7 @@ export async function prepareWallet(
   const prepared = await prepareHousehold({
     dir,
     nodeUrl: tangle.nodes[0]!.restUrl,
+    ...(setup.indexerUrl ? { indexerUrl: setup.indexerUrl } : {}),
     mnemonic: account ? await devMnemonic() : generateMnemonic(),
     accountIndex: account?.accountIndex ?? 0,
     initialOutputs: account ? [account.outputId] : [],
@@ -69,7 +70,6 @@ export async function prepareWallet(
       claims: { schedule: setup.claimSchedule ?? '*/2 * * * * *' },
       ledger: { pollIntervalMs: 200 },
       ...(setup.market ? { market: setup.market } : {}),
-      ...(setup.indexer ? { indexer: setup.indexer } : {}),
       ...(setup.bills ? { bills: setup.bills } : {}),
     },
   });

@@ -1,11 +1,31 @@
-import type { MilestoneChanges, OutputSummary } from '@tanglewatt/ledger';
+import type { IndexerApi, MilestoneChanges, OutputSummary } from '@tanglewatt/ledger';
+import { summaryOf } from './indexer-slice.js';
+
+/** The explorer's address lookup: unspent outputs an address owns. */
+export interface AddressLookup {
+  unspentOf(address: { bech32: string; hex: string }): Promise<OutputSummary[]>;
+  /** Outputs booked before this milestone are not known (undefined: every one is). */
+  readonly firstMilestone: number | undefined;
+}
+
+/** The community indexer knows every address and every output, also those the node has pruned. */
+export class IndexerAddresses implements AddressLookup {
+  readonly firstMilestone = undefined;
+
+  constructor(private readonly indexer: Pick<IndexerApi, 'allAddressOutputs'>) {}
+
+  async unspentOf(address: { bech32: string }): Promise<OutputSummary[]> {
+    const outputs = await this.indexer.allAddressOutputs(address.bech32, { unspent: true });
+    return outputs.filter((o) => o.roles.includes('address')).map(summaryOf);
+  }
+}
 
 /**
  * Unspent outputs of every address, as seen in the milestones this service has followed since it
- * started: the explorer's address lookup, standing in for an indexer the network does not have.
+ * started: the explorer's address lookup of a wallet-service configured without a community indexer.
  * In memory and bounded; a restart starts it afresh.
  */
-export class AddressIndex {
+export class AddressIndex implements AddressLookup {
   private readonly byOwner = new Map<string, Map<string, OutputSummary>>();
   private readonly ownerOf = new Map<string, string>();
   private since: number | undefined;
@@ -36,7 +56,7 @@ export class AddressIndex {
     }
   }
 
-  unspentOf(addressHex: string): OutputSummary[] {
-    return [...(this.byOwner.get(addressHex.toLowerCase())?.values() ?? [])];
+  async unspentOf(address: { hex: string }): Promise<OutputSummary[]> {
+    return [...(this.byOwner.get(address.hex.toLowerCase())?.values() ?? [])];
   }
 }

@@ -29,7 +29,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type ApiToken, requireKnownHost, requireScope, TokenBook } from './access.js';
-import type { AddressIndex } from './address-index.js';
+import type { AddressLookup } from './address-index.js';
 import type { WalletConfig } from './config.js';
 import { parsePaymentsCsvQuery, paymentsCsv, paymentsInRange } from './csv.js';
 import type { DidResolver } from './dids.js';
@@ -48,7 +48,7 @@ import type { WalletLedger } from './wallet-ledger.js';
 export interface ApiDeps {
   store: PaymentsStore;
   ledger: WalletLedger;
-  addresses: AddressIndex;
+  addresses: AddressLookup;
   market?: Market;
   /** The community indexer GET /bills reads the household's payments and meter channels from. */
   indexer?: BillIndexer;
@@ -409,7 +409,7 @@ export function createApi(deps: ApiDeps): express.Express {
     nodeTransactionMetadata: relay(walletRoutes.nodeTransactionMetadata, (id) =>
       node.includedBlockMetadata(id),
     ),
-    nodeAddress: (req, res) => {
+    nodeAddress: async (req, res) => {
       const address = String(req.params.address);
       if (!isBech32Address(address, deps.bech32Hrp)) {
         throw new HttpError(
@@ -420,7 +420,9 @@ export function createApi(deps: ApiDeps): express.Express {
       }
       const hex = bech32ToHex(address).toLowerCase();
       const own = hex === ledger.addressHex;
-      const items = own ? ledger.all().filter((o) => o.ownerHex === hex) : addresses.unspentOf(hex);
+      const items = own
+        ? ledger.all().filter((o) => o.ownerHex === hex)
+        : await addresses.unspentOf({ bech32: address, hex });
       res.json({
         address,
         ledgerIndex: ledger.ledgerIndex,

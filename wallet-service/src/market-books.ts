@@ -2,10 +2,9 @@ import { blake2b } from '@noble/hashes/blake2.js';
 import { ChannelError, type DidDocumentVersion, resolveMeterDid } from '@tanglewatt/channels/node';
 import { isError } from '@tanglewatt/errors';
 import {
+  type BlockJson,
   bech32ToHex,
   hexToUtf8,
-  type MilestoneCone,
-  milestoneCone,
   type NodeApi,
   taggedDataOf,
   utf8ToHex,
@@ -20,6 +19,7 @@ import {
 } from '@tanglewatt/market';
 import type { Logger } from 'pino';
 import { capacityFromHistory, type PaidDelivery, paymentEntriesOf } from './delivery-history.js';
+import { ConeReader, type MarketReader } from './market-reader.js';
 import { PAYMENT_TAG } from './settlement.js';
 
 /** Tag of the tagged-data blocks that carry market messages. */
@@ -29,8 +29,8 @@ const PAYMENT_TAG_HEX = utf8ToHex(PAYMENT_TAG);
 
 /**
  * The market read model: every market message the confirmed milestones carried (read from each
- * milestone's cone, in white-flag order, so every household sees the same messages with the same
- * observation times), the payments that bound producers' offers and settle trades, and the book rebuilt
+ * milestone's cone in white-flag order, or from the community indexer's tagged blocks: market-reader.ts;
+ * either way every household sees the same messages with the same observation times), the payments that bound producers' offers and settle trades, and the book rebuilt
  * from them. It holds no key: this household's own messages go out through the publisher.
  */
 
@@ -129,9 +129,21 @@ export class MarketBooks {
   /** Signatures already verified: a rebuild checks each message's signature once, not on every request. */
   private readonly signatureCache = new Set<string>();
 
+  private journaledCheckpoint = 0;
+  private readonly reader: MarketReader;
+
   constructor(
-    private readonly deps: { api: NodeApi; config: MarketConfig; log: Logger; record: RecordMarketEvents },
-  ) {}
+    private readonly deps: {
+      api: NodeApi;
+      config: MarketConfig;
+      log: Logger;
+      record: RecordMarketEvents;
+      /** Where the milestones' blocks come from; the node's cones when not given. */
+      reader?: MarketReader;
+    },
+  ) {
+    this.reader = deps.reader ?? new ConeReader(deps.api);
+  }
 
   apply(e: MarketEvent): void {
     this.version++;
@@ -169,34 +181,17 @@ export class MarketBooks {
    * whole market history the node keeps.
    */
   async readUpTo(confirmedIndex: number): Promise<void> {
-    for (
-      let index = Math.max(this.checkpoint + 1, this.deps.config.fromMilestone);
-      index <= confirmedIndex;
-      index++
-    ) {
-      let cone: MilestoneCone;
-      try {
-        cone = await milestoneCone(this.deps.api, index);
-      } catch (error) {
-        // Pruned by the node: what it no longer has cannot be read by anyone.
-        if (isError(error, 'NOT_FOUND')) {
-          const info = await this.deps.api.info();
-          if (index <= info.status.pruningIndex) {
-            await this.deps.record([
-              {
-                t: 'checkpoint',
-                milestoneIndex: info.status.pruningIndex,
-                timestampMs: this.lastMilestoneMs,
-              },
-            ]);
-            index = info.status.pruningIndex;
-            continue;
-          }
-        }
-        throw error;
+    const from = Math.max(this.checkpoint, this.deps.config.fromMilestone - 1);
+    for await (const step of this.reader.read(from, confirmedIndex)) {
+      if (step.kind === 'pruned') {
+        await this.deps.record([
+          { t: 'checkpoint', milestoneIndex: step.to, timestampMs: this.lastMilestoneMs },
+        ]);
+        continue;
       }
+      const { index, timestamp, blocks } = step.milestone;
       const events: MarketEvent[] = [];
-      for (const { blockId, block } of cone.blocks) {
+      for (const { blockId, block } of blocks) {
         const tagged = taggedDataOf(blockId, block);
         if (tagged?.tag === PAYMENT_TAG_HEX) {
           events.push(...(await this.paymentEvents(blockId, block, index)));
@@ -209,31 +204,34 @@ export class MarketBooks {
         } catch {
           message = { malformed: tagged.data.slice(0, 200) };
         }
-        events.push({
-          t: 'seen',
-          milestoneIndex: index,
-          observedAtMs: cone.timestamp * 1000,
-          blockId,
-          message,
-        });
+        events.push({ t: 'seen', milestoneIndex: index, observedAtMs: timestamp * 1000, blockId, message });
       }
-      events.push({ t: 'checkpoint', milestoneIndex: index, timestampMs: cone.timestamp * 1000 });
-      await this.deps.record(events);
+      if (events.length === 0 && index - this.journaledCheckpoint < this.reader.checkpointEvery) {
+        // A quiet milestone: the checkpoint moves in memory; reading it again after a restart finds nothing.
+        this.checkpoint = index;
+        this.lastMilestoneMs = timestamp * 1000;
+        this.version++;
+        continue;
+      }
+      await this.deps.record([
+        ...events,
+        { t: 'checkpoint', milestoneIndex: index, timestampMs: timestamp * 1000 },
+      ]);
+      this.journaledCheckpoint = index;
     }
   }
 
   /** What an included payment transaction paid: deliveries and trade settlements (a conflicting one, nothing). */
   private async paymentEvents(
     blockId: string,
-    block: MilestoneCone['blocks'][number]['block'],
+    block: BlockJson,
     milestoneIndex: number,
   ): Promise<MarketEvent[]> {
     const found = paymentEntriesOf(block, PAYMENT_TAG_HEX).filter(
       (p) => p.delivery !== undefined || TRADE_KEY.test(p.key),
     );
     if (found.length === 0) return [];
-    const metadata = await this.deps.api.blockMetadata(blockId);
-    if (metadata.ledgerInclusionState !== 'included') return [];
+    if (!(await this.reader.isIncluded(blockId))) return [];
     return found.map((p) => {
       const tradeId = TRADE_KEY.exec(p.key)?.[1];
       return {

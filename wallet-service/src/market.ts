@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { MarketBooks, type MarketBookView, type MarketConfig, type MarketEvent } from './market-books.js';
 import { compactMarketEvents } from './market-compaction.js';
 import { MarketPublisher } from './market-publisher.js';
+import type { MarketReader } from './market-reader.js';
 import type { AddressKey } from './wallet-keys.js';
 
 /** 3: payments (deliveries and trade settlements) are recorded along with market messages. */
@@ -31,6 +32,8 @@ export class Market {
       address: string;
       config: MarketConfig;
       log: Logger;
+      /** Where the market's blocks are read from; the node's milestone cones when not given. */
+      reader?: MarketReader;
     },
   ) {
     const record = (events: MarketEvent[]) => this.commit(events);

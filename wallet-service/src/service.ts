@@ -15,7 +15,7 @@ import {
 import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { type ApiToken, readApiTokens } from './access.js';
-import { AddressIndex } from './address-index.js';
+import { AddressIndex, IndexerAddresses } from './address-index.js';
 import { createApi } from './api.js';
 import type { WalletConfig } from './config.js';
 import { assertMnemonicAllowedOn } from './development.js';
@@ -23,8 +23,12 @@ import { didResolver } from './dids.js';
 import { WalletConfigError } from './errors.js';
 import { LiveFeed } from './feed.js';
 import { HTTP_STATUS } from './http-errors.js';
+import { IndexerSlice } from './indexer-slice.js';
+import { IndexerStream } from './indexer-stream.js';
 import { readKeystore } from './keystore.js';
 import { Market } from './market.js';
+import { MARKET_TAG } from './market-books.js';
+import { IndexerMarketReader } from './market-reader.js';
 import { WalletMetrics } from './metrics.js';
 import { followConfirmedMilestones } from './milestone-events.js';
 import { PaymentsStore } from './payments-store.js';
@@ -62,6 +66,14 @@ async function protocolParameters(node: NodeApi, dataDir: string, log: Logger): 
       await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
     }
   }
+}
+
+/** The configured indexer's client; its token is read from the environment variable the config names. */
+function indexerOf(config: NonNullable<WalletConfig['indexer']>): IndexerApi {
+  const token = config.tokenEnv ? process.env[config.tokenEnv] : undefined;
+  if (config.tokenEnv && !token)
+    throw new WalletConfigError(`indexer.tokenEnv: the environment variable ${config.tokenEnv} is not set`);
+  return new IndexerApi(config.url, { ...(token ? { token } : {}), timeoutMs: 10_000 });
 }
 
 export interface StartOptions {
@@ -188,9 +200,23 @@ async function startLocked(
     options.onFatal?.(error);
   };
   store.on('failed', fatal);
+  // With a community indexer, the wallet reads its own slice of the ledger (and the market's tags) there
+  // through one stream; the node then serves only this wallet's own transactions.
+  const indexer = config.indexer ? indexerOf(config.indexer) : undefined;
+  const stream = indexer
+    ? new IndexerStream({
+        indexer,
+        filter: { address, ...(config.market.enabled ? { tag: 'tanglewatt/' } : {}) },
+        log,
+      })
+    : undefined;
+  if (stream) cleanups.push(() => stream.stop());
   const ledger = await WalletLedger.open({
     dataDir: config.dataDir,
     api: node,
+    ...(indexer && stream
+      ? { source: (concernsUs) => new IndexerSlice({ indexer, stream, address, concernsUs, log }) }
+      : {}),
     addressHex: bech32ToHex(address),
     initialOutputs: config.ledger.initialOutputs,
     ...(config.ledger.scanFromMilestone ? { scanFromMilestone: config.ledger.scanFromMilestone } : {}),
@@ -219,8 +245,8 @@ async function startLocked(
   const feed = new LiveFeed(node, log);
   cleanups.push(() => feed.stop());
   if (config.feed.mqtt) feed.connectMqtt();
-  const addresses = new AddressIndex();
-  ledger.on('milestone', (changes) => addresses.apply(changes));
+  const addresses = indexer ? new IndexerAddresses(indexer) : new AddressIndex();
+  if (addresses instanceof AddressIndex) ledger.on('milestone', (changes) => addresses.apply(changes));
   const market = config.market.enabled
     ? await Market.open({
         dataDir: config.dataDir,
@@ -230,6 +256,9 @@ async function startLocked(
         address,
         config: config.market,
         log,
+        ...(indexer && stream
+          ? { reader: new IndexerMarketReader({ indexer, stream, tags: [MARKET_TAG, PAYMENT_TAG] }) }
+          : {}),
       })
     : undefined;
   if (market) cleanups.push(() => market.close());
@@ -262,7 +291,11 @@ async function startLocked(
   ledger.onMilestoneRead((changes) => received.noteMilestone(changes));
   ledger.on('milestone', (changes) => settlement.noteLedgerChanges(changes));
   ledger.on('changed', () => settlement.notify());
-  followConfirmedMilestones(feed, [() => ledger.wake(), () => settlement.notify()]);
+  if (stream) {
+    // The indexer's milestones wake the view (through its source) and settlement's inclusion checks.
+    ledger.on('milestone', () => settlement.notify());
+    stream.start();
+  } else followConfirmedMilestones(feed, [() => ledger.wake(), () => settlement.notify()]);
   ledger.follow(config.ledger.pollIntervalMs);
   settlement.start();
   feed.start();
@@ -317,6 +350,7 @@ async function startLocked(
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await settlement.stop();
+      await stream?.stop();
       await ledger.stop();
       await market?.close();
       await received.close();

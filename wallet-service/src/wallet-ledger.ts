@@ -1,26 +1,24 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { isError } from '@tanglewatt/errors';
 import { Journal, JournalFailedError } from '@tanglewatt/journal';
 import {
   isPlainCoinOutput,
   type MilestoneChanges,
-  milestoneChanges,
   type NodeApi,
   type OutputSummary,
   type OutputSummaryJson,
   outputSummaryFromJson,
   outputSummaryToJson,
-  summarizeOutput,
 } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
+import { type LedgerSource, NodeMilestones } from './ledger-source.js';
 import { Waker } from './waker.js';
 
 /**
- * The wallet's view of its own outputs, kept by following confirmed milestones (Stardust has no address
- * lookup without an indexer): every created output that names our address as owner, deposit-return or
- * expiration-return address is remembered, every consumed one forgotten. Journaled, so a restart
- * continues from its checkpoint.
+ * The wallet's view of its own outputs, kept by following confirmed milestones from its LedgerSource (the
+ * node's milestones, or the community indexer's slice of this address): every created output that names
+ * our address as owner, deposit-return or expiration-return address is remembered, every consumed one
+ * forgotten. Journaled, so a restart continues from its checkpoint.
  */
 
 type Event =
@@ -48,6 +46,9 @@ export class WalletLedger extends EventEmitter<{
 }> {
   private readonly outputs = new Map<string, OutputSummary>();
   private checkpoint = 0;
+  /** The last checkpoint written to the journal (the in-memory one may be ahead: see commitWithCheckpoint). */
+  private journaledCheckpoint = 0;
+  private source!: LedgerSource;
   private eventsSinceCompaction = 0;
   private following = false;
   private stopRequested = false;
@@ -60,7 +61,6 @@ export class WalletLedger extends EventEmitter<{
 
   private constructor(
     private readonly journal: Journal<Event>,
-    private readonly api: NodeApi,
     readonly addressHex: string,
     private readonly log: Logger,
   ) {
@@ -69,15 +69,22 @@ export class WalletLedger extends EventEmitter<{
 
   static async open(options: {
     dataDir: string;
+    /** The node, read milestone by milestone when no `source` is given. */
     api: NodeApi;
+    /** Where to read the ledger from instead (the indexer's slice of this address). */
+    source?: (concernsUs: (o: OutputSummary) => boolean) => LedgerSource;
     addressHex: string;
     initialOutputs: string[];
     scanFromMilestone?: number;
     log: Logger;
   }): Promise<WalletLedger> {
     const { journal, records } = await Journal.open<Event>(join(options.dataDir, 'ledger.journal'));
-    const ledger = new WalletLedger(journal, options.api, options.addressHex.toLowerCase(), options.log);
+    const ledger = new WalletLedger(journal, options.addressHex.toLowerCase(), options.log);
+    const concernsUs = (o: OutputSummary) => ledger.concernsUs(o);
+    ledger.source = options.source?.(concernsUs) ?? new NodeMilestones(options.api, concernsUs);
+    ledger.source.onNews?.(() => ledger.wake());
     for (const event of records) ledger.apply(event);
+    ledger.journaledCheckpoint = ledger.checkpoint;
     ledger.eventsSinceCompaction = records.length;
     if (records.length === 0) await ledger.initialise(options.initialOutputs, options.scanFromMilestone);
     return ledger;
@@ -105,19 +112,16 @@ export class WalletLedger extends EventEmitter<{
   }
 
   private async initialise(initialOutputs: string[], scanFrom?: number): Promise<void> {
-    const info = await this.api.info();
-    const events: Event[] = [];
-    for (const id of initialOutputs) {
-      const summary = summarizeOutput(id, await this.api.output(id));
-      if (!summary.isSpent && this.concernsUs(summary))
-        events.push({ t: 'output', output: outputSummaryToJson(summary) });
-    }
-    const start = scanFrom ?? info.status.confirmedMilestone.index + 1;
-    events.push({ t: 'checkpoint', milestoneIndex: start - 1 });
+    const { outputs, checkpoint } = await this.source.initial(initialOutputs, scanFrom);
+    const events: Event[] = outputs
+      .filter((o) => this.concernsUs(o))
+      .map((o) => ({ t: 'output', output: outputSummaryToJson(o) }));
+    events.push({ t: 'checkpoint', milestoneIndex: checkpoint });
     await this.commit(events);
+    this.journaledCheckpoint = checkpoint;
   }
 
-  private concernsUs(o: OutputSummary): boolean {
+  concernsUs(o: OutputSummary): boolean {
     return (
       o.ownerHex === this.addressHex ||
       o.depositReturn?.addressHex === this.addressHex ||
@@ -147,55 +151,58 @@ export class WalletLedger extends EventEmitter<{
     return this.checkpoint;
   }
 
-  /** Processes every confirmed milestone after the checkpoint. Returns how many it processed. */
+  /** Processes every milestone its source has after the checkpoint. Returns how many it processed. */
   async catchUp(): Promise<number> {
-    const info = await this.api.info();
-    const confirmed = info.status.confirmedMilestone.index;
     let processed = 0;
-    for (let index = this.checkpoint + 1; index <= confirmed && !this.stopRequested; index++) {
-      let changes: MilestoneChanges;
-      try {
-        changes = await milestoneChanges(this.api, index);
-      } catch (error) {
-        if (isError(error, 'NOT_FOUND') && index <= info.status.pruningIndex) {
-          await this.recoverFromPruning(info.status.pruningIndex);
-          index = this.checkpoint;
-          continue;
-        }
-        throw error;
+    for await (const step of this.source.read(this.checkpoint, this.outputs, () => this.stopRequested)) {
+      if (step.kind === 'milestone') {
+        await this.read(step.changes);
+        processed++;
+      } else if (step.kind === 'skipped') {
+        this.log.warn(
+          { from: this.checkpoint + 1, to: step.to },
+          'milestones were pruned before this wallet read them; outputs received in that range are not seen',
+        );
+        const events: Event[] = step.spent.map((id) => ({ t: 'spent', outputId: id }));
+        await this.commitWithCheckpoint(events, step.to);
+      } else {
+        if (step.index > this.checkpoint) await this.commitWithCheckpoint([], step.index);
+        if (!this.stopRequested && this.checkpoint >= step.index)
+          this.caughtUpTo = Math.max(this.caughtUpTo, step.index);
       }
-      const events: Event[] = [];
-      const spentOwn = changes.consumed.filter((id) => this.outputs.has(id));
-      // Before the milestone counts as read: whoever spent our outputs is accounted for first.
-      if (spentOwn.length && this.spendObserver) await this.spendObserver(spentOwn, index);
-      for (const observe of this.readObservers) await observe(changes);
-      for (const id of spentOwn) events.push({ t: 'spent', outputId: id });
-      for (const o of changes.created)
-        if (this.concernsUs(o)) events.push({ t: 'output', output: outputSummaryToJson(o) });
-      events.push({ t: 'checkpoint', milestoneIndex: index });
-      await this.commit(events);
-      processed++;
-      this.emit('milestone', changes);
-      if (events.length > 1) this.emit('changed');
     }
-    if (!this.stopRequested && this.checkpoint >= confirmed)
-      this.caughtUpTo = Math.max(this.caughtUpTo, confirmed);
     return processed;
   }
 
-  /** The node pruned milestones we had not read: re-check what we know and continue after the pruned range. */
-  private async recoverFromPruning(pruningIndex: number): Promise<void> {
-    this.log.warn(
-      { from: this.checkpoint + 1, to: pruningIndex },
-      'milestones were pruned before this wallet read them; outputs received in that range are not seen',
-    );
-    const events: Event[] = [];
-    for (const id of this.outputs.keys()) {
-      const meta = await this.api.outputMetadata(id).catch(() => undefined);
-      if (!meta || meta.isSpent) events.push({ t: 'spent', outputId: id });
+  /** One milestone: its observers first, then what concerns us and the checkpoint, in one journal write. */
+  private async read(changes: MilestoneChanges): Promise<void> {
+    const index = changes.index;
+    const spentOwn = changes.consumed.filter((id) => this.outputs.has(id));
+    // Before the milestone counts as read: whoever spent our outputs is accounted for first.
+    if (spentOwn.length && this.spendObserver) await this.spendObserver(spentOwn, index);
+    for (const observe of this.readObservers) await observe(changes);
+    const events: Event[] = spentOwn.map((id) => ({ t: 'spent', outputId: id }));
+    // An output created and consumed within the milestone was never unspent.
+    const consumed = new Set(changes.consumed);
+    for (const o of changes.created)
+      if (this.concernsUs(o) && !consumed.has(o.outputId))
+        events.push({ t: 'output', output: outputSummaryToJson(o) });
+    await this.commitWithCheckpoint(events, index);
+    this.emit('milestone', changes);
+    if (events.length > 0) this.emit('changed');
+  }
+
+  /**
+   * Records `events` and the checkpoint `index`. A milestone with nothing of ours is journaled only every
+   * `checkpointEvery` milestones (the source's choice); in between the checkpoint moves in memory.
+   */
+  private async commitWithCheckpoint(events: Event[], index: number): Promise<void> {
+    if (events.length === 0 && index - this.journaledCheckpoint < this.source.checkpointEvery) {
+      this.checkpoint = Math.max(this.checkpoint, index);
+      return;
     }
-    events.push({ t: 'checkpoint', milestoneIndex: pruningIndex });
-    await this.commit(events);
+    await this.commit([...events, { t: 'checkpoint', milestoneIndex: index }]);
+    this.journaledCheckpoint = index;
   }
 
   /**
@@ -236,6 +243,7 @@ export class WalletLedger extends EventEmitter<{
     this.stopRequested = true;
     this.waker.wake();
     await this.loop;
+    await this.source.close?.();
     await this.journal.close();
   }
 

@@ -114,6 +114,7 @@ async function startMember(
     {
       dir: join(dataDir, member.name),
       nodeUrl: tangle.nodes[0]!.restUrl,
+      ...(tangle.nodes[0]!.indexerUrl ? { indexerUrl: tangle.nodes[0]!.indexerUrl } : {}),
       mnemonic: member.mnemonic,
       accountIndex: member.accountIndex,
       initialOutputs: member.initialOutputs,

@@ -18,7 +18,7 @@ import {
   startHousehold,
   startHouseholdAgent,
 } from '../household.js';
-import type { TangleState } from '../tangle.js';
+import type { NodeEntry, TangleState } from '../tangle.js';
 import { type FleetOptions, type FleetPlan, FUNDING_UNITS } from './plan.js';
 
 export interface FleetConsumer {
@@ -41,6 +41,9 @@ const walletTuning = {
   // The fleet pays for metered periods only: no household reads every milestone's cone for a market book.
   market: { enabled: false },
 };
+
+/** The indexer beside a node, as a household's spec takes it. */
+const indexerOf = (node: NodeEntry) => (node.indexerUrl ? { indexerUrl: node.indexerUrl } : {});
 
 async function addressOf(signer: MnemonicSigner, accountIndex: number, bech32Hrp: string) {
   return (await signer.addresses({ accountIndex, count: 1, bech32Hrp }))[0]!;
@@ -65,6 +68,7 @@ async function fundConsumers(
     {
       dir: join(dataDir, 'funder'),
       nodeUrl: tangle.nodes[0]!.restUrl,
+      ...indexerOf(tangle.nodes[0]!),
       mnemonic: await devMnemonic(),
       accountIndex: slot.accountIndex,
       initialOutputs: [slot.outputId],
@@ -154,6 +158,8 @@ export async function startPool(
         {
           dir: join(dataDir, pair.consumer.name),
           nodeUrl: node.restUrl,
+          // Its own node's indexer: the node serves only this wallet's transactions.
+          ...indexerOf(node),
           mnemonic,
           accountIndex: account.accountIndex,
           initialOutputs: account.outputs,
