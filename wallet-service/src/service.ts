@@ -306,7 +306,7 @@ async function startLocked(
     ledger,
     addresses,
     ...(market ? { market } : {}),
-    ...(config.indexer ? { indexer: indexerOf(config.indexer) } : {}),
+    ...(indexer ? { indexer } : {}),
     ...(config.bills ? { bills: config.bills } : {}),
     ...(config.bills?.readerKeyFile ? { billsReaderKey: billsReaderKey(config.bills.readerKeyFile) } : {}),
     settlement,
@@ -359,14 +359,6 @@ async function startLocked(
       await releaseLock();
     },
   };
-}
-
-/** The community indexer the config names, with its token from the environment when it has one. */
-function indexerOf(indexer: NonNullable<WalletConfig['indexer']>): IndexerApi {
-  const token = indexer.tokenEnv ? process.env[indexer.tokenEnv] : undefined;
-  if (indexer.tokenEnv && !token)
-    throw new WalletConfigError(`indexer.tokenEnv: the environment variable ${indexer.tokenEnv} is not set`);
-  return new IndexerApi(indexer.url, token ? { token } : {});
 }
 
 /** The reader key of the household's restricted meter channel, from its 0600 file. */
