@@ -26,6 +26,7 @@ import {
   planBatch,
   refusal,
 } from './settlement-plan.js';
+import { type ChainTip, chainTip, mayChain } from './settlement-chain.js';
 import { TransactionFollower } from './transaction-follower.js';
 import { Waker } from './waker.js';
 import { WalletCopies } from './wallet-copies.js';
@@ -166,9 +167,19 @@ export class Settlement {
       .sort((a, b) => (a.amount === b.amount ? 0 : a.amount > b.amount ? -1 : 1));
   }
 
+  /** The change of an open transaction of ours to build on, when no confirmed output is free. */
+  private chainTip(): ChainTip | undefined {
+    const { store, ledger, config } = this.deps;
+    return chainTip(store.allTransactions(), {
+      maxDepth: config.maxChainDepth,
+      ownerHex: ledger.addressHex,
+      lookup: (txId) => store.transaction(txId),
+    });
+  }
+
   /** Inputs covering `need` whose change is either nothing or a valid output of its own. */
-  private selectInputs(need: bigint, candidates: OutputSummary[]): OutputSummary[] | undefined {
-    const chosen: OutputSummary[] = [];
+  private selectInputs<T extends { amount: bigint }>(need: bigint, candidates: T[]): T[] | undefined {
+    const chosen: T[] = [];
     let sum = 0n;
     for (const o of candidates) {
       if (chosen.length >= MAX_INPUTS - 1) break;
@@ -214,9 +225,10 @@ export class Settlement {
     if (!this.deps.ledger.caughtUp) return false;
     const waiting = store.awaitingTransaction().filter((p) => !skipped.has(p.idempotencyKey));
     if (waiting.length === 0) return false;
-    // Going early pays only when another free output remains for the payments that follow: with one,
-    // they would wait for this transaction's change, a milestone later.
-    const quietMs = this.freeOutputs().length > 1 ? config.lingerQuietMs : config.lingerMs;
+    // Going early pays only when the payments that follow need not wait a milestone for this transaction's
+    // change: another free output remains, or they may build on that change unconfirmed.
+    const quietMs =
+      this.freeOutputs().length > 1 || config.maxChainDepth > 0 ? config.lingerQuietMs : config.lingerMs;
     const left = lingerLeftMs(
       waiting.map((p) => Date.parse(p.createdAt)),
       Date.now(),
@@ -233,9 +245,16 @@ export class Settlement {
 
     const invalid = waiting.filter((p) => this.impossible(p) !== undefined);
     for (const p of invalid) await store.recordFailed([p.idempotencyKey], this.impossible(p)!);
-    const valid = waiting.filter((p) => !invalid.includes(p));
+    let valid = waiting.filter((p) => !invalid.includes(p));
 
-    const free = this.freeOutputs();
+    let free: { outputId: string; amount: bigint }[] = this.freeOutputs();
+    // No confirmed output free: build on our own unconfirmed change, for payments on their first try.
+    const chain = free.length === 0 ? this.chainTip() : undefined;
+    if (chain) {
+      free = [chain];
+      valid = valid.filter(mayChain);
+      if (valid.length === 0) return invalid.length > 0;
+    }
     const { batch, unfundable } = planBatch(valid, {
       maxOutputs: config.maxOutputsPerTransaction,
       maxDescriptionBytes: MAX_DESCRIPTION_BYTES,
@@ -256,7 +275,7 @@ export class Settlement {
     // A batch the SDK will not sign, or whose block would be too large, is halved down to one payment.
     for (const size of halvings(batch.length)) {
       const part = batch.slice(0, size);
-      const result = await this.submitPayments(part, free);
+      const result = await this.submitPayments(part, free, chain);
       if (result.ok) return true;
       if (size > 1) continue;
       const key = part[0]!.idempotencyKey;
@@ -271,7 +290,11 @@ export class Settlement {
   }
 
   /** Signs, journals and posts one transaction for `part`; says why not when the payments themselves are at fault. */
-  private async submitPayments(part: Payment[], free: OutputSummary[]): Promise<SubmitResult> {
+  private async submitPayments(
+    part: Payment[],
+    free: { outputId: string; amount: bigint }[],
+    chain: ChainTip | undefined,
+  ): Promise<SubmitResult> {
     const { client, store, signer, account, address, log } = this.deps;
     const keys = part.map((p) => p.idempotencyKey);
     const outputs = part.map((p) => this.outputFor(p));
@@ -293,6 +316,7 @@ export class Settlement {
           remainderAddress: address,
           tag: PAYMENT_TAG,
           data: description,
+          ...(chain ? { unconfirmedInputs: { [chain.outputId]: chain.parent.payloadJson } } : {}),
         });
       } catch (error) {
         if (isTransient(error)) throw error;

@@ -7,6 +7,7 @@ import {
 } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import type { PaymentsStore, StoredTransaction } from './payments-store.js';
+import { chainState } from './settlement-chain.js';
 import { notFound, type WalletCopies } from './wallet-copies.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
@@ -84,9 +85,24 @@ export class TransactionFollower {
       );
       return;
     }
+    const postedAgoMs = tx.lastPostedAt ? Date.now() - Date.parse(tx.lastPostedAt) : Number.POSITIVE_INFINITY;
+    // Built on the change of a transaction of ours not included yet: the node cannot tell us about that
+    // input, so the parent decides (see settlement-chain.ts).
+    const chain = chainState(tx, (txId) => store.transaction(txId));
+    if (chain.kind === 'parentConflicts') {
+      const reason = `it spends the change of transaction ${chain.parent.txId}, which conflicts`;
+      await store.recordConflicting(tx.txId, reason);
+      log.warn({ txId: tx.txId, parent: chain.parent.txId }, `transaction conflicts: ${reason}`);
+      return;
+    }
+    if (chain.kind === 'parentOpen') {
+      // Posted again only if no milestone took it in time; until the parent has a block, it waits.
+      const due = tx.state === 'signed' || postedAgoMs >= this.deps.reattachAfterSeconds * 1000;
+      if (chain.approve && due) await this.post(tx, [chain.approve]);
+      return;
+    }
     const last = tx.blockIds.at(-1);
     const meta = last ? await api.blockMetadata(last).catch(() => undefined) : undefined;
-    const postedAgoMs = tx.lastPostedAt ? Date.now() - Date.parse(tx.lastPostedAt) : Number.POSITIVE_INFINITY;
     const conflicting = meta?.ledgerInclusionState === 'conflicting';
     if (tx.state === 'posted' && postedAgoMs < this.deps.reattachAfterSeconds * 1000 && !conflicting) {
       if (meta?.shouldPromote && !meta.shouldReattach) await client.promote(last!).catch(() => undefined);
@@ -122,11 +138,17 @@ export class TransactionFollower {
       );
       return;
     }
-    const blockId = await client.postTransaction(tx.payloadJson);
+    await this.post(tx);
+  }
+
+  /** Posts `tx` in a new block (approving `approve` too, when given) and journals the block. */
+  private async post(tx: StoredTransaction, approve?: string[]): Promise<void> {
+    const { client, store, log } = this.deps;
+    const blockId = await client.postTransaction(tx.payloadJson, approve ? { approve } : {});
     const attempt = tx.blockIds.length + 1;
     await store.recordPosted(tx.txId, blockId);
     log.info(
-      { txId: tx.txId, blockId, attempt },
+      { txId: tx.txId, blockId, attempt, ...(approve ? { approves: approve } : {}) },
       attempt > 1 ? 'transaction re-posted' : 'transaction posted',
     );
   }
