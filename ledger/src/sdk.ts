@@ -388,7 +388,8 @@ function prepareOffline(
 ): IotaSdk.PreparedTransactionData {
   const inputsData = request.inputs.map((outputId) => {
     const creator = creators[outputId];
-    if (!creator) throw new InvalidInputError('inputs', `${outputId} is not among the unconfirmed inputs given`);
+    if (!creator)
+      throw new InvalidInputError('inputs', `${outputId} is not among the unconfirmed inputs given`);
     const payload = sdk.parsePayload(JSON.parse(creator)) as IotaSdk.TransactionPayload;
     const essence = payload.essence as IotaSdk.RegularTransactionEssence;
     const transactionId = sdk.Utils.transactionId(payload);
@@ -404,7 +405,8 @@ function prepareOffline(
   const spent = inputsData.reduce((sum, i) => sum + BigInt(i.output.getAmount()), 0n);
   const remainder = spent - request.outputs.reduce((sum, o) => sum + o.amount, 0n);
   if (remainder < 0n) throw sdkErrorFrom('prepareTransaction', `insufficient funds: ${-remainder} short`);
-  if (remainder > 0n) outputs.push(toSdkOutput({ kind: 'basic', address: request.remainderAddress, amount: remainder }));
+  if (remainder > 0n)
+    outputs.push(toSdkOutput({ kind: 'basic', address: request.remainderAddress, amount: remainder }));
   const payload =
     request.tag !== undefined || request.data !== undefined
       ? new sdk.TaggedDataPayload(utf8ToHex(request.tag ?? ''), utf8ToHex(request.data ?? ''))
@@ -416,7 +418,12 @@ function prepareOffline(
     outputs,
     payload,
   );
-  const chain = { coinType: request.coinType ?? DEFAULT_COIN_TYPE, account: request.accountIndex ?? 0, change: 0, addressIndex: 0 };
+  const chain = {
+    coinType: request.coinType ?? DEFAULT_COIN_TYPE,
+    account: request.accountIndex ?? 0,
+    change: 0,
+    addressIndex: 0,
+  };
   return {
     essence,
     inputsData: inputsData.map((i) => ({

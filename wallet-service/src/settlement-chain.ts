@@ -60,7 +60,10 @@ export function changeOf(
     const index = tx.keys.length;
     const output = outputs[index];
     if (!output || output.type !== 3 || output.amount === undefined) return undefined;
-    const conditions = (output.unlockConditions ?? []) as { type?: number; address?: { pubKeyHash?: string } }[];
+    const conditions = (output.unlockConditions ?? []) as {
+      type?: number;
+      address?: { pubKeyHash?: string };
+    }[];
     const plainToOwner =
       conditions.length === 1 &&
       conditions[0]?.type === 0 &&

@@ -15,6 +15,7 @@ import {
 import type { Logger } from 'pino';
 import type { WalletConfig } from './config.js';
 import type { PaymentsStore, TransactionKind } from './payments-store.js';
+import { type ChainTip, chainTip, mayChain } from './settlement-chain.js';
 import {
   describe,
   halvings,
@@ -26,12 +27,12 @@ import {
   planBatch,
   refusal,
 } from './settlement-plan.js';
-import { type ChainTip, chainTip, mayChain } from './settlement-chain.js';
 import { TransactionFollower } from './transaction-follower.js';
 import { Waker } from './waker.js';
 import { WalletCopies } from './wallet-copies.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
+export * from './settlement-chain.js';
 export * from './settlement-plan.js';
 
 type SubmitResult = { ok: true } | { ok: false; reason: string; final: boolean; unfundable?: boolean };

@@ -165,13 +165,18 @@ export class WalletLedger extends EventEmitter<{
         throw error;
       }
       const events: Event[] = [];
-      const spentOwn = changes.consumed.filter((id) => this.outputs.has(id));
+      const createdOwn = changes.created.filter((o) => this.concernsUs(o));
+      const consumed = new Set(changes.consumed);
+      // An output created and spent within one milestone (a transaction on unconfirmed change) is spent
+      // too: it was ours for a moment, never to be listed as unspent.
+      const createdIds = new Set(createdOwn.map((o) => o.outputId));
+      const spentOwn = changes.consumed.filter((id) => this.outputs.has(id) || createdIds.has(id));
       // Before the milestone counts as read: whoever spent our outputs is accounted for first.
       if (spentOwn.length && this.spendObserver) await this.spendObserver(spentOwn, index);
       for (const observe of this.readObservers) await observe(changes);
-      for (const id of spentOwn) events.push({ t: 'spent', outputId: id });
-      for (const o of changes.created)
-        if (this.concernsUs(o)) events.push({ t: 'output', output: outputSummaryToJson(o) });
+      for (const id of spentOwn) if (this.outputs.has(id)) events.push({ t: 'spent', outputId: id });
+      for (const o of createdOwn)
+        if (!consumed.has(o.outputId)) events.push({ t: 'output', output: outputSummaryToJson(o) });
       events.push({ t: 'checkpoint', milestoneIndex: index });
       await this.commit(events);
       processed++;
