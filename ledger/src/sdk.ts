@@ -241,6 +241,11 @@ export function sdkForIdentity(nodeUrl: string): { sdk: typeof IotaSdk; client: 
   return { sdk, client: new sdk.Client({ nodes: [nodeUrl], localPow: false, ignoreNodeHealth: true }) };
 }
 
+/** The id of a signed transaction payload (as `SignedTransaction.payloadJson`). */
+export function transactionIdOf(payloadJson: string): string {
+  return sdk.Utils.transactionId(sdk.parsePayload(JSON.parse(payloadJson)) as IotaSdk.TransactionPayload);
+}
+
 /** Most parents a Stardust block may have (protocol constant). */
 const MAX_PARENTS = 8;
 

@@ -97,8 +97,8 @@ export const walletConfigSchema = z.strictObject({
       /** Transactions under way at once (each on its own inputs). */
       maxInFlight: z.number().int().min(1).max(32).default(4),
       /**
-       * How many transactions may stand one on another's change before the first is confirmed (0: only
-       * confirmed outputs are spent). Payments then need not wait a milestone for the change to come back.
+       * How many unconfirmed transactions of ours a new one may stand on, each spending the change of the
+       * one before (0: only confirmed outputs are spent). Payments then need not wait a milestone for change.
        */
       maxChainDepth: z.number().int().min(0).max(16).default(4),
       /** How long a micro-payment's payee has to claim it before the payer may take it back. */

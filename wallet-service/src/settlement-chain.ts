@@ -59,7 +59,7 @@ export function changeOf(
     const outputs = payload.essence?.outputs ?? [];
     const index = tx.keys.length;
     const output = outputs[index];
-    if (!output || output.type !== 3 || output.amount === undefined) return undefined;
+    if (output?.type !== 3 || output.amount === undefined) return undefined;
     const conditions = (output.unlockConditions ?? []) as {
       type?: number;
       address?: { pubKeyHash?: string };
