@@ -347,17 +347,14 @@ export class LedgerClient {
    */
   async postTransaction(payloadJson: string, options: { approve?: string[] } = {}): Promise<string> {
     const payload = sdk.parsePayload(JSON.parse(payloadJson));
-    if (!options.approve?.length) {
-      const [blockId] = await call('postBlockPayload', () => this.#client.postBlockPayload(payload));
-      return blockId;
-    }
+    // The block is built here rather than by postBlockPayload: two requests (tips, post), not more.
     // A transaction spending an output of a transaction not confirmed yet must approve that transaction's
     // block: white flag applies a milestone's cone in post-order (parents first), so the output is then
     // created before it is spent (HORNET pkg/whiteflag/white_flag.go, ComputeWhiteFlagMutations: an input
     // is looked up among the outputs created earlier in the same confirmation, then in the ledger; TIP-2).
     // minPoWScore is 0 on our network, so the block needs no nonce; the node's tips fill the other parents.
     const tips = await call('getTips', () => this.#client.getTips());
-    const parents = [...new Set([...options.approve, ...tips])].slice(0, MAX_PARENTS).sort();
+    const parents = [...new Set([...(options.approve ?? []), ...tips])].slice(0, MAX_PARENTS).sort();
     const block = Object.assign(new sdk.Block(), { protocolVersion: 2, parents, payload, nonce: '0' });
     return call('postBlock', () => this.#client.postBlock(block));
   }

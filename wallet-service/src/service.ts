@@ -260,7 +260,7 @@ async function startLocked(
   ledger.onMilestoneRead((changes) => received.noteMilestone(changes));
   ledger.on('milestone', (changes) => settlement.noteLedgerChanges(changes));
   ledger.on('changed', () => settlement.notify());
-  followConfirmedMilestones(feed, [() => ledger.wake(), () => settlement.notify()]);
+  followConfirmedMilestones(feed, [() => ledger.wake(), () => settlement.noteMilestone()]);
   ledger.follow(config.ledger.pollIntervalMs);
   settlement.start();
   feed.start();

@@ -68,6 +68,8 @@ export class Settlement {
   /** When the lingering payments are due, if some are waiting for company. */
   private lingerDueInMs = Number.POSITIVE_INFINITY;
   private claimRequested = false;
+  /** A milestone was confirmed since the open transactions were last looked at. */
+  private milestoneSeen = false;
   private readonly basicDeposit: bigint;
   private loop: Promise<void> | undefined;
   /** Payments another copy of this wallet made: found before anything is signed, or when one wins an input. */
@@ -111,6 +113,12 @@ export class Settlement {
     this.waker.wake();
   }
 
+  /** A confirmed milestone: wake, and between two new transactions look at the open ones first. */
+  noteMilestone(): void {
+    this.milestoneSeen = true;
+    this.notify();
+  }
+
   requestClaim(): void {
     this.claimRequested = true;
     this.notify();
@@ -140,19 +148,22 @@ export class Settlement {
   /** One pass: follow open transactions, then start new ones while there is room. */
   async tick(): Promise<void> {
     this.lingerDueInMs = Number.POSITIVE_INFINITY;
-    for (const tx of this.deps.store.openTransactions()) {
-      // One transaction the node cannot tell us about must not keep the others (or new ones) waiting.
-      await this.follower.follow(tx).catch((error: unknown) => {
-        this.deps.log.warn({ txId: tx.txId, err: (error as Error).message }, 'could not follow transaction');
-      });
-    }
+    this.milestoneSeen = false;
+    await this.follower.followAll(this.deps.store.openTransactions());
     if (this.claimRequested) {
       this.claimRequested = false;
       await this.claim();
     }
     await this.copies.readForeignTransactions();
     const skipped = new Set<string>();
-    while (this.deps.store.openTransactions().length < this.deps.config.maxInFlight) {
+    for (;;) {
+      // A milestone that came while transactions were being made may have included some: record that
+      // now (freeing their room in flight) rather than after the last new one.
+      if (this.milestoneSeen) {
+        this.milestoneSeen = false;
+        await this.follower.followAll(this.deps.store.openTransactions());
+      }
+      if (this.deps.store.openTransactions().length >= this.deps.config.maxInFlight) break;
       if (!(await this.startBatch(skipped))) break;
     }
     await this.takeBackExpired();
@@ -353,7 +364,7 @@ export class Settlement {
 
   private async postNow(txId: string): Promise<void> {
     const tx = this.deps.store.transaction(txId)!;
-    await this.follower.follow(tx).catch((error: unknown) => {
+    await this.follower.postFresh(tx).catch((error: unknown) => {
       this.deps.log.warn({ err: (error as Error).message, txId }, 'posting failed; will retry');
     });
   }
