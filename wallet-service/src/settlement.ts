@@ -1,7 +1,6 @@
 import type { Payment } from '@tanglewatt/contract';
 import {
   basicOutputDeposit,
-  hexToBech32,
   isBech32Address,
   type LedgerClient,
   MAX_BLOCK_BYTES,
@@ -27,6 +26,7 @@ import {
   planBatch,
   refusal,
 } from './settlement-plan.js';
+import { claimReceived, consolidateIfNeeded, takeBackExpired, type Upkeep } from './settlement-upkeep.js';
 import { TransactionFollower } from './transaction-follower.js';
 import { Waker } from './waker.js';
 import { WalletCopies } from './wallet-copies.js';
@@ -166,8 +166,8 @@ export class Settlement {
       if (this.deps.store.openTransactions().length >= this.deps.config.maxInFlight) break;
       if (!(await this.startBatch(skipped))) break;
     }
-    await this.takeBackExpired();
-    await this.consolidateIfNeeded();
+    await takeBackExpired(this.upkeep());
+    await consolidateIfNeeded(this.upkeep());
   }
 
   /** Plain outputs not used by an open transaction (nor made by a transaction not read yet), largest first. */
@@ -398,85 +398,19 @@ export class Settlement {
     await this.postNow(signed.transactionId);
   }
 
-  /**
-   * Claims received micro-payments: keeps the amounts, sends each deposit back to its payer. The kept
-   * amounts must together make a valid output (at least a basic output's deposit): the protocol has no
-   * other place to put them. So the largest ones are claimed together, and an output of our own is merged
-   * in only when they do not reach that deposit; without one, the claim waits for more to arrive.
-   */
-  async claim(): Promise<void> {
-    const { ledger, address, bech32Hrp, log } = this.deps;
-    const locked = this.lockedInputs();
-    const kept = (o: OutputSummary) => o.amount - o.depositReturn!.amount;
-    const claimable = ledger
-      .claimable(Math.floor(Date.now() / 1000))
-      .filter((o) => !locked.has(o.outputId))
-      .sort((a, b) => (kept(a) === kept(b) ? 0 : kept(a) > kept(b) ? -1 : 1))
-      .slice(0, 100);
-    if (claimable.length === 0) return;
-    const returns = new Map<string, bigint>();
-    let keptTotal = 0n;
-    for (const o of claimable) {
-      const back = o.depositReturn!;
-      returns.set(back.addressHex, (returns.get(back.addressHex) ?? 0n) + back.amount);
-      keptTotal += kept(o);
-    }
-    const inputs = claimable.map((o) => o.outputId);
-    if (keptTotal < this.basicDeposit) {
-      // Too little to stand as an output of its own: merge it into one of ours.
-      const own = this.freeOutputs()[0];
-      if (!own) {
-        log.info(
-          { claimable: claimable.length, kept: keptTotal.toString(), needs: this.basicDeposit.toString() },
-          'claim waits: the kept amounts are below a basic deposit and there is no own output to merge them into',
-        );
-        return;
-      }
-      inputs.push(own.outputId);
-      keptTotal += own.amount;
-    }
-    const outputs: OutputSpec[] = [
-      ...[...returns].map(
-        ([hex, amount]): OutputSpec => ({ kind: 'basic', address: hexToBech32(hex, bech32Hrp), amount }),
-      ),
-      { kind: 'basic', address, amount: keptTotal },
-    ];
-    await this.submit('claim', inputs, outputs, JSON.stringify({ v: 1, claim: claimable.length }));
+  /** Claims received micro-payments (see settlement-upkeep.ts). */
+  claim(): Promise<void> {
+    return claimReceived(this.upkeep());
   }
 
-  /**
-   * Micro-payments we sent whose payee let them expire: the payee can no longer claim them, so take them
-   * back now. Once that transaction is included, their payments go back to the queue to be paid again.
-   */
-  private async takeBackExpired(): Promise<void> {
-    if (this.deps.store.openTransactions().length >= this.deps.config.maxInFlight) return;
-    const locked = this.lockedInputs();
-    const expired = this.deps.ledger
-      .spendable()
-      .filter((o) => o.ownerHex !== this.deps.ledger.addressHex && !locked.has(o.outputId))
-      .slice(0, MAX_INPUTS);
-    if (expired.length === 0) return;
-    const total = expired.reduce((s, o) => s + o.amount, 0n);
-    await this.submit(
-      'consolidation',
-      expired.map((o) => o.outputId),
-      [{ kind: 'basic', address: this.deps.address, amount: total }],
-      JSON.stringify({ v: 1, takeBack: expired.length }),
-    );
-  }
-
-  private async consolidateIfNeeded(): Promise<void> {
-    if (this.deps.store.awaitingTransaction().length > 0) return;
-    if (this.deps.store.openTransactions().length > 0) return;
-    const free = this.freeOutputs();
-    if (free.length <= this.deps.config.consolidateAbove) return;
-    const inputs = free.slice(0, MAX_INPUTS - 1);
-    const total = inputs.reduce((s, o) => s + o.amount, 0n);
-    await this.submit(
-      'consolidation',
-      inputs.map((o) => o.outputId),
-      [{ kind: 'basic', address: this.deps.address, amount: total }],
-      JSON.stringify({ v: 1, consolidate: inputs.length }),
-    );
+  /** What the upkeep transactions (claims, take-backs, consolidations) need of settlement. */
+  private upkeep(): Upkeep {
+    return {
+      deps: this.deps,
+      basicDeposit: this.basicDeposit,
+      lockedInputs: () => this.lockedInputs(),
+      freeOutputs: () => this.freeOutputs(),
+      submit: (kind, inputs, outputs, description) => this.submit(kind, inputs, outputs, description),
+    };
   }
 }

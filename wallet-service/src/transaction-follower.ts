@@ -48,10 +48,7 @@ export class TransactionFollower {
   }
 
   /** Where and when the ledger included `tx`, if it did; read by transaction id, else from its outputs. */
-  private async inclusionOf(
-    tx: StoredTransaction,
-    everyOutput = false,
-  ): Promise<Inclusion | undefined> {
+  private async inclusionOf(tx: StoredTransaction, everyOutput = false): Promise<Inclusion | undefined> {
     const { api, ledger } = this.deps;
     const included = await api.includedBlockMetadata(tx.txId).catch(notFound);
     if (included?.ledgerInclusionState === 'included' && included.referencedByMilestoneIndex !== undefined) {
