@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Payment } from '@tanglewatt/contract';
 import {
+  creatorOf,
   type StoredTransaction,
   startWalletService,
   unconfirmedParentOf,
@@ -144,6 +145,13 @@ describe('settlement chains transactions on unconfirmed change', () => {
     expect(fellWithParent.length).toBeGreaterThanOrEqual(1);
     const roots = new Set(lostRoots.map((w) => w.txId));
     expect(fellWithParent.some((w) => roots.has(w.parent))).toBe(true);
+    // Whole: in each copy, every transaction on the change of a conflicting one conflicts too.
+    for (const s of [a, b]) {
+      const txs = s.store.allTransactions();
+      const fallen = new Set(txs.filter((t) => t.state === 'conflicting').map((t) => t.txId));
+      const onFallen = txs.filter((t) => t.inputs.some((i) => fallen.has(creatorOf(i))));
+      expect(onFallen.map((t) => t.state)).toEqual(onFallen.map(() => 'conflicting'));
+    }
     expect(await tally(node, payee, from, amountsOf(requests), new Map())).toEqual({
       paidOnce: requests.length,
       lost: 0,
