@@ -7,8 +7,10 @@ import {
   hexToBech32,
   hexToUtf8,
   isBech32Address,
+  LedgerClient,
   MnemonicSigner,
   microOutputDeposit,
+  transactionIdOf,
   utf8ToHex,
 } from './sdk.js';
 
@@ -90,5 +92,65 @@ describe('blockBytesOf', () => {
     const payload = JSON.stringify({ type: 5, tag: '0x1234', data });
     // version 1 + parent count 1 + 8 parents × 32 + payload length 4 + tagged data (4 + 1 + 2 + 4 + 100) + nonce 8
     expect(blockBytesOf(payload)).toBe(1 + 1 + 8 * 32 + 4 + (4 + 1 + 2 + 4 + 100) + 8);
+  });
+});
+
+describe('LedgerClient.signTransaction on an unconfirmed output', () => {
+  it('builds and signs without the node: the given output spent, our outputs in order, the remainder last', async () => {
+    const signer = new MnemonicSigner(devMnemonic);
+    const [own] = await signer.addresses({ count: 1, bech32Hrp: 'watt' });
+    const payee = hexToBech32(`0x${'cd'.repeat(32)}`, 'watt');
+    const plain = (hex: string, amount: string) => ({
+      type: 3,
+      amount,
+      unlockConditions: [{ type: 0, address: { type: 0, pubKeyHash: hex } }],
+    });
+    // A signed transaction not confirmed yet, as journaled: it pays someone and sends 1 000 000 back to us.
+    const parent = JSON.stringify({
+      type: 6,
+      essence: {
+        type: 1,
+        networkId: '8342982141227064571',
+        inputsCommitment: `0x${'11'.repeat(32)}`,
+        inputs: [{ type: 0, transactionId: `0x${'22'.repeat(32)}`, transactionOutputIndex: 0 }],
+        outputs: [plain(bech32ToHex(payee), '50000'), plain(bech32ToHex(own!), '1000000')],
+      },
+      unlocks: [
+        {
+          type: 0,
+          signature: { type: 0, publicKey: `0x${'33'.repeat(32)}`, signature: `0x${'44'.repeat(64)}` },
+        },
+      ],
+    });
+    const client = new LedgerClient('http://127.0.0.1:9'); // nothing listens: the node is never asked
+    const parentInput = `0x${'22'.repeat(32)}0000`;
+    await expect(
+      client.signTransaction({
+        signer,
+        inputs: [parentInput],
+        outputs: [],
+        remainderAddress: own!,
+        unconfirmedInputs: { [parentInput]: parent },
+      }),
+    ).rejects.toThrow(/inputs: .* is not an output of the transaction given for it/);
+    const change = `${transactionIdOf(parent)}0100`;
+    const signed = await client.signTransaction({
+      signer,
+      inputs: [change],
+      outputs: [{ kind: 'basic', address: payee, amount: 60_000n }],
+      remainderAddress: own!,
+      tag: 'tanglewatt/pay/v1',
+      data: '{"v":1}',
+      unconfirmedInputs: { [change]: parent },
+    });
+    expect(signed.outputAmounts).toEqual([60_000n, 940_000n]);
+    const essence = JSON.parse(signed.payloadJson).essence;
+    expect(essence.networkId).toBe('8342982141227064571');
+    expect(essence.inputs).toEqual([
+      { type: 0, transactionId: transactionIdOf(parent), transactionOutputIndex: 1 },
+    ]);
+    expect(hexToUtf8(essence.payload.data)).toBe('{"v":1}');
+    expect(JSON.parse(signed.payloadJson).unlocks).toHaveLength(1);
+    await client.destroy();
   });
 });

@@ -88,6 +88,11 @@ export class MnemonicSigner {
     return { publicKey: signed.publicKey, signature: signed.signature };
   }
 
+  /** @internal for LedgerClient only: signs a transaction prepared without the node. */
+  signPrepared(prepared: IotaSdk.PreparedTransactionData): Promise<IotaSdk.TransactionPayload> {
+    return call('signTransaction', () => this.#manager.signTransaction(prepared));
+  }
+
   /** @internal for LedgerClient only. */
   secretManagerDescriptor(): { mnemonic: string } {
     return this.#secret;
@@ -197,6 +202,13 @@ export interface BuildTransactionRequest {
   remainderAddress: string;
   tag?: string;
   data?: string;
+  /**
+   * Inputs created by a transaction that is signed but not confirmed yet: output id → that transaction's
+   * signed payload (as `SignedTransaction.payloadJson`). The node cannot serve such an input, so the
+   * transaction is built here from the given outputs instead of by the SDK from the node's ledger; then
+   * every input must be listed, the remainder is the last output, and the SDK still signs and checks it.
+   */
+  unconfirmedInputs?: Record<string, string>;
 }
 
 export interface TransferRequest {
@@ -229,6 +241,14 @@ export function sdkForIdentity(nodeUrl: string): { sdk: typeof IotaSdk; client: 
   return { sdk, client: new sdk.Client({ nodes: [nodeUrl], localPow: false, ignoreNodeHealth: true }) };
 }
 
+/** The id of a signed transaction payload (as `SignedTransaction.payloadJson`). */
+export function transactionIdOf(payloadJson: string): string {
+  return sdk.Utils.transactionId(sdk.parsePayload(JSON.parse(payloadJson)) as IotaSdk.TransactionPayload);
+}
+
+/** Most parents a Stardust block may have (protocol constant). */
+const MAX_PARENTS = 8;
+
 /** Stardust's largest block, in serialized bytes (protocol constant). */
 export const MAX_BLOCK_BYTES = 32_768;
 
@@ -241,7 +261,7 @@ export function blockBytesOf(payloadJson: string): number {
 }
 
 function blockBytesOfPayload(payload: IotaSdk.Payload): number {
-  const parents = Array.from({ length: 8 }, (_, i) => `0x${String(i).repeat(64)}`);
+  const parents = Array.from({ length: MAX_PARENTS }, (_, i) => `0x${String(i).repeat(64)}`);
   const block = Object.assign(new sdk.Block(), { protocolVersion: 2, parents, payload, nonce: '0' });
   return sdk.Utils.blockBytes(block).length;
 }
@@ -280,18 +300,12 @@ export class LedgerClient {
   /** Builds and signs a transaction with exactly the given inputs and outputs; posts nothing. */
   async signTransaction(request: BuildTransactionRequest): Promise<SignedTransaction> {
     const secret = request.signer.secretManagerDescriptor();
-    const prepared = await call('prepareTransaction', () =>
-      this.#client.prepareTransaction(secret, {
-        coinType: request.coinType ?? DEFAULT_COIN_TYPE,
-        accountIndex: request.accountIndex ?? 0,
-        inputs: request.inputs.map((id) => sdk.UTXOInput.fromOutputId(id)),
-        outputs: request.outputs.map(toSdkOutput),
-        customRemainderAddress: request.remainderAddress,
-        ...(request.tag !== undefined ? { tag: utf8ToHex(request.tag) } : {}),
-        ...(request.data !== undefined ? { data: utf8ToHex(request.data) } : {}),
-      }),
-    );
-    const payload = await call('signTransaction', () => this.#client.signTransaction(secret, prepared));
+    // Without the node when the inputs are ours and unconfirmed: the node knows nothing of them yet.
+    const payload = request.unconfirmedInputs
+      ? await request.signer.signPrepared(prepareOffline(request, request.unconfirmedInputs))
+      : await call('signTransaction', async () =>
+          this.#client.signTransaction(secret, await this.prepare(request)),
+        );
     const essence = payload.essence as IotaSdk.RegularTransactionEssence;
     const outputAmounts = essence.outputs.map((o) => BigInt(o.getAmount()));
     // The SDK keeps our outputs in order and appends the remainder; check rather than trust.
@@ -311,14 +325,38 @@ export class LedgerClient {
     };
   }
 
+  /** The SDK's own preparation: it reads each input from the node's ledger. */
+  private prepare(request: BuildTransactionRequest): Promise<IotaSdk.PreparedTransactionData> {
+    const secret = request.signer.secretManagerDescriptor();
+    return call('prepareTransaction', () =>
+      this.#client.prepareTransaction(secret, {
+        coinType: request.coinType ?? DEFAULT_COIN_TYPE,
+        accountIndex: request.accountIndex ?? 0,
+        inputs: request.inputs.map((id) => sdk.UTXOInput.fromOutputId(id)),
+        outputs: request.outputs.map(toSdkOutput),
+        customRemainderAddress: request.remainderAddress,
+        ...(request.tag !== undefined ? { tag: utf8ToHex(request.tag) } : {}),
+        ...(request.data !== undefined ? { data: utf8ToHex(request.data) } : {}),
+      }),
+    );
+  }
+
   /**
    * Posts a signed transaction in a new block. Posting the same transaction again is safe: the ledger
    * includes a transaction once, and any further block carrying it is marked conflicting.
    */
-  async postTransaction(payloadJson: string): Promise<string> {
+  async postTransaction(payloadJson: string, options: { approve?: string[] } = {}): Promise<string> {
     const payload = sdk.parsePayload(JSON.parse(payloadJson));
-    const [blockId] = await call('postBlockPayload', () => this.#client.postBlockPayload(payload));
-    return blockId;
+    // The block is built here rather than by postBlockPayload: two requests (tips, post), not more.
+    // A transaction spending an output of a transaction not confirmed yet must approve that transaction's
+    // block: white flag applies a milestone's cone in post-order (parents first), so the output is then
+    // created before it is spent (HORNET pkg/whiteflag/white_flag.go, ComputeWhiteFlagMutations: an input
+    // is looked up among the outputs created earlier in the same confirmation, then in the ledger; TIP-2).
+    // minPoWScore is 0 on our network, so the block needs no nonce; the node's tips fill the other parents.
+    const tips = await call('getTips', () => this.#client.getTips());
+    const parents = [...new Set([...(options.approve ?? []), ...tips])].slice(0, MAX_PARENTS).sort();
+    const block = Object.assign(new sdk.Block(), { protocolVersion: 2, parents, payload, nonce: '0' });
+    return call('postBlock', () => this.#client.postBlock(block));
   }
 
   /** Posts an empty block that approves `blockId` and fresh tips, so a lazy block gets referenced. */
@@ -339,4 +377,69 @@ export class LedgerClient {
   destroy(): Promise<void> {
     return call('destroy', () => this.#client.destroy());
   }
+}
+
+/**
+ * A transaction prepared without the node: its inputs are outputs of signed transactions we hold (see
+ * BuildTransactionRequest.unconfirmedInputs), all owned by the account's first address; the remainder, if
+ * any, goes last to `remainderAddress`. Same network and inputs commitment rules as the SDK's own.
+ */
+function prepareOffline(
+  request: BuildTransactionRequest,
+  creators: Record<string, string>,
+): IotaSdk.PreparedTransactionData {
+  const inputsData = request.inputs.map((outputId) => {
+    const creator = creators[outputId];
+    if (!creator)
+      throw new InvalidInputError('inputs', `${outputId} is not among the unconfirmed inputs given`);
+    const payload = sdk.parsePayload(JSON.parse(creator)) as IotaSdk.TransactionPayload;
+    const essence = payload.essence as IotaSdk.RegularTransactionEssence;
+    const transactionId = sdk.Utils.transactionId(payload);
+    const outputIndex = Buffer.from(outputId.slice(-4), 'hex').readUInt16LE(0);
+    const output = essence.outputs[outputIndex];
+    if (!output || outputId !== `${transactionId}${outputId.slice(-4)}`)
+      throw new InvalidInputError('inputs', `${outputId} is not an output of the transaction given for it`);
+    return { networkId: essence.networkId, transactionId, outputIndex, output };
+  });
+  const networkId = inputsData[0]?.networkId;
+  if (!networkId) throw new InvalidInputError('inputs', 'at least one input is needed');
+  const outputs = request.outputs.map(toSdkOutput);
+  const spent = inputsData.reduce((sum, i) => sum + BigInt(i.output.getAmount()), 0n);
+  const remainder = spent - request.outputs.reduce((sum, o) => sum + o.amount, 0n);
+  if (remainder < 0n) throw sdkErrorFrom('prepareTransaction', `insufficient funds: ${-remainder} short`);
+  if (remainder > 0n)
+    outputs.push(toSdkOutput({ kind: 'basic', address: request.remainderAddress, amount: remainder }));
+  const payload =
+    request.tag !== undefined || request.data !== undefined
+      ? new sdk.TaggedDataPayload(utf8ToHex(request.tag ?? ''), utf8ToHex(request.data ?? ''))
+      : undefined;
+  const essence = new sdk.RegularTransactionEssence(
+    networkId,
+    sdk.Utils.computeInputsCommitment(inputsData.map((i) => i.output)),
+    inputsData.map((i) => new sdk.UTXOInput(i.transactionId, i.outputIndex)),
+    outputs,
+    payload,
+  );
+  const chain = {
+    coinType: request.coinType ?? DEFAULT_COIN_TYPE,
+    account: request.accountIndex ?? 0,
+    change: 0,
+    addressIndex: 0,
+  };
+  return {
+    essence,
+    inputsData: inputsData.map((i) => ({
+      output: i.output,
+      chain,
+      outputMetadata: {
+        blockId: `0x${'0'.repeat(64)}`,
+        transactionId: i.transactionId,
+        outputIndex: i.outputIndex,
+        isSpent: false,
+        milestoneIndexBooked: 0,
+        milestoneTimestampBooked: 0,
+        ledgerIndex: 0,
+      },
+    })),
+  };
 }

@@ -47,8 +47,10 @@ export class AddressIndex implements AddressLookup {
       outputs?.delete(id);
       if (outputs?.size === 0) this.byOwner.delete(owner);
     }
+    // An output created and spent within the same milestone (a transaction on unconfirmed change) is not unspent.
+    const consumed = new Set(changes.consumed);
     for (const output of changes.created) {
-      if (!output.ownerHex || this.ownerOf.size >= this.maxOutputs) continue;
+      if (!output.ownerHex || consumed.has(output.outputId) || this.ownerOf.size >= this.maxOutputs) continue;
       this.ownerOf.set(output.outputId, output.ownerHex);
       const outputs = this.byOwner.get(output.ownerHex) ?? new Map<string, OutputSummary>();
       this.byOwner.set(output.ownerHex, outputs);

@@ -110,6 +110,11 @@ export const walletConfigSchema = z.strictObject({
       lingerQuietMs: z.number().int().nonnegative().max(60_000).default(50),
       /** Transactions under way at once (each on its own inputs). */
       maxInFlight: z.number().int().min(1).max(32).default(4),
+      /**
+       * How many unconfirmed transactions of ours a new one may stand on, each spending the change of the
+       * one before (0: only confirmed outputs are spent). Payments then need not wait a milestone for change.
+       */
+      maxChainDepth: z.number().int().min(0).max(16).default(4),
       /** How long a micro-payment's payee has to claim it before the payer may take it back. */
       microExpirationSeconds: z.number().int().min(10).default(86_400),
       /** Re-post a transaction no milestone has referenced after this long. */
@@ -122,6 +127,7 @@ export const walletConfigSchema = z.strictObject({
       lingerMs: 250,
       lingerQuietMs: 50,
       maxInFlight: 4,
+      maxChainDepth: 4,
       microExpirationSeconds: 86_400,
       reattachAfterSeconds: 15,
       consolidateAbove: 40,

@@ -342,6 +342,11 @@ export class PaymentsStore extends EventEmitter<{
   }
 
   /** Transactions signed or posted and not yet final. */
+  /** Every transaction journaled (kept until compaction), oldest first. */
+  allTransactions(): StoredTransaction[] {
+    return [...this.state.transactions.values()];
+  }
+
   openTransactions(): StoredTransaction[] {
     return [...this.state.transactions.values()].filter((t) => t.state === 'signed' || t.state === 'posted');
   }

@@ -293,9 +293,9 @@ async function startLocked(
   ledger.on('changed', () => settlement.notify());
   if (stream) {
     // The indexer's milestones wake the view (through its source) and settlement's inclusion checks.
-    ledger.on('milestone', () => settlement.notify());
+    ledger.on('milestone', () => settlement.noteMilestone());
     stream.start();
-  } else followConfirmedMilestones(feed, [() => ledger.wake(), () => settlement.notify()]);
+  } else followConfirmedMilestones(feed, [() => ledger.wake(), () => settlement.noteMilestone()]);
   ledger.follow(config.ledger.pollIntervalMs);
   settlement.start();
   feed.start();

@@ -1,7 +1,6 @@
 import type { Payment } from '@tanglewatt/contract';
 import {
   basicOutputDeposit,
-  hexToBech32,
   isBech32Address,
   type LedgerClient,
   MAX_BLOCK_BYTES,
@@ -15,6 +14,7 @@ import {
 import type { Logger } from 'pino';
 import type { WalletConfig } from './config.js';
 import type { PaymentsStore, TransactionKind } from './payments-store.js';
+import { type ChainTip, chainTip, mayChain } from './settlement-chain.js';
 import {
   describe,
   halvings,
@@ -26,11 +26,13 @@ import {
   planBatch,
   refusal,
 } from './settlement-plan.js';
+import { claimReceived, consolidateIfNeeded, takeBackExpired, type Upkeep } from './settlement-upkeep.js';
 import { TransactionFollower } from './transaction-follower.js';
 import { Waker } from './waker.js';
 import { WalletCopies } from './wallet-copies.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
+export * from './settlement-chain.js';
 export * from './settlement-plan.js';
 
 type SubmitResult = { ok: true } | { ok: false; reason: string; final: boolean; unfundable?: boolean };
@@ -66,6 +68,8 @@ export class Settlement {
   /** When the lingering payments are due, if some are waiting for company. */
   private lingerDueInMs = Number.POSITIVE_INFINITY;
   private claimRequested = false;
+  /** A milestone was confirmed since the open transactions were last looked at. */
+  private milestoneSeen = false;
   private readonly basicDeposit: bigint;
   private loop: Promise<void> | undefined;
   /** Payments another copy of this wallet made: found before anything is signed, or when one wins an input. */
@@ -109,6 +113,12 @@ export class Settlement {
     this.waker.wake();
   }
 
+  /** A confirmed milestone: wake, and between two new transactions look at the open ones first. */
+  noteMilestone(): void {
+    this.milestoneSeen = true;
+    this.notify();
+  }
+
   requestClaim(): void {
     this.claimRequested = true;
     this.notify();
@@ -138,23 +148,26 @@ export class Settlement {
   /** One pass: follow open transactions, then start new ones while there is room. */
   async tick(): Promise<void> {
     this.lingerDueInMs = Number.POSITIVE_INFINITY;
-    for (const tx of this.deps.store.openTransactions()) {
-      // One transaction the node cannot tell us about must not keep the others (or new ones) waiting.
-      await this.follower.follow(tx).catch((error: unknown) => {
-        this.deps.log.warn({ txId: tx.txId, err: (error as Error).message }, 'could not follow transaction');
-      });
-    }
+    this.milestoneSeen = false;
+    await this.follower.followAll(this.deps.store.openTransactions());
     if (this.claimRequested) {
       this.claimRequested = false;
       await this.claim();
     }
     await this.copies.readForeignTransactions();
     const skipped = new Set<string>();
-    while (this.deps.store.openTransactions().length < this.deps.config.maxInFlight) {
+    for (;;) {
+      // A milestone that came while transactions were being made may have included some: record that
+      // now (freeing their room in flight) rather than after the last new one.
+      if (this.milestoneSeen) {
+        this.milestoneSeen = false;
+        await this.follower.followAll(this.deps.store.openTransactions());
+      }
+      if (this.deps.store.openTransactions().length >= this.deps.config.maxInFlight) break;
       if (!(await this.startBatch(skipped))) break;
     }
-    await this.takeBackExpired();
-    await this.consolidateIfNeeded();
+    await takeBackExpired(this.upkeep());
+    await consolidateIfNeeded(this.upkeep());
   }
 
   /** Plain outputs not used by an open transaction (nor made by a transaction not read yet), largest first. */
@@ -166,9 +179,19 @@ export class Settlement {
       .sort((a, b) => (a.amount === b.amount ? 0 : a.amount > b.amount ? -1 : 1));
   }
 
+  /** The change of an open transaction of ours to build on, when no confirmed output is free. */
+  private chainTip(): ChainTip | undefined {
+    const { store, ledger, config } = this.deps;
+    return chainTip(store.allTransactions(), {
+      maxDepth: config.maxChainDepth,
+      ownerHex: ledger.addressHex,
+      lookup: (txId) => store.transaction(txId),
+    });
+  }
+
   /** Inputs covering `need` whose change is either nothing or a valid output of its own. */
-  private selectInputs(need: bigint, candidates: OutputSummary[]): OutputSummary[] | undefined {
-    const chosen: OutputSummary[] = [];
+  private selectInputs<T extends { amount: bigint }>(need: bigint, candidates: T[]): T[] | undefined {
+    const chosen: T[] = [];
     let sum = 0n;
     for (const o of candidates) {
       if (chosen.length >= MAX_INPUTS - 1) break;
@@ -225,9 +248,10 @@ export class Settlement {
     if (!this.deps.ledger.caughtUp) return false;
     const waiting = store.awaitingTransaction().filter((p) => !skipped.has(p.idempotencyKey));
     if (waiting.length === 0) return false;
-    // Going early pays only when another free output remains for the payments that follow: with one,
-    // they would wait for this transaction's change, a milestone later.
-    const quietMs = this.freeOutputs().length > 1 ? config.lingerQuietMs : config.lingerMs;
+    // Going early pays only when the payments that follow need not wait a milestone for this transaction's
+    // change: another free output remains, or they may build on that change unconfirmed.
+    const quietMs =
+      this.freeOutputs().length > 1 || config.maxChainDepth > 0 ? config.lingerQuietMs : config.lingerMs;
     const left = lingerLeftMs(
       waiting.map((p) => Date.parse(p.createdAt)),
       Date.now(),
@@ -244,9 +268,16 @@ export class Settlement {
 
     const invalid = waiting.filter((p) => this.impossible(p) !== undefined);
     for (const p of invalid) await store.recordFailed([p.idempotencyKey], this.impossible(p)!);
-    const valid = waiting.filter((p) => !invalid.includes(p));
+    let valid = waiting.filter((p) => !invalid.includes(p));
 
-    const free = this.freeOutputs();
+    let free: { outputId: string; amount: bigint }[] = this.freeOutputs();
+    // No confirmed output free: build on our own unconfirmed change, for payments on their first try.
+    const chain = free.length === 0 ? this.chainTip() : undefined;
+    if (chain) {
+      free = [chain];
+      valid = valid.filter(mayChain);
+      if (valid.length === 0) return invalid.length > 0;
+    }
     const { batch, unfundable } = planBatch(valid, {
       maxOutputs: config.maxOutputsPerTransaction,
       maxDescriptionBytes: MAX_DESCRIPTION_BYTES,
@@ -268,7 +299,7 @@ export class Settlement {
     // A batch the SDK will not sign, or whose block would be too large, is halved down to one payment.
     for (const size of halvings(batch.length)) {
       const part = batch.slice(0, size);
-      const result = await this.submitPayments(part, free);
+      const result = await this.submitPayments(part, free, chain);
       if (result.ok) return true;
       if (size > 1) continue;
       const key = part[0]!.idempotencyKey;
@@ -283,7 +314,11 @@ export class Settlement {
   }
 
   /** Signs, journals and posts one transaction for `part`; says why not when the payments themselves are at fault. */
-  private async submitPayments(part: Payment[], free: OutputSummary[]): Promise<SubmitResult> {
+  private async submitPayments(
+    part: Payment[],
+    free: { outputId: string; amount: bigint }[],
+    chain: ChainTip | undefined,
+  ): Promise<SubmitResult> {
     const { client, store, signer, account, address, log } = this.deps;
     const keys = part.map((p) => p.idempotencyKey);
     // Each payment's outputs in a row: its own first, then its shares; outputIndexes name its own.
@@ -314,6 +349,7 @@ export class Settlement {
           remainderAddress: address,
           tag: PAYMENT_TAG,
           data: description,
+          ...(chain ? { unconfirmedInputs: { [chain.outputId]: chain.parent.payloadJson } } : {}),
         });
       } catch (error) {
         if (isTransient(error)) throw error;
@@ -349,7 +385,7 @@ export class Settlement {
 
   private async postNow(txId: string): Promise<void> {
     const tx = this.deps.store.transaction(txId)!;
-    await this.follower.follow(tx).catch((error: unknown) => {
+    await this.follower.postFresh(tx).catch((error: unknown) => {
       this.deps.log.warn({ err: (error as Error).message, txId }, 'posting failed; will retry');
     });
   }
@@ -383,85 +419,19 @@ export class Settlement {
     await this.postNow(signed.transactionId);
   }
 
-  /**
-   * Claims received micro-payments: keeps the amounts, sends each deposit back to its payer. The kept
-   * amounts must together make a valid output (at least a basic output's deposit): the protocol has no
-   * other place to put them. So the largest ones are claimed together, and an output of our own is merged
-   * in only when they do not reach that deposit; without one, the claim waits for more to arrive.
-   */
-  async claim(): Promise<void> {
-    const { ledger, address, bech32Hrp, log } = this.deps;
-    const locked = this.lockedInputs();
-    const kept = (o: OutputSummary) => o.amount - o.depositReturn!.amount;
-    const claimable = ledger
-      .claimable(Math.floor(Date.now() / 1000))
-      .filter((o) => !locked.has(o.outputId))
-      .sort((a, b) => (kept(a) === kept(b) ? 0 : kept(a) > kept(b) ? -1 : 1))
-      .slice(0, 100);
-    if (claimable.length === 0) return;
-    const returns = new Map<string, bigint>();
-    let keptTotal = 0n;
-    for (const o of claimable) {
-      const back = o.depositReturn!;
-      returns.set(back.addressHex, (returns.get(back.addressHex) ?? 0n) + back.amount);
-      keptTotal += kept(o);
-    }
-    const inputs = claimable.map((o) => o.outputId);
-    if (keptTotal < this.basicDeposit) {
-      // Too little to stand as an output of its own: merge it into one of ours.
-      const own = this.freeOutputs()[0];
-      if (!own) {
-        log.info(
-          { claimable: claimable.length, kept: keptTotal.toString(), needs: this.basicDeposit.toString() },
-          'claim waits: the kept amounts are below a basic deposit and there is no own output to merge them into',
-        );
-        return;
-      }
-      inputs.push(own.outputId);
-      keptTotal += own.amount;
-    }
-    const outputs: OutputSpec[] = [
-      ...[...returns].map(
-        ([hex, amount]): OutputSpec => ({ kind: 'basic', address: hexToBech32(hex, bech32Hrp), amount }),
-      ),
-      { kind: 'basic', address, amount: keptTotal },
-    ];
-    await this.submit('claim', inputs, outputs, JSON.stringify({ v: 1, claim: claimable.length }));
+  /** Claims received micro-payments (see settlement-upkeep.ts). */
+  claim(): Promise<void> {
+    return claimReceived(this.upkeep());
   }
 
-  /**
-   * Micro-payments we sent whose payee let them expire: the payee can no longer claim them, so take them
-   * back now. Once that transaction is included, their payments go back to the queue to be paid again.
-   */
-  private async takeBackExpired(): Promise<void> {
-    if (this.deps.store.openTransactions().length >= this.deps.config.maxInFlight) return;
-    const locked = this.lockedInputs();
-    const expired = this.deps.ledger
-      .spendable()
-      .filter((o) => o.ownerHex !== this.deps.ledger.addressHex && !locked.has(o.outputId))
-      .slice(0, MAX_INPUTS);
-    if (expired.length === 0) return;
-    const total = expired.reduce((s, o) => s + o.amount, 0n);
-    await this.submit(
-      'consolidation',
-      expired.map((o) => o.outputId),
-      [{ kind: 'basic', address: this.deps.address, amount: total }],
-      JSON.stringify({ v: 1, takeBack: expired.length }),
-    );
-  }
-
-  private async consolidateIfNeeded(): Promise<void> {
-    if (this.deps.store.awaitingTransaction().length > 0) return;
-    if (this.deps.store.openTransactions().length > 0) return;
-    const free = this.freeOutputs();
-    if (free.length <= this.deps.config.consolidateAbove) return;
-    const inputs = free.slice(0, MAX_INPUTS - 1);
-    const total = inputs.reduce((s, o) => s + o.amount, 0n);
-    await this.submit(
-      'consolidation',
-      inputs.map((o) => o.outputId),
-      [{ kind: 'basic', address: this.deps.address, amount: total }],
-      JSON.stringify({ v: 1, consolidate: inputs.length }),
-    );
+  /** What the upkeep transactions (claims, take-backs, consolidations) need of settlement. */
+  private upkeep(): Upkeep {
+    return {
+      deps: this.deps,
+      basicDeposit: this.basicDeposit,
+      lockedInputs: () => this.lockedInputs(),
+      freeOutputs: () => this.freeOutputs(),
+      submit: (kind, inputs, outputs, description) => this.submit(kind, inputs, outputs, description),
+    };
   }
 }

@@ -177,16 +177,20 @@ export class WalletLedger extends EventEmitter<{
   /** One milestone: its observers first, then what concerns us and the checkpoint, in one journal write. */
   private async read(changes: MilestoneChanges): Promise<void> {
     const index = changes.index;
-    const spentOwn = changes.consumed.filter((id) => this.outputs.has(id));
+    const createdOwn = changes.created.filter((o) => this.concernsUs(o));
+    // An output created and spent within one milestone (a transaction on unconfirmed change) was ours for
+    // a moment: whoever spent it is told, and it is never listed as unspent.
+    const createdIds = new Set(createdOwn.map((o) => o.outputId));
+    const spentOwn = changes.consumed.filter((id) => this.outputs.has(id) || createdIds.has(id));
     // Before the milestone counts as read: whoever spent our outputs is accounted for first.
     if (spentOwn.length && this.spendObserver) await this.spendObserver(spentOwn, index);
     for (const observe of this.readObservers) await observe(changes);
-    const events: Event[] = spentOwn.map((id) => ({ t: 'spent', outputId: id }));
-    // An output created and consumed within the milestone was never unspent.
+    const events: Event[] = spentOwn
+      .filter((id) => this.outputs.has(id))
+      .map((id) => ({ t: 'spent', outputId: id }));
     const consumed = new Set(changes.consumed);
-    for (const o of changes.created)
-      if (this.concernsUs(o) && !consumed.has(o.outputId))
-        events.push({ t: 'output', output: outputSummaryToJson(o) });
+    for (const o of createdOwn)
+      if (!consumed.has(o.outputId)) events.push({ t: 'output', output: outputSummaryToJson(o) });
     await this.commitWithCheckpoint(events, index);
     this.emit('milestone', changes);
     if (events.length > 0) this.emit('changed');

@@ -23,7 +23,8 @@ export const paymentRequest = (
 
 /**
  * The parts of a Settlement's deps every settlement test shares: the development network's rent, account
- * and supply, and a configuration that sends at once (no linger) and never consolidates early.
+ * and supply, and a configuration that sends at once (no linger), never consolidates early and spends only
+ * confirmed outputs (chains on unconfirmed change are tested on the real tangle).
  */
 export function testSettlementNetwork(config: Partial<SettlementDeps['config']> = {}) {
   return {
@@ -36,6 +37,7 @@ export function testSettlementNetwork(config: Partial<SettlementDeps['config']> 
       lingerMs: 0,
       lingerQuietMs: 0,
       maxInFlight: 4,
+      maxChainDepth: 0,
       microExpirationSeconds: 86_400,
       reattachAfterSeconds: 15,
       consolidateAbove: 40,
