@@ -149,7 +149,7 @@ export class FakeIndexer {
     };
   }
 
-  private route(req: IncomingMessage, res: ServerResponse): void {
+  private route(req: IncomingMessage, res: ServerResponse): ServerResponse | undefined {
     const url = new URL(req.url ?? '/', this.url);
     const path = url.pathname;
     if (path === '/health')
@@ -219,9 +219,10 @@ export class FakeIndexer {
   }
 }
 
-function json(res: ServerResponse, body: unknown, status = 200): void {
+/** Answers with a JSON body; returns the response so a route can `return json(…)`. */
+function json(res: ServerResponse, body: unknown, status = 200): ServerResponse {
   res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
+  return res.end(JSON.stringify(body));
 }
 
 function send(res: ServerResponse, name: string, data: unknown): void {
