@@ -141,6 +141,11 @@ export interface PeriodRecord {
   traded?: { halfNJ: string; totalHalfNJ: string };
   /** Set when a tariff priced the period (then `amount` is the producer's units). */
   tariff?: PeriodTariff;
+  /**
+   * The operator's and grid's carries ("num/den" base units) held while no tariff prices the periods: the
+   * last tariff period's carry-out, picked up again as carry-in when a tariff is configured again.
+   */
+  feeCarry?: Record<'operator' | 'grid', string>;
 }
 
 /** A period priced slot by slot under a tariff, from its readings at the channel's resolution. */

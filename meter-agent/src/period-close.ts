@@ -6,7 +6,7 @@ import type { Clock } from './clock.js';
 import type { AgentConfig } from './config.js';
 import { tradesCreditedHalfNJ } from './market/desk.js';
 import type { PeriodTotals } from './metering/meter.js';
-import { closingTariff } from './money/tariff-period.js';
+import { closingTariff, heldFeeCarry } from './money/tariff-period.js';
 import { carryAfter, periodRecordFrom, tradedShare } from './period-record.js';
 import type { PurchaseProgress } from './prepaid.js';
 import type { SampleStore } from './store/sample-store.js';
@@ -37,7 +37,24 @@ export async function closedPeriodRecord(totals: PeriodTotals, k: PeriodCloseCon
       )
     : undefined;
   const tariff = await closingTariff(totals, k);
-  return periodRecordFrom(totals, carryAfter(previous), config, k.clock.nowMs(), k.channelId, traded, tariff);
+  const record = periodRecordFrom(
+    totals,
+    carryAfter(previous),
+    config,
+    k.clock.nowMs(),
+    k.channelId,
+    traded,
+    tariff,
+  );
+  if (tariff) return record;
+  // Fees owed but below a unit are not dropped when a period is priced without the tariff.
+  const feeCarry = heldFeeCarry(previous);
+  if (!feeCarry) return record;
+  if (!config.tariff && previous?.tariff)
+    k.problem(
+      `tariff removed from the config with fee carries left: operator ${feeCarry.operator}, grid ${feeCarry.grid} base units; held in the period records (feeCarry) until a tariff is configured again`,
+    );
+  return { ...record, feeCarry };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { TariffInput } from '@tanglewatt/tariff';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock.js';
 import { type AgentConfigInput, parseConfig } from './config.js';
@@ -117,6 +118,48 @@ describe('an agent with a tariff', () => {
     });
     expect(wallet.calls[1]!.metadata?.priceUnitsPerWh).toBeUndefined();
     expect(paymentRequestFor(p2!)).toEqual(wallet.calls[1]);
+  });
+
+  it('warns once and holds the operator and grid carries when the tariff is removed, until it returns', async () => {
+    const clock = new ManualClock(T0);
+    const wallet = new FakeWallet();
+    const dir = await freshDataDir('tariff-removed-');
+    const warnings: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
+    const first = await agents.start(clock, { config: config(dir), wallet });
+    await run(clock, first, 125_000); // period 1 (16:00–16:02) carries operator 4/5, grid 7/10
+    await agents.drainAndStop(first);
+    const second = await agents.start(clock, { config: config(dir, { tariff: undefined }), wallet, log });
+    await run(clock, second, 240_000); // periods 2 and 3 (16:02–16:06) at the single price
+    await agents.drainAndStop(second);
+    const third = await agents.start(clock, { config: config(dir), wallet });
+    await run(clock, third, 120_000); // period 4 (16:06–16:08) under the tariff again
+    await agents.drainAndStop(third);
+
+    expect(warnings.filter((w) => w.includes('carr'))).toEqual([
+      'tariff removed from the config with fee carries left: operator 4/5, grid 7/10 base units; held in the period records (feeCarry) until a tariff is configured again',
+    ]);
+    const [, p2, p3, p4] = (await readState(dir)).periods;
+    // 1 W for 120 s = 1/30 Wh at the single 3600 units/Wh: 120, nothing carried.
+    for (const p of [p2!, p3!]) {
+      expect(p.tariff).toBeUndefined();
+      expect([p.amount, p.carry.money]).toEqual(['120', '0/1']);
+      expect(p.feeCarry).toEqual({ operator: '4/5', grid: '7/10' });
+    }
+    // Period 4: 16:05:59 to 16:07:59, 120 s high: energy 240, operator 24, grid 36; with the held carries
+    // 24.8 → 24 and 36.7 → 36, carrying 4/5 and 7/10 on.
+    expect(p4!.tariff).toMatchObject({
+      carryIn: { producer: '0/1', operator: '4/5', grid: '7/10' },
+      units: { producer: '240', operator: '24', grid: '36' },
+      carryOut: { producer: '0/1', operator: '4/5', grid: '7/10' },
+    });
+    expect(p4!.feeCarry).toBeUndefined();
+    expect(wallet.calls.map((c) => [c.amount, c.shares?.length ?? 0])).toEqual([
+      ['178', 2],
+      ['120', 0],
+      ['120', 0],
+      ['240', 2],
+    ]);
   });
 
   it('refuses a bad tariff or a missing fee address in one line naming the field', () => {

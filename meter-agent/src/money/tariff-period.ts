@@ -39,7 +39,23 @@ const each = <T>(f: (payee: TariffPayee) => T) =>
 /** What each payee carried out of the previous period (the producer's single-price carry before a tariff). */
 function carryIn(previous: PeriodRecord | undefined): Record<TariffPayee, Rational> {
   if (previous?.tariff) return each((p) => parseRational(previous.tariff!.carryOut[p]));
-  return { producer: previous ? parseRational(previous.carry.money) : ZERO, operator: ZERO, grid: ZERO };
+  const held = previous?.feeCarry;
+  return {
+    producer: previous ? parseRational(previous.carry.money) : ZERO,
+    operator: held ? parseRational(held.operator) : ZERO,
+    grid: held ? parseRational(held.grid) : ZERO,
+  };
+}
+
+/**
+ * The operator's and grid's carries a period priced without a tariff holds on to: those the previous
+ * period carried out (under a tariff) or held. Undefined when both are zero.
+ */
+export function heldFeeCarry(previous: PeriodRecord | undefined): PeriodRecord['feeCarry'] {
+  const held = previous?.tariff?.carryOut ?? previous?.feeCarry;
+  if (!held) return undefined;
+  if (parseRational(held.operator).num === 0n && parseRational(held.grid).num === 0n) return undefined;
+  return { operator: held.operator, grid: held.grid };
 }
 
 /** The period's published readings (valid, in rising time) and the last one before it. */
