@@ -278,8 +278,13 @@ export interface AgentSnapshot {
     startMs: number;
     endMs: number;
     energyMWs: string;
-    /** What the period would cost if it closed now (whole base units, before carry). */
+    /**
+     * What the period would cost if it closed now (whole base units, before carry). Under a tariff: the
+     * producer's units as the close would pay them now (with the carry-in).
+     */
     amountSoFar: string;
+    /** Under a tariff: each payee's units as the close would pay them now (priced as the close prices). */
+    tariffSoFar?: Record<TariffPayee, string>;
     quality: PeriodQuality;
   };
   lastPeriod: {

@@ -9,6 +9,7 @@ import { Meter, type MeterStart, type PeriodTotals } from './metering/meter.js';
 import { type PeriodCalendar, periodId } from './metering/periods.js';
 import { meteredValue, type SampleRecord } from './metering/records.js';
 import { pricePeriod } from './money/pricing.js';
+import { TariffSoFar } from './money/tariff-so-far.js';
 import { closedPeriodRecord, keepSamplesFromMs } from './period-close.js';
 import type { PowerSensor } from './power-sensor.js';
 import type { PurchaseProgress } from './prepaid.js';
@@ -119,6 +120,8 @@ export class Kernel {
   #ticks = { count: 0, missed: 0, lastLateMs: 0, maxLateMs: 0 };
   #errors: { atMs: number; message: string }[] = [];
   readonly #health: SensorHealth;
+  /** Under a tariff: the open period's readings, priced for the snapshot as the close prices them. */
+  readonly #tariffSoFar: TariffSoFar | undefined;
   readonly #readers: SensorReader[];
   #timers: Timer[] = [];
   #running = false;
@@ -137,6 +140,10 @@ export class Kernel {
     this.#startedAtMs = parts.clock.nowMs();
     this.#readers = parts.sensors.map((s) => new SensorReader(s));
     this.#health = new SensorHealth(parts.log, (message) => this.problem(message));
+    const { tariff, pricing } = parts.config;
+    this.#tariffSoFar = tariff
+      ? new TariffSoFar(tariff, pricing, parts.metered, gapThresholdMs(parts.config))
+      : undefined;
     parts.samples.onWriteError = (error, count) =>
       this.problem(`${count} samples not journaled: ${errorMessage(error)}`);
     this.#scheduler = new TickScheduler(parts.clock, parts.config.sampleIntervalMs, (tick) =>
@@ -182,6 +189,8 @@ export class Kernel {
     for (const sample of journaled)
       for (const closed of this.#meter.add(sample).closed) await this.#closePeriod(closed);
     this.#lastSample = journaled.at(-1) ?? null;
+    const open = this.#meter.open;
+    this.#tariffSoFar?.seed(open, await samples.readFrom(open.startMs - this.gapThresholdMs, clock.nowMs()));
     if (journaled.length)
       log.info(
         { replayed: journaled.length, openPeriodSeq: this.#meter.open.seq },
@@ -283,7 +292,10 @@ export class Kernel {
     const { config, clock, state } = this.#p;
     const open = this.#meter.open;
     const last = this.#lastPeriod;
-    const soFar = pricePeriod(open.energy.deliveredHalfNJ, config.price, 'truncate').amount;
+    const tariff = this.#tariffSoFar?.price(last);
+    const soFar = tariff
+      ? tariff.units.producer
+      : pricePeriod(open.energy.deliveredHalfNJ, config.price, 'truncate').amount.toString();
     const snapshot: AgentSnapshot = {
       meterId: config.meterId,
       role: config.role,
@@ -307,7 +319,8 @@ export class Kernel {
         startMs: open.startMs,
         endMs: open.endMs,
         energyMWs: (open.energy.deliveredHalfNJ / 2_000_000n).toString(),
-        amountSoFar: soFar.toString(),
+        amountSoFar: soFar,
+        ...(tariff ? { tariffSoFar: tariff.units } : {}),
         quality: open.quality,
       },
       lastPeriod: last
@@ -374,6 +387,7 @@ export class Kernel {
 
   async #count(sample: SampleRecord): Promise<void> {
     const step = this.#meter.add(sample);
+    this.#tariffSoFar?.add(sample, this.#meter.open);
     this.#lastSample = sample;
     const value = meteredValue(sample, this.metered);
     if (value.kind === 'valid') this.#powerUW = value.point.powerUW;

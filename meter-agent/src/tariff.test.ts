@@ -1,3 +1,4 @@
+import type { AgentSnapshot } from '@tanglewatt/contract';
 import type { TariffInput } from '@tanglewatt/tariff';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -118,6 +119,43 @@ describe('an agent with a tariff', () => {
     });
     expect(wallet.calls[1]!.metadata?.priceUnitsPerWh).toBeUndefined();
     expect(paymentRequestFor(p2!)).toEqual(wallet.calls[1]);
+  });
+
+  it('shows each payee’s units so far in the snapshot, equal to what the close pays, across a restart', async () => {
+    const clock = new ManualClock(T0);
+    const wallet = new FakeWallet();
+    const dir = await freshDataDir('tariff-so-far-');
+    const soFar = (agent: { snapshot(): AgentSnapshot }) => {
+      const { amountSoFar, tariffSoFar } = agent.snapshot().period;
+      return { amountSoFar, ...tariffSoFar };
+    };
+    const first = await agents.start(clock, { config: config(dir), wallet });
+    await run(clock, first, 30_000);
+    // 16:00:00–16:00:30 standard, 30 s = 1/120 Wh: energy 3600/120 = 30, operator 3, grid 360/120 = 3.
+    expect(soFar(first)).toEqual({ amountSoFar: '30', producer: '30', operator: '3', grid: '3' });
+    await run(clock, first, 89_000); // the last reading of period 1, at 16:01:59
+    const beforeClose = soFar(first);
+    expect(beforeClose).toEqual({ amountSoFar: '178', producer: '178', operator: '17', grid: '23' });
+    await run(clock, first, 1_000); // 16:02:00 closes period 1
+    const [p1] = (await readState(dir)).periods;
+    expect({ amountSoFar: p1!.amount, ...p1!.tariff!.units }).toEqual(beforeClose);
+    // Period 2 so far: 16:01:59–16:02:00 high, 1 s: energy 2, operator 0.2, grid 0.3; with the carries
+    // 0.8 and 0.7 the operator and grid are owed 1 each.
+    expect(soFar(first)).toEqual({ amountSoFar: '2', producer: '2', operator: '1', grid: '1' });
+    await run(clock, first, 4_000);
+    await agents.drainAndStop(first);
+
+    // After a restart at 16:02:04 the open period's readings come back from the journal: 16:01:59–16:02:04,
+    // 5 s high: energy 10, operator 1 + 0.8 = 1.8 → 1, grid 1.5 + 0.7 = 2.2 → 2.
+    const second = await agents.start(clock, { config: config(dir), wallet });
+    expect(soFar(second)).toEqual({ amountSoFar: '10', producer: '10', operator: '1', grid: '2' });
+    await run(clock, second, 115_000); // the last reading of period 2, at 16:03:59
+    const beforeClose2 = soFar(second);
+    await run(clock, second, 1_000);
+    await agents.drainAndStop(second);
+    const [, p2] = (await readState(dir)).periods;
+    expect(beforeClose2).toEqual({ amountSoFar: '240', producer: '240', operator: '24', grid: '36' });
+    expect({ amountSoFar: p2!.amount, ...p2!.tariff!.units }).toEqual(beforeClose2);
   });
 
   it('warns once and holds the operator and grid carries when the tariff is removed, until it returns', async () => {
