@@ -141,6 +141,11 @@ export interface PeriodRecord {
   traded?: { halfNJ: string; totalHalfNJ: string };
   /** Set when a tariff priced the period (then `amount` is the producer's units). */
   tariff?: PeriodTariff;
+  /**
+   * The operator's and grid's carries ("num/den" base units) held while no tariff prices the periods: the
+   * last tariff period's carry-out, picked up again as carry-in when a tariff is configured again.
+   */
+  feeCarry?: Record<'operator' | 'grid', string>;
 }
 
 /** A period priced slot by slot under a tariff, from its readings at the channel's resolution. */
@@ -273,8 +278,13 @@ export interface AgentSnapshot {
     startMs: number;
     endMs: number;
     energyMWs: string;
-    /** What the period would cost if it closed now (whole base units, before carry). */
+    /**
+     * What the period would cost if it closed now (whole base units, before carry). Under a tariff: the
+     * producer's units as the close would pay them now (with the carry-in).
+     */
     amountSoFar: string;
+    /** Under a tariff: each payee's units as the close would pay them now (priced as the close prices). */
+    tariffSoFar?: Record<TariffPayee, string>;
     quality: PeriodQuality;
   };
   lastPeriod: {

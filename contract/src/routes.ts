@@ -208,7 +208,7 @@ export const walletRoutes = {
     path: '/payments.csv',
     scope: 'read',
     summary:
-      'Payments as CSV for bookkeeping (RFC 4180, oldest first): key, createdAt, payee, amount (base units), state, transactionId, blockId, milestoneIndex, includedAt (the milestone time)',
+      'Payments as CSV for bookkeeping (RFC 4180, oldest first), one row per output (a payment split by a tariff gives rows for its payee, operator and grid): key, createdAt, role (payee, operator, grid), payee, amount (base units), state, transactionId, blockId, outputId, milestoneIndex, includedAt (the milestone time)',
     query: paymentsCsvQuery,
     replies: { '200': { description: 'The CSV file', media: 'text/csv' } },
     errors: ['400'],

@@ -112,6 +112,9 @@ function printStatus(config: AgentConfig, s: AgentSnapshot | undefined, running:
   out(
     `  period      #${s.period.seq} ${iso(s.period.startMs)} → ${iso(s.period.endMs)}: ${wh(s.period.energyMWs)} Wh, ${s.period.amountSoFar} units so far; ${q.samples} samples, ${q.missedTicks} missed, ${q.readErrors} read errors, ${q.overflows} overflows, ${q.gapCount} gaps`,
   );
+  const fees = s.period.tariffSoFar;
+  if (fees)
+    out(`  tariff      so far ${fees.producer} producer, ${fees.operator} operator, ${fees.grid} grid units`);
   if (s.lastPeriod)
     out(
       `  last        #${s.lastPeriod.seq} ${s.lastPeriod.id}: ${wh(s.lastPeriod.energyMWs)} Wh, ${s.lastPeriod.amount} units, ${s.lastPeriod.payment}`,

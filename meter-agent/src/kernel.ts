@@ -5,20 +5,20 @@ import { errorMessage } from './errors.js';
 import type { AgentEventMap } from './events.js';
 import type { Relay } from './hardware/relay.js';
 import type { Logger } from './log.js';
-import { tradesCreditedHalfNJ } from './market/desk.js';
 import { Meter, type MeterStart, type PeriodTotals } from './metering/meter.js';
 import { type PeriodCalendar, periodId } from './metering/periods.js';
-import { meteredValue, type SampleRecord, type SensorSample } from './metering/records.js';
+import { meteredValue, type SampleRecord } from './metering/records.js';
 import { pricePeriod } from './money/pricing.js';
-import { closingTariff } from './money/tariff-period.js';
-import { carryAfter, periodRecordFrom, tradedShare } from './period-record.js';
+import { TariffSoFar } from './money/tariff-so-far.js';
+import { closedPeriodRecord, keepSamplesFromMs } from './period-close.js';
 import type { PowerSensor } from './power-sensor.js';
 import type { PurchaseProgress } from './prepaid.js';
 import { type Tick, TickScheduler } from './sampling/scheduler.js';
+import { readSensors, SensorHealth } from './sampling/sensor-health.js';
 import { SensorReader } from './sampling/sensor-reader.js';
 import { type AgentSnapshot, writeStatus } from './status.js';
 import type { SampleStore } from './store/sample-store.js';
-import { awaitingChannelRoot, type PeriodRecord, paymentState, type StateStore } from './store/state.js';
+import { type PeriodRecord, paymentState, type StateStore } from './store/state.js';
 
 /**
  * A part of the agent that is not the metering pipeline itself (settlement, the channel, delivery, the read
@@ -119,9 +119,9 @@ export class Kernel {
   #powerUW: number | null = null;
   #ticks = { count: 0, missed: 0, lastLateMs: 0, maxLateMs: 0 };
   #errors: { atMs: number; message: string }[] = [];
-  #sensorFailing = new Map<string, number>();
-  /** Sensors whose readings are out of range now, with how many in a row. */
-  #sensorOverRange = new Map<string, number>();
+  readonly #health: SensorHealth;
+  /** Under a tariff: the open period's readings, priced for the snapshot as the close prices them. */
+  readonly #tariffSoFar: TariffSoFar | undefined;
   readonly #readers: SensorReader[];
   #timers: Timer[] = [];
   #running = false;
@@ -139,6 +139,11 @@ export class Kernel {
     this.calendar = parts.calendar;
     this.#startedAtMs = parts.clock.nowMs();
     this.#readers = parts.sensors.map((s) => new SensorReader(s));
+    this.#health = new SensorHealth(parts.log, (message) => this.problem(message));
+    const { tariff, pricing } = parts.config;
+    this.#tariffSoFar = tariff
+      ? new TariffSoFar(tariff, pricing, parts.metered, gapThresholdMs(parts.config))
+      : undefined;
     parts.samples.onWriteError = (error, count) =>
       this.problem(`${count} samples not journaled: ${errorMessage(error)}`);
     this.#scheduler = new TickScheduler(parts.clock, parts.config.sampleIntervalMs, (tick) =>
@@ -184,6 +189,8 @@ export class Kernel {
     for (const sample of journaled)
       for (const closed of this.#meter.add(sample).closed) await this.#closePeriod(closed);
     this.#lastSample = journaled.at(-1) ?? null;
+    const open = this.#meter.open;
+    this.#tariffSoFar?.seed(open, await samples.readFrom(open.startMs - this.gapThresholdMs, clock.nowMs()));
     if (journaled.length)
       log.info(
         { replayed: journaled.length, openPeriodSeq: this.#meter.open.seq },
@@ -285,7 +292,10 @@ export class Kernel {
     const { config, clock, state } = this.#p;
     const open = this.#meter.open;
     const last = this.#lastPeriod;
-    const soFar = pricePeriod(open.energy.deliveredHalfNJ, config.price, 'truncate').amount;
+    const tariff = this.#tariffSoFar?.price(last);
+    const soFar = tariff
+      ? tariff.units.producer
+      : pricePeriod(open.energy.deliveredHalfNJ, config.price, 'truncate').amount.toString();
     const snapshot: AgentSnapshot = {
       meterId: config.meterId,
       role: config.role,
@@ -309,7 +319,8 @@ export class Kernel {
         startMs: open.startMs,
         endMs: open.endMs,
         energyMWs: (open.energy.deliveredHalfNJ / 2_000_000n).toString(),
-        amountSoFar: soFar.toString(),
+        amountSoFar: soFar,
+        ...(tariff ? { tariffSoFar: tariff.units } : {}),
         quality: open.quality,
       },
       lastPeriod: last
@@ -359,28 +370,7 @@ export class Kernel {
 
   async #sample(tMs: number, missedTicks: number): Promise<void> {
     const timeoutMs = Math.max(50, Math.floor(this.config.sampleIntervalMs * 0.8));
-    const readings: SensorSample[] = await Promise.all(
-      this.#readers.map(async (reader): Promise<SensorSample> => {
-        const name = reader.sensor.name;
-        const outcome = await reader.read(timeoutMs);
-        if (outcome.kind === 'busy')
-          return { sensor: name, error: 'skipped: the previous read is still on the bus' };
-        if (outcome.kind === 'failed') {
-          this.#sensorFailed(name, outcome.error);
-          return { sensor: name, error: errorMessage(outcome.error).slice(0, 200) };
-        }
-        const r = outcome.reading;
-        this.#sensorRecovered(name);
-        this.#overRange(name, r.overflow ? (r.overRange ?? 'overflow') : undefined);
-        return {
-          sensor: name,
-          busVoltageMV: r.busVoltageMV,
-          currentUA: r.currentUA,
-          powerUW: r.powerUW,
-          ...(r.overflow ? { overflow: true as const } : {}),
-        };
-      }),
-    );
+    const readings = await readSensors(this.#readers, timeoutMs, this.#health);
     const sample: SampleRecord = missedTicks ? { tMs, missedTicks, readings } : { tMs, readings };
     // While a prepaid purchase runs, its delivered energy is rebuilt from the samples after a restart.
     const durable = this.#p.samples.append(sample, { sync: this.activePurchase() !== undefined });
@@ -395,38 +385,9 @@ export class Kernel {
       .catch((error) => this.problem(`counting a sample failed: ${errorMessage(error)}`));
   }
 
-  #sensorFailed(name: string, error: unknown): void {
-    const failures = (this.#sensorFailing.get(name) ?? 0) + 1;
-    this.#sensorFailing.set(name, failures);
-    // The first failure of a run is worth a line; the rest are in the period's quality record.
-    if (failures === 1) this.problem(`sensor ${name}: ${errorMessage(error)}`);
-  }
-
-  /** Logs the first out-of-range reading of a run, and how many there were once readings are back in range. */
-  #overRange(name: string, why: string | undefined): void {
-    const run = this.#sensorOverRange.get(name);
-    if (why === undefined) {
-      if (run === undefined) return;
-      this.#sensorOverRange.delete(name);
-      this.log.info({ sensor: name, overRangeReads: run }, 'sensor back in range');
-      return;
-    }
-    this.#sensorOverRange.set(name, (run ?? 0) + 1);
-    if (run === undefined)
-      this.problem(
-        `sensor ${name}: reading over range (${why}): not counted as energy until it is back in range; raise maxCurrentA or use a smaller shunt`,
-      );
-  }
-
-  #sensorRecovered(name: string): void {
-    const failures = this.#sensorFailing.get(name);
-    if (!failures) return;
-    this.#sensorFailing.delete(name);
-    this.log.info({ sensor: name, failedReads: failures }, 'sensor reads again');
-  }
-
   async #count(sample: SampleRecord): Promise<void> {
     const step = this.#meter.add(sample);
+    this.#tariffSoFar?.add(sample, this.#meter.open);
     this.#lastSample = sample;
     const value = meteredValue(sample, this.metered);
     if (value.kind === 'valid') this.#powerUW = value.point.powerUW;
@@ -438,29 +399,17 @@ export class Kernel {
   }
 
   async #closePeriod(totals: PeriodTotals): Promise<void> {
-    const { state, config, clock, log, samples } = this.#p;
+    const { state, log, samples } = this.#p;
     // A recorded period's samples are on disk, whatever the sample durability (a failed write is reported).
     await samples.flush().catch(() => undefined);
-    // Energy the market trades were credited since the last period is paid per trade, not here.
-    const traded = config.market
-      ? tradedShare(
-          tradesCreditedHalfNJ(state.state, this.activePurchase()),
-          this.#lastPeriod,
-          totals.energy.deliveredHalfNJ,
-        )
-      : undefined;
-    const previous = this.#lastPeriod;
-    const problem = (message: string) => this.problem(message);
-    const tariff = await closingTariff(totals, { ...this.#p, gapMs: this.gapThresholdMs, previous, problem });
-    const record = periodRecordFrom(
-      totals,
-      carryAfter(this.#lastPeriod),
-      config,
-      clock.nowMs(),
-      this.#p.channelId,
-      traded,
-      tariff,
-    );
+    const k = {
+      ...this.#p,
+      gapMs: this.gapThresholdMs,
+      previous: this.#lastPeriod,
+      activePurchase: this.activePurchase(),
+      problem: (message: string) => this.problem(message),
+    };
+    const record = await closedPeriodRecord(totals, k);
     await state.append({ kind: 'period', period: record });
     this.#lastPeriod = record;
     log.info(
@@ -478,15 +427,7 @@ export class Kernel {
     );
     for (const handler of this.#hooks.periodClosed) await handler(record);
     this.events.emit('period', record);
-    const retentionStartMs = clock.nowMs() - config.retentionDays * 86_400_000;
-    const unfinished = [...state.state.purchases.values()].find((p) => !p.done);
-    const purchaseStartMs = unfinished?.purchase.startMs ?? Number.POSITIVE_INFINITY;
-    // A period still waiting for its channel root may need its samples again after a restart.
-    const awaitingStartMs =
-      state.state.periods.find(awaitingChannelRoot)?.startMs ?? Number.POSITIVE_INFINITY;
-    // Under a tariff the next period starts from the last reading before it.
-    const bridgeMs = config.tariff ? this.gapThresholdMs : 0;
-    const keepFromMs = Math.min(retentionStartMs, record.endMs - bridgeMs, purchaseStartMs, awaitingStartMs);
+    const keepFromMs = keepSamplesFromMs(record, k);
     const deleted = await samples.prune(keepFromMs).catch((error) => {
       this.problem(`pruning old sample files failed: ${errorMessage(error)}`);
       return [];

@@ -1,4 +1,6 @@
+import type { AgentSnapshot } from '@tanglewatt/contract';
 import type { TariffInput } from '@tanglewatt/tariff';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock.js';
 import { type AgentConfigInput, parseConfig } from './config.js';
@@ -117,6 +119,85 @@ describe('an agent with a tariff', () => {
     });
     expect(wallet.calls[1]!.metadata?.priceUnitsPerWh).toBeUndefined();
     expect(paymentRequestFor(p2!)).toEqual(wallet.calls[1]);
+  });
+
+  it('shows each payee’s units so far in the snapshot, equal to what the close pays, across a restart', async () => {
+    const clock = new ManualClock(T0);
+    const wallet = new FakeWallet();
+    const dir = await freshDataDir('tariff-so-far-');
+    const soFar = (agent: { snapshot(): AgentSnapshot }) => {
+      const { amountSoFar, tariffSoFar } = agent.snapshot().period;
+      return { amountSoFar, ...tariffSoFar };
+    };
+    const first = await agents.start(clock, { config: config(dir), wallet });
+    await run(clock, first, 30_000);
+    // 16:00:00–16:00:30 standard, 30 s = 1/120 Wh: energy 3600/120 = 30, operator 3, grid 360/120 = 3.
+    expect(soFar(first)).toEqual({ amountSoFar: '30', producer: '30', operator: '3', grid: '3' });
+    await run(clock, first, 89_000); // the last reading of period 1, at 16:01:59
+    const beforeClose = soFar(first);
+    expect(beforeClose).toEqual({ amountSoFar: '178', producer: '178', operator: '17', grid: '23' });
+    await run(clock, first, 1_000); // 16:02:00 closes period 1
+    const [p1] = (await readState(dir)).periods;
+    expect({ amountSoFar: p1!.amount, ...p1!.tariff!.units }).toEqual(beforeClose);
+    // Period 2 so far: 16:01:59–16:02:00 high, 1 s: energy 2, operator 0.2, grid 0.3; with the carries
+    // 0.8 and 0.7 the operator and grid are owed 1 each.
+    expect(soFar(first)).toEqual({ amountSoFar: '2', producer: '2', operator: '1', grid: '1' });
+    await run(clock, first, 4_000);
+    await agents.drainAndStop(first);
+
+    // After a restart at 16:02:04 the open period's readings come back from the journal: 16:01:59–16:02:04,
+    // 5 s high: energy 10, operator 1 + 0.8 = 1.8 → 1, grid 1.5 + 0.7 = 2.2 → 2.
+    const second = await agents.start(clock, { config: config(dir), wallet });
+    expect(soFar(second)).toEqual({ amountSoFar: '10', producer: '10', operator: '1', grid: '2' });
+    await run(clock, second, 115_000); // the last reading of period 2, at 16:03:59
+    const beforeClose2 = soFar(second);
+    await run(clock, second, 1_000);
+    await agents.drainAndStop(second);
+    const [, p2] = (await readState(dir)).periods;
+    expect(beforeClose2).toEqual({ amountSoFar: '240', producer: '240', operator: '24', grid: '36' });
+    expect({ amountSoFar: p2!.amount, ...p2!.tariff!.units }).toEqual(beforeClose2);
+  });
+
+  it('warns once and holds the operator and grid carries when the tariff is removed, until it returns', async () => {
+    const clock = new ManualClock(T0);
+    const wallet = new FakeWallet();
+    const dir = await freshDataDir('tariff-removed-');
+    const warnings: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
+    const first = await agents.start(clock, { config: config(dir), wallet });
+    await run(clock, first, 125_000); // period 1 (16:00–16:02) carries operator 4/5, grid 7/10
+    await agents.drainAndStop(first);
+    const second = await agents.start(clock, { config: config(dir, { tariff: undefined }), wallet, log });
+    await run(clock, second, 240_000); // periods 2 and 3 (16:02–16:06) at the single price
+    await agents.drainAndStop(second);
+    const third = await agents.start(clock, { config: config(dir), wallet });
+    await run(clock, third, 120_000); // period 4 (16:06–16:08) under the tariff again
+    await agents.drainAndStop(third);
+
+    expect(warnings.filter((w) => w.includes('carr'))).toEqual([
+      'tariff removed from the config with fee carries left: operator 4/5, grid 7/10 base units; held in the period records (feeCarry) until a tariff is configured again',
+    ]);
+    const [, p2, p3, p4] = (await readState(dir)).periods;
+    // 1 W for 120 s = 1/30 Wh at the single 3600 units/Wh: 120, nothing carried.
+    for (const p of [p2!, p3!]) {
+      expect(p.tariff).toBeUndefined();
+      expect([p.amount, p.carry.money]).toEqual(['120', '0/1']);
+      expect(p.feeCarry).toEqual({ operator: '4/5', grid: '7/10' });
+    }
+    // Period 4: 16:05:59 to 16:07:59, 120 s high: energy 240, operator 24, grid 36; with the held carries
+    // 24.8 → 24 and 36.7 → 36, carrying 4/5 and 7/10 on.
+    expect(p4!.tariff).toMatchObject({
+      carryIn: { producer: '0/1', operator: '4/5', grid: '7/10' },
+      units: { producer: '240', operator: '24', grid: '36' },
+      carryOut: { producer: '0/1', operator: '4/5', grid: '7/10' },
+    });
+    expect(p4!.feeCarry).toBeUndefined();
+    expect(wallet.calls.map((c) => [c.amount, c.shares?.length ?? 0])).toEqual([
+      ['178', 2],
+      ['120', 0],
+      ['120', 0],
+      ['240', 2],
+    ]);
   });
 
   it('refuses a bad tariff or a missing fee address in one line naming the field', () => {

@@ -11,6 +11,8 @@ import { type ListeningApi, listenTestApi } from './testing/api.js';
 import type { WalletLedger } from './wallet-ledger.js';
 
 const PAYEE = 'watt1qpszqzadsym6wpppd6z037dvlejmjuke7s24hm95s9fg9vpua7vluehe53e';
+const OPERATOR = `watt1q${'p'.repeat(58)}`;
+const GRID = `watt1q${'z'.repeat(58)}`;
 const HUGE = '18446744073709551615';
 const TX = `0x${'ab'.repeat(32)}`;
 const BLOCK = `0x${'cd'.repeat(32)}`;
@@ -51,10 +53,52 @@ describe('paymentsCsv', () => {
     const [header, first, second, end] = paymentsCsv([payment, queued]).split('\r\n');
     expect(header).toBe(PAYMENT_CSV_COLUMNS.join(','));
     expect(first).toBe(
-      `meter-1/2026-01-01T00:00:00Z,2026-01-01T00:00:01.000Z,${PAYEE},${HUGE},included,${TX},${BLOCK},4294967295,2026-01-01T00:00:00.000Z`,
+      `meter-1/2026-01-01T00:00:00Z,2026-01-01T00:00:01.000Z,payee,${PAYEE},${HUGE},included,${TX},${BLOCK},,4294967295,2026-01-01T00:00:00.000Z`,
     );
-    expect(second).toBe(`k2,2026-01-01T00:00:01.000Z,${PAYEE},1,queued,,,,`);
+    expect(second).toBe(`k2,2026-01-01T00:00:01.000Z,payee,${PAYEE},1,queued,,,,,`);
     expect(end).toBe('');
+  });
+
+  it('writes a payment split by a tariff as one row per output: payee, operator, grid', () => {
+    const out = (n: number) => `${TX}${n.toString(16).padStart(4, '0')}`;
+    const split: Payment = {
+      idempotencyKey: 'house-12/2026-01-14T16:00:00.000Z',
+      to: PAYEE,
+      amount: '178',
+      shares: [
+        {
+          role: 'operator',
+          to: OPERATOR,
+          amount: '17',
+          micro: true,
+          depositUnits: '42600',
+          outputId: out(1),
+        },
+        { role: 'grid', to: GRID, amount: '23', micro: true, depositUnits: '42600', outputId: out(2) },
+      ],
+      state: 'included',
+      micro: true,
+      depositUnits: '42600',
+      outputId: out(0),
+      attempts: 1,
+      transactionId: TX,
+      blockId: BLOCK,
+      milestoneIndex: 17,
+      milestoneTimestamp: 1_768_406_520,
+      createdAt: '2026-01-14T16:02:00.500Z',
+      updatedAt: '2026-01-14T16:02:05.000Z',
+    };
+    const rows = paymentsCsv([split]).split('\r\n').slice(1, -1);
+    const tail = `included,${TX},${BLOCK}`;
+    const at = '17,2026-01-14T16:02:00.000Z';
+    expect(rows).toEqual([
+      `${split.idempotencyKey},${split.createdAt},payee,${PAYEE},178,${tail},${out(0)},${at}`,
+      `${split.idempotencyKey},${split.createdAt},operator,${OPERATOR},17,${tail},${out(1)},${at}`,
+      `${split.idempotencyKey},${split.createdAt},grid,${GRID},23,${tail},${out(2)},${at}`,
+    ]);
+    // What the consumer paid in all: 178 + 17 + 23.
+    const amount = PAYMENT_CSV_COLUMNS.indexOf('amount');
+    expect(rows.reduce((sum, r) => sum + BigInt(r.split(',')[amount]!), 0n)).toBe(218n);
   });
 });
 
@@ -113,7 +157,7 @@ describe('wallet-service GET /payments.csv', () => {
     const text = await res.text();
     expect(text.startsWith(`${PAYMENT_CSV_COLUMNS.join(',')}\r\n`)).toBe(true);
     expect(keys(text)).toEqual(['p-1', 'p-2', 'p-3']);
-    expect(text).toContain(`p-1,2026-01-01T12:00:00.000Z,${PAYEE},${HUGE},queued,,,,\r\n`);
+    expect(text).toContain(`p-1,2026-01-01T12:00:00.000Z,payee,${PAYEE},${HUGE},queued,,,,,\r\n`);
   });
 
   it('takes since (inclusive) and until (exclusive) as ISO times or dates', async () => {

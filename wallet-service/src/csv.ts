@@ -4,17 +4,21 @@ import { stringify } from 'csv-stringify/sync';
 /**
  * Payments as CSV for bookkeeping (RFC 4180: a header row, CRLF line ends, a field with a comma, a quote,
  * CR or LF in double quotes with its quotes doubled). Amounts are the exact base units as written in the
- * journal; times are ISO 8601 UTC.
+ * journal; times are ISO 8601 UTC. One row per output paid: a payment with tariff shares (operator, grid)
+ * gives a row for its payee and one per share, with the same key and transaction, so summing `amount` by
+ * `payee` or `role` gives what each was paid.
  */
 
 export const PAYMENT_CSV_COLUMNS = [
   'key',
   'createdAt',
+  'role',
   'payee',
   'amount',
   'state',
   'transactionId',
   'blockId',
+  'outputId',
   'milestoneIndex',
   'includedAt',
 ] as const;
@@ -55,20 +59,33 @@ export function paymentsInRange(payments: readonly Payment[], sinceMs?: number, 
     .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
 }
 
+/** The payment's own output (role `payee`), then each share's, each `[role, payee, amount, outputId]`. */
+function outputsOf(p: Payment): string[][] {
+  return [
+    ['payee', p.to, p.amount, p.outputId ?? ''],
+    ...(p.shares ?? []).map((s) => [s.role, s.to, s.amount, s.outputId ?? '']),
+  ];
+}
+
 export function paymentsCsv(payments: readonly Payment[]): string {
-  const rows = payments.map((p) => [
-    p.idempotencyKey,
-    p.createdAt,
-    p.to,
-    p.amount,
-    p.state,
-    p.transactionId ?? '',
-    p.blockId ?? '',
-    p.state === 'included' && p.milestoneIndex !== undefined ? String(p.milestoneIndex) : '',
-    p.state === 'included' && p.milestoneTimestamp !== undefined
-      ? new Date(p.milestoneTimestamp * 1000).toISOString()
-      : '',
-  ]);
+  const rows = payments.flatMap((p) => {
+    const included = p.state === 'included';
+    return outputsOf(p).map(([role, payee, amount, outputId]) => [
+      p.idempotencyKey,
+      p.createdAt,
+      role!,
+      payee!,
+      amount!,
+      p.state,
+      p.transactionId ?? '',
+      p.blockId ?? '',
+      outputId!,
+      included && p.milestoneIndex !== undefined ? String(p.milestoneIndex) : '',
+      included && p.milestoneTimestamp !== undefined
+        ? new Date(p.milestoneTimestamp * 1000).toISOString()
+        : '',
+    ]);
+  });
   return writeCsv([...PAYMENT_CSV_COLUMNS], rows);
 }
 

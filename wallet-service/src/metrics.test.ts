@@ -17,6 +17,8 @@ const expectSeries = (text: string, want: Record<string, number | undefined>) =>
   expect(seriesValues(text, Object.keys(want))).toEqual(want);
 
 const PAYEE = 'watt1qpszqzadsym6wpppd6z037dvlejmjuke7s24hm95s9fg9vpua7vluehe53e';
+const OPERATOR = `watt1q${'p'.repeat(58)}`;
+const GRID = `watt1q${'z'.repeat(58)}`;
 const tokens: ApiToken[] = [
   { name: 'prometheus', secret: 'read-secret', scopes: ['read'] },
   { name: 'agent', secret: 'pay-secret', scopes: ['pay'] },
@@ -101,6 +103,7 @@ describe('wallet-service GET /metrics', () => {
         'tanglewatt_wallet_payments_requested_total',
         'tanglewatt_wallet_payments_included_total',
         'tanglewatt_wallet_payments_failed_total',
+        'tanglewatt_wallet_units_paid_total',
         'tanglewatt_wallet_payments_pending',
         'tanglewatt_wallet_settlement_latency_seconds_bucket',
         'tanglewatt_wallet_settlement_latency_seconds_count',
@@ -157,6 +160,32 @@ describe('wallet-service GET /metrics', () => {
     await request('period-1');
     text = await scrape();
     expect(value(text, 'tanglewatt_wallet_payments_requested_total{kind="basic"}')).toBe(1);
+  });
+
+  it('counts the units paid per role: a tariff split adds its operator and grid shares', async () => {
+    await request('plain', '1000000');
+    await store.request(
+      {
+        idempotencyKey: 'split',
+        to: PAYEE,
+        amount: '178',
+        shares: [
+          { role: 'operator', to: OPERATOR, amount: '17' },
+          { role: 'grid', to: GRID, amount: '23' },
+        ],
+      },
+      { micro: true, shares: [{ micro: true }, { micro: true }] },
+    );
+    await sign(1, ['plain', 'split']);
+    await store.recordPosted(txId(1), blockId(1));
+    expectSeries(await scrape(), { 'tanglewatt_wallet_units_paid_total{role="payee"}': undefined });
+    await store.recordIncluded(txId(1), blockId(1), 17, Math.floor(Date.now() / 1000));
+    // Payee: 1000000 + 178; operator 17; grid 23.
+    expectSeries(await scrape(), {
+      'tanglewatt_wallet_units_paid_total{role="payee"}': 1_000_178,
+      'tanglewatt_wallet_units_paid_total{role="operator"}': 17,
+      'tanglewatt_wallet_units_paid_total{role="grid"}': 23,
+    });
   });
 
   it('counts a conflict, and a payment failed after the ledger refused it twice', async () => {

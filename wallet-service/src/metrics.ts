@@ -58,6 +58,12 @@ function define(registry: Registry, read: () => WalletMetricsSource | undefined)
       labelNames: ['kind'],
       registers,
     }),
+    unitsPaid: new Counter({
+      name: 'tanglewatt_wallet_units_paid_total',
+      help: 'Base units of included payments, by role: payee, or the operator and grid shares of a tariff split',
+      labelNames: ['role'],
+      registers,
+    }),
     latency: new Histogram({
       name: 'tanglewatt_wallet_settlement_latency_seconds',
       help: 'From a payment request to its inclusion, as this service recorded both',
@@ -188,6 +194,8 @@ export class WalletMetrics extends ProcessMetrics {
     if (before === undefined && p.state === 'queued') this.m.requested.inc({ kind });
     if (p.state === 'included') {
       this.m.included.inc({ kind });
+      this.m.unitsPaid.inc({ role: 'payee' }, Number(p.amount));
+      for (const share of p.shares ?? []) this.m.unitsPaid.inc({ role: share.role }, Number(share.amount));
       // A payment first seen included was adopted from another copy of this wallet: it had no wait here.
       if (before !== undefined)
         this.m.latency.observe(Math.max(0, (Date.parse(p.updatedAt) - Date.parse(p.createdAt)) / 1000));

@@ -39,24 +39,84 @@ const each = <T>(f: (payee: TariffPayee) => T) =>
 /** What each payee carried out of the previous period (the producer's single-price carry before a tariff). */
 function carryIn(previous: PeriodRecord | undefined): Record<TariffPayee, Rational> {
   if (previous?.tariff) return each((p) => parseRational(previous.tariff!.carryOut[p]));
-  return { producer: previous ? parseRational(previous.carry.money) : ZERO, operator: ZERO, grid: ZERO };
+  const held = previous?.feeCarry;
+  return {
+    producer: previous ? parseRational(previous.carry.money) : ZERO,
+    operator: held ? parseRational(held.operator) : ZERO,
+    grid: held ? parseRational(held.grid) : ZERO,
+  };
+}
+
+/**
+ * The operator's and grid's carries a period priced without a tariff holds on to: those the previous
+ * period carried out (under a tariff) or held. Undefined when both are zero.
+ */
+export function heldFeeCarry(previous: PeriodRecord | undefined): PeriodRecord['feeCarry'] {
+  const held = previous?.tariff?.carryOut ?? previous?.feeCarry;
+  if (!held) return undefined;
+  if (parseRational(held.operator).num === 0n && parseRational(held.grid).num === 0n) return undefined;
+  return { operator: held.operator, grid: held.grid };
+}
+
+export interface PeriodReadings {
+  from?: PowerReading;
+  readings: PowerReading[];
+}
+
+/**
+ * Collects a period's published readings (valid, in rising time) and the last one before it, sample by
+ * sample: the close reads them back from the journal, the live snapshot takes them as they are counted.
+ */
+export class ReadingsCollector {
+  #from: PowerReading | undefined;
+  readonly #readings: PowerReading[] = [];
+  #lastMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly period: { startMs: number; endMs: number },
+    readonly sensor: string,
+    readonly gapMs: number,
+    from?: PowerReading,
+  ) {
+    this.#from = from;
+    if (from) this.#lastMs = from.tMs;
+  }
+
+  /** Adds a sample before the period's end (a later one is not the period's). */
+  add(sample: SampleRecord): void {
+    if (sample.tMs >= this.period.endMs) return;
+    const published = channelSampleOf(sample, this.sensor);
+    if (!published || sample.tMs <= this.#lastMs) return;
+    this.#lastMs = sample.tMs;
+    const reading = { tMs: sample.tMs, powerMW: published.powerMW };
+    if (sample.tMs < this.period.startMs) this.#from = reading;
+    else this.#readings.push(reading);
+  }
+
+  /** The last reading collected: the one before the next period. */
+  get last(): PowerReading | undefined {
+    return this.#readings.at(-1) ?? this.#from;
+  }
+
+  get count(): number {
+    return this.#readings.length;
+  }
+
+  result(): PeriodReadings {
+    const from = this.#from;
+    const readings = [...this.#readings];
+    return from && this.period.startMs - from.tMs <= this.gapMs ? { from, readings } : { readings };
+  }
 }
 
 /** The period's published readings (valid, in rising time) and the last one before it. */
-export function readingsOf(input: TariffPeriodInput): { from?: PowerReading; readings: PowerReading[] } {
-  let from: PowerReading | undefined;
-  const readings: PowerReading[] = [];
-  let lastMs = Number.NEGATIVE_INFINITY;
+export function readingsOf(input: TariffPeriodInput): PeriodReadings {
+  const collector = new ReadingsCollector(input, input.sensor, input.gapMs);
   for (const sample of input.samples) {
     if (sample.tMs >= input.endMs) break;
-    const published = channelSampleOf(sample, input.sensor);
-    if (!published || sample.tMs <= lastMs) continue;
-    lastMs = sample.tMs;
-    const reading = { tMs: sample.tMs, powerMW: published.powerMW };
-    if (sample.tMs < input.startMs) from = reading;
-    else readings.push(reading);
+    collector.add(sample);
   }
-  return from && input.startMs - from.tMs <= input.gapMs ? { from, readings } : { readings };
+  return collector.result();
 }
 
 /**
@@ -64,8 +124,15 @@ export function readingsOf(input: TariffPeriodInput): { from?: PowerReading; rea
  * floor(exact + carry-in); when the producer's is 0 nothing is paid and every payee carries all it is owed.
  */
 export function priceTariffPeriod(input: TariffPeriodInput): PeriodTariff {
+  return priceTariffReadings(input, readingsOf(input));
+}
+
+/** `priceTariffPeriod` from readings already collected (the live snapshot's). */
+export function priceTariffReadings(
+  input: Omit<TariffPeriodInput, 'samples' | 'sensor' | 'endMs'>,
+  { from, readings }: PeriodReadings,
+): PeriodTariff {
   const history = tariffHistoryOf(input.tariff);
-  const { from, readings } = readingsOf(input);
   const priced = priceReadings(history, { ...(from ? { from } : {}), readings, gapMs: input.gapMs });
   const carry = input.policy === 'carry' ? carryIn(input.previous) : each(() => ZERO);
   let { units, carryOut } = settleWithCarry(priced.exact, carry);
