@@ -157,6 +157,13 @@ const marketPost = (kind: string, body: MarketBodyName, summary: string): RouteS
 });
 
 /** A node read by one id in the path, relayed as the node answers it. */
+/**
+ * The header every explorer read (`/node/blocks`, `/node/transactions`, `/node/outputs`,
+ * `/node/milestones/:id`) carries: `node`, or `indexer` when the node had pruned it and the wallet-service's
+ * community indexer still held it.
+ */
+export const EXPLORER_SOURCE_HEADER = 'x-tanglewatt-source';
+
 const nodeRead = (
   path: string,
   summary: string,
@@ -167,7 +174,11 @@ const nodeRead = (
   scope: 'read',
   summary,
   params: z.object({ id }),
-  replies: { '200': json('As HORNET core API v2 answers') },
+  replies: {
+    '200': json(
+      `As HORNET core API v2 answers; header ${EXPLORER_SOURCE_HEADER}: node, or indexer when the node pruned it (a milestone from the indexer has its summary, not its parents or Merkle roots)`,
+    ),
+  },
   errors: ['400', '404', '502', '503'],
 });
 

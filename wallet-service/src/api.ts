@@ -7,6 +7,7 @@ import {
   ZERO_BASELINE,
 } from '@tanglewatt/bills';
 import {
+  EXPLORER_SOURCE_HEADER,
   MAX_MILESTONE_INDEX,
   type Payment,
   paymentRequest,
@@ -33,6 +34,7 @@ import type { AddressLookup } from './address-index.js';
 import type { WalletConfig } from './config.js';
 import { parsePaymentsCsvQuery, paymentsCsv, paymentsInRange } from './csv.js';
 import type { DidResolver } from './dids.js';
+import { type ExplorerAnswer, type ExplorerIndexer, ExplorerReads } from './explorer-reads.js';
 import type { LiveFeed } from './feed.js';
 import { HTTP_STATUS, HttpError, httpAnswer } from './http-errors.js';
 import type { Market } from './market.js';
@@ -50,8 +52,11 @@ export interface ApiDeps {
   ledger: WalletLedger;
   addresses: AddressLookup;
   market?: Market;
-  /** The community indexer GET /bills reads the household's payments and meter channels from. */
-  indexer?: BillIndexer;
+  /**
+   * The community indexer GET /bills reads the household's payments and meter channels from, and the
+   * explorer's /node reads fall back to when the node has pruned what they ask for.
+   */
+  indexer?: BillIndexer & ExplorerIndexer;
   /** What bills compare with (wallet config `bills`). */
   bills?: WalletConfig['bills'];
   /** The X25519 reader key of the household's restricted meter channel (`bills.readerKeyFile`). */
@@ -126,6 +131,7 @@ export function createApi(deps: ApiDeps): express.Express {
       origin: config.corsOrigins,
       methods: ['GET', 'POST'],
       allowedHeaders: ['authorization', 'content-type'],
+      exposedHeaders: [EXPLORER_SOURCE_HEADER],
       // Every read carries the token, so each would be preflighted: browsers may keep the answer 10 minutes.
       maxAge: 600,
     }),
@@ -166,11 +172,19 @@ export function createApi(deps: ApiDeps): express.Express {
         throw error;
       }
     };
-  // Network reads for the dashboard: the node's core API, validated and relayed.
+  // Network reads for the dashboard: the node's core API, validated and relayed; what the node pruned
+  // comes from the indexer, said in the source header.
+  const explorer = new ExplorerReads(node, deps.indexer, () => ledger.ledgerIndex);
+  const answer = (res: Response, { body, source }: ExplorerAnswer<unknown>) => {
+    res.set(EXPLORER_SOURCE_HEADER, source).json(body);
+  };
   const relay =
-    (route: { params: z.ZodType<{ id: string }> }, read: (id: string) => Promise<unknown>): Handler =>
+    (
+      route: { params: z.ZodType<{ id: string }> },
+      read: (id: string) => Promise<ExplorerAnswer<unknown>>,
+    ): Handler =>
     async (req, res) => {
-      res.json(await read(valid(route.params, req.params).id));
+      answer(res, await read(valid(route.params, req.params).id));
     };
   // Prometheus scrape: counts and sizes that tell about the household, so it takes a read token too.
   const metrics = deps.metrics ?? new WalletMetrics({ store, ledger, node });
@@ -397,17 +411,18 @@ export function createApi(deps: ApiDeps): express.Express {
           'id',
         );
       const { id } = params.data;
-      if (id.startsWith('0x')) return void res.json(await node.milestoneById(id));
+      if (id.startsWith('0x'))
+        return void answer(res, { body: await node.milestoneById(id), source: 'node' });
       const index = Number(id);
       // Indexes are uint32: a larger one names no milestone.
       if (index > MAX_MILESTONE_INDEX) throw new HttpError('NOT_FOUND', `no milestone ${index}`);
-      res.json(await node.milestoneByIndex(index));
+      answer(res, await explorer.milestoneByIndex(index));
     },
-    nodeBlock: relay(walletRoutes.nodeBlock, (id) => node.block(id)),
-    nodeBlockMetadata: relay(walletRoutes.nodeBlockMetadata, (id) => node.blockMetadata(id)),
-    nodeTransaction: relay(walletRoutes.nodeTransaction, (id) => node.includedBlock(id)),
+    nodeBlock: relay(walletRoutes.nodeBlock, (id) => explorer.block(id)),
+    nodeBlockMetadata: relay(walletRoutes.nodeBlockMetadata, (id) => explorer.blockMetadata(id)),
+    nodeTransaction: relay(walletRoutes.nodeTransaction, (id) => explorer.includedBlock(id)),
     nodeTransactionMetadata: relay(walletRoutes.nodeTransactionMetadata, (id) =>
-      node.includedBlockMetadata(id),
+      explorer.includedBlockMetadata(id),
     ),
     nodeAddress: async (req, res) => {
       const address = String(req.params.address);
@@ -432,8 +447,8 @@ export function createApi(deps: ApiDeps): express.Express {
       });
     },
     nodeOutput: relay(walletRoutes.nodeOutput, async (id) => {
-      const output = await node.output(id);
-      return { ...output, summary: outputSummaryToJson(summarizeOutput(id, output)) };
+      const { body, source } = await explorer.output(id);
+      return { body: { ...body, summary: outputSummaryToJson(summarizeOutput(id, body)) }, source };
     }),
 
     metrics: async (_req, res) => {

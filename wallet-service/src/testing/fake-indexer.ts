@@ -28,6 +28,9 @@ export interface FakeTaggedBlock {
   block: unknown;
 }
 
+/** A made-up milestone id, the same for the same index. */
+const milestoneId = (index: number) => `0x${index.toString(16).padStart(64, '0')}`;
+
 const hex = (text: string) => `0x${Buffer.from(text, 'utf8').toString('hex')}`;
 
 export class FakeIndexer {
@@ -202,7 +205,17 @@ export class FakeIndexer {
     if (milestone) {
       const index = Number(milestone[1]);
       if (index > this.indexed) return json(res, { error: `milestone ${index} is not indexed` }, 404);
-      return json(res, { index, timestamp: MILESTONE_TIME + index });
+      const tagged = [...this.blocks.values()].filter((b) => b.milestoneIndex === index).length;
+      return json(res, {
+        index,
+        milestoneId: milestoneId(index),
+        timestamp: MILESTONE_TIME + index,
+        previousMilestoneId: milestoneId(index - 1),
+        blocksReferenced: tagged,
+        createdOutputs: [...this.outputs.values()].filter((o) => o.booked === index).length,
+        consumedOutputs: [...this.outputs.values()].filter((o) => o.spent === index).length,
+        taggedBlocks: tagged,
+      });
     }
     if (path === '/api/v1/stream') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

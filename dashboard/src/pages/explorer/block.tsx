@@ -238,7 +238,7 @@ export function MilestoneBody({ milestone, ctx }: { milestone: MilestonePayload;
         <Ref id={milestone.previousMilestoneId} />
       </Term>
       <Term name="Parents">
-        <Parents parents={milestone.parents} />
+        <Parents parents={milestone.parents ?? []} />
       </Term>
       <Term name="Inclusion Merkle root">
         <code className="full-id">{milestone.inclusionMerkleRoot}</code>
