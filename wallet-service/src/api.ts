@@ -1,28 +1,13 @@
-import {
-  BillError,
-  type BillIndexer,
-  billFromIndexer,
-  parseBillConfig,
-  renderBill,
-  ZERO_BASELINE,
-} from '@tanglewatt/bills';
+import type { BillIndexer } from '@tanglewatt/bills';
 import {
   EXPLORER_SOURCE_HEADER,
-  MAX_MILESTONE_INDEX,
   type Payment,
   paymentRequest,
   type RouteSpec,
   type WalletRouteId,
   walletRoutes,
 } from '@tanglewatt/contract';
-import {
-  bech32ToHex,
-  isBech32Address,
-  type NodeApi,
-  outputSummaryToJson,
-  type RentStructure,
-  summarizeOutput,
-} from '@tanglewatt/ledger';
+import { isBech32Address, type NodeApi, outputSummaryToJson, type RentStructure } from '@tanglewatt/ledger';
 import { messageIdOf, type UnsignedMessage } from '@tanglewatt/market';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -31,10 +16,13 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type ApiToken, requireKnownHost, requireScope, TokenBook } from './access.js';
 import type { AddressLookup } from './address-index.js';
+import { billsHandler } from './api-bills.js';
+import { fromZod, type Handler, valid } from './api-common.js';
+import { nodeHandlers } from './api-node.js';
 import type { WalletConfig } from './config.js';
 import { parsePaymentsCsvQuery, paymentsCsv, paymentsInRange } from './csv.js';
 import type { DidResolver } from './dids.js';
-import { type ExplorerAnswer, type ExplorerIndexer, ExplorerReads } from './explorer-reads.js';
+import type { ExplorerIndexer } from './explorer-reads.js';
 import type { LiveFeed } from './feed.js';
 import { HTTP_STATUS, HttpError, httpAnswer } from './http-errors.js';
 import type { Market } from './market.js';
@@ -81,23 +69,6 @@ export interface ApiDeps {
   metrics?: WalletMetrics;
 }
 
-function fromZod(error: z.ZodError): HttpError {
-  const issue = error.issues[0]!;
-  const field = issue.path.join('.');
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') message = `unknown field(s): ${issue.keys.join(', ')}`;
-  return new HttpError('INVALID_REQUEST', field ? `${field}: ${message}` : message, field || undefined);
-}
-
-/** A request part as the route's schema reads it; else a 400 naming the field at fault. */
-function valid<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw fromZod(parsed.error);
-  return parsed.data;
-}
-
-type Handler = (req: Request, res: Response) => unknown;
-
 /** The routes an app built by createApi serves: express path → methods (upper case), in registration order. */
 export function declaredRoutes(app: express.Express): Map<string, string[]> {
   return app.locals.routes as Map<string, string[]>;
@@ -120,7 +91,7 @@ function routeMethods(app: express.Express): Map<string, string[]> {
 }
 
 export function createApi(deps: ApiDeps): express.Express {
-  const { store, ledger, settlement, node, feed, config, log, addresses } = deps;
+  const { store, ledger, settlement, node, feed, config, log } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -154,7 +125,7 @@ export function createApi(deps: ApiDeps): express.Express {
   // Bodies are parsed after the token is checked: a caller without one learns nothing from a parse error.
   const jsonBody = express.json({ limit: config.maxBodyBytes });
 
-  const { listPayments, receivedPayments, payment, cancelPayment, blocks, did, nodeMilestone } = walletRoutes;
+  const { listPayments, receivedPayments, payment, cancelPayment, blocks, did } = walletRoutes;
   const noMarket = () =>
     new HttpError('NOT_FOUND', 'the market is disabled in this service (market.enabled)');
   const publishAs =
@@ -171,20 +142,6 @@ export function createApi(deps: ApiDeps): express.Express {
         if (error instanceof z.ZodError) throw fromZod(error);
         throw error;
       }
-    };
-  // Network reads for the dashboard: the node's core API, validated and relayed; what the node pruned
-  // comes from the indexer, said in the source header.
-  const explorer = new ExplorerReads(node, deps.indexer, () => ledger.ledgerIndex);
-  const answer = (res: Response, { body, source }: ExplorerAnswer<unknown>) => {
-    res.set(EXPLORER_SOURCE_HEADER, source).json(body);
-  };
-  const relay =
-    (
-      route: { params: z.ZodType<{ id: string }> },
-      read: (id: string) => Promise<ExplorerAnswer<unknown>>,
-    ): Handler =>
-    async (req, res) => {
-      answer(res, await read(valid(route.params, req.params).id));
     };
   // Prometheus scrape: counts and sizes that tell about the household, so it takes a read token too.
   const metrics = deps.metrics ?? new WalletMetrics({ store, ledger, node });
@@ -278,48 +235,7 @@ export function createApi(deps: ApiDeps): express.Express {
     },
 
     // Withdraws a payment no transaction carries yet; a signed one is on its way and cannot be stopped.
-    // The household's bill, from the indexer's view of the ledger and channels (not this service's journal).
-    bills: async (req, res) => {
-      const query = valid(walletRoutes.bills.query, req.query);
-      if (!deps.indexer)
-        throw new HttpError(
-          'NOT_CONFIGURED',
-          'indexer: bills are built from the community indexer; set indexer.url in the wallet config',
-        );
-      let config: ReturnType<typeof parseBillConfig>;
-      try {
-        const { readerKeyFile: _file, ...billConfig } = deps.bills ?? {
-          ...ZERO_BASELINE,
-          readerKeyFile: undefined,
-        };
-        config = parseBillConfig(billConfig, { from: query.from, to: query.to });
-      } catch (error) {
-        if (error instanceof BillError) {
-          const field = error.message.split(':')[0]!;
-          throw new HttpError('INVALID_REQUEST', error.message, field);
-        }
-        throw error;
-      }
-      const warnings = deps.bills
-        ? []
-        : ['no bills config in the wallet config: the retail and feed-in baselines and CO2 factor are 0'];
-      let bill: Awaited<ReturnType<typeof billFromIndexer>>;
-      try {
-        bill = await billFromIndexer(deps.indexer, deps.address, config, {
-          warnings,
-          ...(deps.billsReaderKey ? { readerSecretKey: deps.billsReaderKey } : {}),
-        });
-      } catch (error) {
-        // A band this cycle has energy in but the config prices not: the wallet config is short of it.
-        if (error instanceof BillError) throw new HttpError('NOT_CONFIGURED', `bills.${error.message}`);
-        throw error;
-      }
-      const rendered = await renderBill(bill, query.format);
-      res.set({ 'content-type': rendered.contentType, 'cache-control': 'no-store' });
-      if (query.format !== 'json')
-        res.set('content-disposition', `attachment; filename="${rendered.fileName}"`);
-      res.send(typeof rendered.body === 'string' ? rendered.body : Buffer.from(rendered.body));
-    },
+    bills: billsHandler(deps),
 
     cancelPayment: async (req, res) => {
       const { key } = valid(cancelPayment.params, req.params);
@@ -387,69 +303,7 @@ export function createApi(deps: ApiDeps): express.Express {
       res.json({ ledgerIndex: ledger.ledgerIndex, items: ledger.all().map(outputSummaryToJson) });
     },
 
-    nodeInfo: async (_req, res) => {
-      res.json(await node.info());
-    },
-    nodeTips: async (_req, res) => {
-      res.json({ tips: await node.tips() });
-    },
-    nodeMilestones: async (req, res) => {
-      const query = walletRoutes.nodeMilestones.query.safeParse(req.query);
-      if (!query.success)
-        throw new HttpError('INVALID_REQUEST', 'count: a whole number from 1 to 50', 'count');
-      const latest = (await node.info()).status.confirmedMilestone.index;
-      const indexes = Array.from({ length: Math.min(query.data.count, latest) }, (_, i) => latest - i);
-      const items = await Promise.all(indexes.map((i) => node.milestoneByIndex(i).catch(() => undefined)));
-      res.json({ items: items.filter(Boolean) });
-    },
-    nodeMilestone: async (req, res) => {
-      const params = nodeMilestone.params.safeParse(req.params);
-      if (!params.success)
-        throw new HttpError(
-          'INVALID_REQUEST',
-          'id: a milestone index (from 1) or a milestone id (0x and 64 hex digits)',
-          'id',
-        );
-      const { id } = params.data;
-      if (id.startsWith('0x'))
-        return void answer(res, { body: await node.milestoneById(id), source: 'node' });
-      const index = Number(id);
-      // Indexes are uint32: a larger one names no milestone.
-      if (index > MAX_MILESTONE_INDEX) throw new HttpError('NOT_FOUND', `no milestone ${index}`);
-      answer(res, await explorer.milestoneByIndex(index));
-    },
-    nodeBlock: relay(walletRoutes.nodeBlock, (id) => explorer.block(id)),
-    nodeBlockMetadata: relay(walletRoutes.nodeBlockMetadata, (id) => explorer.blockMetadata(id)),
-    nodeTransaction: relay(walletRoutes.nodeTransaction, (id) => explorer.includedBlock(id)),
-    nodeTransactionMetadata: relay(walletRoutes.nodeTransactionMetadata, (id) =>
-      explorer.includedBlockMetadata(id),
-    ),
-    nodeAddress: async (req, res) => {
-      const address = String(req.params.address);
-      if (!isBech32Address(address, deps.bech32Hrp)) {
-        throw new HttpError(
-          'INVALID_REQUEST',
-          `address: a bech32 Ed25519 address starting "${deps.bech32Hrp}1"`,
-          'address',
-        );
-      }
-      const hex = bech32ToHex(address).toLowerCase();
-      const own = hex === ledger.addressHex;
-      const items = own
-        ? ledger.all().filter((o) => o.ownerHex === hex)
-        : await addresses.unspentOf({ bech32: address, hex });
-      res.json({
-        address,
-        ledgerIndex: ledger.ledgerIndex,
-        // Outputs older than this milestone are known only for the wallet's own address.
-        seenSinceMilestone: own ? null : (addresses.firstMilestone ?? null),
-        items: items.map(outputSummaryToJson),
-      });
-    },
-    nodeOutput: relay(walletRoutes.nodeOutput, async (id) => {
-      const { body, source } = await explorer.output(id);
-      return { body: { ...body, summary: outputSummaryToJson(summarizeOutput(id, body)) }, source };
-    }),
+    ...nodeHandlers(deps),
 
     metrics: async (_req, res) => {
       const text = await metrics.render();
