@@ -146,6 +146,17 @@ export interface PeriodRecord {
    * last tariff period's carry-out, picked up again as carry-in when a tariff is configured again.
    */
   feeCarry?: Record<'operator' | 'grid', string>;
+  /** The meter's cumulative OBIS registers after this period (absent in records of older agents). */
+  registers?: PeriodRegisters;
+}
+
+/**
+ * Cumulative registers, whole half-nJ per OBIS code (`1-0:1.8.x` import, `1-0:2.8.x` export, x the band
+ * digit, 0 the total), and what they noticed in this period (a different meter id: `METER_REPLACED`).
+ */
+export interface PeriodRegisters {
+  halfNJ: Record<string, string>;
+  events?: { kind: 'METER_REPLACED'; atMs: number; fromMeterId: string; toMeterId: string }[];
 }
 
 /** A period priced slot by slot under a tariff, from its readings at the channel's resolution. */
@@ -164,6 +175,9 @@ export interface PeriodTariff {
   carryOut: Record<TariffPayee, string>;
   /** Whole base units owed now per payee (0 each when the producer's is 0: all is carried). */
   units: Record<TariffPayee, string>;
+  /** Import and export per band digit, whole half-nJ (absent in records of older agents). */
+  importHalfNJ?: Record<string, string>;
+  exportHalfNJ?: Record<string, string>;
 }
 
 export type TariffPayee = 'producer' | 'operator' | 'grid';
@@ -303,4 +317,15 @@ export interface AgentSnapshot {
   purchase: { id: string; energyMWs: string; deliveredMWs: string; startMs: number } | null;
   /** Market trades this household buys, newest first, when `market` is configured. */
   trades?: MeterTradeView[] | null;
+  /** The cumulative registers after the last closed period (absent in snapshots of older agents). */
+  registers?: MeterRegistersView | null;
+}
+
+/** The meter's OBIS registers as the snapshot shows them. */
+export interface MeterRegistersView {
+  /** Per OBIS code: exact whole half-nJ, and Wh for people (1 Wh = 7.2 × 10¹² half-nJ). */
+  values: { obis: string; halfNJ: string; wh: number }[];
+  /** The period the registers stand at (its end). */
+  atMs: number;
+  events: NonNullable<PeriodRegisters['events']>;
 }

@@ -134,6 +134,13 @@ export function priceTariffReadings(
 ): PeriodTariff {
   const history = tariffHistoryOf(input.tariff);
   const priced = priceReadings(history, { ...(from ? { from } : {}), readings, gapMs: input.gapMs });
+  // Export is the energy flowing the other way: the same readings negated, cut at the same slots.
+  const negate = (r: PowerReading) => ({ tMs: r.tMs, powerMW: -r.powerMW });
+  const exported = priceReadings(history, {
+    ...(from ? { from: negate(from) } : {}),
+    readings: readings.map(negate),
+    gapMs: input.gapMs,
+  });
   const carry = input.policy === 'carry' ? carryIn(input.previous) : each(() => ZERO);
   let { units, carryOut } = settleWithCarry(priced.exact, carry);
   if (units.producer === 0n) {
@@ -154,7 +161,16 @@ export function priceTariffReadings(
     carryIn: each((p) => formatRational(carry[p])),
     carryOut: each((p) => formatRational(carryOut[p])),
     units: each((p) => units[p].toString()),
+    importHalfNJ: byDigit(priced.bandHalfNJ),
+    exportHalfNJ: byDigit(exported.bandHalfNJ),
   };
+}
+
+function byDigit(bands: Map<number, bigint>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const digit of [...bands.keys()].sort((x, y) => x - y))
+    out[String(digit)] = bands.get(digit)!.toString();
+  return out;
 }
 
 /**
