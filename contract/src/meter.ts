@@ -175,9 +175,8 @@ export interface PeriodTariff {
   carryOut: Record<TariffPayee, string>;
   /** Whole base units owed now per payee (0 each when the producer's is 0: all is carried). */
   units: Record<TariffPayee, string>;
-  /** Import and export per band digit, whole half-nJ (absent in records of older agents). */
-  importHalfNJ?: Record<string, string>;
-  exportHalfNJ?: Record<string, string>;
+  /** Import and export per tariff version and band digit, whole half-nJ (absent in records of older agents). */
+  energy?: { version: number; band: number; importHalfNJ: string; exportHalfNJ: string }[];
 }
 
 export type TariffPayee = 'producer' | 'operator' | 'grid';

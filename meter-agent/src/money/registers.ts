@@ -21,9 +21,10 @@ function registersAfter(previous: PeriodRecord | undefined): Registers {
   return { ...EMPTY_REGISTERS, values, meterId: previous.meterId, lastEndMs: previous.endMs };
 }
 
-function bands(halfNJ: Record<string, string> | undefined): Record<number, Rational> {
+function bands(entries: [string | number, string][]): Record<number, Rational> {
   const out: Record<number, Rational> = {};
-  for (const [digit, e] of Object.entries(halfNJ ?? {})) out[Number(digit)] = rational(BigInt(e));
+  for (const [digit, e] of entries)
+    out[Number(digit)] = add(out[Number(digit)] ?? rational(0n), rational(BigInt(e)));
   return out;
 }
 
@@ -40,16 +41,11 @@ export function periodRegisters(record: PeriodRecord, previous: PeriodRecord | u
   // Records of older agents state the bands in whole mW·s only.
   const importByBand = tariff
     ? bands(
-        tariff.importHalfNJ ??
-          Object.fromEntries(
-            Object.entries(tariff.bandsMWs).map(([d, mws]) => [
-              d,
-              (BigInt(mws) * HALF_NJ_PER_MWS).toString(),
-            ]),
-          ),
+        tariff.energy?.map((e) => [e.band, e.importHalfNJ]) ??
+          Object.entries(tariff.bandsMWs).map(([d, mws]) => [d, (BigInt(mws) * HALF_NJ_PER_MWS).toString()]),
       )
     : {};
-  const exportByBand = bands(tariff?.exportHalfNJ);
+  const exportByBand = bands(tariff?.energy?.map((e) => [e.band, e.exportHalfNJ]) ?? []);
   const after = foldRegisters(before, {
     meterId: record.meterId,
     endMs: record.endMs,

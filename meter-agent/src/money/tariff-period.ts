@@ -6,6 +6,7 @@
 import type { PeriodTariff, TariffPayee } from '@tanglewatt/contract';
 import { isError } from '@tanglewatt/errors';
 import {
+  type BandLine,
   bandsMWs,
   PAYEES,
   type PowerReading,
@@ -161,16 +162,31 @@ export function priceTariffReadings(
     carryIn: each((p) => formatRational(carry[p])),
     carryOut: each((p) => formatRational(carryOut[p])),
     units: each((p) => units[p].toString()),
-    importHalfNJ: byDigit(priced.bandHalfNJ),
-    exportHalfNJ: byDigit(exported.bandHalfNJ),
+    energy: energyLines(priced.lines, exported.lines),
   };
 }
 
-function byDigit(bands: Map<number, bigint>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const digit of [...bands.keys()].sort((x, y) => x - y))
-    out[String(digit)] = bands.get(digit)!.toString();
-  return out;
+/** Import and export per (version, band), whole half-nJ, in version and band order. */
+function energyLines(
+  imported: readonly BandLine[],
+  exported: readonly BandLine[],
+): NonNullable<PeriodTariff['energy']> {
+  const byKey = new Map<
+    string,
+    { version: number; band: number; importHalfNJ: bigint; exportHalfNJ: bigint }
+  >();
+  const entry = (l: BandLine) => {
+    const key = `${l.version}/${l.band}`;
+    const e = byKey.get(key) ?? { version: l.version, band: l.band, importHalfNJ: 0n, exportHalfNJ: 0n };
+    byKey.set(key, e);
+    return e;
+  };
+  // Band energies from readings are whole half-nJ (numerator over 1).
+  for (const l of imported) entry(l).importHalfNJ += l.energyHalfNJ.num / l.energyHalfNJ.den;
+  for (const l of exported) entry(l).exportHalfNJ += l.energyHalfNJ.num / l.energyHalfNJ.den;
+  return [...byKey.values()]
+    .sort((a, b) => a.version - b.version || a.band - b.band)
+    .map((e) => ({ ...e, importHalfNJ: e.importHalfNJ.toString(), exportHalfNJ: e.exportHalfNJ.toString() }));
 }
 
 /**
