@@ -146,8 +146,42 @@ export interface PeriodRecord {
    * last tariff period's carry-out, picked up again as carry-in when a tariff is configured again.
    */
   feeCarry?: Record<'operator' | 'grid', string>;
+  /** Under the `net` and `feed-in` modes: the period's billing cycle so far, and what it settles. */
+  cycle?: PeriodCycle;
   /** The meter's cumulative OBIS registers after this period (absent in records of older agents). */
   registers?: PeriodRegisters;
+}
+
+/** A billing cycle's running totals up to a period, per tariff version and band (whole half-nJ). */
+export interface PeriodCycle {
+  mode: 'net' | 'feed-in';
+  /** "2026-01" for a calendar month, "<start ISO>+<n>d" for a run of days. */
+  id: string;
+  startMs: number;
+  endMs: number;
+  /** Each payee's carry into the cycle ("num/den" base units). */
+  carryIn: Record<TariffPayee, string>;
+  energy: { version: number; band: number; importHalfNJ: string; exportHalfNJ: string }[];
+  /** The settlement of the cycle this period closes: its own, or the previous one if that ended unsettled. */
+  settled?: CycleSettlement;
+}
+
+/**
+ * A cycle settled at its end. `net`: `settleNet` over the cycle, per (version, band) net = import − export, a
+ * positive net priced, paid once. `feed-in`: what the cycle's export is owed to the member by its buyer.
+ */
+export interface CycleSettlement {
+  id: string;
+  startMs: number;
+  endMs: number;
+  net?: {
+    lines: { version: number; band: number; bandName: string; netHalfNJ: string; surplusHalfNJ: string }[];
+    exact: Record<TariffPayee, string>;
+    units: Record<TariffPayee, string>;
+    carryOut: Record<TariffPayee, string>;
+  };
+  /** Export × the band's feedInUnitsPerWh, exact "num/den" base units, per (version, band) and in all. */
+  feedIn?: { lines: { version: number; band: number; exportHalfNJ: string; owed: string }[]; owed: string };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import type { AgentConfig } from './config.js';
 import { tradesCreditedHalfNJ } from './market/desk.js';
 import type { PeriodTotals } from './metering/meter.js';
+import { cyclePayment, withCycle } from './money/cycle.js';
 import { withRegisters } from './money/registers.js';
 import { closingTariff, heldFeeCarry } from './money/tariff-period.js';
 import { carryAfter, periodRecordFrom, tradedShare } from './period-record.js';
@@ -28,7 +29,10 @@ export interface PeriodCloseContext {
 
 /** The record of a period that just closed, priced under the tariff when one is configured. */
 export async function closedPeriodRecord(totals: PeriodTotals, k: PeriodCloseContext): Promise<PeriodRecord> {
-  return withRegisters(await pricedPeriodRecord(totals, k), k.previous);
+  const record = withRegisters(await pricedPeriodRecord(totals, k), k.previous);
+  const tariff = k.config.tariff;
+  if (!tariff || tariff.mode === 'metered' || !record.tariff) return record;
+  return cyclePayment(withCycle(record, k.previous, tariff), k.config);
 }
 
 async function pricedPeriodRecord(totals: PeriodTotals, k: PeriodCloseContext): Promise<PeriodRecord> {
