@@ -361,4 +361,6 @@ export interface MeterRegistersView {
   /** The period the registers stand at (its end). */
   atMs: number;
   events: NonNullable<PeriodRegisters['events']>;
+  /** Under `net` or `feed-in`: the last cycle settled (under feed-in, what its export is owed). */
+  lastCycle?: CycleSettlement;
 }

@@ -7,7 +7,7 @@ import { cycleAt, cyclePayment, withCycle } from './money/cycle.js';
 import { FakeWallet } from './payments/fake-wallet.js';
 import { paymentRequestFor } from './period-record.js';
 import { readState } from './store/state.js';
-import { agentConfig, freshDataDir, PRODUCER } from './testing/fixtures.js';
+import { agentConfig, constantLoad, freshDataDir, PRODUCER } from './testing/fixtures.js';
 import { run, TestAgents } from './testing/in-process.js';
 import { config, GRID, OPERATOR, splitTariff } from './testing/tariff-fixtures.js';
 
@@ -138,6 +138,37 @@ describe('an agent under net', () => {
       ['2026-02', 'nothing-due'],
     ]);
     expect(periods[2]!.cycle!.carryIn).toEqual({ producer: '0/1', operator: '4/5', grid: '7/10' });
+  });
+});
+
+describe('an agent under feed-in', () => {
+  it('pays import per period and records what the cycle’s export is owed, in the record and snapshot', async () => {
+    const clock = new ManualClock(T_END);
+    const dir = await freshDataDir('feed-in-agent-');
+    const withFeedIn = splitTariff();
+    withFeedIn.bands = withFeedIn.bands.map((b) => ({ ...b, feedInUnitsPerWh: '3600' }));
+    const agent = await agents.start(clock, {
+      config: config(dir, {
+        sensors: [constantLoad(5000, -200)],
+        tariff: { schedule: withFeedIn, operator: OPERATOR, grid: GRID, mode: 'feed-in' },
+      }),
+      wallet: new FakeWallet(),
+    });
+    await run(clock, agent, 241_000); // 00:00:00 closes January
+    // 1 W exported, all high: 119 000 + 120 000 mW·s = 239/3600 Wh at 3600 units/Wh: 239 units owed.
+    expect(agent.snapshot().registers!.lastCycle).toEqual({
+      id: '2026-01',
+      startMs: Date.UTC(2026, 0, 1),
+      endMs: Date.UTC(2026, 1, 1),
+      feedIn: {
+        lines: [{ version: 1, band: 1, exportHalfNJ: (239_000n * 2_000_000n).toString(), owed: '239/1' }],
+        owed: '239/1',
+      },
+    });
+    expect((await readState(dir)).periods.map((p) => p.payment.state)).toEqual([
+      'nothing-due',
+      'nothing-due',
+    ]);
   });
 });
 

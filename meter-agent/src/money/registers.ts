@@ -84,5 +84,11 @@ export function registersView(periods: readonly PeriodRecord[]): MeterRegistersV
     halfNJ,
     wh: Number((BigInt(halfNJ) * 1_000_000n) / HALF_NJ_PER_WH) / 1_000_000,
   }));
-  return { values, atMs: last.endMs, events: periods.flatMap((p) => p.registers?.events ?? []) };
+  const lastCycle = periods.findLast((p) => p.cycle?.settled)?.cycle?.settled;
+  return {
+    values,
+    atMs: last.endMs,
+    events: periods.flatMap((p) => p.registers?.events ?? []),
+    ...(lastCycle ? { lastCycle } : {}),
+  };
 }
