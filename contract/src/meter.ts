@@ -146,6 +146,51 @@ export interface PeriodRecord {
    * last tariff period's carry-out, picked up again as carry-in when a tariff is configured again.
    */
   feeCarry?: Record<'operator' | 'grid', string>;
+  /** Under the `net` and `feed-in` modes: the period's billing cycle so far, and what it settles. */
+  cycle?: PeriodCycle;
+  /** The meter's cumulative OBIS registers after this period (absent in records of older agents). */
+  registers?: PeriodRegisters;
+}
+
+/** A billing cycle's running totals up to a period, per tariff version and band (whole half-nJ). */
+export interface PeriodCycle {
+  mode: 'net' | 'feed-in';
+  /** "2026-01" for a calendar month, "<start ISO>+<n>d" for a run of days. */
+  id: string;
+  startMs: number;
+  endMs: number;
+  /** Each payee's carry into the cycle ("num/den" base units). */
+  carryIn: Record<TariffPayee, string>;
+  energy: { version: number; band: number; importHalfNJ: string; exportHalfNJ: string }[];
+  /** The settlement of the cycle this period closes: its own, or the previous one if that ended unsettled. */
+  settled?: CycleSettlement;
+}
+
+/**
+ * A cycle settled at its end. `net`: `settleNet` over the cycle, per (version, band) net = import − export, a
+ * positive net priced, paid once. `feed-in`: what the cycle's export is owed to the member by its buyer.
+ */
+export interface CycleSettlement {
+  id: string;
+  startMs: number;
+  endMs: number;
+  net?: {
+    lines: { version: number; band: number; bandName: string; netHalfNJ: string; surplusHalfNJ: string }[];
+    exact: Record<TariffPayee, string>;
+    units: Record<TariffPayee, string>;
+    carryOut: Record<TariffPayee, string>;
+  };
+  /** Export × the band's feedInUnitsPerWh, exact "num/den" base units, per (version, band) and in all. */
+  feedIn?: { lines: { version: number; band: number; exportHalfNJ: string; owed: string }[]; owed: string };
+}
+
+/**
+ * Cumulative registers, whole half-nJ per OBIS code (`1-0:1.8.x` import, `1-0:2.8.x` export, x the band
+ * digit, 0 the total), and what they noticed in this period (a different meter id: `METER_REPLACED`).
+ */
+export interface PeriodRegisters {
+  halfNJ: Record<string, string>;
+  events?: { kind: 'METER_REPLACED'; atMs: number; fromMeterId: string; toMeterId: string }[];
 }
 
 /** A period priced slot by slot under a tariff, from its readings at the channel's resolution. */
@@ -164,6 +209,8 @@ export interface PeriodTariff {
   carryOut: Record<TariffPayee, string>;
   /** Whole base units owed now per payee (0 each when the producer's is 0: all is carried). */
   units: Record<TariffPayee, string>;
+  /** Import and export per tariff version and band digit, whole half-nJ (absent in records of older agents). */
+  energy?: { version: number; band: number; importHalfNJ: string; exportHalfNJ: string }[];
 }
 
 export type TariffPayee = 'producer' | 'operator' | 'grid';
@@ -303,4 +350,17 @@ export interface AgentSnapshot {
   purchase: { id: string; energyMWs: string; deliveredMWs: string; startMs: number } | null;
   /** Market trades this household buys, newest first, when `market` is configured. */
   trades?: MeterTradeView[] | null;
+  /** The cumulative registers after the last closed period (absent in snapshots of older agents). */
+  registers?: MeterRegistersView | null;
+}
+
+/** The meter's OBIS registers as the snapshot shows them. */
+export interface MeterRegistersView {
+  /** Per OBIS code: exact whole half-nJ, and Wh for people (1 Wh = 7.2 × 10¹² half-nJ). */
+  values: { obis: string; halfNJ: string; wh: number }[];
+  /** The period the registers stand at (its end). */
+  atMs: number;
+  events: NonNullable<PeriodRegisters['events']>;
+  /** Under `net` or `feed-in`: the last cycle settled (under feed-in, what its export is owed). */
+  lastCycle?: CycleSettlement;
 }

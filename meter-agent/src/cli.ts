@@ -115,6 +115,10 @@ function printStatus(config: AgentConfig, s: AgentSnapshot | undefined, running:
   const fees = s.period.tariffSoFar;
   if (fees)
     out(`  tariff      so far ${fees.producer} producer, ${fees.operator} operator, ${fees.grid} grid units`);
+  if (s.registers?.values.length)
+    out(
+      `  registers   ${s.registers.values.map((r) => `${r.obis} ${r.wh} Wh`).join(', ')}${s.registers.events.length ? `; ${s.registers.events.map((e) => `meter replaced ${e.fromMeterId} → ${e.toMeterId} at ${iso(e.atMs)}`).join('; ')}` : ''}`,
+    );
   if (s.lastPeriod)
     out(
       `  last        #${s.lastPeriod.seq} ${s.lastPeriod.id}: ${wh(s.lastPeriod.energyMWs)} Wh, ${s.lastPeriod.amount} units, ${s.lastPeriod.payment}`,

@@ -20,6 +20,19 @@ export const tariffConfigSchema = z.strictObject({
   operator: address.optional(),
   /** Receives the grid's fees; required when the tariff has any. */
   grid: address.optional(),
+  /**
+   * How the meter settles: `metered` pays each period; `net` pays once per cycle on import − export per
+   * band; `feed-in` pays import per period and records per cycle what its export is owed.
+   */
+  mode: z
+    .enum(['metered', 'net', 'feed-in'], { error: 'one of "metered", "net", "feed-in"' })
+    .default('metered'),
+  /** The billing cycle of `net` and `feed-in`: calendar months in the tariff's zone, or a run of days. */
+  cycle: z
+    .union([z.literal('monthly'), z.strictObject({ days: z.number().int().min(1).max(366) })], {
+      error: '"monthly" or { "days": a whole number 1–366 }',
+    })
+    .optional(),
 });
 
 export type TariffConfig = z.output<typeof tariffConfigSchema>;
@@ -72,6 +85,21 @@ export function resolveTariff(
     if (!isError(error, 'INVALID_TARIFF')) throw error;
     throw new AgentConfigError(source, 'tariff.schedule', (error as Error).message);
   }
+  if (resolved.cycle !== undefined && resolved.mode === 'metered')
+    throw new AgentConfigError(
+      source,
+      'tariff.cycle',
+      'only with mode "net" or "feed-in" (metered pays each period)',
+    );
+  if (resolved.mode === 'feed-in')
+    for (const t of history)
+      for (const b of t.bands)
+        if (b.feedInUnitsPerWh === undefined)
+          throw new AgentConfigError(
+            source,
+            'tariff.mode',
+            `"feed-in" needs feedInUnitsPerWh on every band: band ${b.name} of version ${t.version} has none`,
+          );
   for (const payee of FEE_PAYEES) {
     const charged = history.some(
       (t) =>

@@ -9,6 +9,7 @@ import { Meter, type MeterStart, type PeriodTotals } from './metering/meter.js';
 import { type PeriodCalendar, periodId } from './metering/periods.js';
 import { meteredValue, type SampleRecord } from './metering/records.js';
 import { pricePeriod } from './money/pricing.js';
+import { registersView } from './money/registers.js';
 import { TariffSoFar } from './money/tariff-so-far.js';
 import { closedPeriodRecord, keepSamplesFromMs } from './period-close.js';
 import type { PowerSensor } from './power-sensor.js';
@@ -338,6 +339,7 @@ export class Kernel {
       relay: null,
       channel: null,
       trades: null,
+      registers: registersView(state.state.periods),
       purchase: null,
     };
     for (const fill of this.#hooks.snapshot) fill(snapshot);

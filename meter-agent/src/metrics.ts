@@ -118,6 +118,17 @@ function define(registry: AgentMetrics['registry'], read: () => AgentMetricsSour
         if (relay) this.set({ relay: relay.description }, relay.on ? 1 : 0);
       },
     }),
+    registers: new Gauge({
+      name: 'tanglewatt_agent_register_wh',
+      help: "The meter's cumulative OBIS registers in Wh after the last closed period (1-0:1.8.x import, 1-0:2.8.x export, x the band, 0 the total)",
+      labelNames: ['obis'],
+      registers,
+      collect() {
+        const values = snapshot()?.registers?.values ?? [];
+        this.reset();
+        for (const r of values) this.set({ obis: r.obis }, r.wh);
+      },
+    }),
     journals: journalSizeGauge({
       name: 'tanglewatt_agent_journal_size_bytes',
       help: 'Bytes on disk of each journal in the data dir (samples: all days together)',

@@ -6,6 +6,8 @@ import type { Clock } from './clock.js';
 import type { AgentConfig } from './config.js';
 import { tradesCreditedHalfNJ } from './market/desk.js';
 import type { PeriodTotals } from './metering/meter.js';
+import { cyclePayment, withCycle } from './money/cycle.js';
+import { withRegisters } from './money/registers.js';
 import { closingTariff, heldFeeCarry } from './money/tariff-period.js';
 import { carryAfter, periodRecordFrom, tradedShare } from './period-record.js';
 import type { PurchaseProgress } from './prepaid.js';
@@ -27,6 +29,13 @@ export interface PeriodCloseContext {
 
 /** The record of a period that just closed, priced under the tariff when one is configured. */
 export async function closedPeriodRecord(totals: PeriodTotals, k: PeriodCloseContext): Promise<PeriodRecord> {
+  const record = withRegisters(await pricedPeriodRecord(totals, k), k.previous);
+  const tariff = k.config.tariff;
+  if (!tariff || tariff.mode === 'metered' || !record.tariff) return record;
+  return cyclePayment(withCycle(record, k.previous, tariff), k.config);
+}
+
+async function pricedPeriodRecord(totals: PeriodTotals, k: PeriodCloseContext): Promise<PeriodRecord> {
   const { config, previous } = k;
   // Energy the market trades were credited since the last period is paid per trade, not here.
   const traded = config.market

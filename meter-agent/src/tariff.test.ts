@@ -1,57 +1,14 @@
 import type { AgentSnapshot } from '@tanglewatt/contract';
-import type { TariffInput } from '@tanglewatt/tariff';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock.js';
-import { type AgentConfigInput, parseConfig } from './config.js';
+import { parseConfig } from './config.js';
 import { FakeWallet } from './payments/fake-wallet.js';
 import { paymentRequestFor } from './period-record.js';
 import { readState } from './store/state.js';
-import { agentConfig, freshDataDir, PRODUCER } from './testing/fixtures.js';
+import { freshDataDir, PRODUCER } from './testing/fixtures.js';
 import { run, TestAgents } from './testing/in-process.js';
-
-const OPERATOR = `watt1q${'p'.repeat(58)}`;
-const GRID = `watt1q${'z'.repeat(58)}`;
-/** 16:00 UTC on Wednesday 14 January 2026: 120 s periods start on even minutes. */
-const T0 = Date.UTC(2026, 0, 14, 16, 0, 0);
-
-/**
- * A UTC tariff whose high band starts at 16:01, inside the 16:00–16:02 period: 3600 units/Wh standard,
- * 7200 high; the operator takes 10 % on top, the grid 360 or 1080 units/Wh.
- */
-function splitTariff(): TariffInput {
-  return {
-    id: 'split-test',
-    version: 1,
-    timeZone: 'UTC',
-    validFrom: '2026-01-01T00:00Z',
-    bands: [
-      { digit: 1, name: 'high', priceUnitsPerWh: '7200' },
-      { digit: 2, name: 'standard', priceUnitsPerWh: '3600' },
-    ],
-    slots: [
-      {
-        days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
-        from: '00:00',
-        to: '16:01',
-        band: 'standard',
-      },
-      { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '16:01', to: '24:00', band: 'high' },
-    ],
-    fees: {
-      operator: { percentOfEnergy: '10' },
-      grid: { unitsPerWh: { standard: '360', high: '1080' } },
-    },
-  };
-}
-
-/** House 12's 1 W load (5 V × 200 mA), in 120 s periods, under the split tariff. */
-const config = (dir: string, extra: Partial<AgentConfigInput> = {}): AgentConfigInput =>
-  agentConfig(dir, {
-    period: { seconds: 120 },
-    tariff: { schedule: splitTariff(), operator: OPERATOR, grid: GRID },
-    ...extra,
-  });
+import { config, GRID, OPERATOR, splitTariff, T0 } from './testing/tariff-fixtures.js';
 
 const agents = new TestAgents();
 

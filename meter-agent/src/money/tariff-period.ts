@@ -6,6 +6,7 @@
 import type { PeriodTariff, TariffPayee } from '@tanglewatt/contract';
 import { isError } from '@tanglewatt/errors';
 import {
+  type BandLine,
   bandsMWs,
   PAYEES,
   type PowerReading,
@@ -134,6 +135,13 @@ export function priceTariffReadings(
 ): PeriodTariff {
   const history = tariffHistoryOf(input.tariff);
   const priced = priceReadings(history, { ...(from ? { from } : {}), readings, gapMs: input.gapMs });
+  // Export is the energy flowing the other way: the same readings negated, cut at the same slots.
+  const negate = (r: PowerReading) => ({ tMs: r.tMs, powerMW: -r.powerMW });
+  const exported = priceReadings(history, {
+    ...(from ? { from: negate(from) } : {}),
+    readings: readings.map(negate),
+    gapMs: input.gapMs,
+  });
   const carry = input.policy === 'carry' ? carryIn(input.previous) : each(() => ZERO);
   let { units, carryOut } = settleWithCarry(priced.exact, carry);
   if (units.producer === 0n) {
@@ -154,7 +162,31 @@ export function priceTariffReadings(
     carryIn: each((p) => formatRational(carry[p])),
     carryOut: each((p) => formatRational(carryOut[p])),
     units: each((p) => units[p].toString()),
+    energy: energyLines(priced.lines, exported.lines),
   };
+}
+
+/** Import and export per (version, band), whole half-nJ, in version and band order. */
+function energyLines(
+  imported: readonly BandLine[],
+  exported: readonly BandLine[],
+): NonNullable<PeriodTariff['energy']> {
+  const byKey = new Map<
+    string,
+    { version: number; band: number; importHalfNJ: bigint; exportHalfNJ: bigint }
+  >();
+  const entry = (l: BandLine) => {
+    const key = `${l.version}/${l.band}`;
+    const e = byKey.get(key) ?? { version: l.version, band: l.band, importHalfNJ: 0n, exportHalfNJ: 0n };
+    byKey.set(key, e);
+    return e;
+  };
+  // Band energies from readings are whole half-nJ (numerator over 1).
+  for (const l of imported) entry(l).importHalfNJ += l.energyHalfNJ.num / l.energyHalfNJ.den;
+  for (const l of exported) entry(l).exportHalfNJ += l.energyHalfNJ.num / l.energyHalfNJ.den;
+  return [...byKey.values()]
+    .sort((a, b) => a.version - b.version || a.band - b.band)
+    .map((e) => ({ ...e, importHalfNJ: e.importHalfNJ.toString(), exportHalfNJ: e.exportHalfNJ.toString() }));
 }
 
 /**
