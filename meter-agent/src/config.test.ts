@@ -105,6 +105,11 @@ describe('config', () => {
     ],
     [{ clock: { speed: 10, epochMs: 1 } }, /clock\.speed: 1 with an ina219 sensor/],
     [{ sampleIntervalMs: 1000, period: { seconds: 1 } }, /period\.seconds: at least two sample intervals/],
+    [
+      { period: { seconds: 60, offsetSeconds: 60 } },
+      /period\.offsetSeconds: a whole number of seconds from 0 to 59 \(less than the period\)/,
+    ],
+    [{ period: { seconds: 60, offsetSeconds: -1 } }, /period\.offsetSeconds/],
     [{ market: {} }, /prepaid\.enabled: true with market: trades are delivered through the relay/],
     [
       { role: 'producer', market: {}, prepaid: { enabled: true, relay: { kind: 'simulated' } } },

@@ -90,6 +90,8 @@ export const configSchema = z
               .int()
               .min(1)
               .max(31 * 86_400),
+            /** Boundaries this many seconds after the epoch's multiples of the length (less than it). */
+            offsetSeconds: z.number().int().min(0).optional(),
           }),
           z.strictObject({
             cron: z.string().refine((c) => cron.validate(c), 'a node-cron expression, e.g. "0 * * * *"'),
@@ -184,6 +186,11 @@ export const configSchema = z
       issue(['meteredSensor'], `one of the sensor names (${[...names].join(', ')})`);
     if (c.gapThresholdMs !== undefined && c.gapThresholdMs < c.sampleIntervalMs)
       issue(['gapThresholdMs'], `at least sampleIntervalMs (${c.sampleIntervalMs})`);
+    if ('seconds' in c.period && (c.period.offsetSeconds ?? 0) >= c.period.seconds)
+      issue(
+        ['period', 'offsetSeconds'],
+        `a whole number of seconds from 0 to ${c.period.seconds - 1} (less than the period)`,
+      );
     if ('seconds' in c.period && c.period.seconds * 1000 < 2 * c.sampleIntervalMs)
       issue(['period', 'seconds'], `at least two sample intervals (${(2 * c.sampleIntervalMs) / 1000} s)`);
     if (c.parties.consumer === c.parties.producer)

@@ -11,7 +11,8 @@ describe('the fleet simulator on a tangle of its own', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tanglewatt-fleet-'));
-    // Two consumers paying two producers every 5 s for a minute, on one node with its indexer.
+    // Two consumers paying two producers every 5 s for a minute, on one node with its indexer; one
+    // household pair per child process, their period boundaries 2 s apart.
     report = await runFleet(
       {
         meters: 4,
@@ -21,6 +22,8 @@ describe('the fleet simulator on a tangle of its own', () => {
         channel: true,
         milestoneInterval: '1s',
         sampleSeconds: 1,
+        processes: 2,
+        spread: true,
       },
       dir,
       pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
@@ -61,5 +64,11 @@ describe('the fleet simulator on a tangle of its own', () => {
 
   it('reads the CPU of the processes the tangle started', () => {
     expect(report.processes.map((p) => p.name)).toEqual(expect.arrayContaining(['hornet-1', 'indexer']));
+  });
+
+  it('ran the households in two child processes, each reporting its share', () => {
+    expect(report.householdsProcesses.map((p) => p.households)).toEqual([2, 2]);
+    expect(new Set(report.householdsProcesses.map((p) => p.pid)).size).toBe(2);
+    expect(report.householdsProcesses.every((p) => p.pid !== process.pid && p.cpuPercent > 0)).toBe(true);
   });
 });

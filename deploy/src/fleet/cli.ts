@@ -1,12 +1,12 @@
 /**
- * The fleet simulator: N meters (producer and consumer households, many per process) on a tangle of its
+ * The fleet simulator: N meters (producer and consumer households, split over child processes) on a tangle of its
  * own, every consumer paying its producer every period; at the end the ledger is audited through the
  * indexer and the core API. Exits 1 unless every period was paid exactly once.
  *
  *   npm run simulate -- --meters 10 --nodes 3 --period 10 --minutes 2
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
@@ -35,6 +35,17 @@ async function main(argv: string[]): Promise<number> {
     .option('--minutes <m>', 'minutes of metering', whole('minutes', 1, 24 * 60), 5)
     .option('--sample-seconds <s>', 'seconds between a meter’s samples', whole('sample-seconds', 1, 60), 1)
     .option('--no-channel', 'consumers publish no meter channel')
+    .option(
+      '--processes <k>',
+      'child processes the households are split over (default: one per core)',
+      whole('processes', 1, 64),
+      availableParallelism(),
+    )
+    .option(
+      '--no-spread',
+      'every household closes its periods at the same second (default: spread over the period)',
+    )
+    .option('--cpu-prof-dir <dir>', 'each households process writes a V8 CPU profile (node --cpu-prof) here')
     .option('--milestone-interval <d>', 'milestone interval of the tangle', '1s')
     .option('--data-dir <dir>', 'keep the tangle and households here (default: a temp dir, removed)')
     .option('--json', 'print the report as JSON')
@@ -47,6 +58,9 @@ async function main(argv: string[]): Promise<number> {
     minutes: number;
     sampleSeconds: number;
     channel: boolean;
+    processes: number;
+    spread: boolean;
+    cpuProfDir?: string;
     milestoneInterval: string;
     dataDir?: string;
     json?: boolean;
@@ -78,6 +92,9 @@ async function main(argv: string[]): Promise<number> {
     channel: opts.channel,
     milestoneInterval: opts.milestoneInterval,
     sampleSeconds: opts.sampleSeconds,
+    processes: opts.processes,
+    spread: opts.spread,
+    ...(opts.cpuProfDir ? { cpuProfileDir: resolve(opts.cpuProfDir) } : {}),
   };
   let report: FleetReport;
   try {

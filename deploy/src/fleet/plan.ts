@@ -14,6 +14,12 @@ export interface FleetOptions {
   channel: boolean;
   milestoneInterval: string;
   sampleSeconds: number;
+  /** Child processes the households are split over (one event loop each). */
+  processes: number;
+  /** Households' period boundaries spread evenly over the period, rather than all at the same second. */
+  spread: boolean;
+  /** Each child process writes a V8 CPU profile (`node --cpu-prof`) into this directory. */
+  cpuProfileDir?: string;
 }
 
 /** Accounts of the development mnemonic the simulator derives for households beyond the genesis ones. */
@@ -26,6 +32,8 @@ export type ConsumerFunds = { kind: 'genesis'; slot: number } | { kind: 'funded'
 
 export interface PairPlan {
   index: number;
+  /** Seconds past the epoch's multiples of the period at which this pair's periods close. */
+  offsetSeconds: number;
   producer: { name: string; accountIndex: number };
   consumer: { name: string; funds: ConsumerFunds };
 }
@@ -39,7 +47,11 @@ export interface FleetPlan {
 const label = (role: 'P' | 'C', i: number) => `${role}${String(i + 1).padStart(4, '0')}`;
 
 /** Pairs for `meters` meters over `genesisSlots` funded accounts (one of them the funder when short). */
-export function planFleet(meters: number, genesisSlots: number): FleetPlan {
+export function planFleet(
+  meters: number,
+  genesisSlots: number,
+  phase: { periodSeconds: number; spread: boolean } = { periodSeconds: 60, spread: false },
+): FleetPlan {
   if (!Number.isSafeInteger(meters) || meters < 2 || meters % 2 !== 0)
     throw new Error('meters: an even whole number ≥ 2 (a producer and a consumer per pair)');
   if (genesisSlots < 2) throw new Error('the profile must fund at least 2 genesis accounts');
@@ -51,6 +63,7 @@ export function planFleet(meters: number, genesisSlots: number): FleetPlan {
     { length: consumers },
     (_, i): PairPlan => ({
       index: i,
+      offsetSeconds: phase.spread ? Math.floor((i * phase.periodSeconds) / consumers) : 0,
       producer: { name: label('P', i), accountIndex: PRODUCER_ACCOUNT_BASE + i },
       consumer: {
         name: label('C', i),
@@ -68,10 +81,19 @@ export function planFleet(meters: number, genesisSlots: number): FleetPlan {
  * When the metering stops: the first moment at least `minutes` after `startMs` that lies a third into a
  * period, so every period that closed before it has been handed to its wallet-service and none is half-sent.
  */
-export function stopTime(startMs: number, minutes: number, periodSeconds: number): number {
+export function stopTime(startMs: number, minutes: number, periodSeconds: number, offsetSeconds = 0): number {
   const periodMs = periodSeconds * 1000;
+  const offsetMs = offsetSeconds * 1000;
   const earliest = startMs + minutes * 60_000;
-  const boundary = Math.floor(earliest / periodMs) * periodMs;
+  const boundary = Math.floor((earliest - offsetMs) / periodMs) * periodMs + offsetMs;
   const candidate = boundary + Math.round(periodMs / 3);
   return candidate >= earliest ? candidate : candidate + periodMs;
+}
+
+/** The pairs split over `processes` child processes, round robin (so each gets pairs on every node). */
+export function splitPairs<T>(pairs: readonly T[], processes: number): T[][] {
+  if (!Number.isSafeInteger(processes) || processes < 1) throw new Error('processes: a whole number ≥ 1');
+  const slices: T[][] = Array.from({ length: Math.min(processes, Math.max(1, pairs.length)) }, () => []);
+  for (const [i, p] of pairs.entries()) slices[i % slices.length]!.push(p);
+  return slices;
 }

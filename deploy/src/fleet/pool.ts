@@ -19,10 +19,11 @@ import {
   startHouseholdAgent,
 } from '../household.js';
 import type { NodeEntry, TangleState } from '../tangle.js';
-import { type FleetOptions, type FleetPlan, FUNDING_UNITS } from './plan.js';
+import { type FleetOptions, type FleetPlan, FUNDING_UNITS, type PairPlan } from './plan.js';
 
 export interface FleetConsumer {
   name: string;
+  offsetSeconds: number;
   meterId: string;
   wallet: RunningHousehold;
   agent: AgentHandle;
@@ -30,7 +31,7 @@ export interface FleetConsumer {
 
 export interface FleetPool {
   consumers: FleetConsumer[];
-  producers: { name: string; address: string; agent: AgentHandle }[];
+  producers: { name: string; address: string; offsetSeconds: number; agent: AgentHandle }[];
   stopAgents(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -53,7 +54,7 @@ async function addressOf(signer: MnemonicSigner, accountIndex: number, bech32Hrp
  * Pays each consumer past the genesis accounts its starting funds from the funder's genesis account, and
  * returns the output each got (what its wallet-service starts from), by account index.
  */
-async function fundConsumers(
+export async function fundConsumers(
   tangle: TangleState,
   plan: FleetPlan,
   signer: MnemonicSigner,
@@ -109,10 +110,14 @@ async function fundConsumers(
   }
 }
 
-/** Starts every household of the plan; stops what it started if one fails. */
+/**
+ * Starts the households of the given pairs (this process's share of the plan), consumers past the genesis
+ * accounts from the outputs `fundConsumers` gave them; stops what it started if one fails.
+ */
 export async function startPool(
   tangle: TangleState,
-  plan: FleetPlan,
+  pairs: readonly PairPlan[],
+  fundedOutputs: ReadonlyMap<number, string>,
   options: FleetOptions,
   dataDir: string,
   log: Logger,
@@ -120,7 +125,6 @@ export async function startPool(
 ): Promise<FleetPool> {
   const mnemonic = await devMnemonic();
   const signer = new MnemonicSigner(mnemonic);
-  const fundedOutputs = await fundConsumers(tangle, plan, signer, dataDir, log);
   const consumers: FleetConsumer[] = [];
   const producers: FleetPool['producers'] = [];
   const stopAgents = async () => {
@@ -134,15 +138,15 @@ export async function startPool(
     await Promise.all(consumers.map((c) => c.wallet.service.stop().catch(() => undefined)));
   };
   const quiet = (name: string) => log.child({ household: name }, { level: 'warn' });
-  const agentBase = {
+  const agentBase = (pair: PairPlan) => ({
     sampleIntervalMs: options.sampleSeconds * 1000,
-    period: { seconds: options.periodSeconds },
+    period: { seconds: options.periodSeconds, offsetSeconds: pair.offsetSeconds },
     price: { unitsPerWh: '250' },
     pricing: 'carry' as const,
-  };
+  });
   try {
     // A few at a time: each wallet-service start derives keys and runs scrypt twice.
-    await mapLimit(plan.pairs, 4, async (pair) => {
+    await mapLimit(pairs, 4, async (pair) => {
       signal?.throwIfAborted();
       const node = tangle.nodes[pair.index % tangle.nodes.length]!;
       const producerAddress = await addressOf(signer, pair.producer.accountIndex, tangle.bech32Hrp);
@@ -172,7 +176,7 @@ export async function startPool(
       const meterId = `fleet-${pair.consumer.name}`;
       const agent = await startHouseholdAgent(wallet, {
         config: {
-          ...agentBase,
+          ...agentBase(pair),
           meterId,
           role: 'consumer',
           parties,
@@ -195,12 +199,12 @@ export async function startPool(
         await wallet.service.stop();
         throw error;
       });
-      consumers.push({ name: pair.consumer.name, meterId, wallet, agent });
+      consumers.push({ name: pair.consumer.name, offsetSeconds: pair.offsetSeconds, meterId, wallet, agent });
       const producerAgent = await startHouseholdAgent(
         { dir: join(dataDir, pair.producer.name), url: wallet.url, token: '' },
         {
           config: {
-            ...agentBase,
+            ...agentBase(pair),
             meterId: `fleet-${pair.producer.name}`,
             role: 'producer',
             parties,
@@ -209,13 +213,18 @@ export async function startPool(
           log: quiet(pair.producer.name),
         },
       );
-      producers.push({ name: pair.producer.name, address: producerAddress, agent: producerAgent });
+      producers.push({
+        name: pair.producer.name,
+        address: producerAddress,
+        offsetSeconds: pair.offsetSeconds,
+        agent: producerAgent,
+      });
     });
   } catch (error) {
     await stop();
     throw error;
   }
-  const order = new Map(plan.pairs.map((p, i) => [p.consumer.name, i]));
+  const order = new Map(pairs.map((p, i) => [p.consumer.name, i]));
   consumers.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
   return { consumers, producers, stopAgents, stop };
 }

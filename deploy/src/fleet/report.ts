@@ -22,7 +22,7 @@ export function fleetTable(r: FleetReport): string {
   const o = r.options;
   const lines = [
     `fleet: ${o.meters} meters (${r.consumers} consumers paying ${r.producers} producers; ${r.fundedConsumers} funded at the start), ` +
-      `${o.nodes} node(s), period ${o.periodSeconds} s, ${o.minutes} min, channel ${o.channel ? 'on' : 'off'}, milestones ${o.milestoneInterval}`,
+      `${o.nodes} node(s), period ${o.periodSeconds} s${o.spread ? ' (boundaries spread)' : ''}, ${o.minutes} min, channel ${o.channel ? 'on' : 'off'}, milestones ${o.milestoneInterval}, ${r.householdsProcesses.length} households process(es)`,
     `households started       ${r.startupSeconds.toFixed(1)} s; metered ${r.meteringSeconds.toFixed(0)} s (milestones ${r.milestones.from}–${r.milestones.to})`,
     `periods closed           ${r.periodsClosed} (${r.periodsDue} owing a payment)`,
     `payments included        ${r.walletIncluded} (wallet-services; ${r.walletNotIncluded} not included)`,
@@ -35,7 +35,11 @@ export function fleetTable(r: FleetReport): string {
       (p) =>
         `  ${p.name.padEnd(22)} ${pct(p.cpuPercent).padStart(6)}${p.rssMB !== undefined ? `  ${p.rssMB.toFixed(0)} MB` : ''}`,
     ),
-    `  ${'households (this one)'.padEnd(22)} ${pct(r.householdsProcess.cpuPercent).padStart(6)}  ${r.householdsProcess.rssMB.toFixed(0)} MB, event loop p99 ${r.householdsProcess.eventLoopP99Ms.toFixed(0)} ms`,
+    ...r.householdsProcesses.map(
+      (p, i) =>
+        `  ${`households-${i + 1} (${p.households})`.padEnd(22)} ${pct(p.cpuPercent).padStart(6)}  ${p.rssMB.toFixed(0)} MB, event loop p99 ${p.eventLoopP99Ms.toFixed(0)} ms`,
+    ),
+    `  ${'households, all'.padEnd(22)} ${pct(r.householdsProcess.cpuPercent).padStart(6)}  ${r.householdsProcess.rssMB.toFixed(0)} MB, event loop p99 ${r.householdsProcess.eventLoopP99Ms.toFixed(0)} ms (worst)`,
     `memory per household     ${r.memoryPerHouseholdMB.toFixed(1)} MB`,
     fleetHolds(r) ? 'HOLDS: every period paid exactly once' : 'FAILS: not every period was paid exactly once',
   ];

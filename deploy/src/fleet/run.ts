@@ -1,19 +1,19 @@
 /**
- * One fleet run: a tangle of its own (nodes, 1 s milestones, the indexer beside node 1), the households,
+ * One fleet run: a tangle of its own (nodes, 1 s milestones, the indexer beside node 1), the households
+ * (split over child processes, worker.ts),
  * metering until the stop time, every payment settled, then the audit of the ledger read twice (indexer and
  * core API) and the per-process CPU of what `tangleUp` started.
  */
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Payment } from '@tanglewatt/contract';
-import { NodeApi } from '@tanglewatt/ledger';
+import { MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import type { Logger } from 'pino';
 import { sleep } from '../community/households.js';
-import { byAccountIndex } from '../household.js';
+import { byAccountIndex, devMnemonic } from '../household.js';
 import { ensureBinaries } from '../install.js';
 import { loadProfile } from '../profile.js';
 import { type TangleState, tangleDown, tangleUp } from '../tangle.js';
-import { auditPayments, cpuPercent, type DuePayment, type PaymentAudit, quantile } from './audit.js';
+import { auditPayments, cpuPercent, type PaymentAudit } from './audit.js';
+import { startChildren } from './children.js';
 import {
   blocksReferenced,
   cpuTicks,
@@ -22,8 +22,9 @@ import {
   paymentsFromNode,
   rssMB,
 } from './ledger-read.js';
-import { type FleetOptions, planFleet, stopTime } from './plan.js';
-import { type FleetPool, startPool } from './pool.js';
+import { type HouseholdsProcess, mergeHouseholds } from './merge.js';
+import { type FleetOptions, planFleet, splitPairs, stopTime } from './plan.js';
+import { fundConsumers } from './pool.js';
 
 export interface ProcessUse {
   name: string;
@@ -53,44 +54,14 @@ export interface FleetReport {
   blocksPerSecond: number;
   milestones: { from: number; to: number };
   processes: ProcessUse[];
-  /** This process (every wallet-service and agent): CPU % of one core, resident memory, event-loop delay. */
+  /** The households' child processes (every wallet-service and agent): CPU % of one core each, and summed. */
+  householdsProcesses: HouseholdsProcess[];
   householdsProcess: { cpuPercent: number; rssMB: number; eventLoopP99Ms: number };
   memoryPerHouseholdMB: number;
 }
 
 async function processTicks(tangle: TangleState) {
   return Promise.all(tangle.processes.map(async (p) => ({ ...p, ticks: await cpuTicks(p.pid) })));
-}
-
-/** Due periods of every consumer's meter: the ones a payment must settle. */
-function duePayments(pool: FleetPool): { closed: number; due: DuePayment[] } {
-  let closed = 0;
-  const due: DuePayment[] = [];
-  for (const c of pool.consumers) {
-    for (const p of c.agent.periods(Number.MAX_SAFE_INTEGER)) {
-      closed++;
-      if (p.payment.state === 'due') due.push({ key: p.payment.key, amount: p.payment.amount });
-    }
-  }
-  return { closed, due };
-}
-
-function walletPayments(pool: FleetPool): Payment[] {
-  return pool.consumers.flatMap((c) => c.wallet.service.store.list({ limit: Number.MAX_SAFE_INTEGER }).items);
-}
-
-/** Waits until every payment the wallet-services hold is included (or failed), at most `timeoutMs`. */
-async function settled(pool: FleetPool, timeoutMs: number, log: Logger): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = walletPayments(pool).filter((p) => !['included', 'failed', 'cancelled'].includes(p.state));
-    if (open.length === 0) return;
-    if (Date.now() > deadline) {
-      log.warn({ open: open.length }, 'payments still not included: auditing anyway');
-      return;
-    }
-    await sleep(1000);
-  }
 }
 
 export async function runFleetOnTangle(
@@ -101,54 +72,55 @@ export async function runFleetOnTangle(
   signal?: AbortSignal,
 ): Promise<FleetReport> {
   if (!tangle.indexerUrl) throw new Error('the tangle runs no indexer: build it (npm run tangle -- install)');
-  const plan = planFleet(options.meters, byAccountIndex(tangle).length);
+  const plan = planFleet(options.meters, byAccountIndex(tangle).length, options);
   const node = new NodeApi(tangle.nodes[0]!.restUrl);
-  const rss0 = process.memoryUsage().rss;
   // From before the households start: the first of them pay while the last ones are still starting.
   const fromMilestone = (await node.info()).status.confirmedMilestone.index + 1;
   const t0 = performance.now();
-  const pool = await startPool(tangle, plan, options, dataDir, log, signal);
+  const signer = new MnemonicSigner(await devMnemonic());
+  const fundedOutputs = await fundConsumers(tangle, plan, signer, dataDir, log);
+  const slices = splitPairs(plan.pairs, options.processes);
+  log.info({ processes: slices.length, spread: options.spread }, 'starting the households');
+  const children = startChildren(tangle, slices, fundedOutputs, options, dataDir, log);
+  const onAbort = () => children.kill();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    await children.up;
     const startupSeconds = (performance.now() - t0) / 1000;
-    const rssUp = process.memoryUsage().rss;
     const startMs = Date.now();
     const ticks0 = await processTicks(tangle);
-    const cpu0 = process.cpuUsage();
-    const loop = monitorEventLoopDelay({ resolution: 20 });
-    loop.enable();
-    const stopAt = stopTime(startMs, options.minutes, options.periodSeconds);
+    children.meter(startMs);
+    const lastStop = stopTime(startMs, options.minutes, options.periodSeconds, options.periodSeconds - 1);
     log.info(
-      {
-        consumers: pool.consumers.length,
-        startupSeconds: Math.round(startupSeconds),
-        until: new Date(stopAt),
-      },
+      { consumers: plan.pairs.length, startupSeconds: Math.round(startupSeconds), until: new Date(lastStop) },
       'households up; metering',
     );
-    while (Date.now() < stopAt && !signal?.aborted) {
-      await sleep(Math.min(10_000, stopAt - Date.now()));
-      const open = walletPayments(pool).filter((p) => p.state !== 'included').length;
-      log.info({ open, leftSeconds: Math.round((stopAt - Date.now()) / 1000) }, 'metering');
+    let done = false;
+    void children.metered.then(
+      () => {
+        done = true;
+      },
+      () => {
+        done = true;
+      },
+    );
+    while (!done && !signal?.aborted) {
+      await sleep(Math.min(10_000, Math.max(1000, lastStop - Date.now())));
+      if (!done)
+        log.info(
+          { open: children.open(), leftSeconds: Math.max(0, Math.round((lastStop - Date.now()) / 1000)) },
+          'metering',
+        );
     }
     if (signal?.aborted) throw signal.reason;
+    await children.metered;
     const meteringSeconds = (Date.now() - startMs) / 1000;
     const ticks1 = await processTicks(tangle);
-    const cpu1 = process.cpuUsage(cpu0);
-    loop.disable();
-    const rssEnd = process.memoryUsage().rss;
-    log.info('metering stopped: stopping the agents, waiting for every payment to be included');
-    await pool.stopAgents();
-    await settled(pool, 60_000 + 200 * pool.consumers.length, log);
-
-    const { closed, due } = duePayments(pool);
-    const payments = walletPayments(pool);
-    const latencies = payments
-      .filter((p) => p.state === 'included')
-      .map((p) => Date.parse(p.updatedAt) - Date.parse(p.createdAt));
-    // The audit reads hundreds of milestones: not on an event loop and nodes still busy with the households.
+    log.info('metering stopped: the agents stopped, waiting for every payment to be included');
+    const merged = mergeHouseholds(await children.results);
+    // The audit reads hundreds of milestones: not while the nodes are still busy with the households.
     // A wallet-service still settling may take long to stop: audit meanwhile rather than wait for it.
-    const stopping = pool.stop();
-    if ((await Promise.race([stopping.then(() => true), sleep(30_000).then(() => false)])) === false)
+    if ((await Promise.race([children.exited.then(() => true), sleep(30_000).then(() => false)])) === false)
       log.warn('wallet-services still stopping after 30 s: auditing meanwhile');
     // The indexer follows confirmed milestones: wait until it has what the node confirmed by now.
     const toMilestone = (await node.info()).status.confirmedMilestone.index;
@@ -173,36 +145,40 @@ export async function runFleetOnTangle(
         };
       }),
     );
-    const households = pool.consumers.length + pool.producers.length;
-    const p50 = quantile(latencies, 0.5);
-    const p99 = quantile(latencies, 0.99);
     return {
       options,
-      consumers: pool.consumers.length,
-      producers: pool.producers.length,
+      consumers: merged.consumers,
+      producers: merged.producers,
       fundedConsumers: plan.pairs.filter((p) => p.consumer.funds.kind === 'funded').length,
       startupSeconds,
       meteringSeconds,
-      periodsClosed: closed,
-      periodsDue: due.length,
-      walletIncluded: payments.filter((p) => p.state === 'included').length,
-      walletNotIncluded: payments.filter((p) => p.state !== 'included').length,
-      indexer: auditPayments(due, fromIndexer),
-      node: auditPayments(due, fromNode),
-      ...(p50 !== undefined ? { postToIncludedP50Ms: p50 } : {}),
-      ...(p99 !== undefined ? { postToIncludedP99Ms: p99 } : {}),
+      periodsClosed: merged.periodsClosed,
+      periodsDue: merged.due.length,
+      walletIncluded: merged.walletIncluded,
+      walletNotIncluded: merged.walletNotIncluded,
+      indexer: auditPayments(merged.due, fromIndexer),
+      node: auditPayments(merged.due, fromNode),
+      ...(merged.postToIncludedP50Ms !== undefined
+        ? { postToIncludedP50Ms: merged.postToIncludedP50Ms }
+        : {}),
+      ...(merged.postToIncludedP99Ms !== undefined
+        ? { postToIncludedP99Ms: merged.postToIncludedP99Ms }
+        : {}),
       blocksPerSecond: blocks.seconds > 0 ? blocks.blocks / blocks.seconds : 0,
       milestones: { from: fromMilestone, to: toMilestone },
       processes,
+      householdsProcesses: merged.processes,
       householdsProcess: {
-        cpuPercent: ((cpu1.user + cpu1.system) / 1e6 / meteringSeconds) * 100,
-        rssMB: rssEnd / 2 ** 20,
-        eventLoopP99Ms: loop.percentile(99) / 1e6,
+        cpuPercent: merged.cpuPercent,
+        rssMB: merged.rssMB,
+        eventLoopP99Ms: merged.eventLoopP99Ms,
       },
-      memoryPerHouseholdMB: (Math.max(rssUp, rssEnd) - rss0) / 2 ** 20 / households,
+      memoryPerHouseholdMB: merged.memoryPerHouseholdMB,
     };
   } finally {
-    await pool.stop();
+    signal?.removeEventListener('abort', onAbort);
+    children.kill();
+    await Promise.race([children.exited, sleep(30_000)]);
   }
 }
 

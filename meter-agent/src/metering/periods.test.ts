@@ -12,6 +12,18 @@ describe('period calendars', () => {
     expect(hourly.endAfter(Date.UTC(2024, 5, 1, 11))).toBe(Date.UTC(2024, 5, 1, 12));
   });
 
+  it('moves every fixed boundary by the offset: 60 s periods 17 s past each minute', () => {
+    const minutely = fixedCalendar(60, 17);
+    const t = Date.UTC(2024, 5, 1, 10, 17, 3);
+    expect(minutely.containing(t)).toEqual({
+      startMs: Date.UTC(2024, 5, 1, 10, 16, 17),
+      endMs: Date.UTC(2024, 5, 1, 10, 17, 17),
+    });
+    expect(minutely.endAfter(Date.UTC(2024, 5, 1, 10, 17, 17))).toBe(Date.UTC(2024, 5, 1, 10, 18, 17));
+    expect(minutely.endAfter(Date.UTC(2024, 5, 1, 10, 17, 16, 999))).toBe(Date.UTC(2024, 5, 1, 10, 17, 17));
+    expect(fixedCalendar(60, 0).containing(t)).toEqual(fixedCalendar(60).containing(t));
+  });
+
   it('finds cron boundaries against any clock', () => {
     const quarter = cronCalendar('*/15 * * * *');
     const t = new Date(2024, 5, 1, 10, 17, 3).getTime();

@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 
 /** How payment periods are cut: a fixed length aligned to the Unix epoch, or a cron expression. */
-export type PeriodSpec = { seconds: number } | { cron: string };
+export type PeriodSpec = { seconds: number; offsetSeconds?: number } | { cron: string };
 
 export interface PeriodCalendar {
   readonly description: string;
@@ -11,14 +11,22 @@ export interface PeriodCalendar {
   containing(tMs: number): { startMs: number; endMs: number };
 }
 
-/** Fixed-length periods on multiples of the length since the epoch, so 3600 s periods start on the hour. */
-export function fixedCalendar(seconds: number): PeriodCalendar {
+/**
+ * Fixed-length periods on multiples of the length since the epoch, so 3600 s periods start on the hour;
+ * `offsetSeconds` (0 ≤ offset < length) moves every boundary that much later, so meters that share a
+ * period length need not all close their periods (and pay) at the same second.
+ */
+export function fixedCalendar(seconds: number, offsetSeconds = 0): PeriodCalendar {
   const lengthMs = seconds * 1000;
+  const offsetMs = offsetSeconds * 1000;
+  const startOf = (tMs: number) => Math.floor((tMs - offsetMs) / lengthMs) * lengthMs + offsetMs;
   return {
-    description: `every ${seconds} s`,
-    endAfter: (tMs) => (Math.floor(tMs / lengthMs) + 1) * lengthMs,
+    description: offsetSeconds
+      ? `every ${seconds} s, ${offsetSeconds} s past the epoch's multiples`
+      : `every ${seconds} s`,
+    endAfter: (tMs) => startOf(tMs) + lengthMs,
     containing: (tMs) => {
-      const startMs = Math.floor(tMs / lengthMs) * lengthMs;
+      const startMs = startOf(tMs);
       return { startMs, endMs: startMs + lengthMs };
     },
   };
@@ -82,7 +90,7 @@ export function cronCalendar(expression: string): PeriodCalendar {
 }
 
 export function periodCalendar(spec: PeriodSpec): PeriodCalendar {
-  return 'seconds' in spec ? fixedCalendar(spec.seconds) : cronCalendar(spec.cron);
+  return 'seconds' in spec ? fixedCalendar(spec.seconds, spec.offsetSeconds) : cronCalendar(spec.cron);
 }
 
 /** The period's id and idempotency key: `<meterId>/<start as ISO 8601 UTC>`. */
