@@ -34,7 +34,12 @@ async function main(argv: string[]): Promise<boolean> {
       whole('seconds-per-period', 1),
       2,
     )
-    .option('--sample-minutes <m>', 'simulated minutes between samples', whole('sample-minutes', 1), 5)
+    .option(
+      '--sample-seconds <s>',
+      'simulated seconds between samples (at most 60)',
+      whole('sample-seconds', 1),
+      60,
+    )
     .option('--data-dir <dir>', 'keep the tangle and households here (default: a temp dir, removed)')
     .showHelpAfterError();
   program.parse(argv);
@@ -43,7 +48,7 @@ async function main(argv: string[]): Promise<boolean> {
     days: number;
     periodHours: number;
     secondsPerPeriod: number;
-    sampleMinutes: number;
+    sampleSeconds: number;
     dataDir?: string;
   }>();
   const log = createLogger('month');
@@ -61,7 +66,7 @@ async function main(argv: string[]): Promise<boolean> {
       days: opts.days,
       periodHours: opts.periodHours,
       realSecondsPerPeriod: opts.secondsPerPeriod,
-      sampleMinutes: opts.sampleMinutes,
+      sampleSeconds: opts.sampleSeconds,
     });
     process.stdout.write(`${monthTable(result)}\n`);
     return result.ok;

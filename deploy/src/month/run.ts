@@ -40,10 +40,16 @@ export interface MonthOptions {
   slots?: readonly number[];
   /** Real seconds each period takes (default 2): sets the clock's speed. */
   realSecondsPerPeriod?: number;
-  /** Simulated minutes between samples (default 5). */
-  sampleMinutes?: number;
+  /** Simulated seconds between samples (default 60, the agent's most). */
+  sampleSeconds?: number;
   /** First simulated instant, a UTC midnight (default: the month ending at today's UTC midnight). */
   startMs?: number;
+  /** Called with the bills while the tangle and indexer still run (a test checks the verifier's CLI here). */
+  onBills?: (context: {
+    indexerUrl: string;
+    nodeUrl: string;
+    households: MonthHouseholdResult[];
+  }) => Promise<void>;
 }
 
 export interface MonthHouseholdResult {
@@ -138,7 +144,9 @@ export async function runMonthOnTangle(options: MonthOptions): Promise<MonthResu
             role: 'consumer',
             parties: { consumer: h.address, producer: wallets[(i + 1) % n]!.address },
             sensors: [householdLoad(i)],
-            sampleIntervalMs: (options.sampleMinutes ?? 5) * 60_000,
+            sampleIntervalMs: (options.sampleSeconds ?? 60) * 1000,
+            // Samples made durable once a simulated hour: the month's disk writes stay few.
+            durability: { everySeconds: 3_600 },
             period: { seconds: periodHours * 3_600 },
             price: { unitsPerWh: '200' },
             tariff,
@@ -201,6 +209,7 @@ export async function runMonthOnTangle(options: MonthOptions): Promise<MonthResu
         verdict: findings.length === 0 ? ['PASS'] : findings.map((f) => `FAIL ${f.code}: ${f.message}`),
       });
     }
+    await options.onBills?.({ indexerUrl: indexer.url, nodeUrl, households: results });
     const check = await checkMonth({
       node,
       wallets,
