@@ -67,9 +67,14 @@ export function totalsOfLines(lines: readonly BillLineJson[]): Record<string, bi
   const gridFeeUnits = sum((l) => l.gridUnits, 'bought');
   const paidUnits = energyPaidUnits + operatorFeeUnits + gridFeeUnits;
   const earnedUnits = sum((l) => l.amountUnits, 'sold');
+  // Energy is counted by band, as the bill counts it (a line's bands may differ from its energyMWs).
+  const banded = (l: BillLineJson) =>
+    Object.values(l.bands)
+      .reduce((t, mws) => t + BigInt(mws), 0n)
+      .toString();
   return {
-    boughtMWs: sum((l) => l.energyMWs, 'bought'),
-    soldMWs: sum((l) => l.energyMWs, 'sold'),
+    boughtMWs: sum(banded, 'bought'),
+    soldMWs: sum(banded, 'sold'),
     paidUnits,
     energyPaidUnits,
     operatorFeeUnits,

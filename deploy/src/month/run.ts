@@ -135,7 +135,6 @@ export async function runMonthOnTangle(options: MonthOptions): Promise<MonthResu
     })) as [string, string];
     const tariff = { schedule: monthTariff(startMs - DAY_MS), operator, grid };
     const clock = monthClock({ startMs, endMs, speed });
-    const runStarted = Date.now();
     for (const [i, h] of wallets.entries())
       agents.push(
         await startHouseholdAgent(h, {
@@ -157,6 +156,8 @@ export async function runMonthOnTangle(options: MonthOptions): Promise<MonthResu
           log: log.child({ meter: `H${i + 1}` }, { level: 'warn' }),
         }),
       );
+    clock.begin();
+    const runStarted = Date.now();
     log.info({ households: n, days, periodHours, speed }, 'month running');
     await sleep(clock.realMsUntilEnd());
     const simulatedRunMs = Date.now() - runStarted;
