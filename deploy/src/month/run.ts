@@ -55,6 +55,8 @@ export interface MonthOptions {
 export interface MonthHouseholdResult {
   name: string;
   address: string;
+  /** Its meter's channel (public): `export-records --channel`. */
+  channelId: string;
   /** Periods its agent closed in the month, and how many of them it paid. */
   periods: number;
   paidPeriods: number;
@@ -178,6 +180,7 @@ export async function runMonthOnTangle(options: MonthOptions): Promise<MonthResu
     });
     const settleMs = Date.now() - settleStarted;
     const periodsOf = agents.map(inMonth);
+    const channelIds = agents.map((a) => a.snapshot().channel?.channelId ?? '');
     await Promise.all(agents.splice(0).map((a) => a.stop()));
 
     const node = new NodeApi(nodeUrl);
@@ -204,6 +207,7 @@ export async function runMonthOnTangle(options: MonthOptions): Promise<MonthResu
       results.push({
         name: `H${i + 1}`,
         address: w.address,
+        channelId: channelIds[i]!,
         periods: periodsOf[i]!.length,
         paidPeriods: periodsOf[i]!.filter((p) => p.paymentState === 'accepted').length,
         bill: bill!,
