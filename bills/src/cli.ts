@@ -4,13 +4,16 @@
  * meter channels), as JSON, CSV or PDF.
  *   npx tsx bills/src/cli.ts --indexer <url> --address <bech32> --from <date> --to <date>
  *     [--config bill.json] --format json|csv|pdf --out <file>
- * Exit status: 0 written, 2 usage, config or network error.
+ *   npx tsx bills/src/cli.ts verify <bill.json> --indexer <url> [--node <url>] [--key-file <reader.key>]
+ *     [--records <file.jsonl>]
+ * Exit status: 0 written (or PASS), 1 FAIL, 2 usage, config or network error.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fromHex } from '@tanglewatt/channels';
 import { type BillFormat, billFormats } from '@tanglewatt/contract';
 import { IndexerApi, isBech32Address } from '@tanglewatt/ledger';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { verifyCommand } from './cli-verify.js';
 import { type BillConfigFile, parseBillConfig, ZERO_BASELINE } from './config.js';
 import { billFromIndexer, renderBill } from './make.js';
 
@@ -114,7 +117,13 @@ const program = new Command()
     }
   });
 
-program.parseAsync(process.argv).catch((error: unknown) => {
+// `verify` is a command of its own; without it the arguments are a bill to write.
+const verifying = process.argv[2] === 'verify';
+const chosen = verifying
+  ? new Command('tanglewatt-bills').exitOverride().addCommand(verifyCommand())
+  : program;
+if (verifying) for (const c of chosen.commands) c.exitOverride();
+chosen.parseAsync(process.argv).catch((error: unknown) => {
   // Commander has printed its own usage errors (and help, which exits 0).
   if (error instanceof CommanderError && !(error instanceof InvalidArgumentError)) {
     process.exitCode = error.exitCode === 0 ? 0 : 2;

@@ -11,3 +11,5 @@ export * from './meters.js';
 export * from './pdf.js';
 export * from './reader.js';
 export * from './summary.js';
+export * from './verify.js';
+export * from './verify-ledger.js';

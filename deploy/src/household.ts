@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AgentConfigInput, type AgentHandle, startAgent } from '@tanglewatt/meter-agent';
+import { type AgentConfigInput, type AgentHandle, type Clock, startAgent } from '@tanglewatt/meter-agent';
 import {
   type ApiScope,
   parseWalletConfig,
@@ -188,6 +188,8 @@ export interface HouseholdAgentOptions {
   /** The token it pays with: 'api' (the every-scope one, handed over) or a scoped token's name (its file). */
   pay?: 'api' | string;
   log: Logger;
+  /** A simulation's clock (default: real time, or the config's accelerated clock). */
+  clock?: Clock;
 }
 
 /** The household's meter agent, paying (if `pay` is given) through the household's wallet-service. */
@@ -208,5 +210,6 @@ export function startHouseholdAgent(
   return startAgent({
     config: { ...options.config, ...walletService, dataDir: join(h.dir, 'agent') },
     log: options.log,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
 }
