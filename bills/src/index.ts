@@ -5,6 +5,7 @@ export * from './csv.js';
 export * from './describe.js';
 export * from './errors.js';
 export * from './exact.js';
+export * from './indexer-blocks.js';
 export * from './json.js';
 export * from './make.js';
 export * from './meters.js';

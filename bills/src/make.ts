@@ -2,9 +2,10 @@ import type { BillFormat, BillJson } from '@tanglewatt/contract';
 import { buildBill } from './build.js';
 import type { BillConfig } from './config.js';
 import { billCsv } from './csv.js';
+import type { BillIndexer } from './indexer-blocks.js';
 import { billToJson } from './json.js';
 import { billPdf } from './pdf.js';
-import { type BillIndexer, type ReadBillOptions, readBillSources } from './reader.js';
+import { type ReadBillOptions, readBillSources } from './reader.js';
 
 /** A household's bill for the config's cycle, read from the indexer and built. */
 export async function billFromIndexer(

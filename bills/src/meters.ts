@@ -17,7 +17,7 @@ import {
   verifyEntries,
 } from '@tanglewatt/channels';
 import type { MeterReading } from './build.js';
-import { type BillIndexer, indexerBlocks } from './reader.js';
+import { type BillIndexer, indexerBlocks } from './indexer-blocks.js';
 
 /** Messages a little outside the cycle still close or open its periods. */
 const SLACK_MS = 3_600_000;

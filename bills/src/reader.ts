@@ -5,10 +5,11 @@
  * channels its purchases name, each purchase checked against its readings as `verify-period --tx` does.
  */
 import { blake2b } from '@noble/hashes/blake2.js';
-import { type BlockApi, PAYMENT_TAG, type PaymentApi, verifyPayment } from '@tanglewatt/channels';
-import { bech32ToHex, hexToBech32, type IndexerApi } from '@tanglewatt/ledger';
+import { PAYMENT_TAG, type PaymentApi, verifyPayment } from '@tanglewatt/channels';
+import { bech32ToHex, hexToBech32 } from '@tanglewatt/ledger';
 import type { LedgerPayment, MeterReading } from './build.js';
 import { readDescription, type ShareRole } from './describe.js';
+import type { BillIndexer } from './indexer-blocks.js';
 import { readOwnMeter } from './meters.js';
 
 const TRANSACTION_PAYLOAD = 6;
@@ -16,9 +17,6 @@ const TAGGED_DATA_PAYLOAD = 5;
 const ADDRESS_UNLOCK = 0;
 const DEPOSIT_RETURN_UNLOCK = 1;
 const ED25519_ADDRESS = 0;
-
-/** The indexer calls a bill needs (IndexerApi has them). */
-export type BillIndexer = Pick<IndexerApi, 'allAddressOutputs' | 'allTagBlocks' | 'block' | 'blockMetadata'>;
 
 export interface BillSources {
   payments: LedgerPayment[];
@@ -64,16 +62,6 @@ function ownerOf(output: OutputJson | undefined): string | undefined {
 function ownedValue(output: OutputJson): bigint {
   const deposit = output.unlockConditions?.find((c) => c.type === DEPOSIT_RETURN_UNLOCK)?.amount;
   return BigInt(output.amount) - BigInt(deposit ?? '0');
-}
-
-/** The indexer as the channel reader's block source (it keeps blocks the node has pruned). */
-export function indexerBlocks(api: BillIndexer): BlockApi {
-  return {
-    block: (blockId) => api.block(blockId),
-    blockMetadata: async (blockId) => ({
-      referencedByMilestoneIndex: (await api.blockMetadata(blockId)).milestoneIndex,
-    }),
-  };
 }
 
 /** The household's payments, sent and received, with their descriptions and ledger amounts. */

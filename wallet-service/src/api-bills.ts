@@ -1,7 +1,7 @@
 import { BillError, billFromIndexer, parseBillConfig, renderBill, ZERO_BASELINE } from '@tanglewatt/bills';
 import { walletRoutes } from '@tanglewatt/contract';
-import type { ApiDeps } from './api.js';
 import { type Handler, valid } from './api-common.js';
+import type { ApiDeps } from './api-deps.js';
 import { HttpError } from './http-errors.js';
 
 /** GET /bills: the household's bill, from the indexer's view of the ledger and channels (not this service's journal). */

@@ -7,8 +7,8 @@ import {
 import { bech32ToHex, isBech32Address, outputSummaryToJson, summarizeOutput } from '@tanglewatt/ledger';
 import type { Response } from 'express';
 import type { z } from 'zod';
-import type { ApiDeps } from './api.js';
 import { type Handler, valid } from './api-common.js';
+import type { ApiDeps } from './api-deps.js';
 import { type ExplorerAnswer, ExplorerReads } from './explorer-reads.js';
 import { HttpError } from './http-errors.js';
 

@@ -1,4 +1,3 @@
-import type { BillIndexer } from '@tanglewatt/bills';
 import {
   EXPLORER_SOURCE_HEADER,
   type Payment,
@@ -7,67 +6,27 @@ import {
   type WalletRouteId,
   walletRoutes,
 } from '@tanglewatt/contract';
-import { isBech32Address, type NodeApi, outputSummaryToJson, type RentStructure } from '@tanglewatt/ledger';
+import { isBech32Address, outputSummaryToJson } from '@tanglewatt/ledger';
 import { messageIdOf, type UnsignedMessage } from '@tanglewatt/market';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import type { Logger } from 'pino';
 import { z } from 'zod';
-import { type ApiToken, requireKnownHost, requireScope, TokenBook } from './access.js';
-import type { AddressLookup } from './address-index.js';
+import { requireKnownHost, requireScope, TokenBook } from './access.js';
 import { billsHandler } from './api-bills.js';
 import { fromZod, type Handler, valid } from './api-common.js';
+import type { ApiDeps } from './api-deps.js';
 import { nodeHandlers } from './api-node.js';
-import type { WalletConfig } from './config.js';
 import { parsePaymentsCsvQuery, paymentsCsv, paymentsInRange } from './csv.js';
-import type { DidResolver } from './dids.js';
-import type { ExplorerIndexer } from './explorer-reads.js';
-import type { LiveFeed } from './feed.js';
 import { HTTP_STATUS, HttpError, httpAnswer } from './http-errors.js';
-import type { Market } from './market.js';
 import { WalletMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { paymentKindOn } from './payment-kind.js';
-import type { PaymentsStore } from './payments-store.js';
-import type { ReceivedPayment, ReceivedPayments } from './received.js';
+import type { ReceivedPayment } from './received.js';
 import { receivedToJson } from './received.js';
-import { PAYMENT_TAG, type Settlement } from './settlement.js';
-import type { WalletLedger } from './wallet-ledger.js';
+import { PAYMENT_TAG } from './settlement.js';
 
-export interface ApiDeps {
-  store: PaymentsStore;
-  ledger: WalletLedger;
-  addresses: AddressLookup;
-  market?: Market;
-  /**
-   * The community indexer GET /bills reads the household's payments and meter channels from, and the
-   * explorer's /node reads fall back to when the node has pruned what they ask for.
-   */
-  indexer?: BillIndexer & ExplorerIndexer;
-  /** What bills compare with (wallet config `bills`). */
-  bills?: WalletConfig['bills'];
-  /** The X25519 reader key of the household's restricted meter channel (`bills.readerKeyFile`). */
-  billsReaderKey?: Uint8Array;
-  settlement: Settlement;
-  received: ReceivedPayments;
-  /** Resolves meter DIDs from the ledger (GET /dids/:did). */
-  resolveDid: DidResolver;
-  node: NodeApi;
-  feed: LiveFeed;
-  address: string;
-  bech32Hrp: string;
-  rent: RentStructure;
-  /** The network's total supply: no payment can be more. */
-  tokenSupply: bigint;
-  config: WalletConfig['api'];
-  /** The address the server listens on: its name is one the Host header may carry. */
-  listenHost: string;
-  tokens: readonly ApiToken[];
-  log: Logger;
-  /** What GET /metrics serves; by default one built on the store, ledger and node (no journal sizes). */
-  metrics?: WalletMetrics;
-}
+export type { ApiDeps };
 
 /** The routes an app built by createApi serves: express path → methods (upper case), in registration order. */
 export function declaredRoutes(app: express.Express): Map<string, string[]> {

@@ -4,7 +4,7 @@
  */
 import { hexToBech32, type OutputSpec, type OutputSummary } from '@tanglewatt/ledger';
 import type { TransactionKind } from './payments-store.js';
-import type { SettlementDeps } from './settlement.js';
+import type { SettlementDeps } from './settlement-deps.js';
 import { MAX_INPUTS } from './settlement-plan.js';
 
 export interface Upkeep {

@@ -5,16 +5,12 @@ import {
   type LedgerClient,
   MAX_BLOCK_BYTES,
   type MilestoneChanges,
-  type MnemonicSigner,
-  type NodeApi,
   type OutputSpec,
   type OutputSummary,
-  type RentStructure,
 } from '@tanglewatt/ledger';
-import type { Logger } from 'pino';
-import type { WalletConfig } from './config.js';
-import type { PaymentsStore, TransactionKind } from './payments-store.js';
+import type { TransactionKind } from './payments-store.js';
 import { type ChainTip, chainTip, mayChain } from './settlement-chain.js';
+import type { SettlementDeps } from './settlement-deps.js';
 import {
   describe,
   halvings,
@@ -30,33 +26,12 @@ import { claimReceived, consolidateIfNeeded, takeBackExpired, type Upkeep } from
 import { TransactionFollower } from './transaction-follower.js';
 import { Waker } from './waker.js';
 import { WalletCopies } from './wallet-copies.js';
-import type { WalletLedger } from './wallet-ledger.js';
 
 export * from './settlement-chain.js';
+export type { SettlementDeps } from './settlement-deps.js';
 export * from './settlement-plan.js';
 
 type SubmitResult = { ok: true } | { ok: false; reason: string; final: boolean; unfundable?: boolean };
-
-export interface SettlementDeps {
-  store: PaymentsStore;
-  ledger: WalletLedger;
-  client: LedgerClient;
-  api: NodeApi;
-  signer: MnemonicSigner;
-  address: string;
-  bech32Hrp: string;
-  rent: RentStructure;
-  account: { coinType: number; accountIndex: number };
-  /** The network's total supply: no payment can ever be more. */
-  tokenSupply: bigint;
-  config: WalletConfig['settlement'];
-  log: Logger;
-  /**
-   * Longest pause between two passes when nothing wakes the loop. Confirmed milestones, new payments and
-   * ledger changes wake it (see notify), so this is only a safety net; default 250 ms.
-   */
-  idleTickMs?: number;
-}
 
 /**
  * Turns queued payments into transactions and follows each to inclusion. Everything runs in one loop,
