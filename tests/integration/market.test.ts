@@ -87,12 +87,14 @@ describe('community market on the real tangle', () => {
       await latecomer.service.stop();
     }
 
-    expect(a.trades).toHaveLength(1);
-    expect(a.trades[0]).toMatchObject({ energyWh: 4_000 });
-    expect(JSON.stringify(a.trades[0])).toContain(sell.body.messageId);
-    expect(JSON.stringify(a.trades[0])).toContain(buy.body.messageId);
-    expect(a.rejections).toHaveLength(1);
-    expect(a.rejections[0]).toMatchObject({
+    // The shared tangle also carries other tests' orders: this test's are the ones its messages name.
+    const trades = a.trades.filter((t) => JSON.stringify(t).includes(buy.body.messageId));
+    expect(trades).toHaveLength(1);
+    expect(trades[0]).toMatchObject({ energyWh: 4_000 });
+    expect(JSON.stringify(trades[0])).toContain(sell.body.messageId);
+    const rejections = a.rejections.filter((r) => r.messageId === messageIdOf(doctored as SignedMessage));
+    expect(rejections).toHaveLength(1);
+    expect(rejections[0]).toMatchObject({
       reason: 'BAD_SIGNATURE',
       messageId: messageIdOf(doctored as SignedMessage),
     });

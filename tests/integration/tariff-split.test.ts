@@ -67,7 +67,8 @@ describe('a meter agent with a tariff pays producer, operator and grid in one tr
       bech32Hrp: hrp,
     })) as [string, string];
     dir = await mkdtemp(join(tmpdir(), 'tanglewatt-tariff-split-'));
-    // The band changes at the second whole minute from now (not midnight: a slot cannot start at 24:00).
+    // The band changes at the second whole minute from now (not midnight: a slot cannot start at 24:00),
+    // taken just before the agent starts: the wallets' start-up on a busy machine must not use it up.
     boundaryMs = Math.ceil(Date.now() / 60_000) * 60_000 + 60_000;
     if (hhmm(boundaryMs) === '00:00') boundaryMs += 60_000;
     await writeFile(join(dir, 'tariff.json'), JSON.stringify(tariffWithBoundaryAt(boundaryMs)));
