@@ -26,7 +26,9 @@ describe('community market on the real tangle', () => {
   });
 
   it('two independent wallet-services rebuild the same book and trades; a doctored offer is rejected', async () => {
-    const { window } = windowFromNow(3_600_000);
+    // Two hours ahead: no other test's order on the shared tangle (theirs start now) can match these.
+    const { nowMs } = windowFromNow(0);
+    const window = { startMs: nowMs + 7_200_000, endMs: nowMs + 10_800_000 };
     const sell = await api<{ messageId: string; blockId: string; message: SignedMessage }>(
       producer,
       'POST',
