@@ -352,7 +352,7 @@ describe('dashboard end to end', () => {
     const readerKey = (
       await readFile(join(dataDir, 'households', 'producer', 'channel-reader.key'), 'utf8')
     ).trim();
-    const input = page.getByLabel('Reader key');
+    const input = page.getByLabel('Reader key', { exact: true });
     await input.waitFor({ timeout: 30_000 });
     await input.fill('11'.repeat(32));
     await page.getByRole('button', { name: 'Decode' }).click();
