@@ -5,7 +5,7 @@
  * channels its purchases name, each purchase checked against its readings as `verify-period --tx` does.
  */
 import { blake2b } from '@noble/hashes/blake2.js';
-import { PAYMENT_TAG, type PaymentApi, verifyPayment } from '@tanglewatt/channels';
+import { mapBounded, PAYMENT_TAG, type PaymentApi, verifyPayment } from '@tanglewatt/channels';
 import { bech32ToHex, hexToBech32 } from '@tanglewatt/ledger';
 import type { LedgerPayment, MeterReading } from './build.js';
 import { readDescription, type ShareRole } from './describe.js';
@@ -235,17 +235,6 @@ export async function readReadings(
 
 /** Transactions whose readings are checked at once (each walks its periods' messages one by one). */
 const CHECKS_AT_ONCE = 4;
-
-async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
-    }),
-  );
-  return out;
-}
 
 /** Everything buildBill needs besides the config, from the indexer. */
 export async function readBillSources(
