@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fromHex } from '@tanglewatt/channels';
+import { didResolver } from '@tanglewatt/channels/node';
 import { type BillJson, bill as billSchema } from '@tanglewatt/contract';
 import { IndexerApi, NodeApi } from '@tanglewatt/ledger';
 import { Command, InvalidArgumentError } from 'commander';
@@ -58,7 +59,11 @@ export function verifyCommand(): Command {
     .description('check a bill against the ledger and the meter readings, through the indexer')
     .argument('<bill.json>', 'the bill as JSON (tanglewatt-bills --format json, GET /bills)')
     .requiredOption('--indexer <url>', "the community indexer's REST API", url('indexer'))
-    .option('--node <url>', 'HORNET REST API: blocks the indexer has not reached', url('node'))
+    .option(
+      '--node <url>',
+      'HORNET REST API: blocks the indexer has not reached, and the meter DIDs purchases name',
+      url('node'),
+    )
     .option('--key-file <file>', 'an X25519 reader key of a restricted meter channel (64 hex digits)')
     .option('--records <file>', "the meter's records as export-records wrote them (JSON Lines)")
     .option('--token-env <name>', "environment variable holding the indexer's bearer token")
@@ -79,7 +84,7 @@ export function verifyCommand(): Command {
         throw new InvalidArgumentError(`token-env: ${options.tokenEnv} is not set`);
       const { findings } = await verifyBill(bill, {
         indexer: new IndexerApi(options.indexer, token ? { token } : {}),
-        ...(options.node ? { node: new NodeApi(options.node) } : {}),
+        ...(options.node ? { node: new NodeApi(options.node), resolveDid: didResolver(options.node) } : {}),
         ...(key ? { readerSecretKey: key } : {}),
         ...(recordsText !== undefined ? { recordsText } : {}),
       });

@@ -5,11 +5,17 @@
  * channels its purchases name, each purchase checked against its readings as `verify-period --tx` does.
  */
 import { blake2b } from '@noble/hashes/blake2.js';
-import { mapBounded, PAYMENT_TAG, type PaymentApi, verifyPayment } from '@tanglewatt/channels';
+import {
+  mapBounded,
+  PAYMENT_TAG,
+  type PaymentApi,
+  type VerifyPaymentOptions,
+  verifyPayment,
+} from '@tanglewatt/channels';
 import { bech32ToHex, hexToBech32 } from '@tanglewatt/ledger';
 import type { LedgerPayment, MeterReading } from './build.js';
 import { readDescription, type ShareRole } from './describe.js';
-import type { BillIndexer } from './indexer-blocks.js';
+import { type BillIndexer, indexerBlocks } from './indexer-blocks.js';
 import { readOwnMeter } from './meters.js';
 
 const TRANSACTION_PAYLOAD = 6;
@@ -32,6 +38,11 @@ export interface ReadBillOptions {
   toMs?: number;
   /** Public signing keys of the household's own meters, whose public channels are read as well. */
   meters?: string[];
+  /**
+   * Resolves the DID a purchase's channel names into the keys its document history lists (channels'
+   * didResolver): a meter that rotated its channel key verifies under the key in force at each message.
+   */
+  resolveDid?: VerifyPaymentOptions['resolveDid'];
 }
 
 interface OutputJson {
@@ -187,8 +198,9 @@ export async function readReadings(
   const blockOf = new Map(bought.map((p) => [p.transactionId, p.blockId]));
   const paymentApi: PaymentApi = {
     block: (blockId) => api.block(blockId),
-    // The channel's own key signs at every milestone: which milestone referenced a block is not needed.
-    blockMetadata: async () => ({}),
+    // The channel's own key signs at every milestone; a DID's keys depend on the milestone that referenced
+    // each message, so it is read only when a DID may be resolved.
+    blockMetadata: options.resolveDid ? indexerBlocks(api).blockMetadata : async () => ({}),
     includedBlock: (transactionId) => {
       const blockId = blockOf.get(transactionId);
       if (!blockId)
@@ -202,6 +214,7 @@ export async function readReadings(
       api: paymentApi,
       transactionId,
       ...(options.readerSecretKey ? { readerSecretKey: options.readerSecretKey } : {}),
+      ...(options.resolveDid ? { resolveDid: options.resolveDid } : {}),
     }),
   );
   const readings: MeterReading[] = [];

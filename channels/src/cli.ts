@@ -15,11 +15,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { NodeApi } from '@tanglewatt/ledger';
 import type { TariffHistory } from '@tanglewatt/tariff';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { collectEpochKey, collectPublicKey, didResolver, hex32, readKeyFile } from './cli-common.js';
+import { collectEpochKey, collectPublicKey, hex32, readKeyFile } from './cli-common.js';
 import { addRecordCommands, indexerOf } from './cli-records.js';
 import {
   assertChannelOfDid,
   channelIdHex,
+  didResolver,
   EpochKeyring,
   ed25519PublicKey,
   followChain,
