@@ -1,7 +1,8 @@
 /**
  * `tanglewatt-bills verify <bill.json>`: checks a bill against the ledger and the meter's signed readings
  * through the community indexer (and a node), trusting no wallet-service. Prints PASS, or one
- * `FAIL <CODE>: …` line per discrepancy. Exit status: 0 PASS, 1 FAIL, 2 usage or network error.
+ * `FAIL <CODE>: …` line per discrepancy (`PENDING PENDING_INDEX: …` for a purchase whose messages the
+ * indexer has not reached yet). Exit status: 0 PASS, 1 FAIL, 2 usage or network error, 3 only pending.
  */
 import { readFileSync } from 'node:fs';
 import { fromHex } from '@tanglewatt/channels';
@@ -9,7 +10,7 @@ import { didResolver } from '@tanglewatt/channels/node';
 import { type BillJson, bill as billSchema } from '@tanglewatt/contract';
 import { IndexerApi, NodeApi } from '@tanglewatt/ledger';
 import { Command, InvalidArgumentError } from 'commander';
-import { findingLines } from './verify.js';
+import { findingLines, findingsExitStatus } from './verify.js';
 import { verifyBill } from './verify-ledger.js';
 
 interface VerifyOptions {
@@ -89,6 +90,6 @@ export function verifyCommand(): Command {
         ...(recordsText !== undefined ? { recordsText } : {}),
       });
       process.stdout.write(`${findingLines(findings).join('\n')}\n`);
-      process.exitCode = findings.length === 0 ? 0 : 1;
+      process.exitCode = findingsExitStatus(findings);
     });
 }

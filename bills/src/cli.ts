@@ -32,13 +32,15 @@ interface Options {
   node?: string;
 }
 
-const url = (field: string) => (value: string): string => {
-  try {
-    const parsed = new URL(value);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
-  } catch {}
-  throw new InvalidArgumentError(`${field}: an http(s) URL such as http://127.0.0.1:9092`);
-};
+const url =
+  (field: string) =>
+  (value: string): string => {
+    try {
+      const parsed = new URL(value);
+      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
+    } catch {}
+    throw new InvalidArgumentError(`${field}: an http(s) URL such as http://127.0.0.1:9092`);
+  };
 
 function format(value: string): BillFormat {
   if ((billFormats as readonly string[]).includes(value)) return value as BillFormat;
@@ -91,7 +93,11 @@ const program = new Command()
     "the household's own meter by its public signing key (repeatable): its public channel is read too",
     (value: string, previous: string[] = []) => [...previous, value],
   )
-  .option('--node <url>', 'HORNET REST API: resolves the meter DIDs purchases name (rotated keys)', url('node'))
+  .option(
+    '--node <url>',
+    'HORNET REST API: resolves the meter DIDs purchases name (rotated keys)',
+    url('node'),
+  )
   .action(async (options: Options) => {
     if (!isBech32Address(options.address))
       throw new InvalidArgumentError('address: a bech32 Ed25519 address such as rms1q…');

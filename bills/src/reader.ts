@@ -177,8 +177,9 @@ export async function readPayments(
  * The period summaries behind the household's purchases in the cycle: each purchase is checked as
  * `verify-period --tx` does (channels' verifyPayment, over the indexer, which keeps blocks the node has
  * pruned): its messages found from the last block it names, opened (with the reader key for a restricted
- * channel), verified under the channel's own key and hashed into the readingsHash it states. A purchase that
- * fails keeps its line, with the failure's code as its `readings` verdict and a warning saying why.
+ * channel), verified under the channel's own key (or its DID's) and hashed into the readingsHash it states. A
+ * purchase that fails keeps its line, with the failure's code as its `readings` verdict and a warning saying
+ * why; one whose messages the indexer has not reached yet reads PENDING_INDEX (pending, not failed).
  */
 export async function readReadings(
   api: BillIndexer,
@@ -201,6 +202,10 @@ export async function readReadings(
     // The channel's own key signs at every milestone; a DID's keys depend on the milestone that referenced
     // each message, so it is read only when a DID may be resolved.
     blockMetadata: options.resolveDid ? indexerBlocks(api).blockMetadata : async () => ({}),
+    // A purchase's messages the indexer lacks while it has not come far past the purchase: not indexed yet.
+    includedMilestone: async (transactionId) =>
+      bought.find((p) => p.transactionId === transactionId)?.milestoneIndex,
+    indexedMilestone: async () => (await api.health()).indexedMilestone,
     includedBlock: (transactionId) => {
       const blockId = blockOf.get(transactionId);
       if (!blockId)
@@ -228,7 +233,8 @@ export async function readReadings(
       if (!line) continue;
       line.readings = verdict.code;
       if (!verdict.ok) {
-        warn(`payment "${verdict.paymentKey}": readings ${verdict.code}: ${verdict.detail}`);
+        const what = verdict.code === 'PENDING_INDEX' ? 'pending' : verdict.code;
+        warn(`payment "${verdict.paymentKey}": readings ${what}: ${verdict.detail}`);
         continue;
       }
       const channelId = verdict.channel?.channelId ?? '';

@@ -9,7 +9,8 @@
  *   keygen         a meter signing key (Ed25519) or a reader key (X25519)
  *   public-key     the public key of a key file (and a meter's channel id)
  *   export-records / verify-records   verifiable records of a channel, and their standalone check
- * Exit status: 0 verified, 1 verification failed, 2 usage or network error.
+ * Exit status: 0 verified, 1 verification failed, 2 usage or network error, 3 not indexed yet (a period's
+ * messages the indexer has not reached: PENDING_INDEX; try again a few milestones later).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { NodeApi } from '@tanglewatt/ledger';
@@ -160,6 +161,19 @@ interface VerifyOptions extends Omit<KeyOptions, 'channel' | 'node'> {
   tariff?: TariffHistory;
 }
 
+/** PASS, PENDING PENDING_INDEX (not indexed yet) or FAIL <CODE>. */
+const verdictWord = (v: { ok: boolean; code: string }) =>
+  v.ok ? 'PASS' : v.code === 'PENDING_INDEX' ? 'PENDING PENDING_INDEX' : `FAIL ${v.code}`;
+
+/** 0 all verified, 3 only messages not indexed yet stand in the way, 1 anything failed. */
+function exitStatus(verdicts: { ok: boolean; code: string }[], priced: { ok: boolean }[] = []): number {
+  const failed = verdicts.filter((v) => !v.ok);
+  if (failed.length === 0 && priced.every((c) => c.ok)) return 0;
+  return failed.length > 0 && failed.every((v) => v.code === 'PENDING_INDEX') && priced.every((c) => c.ok)
+    ? 3
+    : 1;
+}
+
 /**
  * The rest of the story from the transaction alone (or from the period id, through the indexer): the payment
  * names its channel messages, their epoch announcements and their signer.
@@ -208,11 +222,11 @@ async function verifyFromPayment(options: VerifyOptions, transactionId: string |
   } else {
     for (const v of verdicts) {
       const about = v.ok ? `; period ${v.payment?.periodId ?? v.paymentKey}; signer: ${v.signer}` : '';
-      process.stdout.write(`${v.ok ? 'PASS' : `FAIL ${v.code}`}: ${v.detail}${about}\n`);
+      process.stdout.write(`${verdictWord(v)}: ${v.detail}${about}\n`);
     }
     for (const check of priced) process.stdout.write(`${tariffLine(check)}\n`);
   }
-  process.exitCode = verdicts.every((v) => v.ok) && priced.every((c) => c.ok) ? 0 : 1;
+  process.exitCode = exitStatus(verdicts, priced);
 }
 
 withKeyOptions(

@@ -67,6 +67,27 @@ async function signerOf(ref: PaymentChannelRef, options: VerifyPaymentOptions): 
   };
 }
 
+/**
+ * Milestones after the payment's within which its messages may still be referenced: they are posted before
+ * the payment, but a milestone may reference them a little later than the payment's own block.
+ */
+export const PENDING_MARGIN_MILESTONES = 2;
+
+/**
+ * A message the source did not find is pending while the source has not indexed past the payment's
+ * milestone plus the margin; the detail says how far it has come. Undefined: it is missing.
+ */
+export async function pendingIndex(api: PaymentApi, transactionId: string): Promise<string | undefined> {
+  if (!api.includedMilestone || !api.indexedMilestone) return undefined;
+  const [included, indexed] = await Promise.all([
+    api.includedMilestone(transactionId),
+    api.indexedMilestone(),
+  ]);
+  if (included === undefined || indexed === undefined) return undefined;
+  if (indexed > included + PENDING_MARGIN_MILESTONES) return undefined;
+  return `not indexed yet: the payment is in milestone ${included} and the indexer has reached milestone ${indexed}; its messages count as missing only after milestone ${included + PENDING_MARGIN_MILESTONES}`;
+}
+
 type Located = { entries: SourceEntry[]; ring: EpochKeyring } | { code: PeriodVerdictCode; detail: string };
 
 /**
@@ -218,7 +239,11 @@ export async function verifyPayment(options: VerifyPaymentOptions): Promise<Peri
       verdicts.push(verdict('NO_SIGNER', signer.error, { readingsHash }));
       continue;
     }
-    const located = await locate(options.api, ref, options);
+    let located = await locate(options.api, ref, options);
+    if ('code' in located && located.code === 'MESSAGE_NOT_FOUND') {
+      const pending = await pendingIndex(options.api, transactionId);
+      if (pending) located = { code: 'PENDING_INDEX', detail: `${located.detail}; ${pending}` };
+    }
     if ('code' in located) {
       verdicts.push(verdict(located.code, located.detail, { readingsHash, signer: signer.source }));
       continue;
