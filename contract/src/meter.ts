@@ -179,6 +179,9 @@ export interface CycleSettlement {
     exact: Record<TariffPayee, string>;
     units: Record<TariffPayee, string>;
     carryOut: Record<TariffPayee, string>;
+    /** The cycle's carry-in and energy it was settled from (absent in records of older agents). */
+    carryIn?: Record<TariffPayee, string>;
+    energy?: PeriodCycle['energy'];
   };
   /** Export × the band's feedInUnitsPerWh, exact "num/den" base units, per (version, band) and in all. */
   feedIn?: { lines: { version: number; band: number; exportHalfNJ: string; owed: string }[]; owed: string };
