@@ -3,7 +3,8 @@
  * tanglewatt-channels: check a channel and the payments tied to it, from the Tangle alone.
  *   verify-period  a payment's readingsHash against the Merkle root of the period's verified messages,
  *                  found from the transaction alone (--tx) or from blocks given (--blocks); with
- *                  --tariff, each payee's amount recomputed from those readings
+ *                  --tariff, each payee's amount recomputed from those readings; with --cycle, a net
+ *                  cycle's settlement (bands and amounts) recomputed from all the cycle's messages
  *   read           read and verify a channel from its blocks (an index, or walking back from the newest)
  *   resolve-did    a meter DID's document and key history
  *   keygen         a meter signing key (Ed25519) or a reader key (X25519)
@@ -17,6 +18,7 @@ import { NodeApi } from '@tanglewatt/ledger';
 import type { TariffHistory } from '@tanglewatt/tariff';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { collectEpochKey, collectPublicKey, hex32, readKeyFile } from './cli-common.js';
+import { exitStatus, verdictWord, verifyCycleFromIndexer } from './cli-cycle.js';
 import { addRecordCommands, indexerOf } from './cli-records.js';
 import {
   assertChannelOfDid,
@@ -159,19 +161,7 @@ interface VerifyOptions extends Omit<KeyOptions, 'channel' | 'node'> {
   blocks?: IndexedBlock[];
   keyFile?: string;
   tariff?: TariffHistory;
-}
-
-/** PASS, PENDING PENDING_INDEX (not indexed yet) or FAIL <CODE>. */
-const verdictWord = (v: { ok: boolean; code: string }) =>
-  v.ok ? 'PASS' : v.code === 'PENDING_INDEX' ? 'PENDING PENDING_INDEX' : `FAIL ${v.code}`;
-
-/** 0 all verified, 3 only messages not indexed yet stand in the way, 1 anything failed. */
-function exitStatus(verdicts: { ok: boolean; code: string }[], priced: { ok: boolean }[] = []): number {
-  const failed = verdicts.filter((v) => !v.ok);
-  if (failed.length === 0 && priced.every((c) => c.ok)) return 0;
-  return failed.length > 0 && failed.every((v) => v.code === 'PENDING_INDEX') && priced.every((c) => c.ok)
-    ? 3
-    : 1;
+  cycle?: string;
 }
 
 /**
@@ -258,10 +248,16 @@ withKeyOptions(
       '--tariff <file>',
       "also recompute each payee's amount from the period's readings under this tariff (JSON)",
       parseTariffFile,
+    )
+    .option(
+      '--cycle <cycleId>',
+      "a net cycle's settlement (e.g. 2026-01), found through --indexer (--address: the payer's), recomputed " +
+        "from all the cycle's messages under --tariff",
     ),
   false,
   false,
 ).action(async (options: VerifyOptions) => {
+  if (options.cycle !== undefined) return verifyCycleFromIndexer({ ...options, cycle: options.cycle });
   const transactionId = options.tx ?? options.transaction;
   if (!options.node && !options.indexer)
     throw new InvalidArgumentError('give --node <url> or --indexer <url>');

@@ -39,15 +39,13 @@ export interface PeriodsVerdict {
   failures: PeriodVerdict[];
 }
 
-/** The included payments for `periodId`, by the payer's transactions when a payer is named. */
-export async function findPeriodPayments(
+/** The included payments whose description `matches`, among the payer's transactions when a payer is named. */
+export async function findPayments(
   indexer: PaymentIndexer,
-  periodId: string,
+  matches: (payment: unknown) => boolean,
   payer?: string,
-): Promise<{ transactionId: string; blockId: string; milestoneIndex: number }[]> {
-  const all = (await indexedPayments(indexer)).filter(
-    (p) => (p.payment as { periodId?: unknown } | null)?.periodId === periodId,
-  );
+): Promise<{ transactionId: string; blockId: string; milestoneIndex: number; payment: unknown }[]> {
+  const all = (await indexedPayments(indexer)).filter((p) => matches(p.payment));
   if (!payer) return all;
   // A payer's transaction spends the payer's outputs.
   const spentBy = new Set(
@@ -58,12 +56,24 @@ export async function findPeriodPayments(
   return all.filter((p) => spentBy.has(p.transactionId));
 }
 
+/** The included payments for `periodId`, by the payer's transactions when a payer is named. */
+export function findPeriodPayments(indexer: PaymentIndexer, periodId: string, payer?: string) {
+  return findPayments(
+    indexer,
+    (payment) => (payment as { periodId?: unknown } | null)?.periodId === periodId,
+    payer,
+  );
+}
+
 const notFound = () => Object.assign(new Error('not found'), { code: 'NOT_FOUND' });
 
 type Known = Map<string, { blockId: string; milestoneIndex: number }>;
 
 /** Transactions' blocks from the indexer when it found them, else from the node. */
-function paymentApi(options: VerifyPeriodsOptions, known: Known): PaymentApi {
+export function paymentApi(
+  options: Pick<VerifyPeriodsOptions, 'api' | 'indexer'>,
+  known: Known = new Map(),
+): PaymentApi {
   const { api, indexer } = options;
   const blocks = ledgerBlocks({ ...(indexer ? { indexer } : {}), ...(api ? { node: api } : {}) });
   const health = indexer?.health?.bind(indexer);

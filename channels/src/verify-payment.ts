@@ -45,7 +45,10 @@ export interface VerifyPaymentOptions {
 const short = (id: string) => `${id.slice(0, 18)}…`;
 
 /** The signer of a payment's channel: given keys, else the DID it names, else the channel's own key. */
-async function signerOf(ref: PaymentChannelRef, options: VerifyPaymentOptions): Promise<SignerResolution> {
+export async function signerOf(
+  ref: PaymentChannelRef,
+  options: VerifyPaymentOptions,
+): Promise<SignerResolution> {
   if (options.signers) return options.signers;
   if (options.did && options.resolveDid)
     return options.resolveDid(options.did.did, options.did.originOutputId, ref.id);
@@ -88,17 +91,24 @@ export async function pendingIndex(api: PaymentApi, transactionId: string): Prom
   return `not indexed yet: the payment is in milestone ${included} and the indexer has reached milestone ${indexed}; its messages count as missing only after milestone ${included + PENDING_MARGIN_MILESTONES}`;
 }
 
-type Located = { entries: SourceEntry[]; ring: EpochKeyring } | { code: PeriodVerdictCode; detail: string };
+export type Located =
+  | { entries: SourceEntry[]; ring: EpochKeyring }
+  | { code: PeriodVerdictCode; detail: string };
+
+/** Where the walk back stops: at the payment's fromSeq, or at the first message that starts before an instant. */
+export type WalkUntil = { fromSeq: number } | { beforeMs: number; maxMessages: number };
 
 /**
  * Finds a period's messages from its payment alone: opens the epoch announcements it names (with the
- * reader's key), then walks back from its last block by each message's previous-block id to fromSeq.
+ * reader's key), then walks back from its last block by each message's previous-block id to fromSeq (or,
+ * for a cycle, to the first message that starts before the cycle, or the channel's first).
  * Verification comes after, over what was found.
  */
-async function locate(
+export async function locate(
   api: BlockApi,
   ref: PaymentChannelRef,
-  options: VerifyPaymentOptions,
+  options: Pick<VerifyPaymentOptions, 'epochKeys' | 'readerSecretKey'>,
+  until: WalkUntil = { fromSeq: ref.fromSeq },
 ): Promise<Located> {
   const ring = new EpochKeyring(options.epochKeys ?? []);
   const reader = options.readerSecretKey;
@@ -171,7 +181,13 @@ async function locate(
       };
     if (h.kind === 'epoch' && opened.key) ring.add(h.epoch, opened.key.key);
     entries.unshift(entry);
-    if (seq === ref.fromSeq) break;
+    if ('fromSeq' in until ? seq === until.fromSeq : h.fromMs < until.beforeMs || isZero(h.prevBlockId))
+      break;
+    if ('maxMessages' in until && entries.length >= until.maxMessages)
+      return {
+        code: 'RANGE_MISMATCH',
+        detail: `more than ${until.maxMessages} messages back from seq ${ref.toSeq} without reaching ${new Date(until.beforeMs).toISOString()}`,
+      };
     if (isZero(h.prevBlockId))
       return {
         code: 'RANGE_MISMATCH',
