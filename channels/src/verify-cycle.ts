@@ -236,9 +236,8 @@ function amountMismatch(
     grid: rational.parseRational(cycle.carry.grid),
   };
   const net = settleNetTotals(history, { id: cycle.id, ...span }, energy, carry);
-  const shares = Array.isArray((payment as { shares?: unknown }).shares)
-    ? ((payment as { shares: { role?: unknown; a?: unknown }[] }).shares ?? [])
-    : [];
+  const listed = (payment as Record<string, unknown>).shares;
+  const shares = Array.isArray(listed) ? (listed as { role?: unknown; a?: unknown }[]) : [];
   const paid = {
     producer: payment.a ?? '0',
     operator: String(shares.find((s) => s.role === 'operator')?.a ?? '0'),

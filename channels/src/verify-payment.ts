@@ -47,7 +47,7 @@ const short = (id: string) => `${id.slice(0, 18)}…`;
 /** The signer of a payment's channel: given keys, else the DID it names, else the channel's own key. */
 export async function signerOf(
   ref: PaymentChannelRef,
-  options: VerifyPaymentOptions,
+  options: Pick<VerifyPaymentOptions, 'signers' | 'did' | 'resolveDid'>,
 ): Promise<SignerResolution> {
   if (options.signers) return options.signers;
   if (options.did && options.resolveDid)
