@@ -199,9 +199,8 @@ export async function readReadings(
   const blockOf = new Map(bought.map((p) => [p.transactionId, p.blockId]));
   const paymentApi: PaymentApi = {
     block: (blockId) => api.block(blockId),
-    // The channel's own key signs at every milestone; a DID's keys depend on the milestone that referenced
-    // each message, so it is read only when a DID may be resolved.
-    blockMetadata: options.resolveDid ? indexerBlocks(api).blockMetadata : async () => ({}),
+    // The channel's own key signs at every milestone: which milestone referenced a block is not needed.
+    blockMetadata: async () => ({}),
     // A purchase's messages the indexer lacks while it has not come far past the purchase: not indexed yet.
     includedMilestone: async (transactionId) =>
       bought.find((p) => p.transactionId === transactionId)?.milestoneIndex,
@@ -213,10 +212,18 @@ export async function readReadings(
       return api.block(blockId);
     },
   };
+  // A DID's keys depend on the milestone that referenced each message: read it for purchases naming a DID.
+  const withMilestones: PaymentApi = { ...paymentApi, blockMetadata: indexerBlocks(api).blockMetadata };
+  const namesDid = (transactionId: string) =>
+    bought.some(
+      (p) =>
+        p.transactionId === transactionId &&
+        typeof (p.description as { channel?: { did?: unknown } } | null)?.channel?.did === 'string',
+    );
   const transactions = [...blockOf.keys()];
   const checked = await mapBounded(transactions, CHECKS_AT_ONCE, (transactionId) =>
     verifyPayment({
-      api: paymentApi,
+      api: options.resolveDid && namesDid(transactionId) ? withMilestones : paymentApi,
       transactionId,
       ...(options.readerSecretKey ? { readerSecretKey: options.readerSecretKey } : {}),
       ...(options.resolveDid ? { resolveDid: options.resolveDid } : {}),

@@ -70,7 +70,7 @@ const notFound = () => Object.assign(new Error('not found'), { code: 'NOT_FOUND'
 type Known = Map<string, { blockId: string; milestoneIndex: number }>;
 
 /** Transactions' blocks from the indexer when it found them, else from the node. */
-export function paymentApi(
+export function ledgerPaymentApi(
   options: Pick<VerifyPeriodsOptions, 'api' | 'indexer'>,
   known: Known = new Map(),
 ): PaymentApi {
@@ -127,7 +127,7 @@ export async function verifyPeriods(
   const known: Known = new Map();
   const periods: PeriodVerdict[] = [];
   const { api: _api, indexer: _indexer, ...common } = options;
-  const api = paymentApi(options, known);
+  const api = ledgerPaymentApi(options, known);
   for (const ref of refs) {
     if (ref.transactionId !== undefined) {
       periods.push(

@@ -18,7 +18,7 @@ import {
 } from '@tanglewatt/tariff';
 import { z } from 'zod';
 import { channelRefOf, describedPayment, type PaymentApi, type PaymentDescription } from './period.js';
-import { findPayments, type PaymentIndexer, paymentApi } from './period-refs.js';
+import { findPayments, ledgerPaymentApi, type PaymentIndexer } from './period-refs.js';
 import { type ReadResult, verifyEntries } from './reader.js';
 import { locate, pendingIndex, signerOf, type VerifyPaymentOptions } from './verify-payment.js';
 
@@ -103,7 +103,7 @@ export async function verifyCycle(options: VerifyCycleOptions): Promise<CycleVer
         cycleId,
       },
     ];
-  const api = paymentApi({ indexer: options.indexer, ...(options.api ? { api: options.api } : {}) });
+  const api = ledgerPaymentApi({ indexer: options.indexer, ...(options.api ? { api: options.api } : {}) });
   const verdicts: CycleVerdict[] = [];
   for (const { transactionId, payment } of found)
     verdicts.push(await verifyCyclePayment(api, transactionId, payment, options));
