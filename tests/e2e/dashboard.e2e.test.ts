@@ -179,6 +179,13 @@ describe('dashboard end to end', () => {
       .toMatch(/W$/);
     await page.locator('.chart canvas').first().waitFor({ timeout: 30_000 });
     await page.waitForTimeout(12_000); // a period closes (10 s periods) and the chart has some history
+    // After a closed period each meter shows its OBIS registers; priced at one price, the totals only.
+    for (const meter of system!.meters) {
+      const registers = page.getByRole('table', { name: `OBIS registers of ${meter.name}, per tariff band` });
+      await registers.waitFor({ timeout: 30_000 });
+      const total = registers.getByRole('row', { name: /^Total \(0\)/ });
+      expect(await total.getByRole('cell').first().textContent()).toMatch(/ k?Wh$/);
+    }
     await screenshot(page, 'meters');
   }, 120_000);
 

@@ -116,12 +116,12 @@ function Register({ halfNJ, obis }: { halfNJ: string | undefined; obis: string }
 export function Registers({ registers, label }: { registers: MeterRegistersView; label: string }) {
   return (
     <>
-      <h4>
+      <h3>
         Registers{' '}
         <span className="muted">
           at <time dateTime={isoTime(registers.atMs)}>{formatDateTime(registers.atMs)}</time>
         </span>
-      </h4>
+      </h3>
       <DataTable
         caption={`OBIS registers of ${label}, per tariff band`}
         rows={registersByBand(registers.values)}
