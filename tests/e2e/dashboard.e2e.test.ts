@@ -256,7 +256,7 @@ describe('dashboard end to end', () => {
     // The system runs without a bills config: the baselines are 0, and the page says so.
     expect(await bill.getByRole('list', { name: 'Warnings' }).textContent()).toContain('no bills config');
 
-    const term = (name: string) => bill.locator('dl.bill-totals dt').getByText(name, { exact: true });
+    const term = (name: string) => bill.locator('dl.bill-totals dt', { hasText: new RegExp(`^${name}$`) });
     const unitsShown = async (name: string) => {
       const text = (await term(name).locator('xpath=following-sibling::dd[1]').textContent()) ?? '';
       return /\(([\d,]+) units?\)/.exec(text)?.[1]?.replaceAll(',', '');
