@@ -2,7 +2,7 @@ import type { AgentSnapshot, MeterRegistersView, TariffNow } from '../../api/met
 import { Amount } from '../../components/Amount';
 import { DataTable } from '../../components/DataTable';
 import { Term } from '../../components/Term';
-import type { TokenInfo } from '../../format/amount';
+import { parseUnits, type TokenInfo } from '../../format/amount';
 import { formatEnergyMWs } from '../../format/energy';
 import { formatDateTime, formatTime, isoTime } from '../../format/time';
 
@@ -30,31 +30,47 @@ export function TariffSoFar({
   label: string;
 }) {
   const soFar = period.tariffSoFar;
-  if (!soFar) return null;
-  const total = PAYEES.reduce((sum, p) => sum + BigInt(soFar[p.payee]), 0n);
-  const rows = [
-    ...PAYEES.map((p) => ({ ...p, units: soFar[p.payee] })),
-    { payee: 'total', name: 'Total', units: total.toString() },
-  ];
+  if (!soFar && !period.tariffNow) return null;
   return (
     <section className="tariff-so-far" aria-label={`Tariff so far of ${label}`}>
       <h4>Tariff so far</h4>
       {period.tariffNow && <BandNow now={period.tariffNow} />}
-      <DataTable
-        caption={`This period’s cost so far by payee, ${label}`}
-        rows={rows}
-        rowKey={(r) => r.payee}
-        rowAttrs={(r) => ({ 'data-payee': r.payee })}
-        columns={[
-          { header: 'Payee', cell: (r) => r.name },
-          {
-            header: 'So far',
-            attrs: { className: 'num' },
-            cell: (r) => <Amount units={r.units} {...(token ? { token } : {})} inline />,
-          },
-        ]}
-      />
+      {soFar && <CostByPayee soFar={soFar} token={token} label={label} />}
     </section>
+  );
+}
+
+function CostByPayee({
+  soFar,
+  token,
+  label,
+}: {
+  soFar: Record<Payee, string>;
+  token: TokenInfo | undefined;
+  label: string;
+}) {
+  // Added in bigint; a part that is not whole units leaves the total unknown rather than wrong.
+  const parts = PAYEES.map((p) => parseUnits(soFar[p.payee]));
+  const total = parts.every((u) => u !== undefined) ? parts.reduce((sum, u) => sum + u, 0n) : undefined;
+  const rows = [
+    ...PAYEES.map((p) => ({ ...p, units: soFar[p.payee] })),
+    { payee: 'total', name: 'Total', units: total?.toString() },
+  ];
+  return (
+    <DataTable
+      caption={`This period’s cost so far by payee, ${label}`}
+      rows={rows}
+      rowKey={(r) => r.payee}
+      rowAttrs={(r) => ({ 'data-payee': r.payee })}
+      columns={[
+        { header: 'Payee', cell: (r) => r.name },
+        {
+          header: 'So far',
+          attrs: { className: 'num' },
+          cell: (r) => <Amount units={r.units} {...(token ? { token } : {})} inline />,
+        },
+      ]}
+    />
   );
 }
 
@@ -106,7 +122,7 @@ export function registersByBand(values: MeterRegistersView['values']): BandRegis
 }
 
 function Register({ halfNJ, obis }: { halfNJ: string | undefined; obis: string }) {
-  if (halfNJ === undefined) return <span className="muted">—</span>;
+  if (halfNJ === undefined || parseUnits(halfNJ) === undefined) return <span className="muted">—</span>;
   return (
     <span title={`${obis}: ${halfNJ} half-nJ`}>{formatEnergyMWs(BigInt(halfNJ) / HALF_NJ_PER_MWS)}</span>
   );
