@@ -253,8 +253,12 @@ describe('dashboard end to end', () => {
     };
     // The consumer's agent has paid some 10 s periods by now; the indexer holds them once confirmed.
     await expect.poll(openBill, { timeout: 60_000, interval: 2_000 }).toBeGreaterThan(0);
-    // The system runs without a bills config: the baselines are 0, and the page says so.
-    expect(await bill.getByRole('list', { name: 'Warnings' }).textContent()).toContain('no bills config');
+    // The system's bills config (retail baseline, CO2 factor, the household's reader key) is in use, and the
+    // consumer's bill checks its own restricted channel's readings with its own reader key.
+    expect((await bill.textContent()) ?? '').not.toContain('no bills config');
+    const readings = bill.getByRole('cell', { name: 'PASS', exact: true });
+    await expect.poll(() => readings.count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    expect((await bill.textContent()) ?? '').not.toContain('WRONG_KEY');
 
     const term = (name: string) => bill.locator('dl.bill-totals dt', { hasText: new RegExp(`^${name}$`) });
     const unitsShown = async (name: string) => {
@@ -292,7 +296,7 @@ describe('dashboard end to end', () => {
         grid: paid[column('gridUnits')],
         earned: total('earned')[column('units')],
       });
-      // Savings against zero baselines are earned − paid, whole units: the verdict names them.
+      // Savings are whole units, and the verdict names them.
       const savings = total('savings')[column('units')]!;
       expect(savings).toMatch(/^-?\d+$/);
       expect(shown.verdict).toContain(`${savings.replace(/^-/, '')} units`);
