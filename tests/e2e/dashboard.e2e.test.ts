@@ -296,10 +296,12 @@ describe('dashboard end to end', () => {
         grid: paid[column('gridUnits')],
         earned: total('earned')[column('units')],
       });
-      // Savings are whole units, and the verdict names them.
+      // Savings are exact (a fraction of a unit against a retail baseline per Wh); the verdict names them,
+      // rounded to two places when they are not whole.
       const savings = total('savings')[column('units')]!;
-      expect(savings).toMatch(/^-?\d+$/);
-      expect(shown.verdict).toContain(`${savings.replace(/^-/, '')} units`);
+      expect(savings).toMatch(/^-?\d+(\/\d+)?$/);
+      if (savings.includes('/')) expect(shown.verdict).toMatch(/ ≈\d+\.\d\d units /);
+      else expect(shown.verdict).toContain(`${savings.replace(/^-/, '')} units`);
       expect(shown.verdict).toMatch(
         savings.startsWith('-') ? /^Joining cost / : /^Joining (saved|cost the same)/,
       );
