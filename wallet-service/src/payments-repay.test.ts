@@ -1,7 +1,7 @@
 import { outputIdOf } from '@tanglewatt/ledger';
 import { describe, expect, it } from 'vitest';
-import { PaymentsStore } from './payments-store.js';
 import { repayKeyOf } from './payments-state.js';
+import { PaymentsStore } from './payments-store.js';
 import { storeDir as dir, PAYEE, paymentRequest as request, txId } from './testing/payments.js';
 
 const OPERATOR = 'watt1operator';
