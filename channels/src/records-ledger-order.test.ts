@@ -127,4 +127,21 @@ describe('export-records over a ledger that references messages out of order', (
     expect(result.notes.join('\n')).toContain('1 messages are in more than one block');
     expect(result.verdict.failures).toEqual([]);
   });
+
+  it('a message posted again because no milestone referenced its first block: the copy on the ledger is exported, and verifies', async () => {
+    const { writer, poster, posted, last } = await channel();
+    // Seq 5's first block stays unreferenced (the next message names it); its bytes went out again.
+    const again: [string, Block] = [hex(new Uint8Array(32).fill(5)), posted[5]![1]];
+    const listed = [...posted.slice(0, 5), ...posted.slice(6), again];
+    const result = await exported(
+      indexerOf(listed),
+      nodeOf(poster, new Set([posted[5]![0]])),
+      writer.channelId,
+    );
+    expect(result.failures).toEqual([]);
+    expect(result.seqs).toEqual(Array.from({ length: last + 1 }, (_, i) => i));
+    expect(result.records[5]!.ledger.blockId).toBe(again[0]);
+    expect(result.verdict.failures).toEqual([]);
+    expect(result.verdict.ok).toBe(true);
+  });
 });
