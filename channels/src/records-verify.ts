@@ -1,7 +1,7 @@
 /**
  * The standalone check of exported records: every signature under the meter's key, the OCMF-shaped view
  * against the signed bytes, continuous numbering (a gap, a duplicate, a reordering or an insertion is one
- * failure naming the seq), the chain of previous hashes and block ids, and, given a ledger, that each block
+ * failure naming the seq), the chain of previous hashes, and, given a ledger, that each block
  * is on it with that content. Needs no reader key: the records carry what the meter signed. Browser-safe.
  */
 import { isError } from '@tanglewatt/errors';
