@@ -150,7 +150,8 @@ describe('settlement under faults, on the real tangle', () => {
   }, 120_000);
 
   it("a micro-payment share its payee let expire is taken back and paid again to that payee, once; the payee's claimed output is not", async () => {
-    const payer = await startTestWallet(tangle, { slot: 34, settlement: { microExpirationSeconds: 20 } });
+    // Expiry 75 s: a payee claims a micro-payment only while more than 60 s are left, so 15 s to claim.
+    const payer = await startTestWallet(tangle, { slot: 34, settlement: { microExpirationSeconds: 75 } });
     // Two payees, each with a plain output to merge a claim into: the producer claims every 2 s, the
     // operator only when asked.
     const [producer, operator] = [
@@ -184,7 +185,7 @@ describe('settlement under faults, on the real tangle', () => {
     // After the expiry the payer takes the share back and pays it again, by a payment of its own.
     const repayKey = `lapse/repay/${shareOutput}`;
     await expect
-      .poll(() => payer.service.store.get(repayKey)?.state, { timeout: 90_000, interval: 250 })
+      .poll(() => payer.service.store.get(repayKey)?.state, { timeout: 150_000, interval: 250 })
       .toBe('included');
     const spentBy = await node.outputMetadata(shareOutput);
     expect(payer.service.store.transaction(spentBy.transactionIdSpent!)?.kind).toBe('consolidation');
@@ -212,7 +213,7 @@ describe('settlement under faults, on the real tangle', () => {
     const repaid = payer.service.store.list({ limit: 1000 }).items.filter((p) => p.repays);
     expect(repaid.map((p) => p.idempotencyKey)).toEqual([repayKey]);
     expect((await balanceOf(producer)).availableUnits).toBe('10007');
-  }, 240_000);
+  }, 300_000);
 
   it('a payee with no plain output of its own claims micro-payments whose kept amounts make a deposit', async () => {
     const payer = await startTestWallet(tangle, { slot: 35 });
