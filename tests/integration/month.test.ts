@@ -68,7 +68,7 @@ describe('three simulated days of two households: paid at the tariff, billed, ve
               ]);
               const verified = await tsxCli(CHANNELS_CLI, ['verify-records', file, '--indexer', indexerUrl]);
               const billed = await tsxCli(BILLS_CLI, [
-                ...['verify', bill, '--indexer', indexerUrl, '--records', file],
+                ...['verify', bill, '--indexer', indexerUrl, '--node', nodeUrl, '--records', file],
               ]);
               return { name: h.name, lastPostedSeq: h.lastPostedSeq, exported, verified, bill: billed };
             }),
