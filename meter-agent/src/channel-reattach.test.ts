@@ -49,10 +49,14 @@ describe('channel blocks no milestone referenced', () => {
     expect([node.posted.length, node.poster.unreferenced]).toEqual([3, 0]);
   });
 
-  it('a block the node says to reattach goes out again at once; each check posts it at most once', async () => {
+  it('a block the node says to reattach goes out again at the first look; each check posts it at most once', async () => {
     const node = fakeNode();
     const a = await node.poster.post('t', new Uint8Array([9]));
     node.reattach.add(a);
+    node.advance(4_999);
+    await node.poster.check();
+    expect(node.posted).toHaveLength(1);
+    node.advance(1);
     await Promise.all([node.poster.check(), node.poster.check()]);
     expect(node.posted.map((p) => p.bytes)).toEqual(['09', '09']);
   });

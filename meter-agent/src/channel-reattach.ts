@@ -18,6 +18,11 @@ export interface ReattachDeps {
   log: Logger;
   /** Unreferenced this long after posting, a block is posted again (default 20 s). */
   reattachMs?: number;
+  /**
+   * A block is first asked about this long after posting (default 5 s): most are referenced by then, so
+   * a node serving many meters gets about one question per block.
+   */
+  firstLookMs?: number;
 }
 
 interface Watched {
@@ -30,10 +35,12 @@ interface Watched {
 export class ReattachingPoster {
   readonly #watched: Watched[] = [];
   readonly #reattachMs: number;
+  readonly #firstLookMs: number;
   #checking: Promise<void> | undefined;
 
   constructor(private readonly deps: ReattachDeps) {
     this.#reattachMs = deps.reattachMs ?? 20_000;
+    this.#firstLookMs = deps.firstLookMs ?? 5_000;
   }
 
   /** Posts a block and watches it until a milestone references it. */
@@ -58,6 +65,7 @@ export class ReattachingPoster {
 
   async #check(): Promise<void> {
     for (const w of [...this.#watched]) {
+      if (this.deps.nowMs() - w.postedMs < this.#firstLookMs) continue;
       const meta = await this.deps.blockMetadata(w.blockId).catch(() => undefined);
       if (meta?.referencedByMilestoneIndex !== undefined) {
         this.#watched.splice(this.#watched.indexOf(w), 1);
