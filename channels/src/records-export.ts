@@ -4,7 +4,7 @@
  * verified message as the bytes the meter signed, its signature and key, and its ledger anchors.
  * Browser-safe: the indexer and the node come in as structural interfaces.
  */
-import { equalBytes, fromHex, toHex } from './bytes.js';
+import { equalBytes, fromHex, isZero, toBlockId, toHex } from './bytes.js';
 import { keyIdOf, messageHash, publicTag, restrictedTag } from './crypto.js';
 import { EpochKeyring, openWire } from './message.js';
 import { channelRefOf, describedPayment, PAYMENT_TAG, type PaymentChannelRef } from './period.js';
@@ -219,6 +219,80 @@ async function walkForward(
   }
 }
 
+/** A message the indexer lists under the channel's tag: its bytes and milestone come with the listing. */
+function listedEntry(b: { blockId: string; tag: string; data: string; milestoneIndex: number }): SourceEntry {
+  return {
+    blockId: b.blockId,
+    bytes: fromHex(b.data.replace(/^0x/, '')),
+    tag: hexToUtf8(b.tag),
+    milestoneIndex: b.milestoneIndex,
+  };
+}
+
+/** The previous block a message names (its chain link), if it opens. */
+const prevBlockOf = (entry: SourceEntry | undefined, keys: Keys): string | undefined => {
+  const opened = entry?.bytes ? openWire(entry.bytes, keys) : undefined;
+  return opened?.ok && !isZero(opened.inner.header.prevBlockId)
+    ? toBlockId(opened.inner.header.prevBlockId)
+    : undefined;
+};
+
+/**
+ * Makes the found messages one chain as far as the ledger allows:
+ * - a message in more than one block (a writer re-posts the same bytes when a post seemed to fail, and the
+ *   first may land too) is taken from the block the next message names, as its chain link says;
+ * - a hole (a busy node may reference a message a milestone after the one that follows it, so the indexer
+ *   can list seq n+1 before seq n) is filled by walking back along the chain from the message after it,
+ *   through the indexer, else the node;
+ * - a message the node has but no milestone referenced yet ends the export before it: it and later ones
+ *   are for the next export, as they are not on the ledger yet.
+ */
+async function linkChain(
+  candidates: Map<number, SourceEntry[]>,
+  blocks: BlockApi,
+  keys: Keys,
+  fromSeq: number,
+  notes: string[],
+): Promise<SourceEntry[]> {
+  const seqs = [...candidates.keys()].sort((a, b) => a - b);
+  const chosen = new Map<number, SourceEntry>();
+  for (let i = seqs.length - 1; i >= 0; i--) {
+    const seq = seqs[i]!;
+    const copies = candidates.get(seq)!;
+    const named = prevBlockOf(chosen.get(seq + 1), keys);
+    chosen.set(seq, copies.find((c) => c.blockId === named) ?? copies[0]!);
+  }
+  const duplicated = [...candidates.values()].filter((c) => c.length > 1).length;
+  if (duplicated)
+    notes.push(`${duplicated} messages are in more than one block: the chain's links chose one`);
+  // Holes, the one before the first message found included: walk back from the message after each.
+  const starts = seqs.filter((seq, i) => (i === 0 ? seq > fromSeq : seq > seqs[i - 1]! + 1));
+  for (const seq of starts) {
+    const below = seqs.filter((s) => s < seq).at(-1) ?? fromSeq - 1;
+    const chain = await followChain(blocks, chosen.get(seq)!.blockId!, { ...keys, stopAtSeq: below + 1 });
+    let filled = 0;
+    for (const entry of chain.entries) {
+      const at = seqOf(entry, keys);
+      if (at === undefined || chosen.has(at)) continue;
+      chosen.set(at, { ...entry, seq: at });
+      filled++;
+    }
+    if (filled)
+      notes.push(`seq ${below + 1}..${seq - 1}: ${filled} messages not under the tag found along the chain`);
+    if (chain.stopped)
+      notes.push(
+        `seq ${seq} names a previous block the ledger sources do not have (${chain.stopped.detail}): not referenced by a milestone yet (give --node), or lost`,
+      );
+  }
+  const ordered = [...chosen.values()].sort((a, b) => a.seq! - b.seq!);
+  const pending = ordered.findIndex((e) => e.milestoneIndex === undefined);
+  if (pending < 0) return ordered;
+  notes.push(
+    `seq ${ordered[pending]!.seq} is on the node but no milestone referenced it yet: the export ends before it (export again for the rest)`,
+  );
+  return ordered.slice(0, pending);
+}
+
 /** Finds the channel's messages, oldest first, each filed under its seq. */
 async function discover(options: ExportOptions, keys: Keys, notes: string[]): Promise<SourceEntry[]> {
   const { blocks, indexer } = options;
@@ -227,13 +301,22 @@ async function discover(options: ExportOptions, keys: Keys, notes: string[]): Pr
     const seq = seqOf(entry, keys);
     if (seq !== undefined && !found.has(seq)) found.set(seq, { ...entry, seq });
   };
+  const fromSeq = options.from && 'seq' in options.from ? options.from.seq : 0;
   if (indexer) {
     const tag = publicTag(fromHex(options.channelId, 32, 'channel id'));
-    const tagged = (await indexer.allTagBlocks(tag)).filter((b) => hexToUtf8(b.tag) === tag);
+    const tagged = (await indexer.allTagBlocks(tag)).filter(
+      (b) => hexToUtf8(b.tag) === tag && b.ledgerInclusionState !== 'conflicting',
+    );
     if (tagged.length) {
       notes.push(`public channel: ${tagged.length} blocks under its tag ${tag}`);
-      for (const b of tagged) file(await fetchBlockEntry(blocks, b.blockId));
-      return [...found.values()].sort((a, b) => a.seq! - b.seq!);
+      // Blocks whose bytes do not open as a message are left out (anyone may post under a public tag).
+      const candidates = new Map<number, SourceEntry[]>();
+      for (const b of tagged) {
+        const entry = listedEntry(b);
+        const seq = seqOf(entry, keys);
+        if (seq !== undefined) candidates.set(seq, [...(candidates.get(seq) ?? []), { ...entry, seq }]);
+      }
+      return linkChain(candidates, blocks, keys, fromSeq, notes);
     }
   }
   const refs = [
@@ -242,7 +325,6 @@ async function discover(options: ExportOptions, keys: Keys, notes: string[]): Pr
   ];
   if (refs.length) notes.push(`${refs.length} payments name this channel's messages`);
   await openAnnouncements(blocks, refs, keys, notes);
-  const fromSeq = options.from && 'seq' in options.from ? options.from.seq : 0;
   const starts = [
     ...(options.starts ?? []),
     ...refs.sort((a, b) => b.toSeq - a.toSeq).map((r) => r.lastBlockId),

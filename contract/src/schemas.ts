@@ -174,6 +174,24 @@ export const payment = z.object({
   outputId: z.string().optional(),
   milestoneIndex: z.number().int().optional(),
   milestoneTimestamp: z.number().int().optional(),
+  /**
+   * Its micro-payment outputs whose payees let them expire unclaimed: each came back to this wallet in
+   * `takenBackBy` and is paid again, once, by the payment keyed `repayKey`.
+   */
+  expired: z
+    .array(
+      z.object({
+        outputId: z.string(),
+        role: z.enum(['payee', 'operator', 'grid']),
+        takenBackBy: z.string(),
+        repayKey: z.string(),
+      }),
+    )
+    .optional(),
+  /** This payment pays again an expired output (`outputId`) of the payment `key`. */
+  repays: z
+    .object({ key: z.string(), outputId: z.string(), role: z.enum(['payee', 'operator', 'grid']) })
+    .optional(),
   /** How many transactions were built for it (more than 1 after a conflict). */
   attempts: z.number().int(),
   error: z.string().optional(),

@@ -19,6 +19,7 @@ import type {
   ChannelView,
   OpenChannel,
 } from './agent-channel.js';
+import { ReattachingPoster } from './channel-reattach.js';
 import type { Clock, Timer } from './clock.js';
 import { errorMessage, MeterAgentError } from './errors.js';
 import type { Logger } from './log.js';
@@ -123,6 +124,8 @@ export async function loadOrCreateSigningKey(file: string): Promise<{ key: Uint8
 }
 
 const STOP_WAIT_MS = 5_000;
+/** How often the blocks posted are looked at for a milestone's reference (see channel-reattach.ts). */
+const REATTACH_CHECK_MS = 2_000;
 
 interface PendingClose {
   summary: ChannelSummary;
@@ -385,12 +388,22 @@ export const openNodeChannel: OpenChannel = async (config, { dataDir, clock, log
   const { key, created } = await loadOrCreateSigningKey(keyFile);
   if (created) log.info({ keyFile }, 'made the meter’s channel signing key');
   // Loaded only when a channel is configured: the SDK and its WebAssembly are not small.
-  const [{ openChannelWriter }, { LedgerClient }] = await Promise.all([
+  const [{ openChannelWriter }, { LedgerClient, NodeApi }] = await Promise.all([
     import('@tanglewatt/channels/node'),
     import('@tanglewatt/ledger'),
   ]);
   const client = new LedgerClient(config.nodeUrl);
-  const post: PostMessage = (tag, bytes) => client.postTaggedData(tag, bytes);
+  const node = new NodeApi(config.nodeUrl);
+  // Ledger time is real time, whatever the meter's clock says.
+  const poster = new ReattachingPoster({
+    postTaggedData: (tag, bytes) => client.postTaggedData(tag, bytes),
+    blockMetadata: (blockId) => node.blockMetadata(blockId),
+    nowMs: () => Date.now(),
+    log,
+  });
+  const post: PostMessage = poster.post;
+  const watch = setInterval(() => void poster.check(), REATTACH_CHECK_MS);
+  watch.unref();
   let writer: ChannelWriter;
   try {
     writer = await openChannelWriter({
@@ -405,6 +418,7 @@ export const openNodeChannel: OpenChannel = async (config, { dataDir, clock, log
       now: () => clock.nowMs(),
     });
   } catch (error) {
+    clearInterval(watch);
     await client.destroy().catch(() => undefined);
     const code = (error as { code?: string }).code;
     if (code === 'KEY_MISMATCH')
@@ -421,7 +435,10 @@ export const openNodeChannel: OpenChannel = async (config, { dataDir, clock, log
     log,
     hooks,
     batchSeconds: config.batchSeconds,
-    destroy: () => client.destroy(),
+    destroy: () => {
+      clearInterval(watch);
+      return client.destroy();
+    },
     ...(config.did ? { did: config.did } : {}),
   });
   channel.start();

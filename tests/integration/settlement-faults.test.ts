@@ -149,35 +149,71 @@ describe('settlement under faults, on the real tangle', () => {
     expect(unauthorised.status).toBe(401);
   }, 120_000);
 
-  it('a micro-payment its payee let expire is taken back and paid again, once', async () => {
-    const payer = await startTestWallet(tangle, { slot: 34, settlement: { microExpirationSeconds: 10 } });
-    running.push(payer.service);
-    const payee = await freshAddress();
+  it("a micro-payment share its payee let expire is taken back and paid again to that payee, once; the payee's claimed output is not", async () => {
+    // Expiry 75 s: a payee claims a micro-payment only while more than 60 s are left, so 15 s to claim.
+    const payer = await startTestWallet(tangle, { slot: 34, settlement: { microExpirationSeconds: 75 } });
+    // Two payees, each with a plain output to merge a claim into: the producer claims every 2 s, the
+    // operator only when asked.
+    const [producer, operator] = [
+      await startTestWallet(tangle),
+      await startTestWallet(tangle, { claimSchedule: '0 0 1 1 *' }),
+    ];
+    running.push(payer.service, producer.service, operator.service);
+    const pay = (body: unknown) => api(payer, 'POST', '/payments', body);
+    for (const [key, to] of [
+      ['lapse/fund-producer', producer],
+      ['lapse/fund-operator', operator],
+    ] as const)
+      expect((await pay({ idempotencyKey: key, to: to.service.address, amount: '10000' })).status).toBe(202);
+    const share = { role: 'operator', to: operator.service.address, amount: '3' };
     expect(
-      (await api(payer, 'POST', '/payments', { idempotencyKey: 'micro/lapse', to: payee, amount: '7' }))
+      (await pay({ idempotencyKey: 'lapse', to: producer.service.address, amount: '7', shares: [share] }))
         .status,
     ).toBe(202);
-    await expect
-      .poll(() => payer.service.store.get('micro/lapse')?.state, { timeout: 60_000, interval: 250 })
-      .toBe('included');
-    const first = payer.service.store.get('micro/lapse')!;
-    expect(first.micro).toBe(true);
+    const keys = ['lapse/fund-producer', 'lapse/fund-operator', 'lapse'];
+    await expect.poll(() => included(payer.service, keys), { timeout: 60_000, interval: 250 }).toBe(3);
+    const paid = payer.service.store.get('lapse')!;
+    expect([paid.micro, paid.shares?.[0]?.micro]).toEqual([true, true]);
+    const shareOutput = paid.shares![0]!.outputId!;
 
-    // Nobody claims it: after expiry the payer takes it back and pays the key again with a new output.
+    // The producer claims its 7 in time; the operator lets its 3 expire.
+    const balanceOf = async (w: TestWallet) => (await api<Balance>(w, 'GET', '/balance')).body;
     await expect
-      .poll(() => payer.service.store.get('micro/lapse')?.attempts, { timeout: 90_000, interval: 250 })
-      .toBeGreaterThanOrEqual(2);
-    const spentBy = await node.outputMetadata(first.outputId!);
-    expect(spentBy.isSpent).toBe(true);
-    expect(payer.service.store.transaction(spentBy.transactionIdSpent!)).toBeDefined();
+      .poll(async () => (await balanceOf(producer)).availableUnits, { timeout: 30_000, interval: 250 })
+      .toBe('10007');
+
+    // After the expiry the payer takes the share back and pays it again, by a payment of its own.
+    const repayKey = `lapse/repay/${shareOutput}`;
     await expect
-      .poll(() => payer.service.store.get('micro/lapse')?.state, { timeout: 60_000, interval: 250 })
+      .poll(() => payer.service.store.get(repayKey)?.state, { timeout: 150_000, interval: 250 })
       .toBe('included');
-    const second = payer.service.store.get('micro/lapse')!;
-    expect(second.outputId).not.toBe(first.outputId);
-    // The new output is the only one of the key's outputs still standing for the payee.
-    expect((await node.outputMetadata(second.outputId!)).isSpent).toBe(false);
-  }, 180_000);
+    const spentBy = await node.outputMetadata(shareOutput);
+    expect(payer.service.store.transaction(spentBy.transactionIdSpent!)?.kind).toBe('consolidation');
+    expect(payer.service.store.get('lapse')).toMatchObject({
+      state: 'included',
+      expired: [{ outputId: shareOutput, role: 'operator', repayKey }],
+    });
+    expect(payer.service.store.get(repayKey)).toMatchObject({
+      to: operator.service.address,
+      amount: '3',
+      repays: { key: 'lapse', outputId: shareOutput, role: 'operator' },
+    });
+
+    // The operator claims the new output (asked until its own funding output is read and can take the 3):
+    // it has received its 3 exactly once, the producer its 7 once.
+    await expect
+      .poll(
+        async () => {
+          await api(operator, 'POST', '/claims');
+          return (await balanceOf(operator)).availableUnits;
+        },
+        { timeout: 30_000, interval: 1000 },
+      )
+      .toBe('10003');
+    const repaid = payer.service.store.list({ limit: 1000 }).items.filter((p) => p.repays);
+    expect(repaid.map((p) => p.idempotencyKey)).toEqual([repayKey]);
+    expect((await balanceOf(producer)).availableUnits).toBe('10007');
+  }, 300_000);
 
   it('a payee with no plain output of its own claims micro-payments whose kept amounts make a deposit', async () => {
     const payer = await startTestWallet(tangle, { slot: 35 });

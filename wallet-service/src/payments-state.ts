@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Payment, PaymentMetadata } from '@tanglewatt/contract';
 import { outputIdOf } from '@tanglewatt/ledger';
 
@@ -67,6 +68,25 @@ export interface StoredPayment extends Payment {
   rejections: number;
 }
 
+/** Whose output a micro-payment output of an included payment is: the payee's or a share's. */
+type MicroOutput = { key: string; share?: number };
+
+/**
+ * The key of the payment that pays again an output of payment `key` that expired unclaimed and came back:
+ * `<key>/repay/<outputId>`, derived from the output alone, so every copy of this wallet (and every replay)
+ * names the same payment and it is paid once. Keys are at most 128 characters: a longer one becomes
+ * `repay/<sha256 of both>`.
+ */
+export function repayKeyOf(key: string, outputId: string): string {
+  const plain = `${key}/repay/${outputId}`;
+  if (plain.length <= 128) return plain;
+  return `repay/${createHash('sha256').update(`${key}/${outputId}`).digest('hex')}`;
+}
+
+/** An output id's index (its last two bytes, little-endian). */
+const outputIndexOf = (outputId: string): number =>
+  Number.parseInt(outputId.slice(-4, -2), 16) + 256 * Number.parseInt(outputId.slice(-2), 16);
+
 /** Marks a payment changed by the event being applied. */
 type Touch = (p: StoredPayment) => void;
 type EventOf<T extends PaymentEvent['t']> = Extract<PaymentEvent, { t: T }>;
@@ -84,7 +104,7 @@ export class PaymentsState {
   readonly payments = new Map<string, StoredPayment>();
   readonly transactions = new Map<string, StoredTransaction>();
   /** Micro-payment outputs created for included payments, by output id: to notice when we take one back. */
-  private readonly microOutputs = new Map<string, string>();
+  private readonly microOutputs = new Map<string, MicroOutput>();
   private sequence = 0;
 
   /** Applies one event; returns the payments it changed and the transaction it named, if any. */
@@ -167,8 +187,12 @@ export class PaymentsState {
           p.transactionId = event.txId;
           p.outputId = item.outputId;
           delete p.txId;
+          // The winner lays out the payment's outputs as we do: its shares right after its own.
+          p.shares?.forEach((s, j) => {
+            s.outputId = outputIdOf(event.txId, outputIndexOf(item.outputId) + 1 + j);
+          });
           include(p, event);
-          if (p.micro) this.microOutputs.set(item.outputId, p.idempotencyKey);
+          this.noteMicroOutputs(p);
           touch(p);
         }
         break;
@@ -248,24 +272,55 @@ export class PaymentsState {
     tx.payloadJson = '';
     for (const p of this.paymentsOf(tx)) {
       include(p, event);
-      if (p.micro && p.outputId) this.microOutputs.set(p.outputId, p.idempotencyKey);
+      this.noteMicroOutputs(p);
       touch(p);
     }
-    // One of our own transactions spent a micro-payment we sent: its payee never claimed it before it
-    // expired, so the money is still owed. Back to the queue, to be paid by a new output.
-    for (const input of tx.inputs) {
-      const key = this.microOutputs.get(input);
-      const p = key ? this.payments.get(key) : undefined;
-      if (p?.state !== 'included') continue;
-      this.microOutputs.delete(input);
-      p.state = 'queued';
-      p.error = `micro-payment output ${input} expired unclaimed and came back to this wallet in transaction ${tx.txId}; paying it again`;
-      delete p.txId;
-      delete p.blockId;
-      delete p.milestoneIndex;
-      delete p.milestoneTimestamp;
-      touch(p);
-    }
+    for (const input of tx.inputs) this.repayExpired(input, tx.txId, event, touch);
+  }
+
+  /** Remembers the micro-payment outputs (its own and its shares') of an included payment. */
+  private noteMicroOutputs(p: StoredPayment): void {
+    if (p.micro && p.outputId) this.microOutputs.set(p.outputId, { key: p.idempotencyKey });
+    p.shares?.forEach((s, share) => {
+      if (s.micro && s.outputId) this.microOutputs.set(s.outputId, { key: p.idempotencyKey, share });
+    });
+  }
+
+  /**
+   * One of our own transactions spent `input`, a micro-payment output we sent: only its return address may
+   * spend it, and only once it expired, so its payee never claimed it and that output's amount is owed
+   * again. The payment stays included (its transaction was, and its other outputs stand); it records the
+   * expiry, and a new payment keyed by repayKeyOf pays that payee that amount, once: the key is the same
+   * on every replay and every copy of this wallet, and only the transaction that won the output gets here.
+   */
+  private repayExpired(input: string, txId: string, event: EventOf<'included'>, touch: Touch): void {
+    const micro = this.microOutputs.get(input);
+    const p = micro ? this.payments.get(micro.key) : undefined;
+    if (!micro || !p) return;
+    this.microOutputs.delete(input);
+    const share = micro.share === undefined ? undefined : p.shares?.[micro.share];
+    const owed = share ?? p;
+    const role = share?.role ?? 'payee';
+    const key = repayKeyOf(p.idempotencyKey, input);
+    p.expired = [...(p.expired ?? []), { outputId: input, role, takenBackBy: txId, repayKey: key }];
+    touch(p);
+    if (this.payments.has(key)) return;
+    const repay: StoredPayment = {
+      idempotencyKey: key,
+      to: owed.to,
+      amount: owed.amount,
+      repays: { key: p.idempotencyKey, outputId: input, role },
+      state: 'queued',
+      micro: owed.micro ?? false,
+      ...(owed.depositUnits ? { depositUnits: owed.depositUnits } : {}),
+      attempts: 0,
+      createdAt: event.at,
+      updatedAt: event.at,
+      sequence: this.sequence++,
+      rejections: 0,
+    };
+    this.payments.set(key, repay);
+    touch(repay);
   }
 
   /** The transaction lost an input, or the ledger refused it: its payments wait for another, or fail. */

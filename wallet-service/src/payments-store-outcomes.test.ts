@@ -103,29 +103,4 @@ describe('PaymentsStore outcomes', () => {
     });
     expect(store.awaitingTransaction()).toEqual([]);
   });
-
-  it('a micro-payment output our own transaction spent (taken back after expiry) is owed again', async () => {
-    const d = await dir();
-    const store = await PaymentsStore.open(d);
-    await store.request(request('m', '7'), { micro: true, depositUnits: 5060n });
-    await sign(store, 1, ['m']);
-    await store.recordIncluded(txId(1), txId(101), 5, 1_800_000_000);
-    const microOutput = store.get('m')!.outputId!;
-    await store.recordSigned({
-      txId: txId(2),
-      kind: 'consolidation',
-      keys: [],
-      outputIndexes: [],
-      inputs: [microOutput],
-      payloadJson: '{}',
-    });
-    expect(store.get('m')?.state).toBe('included');
-    await store.recordIncluded(txId(2), txId(102), 9, 1_800_000_100);
-    expect(store.get('m')).toMatchObject({ state: 'queued' });
-    expect(store.get('m')?.error).toMatch(/expired unclaimed/);
-    expect(store.awaitingTransaction().map((p) => p.idempotencyKey)).toEqual(['m']);
-    await store.close();
-    const reopened = await PaymentsStore.open(d);
-    expect(reopened.get('m')?.state).toBe('queued');
-  });
 });

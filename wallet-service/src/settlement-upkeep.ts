@@ -63,7 +63,8 @@ export async function claimReceived(u: Upkeep): Promise<void> {
 
 /**
  * Micro-payments we sent whose payee let them expire: the payee can no longer claim them, so take them
- * back now. Once that transaction is included, their payments go back to the queue to be paid again.
+ * back now. Once that transaction is included, each output's amount is owed again: the payments journal's
+ * fold adds a payment that pays it (payments-state.ts, repayExpired).
  */
 export async function takeBackExpired(u: Upkeep): Promise<void> {
   if (u.deps.store.openTransactions().length >= u.deps.config.maxInFlight) return;

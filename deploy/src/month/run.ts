@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { billFromIndexer, parseBillConfig, verifyBill } from '@tanglewatt/bills';
+import { fromHex, publicTag } from '@tanglewatt/channels';
 import type { BillJson } from '@tanglewatt/contract';
 import { generateMnemonic, IndexerApi, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import type { AgentHandle } from '@tanglewatt/meter-agent';
@@ -57,6 +58,8 @@ export interface MonthHouseholdResult {
   address: string;
   /** Its meter's channel (public): `export-records --channel`. */
   channelId: string;
+  /** The newest message its meter posted on that channel (seq), -1 for none. */
+  lastPostedSeq: number;
   /** Periods its agent closed in the month, and how many of them it paid. */
   periods: number;
   paidPeriods: number;
@@ -180,11 +183,22 @@ export async function runMonthOnTangle(options: MonthOptions): Promise<MonthResu
     });
     const settleMs = Date.now() - settleStarted;
     const periodsOf = agents.map(inMonth);
-    const channelIds = agents.map((a) => a.snapshot().channel?.channelId ?? '');
-    await Promise.all(agents.splice(0).map((a) => a.stop()));
+    const stopped = agents.splice(0);
+    await Promise.all(stopped.map((a) => a.stop()));
+    const channels = stopped.map((a) => a.snapshot().channel);
+    const channelIds = channels.map((c) => c?.channelId ?? '');
 
     const node = new NodeApi(nodeUrl);
     const indexerApi = new IndexerApi(indexer.url);
+    // A busy node may reference a channel message a milestone after later ones: the records and bills are
+    // read once the indexer holds every message each meter posted.
+    for (const [i, c] of channels.entries()) {
+      const posted = (c?.lastPostedSeq ?? -1) + 1;
+      const tag = c ? publicTag(fromHex(c.channelId, 32, 'channel id')) : '';
+      await until(`the indexer holds H${i + 1}'s ${posted} channel messages`, 60_000, async () =>
+        posted === 0 || (await indexerApi.allTagBlocks(tag)).length >= posted ? true : undefined,
+      );
+    }
     const from = new Date(startMs).toISOString();
     const to = new Date(endMs).toISOString();
     const config = parseBillConfig(
@@ -208,6 +222,7 @@ export async function runMonthOnTangle(options: MonthOptions): Promise<MonthResu
         name: `H${i + 1}`,
         address: w.address,
         channelId: channelIds[i]!,
+        lastPostedSeq: channels[i]?.lastPostedSeq ?? -1,
         periods: periodsOf[i]!.length,
         paidPeriods: periodsOf[i]!.filter((p) => p.paymentState === 'accepted').length,
         bill: bill!,
