@@ -102,3 +102,17 @@ describe('lingerLeftMs', () => {
     expect(lingerLeftMs([1_000], 1_000, { ...options, lingerMs: 0 })).toBe(0);
   });
 });
+
+describe('describe', () => {
+  it('a repayment names the payment, output and role it pays again', () => {
+    const outputId = `0x${'ab'.repeat(32)}0100`;
+    const repay = { ...payment('p1/repay/x', '3'), repays: { key: 'p1', outputId, role: 'operator' as const } };
+    expect(describePayment(repay, 0)).toEqual({
+      k: 'p1/repay/x',
+      o: 0,
+      a: '3',
+      repays: { k: 'p1', outputId, role: 'operator' },
+    });
+    expect(describePayment(payment('p2', '3'), 1)).not.toHaveProperty('repays');
+  });
+});

@@ -106,7 +106,9 @@ export function refusal(error: unknown): { reason: string; final: boolean; unfun
 
 /**
  * The public description of one payment inside its transaction's tagged data: its key, output and amount,
- * its metadata, and each share as { role, o, a, to } (a share's output follows the payment's own).
+ * its metadata, and each share as { role, o, a, to } (a share's output follows the payment's own). A
+ * repayment also names what it pays again, `repays: { k, outputId, role }`, so a bill read from the ledger
+ * counts it under the original payment's period rather than as a payment of its own.
  */
 export function describe(p: Payment, outputIndex: number): Record<string, unknown> {
   const shares = p.shares?.map((s, i) => ({ role: s.role, o: outputIndex + 1 + i, a: s.amount, to: s.to }));
@@ -116,5 +118,8 @@ export function describe(p: Payment, outputIndex: number): Record<string, unknow
     a: p.amount,
     ...(p.metadata ?? {}),
     ...(shares?.length ? { shares } : {}),
+    ...(p.repays
+      ? { repays: { k: p.repays.key, outputId: p.repays.outputId, role: p.repays.role } }
+      : {}),
   };
 }
