@@ -5,7 +5,7 @@
  */
 import { type Rational, rational } from '@tanglewatt/tariff';
 import { type BandPrices, type BillConfig, priceOf } from './config.js';
-import { type PaymentTerms, readDescription, type ShareRole } from './describe.js';
+import { type PaymentTerms, type RepaidRole, readDescription, type ShareRole } from './describe.js';
 import { BillError } from './errors.js';
 import { whOf } from './exact.js';
 
@@ -25,6 +25,11 @@ export interface LedgerPayment {
   amountUnits: bigint;
   /** The fee outputs its description's `shares` name, as the ledger holds them (sent payments). */
   shares?: { role: ShareRole; units: bigint; to?: string }[];
+  /**
+   * Its outputs (payee's, operator's, grid's) that expired unclaimed and were taken back by the payer: not
+   * paid, so counted 0 in amountUnits and shares (a repayment pays them again).
+   */
+  takenBack?: { role: RepaidRole; outputId: string; units: bigint }[];
   /** The raw entry of the transaction's `tanglewatt/pay/v1` description. */
   description: unknown;
   /** Whether its readings were checked against its readingsHash: PASS, or the failure's code. */
@@ -66,6 +71,8 @@ export interface BillLine {
   readings?: string;
   /** Unix ms the line is billed at: its period start, else its milestone. */
   atMs: number;
+  /** Transactions of repayments counted in this line (its outputs that expired, paid again). */
+  repaidBy: string[];
 }
 
 export interface BandTotals {
@@ -127,6 +134,37 @@ function price(prices: BandPrices, band: number, field: string, what: string): R
   return p;
 }
 
+/** The payment a repayment pays again, on the ledger among the household's: the same direction and key. */
+function originalOf(p: LedgerPayment, terms: PaymentTerms, payments: readonly LedgerPayment[]) {
+  const repays = terms.repays;
+  if (!repays) return undefined;
+  return payments.find(
+    (o) =>
+      o.direction === p.direction &&
+      readDescription(o.description)?.key === repays.key &&
+      repays.outputId.startsWith(o.transactionId.toLowerCase()),
+  );
+}
+
+/**
+ * A repayment's amount, added to the line of the payment it pays again (same role), so the line holds what
+ * its payee finally received; nothing when that line is outside the cycle (its period is billed there).
+ */
+function countRepayment(p: LedgerPayment, terms: PaymentTerms, lines: BillLine[]): void {
+  const repays = terms.repays!;
+  const line = lines.find(
+    (l) =>
+      l.direction === (p.direction === 'sent' ? 'bought' : 'sold') &&
+      l.terms.key === repays.key &&
+      repays.outputId.startsWith(l.transactionId.toLowerCase()),
+  );
+  if (!line) return;
+  if (repays.role === 'payee') line.amountUnits += p.amountUnits;
+  else if (repays.role === 'operator') line.operatorUnits += p.amountUnits;
+  else line.gridUnits += p.amountUnits;
+  line.repaidBy.push(p.transactionId);
+}
+
 export function buildBill(input: BillInput): Bill {
   const { config } = input;
   const warnings = [...(input.warnings ?? [])];
@@ -134,9 +172,17 @@ export function buildBill(input: BillInput): Bill {
   const inCycle = (ms: number) => ms >= config.fromMs && ms < config.toMs;
 
   const lines: BillLine[] = [];
+  const repayments: { p: LedgerPayment; terms: PaymentTerms }[] = [];
   for (const p of input.payments) {
     const terms = readDescription(p.description, warn);
     if (!terms) continue;
+    if (terms.repays) {
+      if (originalOf(p, terms, input.payments)) {
+        repayments.push({ p, terms });
+        continue;
+      }
+      warn(`payment "${terms.key}" repays "${terms.repays.key}", which is not on the ledger: billed on its own`);
+    }
     const atMs = terms.periodStart ? Date.parse(terms.periodStart) : p.milestoneTimestamp * 1000;
     if (!inCycle(atMs)) continue;
     const shares =
@@ -163,8 +209,10 @@ export function buildBill(input: BillInput): Bill {
       gridUnits: fee('grid'),
       ...(p.readings !== undefined ? { readings: p.readings } : {}),
       atMs,
+      repaidBy: [],
     });
   }
+  for (const r of repayments) countRepayment(r.p, r.terms, lines);
   lines.sort(
     (a, b) => a.atMs - b.atMs || a.milestoneIndex - b.milestoneIndex || (a.terms.key < b.terms.key ? -1 : 1),
   );

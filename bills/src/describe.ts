@@ -1,7 +1,8 @@
 /**
  * A payment's public description (one entry of its transaction's `tanglewatt/pay/v1` tagged data), read
  * leniently: `{k, o, a, periodId, meterId, energyMWs, periodStart, periodEnd, …}` and, where the payer's
- * wallet writes them, `shares` (operator and grid outputs), `tariff` and `bands` (mWs per OBIS digit).
+ * wallet writes them, `shares` (operator and grid outputs), `tariff`, `bands` (mWs per OBIS digit) and, on a
+ * repayment of an output that expired unclaimed, `repays: { k, outputId, role }`.
  * Fields it does not know are ignored; a field it knows but cannot read is left out with a warning, so one
  * odd payment never hides the rest of the bill.
  */
@@ -34,7 +35,11 @@ export interface PaymentTerms {
   shares: DescribedShare[];
   tariff?: { id: string; version: number };
   channel?: unknown;
+  /** A repayment: it pays again the output `outputId` (role) of the payment keyed `key`, which expired. */
+  repays?: { key: string; outputId: string; role: RepaidRole };
 }
+
+export type RepaidRole = 'payee' | ShareRole;
 
 const whole = z.string().regex(/^[0-9]+$/);
 const signedWhole = z.string().regex(/^-?[0-9]+$/);
@@ -99,6 +104,17 @@ export function readDescription(
   field('tariff', z.looseObject({ id: z.string(), version: z.number().int() }), (v) => {
     terms.tariff = { id: v.id, version: v.version };
   });
+  field(
+    'repays',
+    z.looseObject({
+      k: z.string(),
+      outputId: z.string().regex(/^0x[0-9a-fA-F]{68}$/),
+      role: z.enum(['payee', 'operator', 'grid']),
+    }),
+    (v) => {
+      terms.repays = { key: v.k, outputId: v.outputId.toLowerCase(), role: v.role };
+    },
+  );
   if (entry.channel !== undefined) terms.channel = entry.channel;
   return terms;
 }

@@ -74,6 +74,7 @@ export function billToJson(bill: Bill): BillJson {
       gridUnits: l.gridUnits.toString(),
       ...(l.terms.tariff ? { tariff: l.terms.tariff } : {}),
       ...(l.readings !== undefined ? { readings: l.readings } : {}),
+      ...(l.repaidBy.length > 0 ? { repaidBy: l.repaidBy } : {}),
     })),
     warnings: bill.warnings,
   };

@@ -12,9 +12,9 @@ import {
   type VerifyPaymentOptions,
   verifyPayment,
 } from '@tanglewatt/channels';
-import { bech32ToHex, hexToBech32 } from '@tanglewatt/ledger';
+import { bech32ToHex, hexToBech32, type IndexedOutputMetadata, outputIdOf } from '@tanglewatt/ledger';
 import type { LedgerPayment, MeterReading } from './build.js';
-import { readDescription, type ShareRole } from './describe.js';
+import { type RepaidRole, readDescription, type ShareRole } from './describe.js';
 import { type BillIndexer, indexerBlocks } from './indexer-blocks.js';
 import { readOwnMeter } from './meters.js';
 
@@ -22,6 +22,7 @@ const TRANSACTION_PAYLOAD = 6;
 const TAGGED_DATA_PAYLOAD = 5;
 const ADDRESS_UNLOCK = 0;
 const DEPOSIT_RETURN_UNLOCK = 1;
+const EXPIRATION_UNLOCK = 3;
 const ED25519_ADDRESS = 0;
 
 export interface BillSources {
@@ -47,7 +48,12 @@ export interface ReadBillOptions {
 
 interface OutputJson {
   amount: string;
-  unlockConditions?: { type: number; amount?: string; address?: { type: number; pubKeyHash?: string } }[];
+  unlockConditions?: {
+    type: number;
+    amount?: string;
+    unixTime?: number;
+    address?: { type: number; pubKeyHash?: string };
+  }[];
 }
 interface TransactionJson {
   type: number;
@@ -75,6 +81,21 @@ function ownedValue(output: OutputJson): bigint {
   return BigInt(output.amount) - BigInt(deposit ?? '0');
 }
 
+/**
+ * Whether the output's sender took it back: an output with an expiration can be unlocked only by its
+ * return address (the payer) once a milestone at or past its expiry confirms the spend, and only by its
+ * payee before that, so the spending milestone's time alone says who spent it.
+ */
+function takenBack(output: OutputJson, spent: IndexedOutputMetadata | undefined): boolean {
+  const expiresAt = output.unlockConditions?.find((c) => c.type === EXPIRATION_UNLOCK)?.unixTime;
+  return (
+    expiresAt !== undefined &&
+    spent?.transactionIdSpent !== undefined &&
+    spent.milestoneTimestampSpent !== undefined &&
+    spent.milestoneTimestampSpent >= expiresAt
+  );
+}
+
 /** The household's payments, sent and received, with their descriptions and ledger amounts. */
 export async function readPayments(
   api: BillIndexer,
@@ -84,6 +105,8 @@ export async function readPayments(
   const hrp = household.slice(0, household.lastIndexOf('1'));
   const householdHex = bech32ToHex(household).toLowerCase();
   const outputs = await api.allAddressOutputs(household);
+  // Outputs the household sent with an expiration are here too (as their return address), with their spends.
+  const metadataOf = new Map(outputs.map((o) => [o.metadata.outputId.toLowerCase(), o.metadata]));
   // The block that included a transaction which paid the household is on its output; a transaction that
   // only spent the household's outputs (no change back) is found under the payment tag instead.
   const blocks = new Map<string, { blockId: string; milestoneIndex: number; milestoneTimestamp: number }>();
@@ -126,6 +149,13 @@ export async function readPayments(
     if (!Array.isArray(description.payments)) continue;
     const signer = signerOf(tx);
     const txOutputs = tx.essence?.outputs ?? [];
+    const wasTakenBack = (index: number) =>
+      takenBack(txOutputs[index]!, metadataOf.get(outputIdOf(meta.transactionId, index).toLowerCase()));
+    const takenBackOf = (index: number, role: RepaidRole, units: bigint) => ({
+      role,
+      outputId: outputIdOf(meta.transactionId, index).toLowerCase(),
+      units,
+    });
     for (const raw of description.payments) {
       const terms = readDescription(raw, warn);
       if (!terms || terms.o === undefined) continue;
@@ -145,6 +175,9 @@ export async function readPayments(
         warn(
           `payment "${terms.key}": its description says ${terms.a} units, the ledger ${amountUnits}: the ledger's counted`,
         );
+      // An output its payer took back after it expired was not paid: it counts 0 (a repayment pays it).
+      const back: NonNullable<LedgerPayment['takenBack']> = [];
+      if (wasTakenBack(terms.o)) back.push(takenBackOf(terms.o, 'payee', amountUnits));
       const shares: { role: ShareRole; units: bigint; to?: string }[] = [];
       if (sent)
         for (const s of terms.shares) {
@@ -154,7 +187,10 @@ export async function readPayments(
             warn(`payment "${terms.key}": its ${s.role} share names output ${s.o}, which is not a payment`);
             continue;
           }
-          shares.push({ role: s.role, units: ownedValue(shareOutput), to: hexToBech32(to, hrp) });
+          const units = ownedValue(shareOutput);
+          const shareBack = wasTakenBack(s.o);
+          if (shareBack) back.push(takenBackOf(s.o, s.role, units));
+          shares.push({ role: s.role, units: shareBack ? 0n : units, to: hexToBech32(to, hrp) });
         }
       const counterparty = sent ? payee : signer;
       payments.push({
@@ -164,8 +200,9 @@ export async function readPayments(
         milestoneIndex: meta.milestoneIndex,
         milestoneTimestamp: meta.milestoneTimestamp,
         counterparty: counterparty ? hexToBech32(counterparty, hrp) : 'unknown',
-        amountUnits,
+        amountUnits: back.some((b) => b.role === 'payee') ? 0n : amountUnits,
         shares,
+        ...(back.length > 0 ? { takenBack: back } : {}),
         description: raw,
       });
     }
@@ -195,7 +232,10 @@ export async function readReadings(
       (options.toMs === undefined || atMs < options.toMs)
     );
   };
-  const bought = payments.filter((p) => p.direction === 'sent' && inCycle(p));
+  // A repayment has no readings of its own: they are its original payment's.
+  const bought = payments.filter(
+    (p) => p.direction === 'sent' && inCycle(p) && !readDescription(p.description)?.repays,
+  );
   const blockOf = new Map(bought.map((p) => [p.transactionId, p.blockId]));
   const paymentApi: PaymentApi = {
     block: (blockId) => api.block(blockId),

@@ -53,6 +53,11 @@ export const billLine = z.object({
    * the indexer has not reached its messages yet (pending, not failed). Absent for sales.
    */
   readings: z.string().optional(),
+  /**
+   * Transactions of repayments counted in this line: its outputs that expired unclaimed and were taken back
+   * by the payer count nothing, and what paid them again counts here, under the same role.
+   */
+  repaidBy: z.array(z.string()).optional(),
 });
 
 export const billReading = z.object({
