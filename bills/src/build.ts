@@ -181,7 +181,9 @@ export function buildBill(input: BillInput): Bill {
         repayments.push({ p, terms });
         continue;
       }
-      warn(`payment "${terms.key}" repays "${terms.repays.key}", which is not on the ledger: billed on its own`);
+      warn(
+        `payment "${terms.key}" repays "${terms.repays.key}", which is not on the ledger: billed on its own`,
+      );
     }
     const atMs = terms.periodStart ? Date.parse(terms.periodStart) : p.milestoneTimestamp * 1000;
     if (!inCycle(atMs)) continue;

@@ -1,4 +1,4 @@
-import type { BlockApi } from '@tanglewatt/channels';
+import { type BlockApi, indexedTagBlocks } from '@tanglewatt/channels';
 import type { IndexerApi } from '@tanglewatt/ledger';
 
 /** The indexer calls a bill needs (IndexerApi has them). */
@@ -14,5 +14,7 @@ export function indexerBlocks(api: BillIndexer): BlockApi {
     blockMetadata: async (blockId) => ({
       referencedByMilestoneIndex: (await api.blockMetadata(blockId)).milestoneIndex,
     }),
+    // A channel block posted again, its first never referenced, is found by its tag.
+    taggedBlocks: (tag) => indexedTagBlocks(api, tag),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { blake2b } from '@noble/hashes/blake2.js';
 import {
+  indexedTagBlocks,
   mapBounded,
   PAYMENT_TAG,
   type PaymentApi,
@@ -239,6 +240,8 @@ export async function readReadings(
   const blockOf = new Map(bought.map((p) => [p.transactionId, p.blockId]));
   const paymentApi: PaymentApi = {
     block: (blockId) => api.block(blockId),
+    // A channel block posted again, its first never referenced, is found by its tag.
+    taggedBlocks: (tag) => indexedTagBlocks(api, tag),
     // The channel's own key signs at every milestone: which milestone referenced a block is not needed.
     blockMetadata: async () => ({}),
     // A purchase's messages the indexer lacks while it has not come far past the purchase: not indexed yet.

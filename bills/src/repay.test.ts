@@ -43,7 +43,11 @@ function micro(to: string, units: bigint) {
     ],
   };
 }
-const change = { type: 3, amount: '1000000', unlockConditions: [{ type: 0, address: address(householdHex) }] };
+const change = {
+  type: 3,
+  amount: '1000000',
+  unlockConditions: [{ type: 0, address: address(householdHex) }],
+};
 
 function transaction(outputs: object[], description?: object) {
   const utf8Hex = (s: string) => `0x${Buffer.from(s, 'utf8').toString('hex')}`;
@@ -86,7 +90,12 @@ const blocks = new Map<string, object>([
     transaction([micro(OPERATOR, 3n), change], {
       v: 1,
       payments: [
-        { k: REPAY_KEY, o: 0, a: '3', repays: { k: 'house-7/p1', outputId: operatorOutput, role: 'operator' } },
+        {
+          k: REPAY_KEY,
+          o: 0,
+          a: '3',
+          repays: { k: 'house-7/p1', outputId: operatorOutput, role: 'operator' },
+        },
       ],
     }),
   ],

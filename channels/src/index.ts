@@ -12,6 +12,7 @@ export * from './payload.js';
 export * from './period.js';
 export * from './period-refs.js';
 export * from './reader.js';
+export * from './reattached.js';
 export * from './record-view.js';
 export * from './records-export.js';
 export * from './records-verify.js';

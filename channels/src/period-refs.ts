@@ -85,6 +85,8 @@ export function ledgerPaymentApi(
   return {
     block: (id) => blocks.block(id),
     blockMetadata: (id) => blocks.blockMetadata(id),
+    // A channel block posted again (its first never referenced) is found by its tag in the indexer.
+    ...(blocks.taggedBlocks ? { taggedBlocks: blocks.taggedBlocks } : {}),
     // Only the indexer says how far it has come: the node holds what it holds.
     ...(health
       ? {

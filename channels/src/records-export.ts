@@ -85,7 +85,18 @@ export function ledgerBlocks(sources: { indexer?: RecordIndexer; node?: BlockApi
       if (!node) throw missing();
       return node.blockMetadata(blockId);
     },
+    ...(indexer ? { taggedBlocks: (tag: string) => indexedTagBlocks(indexer, tag) } : {}),
   };
+}
+
+/** The blocks milestones referenced that carry exactly `tag` (the index matches tags by prefix). */
+export async function indexedTagBlocks(
+  indexer: Pick<RecordIndexer, 'allTagBlocks'>,
+  tag: string,
+): Promise<{ blockId: string; data: string }[]> {
+  return (await indexer.allTagBlocks(tag))
+    .filter((b) => hexToUtf8(b.tag) === tag)
+    .map((b) => ({ blockId: b.blockId, data: b.data }));
 }
 
 const hexToUtf8 = (h: string) => new TextDecoder().decode(fromHex(h.replace(/^0x/, '')));

@@ -61,6 +61,11 @@ export class MemorySource implements MessageSource {
 export interface BlockApi {
   block(blockId: string): Promise<{ payload?: { type: number; [field: string]: unknown } }>;
   blockMetadata(blockId: string): Promise<{ referencedByMilestoneIndex?: number }>;
+  /**
+   * Blocks carrying exactly `tag` that milestones referenced, with their data (0x-hex) when the source has
+   * it (an indexer's tag index): finds a message its meter posted again in a new block (reattached.ts).
+   */
+  taggedBlocks?(tag: string): Promise<{ blockId: string; data?: string }[]>;
 }
 
 export const TAGGED_DATA_PAYLOAD = 5;

@@ -18,6 +18,7 @@ import {
   type VerdictOf,
 } from './period.js';
 import { verifyEntries } from './reader.js';
+import { findReattached } from './reattached.js';
 import { type SignerKeys, staticSigners } from './signers.js';
 import { type BlockApi, fetchBlockEntry, type SourceEntry } from './sources.js';
 
@@ -153,8 +154,13 @@ export async function locate(
   const keys = { epochKeys: ring, ...(reader ? { readerSecretKey: reader } : {}) };
   const entries: SourceEntry[] = [];
   let blockId = ref.lastBlockId;
+  // The hash the message after this one signed as its previous: a block found by tag must have it.
+  let expectedHash: Uint8Array | undefined;
   for (let seq = ref.toSeq; ; seq--) {
-    const entry = await fetchBlockEntry(api, blockId);
+    let entry = await fetchBlockEntry(api, blockId);
+    // A block no milestone referenced, posted again by the meter: found by its tag instead.
+    if (!entry.bytes && entry.missing?.reason === 'GAP')
+      entry = (await findReattached(api, ref.id, seq, keys, expectedHash)) ?? entry;
     if (!entry.bytes)
       return {
         code: 'MESSAGE_NOT_FOUND',
@@ -181,6 +187,7 @@ export async function locate(
       };
     if (h.kind === 'epoch' && opened.key) ring.add(h.epoch, opened.key.key);
     entries.unshift(entry);
+    expectedHash = h.prevHash;
     if ('fromSeq' in until ? seq === until.fromSeq : h.fromMs < until.beforeMs || isZero(h.prevBlockId))
       break;
     if ('maxMessages' in until && entries.length >= until.maxMessages)

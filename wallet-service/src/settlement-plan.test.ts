@@ -106,7 +106,10 @@ describe('lingerLeftMs', () => {
 describe('describe', () => {
   it('a repayment names the payment, output and role it pays again', () => {
     const outputId = `0x${'ab'.repeat(32)}0100`;
-    const repay = { ...payment('p1/repay/x', '3'), repays: { key: 'p1', outputId, role: 'operator' as const } };
+    const repay = {
+      ...payment('p1/repay/x', '3'),
+      repays: { key: 'p1', outputId, role: 'operator' as const },
+    };
     expect(describePayment(repay, 0)).toEqual({
       k: 'p1/repay/x',
       o: 0,

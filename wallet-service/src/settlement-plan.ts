@@ -118,8 +118,6 @@ export function describe(p: Payment, outputIndex: number): Record<string, unknow
     a: p.amount,
     ...(p.metadata ?? {}),
     ...(shares?.length ? { shares } : {}),
-    ...(p.repays
-      ? { repays: { k: p.repays.key, outputId: p.repays.outputId, role: p.repays.role } }
-      : {}),
+    ...(p.repays ? { repays: { k: p.repays.key, outputId: p.repays.outputId, role: p.repays.role } } : {}),
   };
 }
