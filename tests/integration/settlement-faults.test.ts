@@ -1,7 +1,10 @@
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { billFromIndexer, checkBill, parseBillConfig, readPayments, ZERO_BASELINE } from '@tanglewatt/bills';
 import type { Balance, Payment } from '@tanglewatt/contract';
-import { generateMnemonic, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
+import { ensureBinaries, startIndexer, stopIndexer } from '@tanglewatt/deploy';
+import { generateMnemonic, IndexerApi, MnemonicSigner, NodeApi } from '@tanglewatt/ledger';
 import {
   PaymentsStore,
   parseWalletConfig,
@@ -150,6 +153,22 @@ describe('settlement under faults, on the real tangle', () => {
   }, 120_000);
 
   it("a micro-payment share its payee let expire is taken back and paid again to that payee, once; the payee's claimed output is not", async () => {
+    // An indexer beside the node from before the payments: the payer's bill is read through it at the end.
+    const indexerDir = await mkdtemp(join(tmpdir(), 'tanglewatt-lapse-indexer-'));
+    const binary = (await ensureBinaries({ log }))['tanglewatt-indexer'];
+    if (!binary) throw new Error('tanglewatt-indexer did not build: see the ensureBinaries warning above');
+    const indexer = await startIndexer({
+      binary,
+      inxAddress: `127.0.0.1:${tangle.ports.inx}`,
+      dataDir: join(indexerDir, 'indexer'),
+    });
+    running.push({
+      stop: async () => {
+        await stopIndexer(indexer);
+        await rm(indexerDir, { recursive: true, force: true });
+      },
+    });
+    const cycle = { from: new Date(Date.now() - 60_000).toISOString(), to: '' };
     // Expiry 75 s: a payee claims a micro-payment only while more than 60 s are left, so 15 s to claim.
     const payer = await startTestWallet(tangle, { slot: 34, settlement: { microExpirationSeconds: 75 } });
     // Two payees, each with a plain output to merge a claim into: the producer claims every 2 s, the
@@ -213,6 +232,33 @@ describe('settlement under faults, on the real tangle', () => {
     const repaid = payer.service.store.list({ limit: 1000 }).items.filter((p) => p.repays);
     expect(repaid.map((p) => p.idempotencyKey)).toEqual([repayKey]);
     expect((await balanceOf(producer)).availableUnits).toBe('10007');
+
+    // The payer's bill, from the ledger through the indexer: the period's one line holds what its payees
+    // finally received (7 and 3: the taken-back output counts nothing, the repayment counts in it), and
+    // the bill verifies against the ledger (no EXTRA_LINE for the repayment).
+    const indexerApi = new IndexerApi(indexer.url);
+    const repayTx = payer.service.store.get(repayKey)!.transactionId!;
+    cycle.to = new Date(Date.now() + 60_000).toISOString();
+    const config = parseBillConfig({ ...ZERO_BASELINE, timeZone: 'UTC' }, cycle);
+    const lineOf = async () =>
+      (await billFromIndexer(indexerApi, payer.service.address, config)).lines.find((l) => l.key === 'lapse');
+    await expect
+      .poll(async () => (await lineOf())?.repaidBy, { timeout: 30_000, interval: 500 })
+      .toEqual([repayTx]);
+    const bill = await billFromIndexer(indexerApi, payer.service.address, config);
+    expect(bill.lines.map((l) => l.key).sort()).toEqual([
+      'lapse',
+      'lapse/fund-operator',
+      'lapse/fund-producer',
+    ]);
+    expect(bill.lines.find((l) => l.key === 'lapse')).toMatchObject({
+      transactionId: paid.transactionId,
+      amountUnits: '7',
+      operatorUnits: '3',
+    });
+    expect(bill.totals).toMatchObject({ operatorFeeUnits: '3', paidUnits: '20010' });
+    const ledger = await readPayments(indexerApi, payer.service.address, () => undefined);
+    expect(checkBill(bill, { payments: ledger })).toEqual([]);
   }, 300_000);
 
   it('a payee with no plain output of its own claims micro-payments whose kept amounts make a deposit', async () => {
