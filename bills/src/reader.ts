@@ -34,11 +34,11 @@ export interface ReadBillOptions {
   meters?: string[];
 }
 
-interface OutputJson {
+export interface OutputJson {
   amount: string;
   unlockConditions?: { type: number; amount?: string; address?: { type: number; pubKeyHash?: string } }[];
 }
-interface TransactionJson {
+export interface TransactionJson {
   type: number;
   essence?: { outputs?: OutputJson[]; payload?: { type: number; tag?: string; data?: string } };
   unlocks?: { type: number; signature?: { publicKey?: string } }[];
@@ -53,13 +53,13 @@ export function signerOf(payload: TransactionJson): string | undefined {
   return `0x${Buffer.from(blake2b(Buffer.from(key.slice(2), 'hex'), { dkLen: 32 })).toString('hex')}`;
 }
 
-function ownerOf(output: OutputJson | undefined): string | undefined {
+export function ownerOf(output: OutputJson | undefined): string | undefined {
   const address = output?.unlockConditions?.find((c) => c.type === ADDRESS_UNLOCK)?.address;
   return address?.type === ED25519_ADDRESS ? address.pubKeyHash?.toLowerCase() : undefined;
 }
 
 /** What the output gives its owner: its amount less a deposit owed back to the sender. */
-function ownedValue(output: OutputJson): bigint {
+export function ownedValue(output: OutputJson): bigint {
   const deposit = output.unlockConditions?.find((c) => c.type === DEPOSIT_RETURN_UNLOCK)?.amount;
   return BigInt(output.amount) - BigInt(deposit ?? '0');
 }
