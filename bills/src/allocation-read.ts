@@ -57,15 +57,29 @@ export async function readMeter(
   };
 }
 
-/** Every meter of the config, generation first; readings from one gap before the cycle, to bridge into it. */
+/**
+ * Every meter of the config, generation first, with readings from one gap before the cycle to one gap after
+ * it: the stretches that cross its start and end count up to them.
+ */
 export async function readAllocationMeters(
   indexer: RecordIndexer,
   config: AllocationConfig,
   cycle: AllocationCycle,
 ): Promise<MeterReadings[]> {
-  const window = { fromMs: cycle.fromMs - config.gapMs, toMs: cycle.toMs };
+  const window = { fromMs: cycle.fromMs - config.gapMs, toMs: cycle.toMs + config.gapMs };
   const out: MeterReadings[] = [];
   for (const meter of [...config.generation, ...config.members])
     out.push(await readMeter(indexer, meter, window));
   return out;
+}
+
+/** Meters whose readings stop before the cycle's end: not indexed yet, or the meter stopped. */
+export function shortMeters(meters: readonly MeterReadings[], cycle: AllocationCycle): string[] {
+  return meters.flatMap((m) => {
+    const last = m.readings.at(-1)?.tMs;
+    if (last !== undefined && last >= cycle.toMs) return [];
+    return [
+      `meter ${m.meterId}: its readings ${last === undefined ? 'are none' : `end at ${new Date(last).toISOString()}`}, before the cycle's end (not indexed yet, or the meter stopped)`,
+    ];
+  });
 }

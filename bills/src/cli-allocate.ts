@@ -12,7 +12,7 @@ import { allocationPayment, buildAllocationStatement } from './allocation.js';
 import { type AllocationConfig, parseAllocationConfig } from './allocation-config.js';
 import { type AllocationCycle, parseCycle } from './allocation-cycle.js';
 import { type AllocationFormat, allocationFormats, renderAllocation } from './allocation-format.js';
-import { readAllocationMeters } from './allocation-read.js';
+import { readAllocationMeters, shortMeters } from './allocation-read.js';
 import { checkAllocationPayment, findAllocationPayments, verdictLine } from './allocation-verify.js';
 
 interface CommonOptions {
@@ -96,6 +96,7 @@ function prepare(options: CommonOptions): {
 
 async function statementOf(prepared: ReturnType<typeof prepare>) {
   const meters = await readAllocationMeters(prepared.api, prepared.config, prepared.cycle);
+  for (const warning of shortMeters(meters, prepared.cycle)) process.stderr.write(`warning: ${warning}\n`);
   return buildAllocationStatement(prepared.config, prepared.cycle, meters);
 }
 
@@ -128,6 +129,10 @@ export function allocateCommand(): Command {
         if (!options.walletUrl) throw new InvalidArgumentError("wallet-url: the member's wallet-service URL");
         const token = secret(options.tokenEnv, 'token-env');
         if (!token) throw new InvalidArgumentError('token-env: the variable holding the wallet token');
+        if (prepared.cycle.toMs > Date.now())
+          throw new InvalidArgumentError(
+            `cycle: it ends at ${new Date(prepared.cycle.toMs).toISOString()}; pay once it has ended`,
+          );
         wallet = new WalletServiceClient(options.walletUrl, { token });
       } else if (options.member || options.walletUrl || options.tokenEnv)
         throw new InvalidArgumentError('pay: --member, --wallet-url and --token-env only with --pay');

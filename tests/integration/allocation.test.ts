@@ -29,6 +29,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevTangle } from '../support/dev-tangle.js';
 import { processesUnder } from '../support/processes.js';
+import { anyRose, waitForProgress } from '../support/progress.js';
 import { stopServices } from '../support/shared-tangle.js';
 import { api, startTestWallet, type TestWallet } from '../support/wallets.js';
 
@@ -134,15 +135,18 @@ describe('allocation: a community’s generation shared by keys, from the signed
     cycleArg = `${new Date(fromMs).toISOString()}..${new Date(fromMs + CYCLE_MS).toISOString()}`;
     // Wait until the indexer holds every meter's readings past the cycle's end.
     const { config, cycle } = parsed();
-    await expect
-      .poll(
-        async () => {
-          const meters = await readAllocationMeters(new IndexerApi(indexer.url), config, cycle);
-          return meters.every((m) => (m.readings.at(-1)?.tMs ?? 0) >= cycle.toMs);
-        },
-        { timeout: 90_000, interval: 2000 },
-      )
-      .toBe(true);
+    await waitForProgress({
+      what: "every meter's readings in the indexer past the cycle's end",
+      probe: async () => {
+        const meters = await readAllocationMeters(new IndexerApi(indexer.url), config, cycle);
+        return Object.fromEntries(meters.map((m) => [m.meterId, m.readings.at(-1)?.tMs ?? 0]));
+      },
+      done: (last: Record<string, number>) => Object.values(last).every((t) => t >= cycle.toMs),
+      progressed: anyRose,
+      stallMs: 30_000,
+      ceilingMs: 90_000,
+      intervalMs: 2000,
+    });
     for (const agent of agents.splice(0)) await agent.stop();
   }, 240_000);
 
