@@ -5,7 +5,7 @@
  * and its description must name the same readings, keys and tariff. One verdict: PASS or the first FAIL.
  */
 import { indexedPayments, type RecordIndexer } from '@tanglewatt/channels';
-import type { AllocationStatement } from './allocation.js';
+import { type AllocationStatement, allocationPayment } from './allocation.js';
 import type { AllocationConfig } from './allocation-config.js';
 import { BillError } from './errors.js';
 import { ownedValue, ownerOf, signerOf, type TransactionJson } from './reader.js';
@@ -102,6 +102,12 @@ export function checkAllocationPayment(
     return fail(
       'TERMS_MISMATCH',
       `tariff: the payment names ${String(tariff?.id)}, the config ${statement.tariff.id}`,
+    );
+  const covered = allocationPayment(statement, meterId, payees)?.metadata?.energyMWs;
+  if (d.energyMWs !== covered)
+    return fail(
+      'TERMS_MISMATCH',
+      `covered: the payment states ${String(d.energyMWs)} mW·s, the readings give ${covered}`,
     );
   if (typeof d.note !== 'string' || !d.note.includes(statement.keysHash))
     return fail(

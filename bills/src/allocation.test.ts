@@ -5,7 +5,8 @@ import { allocationPayment, buildAllocationStatement, type MeterReadings } from 
 import { parseAllocationConfig } from './allocation-config.js';
 import { parseCycle } from './allocation-cycle.js';
 import { allocationCsv } from './allocation-format.js';
-import { checkAllocationPayment, type LedgerAllocationPayment } from './allocation-verify.js';
+import { shortMeters } from './allocation-read.js';
+import { checkAllocationPayment, type LedgerAllocationPayment, verdictLine } from './allocation-verify.js';
 
 const hex = (byte: string) => `0x${byte.repeat(32)}`;
 const addr = (byte: string) => hexToBech32(hex(byte), 'rms');
@@ -156,6 +157,14 @@ describe('the allocation statement', () => {
     expect(allocationPayment(idle, 'house-b', config.payees)).toBeUndefined();
   });
 
+  it('names a meter whose readings stop before the cycle’s end (no payment is asked for then)', () => {
+    expect(shortMeters(readings, cycle)).toEqual([]);
+    const cut = { ...readings[2]!, readings: readings[2]!.readings.slice(0, 2) };
+    expect(shortMeters([readings[0]!, readings[1]!, cut], cycle)).toEqual([
+      "meter house-b: its readings end at 2026-01-14T16:00:00.000Z, before the cycle's end (not indexed yet, or the meter stopped)",
+    ]);
+  });
+
   it('refuses a meter it has no readings of', () => {
     expect(() => buildAllocationStatement(config, cycle, readings.slice(0, 2))).toThrow(
       'meter house-b: no readings were read',
@@ -226,6 +235,11 @@ describe('allocate verify, against the ledger', () => {
       'READINGS_MISMATCH',
     ],
     [
+      'another covered energy',
+      [paid({ description: { ...paid().description, energyMWs: '1' } })],
+      'TERMS_MISMATCH',
+    ],
+    [
       'other keys',
       [paid({ description: { ...paid().description, note: 'allocation: keys sha256 0000' } })],
       'TERMS_MISMATCH',
@@ -233,5 +247,6 @@ describe('allocate verify, against the ledger', () => {
   ])('fails %s in one line naming it', (_name, found, code) => {
     const verdict = check(found);
     expect(verdict.ok ? 'PASS' : verdict.code).toBe(code);
+    expect(verdictLine(verdict)).toMatch(new RegExp(`^FAIL ${code}: [^\n]+$`));
   });
 });

@@ -14,6 +14,7 @@ import { type AllocationCycle, parseCycle } from './allocation-cycle.js';
 import { type AllocationFormat, allocationFormats, renderAllocation } from './allocation-format.js';
 import { readAllocationMeters, shortMeters } from './allocation-read.js';
 import { checkAllocationPayment, findAllocationPayments, verdictLine } from './allocation-verify.js';
+import { BillError } from './errors.js';
 
 interface CommonOptions {
   config: string;
@@ -94,9 +95,13 @@ function prepare(options: CommonOptions): {
   return { config, cycle, api: new IndexerApi(options.indexer, token ? { token } : {}) };
 }
 
-async function statementOf(prepared: ReturnType<typeof prepare>) {
+/** The statement; a payment is asked for only when every meter's readings reach the cycle's end. */
+async function statementOf(prepared: ReturnType<typeof prepare>, paying = false) {
   const meters = await readAllocationMeters(prepared.api, prepared.config, prepared.cycle);
-  for (const warning of shortMeters(meters, prepared.cycle)) process.stderr.write(`warning: ${warning}\n`);
+  const short = shortMeters(meters, prepared.cycle);
+  if (paying && short.length)
+    throw new BillError('UNREADABLE', `${short[0]}: not paying until every meter's readings reach it`);
+  for (const warning of short) process.stderr.write(`warning: ${warning}\n`);
   return buildAllocationStatement(prepared.config, prepared.cycle, meters);
 }
 
@@ -136,7 +141,7 @@ export function allocateCommand(): Command {
         wallet = new WalletServiceClient(options.walletUrl, { token });
       } else if (options.member || options.walletUrl || options.tokenEnv)
         throw new InvalidArgumentError('pay: --member, --wallet-url and --token-env only with --pay');
-      const statement = await statementOf(prepared);
+      const statement = await statementOf(prepared, wallet !== undefined);
       const body = renderAllocation(statement, options.format);
       if (options.out === undefined) process.stdout.write(body);
       else writeFileSync(options.out, body);
