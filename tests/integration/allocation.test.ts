@@ -257,6 +257,16 @@ describe('allocation: a community’s generation shared by keys, from the signed
     expect(passed.stdout).toMatch(
       /^PASS: house-a paid \d+ units for .+ \(producer \d+, operator \d+, grid \d+; covered [0-9.]+ Wh\) in 0x[0-9a-f]{64}\n$/,
     );
+    // The same payment held to other keys (house-a 41 % instead of 40 %): its amount is not theirs.
+    const changed = join(dataDir, 'changed-keys.json');
+    const json = JSON.parse(readFileSync(configFile, 'utf8')) as { members: { keyPercent: string }[] };
+    json.members[0]!.keyPercent = '41';
+    await writeFile(changed, JSON.stringify(json));
+    const otherKeys = await cli(['verify', ...base(), '--config', changed, '--member', 'house-a']);
+    expect(otherKeys.code).toBe(1);
+    expect(otherKeys.stdout).toMatch(
+      /^FAIL AMOUNT_MISMATCH: producer: the ledger pays \d+, the readings give \d+\n$/,
+    );
     const unpaid = await cli(['verify', ...base(), '--member', 'house-b']);
     expect([unpaid.code, unpaid.stdout]).toEqual([
       1,
