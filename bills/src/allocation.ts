@@ -20,6 +20,7 @@ import {
 } from '@tanglewatt/tariff';
 import type { AllocationConfig } from './allocation-config.js';
 import type { AllocationCycle } from './allocation-cycle.js';
+import { ALLOCATION_PERIOD_PREFIX } from './describe.js';
 import { BillError } from './errors.js';
 import { exactText, parseExact, roundedText } from './exact.js';
 
@@ -246,7 +247,7 @@ export function allocationPayment(
     amount: m.units.producer,
     ...(shares.length ? { shares } : {}),
     metadata: {
-      periodId: `allocation/${statement.cycle.id}`,
+      periodId: `${ALLOCATION_PERIOD_PREFIX}${statement.cycle.id}`,
       meterId,
       energyMWs: mwsOf(m.coveredWh),
       periodStart: statement.cycle.from,

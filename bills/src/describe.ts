@@ -9,6 +9,16 @@ import { z } from 'zod';
 
 export type ShareRole = 'operator' | 'grid';
 
+/**
+ * A member's allocation payment (`allocate --pay`) names `allocation/<cycle>` as its period: it is checked by
+ * `allocate verify` against every meter of the community, not by a channel of its own, so a bill marks its
+ * readings `ALLOCATION` instead of verifying a period.
+ */
+export const ALLOCATION_PERIOD_PREFIX = 'allocation/';
+export const ALLOCATION_READINGS = 'ALLOCATION';
+export const isAllocationPeriod = (periodId: string | undefined) =>
+  periodId?.startsWith(ALLOCATION_PERIOD_PREFIX) ?? false;
+
 export interface DescribedShare {
   role: ShareRole;
   /** Output index in the same transaction. */

@@ -8,7 +8,7 @@ import { blake2b } from '@noble/hashes/blake2.js';
 import { mapBounded, PAYMENT_TAG, type PaymentApi, verifyPayment } from '@tanglewatt/channels';
 import { bech32ToHex, hexToBech32 } from '@tanglewatt/ledger';
 import type { LedgerPayment, MeterReading } from './build.js';
-import { readDescription, type ShareRole } from './describe.js';
+import { ALLOCATION_READINGS, isAllocationPeriod, readDescription, type ShareRole } from './describe.js';
 import type { BillIndexer } from './indexer-blocks.js';
 import { readOwnMeter } from './meters.js';
 
@@ -183,7 +183,9 @@ export async function readReadings(
       (options.toMs === undefined || atMs < options.toMs)
     );
   };
-  const bought = payments.filter((p) => p.direction === 'sent' && inCycle(p));
+  const allocation = (p: LedgerPayment) => isAllocationPeriod(readDescription(p.description)?.periodId);
+  const bought = payments.filter((p) => p.direction === 'sent' && inCycle(p) && !allocation(p));
+  for (const p of payments) if (p.direction === 'sent' && allocation(p)) p.readings = ALLOCATION_READINGS;
   const blockOf = new Map(bought.map((p) => [p.transactionId, p.blockId]));
   const paymentApi: PaymentApi = {
     block: (blockId) => api.block(blockId),

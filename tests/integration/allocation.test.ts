@@ -7,10 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   type AllocationStatement,
+  billFromIndexer,
   findAllocationPayments,
   parseAllocationConfig,
+  parseBillConfig,
   parseCycle,
   readAllocationMeters,
+  verifyBill,
 } from '@tanglewatt/bills';
 import type { Payment } from '@tanglewatt/contract';
 import {
@@ -221,7 +224,7 @@ describe('allocation: a community’s generation shared by keys, from the signed
     );
   });
 
-  it('--pay twice pays once; verify passes the paid member and fails the unpaid one', async () => {
+  it('--pay twice pays once; verify passes the paid member (its bill too) and fails changed keys and the unpaid one', async () => {
     const env = { ALLOCATION_WALLET_TOKEN: a.token };
     const pay = [
       ...base(),
@@ -257,6 +260,21 @@ describe('allocation: a community’s generation shared by keys, from the signed
     expect(passed.stdout).toMatch(
       /^PASS: house-a paid \d+ units for .+ \(producer \d+, operator \d+, grid \d+; covered [0-9.]+ Wh\) in 0x[0-9a-f]{64}\n$/,
     );
+    // The member's own bill lists the payment as bought from the community, marked as checked by
+    // `allocate verify` (it has no channel period of its own), and the bill verifier passes it.
+    const { cycle } = parsed();
+    const billConfig = parseBillConfig(
+      { timeZone: 'UTC', retailUnitsPerWh: '0' },
+      {
+        from: new Date(cycle.fromMs - 600_000).toISOString(),
+        to: new Date(Date.now() + 600_000).toISOString(),
+      },
+    );
+    const bill = await billFromIndexer(indexerApi, a.service.address, billConfig);
+    expect(bill.lines.map((l) => [l.direction, l.key, l.readings])).toEqual([['bought', key, 'ALLOCATION']]);
+    expect(bill.warnings.filter((w) => w.includes(key))).toEqual([]);
+    expect((await verifyBill(bill, { indexer: indexerApi })).findings).toEqual([]);
+
     // The same payment held to other keys (house-a 41 % instead of 40 %): its amount is not theirs.
     const changed = join(dataDir, 'changed-keys.json');
     const json = JSON.parse(readFileSync(configFile, 'utf8')) as { members: { keyPercent: string }[] };
