@@ -1,14 +1,16 @@
 /**
  * `tanglewatt-bills verify <bill.json>`: checks a bill against the ledger and the meter's signed readings
  * through the community indexer (and a node), trusting no wallet-service. Prints PASS, or one
- * `FAIL <CODE>: …` line per discrepancy. Exit status: 0 PASS, 1 FAIL, 2 usage or network error.
+ * `FAIL <CODE>: …` line per discrepancy (`PENDING PENDING_INDEX: …` for a purchase whose messages the
+ * indexer has not reached yet). Exit status: 0 PASS, 1 FAIL, 2 usage or network error, 3 only pending.
  */
 import { readFileSync } from 'node:fs';
 import { fromHex } from '@tanglewatt/channels';
+import { didResolver } from '@tanglewatt/channels/node';
 import { type BillJson, bill as billSchema } from '@tanglewatt/contract';
 import { IndexerApi, NodeApi } from '@tanglewatt/ledger';
 import { Command, InvalidArgumentError } from 'commander';
-import { findingLines } from './verify.js';
+import { findingLines, findingsExitStatus } from './verify.js';
 import { verifyBill } from './verify-ledger.js';
 
 interface VerifyOptions {
@@ -58,7 +60,11 @@ export function verifyCommand(): Command {
     .description('check a bill against the ledger and the meter readings, through the indexer')
     .argument('<bill.json>', 'the bill as JSON (tanglewatt-bills --format json, GET /bills)')
     .requiredOption('--indexer <url>', "the community indexer's REST API", url('indexer'))
-    .option('--node <url>', 'HORNET REST API: blocks the indexer has not reached', url('node'))
+    .option(
+      '--node <url>',
+      'HORNET REST API: blocks the indexer has not reached, and the meter DIDs purchases name',
+      url('node'),
+    )
     .option('--key-file <file>', 'an X25519 reader key of a restricted meter channel (64 hex digits)')
     .option('--records <file>', "the meter's records as export-records wrote them (JSON Lines)")
     .option('--token-env <name>', "environment variable holding the indexer's bearer token")
@@ -79,11 +85,11 @@ export function verifyCommand(): Command {
         throw new InvalidArgumentError(`token-env: ${options.tokenEnv} is not set`);
       const { findings } = await verifyBill(bill, {
         indexer: new IndexerApi(options.indexer, token ? { token } : {}),
-        ...(options.node ? { node: new NodeApi(options.node) } : {}),
+        ...(options.node ? { node: new NodeApi(options.node), resolveDid: didResolver(options.node) } : {}),
         ...(key ? { readerSecretKey: key } : {}),
         ...(recordsText !== undefined ? { recordsText } : {}),
       });
       process.stdout.write(`${findingLines(findings).join('\n')}\n`);
-      process.exitCode = findings.length === 0 ? 0 : 1;
+      process.exitCode = findingsExitStatus(findings);
     });
 }

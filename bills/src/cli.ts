@@ -3,7 +3,7 @@
  * tanglewatt-bills: a household's bill for a billing cycle, from the community indexer (the ledger and the
  * meter channels), as JSON, CSV or PDF.
  *   npx tsx bills/src/cli.ts --indexer <url> --address <bech32> --from <date> --to <date>
- *     [--config bill.json] --format json|csv|pdf --out <file>
+ *     [--config bill.json] [--node <url>] --format json|csv|pdf --out <file>
  *   npx tsx bills/src/cli.ts verify <bill.json> --indexer <url> [--node <url>] [--key-file <reader.key>]
  *     [--records <file.jsonl>]
  *   npx tsx bills/src/cli.ts allocate --config allocation.json --indexer <url> --cycle <YYYY-MM|from..to>
@@ -13,6 +13,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fromHex } from '@tanglewatt/channels';
+import { didResolver } from '@tanglewatt/channels/node';
 import { type BillFormat, billFormats } from '@tanglewatt/contract';
 import { IndexerApi, isBech32Address } from '@tanglewatt/ledger';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -32,15 +33,18 @@ interface Options {
   tokenEnv?: string;
   readerKeyFile?: string;
   meter?: string[];
+  node?: string;
 }
 
-function url(value: string): string {
-  try {
-    const parsed = new URL(value);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
-  } catch {}
-  throw new InvalidArgumentError('indexer: an http(s) URL such as http://127.0.0.1:9092');
-}
+const url =
+  (field: string) =>
+  (value: string): string => {
+    try {
+      const parsed = new URL(value);
+      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
+    } catch {}
+    throw new InvalidArgumentError(`${field}: an http(s) URL such as http://127.0.0.1:9092`);
+  };
 
 function format(value: string): BillFormat {
   if ((billFormats as readonly string[]).includes(value)) return value as BillFormat;
@@ -79,7 +83,7 @@ const program = new Command()
   .name('tanglewatt-bills')
   .description("a household's bill for a cycle, built from the ledger and the meter channels via the indexer")
   .exitOverride()
-  .requiredOption('--indexer <url>', "the community indexer's REST API", url)
+  .requiredOption('--indexer <url>', "the community indexer's REST API", url('indexer'))
   .requiredOption('--address <bech32>', "the household's address")
   .requiredOption('--from <date>', 'cycle start: a local date YYYY-MM-DD (or an ISO time with an offset)')
   .requiredOption('--to <date>', 'cycle end: a local date, included (or an ISO time, excluded)')
@@ -92,6 +96,11 @@ const program = new Command()
     '--meter <publicKey>',
     "the household's own meter by its public signing key (repeatable): its public channel is read too",
     (value: string, previous: string[] = []) => [...previous, value],
+  )
+  .option(
+    '--node <url>',
+    'HORNET REST API: resolves the meter DIDs purchases name (rotated keys)',
+    url('node'),
   )
   .action(async (options: Options) => {
     if (!isBech32Address(options.address))
@@ -109,6 +118,7 @@ const program = new Command()
     const bill = await billFromIndexer(api, options.address, config, {
       warnings,
       ...(key ? { readerSecretKey: key } : {}),
+      ...(options.node ? { resolveDid: didResolver(options.node) } : {}),
     });
     const rendered = await renderBill(bill, options.format);
     if (options.out === undefined) process.stdout.write(rendered.body);

@@ -2,7 +2,10 @@ import type { BlockApi } from '@tanglewatt/channels';
 import type { IndexerApi } from '@tanglewatt/ledger';
 
 /** The indexer calls a bill needs (IndexerApi has them). */
-export type BillIndexer = Pick<IndexerApi, 'allAddressOutputs' | 'allTagBlocks' | 'block' | 'blockMetadata'>;
+export type BillIndexer = Pick<
+  IndexerApi,
+  'allAddressOutputs' | 'allTagBlocks' | 'block' | 'blockMetadata' | 'health'
+>;
 
 /** The indexer as the channel reader's block source (it keeps blocks the node has pruned). */
 export function indexerBlocks(api: BillIndexer): BlockApi {

@@ -5,11 +5,17 @@
  * channels its purchases name, each purchase checked against its readings as `verify-period --tx` does.
  */
 import { blake2b } from '@noble/hashes/blake2.js';
-import { mapBounded, PAYMENT_TAG, type PaymentApi, verifyPayment } from '@tanglewatt/channels';
+import {
+  mapBounded,
+  PAYMENT_TAG,
+  type PaymentApi,
+  type VerifyPaymentOptions,
+  verifyPayment,
+} from '@tanglewatt/channels';
 import { bech32ToHex, hexToBech32 } from '@tanglewatt/ledger';
 import type { LedgerPayment, MeterReading } from './build.js';
 import { ALLOCATION_READINGS, isAllocationPeriod, readDescription, type ShareRole } from './describe.js';
-import type { BillIndexer } from './indexer-blocks.js';
+import { type BillIndexer, indexerBlocks } from './indexer-blocks.js';
 import { readOwnMeter } from './meters.js';
 
 const TRANSACTION_PAYLOAD = 6;
@@ -32,6 +38,11 @@ export interface ReadBillOptions {
   toMs?: number;
   /** Public signing keys of the household's own meters, whose public channels are read as well. */
   meters?: string[];
+  /**
+   * Resolves the DID a purchase's channel names into the keys its document history lists (channels'
+   * didResolver): a meter that rotated its channel key verifies under the key in force at each message.
+   */
+  resolveDid?: VerifyPaymentOptions['resolveDid'];
 }
 
 export interface OutputJson {
@@ -166,8 +177,9 @@ export async function readPayments(
  * The period summaries behind the household's purchases in the cycle: each purchase is checked as
  * `verify-period --tx` does (channels' verifyPayment, over the indexer, which keeps blocks the node has
  * pruned): its messages found from the last block it names, opened (with the reader key for a restricted
- * channel), verified under the channel's own key and hashed into the readingsHash it states. A purchase that
- * fails keeps its line, with the failure's code as its `readings` verdict and a warning saying why.
+ * channel), verified under the channel's own key (or its DID's) and hashed into the readingsHash it states. A
+ * purchase that fails keeps its line, with the failure's code as its `readings` verdict and a warning saying
+ * why; one whose messages the indexer has not reached yet reads PENDING_INDEX (pending, not failed).
  */
 export async function readReadings(
   api: BillIndexer,
@@ -191,6 +203,10 @@ export async function readReadings(
     block: (blockId) => api.block(blockId),
     // The channel's own key signs at every milestone: which milestone referenced a block is not needed.
     blockMetadata: async () => ({}),
+    // A purchase's messages the indexer lacks while it has not come far past the purchase: not indexed yet.
+    includedMilestone: async (transactionId) =>
+      bought.find((p) => p.transactionId === transactionId)?.milestoneIndex,
+    indexedMilestone: async () => (await api.health()).indexedMilestone,
     includedBlock: (transactionId) => {
       const blockId = blockOf.get(transactionId);
       if (!blockId)
@@ -198,12 +214,21 @@ export async function readReadings(
       return api.block(blockId);
     },
   };
+  // A DID's keys depend on the milestone that referenced each message: read it for purchases naming a DID.
+  const withMilestones: PaymentApi = { ...paymentApi, blockMetadata: indexerBlocks(api).blockMetadata };
+  const namesDid = (transactionId: string) =>
+    bought.some(
+      (p) =>
+        p.transactionId === transactionId &&
+        typeof (p.description as { channel?: { did?: unknown } } | null)?.channel?.did === 'string',
+    );
   const transactions = [...blockOf.keys()];
   const checked = await mapBounded(transactions, CHECKS_AT_ONCE, (transactionId) =>
     verifyPayment({
-      api: paymentApi,
+      api: options.resolveDid && namesDid(transactionId) ? withMilestones : paymentApi,
       transactionId,
       ...(options.readerSecretKey ? { readerSecretKey: options.readerSecretKey } : {}),
+      ...(options.resolveDid ? { resolveDid: options.resolveDid } : {}),
     }),
   );
   const readings: MeterReading[] = [];
@@ -217,7 +242,8 @@ export async function readReadings(
       if (!line) continue;
       line.readings = verdict.code;
       if (!verdict.ok) {
-        warn(`payment "${verdict.paymentKey}": readings ${verdict.code}: ${verdict.detail}`);
+        const what = verdict.code === 'PENDING_INDEX' ? 'pending' : verdict.code;
+        warn(`payment "${verdict.paymentKey}": readings ${what}: ${verdict.detail}`);
         continue;
       }
       const channelId = verdict.channel?.channelId ?? '';

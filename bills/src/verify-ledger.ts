@@ -3,7 +3,13 @@
  * indexer has not reached): the household's payments as the ledger holds them, each purchase's readings
  * verified through channels' verifyPeriods, and, when given, the meter's exported records verified.
  */
-import { ledgerBlocks, type PaymentApi, verifyPeriods, verifyRecords } from '@tanglewatt/channels';
+import {
+  ledgerBlocks,
+  type PaymentApi,
+  type VerifyPaymentOptions,
+  verifyPeriods,
+  verifyRecords,
+} from '@tanglewatt/channels';
 import type { BillJson } from '@tanglewatt/contract';
 import type { IndexerApi, NodeApi } from '@tanglewatt/ledger';
 import { isAllocationPeriod } from './describe.js';
@@ -17,6 +23,8 @@ export interface VerifyBillOptions {
   readerSecretKey?: Uint8Array;
   /** The meter's records as `export-records` writes them (JSON Lines). */
   recordsText?: string;
+  /** Resolves a DID a purchase's channel names (channels' didResolver), for meters that rotated keys. */
+  resolveDid?: VerifyPaymentOptions['resolveDid'];
 }
 
 export interface BillVerdict {
@@ -41,6 +49,7 @@ export async function verifyBill(bill: BillJson, options: VerifyBillOptions): Pr
             indexer: options.indexer,
             ...(api ? { api } : {}),
             ...(options.readerSecretKey ? { readerSecretKey: options.readerSecretKey } : {}),
+            ...(options.resolveDid ? { resolveDid: options.resolveDid } : {}),
           },
         );
   const evidence: BillEvidence = { payments, periods };

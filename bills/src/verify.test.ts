@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildBill, type LedgerPayment } from './build.js';
 import { parseBillConfig } from './config.js';
 import { billToJson } from './json.js';
-import { checkBill, findingLines, totalsOfLines } from './verify.js';
+import { checkBill, findingLines, findingsExitStatus, totalsOfLines } from './verify.js';
 
 const HOUSE = 'tw1household';
 const WH = 3_600_000n;
@@ -132,6 +132,26 @@ describe('checkBill: a bill against the ledger and the readings', () => {
       `FAIL READINGS: line "meter-1/2" (${hex(2).slice(0, 12)}…): ${2n * WH} mWs on the bill, 5 verified`,
       `FAIL READINGS: line "meter-1/3" (${hex(3).slice(0, 12)}…): its readings were not found`,
     ]);
+  });
+
+  it('readings not indexed yet: PENDING PENDING_INDEX, exit 3; beside a failure, exit 1', () => {
+    const pending = {
+      ...verdict(3, false),
+      code: 'PENDING_INDEX',
+      detail: 'seq 9: block … not found; not indexed yet',
+    } as PeriodVerdict;
+    const findings = checkBill(honest(), { payments: ledger, periods: [verdict(1), verdict(2), pending] });
+    expect(findingLines(findings)).toEqual([
+      `PENDING PENDING_INDEX: line "meter-1/3" (${hex(3).slice(0, 12)}…): seq 9: block … not found; not indexed yet`,
+    ]);
+    expect(findingsExitStatus(findings)).toBe(3);
+    const mixed = checkBill(honest(), {
+      payments: ledger,
+      periods: [verdict(1, false), verdict(2), pending],
+    });
+    expect(mixed.map((f) => f.code)).toEqual(['READINGS', 'PENDING_INDEX']);
+    expect(findingsExitStatus(mixed)).toBe(1);
+    expect(findingsExitStatus([])).toBe(0);
   });
 
   it("records that fail or lack a purchase's period: FAIL RECORDS", () => {

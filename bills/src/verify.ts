@@ -30,6 +30,8 @@ export type BillFindingCode =
   | 'TOTALS'
   /** A purchase whose readings do not verify, or verify to other energy than the line states. */
   | 'READINGS'
+  /** A purchase whose messages the indexer has not reached yet (not a failure: check again later). */
+  | 'PENDING_INDEX'
   /** The exported records do not verify, or do not hold a purchase's period. */
   | 'RECORDS';
 
@@ -162,6 +164,7 @@ function checkReadings(bought: BillLineJson[], verdicts: readonly PeriodVerdict[
   for (const line of bought) {
     const v = verdictOf(line, verdicts);
     if (!v) fail('READINGS', `${short(line)}: its readings were not found`);
+    else if (v.code === 'PENDING_INDEX') fail('PENDING_INDEX', `${short(line)}: ${v.detail}`);
     else if (!v.ok) fail('READINGS', `${short(line)}: ${v.code}: ${v.detail}`);
     else if (String(v.payment?.energyMWs ?? '') !== line.energyMWs)
       fail('READINGS', `${short(line)}: ${line.energyMWs} mWs on the bill, ${v.payment?.energyMWs} verified`);
@@ -186,7 +189,15 @@ function checkRecords(
   }
 }
 
-/** The verifier's report: PASS, or one `FAIL <CODE>: …` line per finding. */
+/** The verifier's report: PASS, or one `FAIL <CODE>: …` (or `PENDING PENDING_INDEX: …`) line per finding. */
 export function findingLines(findings: readonly BillFinding[]): string[] {
-  return findings.length === 0 ? ['PASS'] : findings.map((f) => `FAIL ${f.code}: ${f.message}`);
+  return findings.length === 0
+    ? ['PASS']
+    : findings.map((f) => `${f.code === 'PENDING_INDEX' ? 'PENDING' : 'FAIL'} ${f.code}: ${f.message}`);
+}
+
+/** 0 PASS, 3 when only lines not indexed yet stand in the way (check again later), 1 FAIL. */
+export function findingsExitStatus(findings: readonly BillFinding[]): number {
+  if (findings.length === 0) return 0;
+  return findings.every((f) => f.code === 'PENDING_INDEX') ? 3 : 1;
 }

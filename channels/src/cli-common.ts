@@ -1,8 +1,7 @@
 /** What the channels CLI's commands share: key arguments, key files, and resolving a meter's DID. */
 import { readFileSync } from 'node:fs';
-import { isError } from '@tanglewatt/errors';
 import { InvalidArgumentError } from 'commander';
-import { assertChannelOfDid, fromHex, resolveMeterDid, type SignerResolution } from './node.js';
+import { fromHex } from './node.js';
 
 export const hex32 = (what: string) => (value: string) => {
   try {
@@ -48,20 +47,4 @@ export function readKeyFile(file: string, what = 'X25519', option = '--key-file'
       `${option} ${file}: holds no ${what} secret key (64 hex digits, or the JSON keygen prints)`,
     );
   return fromHex(hex.replace(/^0x/, '').toLowerCase(), 32, 'reader key');
-}
-
-/** Resolves the DID a payment (or the command line) names, through the node, into the keys it lists. */
-export function didResolver(nodeUrl: string | undefined) {
-  return async (did: string, originOutputId: string, channelId: string): Promise<SignerResolution> => {
-    if (!nodeUrl) return { error: `${did}: resolving a DID needs --node` };
-    try {
-      const resolved = await resolveMeterDid({ nodeUrl, ref: { did, originOutputId } });
-      assertChannelOfDid(channelId, resolved);
-      return { signers: resolved.signers, source: `${did} (${resolved.versions.length} document versions)` };
-    } catch (error) {
-      if (isError(error, 'DID_ERROR') || isError(error, 'DID_NOT_BOUND'))
-        return { error: `${did}: ${(error as Error).message}` };
-      throw error;
-    }
-  };
 }

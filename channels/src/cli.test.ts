@@ -37,6 +37,19 @@ describe('tanglewatt-channels CLI', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('verify-period --cycle refuses to run without --indexer or --tariff, in one line, exit 2', async () => {
+    const noIndexer = await cli(['verify-period', '--cycle', '2026-01', '--node', NODE]);
+    expect([noIndexer.code, noIndexer.stderr.trim()]).toEqual([
+      2,
+      'error: --cycle needs --indexer <url> (it finds the payment)',
+    ]);
+    const noTariff = await cli(['verify-period', '--cycle', '2026-01', '--indexer', NODE]);
+    expect([noTariff.code, noTariff.stderr.trim()]).toEqual([
+      2,
+      'error: --cycle needs --tariff <file> (it recomputes the amounts)',
+    ]);
+  });
+
   it('a bad reader key met inside a command names the field and exits 2', async () => {
     const result = await cli([
       'read',

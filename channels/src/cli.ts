@@ -3,23 +3,27 @@
  * tanglewatt-channels: check a channel and the payments tied to it, from the Tangle alone.
  *   verify-period  a payment's readingsHash against the Merkle root of the period's verified messages,
  *                  found from the transaction alone (--tx) or from blocks given (--blocks); with
- *                  --tariff, each payee's amount recomputed from those readings
+ *                  --tariff, each payee's amount recomputed from those readings; with --cycle, a net
+ *                  cycle's settlement (bands and amounts) recomputed from all the cycle's messages
  *   read           read and verify a channel from its blocks (an index, or walking back from the newest)
  *   resolve-did    a meter DID's document and key history
  *   keygen         a meter signing key (Ed25519) or a reader key (X25519)
  *   public-key     the public key of a key file (and a meter's channel id)
  *   export-records / verify-records   verifiable records of a channel, and their standalone check
- * Exit status: 0 verified, 1 verification failed, 2 usage or network error.
+ * Exit status: 0 verified, 1 verification failed, 2 usage or network error, 3 not indexed yet (a period's
+ * messages the indexer has not reached: PENDING_INDEX; try again a few milestones later).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { NodeApi } from '@tanglewatt/ledger';
 import type { TariffHistory } from '@tanglewatt/tariff';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { collectEpochKey, collectPublicKey, didResolver, hex32, readKeyFile } from './cli-common.js';
+import { collectEpochKey, collectPublicKey, hex32, readKeyFile } from './cli-common.js';
+import { exitStatus, verdictWord, verifyCycleFromIndexer } from './cli-cycle.js';
 import { addRecordCommands, indexerOf } from './cli-records.js';
 import {
   assertChannelOfDid,
   channelIdHex,
+  didResolver,
   EpochKeyring,
   ed25519PublicKey,
   followChain,
@@ -157,6 +161,7 @@ interface VerifyOptions extends Omit<KeyOptions, 'channel' | 'node'> {
   blocks?: IndexedBlock[];
   keyFile?: string;
   tariff?: TariffHistory;
+  cycle?: string;
 }
 
 /**
@@ -207,11 +212,11 @@ async function verifyFromPayment(options: VerifyOptions, transactionId: string |
   } else {
     for (const v of verdicts) {
       const about = v.ok ? `; period ${v.payment?.periodId ?? v.paymentKey}; signer: ${v.signer}` : '';
-      process.stdout.write(`${v.ok ? 'PASS' : `FAIL ${v.code}`}: ${v.detail}${about}\n`);
+      process.stdout.write(`${verdictWord(v)}: ${v.detail}${about}\n`);
     }
     for (const check of priced) process.stdout.write(`${tariffLine(check)}\n`);
   }
-  process.exitCode = verdicts.every((v) => v.ok) && priced.every((c) => c.ok) ? 0 : 1;
+  process.exitCode = exitStatus(verdicts, priced);
 }
 
 withKeyOptions(
@@ -243,10 +248,16 @@ withKeyOptions(
       '--tariff <file>',
       "also recompute each payee's amount from the period's readings under this tariff (JSON)",
       parseTariffFile,
+    )
+    .option(
+      '--cycle <cycleId>',
+      "a net cycle's settlement (e.g. 2026-01), found through --indexer (--address: the payer's), recomputed " +
+        "from all the cycle's messages under --tariff",
     ),
   false,
   false,
 ).action(async (options: VerifyOptions) => {
+  if (options.cycle !== undefined) return verifyCycleFromIndexer({ ...options, cycle: options.cycle });
   const transactionId = options.tx ?? options.transaction;
   if (!options.node && !options.indexer)
     throw new InvalidArgumentError('give --node <url> or --indexer <url>');

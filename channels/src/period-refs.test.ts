@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from './bytes.js';
 import { ed25519PublicKey, x25519PublicKey } from './crypto.js';
 import { PAYMENT_TAG } from './period.js';
-import { verifyPeriods } from './period-refs.js';
+import { type PaymentIndexer, verifyPeriods } from './period-refs.js';
 import { recordLine } from './record-view.js';
 import { exportRecords, ledgerBlocks } from './records-export.js';
 import { verifyRecords } from './records-verify.js';
@@ -12,6 +12,7 @@ import {
   type FakeTransactions,
   fakeIndexer,
   fakePaymentNode,
+  fakePoster,
   hourlyPayment,
   twoHourlyPeriods,
 } from './testing.js';
@@ -62,7 +63,7 @@ async function paidPeriods() {
       ['0xtx1', 'watt1payer'],
     ]),
   );
-  return { writer, poster, periods, indexer };
+  return { writer, poster, periods, indexer, txs };
 }
 
 describe('verifyPeriods: many periods, by transaction or by period id through the indexer', () => {
@@ -149,5 +150,33 @@ describe('verifyPeriods: many periods, by transaction or by period id through th
     });
     expect(middle.records[0]!.seq).toBe(3);
     expect(middle.records.flatMap((r) => r.payload.RD.map((d) => d.XP))).toEqual(['meter-1/0']);
+  });
+
+  it('calls a message the indexer lacks pending until it has indexed past the payment’s milestone + 2', async () => {
+    const { writer, poster, periods, txs } = await paidPeriods();
+    // The indexer has the payment (milestone 43) but not yet the period's last message.
+    const behind = fakePoster();
+    for (const [id, b] of poster.blocks) behind.blocks.set(id, b);
+    behind.order.push(...poster.order);
+    const last = writer.message(periods[1]!.closed.toSeq)!.blockId!;
+    behind.blocks.delete(last);
+    behind.order.splice(behind.order.indexOf(last), 1);
+    const base = fakeIndexer(behind, txs);
+    const at = (indexedMilestone: number): PaymentIndexer => ({
+      ...base,
+      health: async () => ({ indexedMilestone }),
+    });
+    const line = async (indexer: PaymentIndexer) => {
+      const [v] = (await verifyPeriods([{ transactionId: '0xtx1' }], { indexer, readerSecretKey: readerKey }))
+        .periods;
+      return `${v!.code}: ${v!.detail}`;
+    };
+    const missing = `seq ${periods[1]!.closed.toSeq}: block ${last} not found (pruned, or never posted)`;
+    expect(await line(at(45))).toBe(
+      `PENDING_INDEX: ${missing}; not indexed yet: the payment is in milestone 43 and the indexer has reached milestone 45; its messages count as missing only after milestone 45`,
+    );
+    expect(await line(at(46))).toBe(`MESSAGE_NOT_FOUND: ${missing}`);
+    // An indexer that does not say how far it has come: missing is missing.
+    expect(await line(base)).toBe(`MESSAGE_NOT_FOUND: ${missing}`);
   });
 });

@@ -17,6 +17,8 @@ export interface PaymentIndexer extends RecordIndexer {
   allAddressOutputs(
     bech32: string,
   ): Promise<{ metadata: { transactionId: string; transactionIdSpent?: string } }[]>;
+  /** How far it has indexed (IndexerApi.health): a message it lacks may not be indexed yet. */
+  health?(): Promise<{ indexedMilestone: number }>;
 }
 
 export interface VerifyPeriodsOptions
@@ -37,15 +39,13 @@ export interface PeriodsVerdict {
   failures: PeriodVerdict[];
 }
 
-/** The included payments for `periodId`, by the payer's transactions when a payer is named. */
-export async function findPeriodPayments(
+/** The included payments whose description `matches`, among the payer's transactions when a payer is named. */
+export async function findPayments(
   indexer: PaymentIndexer,
-  periodId: string,
+  matches: (payment: unknown) => boolean,
   payer?: string,
-): Promise<{ transactionId: string; blockId: string }[]> {
-  const all = (await indexedPayments(indexer)).filter(
-    (p) => (p.payment as { periodId?: unknown } | null)?.periodId === periodId,
-  );
+): Promise<{ transactionId: string; blockId: string; milestoneIndex: number; payment: unknown }[]> {
+  const all = (await indexedPayments(indexer)).filter((p) => matches(p.payment));
   if (!payer) return all;
   // A payer's transaction spends the payer's outputs.
   const spentBy = new Set(
@@ -56,21 +56,46 @@ export async function findPeriodPayments(
   return all.filter((p) => spentBy.has(p.transactionId));
 }
 
+/** The included payments for `periodId`, by the payer's transactions when a payer is named. */
+export function findPeriodPayments(indexer: PaymentIndexer, periodId: string, payer?: string) {
+  return findPayments(
+    indexer,
+    (payment) => (payment as { periodId?: unknown } | null)?.periodId === periodId,
+    payer,
+  );
+}
+
 const notFound = () => Object.assign(new Error('not found'), { code: 'NOT_FOUND' });
 
+type Known = Map<string, { blockId: string; milestoneIndex: number }>;
+
 /** Transactions' blocks from the indexer when it found them, else from the node. */
-function paymentApi(options: VerifyPeriodsOptions, known: Map<string, string>): PaymentApi {
+export function ledgerPaymentApi(
+  options: Pick<VerifyPeriodsOptions, 'api' | 'indexer'>,
+  known: Known = new Map(),
+): PaymentApi {
   const { api, indexer } = options;
   const blocks = ledgerBlocks({ ...(indexer ? { indexer } : {}), ...(api ? { node: api } : {}) });
+  const health = indexer?.health?.bind(indexer);
+  const lookUp = async (txId: string) => {
+    if (indexer && !known.has(txId))
+      for (const p of await indexedPayments(indexer)) known.set(p.transactionId, p);
+    return known.get(txId);
+  };
   return {
     block: (id) => blocks.block(id),
     blockMetadata: (id) => blocks.blockMetadata(id),
+    // Only the indexer says how far it has come: the node holds what it holds.
+    ...(health
+      ? {
+          includedMilestone: async (txId: string) => (await lookUp(txId))?.milestoneIndex,
+          indexedMilestone: async () => (await health()).indexedMilestone,
+        }
+      : {}),
     includedBlock: async (txId) => {
       const fromIndexer = async () => {
         if (!indexer) return undefined;
-        if (!known.has(txId))
-          for (const p of await indexedPayments(indexer)) known.set(p.transactionId, p.blockId);
-        const blockId = known.get(txId);
+        const blockId = (await lookUp(txId))?.blockId;
         return blockId
           ? ((await indexer.block(blockId)) as Awaited<ReturnType<PaymentApi['includedBlock']>>)
           : undefined;
@@ -99,10 +124,10 @@ export async function verifyPeriods(
   refs: PeriodRef[],
   options: VerifyPeriodsOptions,
 ): Promise<PeriodsVerdict> {
-  const known = new Map<string, string>();
+  const known: Known = new Map();
   const periods: PeriodVerdict[] = [];
   const { api: _api, indexer: _indexer, ...common } = options;
-  const api = paymentApi(options, known);
+  const api = ledgerPaymentApi(options, known);
   for (const ref of refs) {
     if (ref.transactionId !== undefined) {
       periods.push(
@@ -138,8 +163,8 @@ export async function verifyPeriods(
       );
       continue;
     }
-    for (const { transactionId, blockId } of found) {
-      known.set(transactionId, blockId);
+    for (const { transactionId, blockId, milestoneIndex } of found) {
+      known.set(transactionId, { blockId, milestoneIndex });
       periods.push(...(await verifyPayment({ ...common, api, transactionId, periodId: ref.periodId })));
     }
   }

@@ -20,6 +20,13 @@ const TAGGED_DATA_PAYLOAD = 5;
 export interface PaymentApi extends BlockApi {
   /** The block that got the transaction included (NodeApi.includedBlock). */
   includedBlock(transactionId: string): Promise<{ payload?: { type: number; [field: string]: unknown } }>;
+  /** The milestone that included the transaction, when the source knows it (the indexer does). */
+  includedMilestone?(transactionId: string): Promise<number | undefined>;
+  /**
+   * The newest milestone the block source has indexed (the indexer's health). With includedMilestone it
+   * tells a message not indexed yet (PENDING_INDEX) from one that is missing (MESSAGE_NOT_FOUND).
+   */
+  indexedMilestone?(): Promise<number | undefined>;
 }
 
 /** One payment as wallet-service describes it in the transaction: key, output, amount and its metadata. */
@@ -91,6 +98,8 @@ export type PeriodVerdictCode =
   | 'NO_CHANNEL'
   | 'NO_MESSAGES'
   | 'MESSAGE_NOT_FOUND'
+  /** A message the block source does not hold yet, and has not indexed past the payment's milestone. */
+  | 'PENDING_INDEX'
   | 'RANGE_MISMATCH'
   | 'WRONG_KEY'
   | 'NO_SIGNER'

@@ -45,7 +45,10 @@ export interface VerifyPaymentOptions {
 const short = (id: string) => `${id.slice(0, 18)}…`;
 
 /** The signer of a payment's channel: given keys, else the DID it names, else the channel's own key. */
-async function signerOf(ref: PaymentChannelRef, options: VerifyPaymentOptions): Promise<SignerResolution> {
+export async function signerOf(
+  ref: PaymentChannelRef,
+  options: Pick<VerifyPaymentOptions, 'signers' | 'did' | 'resolveDid'>,
+): Promise<SignerResolution> {
   if (options.signers) return options.signers;
   if (options.did && options.resolveDid)
     return options.resolveDid(options.did.did, options.did.originOutputId, ref.id);
@@ -67,17 +70,45 @@ async function signerOf(ref: PaymentChannelRef, options: VerifyPaymentOptions): 
   };
 }
 
-type Located = { entries: SourceEntry[]; ring: EpochKeyring } | { code: PeriodVerdictCode; detail: string };
+/**
+ * Milestones after the payment's within which its messages may still be referenced: they are posted before
+ * the payment, but a milestone may reference them a little later than the payment's own block.
+ */
+export const PENDING_MARGIN_MILESTONES = 2;
+
+/**
+ * A message the source did not find is pending while the source has not indexed past the payment's
+ * milestone plus the margin; the detail says how far it has come. Undefined: it is missing.
+ */
+export async function pendingIndex(api: PaymentApi, transactionId: string): Promise<string | undefined> {
+  if (!api.includedMilestone || !api.indexedMilestone) return undefined;
+  const [included, indexed] = await Promise.all([
+    api.includedMilestone(transactionId),
+    api.indexedMilestone(),
+  ]);
+  if (included === undefined || indexed === undefined) return undefined;
+  if (indexed > included + PENDING_MARGIN_MILESTONES) return undefined;
+  return `not indexed yet: the payment is in milestone ${included} and the indexer has reached milestone ${indexed}; its messages count as missing only after milestone ${included + PENDING_MARGIN_MILESTONES}`;
+}
+
+export type Located =
+  | { entries: SourceEntry[]; ring: EpochKeyring }
+  | { code: PeriodVerdictCode; detail: string };
+
+/** Where the walk back stops: at the payment's fromSeq, or at the first message that starts before an instant. */
+export type WalkUntil = { fromSeq: number } | { beforeMs: number; maxMessages: number };
 
 /**
  * Finds a period's messages from its payment alone: opens the epoch announcements it names (with the
- * reader's key), then walks back from its last block by each message's previous-block id to fromSeq.
+ * reader's key), then walks back from its last block by each message's previous-block id to fromSeq (or,
+ * for a cycle, to the first message that starts before the cycle, or the channel's first).
  * Verification comes after, over what was found.
  */
-async function locate(
+export async function locate(
   api: BlockApi,
   ref: PaymentChannelRef,
-  options: VerifyPaymentOptions,
+  options: Pick<VerifyPaymentOptions, 'epochKeys' | 'readerSecretKey'>,
+  until: WalkUntil = { fromSeq: ref.fromSeq },
 ): Promise<Located> {
   const ring = new EpochKeyring(options.epochKeys ?? []);
   const reader = options.readerSecretKey;
@@ -150,7 +181,13 @@ async function locate(
       };
     if (h.kind === 'epoch' && opened.key) ring.add(h.epoch, opened.key.key);
     entries.unshift(entry);
-    if (seq === ref.fromSeq) break;
+    if ('fromSeq' in until ? seq === until.fromSeq : h.fromMs < until.beforeMs || isZero(h.prevBlockId))
+      break;
+    if ('maxMessages' in until && entries.length >= until.maxMessages)
+      return {
+        code: 'RANGE_MISMATCH',
+        detail: `more than ${until.maxMessages} messages back from seq ${ref.toSeq} without reaching ${new Date(until.beforeMs).toISOString()}`,
+      };
     if (isZero(h.prevBlockId))
       return {
         code: 'RANGE_MISMATCH',
@@ -218,7 +255,11 @@ export async function verifyPayment(options: VerifyPaymentOptions): Promise<Peri
       verdicts.push(verdict('NO_SIGNER', signer.error, { readingsHash }));
       continue;
     }
-    const located = await locate(options.api, ref, options);
+    let located = await locate(options.api, ref, options);
+    if ('code' in located && located.code === 'MESSAGE_NOT_FOUND') {
+      const pending = await pendingIndex(options.api, transactionId);
+      if (pending) located = { code: 'PENDING_INDEX', detail: `${located.detail}; ${pending}` };
+    }
     if ('code' in located) {
       verdicts.push(verdict(located.code, located.detail, { readingsHash, signer: signer.source }));
       continue;

@@ -49,7 +49,8 @@ export const billLine = z.object({
   tariff: z.object({ id: z.string(), version: z.number().int() }).optional(),
   /**
    * A purchase's readings checked against its readingsHash (its channel messages found, opened, verified
-   * and hashed): PASS, or the failure's code (NO_CHANNEL, WRONG_KEY, ROOT_MISMATCH, …). Absent for sales.
+   * and hashed): PASS, or the failure's code (NO_CHANNEL, WRONG_KEY, ROOT_MISMATCH, …), or PENDING_INDEX when
+   * the indexer has not reached its messages yet (pending, not failed). Absent for sales.
    */
   readings: z.string().optional(),
 });

@@ -179,6 +179,9 @@ export interface CycleSettlement {
     exact: Record<TariffPayee, string>;
     units: Record<TariffPayee, string>;
     carryOut: Record<TariffPayee, string>;
+    /** The cycle's carry-in and energy it was settled from (absent in records of older agents). */
+    carryIn?: Record<TariffPayee, string>;
+    energy?: PeriodCycle['energy'];
   };
   /** Export × the band's feedInUnitsPerWh, exact "num/den" base units, per (version, band) and in all. */
   feedIn?: { lines: { version: number; band: number; exportHalfNJ: string; owed: string }[]; owed: string };
@@ -332,6 +335,8 @@ export interface AgentSnapshot {
     amountSoFar: string;
     /** Under a tariff: each payee's units as the close would pay them now (priced as the close prices). */
     tariffSoFar?: Record<TariffPayee, string>;
+    /** Under a tariff: the version and band in force now, and the period's energy per band so far. */
+    tariffNow?: TariffNow;
     quality: PeriodQuality;
   };
   lastPeriod: {
@@ -352,6 +357,19 @@ export interface AgentSnapshot {
   trades?: MeterTradeView[] | null;
   /** The cumulative registers after the last closed period (absent in snapshots of older agents). */
   registers?: MeterRegistersView | null;
+}
+
+/** The tariff band a meter is in now (register 1-0:1.8.<band>), as its snapshot shows it. */
+export interface TariffNow {
+  id: string;
+  version: number;
+  /** The OBIS tariff digit in force now. */
+  band: number;
+  bandName: string;
+  /** When this band (or version) ends, at most the open period's end. */
+  untilMs: number;
+  /** The open period's energy per band digit so far, whole mW·s (at the channel's mW resolution). */
+  bandsMWs: Record<string, string>;
 }
 
 /** The meter's OBIS registers as the snapshot shows them. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { bill, billFormats } from './bills.js';
 import { apiError, balance, idempotencyKey, payment, paymentRequest, receivedPayment } from './schemas.js';
-import { paymentStates } from './tables.js';
+import { EXPLORER_SOURCE_HEADER, paymentStates } from './tables.js';
 
 /**
  * The wallet-service's routes, declared once: the service registers a handler for each route id, and its
@@ -157,12 +157,6 @@ const marketPost = (kind: string, body: MarketBodyName, summary: string): RouteS
 });
 
 /** A node read by one id in the path, relayed as the node answers it. */
-/**
- * The header every explorer read (`/node/blocks`, `/node/transactions`, `/node/outputs`,
- * `/node/milestones/:id`) carries: `node`, or `indexer` when the node had pruned it and the wallet-service's
- * community indexer still held it.
- */
-export const EXPLORER_SOURCE_HEADER = 'x-tanglewatt-source';
 
 const nodeRead = (
   path: string,

@@ -99,6 +99,26 @@ export const paymentMetadata = z.strictObject({
   pricedFrom: z.strictObject({ t: z.number().int().min(0), mW: z.number().int() }).optional(),
   /** Readings further apart than this were not bridged (the meter's gap threshold, ms). */
   gapMs: z.number().int().positive().optional(),
+  /**
+   * A `net` cycle's settlement (the payment keyed `<meterId>/net/<id>`): the cycle, its import and export per
+   * band digit as the meter counted them from its readings, whole mW·s, and each payee's carry into it. A
+   * verifier recomputes both from the cycle's signed channel messages (`verify-period --cycle`).
+   */
+  cycle: z
+    .strictObject({
+      id: z.string().min(1).max(40),
+      start: z.iso.datetime(),
+      end: z.iso.datetime(),
+      bands: z
+        .record(
+          z.string().regex(/^[1-9]$/, 'an OBIS tariff digit 1–9'),
+          z.strictObject({ importMWs: baseUnits, exportMWs: baseUnits }),
+        )
+        .refine((b) => Object.keys(b).length <= 9, 'at most 9 bands'),
+      carry: z.strictObject({ producer: rationalText, operator: rationalText, grid: rationalText }),
+      gapMs: z.number().int().positive(),
+    })
+    .optional(),
 });
 
 /** What a payment pays the operator or the grid besides the producer, in the same transaction. */

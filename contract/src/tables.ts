@@ -13,6 +13,17 @@ export const paymentStates = [
   'cancelled',
 ] as const;
 
+/**
+ * The header every explorer read (`/node/blocks`, `/node/transactions`, `/node/outputs`,
+ * `/node/milestones/:id`) carries: `node`, or `indexer` when the node had pruned it and the wallet-service's
+ * community indexer still held it.
+ */
+export const EXPLORER_SOURCE_HEADER = 'x-tanglewatt-source';
+
+/** The values of EXPLORER_SOURCE_HEADER. */
+export const explorerSources = ['node', 'indexer'] as const;
+export type ExplorerSource = (typeof explorerSources)[number];
+
 /** A received micro-payment's claim: the payee's to take before it expires, then the payer's to take back. */
 export const claimStates = ['unclaimed', 'claimed', 'expired', 'returned'] as const;
 

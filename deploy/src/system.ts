@@ -111,6 +111,12 @@ interface Household {
   slot: number;
 }
 
+/** Each household's reader key of the consumer meter's restricted channel, in its dir. */
+const READER_KEY_FILE = 'channel-reader.key';
+
+/** What the demo's bills compare with: a retail price above the households' 250 units/Wh, a grid mix's CO2. */
+const DEMO_BILLS = { retailUnitsPerWh: '300', co2GramsPerKWh: '380' };
+
 const HOUSEHOLDS: Household[] = [
   { name: 'Producer', role: 'producer', slot: 0 },
   { name: 'Consumer', role: 'consumer', slot: 1 },
@@ -230,6 +236,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       await writeFile(marker, tangle.createdAt);
     }
 
+    // Both households read the consumer meter's restricted channel (the producer checks what it is paid for,
+    // the consumer's bill checks its own readings): an X25519 reader key each, made once.
+    const readerPublicKeys: string[] = [];
+    for (const household of HOUSEHOLDS) {
+      await mkdir(join(households, household.role), { recursive: true, mode: 0o700 });
+      const file = join(households, household.role, READER_KEY_FILE);
+      const secret = fromHex(await keptSecret(file, () => toHex(newX25519SecretKey())));
+      readerPublicKeys.push(toHex(x25519PublicKey(secret)));
+    }
+
     const wallets: (RunningHousehold & { name: string })[] = [];
     const agents: AgentHandle[] = [];
     for (const [i, household] of HOUSEHOLDS.entries()) {
@@ -252,6 +268,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
             // tool all come from 127.0.0.1: one client to the rate limiter, so it gets a local budget.
             api: { corsOrigins: dashboardOrigins, rateLimitPerMinute: 6000 },
             claims: { schedule: '*/15 * * * * *' },
+            bills: { ...DEMO_BILLS, readerKeyFile: READER_KEY_FILE },
           },
         },
         log.child({ household: household.role }),
@@ -262,10 +279,6 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const producer = wallets[0]!;
     const consumer = wallets[1]!;
     const parties = { consumer: consumer.address, producer: producer.address };
-    // The producer reads the consumer meter's restricted channel: its X25519 reader key, made once.
-    const readerKeyFile = join(households, 'producer', 'channel-reader.key');
-    const readerSecret = fromHex(await keptSecret(readerKeyFile, () => toHex(newX25519SecretKey())));
-    const readerPublicKey = toHex(x25519PublicKey(readerSecret));
     for (const [i, household] of HOUSEHOLDS.entries()) {
       checkAborted(signal);
       const consumes = household.role === 'consumer';
@@ -293,7 +306,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
                 channel: {
                   nodeUrl: tangle.nodes[0]!.restUrl,
                   mode: 'restricted' as const,
-                  readers: [readerPublicKey],
+                  readers: readerPublicKeys,
                 },
               }
             : {}),

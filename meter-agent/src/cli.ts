@@ -114,7 +114,9 @@ function printStatus(config: AgentConfig, s: AgentSnapshot | undefined, running:
   );
   const fees = s.period.tariffSoFar;
   if (fees)
-    out(`  tariff      so far ${fees.producer} producer, ${fees.operator} operator, ${fees.grid} grid units`);
+    out(
+      `  tariff      so far ${fees.producer} producer, ${fees.operator} operator, ${fees.grid} grid units${s.period.tariffNow ? `; ${s.period.tariffNow.id} v${s.period.tariffNow.version}, band ${s.period.tariffNow.bandName} (1.8.${s.period.tariffNow.band}) until ${iso(s.period.tariffNow.untilMs)}` : ''}`,
+    );
   if (s.registers?.values.length)
     out(
       `  registers   ${s.registers.values.map((r) => `${r.obis} ${r.wh} Wh`).join(', ')}${s.registers.events.length ? `; ${s.registers.events.map((e) => `meter replaced ${e.fromMeterId} → ${e.toMeterId} at ${iso(e.atMs)}`).join('; ')}` : ''}`,

@@ -294,6 +294,7 @@ export class Kernel {
     const open = this.#meter.open;
     const last = this.#lastPeriod;
     const tariff = this.#tariffSoFar?.price(last);
+    const tariffNow = this.#tariffSoFar?.bandAt(clock.nowMs(), open.endMs, tariff);
     const soFar = tariff
       ? tariff.units.producer
       : pricePeriod(open.energy.deliveredHalfNJ, config.price, 'truncate').amount.toString();
@@ -322,6 +323,7 @@ export class Kernel {
         energyMWs: (open.energy.deliveredHalfNJ / 2_000_000n).toString(),
         amountSoFar: soFar,
         ...(tariff ? { tariffSoFar: tariff.units } : {}),
+        ...(tariffNow ? { tariffNow } : {}),
         quality: open.quality,
       },
       lastPeriod: last

@@ -33,6 +33,7 @@ describe('net cycles', () => {
       amount: '9',
       payment: { state: 'due', key: `house-12/${seq}`, to: PRODUCER, amount: '9' },
       tariff: {
+        gapMs: 10_000,
         energy: bands.map(([band, i, e]) => ({
           version: 1,
           band,
@@ -82,6 +83,19 @@ describe('net cycles', () => {
     expect(paymentRequestFor(p3).metadata?.note).toBe(
       'net cycle 2026-01 (2025-12-31T23:00:00.000Z to 2026-01-31T23:00:00.000Z), net mW·s by band 1:+7200000 2:+21600000 3:-14400000',
     );
+    // What a verifier recomputes from the readings: 1 Wh = 3 600 000 mW·s per band, import and export.
+    expect(paymentRequestFor(p3).metadata?.cycle).toEqual({
+      id: '2026-01',
+      start: '2025-12-31T23:00:00.000Z',
+      end: '2026-01-31T23:00:00.000Z',
+      bands: {
+        '1': { importMWs: '7200000', exportMWs: '0' },
+        '2': { importMWs: '36000000', exportMWs: '14400000' },
+        '3': { importMWs: '3600000', exportMWs: '18000000' },
+      },
+      carry: { producer: '0/1', operator: '0/1', grid: '0/1' },
+      gapMs: 10_000,
+    });
   });
 
   it('settles a cycle that ended while no period closed on the next period, carrying into the new cycle', () => {

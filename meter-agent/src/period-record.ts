@@ -8,7 +8,7 @@ import {
 import type { AgentConfig } from './config.js';
 import type { PeriodTotals } from './metering/meter.js';
 import { periodId } from './metering/periods.js';
-import { netNote } from './money/cycle.js';
+import { cycleMetadata, netNote } from './money/cycle.js';
 import { HALF_NJ_PER_MWS, pricePeriod, priceUnitsPerWh, splitMWs } from './money/pricing.js';
 import { formatRational, parseRational, type Rational, ZERO } from './money/rational.js';
 import { type PeriodRecord, paymentReadingsHash } from './store/state.js';
@@ -171,7 +171,7 @@ export function paymentRequestFor(period: PeriodRecord): PaymentRequest {
       periodEnd: new Date(period.endMs).toISOString(),
       readingsHash: paymentReadingsHash(period),
       ...channelOfPayment(period),
-      ...(period.cycle?.settled?.net ? { note: netNote(period) } : {}),
+      ...(period.cycle?.settled?.net ? { note: netNote(period), ...cycleMetadata(period) } : {}),
       ...(period.traded && period.traded.halfNJ !== '0'
         ? {
             note: `${BigInt(period.traded.halfNJ) / HALF_NJ_PER_MWS} mW·s of it traded on the market, paid per trade`,

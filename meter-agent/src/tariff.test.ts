@@ -115,6 +115,33 @@ describe('an agent with a tariff', () => {
     expect({ amountSoFar: p2!.amount, ...p2!.tariff!.units }).toEqual(beforeClose2);
   });
 
+  it('shows the band in force now, until when, and the open period’s energy per band', async () => {
+    const clock = new ManualClock(T0);
+    const dir = await freshDataDir('tariff-now-');
+    const agent = await agents.start(clock, { config: config(dir), wallet: new FakeWallet() });
+    await run(clock, agent, 30_000);
+    // 16:00:30: standard (digit 2) until 16:01, the band boundary; 30 s of 1 W so far.
+    expect(agent.snapshot().period.tariffNow).toEqual({
+      id: 'split-test',
+      version: 1,
+      band: 2,
+      bandName: 'standard',
+      untilMs: T0 + 60_000,
+      bandsMWs: { '2': '30000' },
+    });
+    await run(clock, agent, 89_000);
+    // 16:01:59: high (digit 1) until the period's end at 16:02.
+    expect(agent.snapshot().period.tariffNow).toEqual({
+      id: 'split-test',
+      version: 1,
+      band: 1,
+      bandName: 'high',
+      untilMs: T0 + 120_000,
+      bandsMWs: { '1': '59000', '2': '60000' },
+    });
+    await agents.drainAndStop(agent);
+  });
+
   it('warns once and holds the operator and grid carries when the tariff is removed, until it returns', async () => {
     const clock = new ManualClock(T0);
     const wallet = new FakeWallet();

@@ -1,6 +1,7 @@
 export * from './check.js';
 export * from './errors.js';
 export * from './modes.js';
+export * from './net-cycle.js';
 export * from './pricing.js';
 export type { Rational } from './rational.js';
 export * as rational from './rational.js';

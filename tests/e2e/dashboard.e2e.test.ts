@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BILL_CSV_COLUMNS } from '@tanglewatt/bills';
 import { createLogger, type RunningSystem, startSystem } from '@tanglewatt/deploy';
 import { LedgerClient } from '@tanglewatt/ledger';
 import { MARKET_TAG } from '@tanglewatt/wallet-service';
@@ -27,6 +28,25 @@ async function screenshot(page: Page, name: string): Promise<void> {
     await mkdir(docsDir, { recursive: true });
     await copyFile(file, join(docsDir, `${name}.png`));
   }
+}
+
+/** The rows of an RFC 4180 CSV (quoted fields with doubled quotes, CRLF line ends; no line break in a field). */
+function csvRows(text: string): string[][] {
+  return text
+    .split('\r\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const fields: string[] = [];
+      const field = /"((?:[^"]|"")*)"|([^,]*)/y;
+      for (let at = 0; ; ) {
+        field.lastIndex = at;
+        const m = field.exec(line)!;
+        fields.push(m[1] !== undefined ? m[1].replaceAll('""', '"') : m[2]!);
+        at = field.lastIndex;
+        if (line[at] !== ',') return fields;
+        at++;
+      }
+    });
 }
 
 const percentile = (values: number[], p: number) => {
@@ -159,6 +179,13 @@ describe('dashboard end to end', () => {
       .toMatch(/W$/);
     await page.locator('.chart canvas').first().waitFor({ timeout: 30_000 });
     await page.waitForTimeout(12_000); // a period closes (10 s periods) and the chart has some history
+    // After a closed period each meter shows its OBIS registers; priced at one price, the totals only.
+    for (const meter of system!.meters) {
+      const registers = page.getByRole('table', { name: `OBIS registers of ${meter.name}, per tariff band` });
+      await registers.waitFor({ timeout: 30_000 });
+      const total = registers.getByRole('row', { name: /^Total \(0\)/ });
+      expect(await total.getByRole('cell').first().textContent()).toMatch(/ k?Wh$/);
+    }
     await screenshot(page, 'meters');
   }, 120_000);
 
@@ -196,6 +223,8 @@ describe('dashboard end to end', () => {
     const body = (await page.locator('main').textContent()) ?? '';
     expect(body).toContain(`"k": "${key}"`);
     expect(await page.getByTestId('inclusion-state').textContent()).toContain('included');
+    // A block this new is on the node: the page says the node answered, not the indexer.
+    expect(await page.getByTestId('explorer-source').textContent()).toContain('from node');
     await screenshot(page, 'explorer');
 
     // The search box: the transaction id finds the same block.
@@ -206,6 +235,78 @@ describe('dashboard end to end', () => {
       .first()
       .waitFor({ timeout: 30_000 });
     expect(page.url()).toContain(`#/explorer/${payment.transactionId}`);
+  }, 180_000);
+
+  it('shows the consumer’s bill for today from the indexer, and its CSV download has the same totals', async () => {
+    const consumer = system!.wallets.find((w) => /consumer/i.test(w.name))!;
+    const today = new Date().toISOString().slice(0, 10);
+    const bill = page.getByRole('region', { name: consumer.name, exact: true });
+    const paidPeriods = bill.getByRole('heading', { name: /^Paid periods \(\d+\)$/ });
+    /** Opens Bills with the cycle set to today and waits for the consumer's bill to show. */
+    const openBill = async () => {
+      await page.goto(url('#/bills'));
+      const cycle = page.getByRole('form', { name: 'Billing cycle' });
+      await cycle.getByLabel('From').fill(today);
+      await cycle.getByLabel('To (included)').fill(today);
+      await bill.getByTestId('bill-verdict').waitFor({ timeout: 30_000 });
+      return Number(/\((\d+)\)/.exec((await paidPeriods.textContent()) ?? '')?.[1]);
+    };
+    // The consumer's agent has paid some 10 s periods by now; the indexer holds them once confirmed.
+    await expect.poll(openBill, { timeout: 60_000, interval: 2_000 }).toBeGreaterThan(0);
+    // The system's bills config (retail baseline, CO2 factor, the household's reader key) is in use, and the
+    // consumer's bill checks its own restricted channel's readings with its own reader key.
+    expect((await bill.textContent()) ?? '').not.toContain('no bills config');
+    const readings = bill.getByRole('cell', { name: 'PASS', exact: true });
+    await expect.poll(() => readings.count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    expect((await bill.textContent()) ?? '').not.toContain('WRONG_KEY');
+
+    const term = (name: string) => bill.locator('dl.bill-totals dt', { hasText: new RegExp(`^${name}$`) });
+    const unitsShown = async (name: string) => {
+      const text = (await term(name).locator('xpath=following-sibling::dd[1]').textContent()) ?? '';
+      return /\(([\d,]+) units?\)/.exec(text)?.[1]?.replaceAll(',', '');
+    };
+    // The consumer keeps paying while the test runs: download until the file and the page are of one moment.
+    let checked = false;
+    for (let attempt = 0; attempt < 3 && !checked; attempt++) {
+      if (attempt > 0) await openBill();
+      const shown = {
+        paid: await unitsShown('Paid in all'),
+        operator: await unitsShown('of which operator fee'),
+        grid: await unitsShown('of which grid fee'),
+        earned: await unitsShown('Earned'),
+        lines: Number(/\((\d+)\)/.exec((await paidPeriods.textContent()) ?? '')?.[1]),
+        verdict: (await bill.getByTestId('bill-verdict').textContent()) ?? '',
+      };
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 30_000 }),
+        bill.getByRole('button', { name: 'Download CSV' }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe(`consumer-bill-${today}.csv`);
+      const csv = await readFile((await download.path())!, 'utf8');
+      const [header, ...rows] = csvRows(csv);
+      expect(header).toEqual([...BILL_CSV_COLUMNS]);
+      const column = (name: (typeof BILL_CSV_COLUMNS)[number]) => BILL_CSV_COLUMNS.indexOf(name);
+      const total = (name: string) => rows.find((r) => r[0] === 'total' && r[1] === name)!;
+      const lines = rows.filter((r) => r[0] === 'bought' || r[0] === 'sold');
+      if (lines.length !== shown.lines) continue; // a payment landed between the two reads
+      const paid = total('paid');
+      expect(shown).toMatchObject({
+        paid: paid[column('units')],
+        operator: paid[column('operatorUnits')],
+        grid: paid[column('gridUnits')],
+        earned: total('earned')[column('units')],
+      });
+      // Savings are whole units, and the verdict names them.
+      const savings = total('savings')[column('units')]!;
+      expect(savings).toMatch(/^-?\d+$/);
+      expect(shown.verdict).toContain(`${savings.replace(/^-/, '')} units`);
+      expect(shown.verdict).toMatch(
+        savings.startsWith('-') ? /^Joining cost / : /^Joining (saved|cost the same)/,
+      );
+      checked = true;
+    }
+    expect(checked, 'the CSV matched the page within 3 downloads').toBe(true);
+    await screenshot(page, 'bills');
   }, 180_000);
 
   it('trades on the market: a sell and a matching buy through the forms, seen by both households', async () => {

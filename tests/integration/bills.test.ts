@@ -167,8 +167,12 @@ describe('member bills from the ledger and the meter channels, through the index
             readerSecretKey ? { readerSecretKey } : {},
           );
           // A period's channel messages were posted before its payment, but a busy node may reference
-          // them a milestone after the payment: wait until the indexer holds them too.
-          const unseen = bill.lines.filter((l) => l.readings === 'MESSAGE_NOT_FOUND').length;
+          // them a milestone after the payment: the bill marks those lines PENDING_INDEX until the indexer
+          // holds them (MESSAGE_NOT_FOUND once it has passed the payment's milestone + 2; waited out too, in
+          // case the node referenced them later still).
+          const unseen = bill.lines.filter(
+            (l) => l.readings === 'PENDING_INDEX' || l.readings === 'MESSAGE_NOT_FOUND',
+          ).length;
           return `${bill.lines.length} lines, ${unseen} with messages not indexed yet`;
         },
         { timeout: 60_000, interval: 1000 },

@@ -1,4 +1,5 @@
 import { BillError, billFromIndexer, parseBillConfig, renderBill, ZERO_BASELINE } from '@tanglewatt/bills';
+import { didResolver } from '@tanglewatt/channels/node';
 import { walletRoutes } from '@tanglewatt/contract';
 import { type Handler, valid } from './api-common.js';
 import type { ApiDeps } from './api-deps.js';
@@ -35,6 +36,8 @@ export function billsHandler(deps: ApiDeps): Handler {
       bill = await billFromIndexer(deps.indexer, deps.address, config, {
         warnings,
         ...(deps.billsReaderKey ? { readerSecretKey: deps.billsReaderKey } : {}),
+        // A meter that rotated its key names its DID: resolved through this wallet's node.
+        resolveDid: didResolver(deps.node.url),
       });
     } catch (error) {
       // A band this cycle has energy in but the config prices not: the wallet config is short of it.

@@ -1,3 +1,4 @@
+import type { ExplorerSource } from '@tanglewatt/contract';
 import {
   type BlockJson,
   type BlockMetadata,
@@ -10,7 +11,7 @@ import {
 } from '@tanglewatt/ledger';
 
 /** Where an explorer answer came from: the node, or the community indexer after the node pruned it. */
-export type ExplorerSource = 'node' | 'indexer';
+export type { ExplorerSource };
 
 export interface ExplorerAnswer<T> {
   body: T;

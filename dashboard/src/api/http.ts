@@ -52,6 +52,16 @@ export function getJson<T>(base: string, path: string, options: PostOptions = {}
   return requestJson<T>('GET', base, path, undefined, options);
 }
 
+/** GET a JSON document with the answer's headers (a header saying where the answer came from, say). */
+export async function getJsonWithHeaders<T>(
+  base: string,
+  path: string,
+  options: PostOptions = {},
+): Promise<{ body: T; headers: Headers }> {
+  const answer = await requestText('GET', base, path, undefined, options, 'application/json');
+  return { body: parseJson<T>(answer), headers: answer.headers };
+}
+
 export interface PostOptions extends RequestOptions {
   /** Sent as `Authorization: Bearer <token>`: the wallet-service's routes need it (reads too). */
   token?: string;
@@ -94,7 +104,10 @@ async function requestJson<T>(
   body: unknown,
   options: PostOptions,
 ): Promise<T> {
-  const { text, url, status } = await requestText(method, base, path, body, options, 'application/json');
+  return parseJson<T>(await requestText(method, base, path, body, options, 'application/json'));
+}
+
+function parseJson<T>({ text, url, status }: { text: string; url: string; status: number }): T {
   try {
     return JSON.parse(text) as T;
   } catch {
@@ -110,7 +123,7 @@ async function requestText(
   options: PostOptions,
   accept: string,
   binary = false,
-): Promise<{ text: string; blob?: Blob; url: string; status: number }> {
+): Promise<{ text: string; blob?: Blob; url: string; status: number; headers: Headers }> {
   const url = joinUrl(base, path);
   const controller = new AbortController();
   let timedOut = false;
@@ -164,5 +177,5 @@ async function requestText(
     }
     throw new ApiError('http', message, url, res.status, code, field);
   }
-  return { text, ...(blob ? { blob } : {}), url, status: res.status };
+  return { text, ...(blob ? { blob } : {}), url, status: res.status, headers: res.headers };
 }

@@ -18,6 +18,7 @@ export type {
   AgentSnapshot,
   ChannelBlocks,
   MeterChannelView as AgentChannelView,
+  MeterRegistersView,
   MeterTradeView,
   PaymentIntent,
   PaymentOutcome,
@@ -25,6 +26,7 @@ export type {
   Price,
   SampleEvent,
   SensorSample,
+  TariffNow,
 } from '@tanglewatt/contract/wire';
 
 /**

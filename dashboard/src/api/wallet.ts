@@ -6,6 +6,7 @@ import type {
   PaymentState,
   ReceivedPage,
 } from '@tanglewatt/contract/wire';
+import { EXPLORER_SOURCE_HEADER, type ExplorerSource, explorerSources } from '@tanglewatt/contract/wire';
 import type {
   BlockMetadata,
   NodeInfo,
@@ -13,7 +14,15 @@ import type {
   OutputMetadata,
 } from '@tanglewatt/ledger/node-api';
 import type { OutputSummaryJson as OutputSummary } from '@tanglewatt/ledger/outputs';
-import { ApiError, getBlob, getJson, getText, postJson, type RequestOptions } from './http';
+import {
+  ApiError,
+  getBlob,
+  getJson,
+  getJsonWithHeaders,
+  getText,
+  postJson,
+  type RequestOptions,
+} from './http';
 import type { AmendRequest, BuyRequest, MarketBook, MarketKind, Posted, SellRequest } from './market';
 
 /**
@@ -27,6 +36,7 @@ export type {
   BillJson,
   ClaimState,
   DidResolution,
+  ExplorerSource,
   MilestoneEvent,
   MilestoneRef,
   NodeStatus,
@@ -38,6 +48,21 @@ export type {
   TipsEvent,
 } from '@tanglewatt/contract/wire';
 export { nodeStatusOf as statusFromInfo, paymentStates } from '@tanglewatt/contract/wire';
+
+/**
+ * An explorer read with where it came from: the node, or the community indexer after the node pruned it
+ * (the wallet-service's x-tanglewatt-source header); undefined when a service too old to say answered.
+ */
+export interface Sourced<T> {
+  body: T;
+  source: ExplorerSource | undefined;
+}
+
+/** The source header's value, when it is one the wallet-service sends. */
+export function explorerSourceOf(headers: Headers): ExplorerSource | undefined {
+  const value = headers.get(EXPLORER_SOURCE_HEADER)?.trim().toLowerCase();
+  return explorerSources.find((s) => s === value);
+}
 
 /** A milestone as the node serves it, with the optional parts the explorer shows. */
 export interface MilestonePayload extends NodeMilestonePayload {
@@ -153,6 +178,13 @@ export function createWalletClient(url: string, token?: string) {
   // Every read needs the token (scope read); the page's token also has scope market, never pay.
   const get = <T>(path: string, options?: RequestOptions) =>
     getJson<T>(url, path, { ...options, ...(token ? { token } : {}) });
+  const sourced = <T>(path: string, options?: RequestOptions): Promise<Sourced<T>> =>
+    getJsonWithHeaders<T>(url, path, { ...options, ...(token ? { token } : {}) }).then(
+      ({ body, headers }) => ({
+        body,
+        source: explorerSourceOf(headers),
+      }),
+    );
   const post = (kind: MarketKind, body: unknown, o?: RequestOptions): Promise<Posted> => {
     if (!token)
       return Promise.reject(
@@ -215,6 +247,15 @@ export function createWalletClient(url: string, token?: string) {
       get<BlockMetadata>(`/node/transactions/${q(id)}/metadata`, o),
     output: (id: string, o?: RequestOptions) => get<OutputResponse>(`/node/outputs/${q(id)}`, o),
     address: (bech32: string, o?: RequestOptions) => get<AddressOutputs>(`/node/addresses/${q(bech32)}`, o),
+    /** The explorer's look-ups, each answer with the source it came from. */
+    explorer: {
+      block: (id: string, o?: RequestOptions) => sourced<BlockJson>(`/node/blocks/${q(id)}`, o),
+      transactionBlock: (id: string, o?: RequestOptions) =>
+        sourced<BlockJson>(`/node/transactions/${q(id)}`, o),
+      milestone: (indexOrId: string | number, o?: RequestOptions) =>
+        sourced<MilestonePayload>(`/node/milestones/${q(String(indexOrId))}`, o),
+      output: (id: string, o?: RequestOptions) => sourced<OutputResponse>(`/node/outputs/${q(id)}`, o),
+    },
     market: (o?: RequestOptions) => get<MarketBook>('/market', o),
     sell: (body: SellRequest, o?: RequestOptions) => post('sell', body, o),
     buy: (body: BuyRequest, o?: RequestOptions) => post('buy', body, o),

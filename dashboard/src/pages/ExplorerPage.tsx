@@ -102,6 +102,7 @@ function Result({ query }: { query: string }) {
           transactionId={r.transactionId}
           block={r.block}
           metadata={r.metadata}
+          source={r.source}
           ctx={ctx}
         />
       );
@@ -113,13 +114,16 @@ function Result({ query }: { query: string }) {
           transactionId={r.transactionId}
           block={r.block}
           metadata={r.metadata}
+          source={r.source}
           ctx={ctx}
         />
       );
     case 'milestone':
-      return <MilestoneView milestone={r.milestone} milestoneId={r.milestoneId} ctx={ctx} />;
+      return (
+        <MilestoneView milestone={r.milestone} milestoneId={r.milestoneId} source={r.source} ctx={ctx} />
+      );
     case 'output':
-      return <OutputView outputId={r.outputId} output={r.output} ctx={ctx} />;
+      return <OutputView outputId={r.outputId} output={r.output} source={r.source} ctx={ctx} />;
     case 'address':
       return <AddressView address={r.address} outputs={r.outputs} ctx={ctx} />;
     case 'channel': {

@@ -160,4 +160,97 @@ describe('MetersPage', () => {
     expect(within(current).getByText('wallet-service unreachable')).toBeTruthy();
     expect(within(current).getAllByTitle(ADDRESS)).toHaveLength(2);
   });
+
+  it('shows this period’s cost so far per payee, the band in force and the registers per band', async () => {
+    const tariffed: AgentSnapshot = {
+      ...snapshot,
+      period: {
+        ...snapshot.period,
+        // Above 2^53: the page adds and shows them exactly.
+        amountSoFar: '9007199254740993',
+        tariffSoFar: { producer: '9007199254740993', operator: '17', grid: '23' },
+        tariffNow: {
+          id: 'community',
+          version: 2,
+          band: 1,
+          bandName: 'high',
+          untilMs: T0 + 60_000,
+          bandsMWs: { '2': '3600000', '1': '59000' },
+        },
+      },
+      registers: {
+        atMs: T0,
+        events: [{ kind: 'METER_REPLACED', atMs: T0 - 1000, fromMeterId: 'old-1', toMeterId: 'consumer-1' }],
+        // 1 Wh = 7.2e12 half-nJ.
+        values: [
+          { obis: '1-0:1.8.0', halfNJ: '21600000000000', wh: 3 },
+          { obis: '1-0:2.8.0', halfNJ: '7200000000000', wh: 1 },
+          { obis: '1-0:1.8.1', halfNJ: '14400000000000', wh: 2 },
+          { obis: '1-0:2.8.1', halfNJ: '7200000000000', wh: 1 },
+          { obis: '1-0:1.8.2', halfNJ: '7200000000000', wh: 1 },
+        ],
+      },
+    };
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch((url) => {
+        if (url.pathname === '/status') return { body: tariffed };
+        if (url.pathname === '/periods') return { body: { items: [] } };
+        return undefined;
+      }),
+    );
+    renderWithServices(
+      { wallets: [], meters: [{ name: 'Kitchen', url: 'http://meter.test' }] },
+      <MetersPage />,
+    );
+
+    const costs = await screen.findByRole('table', { name: 'This period’s cost so far by payee, Kitchen' });
+    const rows = within(costs)
+      .getAllByRole('row')
+      .slice(1)
+      .map((r) => r.textContent);
+    expect(rows).toEqual([
+      'Producer (energy)9,007,199,254.740993 WATT (9,007,199,254,740,993 units)',
+      'Operator fee0.000017 WATT (17 units)',
+      'Grid fee0.000023 WATT (23 units)',
+      'Total9,007,199,254.741033 WATT (9,007,199,254,741,033 units)',
+    ]);
+    const tariff = screen.getByRole('region', { name: 'Tariff so far of Kitchen' });
+    expect(within(tariff).getByTestId('tariff-band').textContent).toMatch(/^high \(1\.8\.1\) until /);
+    expect(tariff.textContent).toContain('community v2');
+    expect(tariff.textContent).toContain('band 1: 0.016 Wh, band 2: 1.000 Wh');
+
+    const registers = screen.getByRole('table', { name: 'OBIS registers of Kitchen, per tariff band' });
+    const byBand = within(registers)
+      .getAllByRole('row')
+      .slice(1)
+      .map((r) => [...r.children].map((c) => c.textContent));
+    expect(byBand).toEqual([
+      ['Band 1', '2.000 Wh', '1.000 Wh'],
+      ['Band 2', '1.000 Wh', '—'],
+      ['Total (0)', '3.000 Wh', '1.000 Wh'],
+    ]);
+    expect(within(registers).getByTitle('1-0:1.8.1: 14400000000000 half-nJ')).toBeTruthy();
+    expect(screen.getByRole('list', { name: 'Register events of Kitchen' }).textContent).toContain(
+      'meter replaced, old-1 → consumer-1',
+    );
+  });
+
+  it('shows no tariff part for a meter priced at one price', async () => {
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch((url) => {
+        if (url.pathname === '/status') return { body: snapshot };
+        if (url.pathname === '/periods') return { body: { items: [] } };
+        return undefined;
+      }),
+    );
+    renderWithServices(
+      { wallets: [], meters: [{ name: 'Kitchen', url: 'http://meter.test' }] },
+      <MetersPage />,
+    );
+    await screen.findByRole('heading', { name: 'This period' });
+    expect(screen.queryByRole('region', { name: 'Tariff so far of Kitchen' })).toBeNull();
+    expect(screen.queryByRole('table', { name: /OBIS registers/ })).toBeNull();
+  });
 });

@@ -16,6 +16,7 @@ import { formatDateTime, formatDuration, formatTime, isoTime } from '../format/t
 import { useProtocol } from '../hooks/useProtocol';
 import { useNow, useResource } from '../hooks/useResource';
 import { useLiveEvent, useLiveStatus, useResync } from '../live/hooks';
+import { Registers, TariffSoFar } from './meters/tariff';
 import { PageHeading } from './PageHeading';
 
 const PowerChart = lazy(() => import('../components/PowerChart'));
@@ -135,7 +136,11 @@ function MeterPanel({
               </Suspense>
               {readings.length > 0 && <Readings readings={readings} />}
             </div>
-            <CurrentPeriod snapshot={snapshot} token={token} />
+            <div>
+              <CurrentPeriod snapshot={snapshot} token={token} />
+              <TariffSoFar period={snapshot.period} token={token} label={endpoint.name} />
+              {snapshot.registers && <Registers registers={snapshot.registers} label={endpoint.name} />}
+            </div>
           </div>
         </>
       )}

@@ -53,9 +53,11 @@ export class FakeEventSource {
 
 export type Route = (
   url: URL,
-) => { status?: number; body?: unknown; text?: string; contentType?: string } | undefined;
+) =>
+  | { status?: number; body?: unknown; text?: string; contentType?: string; headers?: Record<string, string> }
+  | undefined;
 
-/** A fetch that answers from `route` (JSON `body`, or raw `text`); unrouted requests fail like an unreachable host. */
+/** A fetch that answers from `route` (JSON `body`, or raw `text`, with any `headers`); unrouted requests fail like an unreachable host. */
 export function fakeFetch(route: Route) {
   const calls: string[] = [];
   /** Each request's headers, lower-cased names, in call order. */
@@ -68,7 +70,7 @@ export function fakeFetch(route: Route) {
     if (!answer) throw new TypeError('Failed to fetch');
     return new Response(answer.text ?? JSON.stringify(answer.body), {
       status: answer.status ?? 200,
-      headers: { 'content-type': answer.contentType ?? 'application/json' },
+      headers: { 'content-type': answer.contentType ?? 'application/json', ...answer.headers },
     });
   };
   return Object.assign(fn, { calls, headers });

@@ -4,14 +4,19 @@
  * settled from the journaled records alone (and survives the journal's compaction). The record that closes
  * a cycle carries the settlement: under `net` it is paid once, with the key `<meterId>/net/<cycle>`.
  */
-import type { CycleSettlement, PeriodCycle, PeriodRecord, TariffPayee } from '@tanglewatt/contract';
+import type {
+  CycleSettlement,
+  PaymentMetadata,
+  PeriodCycle,
+  PeriodRecord,
+  TariffPayee,
+} from '@tanglewatt/contract';
 import {
-  type EnergyInterval,
+  cycleBandsMWs,
   instantAtLocal,
   localTime,
   PAYEES,
-  segmentsOf,
-  settleNet,
+  settleNetTotals,
   type TariffHistory,
   tariffAt,
 } from '@tanglewatt/tariff';
@@ -68,31 +73,16 @@ function addEnergy(a: Energy, b: Energy): Energy {
   return [...byKey.values()].sort((x, y) => x.version - y.version || x.band - y.band);
 }
 
-/**
- * Runs `settleNet` over a cycle's totals: each (version, band) total becomes one interval inside a slot of
- * that version and band within the cycle, so the pure function attributes it exactly there.
- */
+/** `settleNet` over a cycle's totals (tariff's settleNetTotals, which verifiers recompute with too). */
 function settleNetCycle(history: TariffHistory, cycle: PeriodCycle): NonNullable<CycleSettlement['net']> {
-  const segments = segmentsOf(history, cycle.startMs, cycle.endMs);
-  const intervals = (which: 'importHalfNJ' | 'exportHalfNJ'): EnergyInterval[] =>
-    cycle.energy
-      .flatMap((e) => {
-        const s = segments.find((x) => x.version === e.version && x.band === e.band);
-        if (!s) throw new Error(`cycle ${cycle.id}: no slot of version ${e.version} band ${e.band} in it`);
-        return [{ startMs: s.startMs, endMs: s.endMs, energyHalfNJ: BigInt(e[which]) }];
-      })
-      // Intervals go in time order; each (version, band) has its own slot, so they do not overlap.
-      .sort((a, b) => a.startMs - b.startMs);
   const carryIn = Object.fromEntries(PAYEES.map((p) => [p, parseRational(cycle.carryIn[p])]));
-  const period = { startMs: cycle.startMs, endMs: cycle.endMs };
-  const net = settleNet(
-    history,
-    {
-      ...period,
-      periods: [{ ...period, import: intervals('importHalfNJ'), export: intervals('exportHalfNJ') }],
-    },
-    carryIn,
-  );
+  const energy = cycle.energy.map((e) => ({
+    version: e.version,
+    band: e.band,
+    importHalfNJ: BigInt(e.importHalfNJ),
+    exportHalfNJ: BigInt(e.exportHalfNJ),
+  }));
+  const net = settleNetTotals(history, cycle, energy, carryIn);
   const each = <T>(f: (p: TariffPayee) => T) =>
     Object.fromEntries(PAYEES.map((p) => [p, f(p)])) as Record<TariffPayee, T>;
   // As per period: when the producer's units are 0 nothing is paid and every payee carries all it is owed.
@@ -108,6 +98,9 @@ function settleNetCycle(history: TariffHistory, cycle: PeriodCycle): NonNullable
     exact: each((p) => formatRational(net.exact[p])),
     units: each((p) => (nothing ? '0' : net.units[p].toString())),
     carryOut: each((p) => formatRational(nothing ? add(net.exact[p], carryIn[p]!) : net.carryOut[p])),
+    // What the payment states so that a verifier recomputes the cycle from its readings.
+    carryIn: cycle.carryIn,
+    energy: cycle.energy,
   };
 }
 
@@ -193,6 +186,32 @@ export function cyclePayment(record: PeriodRecord, config: AgentConfig): PeriodR
       to: config.parties.producer,
       amount: net.units.producer,
       ...(shares.length ? { shares } : {}),
+    },
+  };
+}
+
+/**
+ * What a cycle paid under `net` states for a verifier: the cycle, its import and export per band digit
+ * (whole mW·s) and the carry into it. Absent for a settlement of an older agent's records (no energy kept).
+ */
+export function cycleMetadata(record: PeriodRecord): { cycle?: NonNullable<PaymentMetadata['cycle']> } {
+  const settled = record.cycle?.settled;
+  const net = settled?.net;
+  if (!settled || !net?.energy || !net.carryIn || !record.tariff) return {};
+  const energy = net.energy.map((e) => ({
+    version: e.version,
+    band: e.band,
+    importHalfNJ: BigInt(e.importHalfNJ),
+    exportHalfNJ: BigInt(e.exportHalfNJ),
+  }));
+  return {
+    cycle: {
+      id: settled.id,
+      start: new Date(settled.startMs).toISOString(),
+      end: new Date(settled.endMs).toISOString(),
+      bands: cycleBandsMWs(energy),
+      carry: net.carryIn,
+      gapMs: record.tariff.gapMs,
     },
   };
 }

@@ -8,6 +8,7 @@ import { isError } from '@tanglewatt/errors';
 import {
   type BandLine,
   bandsMWs,
+  importExportLines,
   PAYEES,
   type PowerReading,
   priceReadings,
@@ -166,27 +167,16 @@ export function priceTariffReadings(
   };
 }
 
-/** Import and export per (version, band), whole half-nJ, in version and band order. */
+/** Import and export per (version, band), whole half-nJ as text, in version and band order. */
 function energyLines(
   imported: readonly BandLine[],
   exported: readonly BandLine[],
 ): NonNullable<PeriodTariff['energy']> {
-  const byKey = new Map<
-    string,
-    { version: number; band: number; importHalfNJ: bigint; exportHalfNJ: bigint }
-  >();
-  const entry = (l: BandLine) => {
-    const key = `${l.version}/${l.band}`;
-    const e = byKey.get(key) ?? { version: l.version, band: l.band, importHalfNJ: 0n, exportHalfNJ: 0n };
-    byKey.set(key, e);
-    return e;
-  };
-  // Band energies from readings are whole half-nJ (numerator over 1).
-  for (const l of imported) entry(l).importHalfNJ += l.energyHalfNJ.num / l.energyHalfNJ.den;
-  for (const l of exported) entry(l).exportHalfNJ += l.energyHalfNJ.num / l.energyHalfNJ.den;
-  return [...byKey.values()]
-    .sort((a, b) => a.version - b.version || a.band - b.band)
-    .map((e) => ({ ...e, importHalfNJ: e.importHalfNJ.toString(), exportHalfNJ: e.exportHalfNJ.toString() }));
+  return importExportLines(imported, exported).map((e) => ({
+    ...e,
+    importHalfNJ: e.importHalfNJ.toString(),
+    exportHalfNJ: e.exportHalfNJ.toString(),
+  }));
 }
 
 /**

@@ -2,9 +2,10 @@
  * What the tariff gives the open period so far, for the live snapshot: its readings are collected as the
  * samples are counted and priced by the same function as the close, so at the close the two agree.
  */
-import type { PeriodTariff } from '@tanglewatt/contract';
+import type { PeriodTariff, TariffNow } from '@tanglewatt/contract';
 import { isError } from '@tanglewatt/errors';
-import type { TariffConfig } from '../config-tariff.js';
+import { segmentsOf, tariffAt } from '@tanglewatt/tariff';
+import { type TariffConfig, tariffHistoryOf } from '../config-tariff.js';
 import type { SampleRecord } from '../metering/records.js';
 import type { PeriodRecord } from '../store/state.js';
 import { priceTariffReadings, ReadingsCollector } from './tariff-period.js';
@@ -64,5 +65,27 @@ export class TariffSoFar {
     }
     this.#cached = { key, priced };
     return priced;
+  }
+
+  /**
+   * The version and band in force at `nowMs` and until when, at most `periodEndMs`, with the energy per band
+   * of `priced` (the open period so far); undefined when no version is in force.
+   */
+  bandAt(nowMs: number, periodEndMs: number, priced: PeriodTariff | undefined): TariffNow | undefined {
+    const history = tariffHistoryOf(this.tariff);
+    const tariff = tariffAt(history, nowMs);
+    if (!tariff) return undefined;
+    // Only the version in force now is looked at, so no gap after it can fail the look-up.
+    const endMs = Math.min(Math.max(periodEndMs, nowMs + 1), tariff.validUntilMs ?? Number.POSITIVE_INFINITY);
+    const [segment] = segmentsOf([tariff], nowMs, endMs);
+    if (!segment) return undefined;
+    return {
+      id: segment.tariffId,
+      version: segment.version,
+      band: segment.band,
+      bandName: segment.bandName,
+      untilMs: segment.endMs,
+      bandsMWs: priced?.bandsMWs ?? {},
+    };
   }
 }

@@ -1,6 +1,7 @@
 import type {
   BlockJson,
   BlockMetadata,
+  ExplorerSource,
   MilestonePayload,
   TaggedDataPayload,
   TransactionPayload,
@@ -83,6 +84,7 @@ export function BlockView({
   transactionId,
   block,
   metadata,
+  source,
   ctx,
 }: {
   title: string;
@@ -90,12 +92,13 @@ export function BlockView({
   transactionId?: string | undefined;
   block: BlockJson;
   metadata: BlockMetadata | undefined;
+  source?: ExplorerSource | undefined;
   ctx: ViewContext;
 }) {
   const payload = block.payload;
   const isTransaction = title.startsWith('Transaction');
   return (
-    <FoundPanel title={title} id={transactionId && isTransaction ? transactionId : blockId}>
+    <FoundPanel title={title} id={transactionId && isTransaction ? transactionId : blockId} source={source}>
       <dl className="kv">
         {blockId && isTransaction && (
           <Term name="Included in block">
@@ -262,14 +265,16 @@ export function MilestoneBody({ milestone, ctx }: { milestone: MilestonePayload;
 export function MilestoneView({
   milestone,
   milestoneId,
+  source,
   ctx,
 }: {
   milestone: MilestonePayload;
   milestoneId?: string | undefined;
+  source?: ExplorerSource | undefined;
   ctx: ViewContext;
 }) {
   return (
-    <FoundPanel title={`Milestone ${milestone.index}`} id={milestoneId}>
+    <FoundPanel title={`Milestone ${milestone.index}`} id={milestoneId} source={source}>
       <MilestoneBody milestone={milestone} ctx={ctx} />
     </FoundPanel>
   );

@@ -1,4 +1,4 @@
-import type { AddressOutputs, OutputResponse, OutputSummary } from '../../api/wallet';
+import type { AddressOutputs, ExplorerSource, OutputResponse, OutputSummary } from '../../api/wallet';
 import { Amount } from '../../components/Amount';
 import { DataTable } from '../../components/DataTable';
 import { MilestoneLink } from '../../components/IdLink';
@@ -30,16 +30,18 @@ function Spent({ metadata: m, now }: { metadata: OutputResponse['metadata']; now
 export function OutputView({
   outputId,
   output,
+  source,
   ctx,
 }: {
   outputId: string;
   output: OutputResponse;
+  source?: ExplorerSource | undefined;
   ctx: ViewContext;
 }) {
   const m = output.metadata;
   const split = splitOutputId(outputId);
   return (
-    <FoundPanel title="Output" id={outputId}>
+    <FoundPanel title="Output" id={outputId} source={source}>
       <OutputBody output={output.output} ctx={ctx} />
       <h3>Ledger</h3>
       <dl className="kv">

@@ -1,12 +1,14 @@
 import type { ReactNode } from 'react';
 import type {
   AddressJson,
+  ExplorerSource,
   FeatureJson,
   OutputJson,
   TaggedDataPayload,
   UnlockConditionJson,
 } from '../../api/wallet';
 import { Amount } from '../../components/Amount';
+import { SourceBadge } from '../../components/SourceBadge';
 import { Term } from '../../components/Term';
 import type { TokenInfo } from '../../format/amount';
 import { AddressType, addressToBech32 } from '../../format/bech32';
@@ -37,15 +39,23 @@ export function FullId({ id }: { id: string }) {
 export function FoundPanel({
   title,
   id,
+  source,
   children,
 }: {
   title: string;
   id: string | undefined;
+  /** Where the answer came from, when the wallet-service said. */
+  source?: ExplorerSource | undefined;
   children: ReactNode;
 }) {
   return (
     <article className="panel" aria-labelledby="found-heading">
       <h2 id="found-heading">{title}</h2>
+      {source && (
+        <p>
+          <SourceBadge source={source} />
+        </p>
+      )}
       {id && (
         <p>
           <FullId id={id} />

@@ -6,24 +6,30 @@ import { resolveQuery } from './resolve';
 const id = `0x${'ab'.repeat(32)}`;
 const notFound = () => Promise.reject(new ApiError('http', 'not found', '', 404, 'NOT_FOUND'));
 
-function client(found: Partial<Record<'block' | 'tx' | 'milestone', unknown>>) {
+/** A client whose explorer reads find what `found` holds, answered by `source`. */
+function client(
+  found: Partial<Record<'block' | 'tx' | 'milestone', unknown>>,
+  source: 'node' | 'indexer' | undefined = 'node',
+) {
   const calls: string[] = [];
   const track = <T>(call: string, result: () => Promise<T>) => {
     calls.push(call);
     return result();
   };
+  const answer = (body: unknown) => (body ? Promise.resolve({ body, source }) : notFound());
   const c = {
-    block: (x: string) =>
-      track(`block ${x}`, () => (found.block ? Promise.resolve(found.block) : notFound())),
     blockMetadata: () =>
       track('blockMetadata', () => Promise.resolve({ blockId: id, parents: [], isSolid: true })),
-    transactionBlock: () => track('tx', () => (found.tx ? Promise.resolve(found.tx) : notFound())),
     transactionMetadata: () =>
       track('txMetadata', () => Promise.resolve({ blockId: '0xb', parents: [], isSolid: true })),
-    milestone: (x: string | number) =>
-      track(`milestone ${x}`, () => (found.milestone ? Promise.resolve(found.milestone) : notFound())),
     output: notFound,
     address: notFound,
+    explorer: {
+      block: (x: string) => track(`block ${x}`, () => answer(found.block)),
+      transactionBlock: () => track('tx', () => answer(found.tx)),
+      milestone: (x: string | number) => track(`milestone ${x}`, () => answer(found.milestone)),
+      output: notFound,
+    },
   };
   return { c: c as unknown as Parameters<typeof resolveQuery>[0], calls };
 }
@@ -34,20 +40,26 @@ describe('resolveQuery', () => {
     expect((await resolveQuery(none.c, classifyQuery(id))).kind).toBe('notFound');
     expect(none.calls).toEqual([`block ${id}`, 'tx', `milestone ${id}`]);
 
-    const tx = client({ tx: { parents: [], protocolVersion: 2, nonce: '0' } });
+    const tx = client({ tx: { parents: [], protocolVersion: 2, nonce: '0' } }, 'indexer');
     expect(await resolveQuery(tx.c, classifyQuery(id))).toMatchObject({
       kind: 'transaction',
       transactionId: id,
+      source: 'indexer',
     });
     expect(tx.calls).toEqual([`block ${id}`, 'tx', 'txMetadata']);
 
     const ms = client({ milestone: { index: 3 } });
-    expect(await resolveQuery(ms.c, classifyQuery(id))).toMatchObject({ kind: 'milestone', milestoneId: id });
+    expect(await resolveQuery(ms.c, classifyQuery(id))).toMatchObject({
+      kind: 'milestone',
+      milestoneId: id,
+      source: 'node',
+    });
   });
 
   it('stops at the first failure that is not "not found"', async () => {
     const broken = client({});
-    broken.c.block = () => Promise.reject(new ApiError('http', 'node down', '', 503, 'NODE_UNREACHABLE'));
+    broken.c.explorer.block = () =>
+      Promise.reject(new ApiError('http', 'node down', '', 503, 'NODE_UNREACHABLE'));
     await expect(resolveQuery(broken.c, classifyQuery(id))).rejects.toThrow('node down');
   });
 

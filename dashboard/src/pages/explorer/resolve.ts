@@ -4,6 +4,7 @@ import type {
   AddressOutputs,
   BlockJson,
   BlockMetadata,
+  ExplorerSource,
   MilestonePayload,
   OutputResponse,
   TransactionPayload,
@@ -13,26 +14,33 @@ import { PayloadType } from '../../api/wallet';
 import { outputIdOf } from '../../format/ids';
 import type { ExplorerQuery } from './classify';
 
+/** Where a look-up's answer came from: the node, or the indexer after the node pruned it. */
+interface FromSource {
+  source: ExplorerSource | undefined;
+}
+
 export type Found =
-  | {
+  | ({
       kind: 'block';
       blockId: string;
       block: BlockJson;
       metadata: BlockMetadata | undefined;
       transactionId?: string;
-    }
-  | { kind: 'transaction'; transactionId: string; block: BlockJson; metadata: BlockMetadata | undefined }
-  | { kind: 'milestone'; milestone: MilestonePayload; milestoneId?: string }
-  | { kind: 'output'; outputId: string; output: OutputResponse }
+    } & FromSource)
+  | ({
+      kind: 'transaction';
+      transactionId: string;
+      block: BlockJson;
+      metadata: BlockMetadata | undefined;
+    } & FromSource)
+  | ({ kind: 'milestone'; milestone: MilestonePayload; milestoneId?: string } & FromSource)
+  | ({ kind: 'output'; outputId: string; output: OutputResponse } & FromSource)
   | { kind: 'address'; address: string; outputs: AddressOutputs }
   | { kind: 'channel'; channelId: string; meter: ChannelMeter; channel: AgentChannelView }
   | { kind: 'notFound'; message: string }
   | { kind: 'unavailable'; message: string };
 
-type Client = Pick<
-  WalletClient,
-  'block' | 'blockMetadata' | 'transactionBlock' | 'transactionMetadata' | 'milestone' | 'output' | 'address'
->;
+type Client = Pick<WalletClient, 'blockMetadata' | 'transactionMetadata' | 'output' | 'address' | 'explorer'>;
 
 /** A configured meter agent, as far as channel look-ups need it. */
 export interface ChannelMeter {
@@ -96,19 +104,33 @@ export async function resolveQuery(
   switch (q.kind) {
     case 'id32': {
       // The same 32-byte shape names three things: try each, in the order the brief of the page says.
-      const block = await orMissing(client.block(q.id, o));
+      const block = await orMissing(client.explorer.block(q.id, o));
       if (block) {
         const metadata = await orMissing(client.blockMetadata(q.id, o));
-        const transactionId = await transactionIdOf(client, block, metadata);
-        return { kind: 'block', blockId: q.id, block, metadata, ...(transactionId ? { transactionId } : {}) };
+        const transactionId = await transactionIdOf(client, block.body, metadata);
+        return {
+          kind: 'block',
+          blockId: q.id,
+          block: block.body,
+          source: block.source,
+          metadata,
+          ...(transactionId ? { transactionId } : {}),
+        };
       }
-      const txBlock = await orMissing(client.transactionBlock(q.id, o));
+      const txBlock = await orMissing(client.explorer.transactionBlock(q.id, o));
       if (txBlock) {
         const metadata = await orMissing(client.transactionMetadata(q.id, o));
-        return { kind: 'transaction', transactionId: q.id, block: txBlock, metadata };
+        return {
+          kind: 'transaction',
+          transactionId: q.id,
+          block: txBlock.body,
+          source: txBlock.source,
+          metadata,
+        };
       }
-      const milestone = await orMissing(client.milestone(q.id, o));
-      if (milestone) return { kind: 'milestone', milestone, milestoneId: q.id };
+      const milestone = await orMissing(client.explorer.milestone(q.id, o));
+      if (milestone)
+        return { kind: 'milestone', milestone: milestone.body, source: milestone.source, milestoneId: q.id };
       const channel = await findChannel(meters, q.id, signal);
       if (channel) return { kind: 'channel', channelId: channel.channel.channelId, ...channel };
       return {
@@ -119,18 +141,18 @@ export async function resolveQuery(
       };
     }
     case 'milestoneIndex': {
-      const milestone = await orMissing(client.milestone(q.index, o));
+      const milestone = await orMissing(client.explorer.milestone(q.index, o));
       return milestone
-        ? { kind: 'milestone', milestone }
+        ? { kind: 'milestone', milestone: milestone.body, source: milestone.source }
         : {
             kind: 'notFound',
             message: `Milestone ${q.index} is not known to the node (not reached yet, or pruned).`,
           };
     }
     case 'output': {
-      const output = await orMissing(client.output(q.id, o));
+      const output = await orMissing(client.explorer.output(q.id, o));
       return output
-        ? { kind: 'output', outputId: q.id, output }
+        ? { kind: 'output', outputId: q.id, output: output.body, source: output.source }
         : { kind: 'notFound', message: 'No output has this id (it may be pruned).' };
     }
     case 'address': {
