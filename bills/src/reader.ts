@@ -14,7 +14,7 @@ import {
 } from '@tanglewatt/channels';
 import { bech32ToHex, hexToBech32 } from '@tanglewatt/ledger';
 import type { LedgerPayment, MeterReading } from './build.js';
-import { readDescription, type ShareRole } from './describe.js';
+import { ALLOCATION_READINGS, isAllocationPeriod, readDescription, type ShareRole } from './describe.js';
 import { type BillIndexer, indexerBlocks } from './indexer-blocks.js';
 import { readOwnMeter } from './meters.js';
 
@@ -45,11 +45,11 @@ export interface ReadBillOptions {
   resolveDid?: VerifyPaymentOptions['resolveDid'];
 }
 
-interface OutputJson {
+export interface OutputJson {
   amount: string;
   unlockConditions?: { type: number; amount?: string; address?: { type: number; pubKeyHash?: string } }[];
 }
-interface TransactionJson {
+export interface TransactionJson {
   type: number;
   essence?: { outputs?: OutputJson[]; payload?: { type: number; tag?: string; data?: string } };
   unlocks?: { type: number; signature?: { publicKey?: string } }[];
@@ -64,13 +64,13 @@ export function signerOf(payload: TransactionJson): string | undefined {
   return `0x${Buffer.from(blake2b(Buffer.from(key.slice(2), 'hex'), { dkLen: 32 })).toString('hex')}`;
 }
 
-function ownerOf(output: OutputJson | undefined): string | undefined {
+export function ownerOf(output: OutputJson | undefined): string | undefined {
   const address = output?.unlockConditions?.find((c) => c.type === ADDRESS_UNLOCK)?.address;
   return address?.type === ED25519_ADDRESS ? address.pubKeyHash?.toLowerCase() : undefined;
 }
 
 /** What the output gives its owner: its amount less a deposit owed back to the sender. */
-function ownedValue(output: OutputJson): bigint {
+export function ownedValue(output: OutputJson): bigint {
   const deposit = output.unlockConditions?.find((c) => c.type === DEPOSIT_RETURN_UNLOCK)?.amount;
   return BigInt(output.amount) - BigInt(deposit ?? '0');
 }
@@ -195,7 +195,9 @@ export async function readReadings(
       (options.toMs === undefined || atMs < options.toMs)
     );
   };
-  const bought = payments.filter((p) => p.direction === 'sent' && inCycle(p));
+  const allocation = (p: LedgerPayment) => isAllocationPeriod(readDescription(p.description)?.periodId);
+  const bought = payments.filter((p) => p.direction === 'sent' && inCycle(p) && !allocation(p));
+  for (const p of payments) if (p.direction === 'sent' && allocation(p)) p.readings = ALLOCATION_READINGS;
   const blockOf = new Map(bought.map((p) => [p.transactionId, p.blockId]));
   const paymentApi: PaymentApi = {
     block: (blockId) => api.block(blockId),
