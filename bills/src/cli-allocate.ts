@@ -14,6 +14,7 @@ import { type AllocationCycle, parseCycle } from './allocation-cycle.js';
 import { type AllocationFormat, allocationFormats, renderAllocation } from './allocation-format.js';
 import { readAllocationMeters, shortMeters } from './allocation-read.js';
 import { checkAllocationPayment, findAllocationPayments, verdictLine } from './allocation-verify.js';
+import { httpUrl } from './cli-args.js';
 import { BillError } from './errors.js';
 
 interface CommonOptions {
@@ -34,16 +35,6 @@ interface AllocateOptions extends CommonOptions {
 
 interface VerifyOptions extends CommonOptions {
   member: string;
-}
-
-function url(field: string) {
-  return (value: string): string => {
-    try {
-      const parsed = new URL(value);
-      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
-    } catch {}
-    throw new InvalidArgumentError(`${field}: an http(s) URL such as http://127.0.0.1:9092`);
-  };
 }
 
 function format(value: string): AllocationFormat {
@@ -108,7 +99,7 @@ async function statementOf(prepared: ReturnType<typeof prepare>, paying = false)
 const common = (command: Command) =>
   command
     .requiredOption('--config <file>', 'allocation config JSON: tariff, payees, generation meters, members')
-    .requiredOption('--indexer <url>', "the community indexer's REST API", url('indexer'))
+    .requiredOption('--indexer <url>', "the community indexer's REST API", httpUrl('indexer'))
     .requiredOption(
       '--cycle <cycle>',
       'YYYY-MM (a month in the tariff zone) or from..to (dates or ISO times)',
@@ -124,7 +115,7 @@ export function allocateCommand(): Command {
     .option('--out <file>', 'where to write the statement (default: standard output)')
     .option('--pay', "post the member's payment to its wallet-service (with --member, --wallet-url)")
     .option('--member <meterId>', 'the member who pays, by its meter id')
-    .option('--wallet-url <url>', "the member's wallet-service", url('wallet-url'))
+    .option('--wallet-url <url>', "the member's wallet-service", httpUrl('wallet-url'))
     .option('--token-env <name>', "environment variable holding the member wallet-service's token")
     .action(async (options: AllocateOptions) => {
       const prepared = prepare(options);

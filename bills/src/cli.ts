@@ -18,6 +18,7 @@ import { type BillFormat, billFormats } from '@tanglewatt/contract';
 import { IndexerApi, isBech32Address } from '@tanglewatt/ledger';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { allocateCommand, allocateVerifyCommand } from './cli-allocate.js';
+import { httpUrl } from './cli-args.js';
 import { verifyCommand } from './cli-verify.js';
 import { type BillConfigFile, parseBillConfig, ZERO_BASELINE } from './config.js';
 import { billFromIndexer, renderBill } from './make.js';
@@ -35,16 +36,6 @@ interface Options {
   meter?: string[];
   node?: string;
 }
-
-const url =
-  (field: string) =>
-  (value: string): string => {
-    try {
-      const parsed = new URL(value);
-      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
-    } catch {}
-    throw new InvalidArgumentError(`${field}: an http(s) URL such as http://127.0.0.1:9092`);
-  };
 
 function format(value: string): BillFormat {
   if ((billFormats as readonly string[]).includes(value)) return value as BillFormat;
@@ -83,7 +74,7 @@ const program = new Command()
   .name('tanglewatt-bills')
   .description("a household's bill for a cycle, built from the ledger and the meter channels via the indexer")
   .exitOverride()
-  .requiredOption('--indexer <url>', "the community indexer's REST API", url('indexer'))
+  .requiredOption('--indexer <url>', "the community indexer's REST API", httpUrl('indexer'))
   .requiredOption('--address <bech32>', "the household's address")
   .requiredOption('--from <date>', 'cycle start: a local date YYYY-MM-DD (or an ISO time with an offset)')
   .requiredOption('--to <date>', 'cycle end: a local date, included (or an ISO time, excluded)')
@@ -100,7 +91,7 @@ const program = new Command()
   .option(
     '--node <url>',
     'HORNET REST API: resolves the meter DIDs purchases name (rotated keys)',
-    url('node'),
+    httpUrl('node'),
   )
   .action(async (options: Options) => {
     if (!isBech32Address(options.address))
