@@ -1,5 +1,6 @@
 import { isError } from '@tanglewatt/errors';
 import { LedgerTimeoutError, NodeRequestError, NodeUnreachableError } from './errors.js';
+import { JsonHttp } from './http-json.js';
 
 /** The parts of HORNET's core v2 REST API (TIP-25) this project reads. Field names follow the wire format. */
 
@@ -107,18 +108,17 @@ export interface NodeApiOptions {
 /** Read-only access to one HORNET node over HTTP. */
 export class NodeApi {
   readonly url: string;
-  private readonly timeoutMs: number;
+  readonly #http: JsonHttp;
 
   constructor(url: string, options: NodeApiOptions = {}) {
     this.url = url.replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.#http = new JsonHttp(this.url, options.timeoutMs ?? 10_000);
   }
 
   /** True when the node answers 200 on /health (synced and has peers or is the coordinator's node). */
   async isHealthy(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(this.timeoutMs) });
-      return res.status === 200;
+      return (await this.#http.get('/health')).status === 200;
     } catch {
       return false;
     }
@@ -185,20 +185,14 @@ export class NodeApi {
   }
 
   private async get<T>(path: string): Promise<T> {
-    let res: Response;
+    const res = await this.#http.get(path);
+    if (res.status < 200 || res.status >= 300)
+      throw new NodeRequestError(res.status, path, errorDetail(res.text));
     try {
-      res = await fetch(`${this.url}${path}`, {
-        headers: { accept: 'application/json' },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      return JSON.parse(res.text) as T;
     } catch (cause) {
       throw new NodeUnreachableError(this.url, { cause });
     }
-    if (!res.ok) {
-      const text = await res.text().catch(() => '');
-      throw new NodeRequestError(res.status, path, errorDetail(text));
-    }
-    return (await res.json()) as T;
   }
 }
 
