@@ -52,12 +52,22 @@ export class JsonHttp {
    * GETs `path` (below the base URL) and reads the whole body. Rejects with NODE_UNREACHABLE when the
    * server cannot be reached or does not answer within the timeout; any HTTP status resolves.
    */
-  async get(path: string): Promise<JsonResponse> {
+  get(path: string): Promise<JsonResponse> {
+    return this.send('GET', path);
+  }
+
+  /** POSTs `body` as JSON to `path`; answers and rejects as `get` does. */
+  post(path: string, body: unknown): Promise<JsonResponse> {
+    return this.send('POST', path, JSON.stringify(body));
+  }
+
+  private async send(method: 'GET' | 'POST', path: string, body?: string): Promise<JsonResponse> {
     try {
       const res = await request(`${this.url}${path}`, {
         dispatcher: this.#pool,
-        method: 'GET',
-        headers: this.headers,
+        method,
+        headers: body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body }),
       });
       return { status: res.statusCode, text: await res.body.text() };
     } catch (cause) {

@@ -168,6 +168,15 @@ export class NodeApi {
     return this.get(`/api/core/v2/transactions/${transactionId}/included-block/metadata`);
   }
 
+  /** Posts a block (as JSON; parents and nonce filled in); resolves with its id. */
+  async postBlock(block: BlockJson): Promise<string> {
+    const path = '/api/core/v2/blocks';
+    const res = await this.#http.post(path, block);
+    if (res.status < 200 || res.status >= 300)
+      throw new NodeRequestError(res.status, path, errorDetail(res.text));
+    return this.parse<{ blockId: string }>(res.text).blockId;
+  }
+
   /** Polls a block's metadata until a milestone references it; resolves with that metadata. */
   async waitForReferenced(blockId: string, timeoutMs = 30_000, pollMs = 250): Promise<BlockMetadata> {
     const deadline = Date.now() + timeoutMs;
@@ -188,8 +197,13 @@ export class NodeApi {
     const res = await this.#http.get(path);
     if (res.status < 200 || res.status >= 300)
       throw new NodeRequestError(res.status, path, errorDetail(res.text));
+    return this.parse<T>(res.text);
+  }
+
+  /** An answer that is not JSON counts as a node that cannot be used. */
+  private parse<T>(text: string): T {
     try {
-      return JSON.parse(res.text) as T;
+      return JSON.parse(text) as T;
     } catch (cause) {
       throw new NodeUnreachableError(this.url, { cause });
     }
