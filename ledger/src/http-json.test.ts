@@ -78,4 +78,38 @@ describe('JsonHttp', () => {
     expect(isError(error, 'NOT_FOUND')).toBe(true);
     expect((error as Error).message).toContain('no such block');
   });
+
+  it('posts a block as JSON and answers its id; a refusal is a typed error with the node’s reason', async () => {
+    const bodies: unknown[] = [];
+    const url = await serve((req, res) => {
+      let text = '';
+      req.on('data', (chunk) => {
+        text += chunk;
+      });
+      req.on('end', () => {
+        bodies.push({ type: req.headers['content-type'], block: JSON.parse(text) });
+        if (bodies.length === 1)
+          res.writeHead(201, { 'content-type': 'application/json' }).end('{"blockId":"0xb1"}');
+        else
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end('{"error":{"message":"invalid payload"}}');
+      });
+    });
+    const api = new NodeApi(url);
+    const block = {
+      protocolVersion: 2,
+      parents: ['0x01'],
+      payload: { type: 5, tag: '0x74', data: '0x' },
+      nonce: '0',
+    };
+    expect(await api.postBlock(block)).toBe('0xb1');
+    const error = await api.postBlock(block).catch((e: unknown) => e);
+    expect(isError(error, 'NODE_REQUEST_FAILED')).toBe(true);
+    expect((error as Error).message).toBe('/api/core/v2/blocks: HTTP 400 invalid payload');
+    expect(bodies).toEqual([
+      { type: 'application/json', block },
+      { type: 'application/json', block },
+    ]);
+  });
 });
