@@ -5,25 +5,31 @@
 import { createRequire } from 'node:module';
 import type * as IotaSdk from '@iota/sdk-wasm/node/lib/index.js';
 import { InvalidInputError, sdkErrorFrom } from './errors.js';
-import {
-  type BuildTransactionRequest,
-  DEFAULT_COIN_TYPE,
-  type OutputSpec,
-  toSdkOutput,
-  utf8ToHex,
-} from './sdk.js';
+import { DEFAULT_COIN_TYPE, type OutputSpec, toSdkOutput, utf8ToHex } from './sdk-outputs.js';
+
+/** What of a BuildTransactionRequest (sdk.ts) an offline preparation reads. */
+export interface OfflineRequest {
+  coinType?: number;
+  accountIndex?: number;
+  addressIndex?: number;
+  inputs: string[];
+  outputs: OutputSpec[];
+  remainderAddress: string;
+  tag?: string;
+  data?: string;
+}
 
 // The same module instance sdk.ts loads (CommonJS entry, see there).
 const sdk = createRequire(import.meta.url)('@iota/sdk-wasm/node') as typeof IotaSdk;
 
 /**
  * A transaction prepared without the node: its inputs are outputs of signed transactions we hold (see
- * BuildTransactionRequest.unconfirmedInputs) or confirmed outputs we know in full (`knownInputs`), all
+ * sdk.ts's BuildTransactionRequest.unconfirmedInputs) or confirmed outputs we know in full (`knownInputs`), all
  * owned by the account's address at `addressIndex`; the remainder, if any, goes last to
  * `remainderAddress`. Same network and inputs commitment rules as the SDK's own.
  */
 export function prepareOffline(
-  request: BuildTransactionRequest,
+  request: OfflineRequest,
   creators: Record<string, string>,
   known: Record<string, OutputSpec>,
   knownNetworkId: string | undefined,

@@ -7,13 +7,20 @@ import type * as IotaSdk from '@iota/sdk-wasm/node/lib/index.js';
 import { InvalidInputError, sdkErrorFrom } from './errors.js';
 import { type BlockJson, NodeApi, type RentStructure } from './node-api.js';
 import { prepareOffline } from './sdk-offline.js';
+import { bech32ToHex, DEFAULT_COIN_TYPE, type OutputSpec, toSdkOutput, utf8ToHex } from './sdk-outputs.js';
+
+export {
+  bech32ToHex,
+  DEFAULT_COIN_TYPE,
+  hexToUtf8,
+  type OutputSpec,
+  toSdkOutput,
+  utf8ToHex,
+} from './sdk-outputs.js';
 
 // The ESM import of '@iota/sdk-wasm/node' fails (directory import); the CommonJS entry works.
 const require = createRequire(import.meta.url);
 const sdk = require('@iota/sdk-wasm/node') as typeof IotaSdk;
-
-/** SLIP-44 coin type used for key derivation (Shimmer's, as Stardust networks use). */
-export const DEFAULT_COIN_TYPE = 4219;
 
 async function call<T>(operation: string, run: () => Promise<T> | T): Promise<T> {
   try {
@@ -115,14 +122,6 @@ export function isBech32Address(address: string, bech32Hrp?: string): boolean {
   }
 }
 
-export function bech32ToHex(address: string): string {
-  try {
-    return sdk.Utils.bech32ToHex(address);
-  } catch {
-    throw new InvalidInputError('address', 'must be a bech32 Ed25519 address');
-  }
-}
-
 export function hexToBech32(hex: string, bech32Hrp: string): string {
   return sdk.Utils.hexToBech32(hex, bech32Hrp);
 }
@@ -143,41 +142,6 @@ export function microOutputDeposit(payee: string, payer: string, rent: RentStruc
     new sdk.ExpirationUnlockCondition(new sdk.Ed25519Address(bech32ToHex(payer)), 1),
   ]);
   return sdk.Utils.computeStorageDeposit(output, rent);
-}
-
-export function utf8ToHex(text: string): string {
-  return `0x${Buffer.from(text, 'utf8').toString('hex')}`;
-}
-
-export function hexToUtf8(hex: string): string {
-  return Buffer.from(hex.replace(/^0x/, ''), 'hex').toString('utf8');
-}
-
-/** An output this project creates: a plain payment, or a micro-payment that returns its deposit to the payer. */
-export type OutputSpec =
-  | { kind: 'basic'; address: string; amount: bigint }
-  | {
-      kind: 'micro';
-      address: string;
-      /** Deposit + the paid amount. */
-      amount: bigint;
-      returnAddress: string;
-      /** Goes back to `returnAddress` when the payee claims. */
-      returnAmount: bigint;
-      /** Unix seconds after which the whole output belongs to `returnAddress`. */
-      expiresAt: number;
-    };
-
-/** @internal for sdk-offline.ts */
-export function toSdkOutput(spec: OutputSpec): IotaSdk.BasicOutput {
-  const owner = new sdk.AddressUnlockCondition(new sdk.Ed25519Address(bech32ToHex(spec.address)));
-  if (spec.kind === 'basic') return new sdk.BasicOutput(spec.amount, [owner]);
-  const payer = new sdk.Ed25519Address(bech32ToHex(spec.returnAddress));
-  return new sdk.BasicOutput(spec.amount, [
-    owner,
-    new sdk.StorageDepositReturnUnlockCondition(payer, spec.returnAmount),
-    new sdk.ExpirationUnlockCondition(payer, spec.expiresAt),
-  ]);
 }
 
 /** Minimum storage deposit of an output as specified. */
