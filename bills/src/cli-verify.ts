@@ -10,6 +10,7 @@ import { didResolver } from '@tanglewatt/channels/node';
 import { type BillJson, bill as billSchema } from '@tanglewatt/contract';
 import { IndexerApi, NodeApi } from '@tanglewatt/ledger';
 import { Command, InvalidArgumentError } from 'commander';
+import { httpUrl } from './cli-args.js';
 import { findingLines, findingsExitStatus } from './verify.js';
 import { verifyBill } from './verify-ledger.js';
 
@@ -19,16 +20,6 @@ interface VerifyOptions {
   keyFile?: string;
   records?: string;
   tokenEnv?: string;
-}
-
-function url(field: string) {
-  return (value: string): string => {
-    try {
-      const parsed = new URL(value);
-      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
-    } catch {}
-    throw new InvalidArgumentError(`${field}: an http(s) URL such as http://127.0.0.1:9092`);
-  };
 }
 
 function readText(field: string, file: string): string {
@@ -59,11 +50,11 @@ export function verifyCommand(): Command {
   return new Command('verify')
     .description('check a bill against the ledger and the meter readings, through the indexer')
     .argument('<bill.json>', 'the bill as JSON (tanglewatt-bills --format json, GET /bills)')
-    .requiredOption('--indexer <url>', "the community indexer's REST API", url('indexer'))
+    .requiredOption('--indexer <url>', "the community indexer's REST API", httpUrl('indexer'))
     .option(
       '--node <url>',
       'HORNET REST API: blocks the indexer has not reached, and the meter DIDs purchases name',
-      url('node'),
+      httpUrl('node'),
     )
     .option('--key-file <file>', 'an X25519 reader key of a restricted meter channel (64 hex digits)')
     .option('--records <file>', "the meter's records as export-records wrote them (JSON Lines)")

@@ -50,4 +50,90 @@ describe('tanglewatt-bills CLI', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('format: json, csv or pdf');
   });
+
+  it('allocate: refuses a bad config, cycle or --pay in one line, exit 2, before any request', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tanglewatt-allocate-cli-'));
+    const config = join(dir, 'allocation.json');
+    const good = {
+      tariff: {
+        id: 'flat',
+        version: 1,
+        timeZone: 'UTC',
+        validFrom: '2026-01-01T00:00Z',
+        bands: [{ digit: 1, name: 'flat', priceUnitsPerWh: '1' }],
+        slots: [
+          {
+            days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+            from: '00:00',
+            to: '24:00',
+            band: 'flat',
+          },
+        ],
+      },
+      payees: { producer: ADDRESS },
+      generation: [{ meterId: 'pv', publicKey: '01'.repeat(32) }],
+      members: [{ meterId: 'house-a', publicKey: '02'.repeat(32), keyPercent: '101', address: ADDRESS }],
+    };
+    await writeFile(config, JSON.stringify(good));
+    const allocate = ['allocate', '--config', config, '--indexer', INDEXER];
+    const fixed = join(dir, 'fixed.json');
+    await writeFile(fixed, JSON.stringify({ ...good, members: [{ ...good.members[0], keyPercent: '50' }] }));
+    const cases: [string[], string][] = [
+      [
+        [...allocate, '--cycle', '2026-11'],
+        'error: members[0].keyPercent: the keys add up to more than 100 %',
+      ],
+      [
+        ['allocate', '--config', fixed, '--indexer', INDEXER, '--cycle', 'last-week'],
+        'error: cycle: a month YYYY-MM, or from..to as dates YYYY-MM-DD or ISO times with Z or an offset, not "last-week"',
+      ],
+      [
+        ['allocate', '--config', fixed, '--indexer', INDEXER, '--cycle', '2026-11', '--pay'],
+        'error: member: --member <meterId> names who pays',
+      ],
+      [
+        [
+          'allocate',
+          '--config',
+          fixed,
+          '--indexer',
+          INDEXER,
+          '--cycle',
+          '2026-11',
+          '--pay',
+          '--member',
+          'house-z',
+        ],
+        'error: member: "house-z" is not a member of the config (house-a)',
+      ],
+      [
+        [
+          'allocate',
+          '--config',
+          fixed,
+          '--indexer',
+          INDEXER,
+          '--cycle',
+          '2099-11',
+          '--pay',
+          '--member',
+          'house-a',
+          '--wallet-url',
+          INDEXER,
+          '--token-env',
+          'PATH',
+        ],
+        'error: cycle: it ends at 2099-12-01T00:00:00.000Z; pay once it has ended',
+      ],
+      [
+        ['allocate', '--config', fixed, '--indexer', INDEXER, '--cycle', '2026-11', '--member', 'house-a'],
+        'error: pay: --member, --wallet-url and --token-env only with --pay',
+      ],
+    ];
+    for (const [args, line] of cases) {
+      const result = await cli(args);
+      expect(result.stderr).toBe(`${line}\n`);
+      expect([result.code, result.stdout]).toEqual([2, '']);
+    }
+  });
 });

@@ -6,6 +6,9 @@
  *     [--config bill.json] [--node <url>] --format json|csv|pdf --out <file>
  *   npx tsx bills/src/cli.ts verify <bill.json> --indexer <url> [--node <url>] [--key-file <reader.key>]
  *     [--records <file.jsonl>]
+ *   npx tsx bills/src/cli.ts allocate --config allocation.json --indexer <url> --cycle <YYYY-MM|from..to>
+ *     [--format json|csv] [--out <file>] [--pay --member <meterId> --wallet-url <url> --token-env <VAR>]
+ *   npx tsx bills/src/cli.ts allocate verify --config allocation.json --indexer <url> --cycle <…> --member <id>
  * Exit status: 0 written (or PASS), 1 FAIL, 2 usage, config or network error.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +17,8 @@ import { didResolver } from '@tanglewatt/channels/node';
 import { type BillFormat, billFormats } from '@tanglewatt/contract';
 import { IndexerApi, isBech32Address } from '@tanglewatt/ledger';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { allocateCommand, allocateVerifyCommand } from './cli-allocate.js';
+import { httpUrl } from './cli-args.js';
 import { verifyCommand } from './cli-verify.js';
 import { type BillConfigFile, parseBillConfig, ZERO_BASELINE } from './config.js';
 import { billFromIndexer, renderBill } from './make.js';
@@ -31,16 +36,6 @@ interface Options {
   meter?: string[];
   node?: string;
 }
-
-const url =
-  (field: string) =>
-  (value: string): string => {
-    try {
-      const parsed = new URL(value);
-      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
-    } catch {}
-    throw new InvalidArgumentError(`${field}: an http(s) URL such as http://127.0.0.1:9092`);
-  };
 
 function format(value: string): BillFormat {
   if ((billFormats as readonly string[]).includes(value)) return value as BillFormat;
@@ -79,7 +74,7 @@ const program = new Command()
   .name('tanglewatt-bills')
   .description("a household's bill for a cycle, built from the ledger and the meter channels via the indexer")
   .exitOverride()
-  .requiredOption('--indexer <url>', "the community indexer's REST API", url('indexer'))
+  .requiredOption('--indexer <url>', "the community indexer's REST API", httpUrl('indexer'))
   .requiredOption('--address <bech32>', "the household's address")
   .requiredOption('--from <date>', 'cycle start: a local date YYYY-MM-DD (or an ISO time with an offset)')
   .requiredOption('--to <date>', 'cycle end: a local date, included (or an ISO time, excluded)')
@@ -96,7 +91,7 @@ const program = new Command()
   .option(
     '--node <url>',
     'HORNET REST API: resolves the meter DIDs purchases name (rotated keys)',
-    url('node'),
+    httpUrl('node'),
   )
   .action(async (options: Options) => {
     if (!isBech32Address(options.address))
@@ -127,12 +122,25 @@ const program = new Command()
     }
   });
 
-// `verify` is a command of its own; without it the arguments are a bill to write.
+// `verify` and `allocate` (with `allocate verify`) are commands of their own; without one the arguments are a
+// bill to write.
 const verifying = process.argv[2] === 'verify';
-const chosen = verifying
-  ? new Command('tanglewatt-bills').exitOverride().addCommand(verifyCommand())
-  : program;
-if (verifying) for (const c of chosen.commands) c.exitOverride();
+const allocating = process.argv[2] === 'allocate';
+const chosen = verifying || allocating ? new Command('tanglewatt-bills').exitOverride() : program;
+if (verifying) chosen.addCommand(verifyCommand());
+if (allocating)
+  chosen.addCommand(
+    process.argv[3] === 'verify'
+      ? new Command('allocate').exitOverride().addCommand(allocateVerifyCommand())
+      : allocateCommand(),
+  );
+const overrideAll = (c: Command): void => {
+  for (const sub of c.commands) {
+    sub.exitOverride();
+    overrideAll(sub);
+  }
+};
+overrideAll(chosen);
 chosen.parseAsync(process.argv).catch((error: unknown) => {
   // Commander has printed its own usage errors (and help, which exits 0).
   if (error instanceof CommanderError && !(error instanceof InvalidArgumentError)) {

@@ -10,6 +10,16 @@ import { z } from 'zod';
 
 export type ShareRole = 'operator' | 'grid';
 
+/**
+ * A member's allocation payment (`allocate --pay`) names `allocation/<cycle>` as its period: it is checked by
+ * `allocate verify` against every meter of the community, not by a channel of its own, so a bill marks its
+ * readings `ALLOCATION` instead of verifying a period.
+ */
+export const ALLOCATION_PERIOD_PREFIX = 'allocation/';
+export const ALLOCATION_READINGS = 'ALLOCATION';
+export const isAllocationPeriod = (periodId: string | undefined) =>
+  periodId?.startsWith(ALLOCATION_PERIOD_PREFIX) ?? false;
+
 export interface DescribedShare {
   role: ShareRole;
   /** Output index in the same transaction. */
@@ -101,8 +111,12 @@ export function readDescription(
       ...(s.to !== undefined ? { to: s.to } : {}),
     }));
   });
-  field('tariff', z.looseObject({ id: z.string(), version: z.number().int() }), (v) => {
-    terms.tariff = { id: v.id, version: v.version };
+  // The wire states the version as a string ("1", or "1,2" when it changed inside the period: the last one
+  // is the version in force at its end); a number is read too.
+  const version = z.union([z.number().int(), z.string().regex(/^[0-9]{1,9}(,[0-9]{1,9}){0,8}$/)]);
+  field('tariff', z.looseObject({ id: z.string(), version }), (v) => {
+    const last = typeof v.version === 'number' ? v.version : Number(v.version.split(',').at(-1));
+    terms.tariff = { id: v.id, version: last };
   });
   field(
     'repays',

@@ -1,4 +1,11 @@
 /** @tanglewatt/bills: member bills from the ledger and the meter channels. */
+
+export * from './allocation.js';
+export * from './allocation-config.js';
+export * from './allocation-cycle.js';
+export * from './allocation-format.js';
+export * from './allocation-read.js';
+export * from './allocation-verify.js';
 export * from './build.js';
 export * from './config.js';
 export * from './csv.js';

@@ -15,7 +15,13 @@ import {
 } from '@tanglewatt/channels';
 import { bech32ToHex, hexToBech32, type IndexedOutputMetadata, outputIdOf } from '@tanglewatt/ledger';
 import type { LedgerPayment, MeterReading } from './build.js';
-import { type RepaidRole, readDescription, type ShareRole } from './describe.js';
+import {
+  ALLOCATION_READINGS,
+  isAllocationPeriod,
+  type RepaidRole,
+  readDescription,
+  type ShareRole,
+} from './describe.js';
 import { type BillIndexer, indexerBlocks } from './indexer-blocks.js';
 import { readOwnMeter } from './meters.js';
 
@@ -47,7 +53,7 @@ export interface ReadBillOptions {
   resolveDid?: VerifyPaymentOptions['resolveDid'];
 }
 
-interface OutputJson {
+export interface OutputJson {
   amount: string;
   unlockConditions?: {
     type: number;
@@ -56,7 +62,7 @@ interface OutputJson {
     address?: { type: number; pubKeyHash?: string };
   }[];
 }
-interface TransactionJson {
+export interface TransactionJson {
   type: number;
   essence?: { outputs?: OutputJson[]; payload?: { type: number; tag?: string; data?: string } };
   unlocks?: { type: number; signature?: { publicKey?: string } }[];
@@ -71,13 +77,13 @@ export function signerOf(payload: TransactionJson): string | undefined {
   return `0x${Buffer.from(blake2b(Buffer.from(key.slice(2), 'hex'), { dkLen: 32 })).toString('hex')}`;
 }
 
-function ownerOf(output: OutputJson | undefined): string | undefined {
+export function ownerOf(output: OutputJson | undefined): string | undefined {
   const address = output?.unlockConditions?.find((c) => c.type === ADDRESS_UNLOCK)?.address;
   return address?.type === ED25519_ADDRESS ? address.pubKeyHash?.toLowerCase() : undefined;
 }
 
 /** What the output gives its owner: its amount less a deposit owed back to the sender. */
-function ownedValue(output: OutputJson): bigint {
+export function ownedValue(output: OutputJson): bigint {
   const deposit = output.unlockConditions?.find((c) => c.type === DEPOSIT_RETURN_UNLOCK)?.amount;
   return BigInt(output.amount) - BigInt(deposit ?? '0');
 }
@@ -233,10 +239,13 @@ export async function readReadings(
       (options.toMs === undefined || atMs < options.toMs)
     );
   };
+  const allocation = (p: LedgerPayment) => isAllocationPeriod(readDescription(p.description)?.periodId);
   // A repayment has no readings of its own: they are its original payment's.
+  const repayment = (p: LedgerPayment) => readDescription(p.description)?.repays !== undefined;
   const bought = payments.filter(
-    (p) => p.direction === 'sent' && inCycle(p) && !readDescription(p.description)?.repays,
+    (p) => p.direction === 'sent' && inCycle(p) && !allocation(p) && !repayment(p),
   );
+  for (const p of payments) if (p.direction === 'sent' && allocation(p)) p.readings = ALLOCATION_READINGS;
   const blockOf = new Map(bought.map((p) => [p.transactionId, p.blockId]));
   const paymentApi: PaymentApi = {
     block: (blockId) => api.block(blockId),

@@ -12,6 +12,7 @@ import {
 } from '@tanglewatt/channels';
 import type { BillJson } from '@tanglewatt/contract';
 import type { IndexerApi, NodeApi } from '@tanglewatt/ledger';
+import { isAllocationPeriod } from './describe.js';
 import { readPayments } from './reader.js';
 import { type BillEvidence, type BillFinding, checkBill } from './verify.js';
 
@@ -36,7 +37,8 @@ export interface BillVerdict {
 export async function verifyBill(bill: BillJson, options: VerifyBillOptions): Promise<BillVerdict> {
   const warnings: string[] = [];
   const payments = await readPayments(options.indexer, bill.household, (m) => warnings.push(m));
-  const bought = bill.lines.filter((l) => l.direction === 'bought');
+  // An allocation payment's readings are every community meter's: `allocate verify` checks it.
+  const bought = bill.lines.filter((l) => l.direction === 'bought' && !isAllocationPeriod(l.periodId));
   const api = options.node as PaymentApi | undefined;
   const { periods } =
     bought.length === 0

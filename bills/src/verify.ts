@@ -10,6 +10,7 @@ import type { PeriodVerdict, RecordsVerdict } from '@tanglewatt/channels';
 import type { BillJson, BillLineJson } from '@tanglewatt/contract';
 import { buildBill, type LedgerPayment } from './build.js';
 import { parseBillConfig, ZERO_BASELINE } from './config.js';
+import { isAllocationPeriod } from './describe.js';
 import { billToJson } from './json.js';
 
 export type BillFindingCode =
@@ -146,7 +147,8 @@ export function checkBill(bill: BillJson, evidence: BillEvidence): BillFinding[]
       fail('TOTALS', `${field}: the bill says ${said}, its lines add up to ${value}`);
   }
 
-  const bought = bill.lines.filter((l) => l.direction === 'bought');
+  // An allocation payment has no channel period of its own: `allocate verify` checks it.
+  const bought = bill.lines.filter((l) => l.direction === 'bought' && !isAllocationPeriod(l.periodId));
   if (evidence.periods) checkReadings(bought, evidence.periods, fail);
   if (evidence.records) checkRecords(bought, evidence.periods ?? [], evidence.records, fail);
   return findings;

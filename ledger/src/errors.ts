@@ -21,9 +21,15 @@ export class NodeUnreachableError extends LedgerError {
   override name = 'NodeUnreachableError';
   constructor(
     readonly url: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; timeoutMs?: number },
   ) {
-    super('NODE_UNREACHABLE', `node at ${url} is unreachable`, options);
+    super(
+      'NODE_UNREACHABLE',
+      options?.timeoutMs === undefined
+        ? `node at ${url} is unreachable`
+        : `node at ${url} did not answer within ${options.timeoutMs} ms`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { NodeRequestError, NodeUnreachableError } from './errors.js';
+import { JsonHttp } from './http-json.js';
 import type { BlockJson, OutputMetadata } from './node-api.js';
 
 /**
@@ -92,12 +93,14 @@ export class IndexerApi {
   readonly url: string;
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
+  readonly #http: JsonHttp;
 
   constructor(url: string, options: IndexerApiOptions = {}) {
     this.url = url.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.headers = { accept: 'application/json' };
     if (options.token) this.headers.authorization = `Bearer ${options.token}`;
+    this.#http = new JsonHttp(this.url, this.timeoutMs, this.headers);
   }
 
   /** The indexer's state; answers (rather than throws) while it is disconnected from its node. */
@@ -212,21 +215,12 @@ export class IndexerApi {
   }
 
   private async get<T>(path: string, alsoOk: number[] = []): Promise<T> {
-    let res: Response;
+    const res = await this.#http.get(path);
+    const ok = res.status >= 200 && res.status < 300;
+    if (!ok && !alsoOk.includes(res.status))
+      throw new NodeRequestError(res.status, path, errorDetail(res.text));
     try {
-      res = await fetch(`${this.url}${path}`, {
-        headers: this.headers,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (cause) {
-      throw new NodeUnreachableError(this.url, { cause });
-    }
-    if (!res.ok && !alsoOk.includes(res.status)) {
-      const text = await res.text().catch(() => '');
-      throw new NodeRequestError(res.status, path, errorDetail(text));
-    }
-    try {
-      return (await res.json()) as T;
+      return JSON.parse(res.text) as T;
     } catch (cause) {
       throw new NodeUnreachableError(this.url, { cause });
     }

@@ -1,5 +1,6 @@
 import { isError } from '@tanglewatt/errors';
 import { LedgerTimeoutError, NodeRequestError, NodeUnreachableError } from './errors.js';
+import { JsonHttp } from './http-json.js';
 
 /** The parts of HORNET's core v2 REST API (TIP-25) this project reads. Field names follow the wire format. */
 
@@ -107,18 +108,17 @@ export interface NodeApiOptions {
 /** Read-only access to one HORNET node over HTTP. */
 export class NodeApi {
   readonly url: string;
-  private readonly timeoutMs: number;
+  readonly #http: JsonHttp;
 
   constructor(url: string, options: NodeApiOptions = {}) {
     this.url = url.replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.#http = new JsonHttp(this.url, options.timeoutMs ?? 10_000);
   }
 
   /** True when the node answers 200 on /health (synced and has peers or is the coordinator's node). */
   async isHealthy(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(this.timeoutMs) });
-      return res.status === 200;
+      return (await this.#http.get('/health')).status === 200;
     } catch {
       return false;
     }
@@ -168,6 +168,15 @@ export class NodeApi {
     return this.get(`/api/core/v2/transactions/${transactionId}/included-block/metadata`);
   }
 
+  /** Posts a block (as JSON; parents and nonce filled in); resolves with its id. */
+  async postBlock(block: BlockJson): Promise<string> {
+    const path = '/api/core/v2/blocks';
+    const res = await this.#http.post(path, block);
+    if (res.status < 200 || res.status >= 300)
+      throw new NodeRequestError(res.status, path, errorDetail(res.text));
+    return this.parse<{ blockId: string }>(res.text).blockId;
+  }
+
   /** Polls a block's metadata until a milestone references it; resolves with that metadata. */
   async waitForReferenced(blockId: string, timeoutMs = 30_000, pollMs = 250): Promise<BlockMetadata> {
     const deadline = Date.now() + timeoutMs;
@@ -185,20 +194,19 @@ export class NodeApi {
   }
 
   private async get<T>(path: string): Promise<T> {
-    let res: Response;
+    const res = await this.#http.get(path);
+    if (res.status < 200 || res.status >= 300)
+      throw new NodeRequestError(res.status, path, errorDetail(res.text));
+    return this.parse<T>(res.text);
+  }
+
+  /** An answer that is not JSON counts as a node that cannot be used. */
+  private parse<T>(text: string): T {
     try {
-      res = await fetch(`${this.url}${path}`, {
-        headers: { accept: 'application/json' },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      return JSON.parse(text) as T;
     } catch (cause) {
       throw new NodeUnreachableError(this.url, { cause });
     }
-    if (!res.ok) {
-      const text = await res.text().catch(() => '');
-      throw new NodeRequestError(res.status, path, errorDetail(text));
-    }
-    return (await res.json()) as T;
   }
 }
 

@@ -1,3 +1,8 @@
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import type * as IotaSdk from '@iota/sdk-wasm/node/lib/index.js';
+import { isError } from '@tanglewatt/errors';
 import { describe, expect, it } from 'vitest';
 import {
   basicOutputDeposit,
@@ -13,6 +18,9 @@ import {
   transactionIdOf,
   utf8ToHex,
 } from './sdk.js';
+
+// The SDK itself, to state independently what the ledger holds (sdk.ts keeps its objects to itself).
+const sdkModule = createRequire(import.meta.url)('@iota/sdk-wasm/node') as typeof IotaSdk;
 
 const rent = { vByteCost: 10, vByteFactorData: 1, vByteFactorKey: 10 };
 // Development-only mnemonic of hornet-config/profiles/development.json.
@@ -154,3 +162,112 @@ describe('LedgerClient.signTransaction on an unconfirmed output', () => {
     await client.destroy();
   });
 });
+
+describe('LedgerClient.signTransaction on confirmed outputs it is given in full', () => {
+  it('asks the node only for its info (the network id), not for each input, and commits to the given outputs', async () => {
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(req.url!);
+      if (req.url === '/api/core/v2/info')
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(nodeInfo('tanglewatt-dev')));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const signer = new MnemonicSigner(devMnemonic);
+    const [own] = await signer.addresses({ count: 1, bech32Hrp: 'watt' });
+    const payee = hexToBech32(`0x${'cd'.repeat(32)}`, 'watt');
+    const a = `0x${'55'.repeat(32)}0100`;
+    const b = `0x${'66'.repeat(32)}0000`;
+    const client = new LedgerClient(url);
+    try {
+      const sign = (inputs: string[]) =>
+        client.signTransaction({
+          signer,
+          inputs,
+          outputs: [{ kind: 'basic', address: payee, amount: 70_000n }],
+          remainderAddress: own!,
+          knownInputs: {
+            [a]: { kind: 'basic', address: own!, amount: 50_000n },
+            [b]: { kind: 'basic', address: own!, amount: 30_000n },
+          },
+        });
+      const first = await sign([a, b]);
+      const second = await sign([b, a]);
+      expect(first.outputAmounts).toEqual([70_000n, 10_000n]);
+      expect(second.transactionId).not.toBe(first.transactionId);
+      const essence = JSON.parse(first.payloadJson).essence;
+      expect(essence.inputs).toEqual([
+        { type: 0, transactionId: `0x${'55'.repeat(32)}`, transactionOutputIndex: 1 },
+        { type: 0, transactionId: `0x${'66'.repeat(32)}`, transactionOutputIndex: 0 },
+      ]);
+      // The commitment is over the inputs' outputs exactly as the ledger holds them.
+      const plain = (amount: bigint) =>
+        new sdkModule.BasicOutput(amount, [
+          new sdkModule.AddressUnlockCondition(new sdkModule.Ed25519Address(bech32ToHex(own!))),
+        ]);
+      expect(essence.inputsCommitment).toBe(
+        sdkModule.Utils.computeInputsCommitment([plain(50_000n), plain(30_000n)]),
+      );
+      expect(essence.networkId).toMatch(/^[1-9][0-9]*$/);
+      expect(asked.filter((p) => p.includes('/outputs/'))).toEqual([]);
+      expect(asked.filter((p) => p === '/api/core/v2/info').length).toBeLessThanOrEqual(2);
+    } finally {
+      await client.destroy();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('leaves an input it is not given to the SDK, which asks the node for it', async () => {
+    const client = new LedgerClient('http://127.0.0.1:9');
+    const signer = new MnemonicSigner(devMnemonic);
+    const [own] = await signer.addresses({ count: 1, bech32Hrp: 'watt' });
+    const a = `0x${'55'.repeat(32)}0100`;
+    const error = await client
+      .signTransaction({
+        signer,
+        inputs: [a, `0x${'77'.repeat(32)}0000`],
+        outputs: [],
+        remainderAddress: own!,
+        knownInputs: { [a]: { kind: 'basic', address: own!, amount: 50_000n } },
+      })
+      .catch((e: unknown) => e);
+    expect(isError(error, 'NODE_UNREACHABLE')).toBe(true);
+    await client.destroy();
+  });
+});
+
+function nodeInfo(networkName: string) {
+  const milestone = {
+    index: 1,
+    timestamp: Math.floor(Date.now() / 1000),
+    milestoneId: `0x${'00'.repeat(32)}`,
+  };
+  return {
+    name: 'HORNET',
+    version: '2.0.1',
+    status: {
+      isHealthy: true,
+      latestMilestone: milestone,
+      confirmedMilestone: milestone,
+      pruningIndex: 0,
+    },
+    supportedProtocolVersions: [2],
+    protocol: {
+      version: 2,
+      networkName,
+      bech32Hrp: 'watt',
+      minPowScore: 0,
+      belowMaxDepth: 15,
+      rentStructure: rent,
+      tokenSupply: '2779530283277761',
+    },
+    pendingProtocolParameters: [],
+    baseToken: { name: 'Watt', tickerSymbol: 'WATT', unit: 'WATT', decimals: 6, useMetricPrefix: false },
+    metrics: { blocksPerSecond: 0, referencedBlocksPerSecond: 0, referencedRate: 0 },
+    features: [],
+  };
+}

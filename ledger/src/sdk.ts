@@ -5,14 +5,22 @@
 import { createRequire } from 'node:module';
 import type * as IotaSdk from '@iota/sdk-wasm/node/lib/index.js';
 import { InvalidInputError, sdkErrorFrom } from './errors.js';
-import type { RentStructure } from './node-api.js';
+import { type BlockJson, NodeApi, type RentStructure } from './node-api.js';
+import { prepareOffline } from './sdk-offline.js';
+import { bech32ToHex, DEFAULT_COIN_TYPE, type OutputSpec, toSdkOutput, utf8ToHex } from './sdk-outputs.js';
+
+export {
+  bech32ToHex,
+  DEFAULT_COIN_TYPE,
+  hexToUtf8,
+  type OutputSpec,
+  toSdkOutput,
+  utf8ToHex,
+} from './sdk-outputs.js';
 
 // The ESM import of '@iota/sdk-wasm/node' fails (directory import); the CommonJS entry works.
 const require = createRequire(import.meta.url);
 const sdk = require('@iota/sdk-wasm/node') as typeof IotaSdk;
-
-/** SLIP-44 coin type used for key derivation (Shimmer's, as Stardust networks use). */
-export const DEFAULT_COIN_TYPE = 4219;
 
 async function call<T>(operation: string, run: () => Promise<T> | T): Promise<T> {
   try {
@@ -114,14 +122,6 @@ export function isBech32Address(address: string, bech32Hrp?: string): boolean {
   }
 }
 
-export function bech32ToHex(address: string): string {
-  try {
-    return sdk.Utils.bech32ToHex(address);
-  } catch {
-    throw new InvalidInputError('address', 'must be a bech32 Ed25519 address');
-  }
-}
-
 export function hexToBech32(hex: string, bech32Hrp: string): string {
   return sdk.Utils.hexToBech32(hex, bech32Hrp);
 }
@@ -144,40 +144,6 @@ export function microOutputDeposit(payee: string, payer: string, rent: RentStruc
   return sdk.Utils.computeStorageDeposit(output, rent);
 }
 
-export function utf8ToHex(text: string): string {
-  return `0x${Buffer.from(text, 'utf8').toString('hex')}`;
-}
-
-export function hexToUtf8(hex: string): string {
-  return Buffer.from(hex.replace(/^0x/, ''), 'hex').toString('utf8');
-}
-
-/** An output this project creates: a plain payment, or a micro-payment that returns its deposit to the payer. */
-export type OutputSpec =
-  | { kind: 'basic'; address: string; amount: bigint }
-  | {
-      kind: 'micro';
-      address: string;
-      /** Deposit + the paid amount. */
-      amount: bigint;
-      returnAddress: string;
-      /** Goes back to `returnAddress` when the payee claims. */
-      returnAmount: bigint;
-      /** Unix seconds after which the whole output belongs to `returnAddress`. */
-      expiresAt: number;
-    };
-
-function toSdkOutput(spec: OutputSpec): IotaSdk.BasicOutput {
-  const owner = new sdk.AddressUnlockCondition(new sdk.Ed25519Address(bech32ToHex(spec.address)));
-  if (spec.kind === 'basic') return new sdk.BasicOutput(spec.amount, [owner]);
-  const payer = new sdk.Ed25519Address(bech32ToHex(spec.returnAddress));
-  return new sdk.BasicOutput(spec.amount, [
-    owner,
-    new sdk.StorageDepositReturnUnlockCondition(payer, spec.returnAmount),
-    new sdk.ExpirationUnlockCondition(payer, spec.expiresAt),
-  ]);
-}
-
 /** Minimum storage deposit of an output as specified. */
 export function outputDeposit(spec: OutputSpec, rent: RentStructure): bigint {
   return sdk.Utils.computeStorageDeposit(toSdkOutput(spec), rent);
@@ -197,6 +163,8 @@ export interface BuildTransactionRequest {
   signer: MnemonicSigner;
   coinType?: number;
   accountIndex?: number;
+  /** The address (of the account's public ones) that owns the inputs built offline; default 0. */
+  addressIndex?: number;
   inputs: string[];
   outputs: OutputSpec[];
   remainderAddress: string;
@@ -206,9 +174,18 @@ export interface BuildTransactionRequest {
    * Inputs created by a transaction that is signed but not confirmed yet: output id → that transaction's
    * signed payload (as `SignedTransaction.payloadJson`). The node cannot serve such an input, so the
    * transaction is built here from the given outputs instead of by the SDK from the node's ledger; then
-   * every input must be listed, the remainder is the last output, and the SDK still signs and checks it.
+   * every input must be listed here or in `knownInputs`, the remainder is the last output, and the SDK
+   * still signs and checks it.
    */
   unconfirmedInputs?: Record<string, string>;
+  /**
+   * Confirmed inputs the caller knows in full (a transaction of its own created them): output id → the
+   * output exactly as it was specified. When every input is here (or in `unconfirmedInputs`) the
+   * transaction is built here too, without asking the node for each input. The caller vouches that each is
+   * unspent (its own ledger view says so); should one not be, the transaction conflicts on the ledger like
+   * any other that lost an input.
+   */
+  knownInputs?: Record<string, OutputSpec>;
 }
 
 export interface TransferRequest {
@@ -269,11 +246,14 @@ function blockBytesOfPayload(payload: IotaSdk.Payload): number {
 /** Builds, signs and posts blocks through one node. Reads go through NodeApi. */
 export class LedgerClient {
   readonly #client: IotaSdk.Client;
+  readonly #api: NodeApi;
+  #networkId: Promise<string> | undefined;
 
   constructor(readonly nodeUrl: string) {
     // minPowScore is 0 on our network, so no local PoW; the node picks tips for us. HORNET reports a
     // node without gossip peers as unhealthy even when synced, which a one-node tangle always is.
     this.#client = new sdk.Client({ nodes: [nodeUrl], localPow: false, ignoreNodeHealth: true });
+    this.#api = new NodeApi(nodeUrl);
   }
 
   async transfer(request: TransferRequest): Promise<PostedTransfer> {
@@ -300,9 +280,20 @@ export class LedgerClient {
   /** Builds and signs a transaction with exactly the given inputs and outputs; posts nothing. */
   async signTransaction(request: BuildTransactionRequest): Promise<SignedTransaction> {
     const secret = request.signer.secretManagerDescriptor();
-    // Without the node when the inputs are ours and unconfirmed: the node knows nothing of them yet.
-    const payload = request.unconfirmedInputs
-      ? await request.signer.signPrepared(prepareOffline(request, request.unconfirmedInputs))
+    const known = request.knownInputs ?? {};
+    const unconfirmed = request.unconfirmedInputs ?? {};
+    // Without the node when the inputs are ours: unconfirmed ones it knows nothing of yet, and confirmed
+    // ones we made need no round trip each.
+    const offline =
+      request.unconfirmedInputs !== undefined ||
+      (request.inputs.length > 0 &&
+        request.inputs.every((id) => Object.hasOwn(known, id) || Object.hasOwn(unconfirmed, id)));
+    const networkId =
+      offline && request.inputs.some((id) => Object.hasOwn(known, id) && !Object.hasOwn(unconfirmed, id))
+        ? await this.networkId()
+        : undefined;
+    const payload = offline
+      ? await request.signer.signPrepared(prepareOffline(request, unconfirmed, known, networkId))
       : await call('signTransaction', async () =>
           this.#client.signTransaction(secret, await this.prepare(request)),
         );
@@ -323,6 +314,15 @@ export class LedgerClient {
       outputAmounts,
       blockBytes: blockBytesOfPayload(payload),
     };
+  }
+
+  /** The network's id (as in every essence), asked of the node once. */
+  private networkId(): Promise<string> {
+    this.#networkId ??= call('getNetworkId', () => this.#client.getNetworkId()).catch((error: unknown) => {
+      this.#networkId = undefined;
+      throw error;
+    });
+    return this.#networkId;
   }
 
   /** The SDK's own preparation: it reads each input from the node's ledger. */
@@ -346,17 +346,17 @@ export class LedgerClient {
    * includes a transaction once, and any further block carrying it is marked conflicting.
    */
   async postTransaction(payloadJson: string, options: { approve?: string[] } = {}): Promise<string> {
-    const payload = sdk.parsePayload(JSON.parse(payloadJson));
+    const payload = JSON.parse(payloadJson) as BlockJson['payload'];
     // The block is built here rather than by postBlockPayload: two requests (tips, post), not more.
     // A transaction spending an output of a transaction not confirmed yet must approve that transaction's
     // block: white flag applies a milestone's cone in post-order (parents first), so the output is then
     // created before it is spent (HORNET pkg/whiteflag/white_flag.go, ComputeWhiteFlagMutations: an input
     // is looked up among the outputs created earlier in the same confirmation, then in the ledger; TIP-2).
     // minPoWScore is 0 on our network, so the block needs no nonce; the node's tips fill the other parents.
-    const tips = await call('getTips', () => this.#client.getTips());
+    // Both go over NodeApi's kept-alive connections; the payload is posted as journaled (JSON).
+    const tips = await this.#api.tips();
     const parents = [...new Set([...(options.approve ?? []), ...tips])].slice(0, MAX_PARENTS).sort();
-    const block = Object.assign(new sdk.Block(), { protocolVersion: 2, parents, payload, nonce: '0' });
-    return call('postBlock', () => this.#client.postBlock(block));
+    return this.#api.postBlock({ protocolVersion: 2, parents, ...(payload ? { payload } : {}), nonce: '0' });
   }
 
   /** Posts an empty block that approves `blockId` and fresh tips, so a lazy block gets referenced. */
@@ -368,78 +368,17 @@ export class LedgerClient {
   /** Posts a block that carries only tagged data (no value). */
   async postTaggedData(tag: string, data: Uint8Array | string): Promise<string> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-    const [blockId] = await call('postBlockPayload', () =>
-      this.#client.postBlockPayload(new sdk.TaggedDataPayload(utf8ToHex(tag), `0x${bytes.toString('hex')}`)),
-    );
-    return blockId;
+    // As JSON over NodeApi (TIP-25's tagged data payload, type 5): no SDK round trip through WASM.
+    const tips = await this.#api.tips();
+    return this.#api.postBlock({
+      protocolVersion: 2,
+      parents: tips.slice(0, MAX_PARENTS).sort(),
+      payload: { type: 5, tag: utf8ToHex(tag), data: `0x${bytes.toString('hex')}` },
+      nonce: '0',
+    });
   }
 
   destroy(): Promise<void> {
     return call('destroy', () => this.#client.destroy());
   }
-}
-
-/**
- * A transaction prepared without the node: its inputs are outputs of signed transactions we hold (see
- * BuildTransactionRequest.unconfirmedInputs), all owned by the account's first address; the remainder, if
- * any, goes last to `remainderAddress`. Same network and inputs commitment rules as the SDK's own.
- */
-function prepareOffline(
-  request: BuildTransactionRequest,
-  creators: Record<string, string>,
-): IotaSdk.PreparedTransactionData {
-  const inputsData = request.inputs.map((outputId) => {
-    const creator = creators[outputId];
-    if (!creator)
-      throw new InvalidInputError('inputs', `${outputId} is not among the unconfirmed inputs given`);
-    const payload = sdk.parsePayload(JSON.parse(creator)) as IotaSdk.TransactionPayload;
-    const essence = payload.essence as IotaSdk.RegularTransactionEssence;
-    const transactionId = sdk.Utils.transactionId(payload);
-    const outputIndex = Buffer.from(outputId.slice(-4), 'hex').readUInt16LE(0);
-    const output = essence.outputs[outputIndex];
-    if (!output || outputId !== `${transactionId}${outputId.slice(-4)}`)
-      throw new InvalidInputError('inputs', `${outputId} is not an output of the transaction given for it`);
-    return { networkId: essence.networkId, transactionId, outputIndex, output };
-  });
-  const networkId = inputsData[0]?.networkId;
-  if (!networkId) throw new InvalidInputError('inputs', 'at least one input is needed');
-  const outputs = request.outputs.map(toSdkOutput);
-  const spent = inputsData.reduce((sum, i) => sum + BigInt(i.output.getAmount()), 0n);
-  const remainder = spent - request.outputs.reduce((sum, o) => sum + o.amount, 0n);
-  if (remainder < 0n) throw sdkErrorFrom('prepareTransaction', `insufficient funds: ${-remainder} short`);
-  if (remainder > 0n)
-    outputs.push(toSdkOutput({ kind: 'basic', address: request.remainderAddress, amount: remainder }));
-  const payload =
-    request.tag !== undefined || request.data !== undefined
-      ? new sdk.TaggedDataPayload(utf8ToHex(request.tag ?? ''), utf8ToHex(request.data ?? ''))
-      : undefined;
-  const essence = new sdk.RegularTransactionEssence(
-    networkId,
-    sdk.Utils.computeInputsCommitment(inputsData.map((i) => i.output)),
-    inputsData.map((i) => new sdk.UTXOInput(i.transactionId, i.outputIndex)),
-    outputs,
-    payload,
-  );
-  const chain = {
-    coinType: request.coinType ?? DEFAULT_COIN_TYPE,
-    account: request.accountIndex ?? 0,
-    change: 0,
-    addressIndex: 0,
-  };
-  return {
-    essence,
-    inputsData: inputsData.map((i) => ({
-      output: i.output,
-      chain,
-      outputMetadata: {
-        blockId: `0x${'0'.repeat(64)}`,
-        transactionId: i.transactionId,
-        outputIndex: i.outputIndex,
-        isSpent: false,
-        milestoneIndexBooked: 0,
-        milestoneTimestampBooked: 0,
-        ledgerIndex: 0,
-      },
-    })),
-  };
 }

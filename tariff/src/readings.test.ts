@@ -3,7 +3,7 @@ import { checkStatedPricing } from './check.js';
 import { exampleTariff } from './fixtures.js';
 import { settleWithCarry } from './pricing.js';
 import { add, rational, ZERO } from './rational.js';
-import { bandsMWs, type PowerReading, priceReadings } from './readings.js';
+import { bandsMWs, type PowerReading, priceReadings, readingsBySegment } from './readings.js';
 import { parseTariffHistory } from './schedule.js';
 
 const history = parseTariffHistory([exampleTariff()]);
@@ -111,5 +111,31 @@ describe('checking a stated payment against the readings and the tariff', () => 
     expect(
       checkStatedPricing(history, readings, { ...stated, carry: { ...stated.carry, grid: '-1/2' } }).code,
     ).toBe('CARRY_INVALID');
+  });
+});
+
+describe('readings by segment (what allocation shares)', () => {
+  it('cuts stretches at the span’s ends and at slot boundaries, and bridges no gap', () => {
+    // 600 W is 10 Wh a minute = 72e9 half-nJ a minute (1 Wh = 7.2e12 half-nJ).
+    // Span 16:59:30–17:01:30. Stretch 16:59–17:01 crosses the span start and 17:00:
+    //   16:59:30–17:00 standard: 5 Wh; 17:00–17:01 high: 10 Wh (16:59–16:59:30 is outside the span).
+    // Stretch 17:01–17:05 is longer than gapMs (3 min): not counted. Nothing else is in the span.
+    const { segments, halfNJ } = readingsBySegment(
+      history,
+      { readings: [at(wed(16, 59)), at(wed(17, 1)), at(wed(17, 5))], gapMs: 180_000 },
+      { startMs: wed(16, 59, 30), endMs: wed(17, 1, 30) },
+    );
+    expect(segments.map((s) => s.bandName)).toEqual(['standard', 'high']);
+    expect(halfNJ).toEqual([5n * 7_200_000_000_000n, 10n * 7_200_000_000_000n]);
+  });
+
+  it('leaves out a stretch that ends at the span start and counts one crossing its end up to it', () => {
+    // 16:58–16:59 ends where the span starts: out. 16:59–17:01 is cut at 17:00 (the span's end): 10 Wh in.
+    const { halfNJ } = readingsBySegment(
+      history,
+      { readings: [at(wed(16, 58)), at(wed(16, 59)), at(wed(17, 1))], gapMs: 180_000 },
+      { startMs: wed(16, 59), endMs: wed(17) },
+    );
+    expect(halfNJ).toEqual([10n * 7_200_000_000_000n]);
   });
 });

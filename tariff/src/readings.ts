@@ -6,7 +6,7 @@
  * (the part before the cut floored to a whole half-nJ), so every band's energy is a whole number of half-nJ.
  */
 import { TariffError } from './errors.js';
-import { type BandLine, type Payee, priceBand, segmentsOf, totals } from './pricing.js';
+import { type BandLine, type Payee, priceBand, type Segment, segmentsOf, totals } from './pricing.js';
 import { type Rational, rational, ZERO } from './rational.js';
 import type { TariffHistory } from './schedule.js';
 
@@ -133,4 +133,48 @@ export function bandsMWs(priced: PricedReadings): Record<string, string> {
   for (const digit of [...priced.bandHalfNJ.keys()].sort((x, y) => x - y))
     out[String(digit)] = (priced.bandHalfNJ.get(digit)! / HALF_NJ_PER_MWS).toString();
   return out;
+}
+
+export interface SegmentEnergy {
+  /** The span's segments (one tariff version and band each), as `segmentsOf` cuts it. */
+  segments: Segment[];
+  /** Delivered energy in each segment, whole half-nJ. */
+  halfNJ: bigint[];
+}
+
+/**
+ * The energy of readings within a span, per segment of the span (as allocation shares it): stretches
+ * between readings no more than gapMs apart, cut at the span's ends and at every slot boundary or version
+ * change by the same rule as `priceReadings`, the parts outside the span left out.
+ */
+export function readingsBySegment(
+  history: TariffHistory,
+  input: ReadingsInput,
+  span: { startMs: number; endMs: number },
+): SegmentEnergy {
+  const points = checkReadings(input);
+  const segments = segmentsOf(history, span.startMs, span.endMs);
+  const halfNJ = segments.map(() => 0n);
+  // bounds[k] is where segment k starts; bounds[segments.length] is the span's end.
+  const bounds = [span.startMs, ...segments.map((s) => s.endMs)];
+  let k = 0;
+  for (let i = 1; i < points.length; i++) {
+    const [a, b] = [points[i - 1]!, points[i]!];
+    if (b.tMs - a.tMs > input.gapMs || b.tMs <= span.startMs || a.tMs >= span.endMs) continue;
+    while (k < segments.length - 1 && bounds[k + 1]! <= a.tMs) k++;
+    // The stretch's pieces: from a to the first bound after it, bound to bound, the last one to b.
+    const cuts: number[] = [];
+    const cutSegments: number[] = [];
+    for (let j = k; j < bounds.length && bounds[j]! < b.tMs; j++)
+      if (bounds[j]! > a.tMs) {
+        cuts.push(bounds[j]!);
+        cutSegments.push(j);
+      }
+    const firstSegment = a.tMs < span.startMs ? -1 : k;
+    splitDelivered(a, b, cuts).forEach((piece, j) => {
+      const s = j === 0 ? firstSegment : cutSegments[j - 1]!;
+      if (s >= 0 && s < segments.length) halfNJ[s]! += piece;
+    });
+  }
+  return { segments, halfNJ };
 }

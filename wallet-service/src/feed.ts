@@ -27,6 +27,8 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
     private readonly api: NodeApi,
     private readonly log: Logger,
     private readonly pollMs = 250,
+    /** MQTT reconnects: the first after `firstMs`, each further one twice as late, up to `maxMs`. */
+    private readonly mqttRetry = { firstMs: 5_000, maxMs: 300_000 },
   ) {
     super();
   }
@@ -34,14 +36,24 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
   /** Subscribes to the node's milestone topics over MQTT; falls back to polling while it is down. */
   connectMqtt(): void {
     const url = `${this.api.url.replace(/^http/, 'ws')}/api/mqtt/v1`;
-    this.mqtt = mqtt.connect(url, { reconnectPeriod: 5_000, connectTimeout: 5_000 });
+    const { firstMs, maxMs } = this.mqttRetry;
+    const client = mqtt.connect(url, { reconnectPeriod: firstMs, connectTimeout: 5_000 });
+    this.mqtt = client;
+    // A node without inx-mqtt answers every attempt with 404: back off rather than knock every 5 s for
+    // good (polling covers it meanwhile), and still find an inx-mqtt started later.
+    let failures = 0;
     this.mqtt.on('connect', () => {
+      failures = 0;
+      client.options.reconnectPeriod = firstMs;
       this.mqttConnected = true;
       this.mqtt?.subscribe(['milestone-info/latest', 'milestone-info/confirmed']);
       this.log.info({ url }, 'live milestones from inx-mqtt');
     });
     this.mqtt.on('close', () => {
       this.mqttConnected = false;
+      // mqtt.js arms each retry just before this event: the period set here applies from the one after.
+      client.options.reconnectPeriod = Math.min(firstMs * 2 ** failures, maxMs);
+      failures += 1;
     });
     this.mqtt.on('error', () => {
       // 404 from a node without inx-mqtt, or a refused connection: polling covers it.

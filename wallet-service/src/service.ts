@@ -235,7 +235,11 @@ async function startLocked(
     address,
     bech32Hrp: protocol.bech32Hrp,
     rent: protocol.rentStructure,
-    account: { coinType: config.account.coinType, accountIndex: config.account.accountIndex },
+    account: {
+      coinType: config.account.coinType,
+      accountIndex: config.account.accountIndex,
+      addressIndex: config.account.addressIndex,
+    },
     tokenSupply: BigInt(protocol.tokenSupply),
     config: config.settlement,
     log,

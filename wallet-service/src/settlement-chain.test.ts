@@ -1,7 +1,16 @@
 import type { Payment } from '@tanglewatt/contract';
+import type { OutputSummary } from '@tanglewatt/ledger';
 import { describe, expect, it } from 'vitest';
 import type { StoredTransaction } from './payments-state.js';
-import { chainDepth, chainState, chainTip, changeOf, creatorOf, mayChain } from './settlement-chain.js';
+import {
+  chainDepth,
+  chainState,
+  chainTip,
+  changeOf,
+  creatorOf,
+  mayChain,
+  ownKnownOutputs,
+} from './settlement-chain.js';
 
 const OWN = `0x${'aa'.repeat(32)}`;
 const OTHER = `0x${'bb'.repeat(32)}`;
@@ -144,5 +153,39 @@ describe('mayChain', () => {
     const p = { idempotencyKey: 'k', to: OTHER, amount: '1', micro: false, attempts: 0 } as Payment;
     expect(mayChain({ ...p, state: 'queued' })).toBe(true);
     expect(mayChain({ ...p, state: 'conflicting' })).toBe(false);
+  });
+});
+
+describe('ownKnownOutputs', () => {
+  const ADDRESS = 'watt1own';
+  const summary = (id: string, extra: Partial<OutputSummary> = {}): OutputSummary => ({
+    outputId: id,
+    type: 3,
+    amount: 940_000n,
+    ownerHex: OWN,
+    hasNativeTokens: false,
+    isSpent: false,
+    milestoneIndexBooked: 7,
+    transactionId: creatorOf(id),
+    outputIndex: 0,
+    ...extra,
+  });
+
+  it('knows in full the plain outputs to us that our own transactions made, and nothing else', () => {
+    const ours = tx(1, CONFIRMED, 'included');
+    const change = outputId(1, 2);
+    const received = outputId(50, 0); // someone else's transaction paid us
+    const micro = outputId(1, 0); // ours, but a micro-payment coming back: not plain
+    const toOther = outputId(1, 1);
+    const known = ownKnownOutputs(
+      [
+        summary(change),
+        summary(received),
+        summary(micro, { depositReturn: { addressHex: OTHER, amount: 5_060n } }),
+        summary(toOther, { ownerHex: OTHER }),
+      ],
+      { address: ADDRESS, addressHex: OWN, lookup: lookupOf([ours]) },
+    );
+    expect(known).toEqual({ [change]: { kind: 'basic', address: ADDRESS, amount: 940_000n } });
   });
 });

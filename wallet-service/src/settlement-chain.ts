@@ -7,6 +7,7 @@
  * only, once.
  */
 import type { Payment } from '@tanglewatt/contract';
+import { isPlainCoinOutput, type OutputSpec, type OutputSummary } from '@tanglewatt/ledger';
 import type { StoredTransaction } from './payments-state.js';
 
 type Lookup = (txId: string) => StoredTransaction | undefined;
@@ -124,4 +125,23 @@ export function chainState(tx: StoredTransaction, lookup: Lookup): ChainState {
  */
 export function mayChain(p: Payment): boolean {
   return p.state === 'queued';
+}
+
+/**
+ * The inputs known in full without asking the node: confirmed plain outputs to our own address that a
+ * transaction of ours created. This wallet only ever makes such outputs with an address unlock condition
+ * and nothing else (its own outputs, and the SDK's remainder), so the amount and address are the whole
+ * output. Others (funds received from elsewhere, micro-payments coming back) are left to the SDK.
+ */
+export function ownKnownOutputs(
+  inputs: readonly OutputSummary[],
+  options: { address: string; addressHex: string; lookup: Lookup },
+): Record<string, OutputSpec> {
+  const known: Record<string, OutputSpec> = {};
+  for (const o of inputs) {
+    const creator = options.lookup(creatorOf(o.outputId));
+    if (!creator || o.ownerHex !== options.addressHex || !isPlainCoinOutput(o)) continue;
+    known[o.outputId] = { kind: 'basic', address: options.address, amount: o.amount };
+  }
+  return known;
 }

@@ -14,7 +14,8 @@ export interface SettlementDeps {
   address: string;
   bech32Hrp: string;
   rent: RentStructure;
-  account: { coinType: number; accountIndex: number };
+  /** Whose keys sign: the account, and the index of `address` among its public addresses (default 0). */
+  account: { coinType: number; accountIndex: number; addressIndex?: number };
   /** The network's total supply: no payment can ever be more. */
   tokenSupply: bigint;
   config: WalletConfig['settlement'];

@@ -9,7 +9,7 @@ import {
   type OutputSummary,
 } from '@tanglewatt/ledger';
 import type { TransactionKind } from './payments-store.js';
-import { type ChainTip, chainTip, mayChain } from './settlement-chain.js';
+import { type ChainTip, chainTip, mayChain, ownKnownOutputs } from './settlement-chain.js';
 import type { SettlementDeps } from './settlement-deps.js';
 import {
   describe,
@@ -162,6 +162,16 @@ export class Settlement {
       ownerHex: ledger.addressHex,
       lookup: (txId) => store.transaction(txId),
     });
+  }
+
+  /** Of these confirmed inputs, those known in full (see ownKnownOutputs): signed without the node. */
+  private knownInputs(outputIds: string[]): Record<string, OutputSpec> {
+    const { ledger, store, address } = this.deps;
+    const wanted = new Set(outputIds);
+    return ownKnownOutputs(
+      ledger.all().filter((o) => wanted.has(o.outputId)),
+      { address, addressHex: ledger.addressHex, lookup: (txId) => store.transaction(txId) },
+    );
   }
 
   /** Inputs covering `need` whose change is either nothing or a valid output of its own. */
@@ -324,6 +334,7 @@ export class Settlement {
           remainderAddress: address,
           tag: PAYMENT_TAG,
           data: description,
+          knownInputs: this.knownInputs(inputs.map((o) => o.outputId)),
           ...(chain ? { unconfirmedInputs: { [chain.outputId]: chain.parent.payloadJson } } : {}),
         });
       } catch (error) {
@@ -381,6 +392,7 @@ export class Settlement {
       remainderAddress: address,
       tag: PAYMENT_TAG,
       data: description,
+      knownInputs: this.knownInputs(inputs),
     });
     await store.recordSigned({
       txId: signed.transactionId,
