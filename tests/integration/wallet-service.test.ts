@@ -129,7 +129,7 @@ describe('wallet-service on the real tangle', () => {
     await expect.poll(() => balanceOf(payer), { timeout: 15_000 }).toBe(payerBefore - 1n);
   });
 
-  it('takes back micro-payments nobody claimed once they expire, and owes them again', async () => {
+  it('takes back micro-payments nobody claimed once they expire, and pays each expired output again once', async () => {
     const reclaimer = await startTestWallet(tangle, {
       slot: 6,
       settlement: { microExpirationSeconds: 10, consolidateAbove: 2 },
@@ -152,16 +152,28 @@ describe('wallet-service on the real tangle', () => {
       // Before expiry the payer is out amount and deposit.
       await expect.poll(() => balanceOf(reclaimer), { timeout: 10_000 }).toBe(before - 2n * 5061n);
       // After it, both outputs are the payer's again and it spends them itself; the payees were never paid,
-      // so each payment goes back to the queue and is paid again with a new output.
+      // so each expired output is owed again: one repayment, keyed by the output, pays it with a new output.
       for (const p of sent) {
         await expect
           .poll(async () => (await node.outputMetadata(p.outputId!)).isSpent, { timeout: 40_000 })
           .toBe(true);
         const spentBy = (await node.outputMetadata(p.outputId!)).transactionIdSpent!;
         expect(reclaimer.service.store.transaction(spentBy)?.kind).toBe('consolidation');
+        const repayKey = `${p.idempotencyKey}/repay/${p.outputId}`;
         await expect
-          .poll(() => reclaimer.service.store.get(p.idempotencyKey)?.attempts, { timeout: 40_000 })
-          .toBeGreaterThanOrEqual(2);
+          .poll(() => reclaimer.service.store.get(p.idempotencyKey)?.expired, { timeout: 40_000 })
+          .toEqual([expect.objectContaining({ outputId: p.outputId, takenBackBy: spentBy, repayKey })]);
+        // The original stays included (its transaction was); the repayment is the one payment that owes it.
+        expect(reclaimer.service.store.get(p.idempotencyKey)?.state).toBe('included');
+        await expect
+          .poll(() => reclaimer.service.store.get(repayKey)?.state, { timeout: 40_000 })
+          .toBe('included');
+        const repayment = reclaimer.service.store.get(repayKey)!;
+        expect(repayment).toMatchObject({
+          to: p.to,
+          amount: p.amount,
+          repays: { key: p.idempotencyKey, outputId: p.outputId },
+        });
       }
     } finally {
       await reclaimer.service.stop();

@@ -183,22 +183,28 @@ export async function runMonthOnTangle(options: MonthOptions): Promise<MonthResu
     });
     const settleMs = Date.now() - settleStarted;
     const periodsOf = agents.map(inMonth);
+    const indexerApi = new IndexerApi(indexer.url);
+    // A busy node may reference a channel message a milestone after later ones, or leave a block
+    // unreferenced until its agent posts it again: the records and bills are read once the indexer holds
+    // every message each meter posted — first while the agents run (they post unreferenced blocks again),
+    // then after they stopped (a stop posts what is still buffered).
+    const allIndexed = async (snapshots: ReturnType<AgentHandle['snapshot']>['channel'][]) => {
+      for (const [i, c] of snapshots.entries()) {
+        const posted = (c?.lastPostedSeq ?? -1) + 1;
+        const tag = c ? publicTag(fromHex(c.channelId, 32, 'channel id')) : '';
+        await until(`the indexer holds H${i + 1}'s ${posted} channel messages`, 60_000, async () =>
+          posted === 0 || (await indexerApi.allTagBlocks(tag)).length >= posted ? true : undefined,
+        );
+      }
+    };
+    await allIndexed(agents.map((a) => a.snapshot().channel));
     const stopped = agents.splice(0);
     await Promise.all(stopped.map((a) => a.stop()));
     const channels = stopped.map((a) => a.snapshot().channel);
     const channelIds = channels.map((c) => c?.channelId ?? '');
+    await allIndexed(channels);
 
     const node = new NodeApi(nodeUrl);
-    const indexerApi = new IndexerApi(indexer.url);
-    // A busy node may reference a channel message a milestone after later ones: the records and bills are
-    // read once the indexer holds every message each meter posted.
-    for (const [i, c] of channels.entries()) {
-      const posted = (c?.lastPostedSeq ?? -1) + 1;
-      const tag = c ? publicTag(fromHex(c.channelId, 32, 'channel id')) : '';
-      await until(`the indexer holds H${i + 1}'s ${posted} channel messages`, 60_000, async () =>
-        posted === 0 || (await indexerApi.allTagBlocks(tag)).length >= posted ? true : undefined,
-      );
-    }
     const from = new Date(startMs).toISOString();
     const to = new Date(endMs).toISOString();
     const config = parseBillConfig(
