@@ -136,7 +136,9 @@ describe('a market trade delivered, metered and paid by the buyer’s meter-agen
     await agent.paymentsDrained();
     expect((await keysOf()).length).toBe(payments.length);
 
-    // On the ledger: the seller received exactly the trade's price from the buyer, nothing else.
+    // On the ledger: the trade's payment transactions gave the seller exactly the trade's price. A due below a
+    // deposit goes out as a micro-payment (its deposit goes back to the buyer when the seller claims), so each
+    // output counts net of its deposit return; the seller's own claim transactions are not counted.
     const end = await node.info();
     const toSeller = await outputsCreatedFor(
       node,
@@ -144,7 +146,11 @@ describe('a market trade delivered, metered and paid by the buyer’s meter-agen
       start.status.confirmedMilestone.index,
       end.status.confirmedMilestone.index,
     );
-    expect(toSeller.reduce((sum, o) => sum + BigInt(o.amount), 0n)).toBe(TRADE_UNITS);
+    const buyerTransactions = new Set(payments.map((p) => p.transactionId));
+    const fromBuyer = toSeller.filter((o) => buyerTransactions.has(o.transactionId));
+    expect(fromBuyer.reduce((sum, o) => sum + o.amount - (o.depositReturn?.amount ?? 0n), 0n)).toBe(
+      TRADE_UNITS,
+    );
 
     // The periods leave the traded 1 Wh out of the regular producer's payments (once the period that
     // holds the end of the delivery has closed).
