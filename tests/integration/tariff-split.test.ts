@@ -78,8 +78,9 @@ describe('a meter agent with a tariff pays producer, operator and grid in one tr
         parties: { consumer: consumer.service.address, producer: producer.service.address },
         sensors: [constantLoad(48_000, 10_000)],
         sampleIntervalMs: 1000,
-        // 25 s periods: some of them have a whole minute, and so the boundary, inside them.
-        period: { seconds: 25 },
+        // 25 s periods 7 s past the epoch's multiples: a whole minute, and so the boundary, always falls
+        // strictly inside one of them (without the offset every fifth minute is a period boundary).
+        period: { seconds: 25, offsetSeconds: 7 },
         price: { unitsPerWh: '7500' },
         tariff: { schedule: join(dir, 'tariff.json'), operator, grid },
         walletService: { url: consumer.service.url, token: consumer.token },
