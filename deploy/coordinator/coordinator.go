@@ -48,6 +48,8 @@ type coordinator struct {
 	// last retry error logged, so a node that is down logs once, not every tick.
 	lastErr     string
 	lastErrTime time.Time
+	// when the last milestone's timestamp was taken: the schedule follows it.
+	issuedAt time.Time
 }
 
 func (c *coordinator) run(ctx context.Context) error {
@@ -89,7 +91,7 @@ func (c *coordinator) run(ctx context.Context) error {
 		} else {
 			c.lastErr = ""
 		}
-		next = started.Add(c.cfg.interval)
+		next = nextTick(started, c.issuedAt, c.cfg.interval)
 	}
 }
 
@@ -230,6 +232,14 @@ func (c *coordinator) issueMilestone(ctx context.Context) error {
 	started := time.Now()
 	index := c.state.index + 1
 
+	// milestone timestamps are whole seconds and must strictly increase.
+	now, err := c.nextTimestamp(ctx)
+	if err != nil {
+		return err
+	}
+	c.issuedAt = now
+	timestamp := uint32(now.Unix())
+
 	rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
 	defer cancel()
 
@@ -243,26 +253,15 @@ func (c *coordinator) issueMilestone(ctx context.Context) error {
 		return fatalf("decoding protocol parameters: %w", err)
 	}
 
+	// Tips are asked for after any wait for the timestamp, so the milestone references the newest blocks.
 	var tips iotago.BlockIDs
 	if c.cfg.tips > 0 && !c.skipTips {
-		resp, err := c.client.RequestTips(rctx, &inx.TipsRequest{Count: uint32(c.cfg.tips), AllowSemiLazy: false})
-		switch {
-		case err == nil:
-			tips = resp.UnwrapTips()
-		case status.Code(err) == codes.Unavailable:
-			// "no tips available" on an idle network: reference only the last milestone.
-		default:
-			return fmt.Errorf("requesting tips: %w", err)
+		tips, err = c.gatherTips(rctx)
+		if err != nil {
+			return err
 		}
 	}
 	parents := selectParents(c.state.blockID, tips, c.cfg.tips)
-
-	// milestone timestamps are whole seconds and must strictly increase.
-	now, err := c.nextTimestamp(ctx)
-	if err != nil {
-		return err
-	}
-	timestamp := uint32(now.Unix())
 
 	wf, err := c.client.ComputeWhiteFlag(rctx, &inx.WhiteFlagRequest{
 		MilestoneIndex:      index,
@@ -400,4 +399,42 @@ func oneLine(err error) string {
 	msg := strings.NewReplacer("rpc error: code = ", "", ": desc = ", ": ", " desc = ", ": ").Replace(err.Error())
 
 	return strings.Join(strings.Fields(msg), " ")
+}
+
+// tipRequests bounds how often one milestone asks the node for tips.
+const tipRequests = 8
+
+// hornetTipsPerRequest is the most tips HORNET 2.0 gives for one request (its tip selector's fixed count).
+const hornetTipsPerRequest = 4
+
+// gatherTips asks the node for tips until it has cfg.tips distinct ones, or an answer shorter than a full
+// one shows it had no more. HORNET answers each request with at most 4 tips drawn at random from its pool,
+// so one request may leave out the newest blocks; a milestone that misses one includes it only an
+// interval later.
+func (c *coordinator) gatherTips(ctx context.Context) (iotago.BlockIDs, error) {
+	var tips iotago.BlockIDs
+	seen := map[iotago.BlockID]bool{}
+	for i := 0; i < tipRequests && len(tips) < c.cfg.tips; i++ {
+		resp, err := c.client.RequestTips(ctx, &inx.TipsRequest{Count: uint32(c.cfg.tips), AllowSemiLazy: false})
+		switch {
+		case err == nil:
+		case status.Code(err) == codes.Unavailable:
+			// "no tips available" on an idle network: reference only the last milestone.
+			return tips, nil
+		default:
+			return nil, fmt.Errorf("requesting tips: %w", err)
+		}
+		answer := resp.UnwrapTips()
+		for _, tip := range answer {
+			if !seen[tip] {
+				seen[tip] = true
+				tips = append(tips, tip)
+			}
+		}
+		if len(answer) < hornetTipsPerRequest {
+			break
+		}
+	}
+
+	return tips, nil
 }

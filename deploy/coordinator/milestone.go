@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/iotaledger/hive.go/crypto"
 	"github.com/iotaledger/hive.go/serializer/v2"
@@ -62,6 +63,18 @@ func selectParents(prevMilestoneBlock iotago.BlockID, tips iotago.BlockIDs, maxT
 	}
 
 	return parents.RemoveDupsAndSort()
+}
+
+// nextTick is when to issue the milestone after one whose tick started at started and whose timestamp
+// was taken at issuedAt: an interval after the later of the two. Were it an interval after the tick, a
+// tick that had to wait for the next whole second (timestamps are whole seconds and strictly increase)
+// would leave every later tick in the same second as the milestone before it, each waiting again.
+func nextTick(started, issuedAt time.Time, interval time.Duration) time.Time {
+	if issuedAt.After(started) {
+		return issuedAt.Add(interval)
+	}
+
+	return started.Add(interval)
 }
 
 // milestoneInput is everything a milestone commits to.

@@ -94,6 +94,14 @@ describe('lingerLeftMs', () => {
     expect(lingerLeftMs([1_000, 1_100, 1_200], 1_240, options)).toBe(10);
   });
 
+  it("before the next milestone's cutoff, payments wait for it rather than the quiet time", () => {
+    expect(lingerLeftMs([1_000], 1_010, { ...options, closeAtMs: 1_700 })).toBe(690);
+    // Past the cutoff the linger rules apply again.
+    expect(lingerLeftMs([1_000], 1_010, { ...options, closeAtMs: 1_005 })).toBe(40);
+    // A full batch still goes at once.
+    expect(lingerLeftMs([1_000, 1_001, 1_002, 1_003], 1_003, { ...options, closeAtMs: 1_700 })).toBe(0);
+  });
+
   it('a full batch goes at once', () => {
     expect(lingerLeftMs([1_000, 1_001, 1_002, 1_003], 1_003, options)).toBe(0);
   });

@@ -65,14 +65,17 @@ export function planBatch(
  * How much longer waiting payments should wait for company before they go into a transaction (0 or less:
  * now). A full batch goes at once; otherwise they wait only while more keep arriving (each within `quietMs`
  * of the one before), and never longer than `lingerMs` after the oldest: a lone payment waits `quietMs`,
- * a burst is batched.
+ * a burst is batched. With `closeAtMs` (the next milestone's cutoff, when it can be predicted) they wait
+ * until then: a transaction posted before it is included by that milestone all the same.
  */
 export function lingerLeftMs(
   arrivedAtMs: number[],
   nowMs: number,
-  options: { maxOutputs: number; lingerMs: number; quietMs: number },
+  options: { maxOutputs: number; lingerMs: number; quietMs: number; closeAtMs?: number | undefined },
 ): number {
   if (arrivedAtMs.length === 0 || arrivedAtMs.length >= options.maxOutputs) return 0;
+  // Before the next milestone's cutoff waiting costs no latency (see milestone-clock.ts): wait for it.
+  if (options.closeAtMs !== undefined && nowMs < options.closeAtMs) return options.closeAtMs - nowMs;
   const oldest = Math.min(...arrivedAtMs);
   const newest = Math.max(...arrivedAtMs);
   const quiet = Math.min(options.quietMs, options.lingerMs);

@@ -8,6 +8,7 @@ import {
   type OutputSpec,
   type OutputSummary,
 } from '@tanglewatt/ledger';
+import { MilestoneClock } from './milestone-clock.js';
 import type { TransactionKind } from './payments-store.js';
 import { type ChainTip, chainTip, mayChain, ownKnownOutputs } from './settlement-chain.js';
 import type { SettlementDeps } from './settlement-deps.js';
@@ -50,6 +51,8 @@ export class Settlement {
   /** Payments another copy of this wallet made: found before anything is signed, or when one wins an input. */
   private readonly copies: WalletCopies;
   private readonly follower: TransactionFollower;
+  /** When the next milestone is due: payments wait for company until shortly before it. */
+  private readonly milestoneClock = new MilestoneClock();
 
   constructor(private readonly deps: SettlementDeps) {
     this.basicDeposit = basicOutputDeposit(deps.address, deps.rent);
@@ -91,6 +94,7 @@ export class Settlement {
   /** A confirmed milestone: wake, and between two new transactions look at the open ones first. */
   noteMilestone(): void {
     this.milestoneSeen = true;
+    this.milestoneClock.noteArrival();
     this.notify();
   }
 
@@ -237,13 +241,16 @@ export class Settlement {
     // change: another free output remains, or they may build on that change unconfirmed.
     const quietMs =
       this.freeOutputs().length > 1 || config.maxChainDepth > 0 ? config.lingerQuietMs : config.lingerMs;
+    const now = Date.now();
+    const toCutoff = this.milestoneClock.msToCutoff();
     const left = lingerLeftMs(
       waiting.map((p) => Date.parse(p.createdAt)),
-      Date.now(),
+      now,
       {
         maxOutputs: config.maxOutputsPerTransaction,
         lingerMs: config.lingerMs,
         quietMs,
+        closeAtMs: toCutoff === undefined ? undefined : now + toCutoff,
       },
     );
     if (left > 0) {
