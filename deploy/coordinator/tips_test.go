@@ -103,20 +103,33 @@ func TestGatherTipsOnAnIdleNetworkReferencesNoTips(t *testing.T) {
 	}
 }
 
-func TestNextTickFollowsATimestampThatHadToWaitForTheNextSecond(t *testing.T) {
+func TestNextTickFallsJustAfterAWholeSecondForWholeSecondIntervals(t *testing.T) {
+	// A tick at 10.750 whose timestamp needed no wait (second 10): the next is at 11.000, not 11.750, so
+	// the milestone it makes has second 11 and references only blocks posted before it.
+	started := time.Date(2026, 1, 1, 0, 0, 10, 750_000_000, time.UTC)
+	issued := started.Add(2 * time.Millisecond)
+	if got, want := nextTick(started, issued, time.Second), time.Date(2026, 1, 1, 0, 0, 11, 0, time.UTC); !got.Equal(want) {
+		t.Fatalf("want %v, got %v", want, got)
+	}
+	if got, want := nextTick(started, issued, 5*time.Second), time.Date(2026, 1, 1, 0, 0, 15, 0, time.UTC); !got.Equal(want) {
+		t.Fatalf("want %v, got %v", want, got)
+	}
+	// Its second is past this milestone's, so it never waits for the next second.
+	if next := nextTick(started, issued, time.Second); next.Unix() <= issued.Unix() {
+		t.Fatalf("next tick %v would wait", next)
+	}
+}
+
+func TestNextTickForOtherIntervalsFollowsATimestampThatHadToWait(t *testing.T) {
 	started := time.Date(2026, 1, 1, 0, 0, 10, 750_000_000, time.UTC)
 	// The previous milestone had second 10: this one waited until 11.000.
 	issued := time.Date(2026, 1, 1, 0, 0, 11, 0, time.UTC)
-	next := nextTick(started, issued, time.Second)
-	if !next.Equal(issued.Add(time.Second)) {
-		t.Fatalf("want the next tick a second after the timestamp (%v), got %v", issued.Add(time.Second), next)
-	}
-	// Its second is past the last timestamp's, so it need not wait again.
-	if next.Unix() <= issued.Unix() {
-		t.Fatalf("next tick %v would wait again", next)
+	interval := 1500 * time.Millisecond
+	if got := nextTick(started, issued, interval); !got.Equal(issued.Add(interval)) {
+		t.Fatalf("want %v, got %v", issued.Add(interval), got)
 	}
 	// Without a wait the schedule is an interval after the tick.
-	if got := nextTick(started, started.Add(3*time.Millisecond), time.Second); !got.Equal(started.Add(time.Second + 3*time.Millisecond)) {
+	if got := nextTick(started, started.Add(-time.Millisecond), interval); !got.Equal(started.Add(interval)) {
 		t.Fatalf("got %v", got)
 	}
 	if got := nextTick(started, time.Time{}, time.Second); !got.Equal(started.Add(time.Second)) {

@@ -132,10 +132,17 @@ describe('wallet-services reading their ledger from the community indexer', { ti
     );
     const target = Math.max(...referenced.map((m) => m.referencedByMilestoneIndex!));
     const bookOf = async (w: TestWallet) => (await api<MarketBook>(w, 'GET', '/market')).body;
+    // The book matches an order once its "now" (the latest milestone's time) has passed the order's time.
     for (const w of [payer, payee])
       await expect
-        .poll(async () => (await bookOf(w)).ledgerIndex, { timeout: 60_000 })
-        .toBeGreaterThanOrEqual(target);
+        .poll(
+          async () => {
+            const book = await bookOf(w);
+            return book.ledgerIndex >= target && book.trades.length > 0;
+          },
+          { timeout: 60_000 },
+        )
+        .toBe(true);
     const [a, b] = await Promise.all([bookOf(payer), bookOf(payee)]);
     expect({ orders: a.orders, trades: a.trades }).toEqual({ orders: b.orders, trades: b.trades });
     expect(a.trades).toHaveLength(1);

@@ -169,18 +169,26 @@ export async function runMonthOnTangle(options: MonthOptions): Promise<MonthResu
     // The month is over: the clock runs at real speed, so no further period closes while payments settle.
     const inMonth = (agent: AgentHandle) => agent.periods(100_000).filter((p) => p.endMs <= endMs);
     const settleStarted = Date.now();
-    await until('every period of the month paid and included', 120_000 + n * days * 2_000, async () => {
-      for (const agent of agents)
-        if (inMonth(agent).some((p) => p.paymentState === 'queued')) return undefined;
-      for (const w of wallets)
-        if (
-          w.service.store
-            .list({ limit: 100_000 })
-            .items.some((p) => !['included', 'failed', 'cancelled'].includes(p.state))
-        )
-          return undefined;
-      return true;
-    });
+    await until(
+      'every period of the month closed, paid and included',
+      120_000 + n * days * 2_000,
+      async () => {
+        for (const agent of agents) {
+          const periods = inMonth(agent);
+          // The last period ends with the month: its agent may close it a moment after the sleep ends.
+          if (!periods.some((p) => p.endMs === endMs)) return undefined;
+          if (periods.some((p) => p.paymentState === 'queued')) return undefined;
+        }
+        for (const w of wallets)
+          if (
+            w.service.store
+              .list({ limit: 100_000 })
+              .items.some((p) => !['included', 'failed', 'cancelled'].includes(p.state))
+          )
+            return undefined;
+        return true;
+      },
+    );
     const settleMs = Date.now() - settleStarted;
     const periodsOf = agents.map(inMonth);
     const indexerApi = new IndexerApi(indexer.url);
