@@ -69,8 +69,8 @@ func selectParents(prevMilestoneBlock iotago.BlockID, tips iotago.BlockIDs, maxT
 // was taken at issuedAt. Milestone timestamps are whole seconds, taken when the milestone asks for its
 // tips, and must strictly increase. With an interval of whole seconds the next tick is that many seconds
 // after the start of this milestone's second: ticks fall just after a whole second, so a milestone's
-// timestamp is never earlier than the blocks it references (a market book whose "now" is the milestone's
-// time sees every message it confirms), and no tick has to wait for the next second. Otherwise it is an
+// timestamp is not earlier than the blocks it references but for those of the millisecond or two before the
+// tick (a market book's "now" is the milestone's time), and no tick has to wait for the next second. Otherwise it is an
 // interval after the later of the tick and the timestamp: were it after the tick, a tick that had to wait
 // for the next second would leave every later tick in the same second as the milestone before it.
 func nextTick(started, issuedAt time.Time, interval time.Duration) time.Time {
