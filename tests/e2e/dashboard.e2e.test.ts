@@ -297,9 +297,10 @@ describe('dashboard end to end', () => {
         earned: total('earned')[column('units')],
       });
       // Savings are exact (a fraction of a unit against a retail baseline per Wh); the verdict names them,
-      // rounded to two places when they are not whole.
+      // rounded to two places when they have no exact decimal.
       const savings = total('savings')[column('units')]!;
-      expect(savings).toMatch(/^-?\d+(\/\d+)?$/);
+      // The CSV's exact text: whole, a decimal when the fraction has one, else "num/den" (bills/src/exact.ts).
+      expect(savings).toMatch(/^-?\d+(\.\d+|\/\d+)?$/);
       if (savings.includes('/')) expect(shown.verdict).toMatch(/ ≈\d+\.\d\d units /);
       else expect(shown.verdict).toContain(`${savings.replace(/^-/, '')} units`);
       expect(shown.verdict).toMatch(
